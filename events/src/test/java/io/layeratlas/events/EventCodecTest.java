@@ -1,0 +1,38 @@
+package io.layeratlas.events;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class EventCodecTest {
+    static final Digest DIFF = Digest.sha256Of("layer");
+    static final Digest IMAGE = Digest.sha256Of("{}");
+
+    @Test
+    void a_snapshot_survives_a_round_trip_through_json() {
+        ImageRecord image = new ImageRecord(IMAGE, List.of("shop/api:1.0"), List.of(), null,
+                Instant.parse("2026-11-29T07:49:08.123456789Z"), 5, List.of(DIFF), null, List.of(), 0, -1, -1, "linux", "amd64");
+        HostSnapshot snap = new HostSnapshot(LayerAtlasEvent.SCHEMA_VERSION, "web-01", 7, 0, 1, Instant.EPOCH, "0.1.0",
+                "data-root", "/var/lib/docker", List.of(image), List.of(LayerRecord.of(DIFF, DIFF, null, 5)), List.of());
+        byte[] json = EventCodec.encode(snap);
+        assertThat(new String(json, StandardCharsets.UTF_8)).contains("\"type\":\"host-snapshot\"", "\"schemaVersion\":1",
+                "\"created\":\"2026-11-29T07:49:08.123456789Z\"", "\"diffIds\":[\"" + DIFF + "\"]");
+        assertThat(EventCodec.decode(json)).isEqualTo(snap);
+    }
+
+    @Test
+    void unknown_schema_versions_and_garbage_are_refused_with_a_reason() {
+        assertThatThrownBy(() -> EventCodec.decode("{\"type\":\"heartbeat\",\"schemaVersion\":99}".getBytes()))
+                .isInstanceOf(UndecodableEventException.class).hasMessageContaining("unknown schemaVersion 99");
+        assertThatThrownBy(() -> EventCodec.decode("{not json".getBytes()))
+                .isInstanceOf(UndecodableEventException.class).hasMessageContaining("not JSON");
+        assertThatThrownBy(() -> EventCodec.decode(
+                "{\"type\":\"heartbeat\",\"schemaVersion\":1,\"hostId\":\"h\",\"at\":\"2026-01-01T00:00:00Z\",\"intervalSeconds\":0}".getBytes()))
+                .isInstanceOf(UndecodableEventException.class).hasMessageContaining("intervalSeconds must be positive");
+    }
+}
