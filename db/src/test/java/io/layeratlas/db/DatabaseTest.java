@@ -1,0 +1,31 @@
+package io.layeratlas.db;
+
+import io.layeratlas.embedded.EmbeddedPostgresServer;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DatabaseTest {
+
+    @Test
+    void migrating_a_fresh_database_creates_the_fleet_model_and_a_second_migration_changes_nothing() throws Exception {
+        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.startTemporary();
+             Database db = Database.migrateAndOpen(pg.createDatabase("model"), pg.user(), "", 2)) {
+            db.migrate();
+            List<String> tables = new ArrayList<>();
+            try (var c = db.dataSource().getConnection();
+                 var rs = c.createStatement().executeQuery(
+                         "select table_name from information_schema.tables where table_schema = 'public' order by 1")) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
+            assertThat(tables).contains("hosts", "images", "layers", "image_layers", "layer_blobs", "image_history",
+                    "image_parents", "host_images", "host_layers", "layer_usage", "image_usage", "host_changes",
+                    "consumer_offsets", "pending_snapshot_chunks");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package io.layeratlas.embedded;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool$;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Kafka's own broker in this JVM: {@link KafkaRaftServer}, KRaft mode, one node that is both broker and controller.
+ * Used by {@code layeratlas up} and by integration tests; production runs a real cluster.
+ *
+ * <p>The log folder is formatted on first start and reused afterwards, so a restart keeps every topic.
+ * Tuned down to fit 2 cores and little memory (one cleaner thread with a 2 MiB dedupe buffer instead of 128 MiB,
+ * two network and I/O threads). Not thread-safe: start and close from one thread.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
+
+    private final Path logDir;
+    private final int brokerPort;
+    private final int controllerPort;
+    private KafkaRaftServer server;
+
+    private EmbeddedKafka(Path logDir, int brokerPort, int controllerPort) {
+        this.logDir = logDir;
+        this.brokerPort = brokerPort;
+        this.controllerPort = controllerPort;
+    }
+
+    /**
+     * Formats {@code logDir} if it is new and starts the broker.
+     *
+     * @param logDir     the broker's data; created if absent, kept across restarts
+     * @param brokerPort the client port on 127.0.0.1, or 0 for a free one
+     * @param overrides  broker properties that replace the defaults below (may be empty)
+     * @throws IllegalStateException if formatting or start-up fails
+     */
+    public static EmbeddedKafka start(Path logDir, int brokerPort, Map<String, String> overrides) {
+        try {
+            Files.createDirectories(logDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create Kafka log folder " + logDir, e);
+        }
+        EmbeddedKafka kafka = new EmbeddedKafka(logDir.toAbsolutePath(), brokerPort == 0 ? freePort() : brokerPort, freePort());
+        kafka.startServer(overrides);
+        return kafka;
+    }
+
+    /** A broker on a free port in a fresh folder; for tests. */
+    public static EmbeddedKafka startTemporary(Path dir) {
+        return start(dir, 0, Map.of());
+    }
+
+    /** {@code 127.0.0.1:<port>}, for {@code bootstrap.servers}. */
+    public String bootstrapServers() {
+        return "127.0.0.1:" + brokerPort;
+    }
+
+    private Properties config(Map<String, String> overrides) {
+        Map<String, String> p = new HashMap<>();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", "1");
+        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("log.dirs", logDir.resolve("data").toString());
+        p.put("metadata.log.dir", logDir.resolve("meta").toString());
+        // One node: every internal topic must fit a replication factor of one.
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("offsets.topic.num.partitions", "4");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("transaction.state.log.num.partitions", "2");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        // Consumers in tests and in `up` should not wait 3 s for a rebalance that never comes.
+        p.put("group.initial.rebalance.delay.ms", "0");
+        // Small machine: the cleaner's default 128 MiB dedupe buffer and 8 I/O threads are for real brokers.
+        p.put("log.cleaner.dedupe.buffer.size", String.valueOf(2 * 1024 * 1024));
+        p.put("log.cleaner.threads", "1");
+        p.put("num.network.threads", "2");
+        p.put("num.io.threads", "2");
+        p.put("background.threads", "2");
+        p.put("num.recovery.threads.per.data.dir", "1");
+        p.put("num.partitions", "1");
+        p.put("auto.create.topics.enable", "true");
+        p.putAll(overrides);
+        Properties props = new Properties();
+        props.putAll(p);
+        return props;
+    }
+
+    private void startServer(Map<String, String> overrides) {
+        Properties props = config(overrides);
+        Path propsFile = logDir.resolve("server.properties");
+        try (Writer w = Files.newBufferedWriter(propsFile, StandardCharsets.UTF_8)) {
+            props.store(w, "written by LayerAtlas on every start");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + propsFile, e);
+        }
+        if (!Files.exists(logDir.resolve("meta/meta.properties"))) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            int rc = StorageTool$.MODULE$.execute(new String[]{"format", "-t", Uuid.randomUuid().toString(),
+                    "-c", propsFile.toString(), "--ignore-formatted"}, new PrintStream(out, true, StandardCharsets.UTF_8));
+            if (rc != 0) {
+                throw new IllegalStateException("formatting Kafka storage in " + logDir + " failed: " + out.toString(StandardCharsets.UTF_8));
+            }
+        }
+        server = new KafkaRaftServer(KafkaConfig.fromProps(props), Time.SYSTEM);
+        server.startup();
+        log.info("Kafka broker (KRaft, one node) listening on {}", bootstrapServers());
+    }
+
+    /** Stops the broker and waits for it; the log folder stays. */
+    @Override
+    public void close() {
+        if (server != null) {
+            server.shutdown();
+            server.awaitShutdown();
+            server = null;
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port", e);
+        }
+    }
+}
