@@ -1,0 +1,49 @@
+package io.layeratlas.app;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Host IDs for sources named on the command line (DESIGN.md "host ID"). */
+final class HostIds {
+    private static final Path LOCAL_DATA_ROOT = Path.of("/var/lib/docker");
+
+    private HostIds() {
+    }
+
+    /**
+     * {@code HOST=} from the source, else the {@code --host-id} option, else this machine's identity for the local
+     * data-root and daemon socket, else the copied data-root's folder name.
+     */
+    static String forSource(SourceSpec spec, Optional<String> option) {
+        if (spec.hostId().isPresent()) {
+            return spec.hostId().get();
+        }
+        if (option.isPresent() && !option.get().isBlank()) {
+            return option.get();
+        }
+        boolean local = spec.location().startsWith("unix://")
+                || Path.of(spec.location()).toAbsolutePath().normalize().equals(LOCAL_DATA_ROOT);
+        String folder = local ? null : spec.hostIdOrFolderName();
+        return folder != null ? folder : thisMachine();
+    }
+
+    /** {@code /etc/machine-id}, else the hostname. */
+    static String thisMachine() {
+        try {
+            String id = Files.readString(Path.of("/etc/machine-id")).trim();
+            if (!id.isEmpty()) {
+                return id;
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // no machine-id on this system: fall back to the hostname
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.layeratlas.app;
+
+import io.layeratlas.db.Database;
+import io.layeratlas.indexer.Indexer;
+import io.layeratlas.indexer.IndexerConfig;
+import io.layeratlas.indexer.TopicSetup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code layeratlas indexer}: consumes the topics into PostgreSQL until stopped. Several share the partitions. */
+@Command(name = "indexer", mixinStandardHelpOptions = true,
+        description = {"Consume layer, image-config and heartbeat events from Kafka into PostgreSQL.",
+                "Run several with the same --group-id to share the partitions. Migrates the schema on start."})
+final class IndexerCommand implements Callable<Integer> {
+    @Mixin
+    KafkaOptions kafka;
+
+    @Mixin
+    DatabaseOptions database;
+
+    @Option(names = "--group-id", defaultValue = "${env:LAYERATLAS_GROUP_ID:-layeratlas-indexer}",
+            description = "Kafka consumer group. Env: LAYERATLAS_GROUP_ID. Default: ${DEFAULT-VALUE}.")
+    String groupId;
+
+    @Option(names = "--stale-after", converter = DurationConverter.class,
+            defaultValue = "${env:LAYERATLAS_STALE_AFTER:-3m}",
+            description = "A host without a heartbeat for this long is stale. Env: LAYERATLAS_STALE_AFTER. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    Duration staleAfter;
+
+    @Option(names = "--topic-partitions", defaultValue = "${env:LAYERATLAS_TOPIC_PARTITIONS:-6}",
+            description = "Partitions for topics this indexer creates (existing topics are left alone): the most "
+                    + "indexers that can share the work. Env: LAYERATLAS_TOPIC_PARTITIONS. Default: ${DEFAULT-VALUE}.")
+    int topicPartitions;
+
+    @Option(names = "--rebuild", description = "Drop the index and rebuild it from the topics, then keep consuming.")
+    boolean rebuild;
+
+    @Override
+    public Integer call() throws Exception {
+        TopicSetup.ensureTopics(kafka.bootstrap, kafka.clientProperties(), topicPartitions);
+        try (Database db = Database.migrateAndOpen(database.url, database.user, database.password, database.poolSize)) {
+            IndexerConfig config = IndexerConfig.defaults(kafka.bootstrap)
+                    .withGroupId(groupId).withKafkaProperties(kafka.clientProperties()).withStaleAfter(staleAfter);
+            Indexer indexer = new Indexer(config, db);
+            if (rebuild) {
+                indexer.rebuild();
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                indexer.close();
+                stopped.countDown();
+            }, "indexer-shutdown"));
+            indexer.start();
+            stopped.await();
+            return 0;
+        }
+    }
+}

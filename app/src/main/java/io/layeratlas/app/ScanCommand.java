@@ -1,0 +1,65 @@
+package io.layeratlas.app;
+
+import io.layeratlas.events.EventCodec;
+import io.layeratlas.events.HostInventory;
+import io.layeratlas.events.SourceKind;
+import io.layeratlas.ingest.Scanner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code layeratlas scan SOURCE…}: prints what each source holds as JSON, without Kafka or a database.
+ * Exit code 0 when everything was read, 1 when some item was skipped (listed under {@code problems}).
+ */
+@Command(name = "scan", mixinStandardHelpOptions = true,
+        description = {"Print what image storage holds, as JSON: the same data the agent publishes.",
+                "Output: {\"sources\":[{\"source\",\"kind\",\"hostId\",\"scannedAt\",\"images\":[…],\"layers\":[…],\"problems\":[{\"path\",\"reason\"}]}]}.",
+                "Exit code: 0 all read, 1 something was skipped (see problems), 2 usage error."})
+final class ScanCommand implements Callable<Integer> {
+
+    @Parameters(arity = "1..*", paramLabel = "SOURCE",
+            description = "PATH or HOST=PATH: a Docker data-root, a pre-1.10 graph layout, an image archive "
+                    + "(docker save / OCI, optionally gzipped), an OCI layout folder, or unix:///var/run/docker.sock.")
+    List<String> sources;
+
+    @Option(names = "--kind", paramLabel = "KIND",
+            description = "Read the sources as this kind instead of detecting it: data-root, legacy-graph, archive, "
+                    + "oci-layout, engine-api.")
+    String kind;
+
+    @Option(names = "--host-id", defaultValue = "${env:LAYERATLAS_HOST_ID}",
+            description = "Host ID for sources given without HOST=. Env: LAYERATLAS_HOST_ID. Default: the folder's "
+                    + "name for a copied data-root, else /etc/machine-id, else the hostname.")
+    String hostId;
+
+    @Option(names = "--compact", description = "One line of JSON instead of indented output.")
+    boolean compact;
+
+    @Override
+    public Integer call() throws Exception {
+        Optional<SourceKind> forced = Optional.ofNullable(kind).map(SourceKind::fromId);
+        Scanner scanner = new Scanner();
+        List<HostInventory> inventories = new ArrayList<>();
+        for (String text : sources) {
+            SourceSpec spec = SourceSpec.parse(text);
+            String host = HostIds.forSource(spec, Optional.ofNullable(hostId));
+            inventories.add(scanner.scan(spec.location(), forced, host));
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("sources", inventories);
+        PrintStream stdout = System.out;
+        var writer = compact ? EventCodec.newMapper().writer() : EventCodec.newMapper().writerWithDefaultPrettyPrinter();
+        stdout.println(writer.writeValueAsString(out));
+        stdout.flush();
+        return inventories.stream().anyMatch(i -> !i.problems().isEmpty()) ? 1 : 0;
+    }
+}

@@ -1,0 +1,77 @@
+package io.layeratlas.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.layeratlas.testing.Fixtures;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * No image can be pulled here, so docker-compose.yml is checked by reading it: every LayerAtlas service runs a real
+ * subcommand, every flag it passes exists on that subcommand, and every LAYERATLAS_* variable it sets is one that
+ * subcommand reads.
+ */
+class ComposeFileTest {
+    private static final Pattern ENV = Pattern.compile("env:(LAYERATLAS_[A-Z0-9_]+)");
+
+    @Test
+    void every_layeratlas_option_the_compose_file_sets_exists() throws Exception {
+        JsonNode compose = new ObjectMapper(new YAMLFactory())
+                .readTree(Fixtures.projectRoot().resolve("docker-compose.yml").toFile());
+        CommandLine root = Main.commandLine();
+        List<String> checked = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> service : compose.get("services").properties()) {
+            JsonNode s = service.getValue();
+            if (!"layeratlas".equals(s.path("image").asText())) {
+                continue;
+            }
+            List<String> command = new ArrayList<>();
+            s.get("command").forEach(c -> command.add(c.asText()));
+            CommandLine sub = root.getSubcommands().get(command.get(0));
+            assertThat(sub).as("service %s runs subcommand %s", service.getKey(), command.get(0)).isNotNull();
+            // Parsing the arguments fails on any unknown flag or bad value.
+            sub.parseArgs(command.subList(1, command.size()).toArray(String[]::new));
+            TreeSet<String> readable = envVariablesRead(sub.getCommandSpec());
+            s.path("environment").fieldNames().forEachRemaining(name -> {
+                if (name.startsWith("LAYERATLAS_")) {
+                    assertThat(readable).as("service %s sets %s", service.getKey(), name).contains(name);
+                    checked.add(service.getKey() + ":" + name);
+                }
+            });
+        }
+        assertThat(checked).contains("indexer:LAYERATLAS_KAFKA_BOOTSTRAP", "dashboard:LAYERATLAS_DB_URL",
+                "agent:LAYERATLAS_HOST_ID");
+    }
+
+    static TreeSet<String> envVariablesRead(CommandSpec spec) {
+        TreeSet<String> names = new TreeSet<>();
+        for (OptionSpec o : spec.options()) {
+            String dv = o.defaultValue();
+            if (dv != null) {
+                Matcher m = ENV.matcher(dv);
+                while (m.find()) {
+                    names.add(m.group(1));
+                }
+            }
+            for (String line : o.description()) {
+                Matcher m = Pattern.compile("Env: (LAYERATLAS_[A-Z0-9_]+)").matcher(line);
+                while (m.find()) {
+                    names.add(m.group(1));
+                }
+            }
+        }
+        return names;
+    }
+}

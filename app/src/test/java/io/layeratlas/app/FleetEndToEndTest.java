@@ -1,0 +1,123 @@
+package io.layeratlas.app;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layeratlas.testing.Fixtures;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The walking skeleton end to end: the five fleet-main data-roots → agents → a real Kafka broker → the indexer →
+ * a real PostgreSQL → the dashboard's JSON API, compared with what each host's Docker reported ({@code truth/}).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FleetEndToEndTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private LocalStack stack;
+    /** diff ID → host → image IDs on that host whose RootFS.Layers contain it, as Docker reported. */
+    private final Map<String, Map<String, Set<String>>> truth = new TreeMap<>();
+
+    @BeforeAll
+    void start() throws IOException {
+        Path state = Files.createTempDirectory("layeratlas-e2e");
+        List<SourceSpec> sources = new ArrayList<>();
+        for (String host : Fixtures.fleetMainHosts()) {
+            sources.add(new SourceSpec(Optional.of(host), Fixtures.dataRoot(host).toString()));
+            readTruth(host);
+        }
+        stack = LocalStack.start(new LocalStack.Settings(state, 0, 0, sources, Optional.empty(), Duration.ofMinutes(10), false),
+                new PrintStream(new ByteArrayOutputStream()));
+    }
+
+    @AfterAll
+    void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    private void readTruth(String host) throws IOException {
+        Path inspect = Fixtures.truth(host).resolve("image-inspect.json");
+        if (Files.exists(inspect)) {
+            for (JsonNode image : JSON.readTree(inspect.toFile())) {
+                for (JsonNode layer : image.path("RootFS").path("Layers")) {
+                    truth.computeIfAbsent(layer.asText(), k -> new TreeMap<>())
+                            .computeIfAbsent(host, k -> new TreeSet<>()).add(image.get("Id").asText());
+                }
+            }
+        } else { // legacy-01: the images the pre-1.10 layout was laid out from
+            for (JsonNode image : JSON.readTree(Fixtures.truth(host).resolve("images.json").toFile())) {
+                for (JsonNode diffId : image.path("diffIds")) {
+                    truth.computeIfAbsent(diffId.asText(), k -> new TreeMap<>())
+                            .computeIfAbsent(host, k -> new TreeSet<>()).add(image.get("id").asText());
+                }
+            }
+        }
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + stack.dashboardPort() + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** host → images, from the API's answer. */
+    private Map<String, Set<String>> hostsHolding(String digest) throws Exception {
+        HttpResponse<String> r = get("/api/v1/layers/" + digest + "/hosts");
+        Map<String, Set<String>> hosts = new TreeMap<>();
+        if (r.statusCode() != 200) {
+            return hosts;
+        }
+        for (JsonNode h : JSON.readTree(r.body()).get("hosts")) {
+            Set<String> images = new TreeSet<>();
+            h.get("images").forEach(i -> images.add(i.isTextual() ? i.asText() : i.get("id").asText()));
+            hosts.put(h.get("hostId").asText(), images);
+        }
+        return hosts;
+    }
+
+    @Test
+    void every_diff_id_docker_reported_lists_exactly_the_hosts_and_images_that_hold_it() {
+        assertThat(truth).hasSizeGreaterThan(40);
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            Map<String, Map<String, Set<String>>> seen = new TreeMap<>();
+            for (String diffId : truth.keySet()) {
+                seen.put(diffId, hostsHolding(diffId));
+            }
+            assertThat(seen).isEqualTo(truth);
+        });
+    }
+
+    @Test
+    void a_unique_twelve_character_prefix_finds_the_layer_and_an_unknown_layer_is_404() throws Exception {
+        String diffId = truth.keySet().iterator().next();
+        String prefix = diffId.substring("sha256:".length(), "sha256:".length() + 12);
+        await().atMost(Duration.ofSeconds(120)).untilAsserted(() ->
+                assertThat(hostsHolding(prefix).keySet()).isEqualTo(truth.get(diffId).keySet()));
+        assertThat(get("/api/v1/layers/sha256:" + "0".repeat(64) + "/hosts").statusCode()).isEqualTo(404);
+        assertThat(get("/api/v1/layers/not-a-digest/hosts").statusCode()).isEqualTo(400);
+    }
+}
