@@ -3,6 +3,7 @@ package io.layeratlas.ingest;
 import io.layeratlas.events.HostInventory;
 import io.layeratlas.events.SourceKind;
 import io.layeratlas.ingest.dataroot.DataRootReader;
+import io.layeratlas.ingest.legacy.LegacyGraphReader;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ public final class Scanner {
     }
 
     static List<StorageReader> defaultReaders() {
-        return List.of(new DataRootReader());
+        return List.of(new DataRootReader(), new LegacyGraphReader());
     }
 
     /**
