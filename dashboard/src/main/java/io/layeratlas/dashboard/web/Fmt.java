@@ -1,0 +1,120 @@
+package io.layeratlas.dashboard.web;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Formatting for the pages. Returns plain text: the templates escape it. Sizes are bytes, shown in SI units as the
+ * Docker CLI shows them ({@code 1.98MB} = 1 980 000 bytes).
+ */
+public final class Fmt {
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
+            .withZone(ZoneOffset.UTC);
+    private static final String[] UNITS = {"B", "kB", "MB", "GB", "TB", "PB"};
+
+    private Fmt() {
+    }
+
+    /** Bytes in SI units with three significant digits, "–" for unknown (null or negative). */
+    public static String bytes(Long bytes) {
+        if (bytes == null || bytes < 0) {
+            return "–";
+        }
+        double v = bytes;
+        int unit = 0;
+        while (v >= 1000 && unit < UNITS.length - 1) {
+            v /= 1000;
+            unit++;
+        }
+        if (unit == 0) {
+            return bytes + " B";
+        }
+        return String.format(Locale.ROOT, v >= 100 ? "%.0f %s" : v >= 10 ? "%.1f %s" : "%.2f %s", v, UNITS[unit]);
+    }
+
+    public static String bytes(long bytes) {
+        return bytes((Long) bytes);
+    }
+
+    /** Exact bytes with thousands separators, for tooltips. */
+    public static String exactBytes(Long bytes) {
+        return bytes == null || bytes < 0 ? "unknown" : String.format(Locale.ROOT, "%,d bytes", bytes);
+    }
+
+    /** {@code 2026-11-29 07:25:01 UTC}, or "never". */
+    public static String time(Instant t) {
+        return t == null ? "never" : TIME.format(t);
+    }
+
+    /** ISO-8601, for {@code <time datetime>}. */
+    public static String iso(Instant t) {
+        return t == null ? "" : t.toString();
+    }
+
+    /** "3 minutes ago" relative to now, or "never". */
+    public static String ago(Instant t, Instant now) {
+        if (t == null) {
+            return "never";
+        }
+        Duration d = Duration.between(t, now);
+        if (d.isNegative()) {
+            return "just now";
+        }
+        long s = d.toSeconds();
+        if (s < 60) {
+            return s + " s ago";
+        }
+        if (s < 3600) {
+            return s / 60 + " min ago";
+        }
+        if (s < 86400) {
+            return s / 3600 + " h " + (s % 3600) / 60 + " min ago";
+        }
+        return s / 86400 + " days ago";
+    }
+
+    /** The first 12 hex characters of a digest, as {@code docker image ls} shows IDs. */
+    public static String shortId(String digest) {
+        if (digest == null) {
+            return "";
+        }
+        int colon = digest.indexOf(':');
+        String hex = colon < 0 ? digest : digest.substring(colon + 1);
+        return hex.length() <= 12 ? hex : hex.substring(0, 12);
+    }
+
+    /** A value for one URL path segment. */
+    public static String path(String segment) {
+        // ':' and '@' are legal in a path segment (RFC 3986 "pchar"); keeping them keeps digests readable.
+        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20").replace("%3A", ":").replace("%40", "@");
+    }
+
+    /** A value for a query parameter. */
+    public static String param(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+
+    /** Joins, or "–" when empty. */
+    public static String join(List<String> values) {
+        return values == null || values.isEmpty() ? "–" : String.join(", ", values);
+    }
+
+    /** Percent with one decimal. */
+    public static String percent(double part, double whole) {
+        return whole <= 0 ? "–" : String.format(Locale.ROOT, "%.1f %%", 100.0 * part / whole);
+    }
+
+    /** Long values cut for table cells (the full value stays in a title attribute). */
+    public static String cut(String s, int max) {
+        if (s == null) {
+            return "";
+        }
+        return s.length() <= max ? s : s.substring(0, max - 1) + "…";
+    }
+}

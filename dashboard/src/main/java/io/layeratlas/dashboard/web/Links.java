@@ -1,0 +1,33 @@
+package io.layeratlas.dashboard.web;
+
+import io.layeratlas.db.query.Match;
+
+/** Addresses of pages; every path segment encoded. Used by handlers and templates. */
+public final class Links {
+    private Links() {
+    }
+
+    public static String of(Match m) {
+        return switch (m.kind()) {
+            case LAYER -> layer(m.key());
+            case IMAGE -> image(m.key());
+            case HOST -> host(m.key());
+        };
+    }
+
+    public static String layer(String digest) {
+        return "/layers/" + Fmt.path(digest);
+    }
+
+    public static String image(String imageId) {
+        return "/images/" + Fmt.path(imageId);
+    }
+
+    public static String host(String hostId) {
+        return "/hosts/" + Fmt.path(hostId);
+    }
+
+    public static String search(String q) {
+        return "/search?q=" + Fmt.param(q);
+    }
+}

@@ -1,0 +1,66 @@
+package io.layeratlas.dashboard.web;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.javalin.Javalin;
+import io.javalin.http.staticfiles.Location;
+import io.javalin.json.JavalinJackson;
+import io.layeratlas.dashboard.DashboardConfig;
+import io.layeratlas.db.query.Freshness;
+import io.layeratlas.db.query.LayerQuery;
+import io.layeratlas.db.query.SearchQuery;
+
+import javax.sql.DataSource;
+import java.time.Clock;
+
+/** Wires query services, handlers, access control, error mapping and static assets into one Javalin app. */
+public final class WebApp {
+    private WebApp() {
+    }
+
+    /** See {@link io.layeratlas.dashboard.Dashboard#create}. */
+    public static Javalin create(DashboardConfig config, DataSource dataSource, Clock clock) {
+        ObjectMapper mapper = new ObjectMapper()
+                .registerModule(new JavaTimeModule())
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+        Freshness.Policy policy = new Freshness.Policy(clock, config.staleAfter());
+        Pages pages = new Pages();
+        Auth auth = new Auth(config);
+        var layers = new LayerHandlers(new LayerQuery(dataSource, policy), pages);
+        var search = new SearchHandlers(new SearchQuery(dataSource), pages);
+
+        Javalin app = Javalin.create(c -> {
+            c.showJavalinBanner = false;
+            c.jsonMapper(new JavalinJackson(mapper, false));
+            c.staticFiles.enableWebjars();
+            c.staticFiles.add(s -> {
+                s.hostedPath = "/static";
+                s.directory = "/io/layeratlas/dashboard/static";
+                s.location = Location.CLASSPATH;
+            });
+            c.http.prefer405over404 = false;
+        });
+        app.before(ctx -> {
+            ctx.header("X-Content-Type-Options", "nosniff");
+            ctx.header("X-Frame-Options", "DENY");
+            ctx.header("Referrer-Policy", "no-referrer");
+            // No inline script anywhere: a value from a host that slipped past escaping still could not run.
+            ctx.header("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                    + "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+            auth.check(ctx);
+        });
+        ErrorMapping.register(app, pages);
+        app.get("/healthz", ctx -> ctx.result("ok"));
+
+        app.get("/", search::home);
+        app.get("/search", search::page);
+        app.get("/api/v1/search", search::api);
+
+        app.get("/layers/{digest}", layers::page);
+        app.get("/api/v1/layers/{digest}", layers::api);
+        app.get("/api/v1/layers/{digest}/hosts", layers::hostsApi);
+        app.get("/api/v1/layers/{digest}/hosts.csv", layers::hostsCsv);
+        return app;
+    }
+}

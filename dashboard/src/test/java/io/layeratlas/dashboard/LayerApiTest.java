@@ -1,0 +1,91 @@
+package io.layeratlas.dashboard;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layeratlas.db.testing.FleetLoader;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class LayerApiTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final TestFleet fleet = TestFleet.get();
+
+    /** For each diff ID in truth: host -> images on that host whose RootFS.Layers contain it. */
+    static Map<String, Map<String, Set<String>>> truthHostsByDiffId() {
+        Map<String, Map<String, Set<String>>> out = new TreeMap<>();
+        for (FleetLoader.TruthImage img : FleetLoader.truthImages()) {
+            for (String diffId : img.diffIds()) {
+                out.computeIfAbsent(diffId, k -> new TreeMap<>()).computeIfAbsent(img.host(), k -> new TreeSet<>()).add(img.imageId());
+            }
+        }
+        return out;
+    }
+
+    static JsonNode json(HttpResponse<String> r) throws Exception {
+        return JSON.readTree(r.body());
+    }
+
+    @Test
+    void every_diff_id_in_truth_lists_exactly_the_hosts_and_images_docker_reported() throws Exception {
+        for (var e : truthHostsByDiffId().entrySet()) {
+            HttpResponse<String> r = fleet.get("/api/v1/layers/" + e.getKey() + "/hosts");
+            assertThat(r.statusCode()).as(e.getKey()).isEqualTo(200);
+            JsonNode body = json(r);
+            Map<String, Set<String>> got = new TreeMap<>();
+            body.path("hosts").forEach(h -> {
+                Set<String> images = new TreeSet<>();
+                h.path("images").forEach(i -> images.add(i.asText()));
+                got.put(h.path("hostId").asText(), images);
+            });
+            assertThat(got).as("hosts of %s", e.getKey()).isEqualTo(e.getValue());
+            assertThat(body.path("matchedBy").asText()).isEqualTo("DIFF_ID");
+        }
+    }
+
+    @Test
+    void a_unique_twelve_character_prefix_finds_the_same_hosts_as_the_full_diff_id() throws Exception {
+        var e = truthHostsByDiffId().entrySet().stream().filter(x -> x.getValue().size() > 2).findFirst().orElseThrow();
+        String prefix = e.getKey().substring("sha256:".length(), "sha256:".length() + 12);
+        JsonNode body = json(fleet.get("/api/v1/layers/" + prefix + "/hosts"));
+        List<String> hosts = new ArrayList<>();
+        body.path("hosts").forEach(h -> hosts.add(h.path("hostId").asText()));
+        assertThat(hosts).containsExactlyElementsOf(e.getValue().keySet());
+        assertThat(body.path("digest").asText()).isEqualTo(e.getKey());
+    }
+
+    @Test
+    void an_unknown_layer_is_404_and_a_malformed_digest_is_400_without_a_stack_trace() throws Exception {
+        HttpResponse<String> unknown = fleet.get("/api/v1/layers/sha256:" + "0".repeat(64) + "/hosts");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(json(unknown).path("error").asText()).contains("no layer");
+        for (String bad : List.of("abc", "zzzzzzzzzzzzzzzz", "sha1:" + "a".repeat(40), "a".repeat(65))) {
+            HttpResponse<String> r = fleet.get("/api/v1/layers/" + bad + "/hosts");
+            assertThat(r.statusCode()).as(bad).isEqualTo(400);
+            assertThat(r.body()).doesNotContain("Exception").doesNotContain("\tat ");
+        }
+    }
+
+    @Test
+    void searching_a_diff_id_lands_on_the_layer_page_which_lists_its_hosts() throws Exception {
+        var e = truthHostsByDiffId().entrySet().stream().filter(x -> x.getValue().size() > 2).findFirst().orElseThrow();
+        HttpResponse<String> search = fleet.get("/search?q=" + e.getKey());
+        assertThat(search.statusCode()).isEqualTo(302);
+        assertThat(search.headers().firstValue("Location")).hasValue("/layers/" + e.getKey());
+        HttpResponse<String> page = fleet.get("/layers/" + e.getKey());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
+        for (String host : e.getValue().keySet()) {
+            assertThat(page.body()).contains("data-host=\"" + host + "\"");
+        }
+        assertThat(fleet.get("/").body()).contains("<form class=\"search big\" action=\"/search\"");
+    }
+}

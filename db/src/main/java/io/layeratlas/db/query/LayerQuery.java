@@ -1,0 +1,231 @@
+package io.layeratlas.db.query;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The layer aggregate: which hosts hold a layer, and everything known about it.
+ *
+ * <p>A layer is asked for by diff ID (its content: every chain, on every host, whose top layer has this diff ID)
+ * or by chain ID (one layer in one stack). A diff ID wins when the digest is both, as it is for a bottom layer
+ * ({@code ChainID(L0) = DiffID(L0)}). Thread-safe; every call reads one consistent snapshot.
+ */
+public final class LayerQuery {
+    private final DataSource dataSource;
+    private final Freshness.Policy policy;
+
+    public LayerQuery(DataSource dataSource, Freshness.Policy policy) {
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.policy = Objects.requireNonNull(policy, "policy");
+    }
+
+    /** How a layer question was understood. */
+    public enum MatchedBy { DIFF_ID, CHAIN_ID }
+
+    /**
+     * A layer as identified by the question.
+     *
+     * @param digest    the full diff or chain ID
+     * @param matchedBy which of the two it is
+     * @param layerKeys the chain-ID rows it covers (internal keys; not for display)
+     */
+    public record LayerRef(String digest, MatchedBy matchedBy, List<Long> layerKeys) {
+        public LayerRef {
+            layerKeys = List.copyOf(layerKeys);
+        }
+    }
+
+    /** One chain ID with this layer on top. Sizes in bytes (null when no host reported it). */
+    public record Chain(String chainId, String diffId, String parentChainId, Long size, String v1Id, Instant firstSeen,
+                        int hostCount, int imageCount) {
+    }
+
+    /** A compressed (blob) form of the layer, as registries serve it. */
+    public record Blob(String compressedDigest, String mediaType, String sourceRepository) {
+    }
+
+    /** An image on a host that contains the layer, at {@code position} (0 = bottom) of its stack. */
+    public record ImageOnHost(String imageId, int position, String chainId, List<String> repoTags) {
+    }
+
+    /** A host holding the layer: since when, and which of its images contain it. */
+    public record HostHolding(HostStatus host, Instant firstSeen, List<ImageOnHost> images) {
+        /** The image IDs, for the short API answer. */
+        public List<String> imageIds() {
+            return images.stream().map(ImageOnHost::imageId).distinct().toList();
+        }
+    }
+
+    /** An image (fleet-wide) containing the layer, with the tags hosts gave it and on how many hosts it is. */
+    public record ImageContaining(String imageId, int position, List<String> repoTags, int hostCount, Instant created) {
+    }
+
+    /**
+     * Everything about a layer.
+     *
+     * @param size      bytes of the layer alone (largest reported over its chains), null if unknown
+     * @param hostCount hosts holding it (from the hosts list, retired hosts excluded)
+     */
+    public record LayerDetail(String digest, MatchedBy matchedBy, String diffId, List<Chain> chains, List<Blob> blobs,
+                              Long size, int hostCount, List<HostHolding> hosts, List<ImageContaining> images,
+                              Freshness freshness) {
+    }
+
+    /** The remediation list: hosts holding the layer. */
+    public record LayerHosts(String digest, MatchedBy matchedBy, List<HostHolding> hosts, Freshness freshness) {
+    }
+
+    private static final String EXACT = """
+            SELECT layer_key, chain_id, diff_id FROM layers WHERE diff_id = ? OR chain_id = ?""";
+
+    private static final String PREFIX = """
+            (SELECT DISTINCT 'diff ID' AS what, diff_id AS digest FROM layers
+              WHERE diff_id ~>=~ ? AND diff_id ~<~ ? LIMIT 21)
+            UNION
+            (SELECT DISTINCT 'chain ID', chain_id FROM layers
+              WHERE chain_id ~>=~ ? AND chain_id ~<~ ? LIMIT 21)
+            ORDER BY 2, 1""";
+
+    /**
+     * Resolves a full diff or chain ID, or a unique hex prefix of at least 12 characters.
+     *
+     * @throws QueryException.InvalidParameter for a malformed digest or prefix
+     * @throws QueryException.NotFound         if no layer matches
+     * @throws QueryException.Ambiguous        if the prefix matches several layers (candidates listed)
+     */
+    public LayerRef resolve(String digestOrPrefix) {
+        Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
+        return Sql.inSnapshot(dataSource, "resolve layer", c -> resolve(c, d));
+    }
+
+    LayerRef resolve(Connection c, Matches.DigestPrefix d) throws SQLException {
+        String digest = d.text();
+        if (!d.complete()) {
+            List<Match> found = Matches.distinct(Sql.list(c, PREFIX,
+                    rs -> new Match(Match.Kind.LAYER, rs.getString("what"), rs.getString("digest"), ""),
+                    d.low(), d.high(), d.low(), d.high()));
+            if (found.isEmpty()) {
+                throw new QueryException.NotFound("no layer has a diff or chain ID starting with " + digest);
+            }
+            if (found.size() > 1) {
+                throw new QueryException.Ambiguous(
+                        "several layers start with " + digest, found.subList(0, Math.min(found.size(), Matches.LIMIT)));
+            }
+            digest = found.get(0).key();
+        }
+        record Row(long key, String chainId, String diffId) {
+        }
+        String q = digest;
+        List<Row> rows = Sql.list(c, EXACT, rs -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3)), q, q);
+        List<Long> byDiff = rows.stream().filter(r -> r.diffId().equals(q)).map(Row::key).toList();
+        if (!byDiff.isEmpty()) {
+            return new LayerRef(q, MatchedBy.DIFF_ID, byDiff);
+        }
+        List<Long> byChain = rows.stream().filter(r -> r.chainId().equals(q)).map(Row::key).toList();
+        if (!byChain.isEmpty()) {
+            return new LayerRef(q, MatchedBy.CHAIN_ID, byChain);
+        }
+        throw new QueryException.NotFound("no layer has diff or chain ID " + q);
+    }
+
+    private static final String CHAINS = """
+            SELECT l.chain_id, l.diff_id, l.parent_chain_id, l.size, l.v1_id, l.first_seen,
+                   coalesce(u.host_count, 0) AS host_count, coalesce(u.image_count, 0) AS image_count
+              FROM layers l LEFT JOIN layer_usage u ON u.layer_key = l.layer_key
+             WHERE l.layer_key = ANY (?)
+             ORDER BY u.host_count DESC NULLS LAST, l.chain_id""";
+
+    private static final String BLOBS = """
+            SELECT compressed_digest, media_type, source_repository FROM layer_blobs
+             WHERE diff_id = ANY (?::text[]) ORDER BY compressed_digest""";
+
+    private static final String HOSTS = """
+            SELECT %s, min(hl.first_seen) AS layer_first_seen
+              FROM host_layers hl JOIN hosts h ON h.host_key = hl.host_key
+             WHERE hl.layer_key = ANY (?) AND h.retired_at IS NULL
+             GROUP BY h.host_key
+             ORDER BY h.host_id""".formatted(Sql.HOST_COLUMNS);
+
+    private static final String IMAGES_ON_HOSTS = """
+            SELECT h.host_id, i.image_id, il.position, l.chain_id, hi.repo_tags
+              FROM image_layers il
+              JOIN host_images hi ON hi.image_key = il.image_key
+              JOIN hosts h ON h.host_key = hi.host_key
+              JOIN images i ON i.image_key = il.image_key
+              JOIN layers l ON l.layer_key = il.layer_key
+             WHERE il.layer_key = ANY (?) AND h.retired_at IS NULL
+             ORDER BY h.host_id, i.image_id, il.position""";
+
+    private static final String IMAGES = """
+            SELECT i.image_id, il.position, i.created, coalesce(u.host_count, 0) AS host_count,
+                   ARRAY(SELECT DISTINCT t FROM host_images hi, unnest(hi.repo_tags) t
+                          WHERE hi.image_key = i.image_key ORDER BY t) AS tags
+              FROM image_layers il
+              JOIN images i ON i.image_key = il.image_key
+              LEFT JOIN image_usage u ON u.image_key = i.image_key
+             WHERE il.layer_key = ANY (?)
+             ORDER BY coalesce(u.host_count, 0) DESC, i.image_id
+             LIMIT 500""";
+
+    /**
+     * Everything about the layer a digest or prefix names.
+     *
+     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
+     */
+    public LayerDetail detail(String digestOrPrefix) {
+        Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
+        return Sql.inSnapshot(dataSource, "layer detail", c -> {
+            LayerRef ref = resolve(c, d);
+            List<Chain> chains = Sql.list(c, CHAINS, rs -> new Chain(rs.getString("chain_id"), rs.getString("diff_id"),
+                    rs.getString("parent_chain_id"), Sql.nullableLong(rs, "size"), rs.getString("v1_id"),
+                    Sql.instant(rs, "first_seen"), rs.getInt("host_count"), rs.getInt("image_count")), ref.layerKeys());
+            String[] diffIds = chains.stream().map(Chain::diffId).distinct().toArray(String[]::new);
+            List<Blob> blobs = Sql.list(c, BLOBS, rs -> new Blob(rs.getString(1), rs.getString(2), rs.getString(3)),
+                    (Object) c.createArrayOf("text", diffIds));
+            Long size = chains.stream().map(Chain::size).filter(Objects::nonNull).max(Long::compare).orElse(null);
+            List<HostHolding> hosts = hosts(c, ref);
+            List<ImageContaining> images = Sql.list(c, IMAGES, rs -> new ImageContaining(rs.getString("image_id"),
+                    rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"), Sql.instant(rs, "created")),
+                    ref.layerKeys());
+            return new LayerDetail(ref.digest(), ref.matchedBy(), diffIds.length == 1 ? diffIds[0] : null, chains, blobs,
+                    size, hosts.size(), hosts, images, policy.of(hosts.stream().map(HostHolding::host).toList()));
+        });
+    }
+
+    /**
+     * The hosts holding a layer, each with its images that contain it: the remediation list.
+     *
+     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
+     */
+    public LayerHosts hosts(String digestOrPrefix) {
+        Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
+        return Sql.inSnapshot(dataSource, "layer hosts", c -> {
+            LayerRef ref = resolve(c, d);
+            List<HostHolding> hosts = hosts(c, ref);
+            return new LayerHosts(ref.digest(), ref.matchedBy(), hosts,
+                    policy.of(hosts.stream().map(HostHolding::host).toList()));
+        });
+    }
+
+    private List<HostHolding> hosts(Connection c, LayerRef ref) throws SQLException {
+        record HostRow(HostStatus host, Instant firstSeen) {
+        }
+        List<HostRow> rows = Sql.list(c, HOSTS, rs -> new HostRow(Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen")),
+                ref.layerKeys());
+        Map<String, List<ImageOnHost>> images = new LinkedHashMap<>();
+        for (var row : Sql.list(c, IMAGES_ON_HOSTS, rs -> Map.entry(rs.getString("host_id"), new ImageOnHost(
+                rs.getString("image_id"), rs.getInt("position"), rs.getString("chain_id"), Sql.strings(rs, "repo_tags"))),
+                ref.layerKeys())) {
+            images.computeIfAbsent(row.getKey(), k -> new ArrayList<>()).add(row.getValue());
+        }
+        return rows.stream().map(r -> new HostHolding(r.host(), r.firstSeen(),
+                List.copyOf(images.getOrDefault(r.host().hostId(), List.of())))).toList();
+    }
+}

@@ -1,0 +1,116 @@
+package io.layeratlas.db.query;
+
+import javax.sql.DataSource;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The little JDBC the query classes share: static SQL text, bound parameters, try-with-resources.
+ * {@link SQLException}s become {@link QueryException}s naming the query.
+ */
+final class Sql {
+    private Sql() {
+    }
+
+    @FunctionalInterface
+    interface RowMapper<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /** Runs work on one read-only connection, so the queries of one answer see one consistent snapshot. */
+    static <T> T inSnapshot(DataSource ds, String what, Work<T> work) {
+        try (Connection c = ds.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try {
+                c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                c.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw new QueryException("database query failed (" + what + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs a query with positional parameters; {@code Collection<Long>} parameters bind as {@code bigint[]}. */
+    static <T> List<T> list(Connection c, String sql, RowMapper<T> mapper, Object... params) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(c, ps, params);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<T> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(mapper.map(rs));
+                }
+                return out;
+            }
+        }
+    }
+
+    private static void bind(Connection c, PreparedStatement ps, Object... params) throws SQLException {
+        for (int i = 0; i < params.length; i++) {
+            Object p = params[i];
+            if (p instanceof Collection<?> col) {
+                ps.setArray(i + 1, c.createArrayOf("bigint", col.toArray()));
+            } else {
+                ps.setObject(i + 1, p);
+            }
+        }
+    }
+
+    static Instant instant(ResultSet rs, String column) throws SQLException {
+        Timestamp t = rs.getTimestamp(column);
+        return t == null ? null : t.toInstant();
+    }
+
+    static Long nullableLong(ResultSet rs, String column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
+    }
+
+    static List<String> strings(ResultSet rs, String column) throws SQLException {
+        Array a = rs.getArray(column);
+        if (a == null) {
+            return List.of();
+        }
+        Object[] values = (Object[]) a.getArray();
+        return Arrays.stream(values).filter(v -> v != null).map(Object::toString).toList();
+    }
+
+    /** The host columns every query that reports freshness selects, aliased {@code h}. */
+    static final String HOST_COLUMNS = """
+            h.host_key, h.host_id, h.source, h.source_kind, h.agent_version, h.generation, h.scanned_at,
+            h.snapshot_applied_at, h.last_heartbeat_at, h.heartbeat_interval_seconds, h.first_seen""";
+
+    static HostStatus host(ResultSet rs, Freshness.Policy policy) throws SQLException {
+        Instant heartbeat = instant(rs, "last_heartbeat_at");
+        Instant applied = instant(rs, "snapshot_applied_at");
+        Instant lastReport = heartbeat == null ? applied
+                : applied == null ? heartbeat
+                : heartbeat.isAfter(applied) ? heartbeat : applied;
+        return new HostStatus(rs.getString("host_id"), rs.getString("source"), rs.getString("source_kind"),
+                rs.getString("agent_version"), rs.getLong("generation"), instant(rs, "scanned_at"), applied, heartbeat,
+                nullableLong(rs, "heartbeat_interval_seconds"), instant(rs, "first_seen"), lastReport,
+                policy.isStale(lastReport));
+    }
+}

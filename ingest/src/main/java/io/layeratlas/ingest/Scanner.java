@@ -1,0 +1,123 @@
+package io.layeratlas.ingest;
+
+import io.layeratlas.events.HostInventory;
+import io.layeratlas.events.SourceKind;
+import io.layeratlas.ingest.dataroot.DataRootReader;
+import io.layeratlas.ingest.legacy.LegacyGraphReader;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The one entry point for reading image storage: picks the {@link StorageReader} for a source (detected from
+ * what the path holds, or given) and runs it. Thread-safe; readers hold no state.
+ *
+ * <p>Detection ({@link #detect}): a {@code unix://}, {@code tcp://} or {@code npipe://} URI, or a socket file,
+ * is the Engine API; a folder with an {@code oci-layout} file is an OCI image layout; a folder with
+ * {@code image/<driver>/imagedb} is a Docker data-root; a folder with {@code graph/} or
+ * {@code repositories-<driver>} is the pre-1.10 layout; a regular file is an image archive.
+ */
+public final class Scanner {
+    private final Map<SourceKind, StorageReader> readers = new EnumMap<>(SourceKind.class);
+
+    /** A scanner with every reader this module has. */
+    public Scanner() {
+        this(defaultReaders());
+    }
+
+    /** A scanner with these readers (one per kind; a later one replaces an earlier one of the same kind). */
+    public Scanner(List<StorageReader> readers) {
+        for (StorageReader r : readers) {
+            this.readers.put(r.kind(), r);
+        }
+    }
+
+    static List<StorageReader> defaultReaders() {
+        return List.of(new DataRootReader(), new LegacyGraphReader());
+    }
+
+    /**
+     * Reads one source into a host inventory.
+     *
+     * @param source a path (data-root, legacy graph root, archive, OCI layout) or an Engine API socket URI
+     * @param kind   the kind to read it as ({@code --kind}); empty to detect it
+     * @param hostId the host's identity, copied into the inventory
+     * @throws UnreadableSourceException if the kind cannot be detected, has no reader, or the source cannot
+     *                                   be read at all; bad items inside it are problems in the inventory instead
+     */
+    public HostInventory scan(String source, Optional<SourceKind> kind, String hostId) {
+        return read(source, kind, hostId).inventory();
+    }
+
+    /** As {@link #scan}, with each image's config bytes as well (what the agent publishes). */
+    public SourceScan read(String source, Optional<SourceKind> kind, String hostId) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(hostId, "hostId");
+        SourceKind k = kind.or(() -> detect(source)).orElseThrow(() -> new UnreadableSourceException(source,
+                Files.exists(Path.of(source)) ? "cannot tell what kind of image storage this is; give --kind"
+                        : "no such file or folder"));
+        StorageReader reader = readers.get(k);
+        if (reader == null) {
+            throw new UnreadableSourceException(source, "no reader for kind '" + k.id() + "' in this build");
+        }
+        return reader.read(source, hostId);
+    }
+
+    /** The kinds this scanner can read. */
+    public List<SourceKind> kinds() {
+        return List.copyOf(readers.keySet());
+    }
+
+    /** The kind of storage a source holds, judged from its shape only (no content is parsed). */
+    public static Optional<SourceKind> detect(String source) {
+        if (source.startsWith("unix://") || source.startsWith("tcp://") || source.startsWith("npipe://")) {
+            return Optional.of(SourceKind.ENGINE_API);
+        }
+        Path p;
+        try {
+            p = Path.of(source);
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+        if (Files.isDirectory(p)) {
+            if (Files.isRegularFile(p.resolve("oci-layout"))) {
+                return Optional.of(SourceKind.OCI_LAYOUT);
+            }
+            if (DataRootReader.looksLikeDataRoot(p)) {
+                return Optional.of(SourceKind.DATA_ROOT);
+            }
+            if (Files.isDirectory(p.resolve("graph")) || hasLegacyRepositories(p)) {
+                return Optional.of(SourceKind.LEGACY_GRAPH);
+            }
+            return Optional.empty();
+        }
+        if (Files.isRegularFile(p)) {
+            return Optional.of(SourceKind.ARCHIVE);
+        }
+        if (isSocket(p)) {
+            return Optional.of(SourceKind.ENGINE_API);
+        }
+        return Optional.empty();
+    }
+
+    private static boolean hasLegacyRepositories(Path dir) {
+        try (var s = Files.list(dir)) {
+            return s.anyMatch(f -> f.getFileName().toString().startsWith("repositories-") && Files.isRegularFile(f));
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean isSocket(Path p) {
+        try {
+            return Files.exists(p) && Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).isOther();
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+}

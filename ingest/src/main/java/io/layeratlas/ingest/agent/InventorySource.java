@@ -1,0 +1,52 @@
+package io.layeratlas.ingest.agent;
+
+import io.layeratlas.events.Digest;
+import io.layeratlas.events.HostInventory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Where the agent gets a host's state from: one full read of the image storage per call. The agent calls it from
+ * one thread at a time, at start, after a change was noticed and periodically; it may take seconds on a large
+ * host.
+ *
+ * <p>The production source wraps the storage readers' facade, e.g.
+ * {@code hostId -> { SourceScan s = scanner.read(source, kind, hostId); return Scan.ofBytes(s.inventory(), s.configs()); }}.
+ * Tests build inventories by hand.
+ */
+@FunctionalInterface
+public interface InventorySource {
+
+    /**
+     * Reads the storage once.
+     *
+     * @param hostId the host's resolved ID; the returned inventory is published under it whatever it says
+     * @return the inventory and the config text of its images
+     * @throws Exception anything: the agent logs it, counts a failed scan, and tries again at the next trigger
+     */
+    Scan scan(String hostId) throws Exception;
+
+    /**
+     * One read of the storage.
+     *
+     * @param inventory the images, layers and problems found
+     * @param configs   image ID to the image config JSON verbatim, as UTF-8 text; an image without an entry
+     *                  gets no {@link io.layeratlas.events.ImageConfigEvent} (never null)
+     */
+    record Scan(HostInventory inventory, Map<Digest, String> configs) {
+        public Scan {
+            Objects.requireNonNull(inventory, "inventory");
+            configs = configs == null ? Map.of() : Map.copyOf(configs);
+        }
+
+        /** A scan from config bytes as stored on disk (UTF-8 JSON). */
+        public static Scan ofBytes(HostInventory inventory, Map<Digest, byte[]> configs) {
+            Map<Digest, String> text = new LinkedHashMap<>();
+            configs.forEach((id, bytes) -> text.put(id, new String(bytes, StandardCharsets.UTF_8)));
+            return new Scan(inventory, text);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.layeratlas.ingest.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layeratlas.events.EventCodec;
+import io.layeratlas.events.HostInventory;
+import io.layeratlas.events.HostSnapshot;
+import io.layeratlas.events.ImageRecord;
+import io.layeratlas.events.LayerAtlasEvent;
+import io.layeratlas.events.LayerRecord;
+import io.layeratlas.events.Problem;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Splits a host's inventory into {@link HostSnapshot} chunks whose encoded values are at most a byte limit.
+ *
+ * <p>Sizes are measured, not guessed: each image, layer and problem is encoded once with the codec's mapper (a
+ * record encodes to the same bytes alone as inside the snapshot's list), plus one byte for the separating comma,
+ * and the envelope is measured with the widest chunk numbers. Items are packed greedily in inventory order:
+ * images, then layers, then problems. An item that cannot fit even in a chunk of its own is left out and replaced
+ * by a {@link Problem} saying so. Every chunk is encoded here and its size checked, so the caller sends the
+ * bytes returned. Stateless and thread-safe.
+ */
+final class SnapshotChunker {
+    private static final ObjectMapper MAPPER = EventCodec.mapper();
+
+    /** A chunk and its encoded value. */
+    record EncodedChunk(HostSnapshot snapshot, byte[] value) {
+    }
+
+    private SnapshotChunker() {
+    }
+
+    /**
+     * @param maxValueBytes the largest encoded value allowed, in bytes
+     * @throws IllegalArgumentException if even an empty chunk does not fit in {@code maxValueBytes}
+     */
+    static List<EncodedChunk> chunk(HostInventory inventory, String hostId, long generation, String agentVersion,
+                                    int maxValueBytes) {
+        HostSnapshot widest = new HostSnapshot(LayerAtlasEvent.SCHEMA_VERSION, hostId, generation,
+                Integer.MAX_VALUE - 1, Integer.MAX_VALUE, inventory.scannedAt(), agentVersion, inventory.kind(),
+                inventory.source(), List.of(), List.of(), List.of());
+        int envelope = EventCodec.encode(widest).length;
+        int room = maxValueBytes - envelope;
+        if (room <= 0) {
+            throw new IllegalArgumentException("an empty snapshot chunk takes " + envelope + " bytes, more than the limit of "
+                    + maxValueBytes + " bytes");
+        }
+
+        List<Group> groups = new ArrayList<>();
+        Group current = new Group();
+        groups.add(current);
+        List<Problem> leftOut = new ArrayList<>();
+        List<Object> items = new ArrayList<>(inventory.images().size() + inventory.layers().size() + inventory.problems().size());
+        items.addAll(inventory.images());
+        items.addAll(inventory.layers());
+        items.addAll(inventory.problems());
+        for (int i = 0; i < items.size() || !leftOut.isEmpty(); i++) {
+            boolean generated = i >= items.size();
+            Object item = generated ? leftOut.remove(0) : items.get(i);
+            int size = sizeOf(item) + 1;
+            if (size > room && generated) {
+                continue; // a note about a left-out item that does not fit either: nothing smaller to say
+            }
+            if (size > room) {
+                leftOut.add(new Problem(describe(item), "left out of the snapshot: its record takes " + size
+                        + " bytes, more than a Kafka message of " + maxValueBytes + " bytes can carry"));
+                continue;
+            }
+            if (current.bytes + size > room) {
+                current = new Group();
+                groups.add(current);
+            }
+            current.add(item, size);
+        }
+
+        List<EncodedChunk> chunks = new ArrayList<>(groups.size());
+        for (int c = 0; c < groups.size(); c++) {
+            Group g = groups.get(c);
+            HostSnapshot s = new HostSnapshot(LayerAtlasEvent.SCHEMA_VERSION, hostId, generation, c, groups.size(),
+                    inventory.scannedAt(), agentVersion, inventory.kind(), inventory.source(), g.images, g.layers, g.problems);
+            byte[] value = EventCodec.encode(s);
+            if (value.length > maxValueBytes) {
+                // Cannot happen while records encode the same alone and in a list; fail loudly rather than send.
+                throw new IllegalStateException("chunk " + c + " encodes to " + value.length + " bytes, over the measured limit of "
+                        + maxValueBytes);
+            }
+            chunks.add(new EncodedChunk(s, value));
+        }
+        return chunks;
+    }
+
+    private static int sizeOf(Object item) {
+        try {
+            return MAPPER.writeValueAsBytes(item).length;
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode " + item.getClass().getSimpleName(), e);
+        }
+    }
+
+    private static String describe(Object item) {
+        if (item instanceof ImageRecord i) {
+            return "image " + i.id();
+        } else if (item instanceof LayerRecord l) {
+            return "layer " + l.chainId();
+        } else if (item instanceof Problem p) {
+            return p.path().length() > 200 ? p.path().substring(0, 200) + "..." : p.path();
+        }
+        return String.valueOf(item);
+    }
+
+    private static final class Group {
+        final List<ImageRecord> images = new ArrayList<>();
+        final List<LayerRecord> layers = new ArrayList<>();
+        final List<Problem> problems = new ArrayList<>();
+        int bytes;
+
+        void add(Object item, int size) {
+            if (item instanceof ImageRecord i) {
+                images.add(i);
+            } else if (item instanceof LayerRecord l) {
+                layers.add(l);
+            } else {
+                problems.add((Problem) item);
+            }
+            bytes += size;
+        }
+    }
+}

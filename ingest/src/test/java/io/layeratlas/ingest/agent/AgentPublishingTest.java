@@ -1,0 +1,186 @@
+package io.layeratlas.ingest.agent;
+
+import io.layeratlas.embedded.EmbeddedKafka;
+import io.layeratlas.events.Digest;
+import io.layeratlas.events.Heartbeat;
+import io.layeratlas.events.HostSnapshot;
+import io.layeratlas.events.ImageConfigEvent;
+import io.layeratlas.events.ImageRecord;
+import io.layeratlas.events.Topics;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The agent against a real broker (one for the class), each test on topics of its own. */
+class AgentPublishingTest {
+    static EmbeddedKafka kafka;
+
+    @BeforeAll
+    static void startKafka(@TempDir Path dir) {
+        kafka = EmbeddedKafka.startTemporary(dir);
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        kafka.close();
+    }
+
+    static AgentConfig config(Path stateDir) {
+        return AgentConfig.defaults("/var/lib/docker", kafka.bootstrapServers())
+                .withTopicPrefix("t" + UUID.randomUUID().toString().substring(0, 8) + ".")
+                .withStateDir(stateDir)
+                .withHostId("host-under-test");
+    }
+
+    @Test
+    void the_agent_publishes_every_config_and_the_whole_inventory_the_source_returned(@TempDir Path state) {
+        InventorySource.Scan web01 = TestInventories.fromTruth("web-01", "host-under-test");
+        AgentConfig config = config(state);
+        try (Agent agent = new Agent(config, hostId -> web01);
+             TopicReader snapshots = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HOST_LAYERS));
+             TopicReader configs = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.IMAGE_CONFIGS));
+             TopicReader heartbeats = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HEARTBEATS))) {
+            agent.start();
+            assertThat(agent.hostId()).isEqualTo("host-under-test");
+
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(TopicReader.latestComplete(snapshots.snapshots(), "host-under-test")).isPresent());
+            TopicReader.Reassembled got = TopicReader.latestComplete(snapshots.snapshots(), "host-under-test").orElseThrow();
+            assertThat(got.images()).containsExactlyElementsOf(web01.inventory().images());
+            assertThat(got.layers()).containsExactlyElementsOf(web01.inventory().layers());
+            assertThat(snapshots.poll()).allSatisfy(r -> assertThat(r.key()).isEqualTo("host-under-test"));
+
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(configs.configs()).hasSize(web01.configs().size()));
+            Map<Digest, String> published = configs.configs().stream()
+                    .collect(Collectors.toMap(ImageConfigEvent::imageId, ImageConfigEvent::config));
+            assertThat(published).isEqualTo(web01.configs());
+            // The config text is verbatim: its sha256 is the image ID (Docker's overlay2 store).
+            published.forEach((id, text) -> assertThat(Digest.sha256Of(text)).isEqualTo(id));
+            assertThat(configs.poll()).allSatisfy(r -> assertThat(r.key()).isEqualTo(
+                    EventCodecs.decodeConfig(r).imageId().toString()));
+
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(heartbeats.events()).isNotEmpty());
+            Heartbeat hb = (Heartbeat) heartbeats.events().get(0);
+            assertThat(hb.hostId()).isEqualTo("host-under-test");
+            assertThat(hb.intervalSeconds()).isEqualTo(30);
+            assertThat(agent.publishedGeneration()).isEqualTo(got.generation());
+        }
+    }
+
+    @Test
+    void a_host_with_thousands_of_images_is_chunked_so_no_record_passes_max_request_size(@TempDir Path state) {
+        InventorySource.Scan big = TestInventories.generated("big-host", 3000, "chunking");
+        int maxRequestSize = 64 * 1024;
+        AgentConfig config = config(state).withHostId("big-host")
+                .withKafkaProperties(Map.of("max.request.size", String.valueOf(maxRequestSize)));
+        try (Agent agent = new Agent(config, hostId -> big);
+             TopicReader snapshots = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HOST_LAYERS))) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                    assertThat(TopicReader.latestComplete(snapshots.snapshots(), "big-host")).isPresent());
+            TopicReader.Reassembled got = TopicReader.latestComplete(snapshots.snapshots(), "big-host").orElseThrow();
+            assertThat(got.images()).containsExactlyElementsOf(big.inventory().images());
+            assertThat(got.layers()).containsExactlyElementsOf(big.inventory().layers());
+            assertThat(got.problems()).containsExactlyElementsOf(big.inventory().problems());
+
+            List<ConsumerRecord<String, byte[]>> records = snapshots.poll();
+            HostSnapshot first = EventCodecs.decodeSnapshot(records.get(0));
+            assertThat(first.chunkCount()).isGreaterThan(10).isEqualTo(records.size());
+            assertThat(records).allSatisfy(r ->
+                    assertThat(r.serializedKeySize() + r.serializedValueSize()).isLessThan(maxRequestSize));
+        }
+    }
+
+    @Test
+    void unchanged_state_is_not_republished_but_heartbeats_go_on(@TempDir Path state) {
+        InventorySource.Scan small = TestInventories.generated("quiet-host", 5, "quiet");
+        AtomicInteger scans = new AtomicInteger();
+        AgentConfig config = config(state).withHostId("quiet-host")
+                .withRescanInterval(Duration.ofMillis(100)).withHeartbeatInterval(Duration.ofSeconds(1));
+        try (Agent agent = new Agent(config, hostId -> {
+            scans.incrementAndGet();
+            return small;
+        });
+             TopicReader snapshots = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HOST_LAYERS));
+             TopicReader heartbeats = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HEARTBEATS))) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> scans.get() >= 10 && heartbeats.poll().size() >= 3);
+            assertThat(snapshots.snapshots()).extracting(HostSnapshot::generation).containsOnly(agent.publishedGeneration());
+            assertThat(heartbeats.events()).allSatisfy(e -> assertThat(((Heartbeat) e).hostId()).isEqualTo("quiet-host"));
+            assertThat(agent.metricsText()).contains("layeratlas_agent_unchanged_scans_total");
+        }
+    }
+
+    @Test
+    void a_failing_scan_is_logged_and_counted_and_the_next_one_is_published(@TempDir Path state) {
+        InventorySource.Scan before = TestInventories.generated("flaky-host", 3, "before");
+        InventorySource.Scan after = TestInventories.generated("flaky-host", 4, "after");
+        AtomicReference<Object> next = new AtomicReference<>(before);
+        AgentConfig config = config(state).withHostId("flaky-host").withDebounce(Duration.ZERO);
+        try (Agent agent = new Agent(config, hostId -> {
+            Object n = next.get();
+            if (n instanceof RuntimeException e) {
+                throw e;
+            }
+            return (InventorySource.Scan) n;
+        });
+             TopicReader snapshots = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HOST_LAYERS))) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> agent.publishedGeneration() > 0);
+            long first = agent.publishedGeneration();
+
+            next.set(new IllegalStateException("truncated repositories.json"));
+            agent.rescanNow();
+            await().atMost(Duration.ofSeconds(10)).until(() -> agent.metricsText().contains("outcome=\"failed\"} 1.0"));
+
+            next.set(after);
+            agent.rescanNow();
+            await().atMost(Duration.ofSeconds(30)).until(() -> agent.publishedGeneration() > first);
+            assertThat(TopicReader.latestComplete(snapshots.snapshots(), "flaky-host").orElseThrow().images())
+                    .extracting(ImageRecord::id)
+                    .containsExactlyElementsOf(after.inventory().images().stream().map(ImageRecord::id).toList());
+        }
+    }
+
+    @Test
+    void the_generation_keeps_growing_across_agent_restarts_even_when_the_state_folder_is_lost(@TempDir Path state,
+                                                                                               @TempDir Path otherState) {
+        InventorySource.Scan inv = TestInventories.generated("restarting-host", 2, "restart");
+        AgentConfig config = config(state).withHostId("restarting-host");
+        long g1;
+        long g2;
+        long g3;
+        try (Agent agent = new Agent(config, hostId -> inv)) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> agent.publishedGeneration() > 0);
+            g1 = agent.publishedGeneration();
+        }
+        try (Agent agent = new Agent(config, hostId -> inv)) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> agent.publishedGeneration() > 0);
+            g2 = agent.publishedGeneration();
+        }
+        try (Agent agent = new Agent(config.withStateDir(otherState), hostId -> inv)) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> agent.publishedGeneration() > 0);
+            g3 = agent.publishedGeneration();
+        }
+        assertThat(g2).isGreaterThan(g1);
+        assertThat(g3).isGreaterThan(g2);
+    }
+}

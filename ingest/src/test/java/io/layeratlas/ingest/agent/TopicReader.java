@@ -1,0 +1,101 @@
+package io.layeratlas.ingest.agent;
+
+import io.layeratlas.events.EventCodec;
+import io.layeratlas.events.HostSnapshot;
+import io.layeratlas.events.ImageConfigEvent;
+import io.layeratlas.events.ImageRecord;
+import io.layeratlas.events.LayerAtlasEvent;
+import io.layeratlas.events.LayerRecord;
+import io.layeratlas.events.Problem;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** Reads one topic from the start with a plain consumer (no group), keeping every record seen. Not thread-safe. */
+final class TopicReader implements AutoCloseable {
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final String topic;
+    private final List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+    private boolean assigned;
+
+    TopicReader(String bootstrapServers, String topic) {
+        this.topic = topic;
+        this.consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrapServers, "auto.offset.reset", "earliest",
+                "enable.auto.commit", "false", "max.partition.fetch.bytes", "10485760"),
+                new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /** Polls once (briefly) and returns everything read so far. */
+    List<ConsumerRecord<String, byte[]>> poll() {
+        if (!assigned) {
+            List<PartitionInfo> parts = consumer.partitionsFor(topic, Duration.ofSeconds(5));
+            if (parts == null || parts.isEmpty()) {
+                return records;
+            }
+            List<TopicPartition> tps = parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(tps);
+            consumer.seekToBeginning(tps);
+            assigned = true;
+        }
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+        return records;
+    }
+
+    List<LayerAtlasEvent> events() {
+        return poll().stream().map(r -> EventCodec.decode(r.value())).toList();
+    }
+
+    List<HostSnapshot> snapshots() {
+        return events().stream().map(HostSnapshot.class::cast).toList();
+    }
+
+    List<ImageConfigEvent> configs() {
+        return events().stream().map(ImageConfigEvent.class::cast).toList();
+    }
+
+    /** A complete generation put back together, chunks in order. */
+    record Reassembled(long generation, List<ImageRecord> images, List<LayerRecord> layers, List<Problem> problems) {
+    }
+
+    /** The newest generation of {@code hostId} whose every chunk was read. */
+    static Optional<Reassembled> latestComplete(List<HostSnapshot> chunks, String hostId) {
+        Map<Long, Map<Integer, HostSnapshot>> byGeneration = new TreeMap<>(Comparator.reverseOrder());
+        for (HostSnapshot s : chunks) {
+            if (s.hostId().equals(hostId)) {
+                byGeneration.computeIfAbsent(s.generation(), g -> new TreeMap<>()).put(s.chunk(), s);
+            }
+        }
+        for (Map.Entry<Long, Map<Integer, HostSnapshot>> g : byGeneration.entrySet()) {
+            Map<Integer, HostSnapshot> parts = g.getValue();
+            int count = parts.values().iterator().next().chunkCount();
+            if (parts.size() == count) {
+                List<ImageRecord> images = new ArrayList<>();
+                List<LayerRecord> layers = new ArrayList<>();
+                List<Problem> problems = new ArrayList<>();
+                parts.values().forEach(p -> {
+                    images.addAll(p.images());
+                    layers.addAll(p.layers());
+                    problems.addAll(p.problems());
+                });
+                return Optional.of(new Reassembled(g.getKey(), images, layers, problems));
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public void close() {
+        consumer.close(Duration.ofSeconds(2));
+    }
+}
