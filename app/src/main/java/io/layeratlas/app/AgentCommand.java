@@ -1,34 +1,35 @@
 package io.layeratlas.app;
 
-import io.layeratlas.events.SourceKind;
 import io.layeratlas.ingest.agent.Agent;
+import io.layeratlas.ingest.agent.AgentConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Optional;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
-/** {@code layeratlas agent}: scans this host's image storage, publishes it to Kafka, follows changes. */
+/**
+ * {@code layeratlas agent}: scans this host's image storage, publishes it to Kafka, follows changes. Every option
+ * here is one of {@link AgentConfig#OPTIONS}, with the same environment variable (checked by a test).
+ */
 @Command(name = "agent", mixinStandardHelpOptions = true,
         description = {"Scan this host's image storage, publish image configs and the host's inventory to Kafka, "
-                + "then follow changes (Engine API events or the data-root's metadata) with periodic full rescans.",
-                "Opens storage read-only."})
+                + "then follow changes (Engine API events, or the data-root's metadata) with periodic full rescans.",
+                "Opens storage read-only. Durations: 500ms, 30s, 5m, 2h, 1d or ISO-8601 (PT30S)."})
 final class AgentCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
 
     @Option(names = "--source", defaultValue = "${env:LAYERATLAS_SOURCE:-/var/lib/docker}",
-            description = "What to read: a Docker data-root, unix:///var/run/docker.sock, an archive or an OCI layout. "
-                    + "Env: LAYERATLAS_SOURCE. Default: ${DEFAULT-VALUE}.")
+            description = "Image storage to read: a Docker data-root, an archive, an OCI layout, or the Engine API "
+                    + "(unix:///var/run/docker.sock). Env: LAYERATLAS_SOURCE. Default: ${DEFAULT-VALUE}.")
     String source;
 
-    @Option(names = "--kind", defaultValue = "${env:LAYERATLAS_SOURCE_KIND}",
-            description = "Source kind instead of detecting it: data-root, legacy-graph, archive, oci-layout, "
-                    + "engine-api. Env: LAYERATLAS_SOURCE_KIND.")
+    @Option(names = "--kind", defaultValue = "${env:LAYERATLAS_KIND}",
+            description = "Reader to use instead of detecting it: data-root, legacy-graph, archive, oci-layout, "
+                    + "engine-api. Env: LAYERATLAS_KIND.")
     String kind;
 
     @Option(names = "--host-id", defaultValue = "${env:LAYERATLAS_HOST_ID}",
@@ -36,35 +37,70 @@ final class AgentCommand implements Callable<Integer> {
                     + "daemon's ID, else the hostname.")
     String hostId;
 
-    @Option(names = "--state-dir", defaultValue = "${env:LAYERATLAS_STATE_DIR:-/var/lib/layeratlas}",
-            description = "Where the agent keeps its generation counter, so it keeps growing across restarts. "
-                    + "Env: LAYERATLAS_STATE_DIR. Default: ${DEFAULT-VALUE}.")
-    Path stateDir;
+    @Option(names = "--topic-prefix", defaultValue = "${env:LAYERATLAS_TOPIC_PREFIX}",
+            description = "Prefix for the layeratlas.* topic names. Env: LAYERATLAS_TOPIC_PREFIX.")
+    String topicPrefix;
 
-    @Option(names = "--rescan-interval", converter = DurationConverter.class,
-            defaultValue = "${env:LAYERATLAS_RESCAN_INTERVAL:-5m}",
-            description = "Full rescan period, besides following changes. Env: LAYERATLAS_RESCAN_INTERVAL. "
-                    + "Default: ${DEFAULT-VALUE}.")
-    Duration rescanInterval;
+    @Option(names = "--rescan-interval", defaultValue = "${env:LAYERATLAS_RESCAN_INTERVAL:-5m}",
+            description = "Full rescan when nothing signalled a change. Env: LAYERATLAS_RESCAN_INTERVAL. Default: ${DEFAULT-VALUE}.")
+    String rescanInterval;
+
+    @Option(names = "--heartbeat-interval", defaultValue = "${env:LAYERATLAS_HEARTBEAT_INTERVAL:-30s}",
+            description = "Time between heartbeats. Env: LAYERATLAS_HEARTBEAT_INTERVAL. Default: ${DEFAULT-VALUE}.")
+    String heartbeatInterval;
+
+    @Option(names = "--full-resend-interval", defaultValue = "${env:LAYERATLAS_FULL_RESEND_INTERVAL:-24h}",
+            description = "Republish unchanged state and every config this often (heals a lost topic). "
+                    + "Env: LAYERATLAS_FULL_RESEND_INTERVAL. Default: ${DEFAULT-VALUE}.")
+    String fullResendInterval;
+
+    @Option(names = "--debounce", defaultValue = "${env:LAYERATLAS_DEBOUNCE:-250ms}",
+            description = "Quiet time after a storage change before rescanning. Env: LAYERATLAS_DEBOUNCE. Default: ${DEFAULT-VALUE}.")
+    String debounce;
+
+    @Option(names = "--state-dir", defaultValue = "${env:LAYERATLAS_STATE_DIR:-/var/lib/layeratlas-agent}",
+            description = "Folder for the agent's state (its generation counter, which must keep growing across "
+                    + "restarts). Env: LAYERATLAS_STATE_DIR. Default: ${DEFAULT-VALUE}.")
+    String stateDir;
+
+    @Option(names = "--docker-host", defaultValue = "${env:LAYERATLAS_DOCKER_HOST}",
+            description = "Daemon to follow /events from. Env: LAYERATLAS_DOCKER_HOST. Default: the source if it is an "
+                    + "Engine API URI, else watch the data-root's metadata files.")
+    String dockerHost;
 
     @Option(names = "--metrics-port", defaultValue = "${env:LAYERATLAS_METRICS_PORT:-0}",
-            description = "Serve Prometheus metrics on this port (0 = off). Env: LAYERATLAS_METRICS_PORT. "
+            description = "Serve Prometheus metrics at /metrics on this port (0 = off). Env: LAYERATLAS_METRICS_PORT. "
                     + "Default: ${DEFAULT-VALUE}.")
-    int metricsPort;
+    String metricsPort;
+
+    @Option(names = "--max-message-bytes", defaultValue = "${env:LAYERATLAS_MAX_MESSAGE_BYTES}",
+            description = "Largest Kafka record value in bytes; snapshots are chunked below it. "
+                    + "Env: LAYERATLAS_MAX_MESSAGE_BYTES. Default: the producer's max.request.size less headroom.")
+    String maxMessageBytes;
 
     @Override
     public Integer call() throws Exception {
-        Optional<SourceKind> forced = Optional.ofNullable(kind).filter(k -> !k.isBlank()).map(SourceKind::fromId);
-        String id = HostIds.forSource(new SourceSpec(Optional.empty(), source), Optional.ofNullable(hostId));
-        Agent agent = Agents.start(source, forced, id, kafka.bootstrap, kafka.clientProperties(), stateDir,
-                rescanInterval, metricsPort, inventory -> System.out.println("host " + inventory.hostId() + ": "
-                        + inventory.images().size() + " images, " + inventory.layers().size() + " layers"));
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            agent.close();
-            stopped.countDown();
-        }, "agent-shutdown"));
-        stopped.await();
-        return 0;
+        Map<String, String> values = new LinkedHashMap<>();
+        values.put("source", source);
+        values.put("kind", kind);
+        values.put("host-id", hostId);
+        values.put("bootstrap-servers", kafka.bootstrap);
+        values.put("topic-prefix", topicPrefix);
+        values.put("rescan-interval", rescanInterval);
+        values.put("heartbeat-interval", heartbeatInterval);
+        values.put("full-resend-interval", fullResendInterval);
+        values.put("debounce", debounce);
+        values.put("state-dir", stateDir);
+        values.put("docker-host", dockerHost);
+        values.put("metrics-port", metricsPort);
+        values.put("max-message-bytes", maxMessageBytes);
+        values.values().removeIf(v -> v == null);
+        AgentConfig config = AgentConfig.fromValues(values, kafka.clientProperties());
+        Agent agent = Agents.start(config, inventory -> System.out.println("host " + inventory.hostId() + ": "
+                + inventory.images().size() + " images, " + inventory.layers().size() + " layers"
+                + (inventory.problems().isEmpty() ? "" : ", " + inventory.problems().size() + " items skipped")));
+        Runtime.getRuntime().addShutdownHook(new Thread(agent::close, "agent-shutdown"));
+        agent.awaitStop();
+        return agent.failure().isPresent() ? 2 : 0;
     }
 }

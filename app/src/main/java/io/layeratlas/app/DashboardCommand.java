@@ -42,8 +42,17 @@ final class DashboardCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (Database db = Database.open(database.url, database.user, database.password, database.poolSize, true)) {
-            DashboardConfig config = DashboardConfig.defaults(port).withStaleAfter(staleAfter)
-                    .withAuthToken(authToken).withBasicAuth(basicAuth);
+            DashboardConfig config = DashboardConfig.defaults().withPort(port).withStaleAfter(staleAfter);
+            if (authToken != null && !authToken.isBlank()) {
+                config = config.withBearerToken(authToken);
+            }
+            if (basicAuth != null && !basicAuth.isBlank()) {
+                int colon = basicAuth.indexOf(':');
+                if (colon <= 0) {
+                    throw new IllegalArgumentException("--basic-auth takes USER:PASSWORD");
+                }
+                config = config.withBasicAuth(basicAuth.substring(0, colon), basicAuth.substring(colon + 1));
+            }
             Javalin app = Dashboard.create(config, db).start(port);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

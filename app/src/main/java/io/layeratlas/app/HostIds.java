@@ -1,8 +1,7 @@
 package io.layeratlas.app;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.nio.file.Files;
+import io.layeratlas.ingest.agent.HostIdentity;
+
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -30,20 +29,8 @@ final class HostIds {
         return folder != null ? folder : thisMachine();
     }
 
-    /** {@code /etc/machine-id}, else the hostname. */
+    /** This machine's identity: {@code /etc/machine-id}, else the hostname ({@link HostIdentity}). */
     static String thisMachine() {
-        try {
-            String id = Files.readString(Path.of("/etc/machine-id")).trim();
-            if (!id.isEmpty()) {
-                return id;
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // no machine-id on this system: fall back to the hostname
-        }
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "localhost";
-        }
+        return HostIdentity.resolve(null, null).hostId();
     }
 }

@@ -47,10 +47,7 @@ final class IndexerCommand implements Callable<Integer> {
         try (Database db = Database.migrateAndOpen(database.url, database.user, database.password, database.poolSize)) {
             IndexerConfig config = IndexerConfig.defaults(kafka.bootstrap)
                     .withGroupId(groupId).withKafkaProperties(kafka.clientProperties()).withStaleAfter(staleAfter);
-            Indexer indexer = new Indexer(config, db);
-            if (rebuild) {
-                indexer.rebuild();
-            }
+            Indexer indexer = rebuild ? Indexer.rebuild(config, db) : new Indexer(config, db);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 indexer.close();

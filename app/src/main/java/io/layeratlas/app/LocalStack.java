@@ -11,6 +11,7 @@ import io.layeratlas.indexer.Indexer;
 import io.layeratlas.indexer.IndexerConfig;
 import io.layeratlas.indexer.TopicSetup;
 import io.layeratlas.ingest.agent.Agent;
+import io.layeratlas.ingest.agent.AgentConfig;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -76,22 +77,26 @@ final class LocalStack implements AutoCloseable {
         out.println("  PostgreSQL at " + pg.jdbcUrl());
 
         TopicSetup.ensureTopics(kafka.bootstrapServers(), Map.of(), 1);
-        indexer = new Indexer(IndexerConfig.defaults(kafka.bootstrapServers()), db);
+        IndexerConfig indexerConfig = IndexerConfig.defaults(kafka.bootstrapServers());
         if (s.rebuildIndex()) {
             out.println("rebuilding the index from the topics…");
-            indexer.rebuild();
+            indexer = Indexer.rebuild(indexerConfig, db);
+        } else {
+            indexer = new Indexer(indexerConfig, db);
         }
         indexer.start();
         running.push(indexer);
         out.println("indexer running");
 
-        web = Dashboard.create(DashboardConfig.defaults(s.port()), db).start(s.port());
+        web = Dashboard.create(DashboardConfig.defaults().withPort(s.port()), db).start(s.port());
         running.push(web::stop);
 
         for (SourceSpec spec : s.sources()) {
             String hostId = HostIds.forSource(spec, Optional.empty());
-            Agent agent = Agents.start(spec.location(), s.kind(), hostId, kafka.bootstrapServers(), Map.of(),
-                    state.resolve("agents").resolve(safeName(hostId)), s.rescanInterval(), 0,
+            AgentConfig config = AgentConfig.defaults(spec.location(), kafka.bootstrapServers())
+                    .withKind(s.kind()).withHostId(hostId).withRescanInterval(s.rescanInterval())
+                    .withStateDir(state.resolve("agents").resolve(safeName(hostId)));
+            Agent agent = Agents.start(config,
                     inventory -> out.println("host " + inventory.hostId() + ": " + inventory.images().size() + " images, "
                             + inventory.layers().size() + " layers in " + inventory.source()
                             + (inventory.problems().isEmpty() ? "" : "; " + inventory.problems().size()
