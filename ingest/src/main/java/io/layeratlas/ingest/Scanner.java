@@ -2,6 +2,7 @@ package io.layeratlas.ingest;
 
 import io.layeratlas.events.HostInventory;
 import io.layeratlas.events.SourceKind;
+import io.layeratlas.ingest.archive.ArchiveReader;
 import io.layeratlas.ingest.dataroot.DataRootReader;
 import io.layeratlas.ingest.legacy.LegacyGraphReader;
 
@@ -38,7 +39,7 @@ public final class Scanner {
     }
 
     static List<StorageReader> defaultReaders() {
-        return List.of(new DataRootReader(), new LegacyGraphReader());
+        return List.of(new DataRootReader(), new LegacyGraphReader(), new ArchiveReader());
     }
 
     /**
