@@ -47,11 +47,11 @@ public final class OciImages {
     public static List<FoundImage> read(byte[] indexJson, String indexWhere, Blobs blobs, List<Problem> problems) {
         List<FoundImage> out = new ArrayList<>();
         JsonNode index = parse(indexJson, indexWhere);
-        walk(index, indexWhere, blobs, problems, out, new HashSet<>(), 0);
+        walk(index, indexWhere, "", blobs, problems, out, new HashSet<>(), 0);
         return out;
     }
 
-    private static void walk(JsonNode index, String where, Blobs blobs, List<Problem> problems, List<FoundImage> out,
+    private static void walk(JsonNode index, String where, String inheritedName, Blobs blobs, List<Problem> problems, List<FoundImage> out,
                              Set<Digest> seen, int depth) {
         JsonNode manifests = index.path("manifests");
         if (!manifests.isArray()) {
@@ -69,6 +69,9 @@ public final class OciImages {
                         || "unknown".equals(d.path("platform").path("os").asText(""))) {
                     continue; // metadata about an image, not an image
                 }
+                // a name on an index descriptor names every image below it
+                String name = ann.path("io.containerd.image.name").asText(
+                        ann.path("org.opencontainers.image.ref.name").asText(inheritedName));
                 if (!seen.add(digest)) {
                     continue;
                 }
@@ -81,10 +84,9 @@ public final class OciImages {
                         problems.add(new Problem(blobs.where(digest), "indexes nested deeper than 8"));
                         continue;
                     }
-                    walk(doc, blobs.where(digest), blobs, problems, out, seen, depth + 1);
+                    walk(doc, blobs.where(digest), name, blobs, problems, out, seen, depth + 1);
                     continue;
                 }
-                String name = ann.path("io.containerd.image.name").asText(ann.path("org.opencontainers.image.ref.name").asText(""));
                 manifest(doc, blobs.where(digest), name, blobs, problems).ifPresent(out::add);
             } catch (UnreadableItemException e) {
                 problems.add(e.toProblem());
