@@ -2,8 +2,10 @@ package io.layeratlas.ingest;
 
 import io.layeratlas.events.HostInventory;
 import io.layeratlas.events.SourceKind;
+import io.layeratlas.ingest.archive.ArchiveReader;
 import io.layeratlas.ingest.dataroot.DataRootReader;
 import io.layeratlas.ingest.legacy.LegacyGraphReader;
+import io.layeratlas.ingest.ocilayout.OciLayoutReader;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +40,7 @@ public final class Scanner {
     }
 
     static List<StorageReader> defaultReaders() {
-        return List.of(new DataRootReader(), new LegacyGraphReader());
+        return List.of(new DataRootReader(), new LegacyGraphReader(), new ArchiveReader(), new OciLayoutReader());
     }
 
     /**

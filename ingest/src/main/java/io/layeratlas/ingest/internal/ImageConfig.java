@@ -58,18 +58,18 @@ public record ImageConfig(Instant created, String os, String architecture, List<
 
     /** As {@link #parse} for an already parsed tree. */
     public static ImageConfig fromTree(JsonNode root, String path, List<Problem> problems) {
-        Instant created = time(root.get("created"), path, "created", problems);
-        String os = text(root.get("os"), path, "os", problems);
-        String arch = text(root.get("architecture"), path, "architecture", problems);
+        Instant created = time(field(root, "created"), path, "created", problems);
+        String os = text(field(root, "os"), path, "os", problems);
+        String arch = text(field(root, "architecture"), path, "architecture", problems);
 
         List<Digest> diffIds = new ArrayList<>();
-        JsonNode rootfs = root.get("rootfs");
+        JsonNode rootfs = field(root, "rootfs");
         if (rootfs == null || rootfs.isNull()) {
             problems.add(new Problem(path, "rootfs is missing: the image has no layers"));
         } else if (!rootfs.isObject()) {
             problems.add(new Problem(path, "rootfs is not an object"));
         } else {
-            JsonNode ids = rootfs.get("diff_ids");
+            JsonNode ids = field(rootfs, "diff_ids");
             if (ids == null || ids.isNull()) {
                 problems.add(new Problem(path, "rootfs.diff_ids is missing: the image has no layers"));
             } else if (!ids.isArray()) {
@@ -90,7 +90,7 @@ public record ImageConfig(Instant created, String os, String architecture, List<
         }
 
         List<Step> history = new ArrayList<>();
-        JsonNode h = root.get("history");
+        JsonNode h = field(root, "history");
         if (h != null && !h.isNull()) {
             if (!h.isArray()) {
                 problems.add(new Problem(path, "history is not an array"));
@@ -103,18 +103,37 @@ public record ImageConfig(Instant created, String os, String architecture, List<
                         history.add(new Step(null, null, null, true));
                         continue;
                     }
-                    JsonNode empty = e.get("empty_layer");
+                    JsonNode empty = field(e, "empty_layer");
                     if (empty != null && !empty.isNull() && !empty.isBoolean()) {
                         problems.add(new Problem(path, where + ".empty_layer is not a boolean"));
                     }
-                    history.add(new Step(time(e.get("created"), path, where + ".created", problems),
-                            text(e.get("created_by"), path, where + ".created_by", problems),
-                            text(e.get("comment"), path, where + ".comment", problems),
+                    history.add(new Step(time(field(e, "created"), path, where + ".created", problems),
+                            text(field(e, "created_by"), path, where + ".created_by", problems),
+                            text(field(e, "comment"), path, where + ".comment", problems),
                             empty != null && empty.asBoolean(false)));
                 }
             }
         }
         return new ImageConfig(created, os, arch, List.copyOf(diffIds), List.copyOf(history));
+    }
+
+    /**
+     * A member by name; like Go's encoding/json (which Docker uses to read configs), a member whose name
+     * differs only in case counts when there is no exact match ({@code "rootfS"} is {@code rootfs}).
+     */
+    static JsonNode field(JsonNode obj, String name) {
+        JsonNode exact = obj.get(name);
+        if (exact != null) {
+            return exact;
+        }
+        var it = obj.fieldNames();
+        while (it.hasNext()) {
+            String k = it.next();
+            if (k.equalsIgnoreCase(name)) {
+                return obj.get(k);
+            }
+        }
+        return null;
     }
 
     private static String text(JsonNode n, String path, String field, List<Problem> problems) {

@@ -1,0 +1,274 @@
+package io.layeratlas.ingest.archive;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.luben.zstd.ZstdInputStream;
+import io.layeratlas.events.Digest;
+import io.layeratlas.events.HostInventory;
+import io.layeratlas.events.Problem;
+import io.layeratlas.events.SourceKind;
+import io.layeratlas.ingest.SourceScan;
+import io.layeratlas.ingest.StorageReader;
+import io.layeratlas.ingest.UnreadableSourceException;
+import io.layeratlas.ingest.internal.UnreadableItemException;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Reads image archives: {@code docker save} (Engine ≤24: {@code manifest.json}, {@code <v1 id>/layer.tar};
+ * ≥25: the same {@code manifest.json} over an OCI layout's {@code blobs/sha256/}; moby
+ * {@code image/tarexport}), OCI archives (a tarred OCI image layout: {@code index.json}, {@code blobs/}), and
+ * either one gzip- or zstd-compressed as a whole. Several images per archive. {@code layer.tar} entries that
+ * are symbolic or hard links to other entries are followed within the archive (never outside it).
+ *
+ * <p>The archive is read once, as a stream: every regular entry is hashed on the way
+ * ({@link LayerDigests}: compressed digest, diff ID, content size); small entries (up to 16 MiB: manifests,
+ * configs, indexes) are kept. {@code manifest.json} is used when present, else {@code index.json}.
+ * Problems name entries as {@code <archive>!<entry>}.
+ */
+public final class ArchiveReader implements StorageReader {
+    private static final long KEEP_BYTES = 16L << 20;
+    private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
+
+    @Override
+    public SourceKind kind() {
+        return SourceKind.ARCHIVE;
+    }
+
+    private record Entry(String name, String linkTarget, boolean symlink, byte[] small, LayerDigests.Hashes hashes) {
+    }
+
+    @Override
+    public SourceScan read(String source, String hostId) {
+        Path file = Path.of(source);
+        if (!Files.isRegularFile(file)) {
+            throw new UnreadableSourceException(source, "not a file");
+        }
+        List<Problem> problems = new ArrayList<>();
+        Map<String, Entry> entries = new HashMap<>();
+        String label = file.getFileName().toString();
+        try (InputStream raw = Files.newInputStream(file, StandardOpenOption.READ)) {
+            readEntries(decompress(new BufferedInputStream(raw, 64 * 1024)), label, entries, problems);
+        } catch (IOException e) {
+            if (entries.isEmpty()) {
+                throw new UnreadableSourceException(source, "not a readable tar archive: " + e.getMessage(), e);
+            }
+            problems.add(new Problem(label, "archive ends early or is corrupt after " + entries.size()
+                    + " entries: " + e.getMessage()));
+        }
+        ImageAssembler assembler = new ImageAssembler(problems);
+        if (entries.containsKey("manifest.json")) {
+            dockerSave(entries, label, assembler, problems);
+        } else if (entries.containsKey("index.json")) {
+            Blobs blobs = new Blobs(entries, label);
+            try {
+                OciImages.read(blobs.entryBytes("index.json"), label + "!index.json", blobs, problems).forEach(assembler::add);
+            } catch (UnreadableItemException e) {
+                problems.add(e.toProblem());
+            }
+        } else {
+            throw new UnreadableSourceException(source, "neither manifest.json nor index.json: not an image archive");
+        }
+        HostInventory inv = new HostInventory(source, kind().id(), hostId, Instant.now(), assembler.images(),
+                assembler.layers(), problems);
+        return new SourceScan(inv, assembler.configs());
+    }
+
+    private static InputStream decompress(BufferedInputStream in) throws IOException {
+        in.mark(4);
+        byte[] m = in.readNBytes(4);
+        in.reset();
+        if (m.length >= 2 && (m[0] & 0xff) == 0x1f && (m[1] & 0xff) == 0x8b) {
+            return new GZIPInputStream(in, 64 * 1024);
+        }
+        if (m.length == 4 && (m[0] & 0xff) == 0x28 && (m[1] & 0xff) == 0xb5 && (m[2] & 0xff) == 0x2f && (m[3] & 0xff) == 0xfd) {
+            return new ZstdInputStream(in);
+        }
+        return in;
+    }
+
+    private static void readEntries(InputStream in, String label, Map<String, Entry> entries, List<Problem> problems)
+            throws IOException {
+        TarArchiveInputStream tar = new TarArchiveInputStream(in);
+        TarArchiveEntry e;
+        while ((e = tar.getNextEntry()) != null) {
+            String name = normalize(e.getName());
+            if (name == null) {
+                problems.add(new Problem(label + "!" + e.getName(), "entry name leaves the archive; skipped"));
+                continue;
+            }
+            if (e.isDirectory() || name.isEmpty()) {
+                continue;
+            }
+            if (e.isSymbolicLink() || e.isLink()) {
+                entries.put(name, new Entry(name, e.getLinkName(), e.isSymbolicLink(), null, null));
+                continue;
+            }
+            if (!e.isFile()) {
+                continue;
+            }
+            byte[] small = null;
+            LayerDigests.Hashes hashes;
+            if (e.getSize() <= KEEP_BYTES) {
+                small = tar.readAllBytes();
+                hashes = LayerDigests.hash(new java.io.ByteArrayInputStream(small));
+            } else {
+                hashes = LayerDigests.hash(tar);
+            }
+            entries.put(name, new Entry(name, null, false, small, hashes));
+        }
+    }
+
+    /** Archive-relative name without {@code ./}; null if it climbs out with {@code ..}. */
+    static String normalize(String name) {
+        List<String> parts = new ArrayList<>();
+        for (String p : name.replace('\\', '/').split("/")) {
+            if (p.isEmpty() || p.equals(".")) {
+                continue;
+            }
+            if (p.equals("..")) {
+                if (parts.isEmpty()) {
+                    return null;
+                }
+                parts.remove(parts.size() - 1);
+                continue;
+            }
+            parts.add(p);
+        }
+        return String.join("/", parts);
+    }
+
+    /** Follows links to a regular entry. */
+    static Entry resolve(Map<String, Entry> entries, String name, String label) {
+        String current = name;
+        for (int hops = 0; hops < 40; hops++) {
+            Entry e = entries.get(current);
+            if (e == null) {
+                throw new UnreadableItemException(label + "!" + name, current.equals(name)
+                        ? "no such entry in the archive" : "link points at " + current + ", which is not in the archive");
+            }
+            if (e.linkTarget() == null) {
+                return e;
+            }
+            String next;
+            if (e.symlink()) {
+                int slash = current.lastIndexOf('/');
+                String dir = slash < 0 ? "" : current.substring(0, slash + 1);
+                next = e.linkTarget().startsWith("/") ? null : normalize(dir + e.linkTarget());
+            } else {
+                next = normalize(e.linkTarget());
+            }
+            if (next == null) {
+                throw new UnreadableItemException(label + "!" + current, "link to " + e.linkTarget() + " leaves the archive");
+            }
+            current = next;
+        }
+        throw new UnreadableItemException(label + "!" + name, "symbolic link loop");
+    }
+
+    private static void dockerSave(Map<String, Entry> entries, String label, ImageAssembler assembler, List<Problem> problems) {
+        String where = label + "!manifest.json";
+        JsonNode manifest;
+        try {
+            byte[] bytes = resolve(entries, "manifest.json", label).small();
+            manifest = OciImages.parseAny(bytes, where);
+        } catch (UnreadableItemException e) {
+            problems.add(e.toProblem());
+            return;
+        }
+        if (!manifest.isArray()) {
+            problems.add(new Problem(where, "not a JSON list"));
+            return;
+        }
+        for (int i = 0; i < manifest.size(); i++) {
+            JsonNode m = manifest.get(i);
+            try {
+                String cfgName = m.path("Config").asText("");
+                Entry cfg = resolve(entries, normalizeOrFail(cfgName, where), label);
+                if (cfg.small() == null) {
+                    throw new UnreadableItemException(label + "!" + cfgName, "config is too large");
+                }
+                List<String> tags = new ArrayList<>();
+                m.path("RepoTags").forEach(t -> tags.add(t.asText()));
+                Digest parent = null;
+                String p = m.path("Parent").asText("");
+                if (!p.isEmpty()) {
+                    parent = Digest.parse(p);
+                }
+                List<FoundImage.FoundLayer> layers = new ArrayList<>();
+                JsonNode ls = m.path("Layers");
+                for (int j = 0; j < ls.size(); j++) {
+                    String layerName = ls.get(j).asText("");
+                    Entry layer = resolve(entries, normalizeOrFail(layerName, where), label);
+                    String folder = layerName.contains("/") ? layerName.substring(0, layerName.indexOf('/')) : "";
+                    layers.add(new FoundImage.FoundLayer(label + "!" + layerName, null, layer.hashes(),
+                            HEX64.matcher(folder).matches() ? folder : null));
+                }
+                assembler.add(new FoundImage(label + "!" + cfgName, cfg.small(), tags, parent, layers));
+            } catch (UnreadableItemException e) {
+                problems.add(e.toProblem());
+            } catch (IllegalArgumentException e) {
+                problems.add(new Problem(where, "[" + i + "]: " + e.getMessage()));
+            }
+        }
+    }
+
+    private static String normalizeOrFail(String name, String where) {
+        String n = normalize(name);
+        if (n == null || n.isEmpty()) {
+            throw new UnreadableItemException(where, "entry name '" + name + "' leaves the archive");
+        }
+        return n;
+    }
+
+    /** Blobs of an OCI layout inside the archive, {@code blobs/<algorithm>/<hex>}. */
+    private static final class Blobs implements OciImages.Blobs {
+        private final Map<String, Entry> entries;
+        private final String label;
+
+        Blobs(Map<String, Entry> entries, String label) {
+            this.entries = entries;
+            this.label = label;
+        }
+
+        byte[] entryBytes(String name) {
+            Entry e = resolve(entries, name, label);
+            if (e.small() == null) {
+                throw new UnreadableItemException(label + "!" + name, "too large for a manifest or config");
+            }
+            return e.small();
+        }
+
+        @Override
+        public byte[] bytes(Digest d) {
+            return entryBytes(path(d));
+        }
+
+        @Override
+        public LayerDigests.Hashes hashes(Digest d) {
+            return resolve(entries, path(d), label).hashes();
+        }
+
+        @Override
+        public String where(Digest d) {
+            return label + "!" + path(d);
+        }
+
+        private static String path(Digest d) {
+            return "blobs/" + d.algorithm() + "/" + d.hex();
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package io.layeratlas.ingest.archive;
+
+import com.github.luben.zstd.ZstdInputStream;
+import io.layeratlas.events.Digest;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Hashes a blob or layer stream in one pass: the sha256 of its bytes as stored (the compressed digest), and
+ * of its decompressed bytes (the diff ID, for a layer: OCI image-spec, config.md {@code rootfs.diff_ids}).
+ * The compression is told from magic bytes, not names or media types: gzip {@code 1f 8b}, zstd
+ * {@code 28 b5 2f fd}, else plain. For a tar stream it also sums the sizes of its regular files and the
+ * lengths of its symbolic links' targets, which is how Docker counts a layer's size. Thread-safe (stateless).
+ */
+public final class LayerDigests {
+    private LayerDigests() {
+    }
+
+    /** How a stream is compressed. */
+    public enum Compression { NONE, GZIP, ZSTD }
+
+    /**
+     * @param digest           sha256 of the bytes as stored
+     * @param size             bytes as stored
+     * @param compression      as told from the magic bytes
+     * @param uncompressed     sha256 of the decompressed bytes (equals {@code digest} for {@link Compression#NONE})
+     * @param uncompressedSize decompressed bytes
+     * @param contentSize      sum of the regular files' sizes if the decompressed bytes are a tar, else -1
+     */
+    public record Hashes(Digest digest, long size, Compression compression, Digest uncompressed,
+                         long uncompressedSize, long contentSize) {
+    }
+
+    /**
+     * Reads the stream to its end (does not close it).
+     *
+     * @throws IOException if reading or decompressing fails (a truncated gzip, a corrupt zstd frame)
+     */
+    public static Hashes hash(InputStream stored) throws IOException {
+        MessageDigest rawSha = Digest.sha256();
+        Counting raw = new Counting(new DigestInputStream(stored, rawSha));
+        BufferedInputStream in = new BufferedInputStream(raw, 64 * 1024);
+        in.mark(4);
+        byte[] magic = in.readNBytes(4);
+        in.reset();
+        Compression c = magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b ? Compression.GZIP
+                : magic.length == 4 && (magic[0] & 0xff) == 0x28 && (magic[1] & 0xff) == 0xb5
+                && (magic[2] & 0xff) == 0x2f && (magic[3] & 0xff) == 0xfd ? Compression.ZSTD : Compression.NONE;
+        InputStream decompressed = switch (c) {
+            case GZIP -> new GZIPInputStream(nonClosing(in), 64 * 1024);
+            case ZSTD -> new ZstdInputStream(nonClosing(in));
+            case NONE -> nonClosing(in);
+        };
+        MessageDigest plainSha = Digest.sha256();
+        Counting plain = new Counting(new DigestInputStream(decompressed, plainSha));
+        long content = tarContentSize(plain);
+        plain.transferTo(OutputNull.INSTANCE);
+        in.transferTo(OutputNull.INSTANCE); // whatever follows the compressed stream still counts in the digest
+        Digest rawDigest = Digest.sha256Of(rawSha);
+        Digest plainDigest = Digest.sha256Of(plainSha);
+        return new Hashes(rawDigest, raw.count, c, plainDigest, plain.count, content);
+    }
+
+    private static long tarContentSize(InputStream in) {
+        try {
+            TarArchiveInputStream tar = new TarArchiveInputStream(nonClosing(in));
+            long sum = 0;
+            TarArchiveEntry e;
+            int entries = 0;
+            while ((e = tar.getNextEntry()) != null) {
+                entries++;
+                // Docker counts a layer as its unpacked folder's size (pkg/directory): regular files, and
+                // symbolic links by the length of their target; hard links share the first file's bytes.
+                // (commons-compress's isFile() is also true for links, so ask about links first)
+                if (e.isSymbolicLink()) {
+                    sum += e.getLinkName().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                } else if (!e.isLink() && !e.isDirectory() && e.isFile()) {
+                    sum += e.getSize();
+                }
+            }
+            return entries == 0 && sum == 0 ? 0 : sum;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static InputStream nonClosing(InputStream in) {
+        return new java.io.FilterInputStream(in) {
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    private static final class Counting extends java.io.FilterInputStream {
+        long count;
+
+        Counting(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            // skipping would bypass the digest: read instead
+            byte[] buf = new byte[(int) Math.min(8192, Math.max(n, 1))];
+            int r = read(buf, 0, (int) Math.min(buf.length, n));
+            return Math.max(r, 0);
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+    }
+
+    private static final class OutputNull extends java.io.OutputStream {
+        static final OutputNull INSTANCE = new OutputNull();
+
+        @Override
+        public void write(int b) {
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+        }
+    }
+}

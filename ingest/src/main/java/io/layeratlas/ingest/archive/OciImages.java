@@ -1,0 +1,158 @@
+package io.layeratlas.ingest.archive;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layeratlas.events.Digest;
+import io.layeratlas.events.Problem;
+import io.layeratlas.ingest.internal.UnreadableItemException;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Walks an OCI image layout's {@code index.json} (OCI image-spec, image-layout.md, image-index.md,
+ * manifest.md): nested indexes (and Docker manifest lists) are followed; every image manifest gives one
+ * {@link FoundImage}. Manifests that are not images are skipped: attestation manifests (BuildKit's
+ * {@code vnd.docker.reference.type: attestation-manifest}, platform {@code unknown/unknown}, in-toto layers)
+ * and manifests whose config is not an image config. Repo tags come from the descriptor annotations
+ * {@code io.containerd.image.name}, else {@code org.opencontainers.image.ref.name}.
+ */
+public final class OciImages {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> INDEX_TYPES = Set.of("application/vnd.oci.image.index.v1+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json");
+    private static final Set<String> IMAGE_CONFIG_TYPES = Set.of("application/vnd.oci.image.config.v1+json",
+            "application/vnd.docker.container.image.v1+json");
+
+    /** Where blobs come from: an archive's entries or a layout folder's files. */
+    public interface Blobs {
+        /** A blob's bytes (for small blobs: indexes, manifests, configs). */
+        byte[] bytes(Digest digest);
+
+        /** A blob's digests, reading it as a stream. */
+        LayerDigests.Hashes hashes(Digest digest);
+
+        /** How problems name the blob. */
+        String where(Digest digest);
+    }
+
+    private OciImages() {
+    }
+
+    /** Reads every image the index names. Problems are added; the walk goes on past a bad descriptor. */
+    public static List<FoundImage> read(byte[] indexJson, String indexWhere, Blobs blobs, List<Problem> problems) {
+        List<FoundImage> out = new ArrayList<>();
+        JsonNode index = parse(indexJson, indexWhere);
+        walk(index, indexWhere, "", blobs, problems, out, new HashSet<>(), 0);
+        return out;
+    }
+
+    private static void walk(JsonNode index, String where, String inheritedName, Blobs blobs, List<Problem> problems, List<FoundImage> out,
+                             Set<Digest> seen, int depth) {
+        JsonNode manifests = index.path("manifests");
+        if (!manifests.isArray()) {
+            problems.add(new Problem(where, "no manifests list"));
+            return;
+        }
+        for (int i = 0; i < manifests.size(); i++) {
+            JsonNode d = manifests.get(i);
+            String at = where + " manifests[" + i + "]";
+            try {
+                Digest digest = Digest.parse(d.path("digest").asText(""));
+                String type = d.path("mediaType").asText("");
+                JsonNode ann = d.path("annotations");
+                if ("attestation-manifest".equals(ann.path("vnd.docker.reference.type").asText(""))
+                        || "unknown".equals(d.path("platform").path("os").asText(""))) {
+                    continue; // metadata about an image, not an image
+                }
+                // a name on an index descriptor names every image below it
+                String name = ann.path("io.containerd.image.name").asText(
+                        ann.path("org.opencontainers.image.ref.name").asText(inheritedName));
+                if (!seen.add(digest)) {
+                    continue;
+                }
+                byte[] bytes = blobs.bytes(digest);
+                checkDigest(bytes, digest, blobs.where(digest));
+                JsonNode doc = parse(bytes, blobs.where(digest));
+                String docType = doc.path("mediaType").asText(type);
+                if (INDEX_TYPES.contains(type) || INDEX_TYPES.contains(docType) || doc.has("manifests")) {
+                    if (depth > 8) {
+                        problems.add(new Problem(blobs.where(digest), "indexes nested deeper than 8"));
+                        continue;
+                    }
+                    walk(doc, blobs.where(digest), name, blobs, problems, out, seen, depth + 1);
+                    continue;
+                }
+                manifest(doc, blobs.where(digest), name, blobs, problems).ifPresent(out::add);
+            } catch (UnreadableItemException e) {
+                problems.add(e.toProblem());
+            } catch (IllegalArgumentException e) {
+                problems.add(new Problem(at, "bad descriptor: " + e.getMessage()));
+            }
+        }
+    }
+
+    private static Optional<FoundImage> manifest(JsonNode m, String where, String name, Blobs blobs, List<Problem> problems) {
+        JsonNode cfg = m.path("config");
+        String cfgType = cfg.path("mediaType").asText("");
+        if (!cfgType.isEmpty() && !IMAGE_CONFIG_TYPES.contains(cfgType)) {
+            return Optional.empty(); // an artifact (attestation, signature, SBOM), not an image
+        }
+        Digest cfgDigest = Digest.parse(cfg.path("digest").asText(""));
+        byte[] config = blobs.bytes(cfgDigest);
+        checkDigest(config, cfgDigest, blobs.where(cfgDigest));
+        List<FoundImage.FoundLayer> layers = new ArrayList<>();
+        JsonNode ls = m.path("layers");
+        for (int i = 0; i < ls.size(); i++) {
+            JsonNode l = ls.get(i);
+            Digest d = Digest.parse(l.path("digest").asText(""));
+            LayerDigests.Hashes h = blobs.hashes(d);
+            if (!h.digest().equals(d)) {
+                throw new UnreadableItemException(blobs.where(d), "blob hashes to " + h.digest() + ", not its name");
+            }
+            layers.add(new FoundImage.FoundLayer(blobs.where(d), l.path("mediaType").asText(null), h, null));
+        }
+        return Optional.of(new FoundImage(blobs.where(cfgDigest), config, name.isEmpty() ? List.of() : List.of(name), null, layers));
+    }
+
+    static void checkDigest(byte[] bytes, Digest want, String where) {
+        if (!want.algorithm().equals("sha256")) {
+            return;
+        }
+        Digest got = Digest.sha256Of(bytes);
+        if (!got.equals(want)) {
+            throw new UnreadableItemException(where, "content hashes to " + got + ", not " + want);
+        }
+    }
+
+    /** Parses JSON of any shape. */
+    static JsonNode parseAny(byte[] bytes, String where) {
+        if (bytes.length == 0) {
+            throw new UnreadableItemException(where, "empty (0 bytes)");
+        }
+        try {
+            return JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw new UnreadableItemException(where, "not valid JSON");
+        }
+    }
+
+    static JsonNode parse(byte[] bytes, String where) {
+        if (bytes.length == 0) {
+            throw new UnreadableItemException(where, "empty (0 bytes)");
+        }
+        try {
+            JsonNode n = JSON.readTree(bytes);
+            if (n == null || !n.isObject()) {
+                throw new UnreadableItemException(where, "not a JSON object");
+            }
+            return n;
+        } catch (IOException e) {
+            throw new UnreadableItemException(where, "not valid JSON");
+        }
+    }
+}
