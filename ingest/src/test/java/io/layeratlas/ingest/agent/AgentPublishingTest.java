@@ -13,6 +13,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -23,6 +28,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** The agent against a real broker (one for the class), each test on topics of its own. */
@@ -151,9 +157,10 @@ class AgentPublishingTest {
             next.set(after);
             agent.rescanNow();
             await().atMost(Duration.ofSeconds(30)).until(() -> agent.publishedGeneration() > first);
-            assertThat(TopicReader.latestComplete(snapshots.snapshots(), "flaky-host").orElseThrow().images())
-                    .extracting(ImageRecord::id)
-                    .containsExactlyElementsOf(after.inventory().images().stream().map(ImageRecord::id).toList());
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(TopicReader.latestComplete(snapshots.snapshots(), "flaky-host").orElseThrow().images())
+                            .extracting(ImageRecord::id)
+                            .containsExactlyElementsOf(after.inventory().images().stream().map(ImageRecord::id).toList()));
         }
     }
 
@@ -182,5 +189,48 @@ class AgentPublishingTest {
         }
         assertThat(g2).isGreaterThan(g1);
         assertThat(g3).isGreaterThan(g2);
+    }
+
+    @Test
+    void metrics_are_served_as_prometheus_text_on_a_port_of_their_own(@TempDir Path state) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        InventorySource.Scan inv = TestInventories.generated("metered-host", 2, "metrics");
+        AgentConfig config = config(state).withHostId("metered-host").withMetricsPort(port);
+        HttpClient http = HttpClient.newHttpClient();
+        try (Agent agent = new Agent(config, hostId -> inv)) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> agent.publishedGeneration() > 0);
+            HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+            assertThat(metrics.body()).contains(
+                    "layeratlas_agent_scans_total{outcome=\"ok\"} 1.0",
+                    "layeratlas_agent_images 2.0",
+                    "layeratlas_agent_layers 5.0",
+                    "layeratlas_agent_scan_duration_seconds_count 1",
+                    "layeratlas_agent_publish_errors_total{kind=\"retriable\"} 0.0",
+                    "layeratlas_agent_kafka_reachable 1.0",
+                    "layeratlas_agent_last_publish_timestamp_seconds ");
+            assertThat(metrics.body()).doesNotContain("layeratlas_agent_last_publish_timestamp_seconds 0.0");
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void a_topic_kafka_can_never_accept_stops_the_agent_with_the_reason(@TempDir Path state) {
+        InventorySource.Scan inv = TestInventories.generated("misconfigured-host", 1, "fatal");
+        AgentConfig config = config(state).withHostId("misconfigured-host").withTopicPrefix("no spaces allowed ");
+        try (Agent agent = new Agent(config, hostId -> inv)) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> agent.failure().isPresent());
+            assertThatThrownBy(agent::awaitStop).isInstanceOf(AgentException.class).hasMessageContaining("Kafka refused");
+            assertThat(agent.metricsText()).contains("layeratlas_agent_publish_errors_total{kind=\"fatal\"}");
+        }
     }
 }

@@ -85,12 +85,28 @@ class DataRootWatchTest {
                     .filteredOn(i -> i.id().equals(second)).singleElement()
                     .extracting(ImageRecord::repoTags).isEqualTo(List.of("app:2"));
 
+            // Idle, the agent's threads (scan, publish, heartbeat, watch, producer I/O) use next to no CPU.
+            long idleCpu = agentThreadsCpuNanos();
+            Thread.sleep(2_000);
+            assertThat(agentThreadsCpuNanos() - idleCpu).as("CPU nanoseconds of 2 s idle").isLessThan(50_000_000L);
+
             // Outside the image store (a container's folder) nothing is republished.
             long g3 = agent.publishedGeneration();
             Files.writeString(dataRoot.resolve("containers/abc"), "x");
             Thread.sleep(1_000); // a negative check: nothing may happen within the debounce and a scan
             assertThat(agent.publishedGeneration()).isEqualTo(g3);
         }
+    }
+
+    private static long agentThreadsCpuNanos() {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (java.lang.management.ThreadInfo t : threads.dumpAllThreads(false, false)) {
+            if (t.getThreadName().startsWith("layeratlas-agent") || t.getThreadName().startsWith("kafka-producer-network-thread")) {
+                total += Math.max(0, threads.getThreadCpuTime(t.getThreadId()));
+            }
+        }
+        return total;
     }
 
     /** Writes an image the way Docker does: config by rename into imagedb, layer folder by rename into layerdb. */
