@@ -16,7 +16,7 @@ import java.util.TreeSet;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class LayerApiTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSONM = new ObjectMapper();
     private final TestFleet fleet = TestFleet.get();
 
     /** For each diff ID in truth: host -> images on that host whose RootFS.Layers contain it. */
@@ -31,7 +31,7 @@ class LayerApiTest {
     }
 
     static JsonNode json(HttpResponse<String> r) throws Exception {
-        return JSON.readTree(r.body());
+        return JSONM.readTree(r.body());
     }
 
     @Test

@@ -38,7 +38,12 @@ final class ErrorMapping {
         app.exception(QueryException.Ambiguous.class, (e, ctx) -> answer(pages, ctx, HttpStatus.CONFLICT, e.getMessage(), e.candidates()));
         app.exception(HttpResponseException.class, (e, ctx) -> {
             HttpStatus status = HttpStatus.forStatus(e.getStatus());
-            answer(pages, ctx, status == HttpStatus.UNKNOWN ? HttpStatus.BAD_REQUEST : status, e.getMessage(), List.of());
+            if (status == HttpStatus.NOT_FOUND) {
+                // Javalin's own "Endpoint GET /x not found": no route matched.
+                answer(pages, ctx, status, "no such page: " + Fmt.cut(ctx.path(), 200), List.of());
+            } else {
+                answer(pages, ctx, status == HttpStatus.UNKNOWN ? HttpStatus.BAD_REQUEST : status, e.getMessage(), List.of());
+            }
         });
         app.exception(QueryException.class, (e, ctx) -> {
             log.warn("query failed on {}: {}", ctx.path(), e.getMessage(), e);
@@ -47,12 +52,6 @@ final class ErrorMapping {
         app.exception(Exception.class, (e, ctx) -> {
             log.error("unexpected error on {} {}", ctx.method(), ctx.path(), e);
             answer(pages, ctx, HttpStatus.INTERNAL_SERVER_ERROR, "internal error", List.of());
-        });
-        app.error(HttpStatus.NOT_FOUND, ctx -> {
-            if (ctx.result() == null || ctx.result().isEmpty() || ctx.result().equals("Endpoint " + ctx.method() + " " + ctx.path() + " not found")
-                    || ctx.result().startsWith("Not Found")) {
-                answer(pages, ctx, HttpStatus.NOT_FOUND, "no such page: " + Fmt.cut(ctx.path(), 200), List.of());
-            }
         });
     }
 

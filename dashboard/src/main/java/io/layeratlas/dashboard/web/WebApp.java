@@ -8,7 +8,10 @@ import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.layeratlas.dashboard.DashboardConfig;
 import io.layeratlas.db.query.Freshness;
+import io.layeratlas.db.query.HostQuery;
+import io.layeratlas.db.query.ImageQuery;
 import io.layeratlas.db.query.LayerQuery;
+import io.layeratlas.db.query.ReuseQuery;
 import io.layeratlas.db.query.SearchQuery;
 
 import javax.sql.DataSource;
@@ -29,6 +32,9 @@ public final class WebApp {
         Auth auth = new Auth(config);
         var layers = new LayerHandlers(new LayerQuery(dataSource, policy), pages);
         var search = new SearchHandlers(new SearchQuery(dataSource), pages);
+        var reuse = new ReuseHandlers(new ReuseQuery(dataSource, policy), pages, mapper);
+        var images = new ImageHandlers(new ImageQuery(dataSource, policy), pages);
+        var hosts = new HostHandlers(new HostQuery(dataSource, policy), pages);
 
         Javalin app = Javalin.create(c -> {
             c.showJavalinBanner = false;
@@ -61,6 +67,22 @@ public final class WebApp {
         app.get("/api/v1/layers/{digest}", layers::api);
         app.get("/api/v1/layers/{digest}/hosts", layers::hostsApi);
         app.get("/api/v1/layers/{digest}/hosts.csv", layers::hostsCsv);
+
+        app.get("/reuse", reuse::page);
+        app.get("/api/v1/reuse", reuse::api);
+
+        app.get("/images/{id}", images::page);
+        app.get("/api/v1/images/{id}", images::api);
+
+        app.get("/hosts", hosts::listPage);
+        app.get("/api/v1/hosts", hosts::listApi);
+        app.get("/hosts/{hostId}", hosts::page);
+        app.get("/api/v1/hosts/{hostId}", hosts::api);
+
+        app.get("/api/v1/openapi.json", ctx -> {
+            ctx.contentType("application/json");
+            ctx.result(WebApp.class.getResourceAsStream("/io/layeratlas/dashboard/openapi.json"));
+        });
         return app;
     }
 }

@@ -1,0 +1,203 @@
+package io.layeratlas.db.query;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import javax.sql.DataSource;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The image aggregate: its {@code docker history}, config highlights, layer stack with each layer's reuse,
+ * lineage, and the hosts holding it. Images are asked for by image ID or a unique hex prefix of 12+ characters.
+ * Config fields follow the image-spec (config.md: {@code config.Entrypoint}, {@code Cmd}, {@code Env},
+ * {@code Labels}, {@code WorkingDir}, {@code User}, {@code ExposedPorts}). Thread-safe.
+ */
+public final class ImageQuery {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final DataSource dataSource;
+    private final Freshness.Policy policy;
+
+    public ImageQuery(DataSource dataSource, Freshness.Policy policy) {
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.policy = Objects.requireNonNull(policy, "policy");
+    }
+
+    /** One {@code docker history} row, oldest first (position 0). Size in bytes; empty layers have no diff ID. */
+    public record HistoryEntry(int position, Instant created, String createdBy, String comment, boolean emptyLayer,
+                               long size, String diffId) {
+    }
+
+    /** The parts of the image config an operator looks at; null or empty where the config has none. */
+    public record ConfigHighlights(List<String> entrypoint, List<String> cmd, List<String> env, Map<String, String> labels,
+                                   String workingDir, String user, List<String> exposedPorts, String os,
+                                   String architecture, String variant, Instant created, String author) {
+    }
+
+    /** A layer of the stack, bottom first, with its reuse across the fleet. Size in bytes, null if unknown. */
+    public record StackLayer(int position, String chainId, String diffId, Long size, int hostCount, int imageCount) {
+    }
+
+    /** A related image: a parent, the base, or a child; {@code source} is {@code docker-parent} or {@code inferred-base}. */
+    public record Relative(String imageId, String source, List<String> repoTags, Integer layerCount) {
+    }
+
+    /** The image on one host: its tags and repo digests there, and Docker's sizes (bytes, -1 if unknown). */
+    public record OnHost(HostStatus host, List<String> repoTags, List<String> repoDigests, int containers, long size,
+                         long sharedSize, long uniqueSize, Instant firstSeen, Instant lastSeen) {
+    }
+
+    /** Everything about an image. {@code size} is bytes, the sum of its layers; null until known. */
+    public record ImageDetail(String imageId, Instant created, String os, String architecture, Integer layerCount, Long size,
+                              boolean configKnown, ConfigHighlights config, List<HistoryEntry> history, List<StackLayer> layers,
+                              List<Relative> parents, List<Relative> children, List<OnHost> hosts, int hostCount,
+                              Freshness freshness) {
+        /** All tags the fleet gives this image. */
+        public List<String> repoTags() {
+            return hosts.stream().flatMap(h -> h.repoTags().stream()).distinct().sorted().toList();
+        }
+    }
+
+    private static final String RESOLVE = """
+            SELECT image_id FROM images WHERE image_id ~>=~ ? AND image_id ~<~ ? ORDER BY image_id LIMIT 21""";
+
+    private static final String IMAGE = """
+            SELECT image_key, image_id, config::text AS config, created, os, architecture, layer_count, size
+              FROM images WHERE image_id = ?""";
+
+    private static final String HISTORY = """
+            SELECT position, created, created_by, comment, empty_layer, size FROM image_history
+             WHERE image_key = ? ORDER BY position""";
+
+    private static final String STACK = """
+            SELECT il.position, l.chain_id, l.diff_id, l.size, coalesce(u.host_count, 0) AS host_count,
+                   coalesce(u.image_count, 0) AS image_count
+              FROM image_layers il JOIN layers l ON l.layer_key = il.layer_key
+              LEFT JOIN layer_usage u ON u.layer_key = il.layer_key
+             WHERE il.image_key = ? ORDER BY il.position""";
+
+    private static final String PARENTS = """
+            SELECT i.image_id, p.source, i.layer_count,
+                   ARRAY(SELECT DISTINCT t FROM host_images hi, unnest(hi.repo_tags) t WHERE hi.image_key = i.image_key ORDER BY t) AS tags
+              FROM image_parents p JOIN images i ON i.image_key = p.parent_key
+             WHERE p.child_key = ? ORDER BY p.source, i.image_id""";
+
+    private static final String CHILDREN = """
+            SELECT i.image_id, p.source, i.layer_count,
+                   ARRAY(SELECT DISTINCT t FROM host_images hi, unnest(hi.repo_tags) t WHERE hi.image_key = i.image_key ORDER BY t) AS tags
+              FROM image_parents p JOIN images i ON i.image_key = p.child_key
+             WHERE p.parent_key = ? ORDER BY p.source, i.image_id LIMIT 200""";
+
+    private static final String HOSTS = """
+            SELECT %s, hi.repo_tags, hi.repo_digests, hi.containers, hi.size AS hi_size, hi.shared_size, hi.unique_size,
+                   hi.first_seen AS hi_first_seen, hi.last_seen AS hi_last_seen
+              FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
+             WHERE hi.image_key = ? AND h.retired_at IS NULL ORDER BY h.host_id""".formatted(Sql.HOST_COLUMNS);
+
+    /**
+     * Resolves an image ID or unique prefix to the full image ID.
+     *
+     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous
+     */
+    public String resolve(String idOrPrefix) {
+        Matches.DigestPrefix d = Matches.parseDigest(idOrPrefix);
+        return Sql.inSnapshot(dataSource, "resolve image", c -> resolve(c, d));
+    }
+
+    private String resolve(Connection c, Matches.DigestPrefix d) throws SQLException {
+        List<String> ids = Sql.list(c, RESOLVE, rs -> rs.getString(1), d.low(), d.high());
+        if (ids.isEmpty()) {
+            throw new QueryException.NotFound("no image has an ID " + (d.complete() ? "" : "starting with ") + d.text());
+        }
+        if (ids.size() > 1) {
+            throw new QueryException.Ambiguous("several images start with " + d.text(), ids.stream().limit(Matches.LIMIT)
+                    .map(id -> new Match(Match.Kind.IMAGE, "image ID", id, "")).toList());
+        }
+        return ids.get(0);
+    }
+
+    /**
+     * Everything about an image.
+     *
+     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
+     */
+    public ImageDetail detail(String idOrPrefix) {
+        Matches.DigestPrefix d = Matches.parseDigest(idOrPrefix);
+        return Sql.inSnapshot(dataSource, "image detail", c -> {
+            String imageId = resolve(c, d);
+            record Row(long key, String id, String config, Instant created, String os, String arch, Integer layerCount, Long size) {
+            }
+            Row img = Sql.list(c, IMAGE, rs -> new Row(rs.getLong("image_key"), rs.getString("image_id"), rs.getString("config"),
+                    Sql.instant(rs, "created"), rs.getString("os"), rs.getString("architecture"),
+                    (Integer) rs.getObject("layer_count"), Sql.nullableLong(rs, "size")), imageId).get(0);
+            List<StackLayer> stack = Sql.list(c, STACK, rs -> new StackLayer(rs.getInt("position"), rs.getString("chain_id"),
+                    rs.getString("diff_id"), Sql.nullableLong(rs, "size"), rs.getInt("host_count"), rs.getInt("image_count")), img.key());
+            List<HistoryEntry> history = withDiffIds(Sql.list(c, HISTORY, rs -> new HistoryEntry(rs.getInt("position"),
+                    Sql.instant(rs, "created"), rs.getString("created_by"), rs.getString("comment"), rs.getBoolean("empty_layer"),
+                    rs.getLong("size"), null), img.key()), stack);
+            List<Relative> parents = Sql.list(c, PARENTS, rs -> new Relative(rs.getString("image_id"), rs.getString("source"),
+                    Sql.strings(rs, "tags"), (Integer) rs.getObject("layer_count")), img.key());
+            List<Relative> children = Sql.list(c, CHILDREN, rs -> new Relative(rs.getString("image_id"), rs.getString("source"),
+                    Sql.strings(rs, "tags"), (Integer) rs.getObject("layer_count")), img.key());
+            List<OnHost> hosts = Sql.list(c, HOSTS, rs -> new OnHost(Sql.host(rs, policy), Sql.strings(rs, "repo_tags"),
+                    Sql.strings(rs, "repo_digests"), rs.getInt("containers"), rs.getLong("hi_size"), rs.getLong("shared_size"),
+                    rs.getLong("unique_size"), Sql.instant(rs, "hi_first_seen"), Sql.instant(rs, "hi_last_seen")), img.key());
+            ConfigHighlights config = highlights(img.config(), img.os(), img.arch(), img.created());
+            return new ImageDetail(img.id(), img.created(), img.os(), img.arch(), img.layerCount(), img.size(),
+                    img.config() != null, config, history, stack, parents, children, hosts, hosts.size(),
+                    policy.of(hosts.stream().map(OnHost::host).toList()));
+        });
+    }
+
+    /** Non-empty history entries line up with the diff IDs in order (image-spec config.md, "history"). */
+    private static List<HistoryEntry> withDiffIds(List<HistoryEntry> history, List<StackLayer> stack) {
+        List<HistoryEntry> out = new ArrayList<>(history.size());
+        int layer = 0;
+        for (HistoryEntry h : history) {
+            String diffId = null;
+            if (!h.emptyLayer() && layer < stack.size()) {
+                diffId = stack.get(layer++).diffId();
+            }
+            out.add(new HistoryEntry(h.position(), h.created(), h.createdBy(), h.comment(), h.emptyLayer(), h.size(), diffId));
+        }
+        return out;
+    }
+
+    private static ConfigHighlights highlights(String configText, String os, String arch, Instant created) {
+        JsonNode root = JSON.nullNode();
+        if (configText != null) {
+            try {
+                root = JSON.readTree(configText);
+            } catch (IOException e) {
+                throw new QueryException("stored image config is not JSON: " + e.getMessage(), e);
+            }
+        }
+        JsonNode c = root.path("config");
+        Map<String, String> labels = new LinkedHashMap<>();
+        c.path("Labels").fields().forEachRemaining(e -> labels.put(e.getKey(), e.getValue().asText()));
+        List<String> ports = new ArrayList<>();
+        c.path("ExposedPorts").fieldNames().forEachRemaining(ports::add);
+        return new ConfigHighlights(texts(c.path("Entrypoint")), texts(c.path("Cmd")), texts(c.path("Env")), labels,
+                text(c.path("WorkingDir")), text(c.path("User")), ports,
+                os != null ? os : text(root.path("os")), arch != null ? arch : text(root.path("architecture")),
+                text(root.path("variant")), created, text(root.path("author")));
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    private static String text(JsonNode n) {
+        return n.isMissingNode() || n.isNull() || n.asText().isEmpty() ? null : n.asText();
+    }
+}

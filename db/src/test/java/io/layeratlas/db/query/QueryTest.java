@@ -1,0 +1,80 @@
+package io.layeratlas.db.query;
+
+import io.layeratlas.db.Database;
+import io.layeratlas.db.testing.FleetLoader;
+import io.layeratlas.embedded.EmbeddedPostgresServer;
+import io.layeratlas.events.Digest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class QueryTest {
+    static EmbeddedPostgresServer pg;
+    static Database db;
+    static Freshness.Policy policy;
+
+    @BeforeAll
+    static void load() {
+        pg = EmbeddedPostgresServer.startTemporary();
+        db = Database.migrateAndOpen(pg.createDatabase("queries"), pg.user(), "", 2);
+        Instant now = Instant.now();
+        policy = new Freshness.Policy(Clock.fixed(now, ZoneOffset.UTC), Duration.ofMinutes(5));
+        new FleetLoader(db.dataSource(), now).loadFleetMain(Set.of("legacy-01"));
+    }
+
+    @AfterAll
+    static void close() {
+        db.close();
+        pg.close();
+    }
+
+    @Test
+    void two_layers_sharing_a_twelve_character_prefix_make_that_prefix_ambiguous() throws Exception {
+        String first = Digest.sha256Of("first").hex();
+        String second = first.substring(0, 12) + Digest.sha256Of("second").hex().substring(12);
+        try (Connection c = db.dataSource().getConnection(); var s = c.prepareStatement(
+                "INSERT INTO layers (chain_id, diff_id) VALUES (?, ?)")) {
+            for (String hex : new String[]{first, second}) {
+                s.setString(1, "sha256:" + hex);
+                s.setString(2, "sha256:" + hex);
+                s.executeUpdate();
+            }
+        }
+        LayerQuery layers = new LayerQuery(db.dataSource(), policy);
+        assertThatThrownBy(() -> layers.resolve(first.substring(0, 12)))
+                .isInstanceOfSatisfying(QueryException.Ambiguous.class, e -> assertThat(e.candidates())
+                        .extracting(Match::key).containsExactlyInAnyOrder("sha256:" + first, "sha256:" + second));
+        assertThat(layers.resolve(first.substring(0, 13)).digest()).isEqualTo("sha256:" + first);
+        // The search box lists both instead of failing.
+        assertThat(new SearchQuery(db.dataSource()).search(first.substring(0, 12)).matches())
+                .extracting(Match::key).containsExactlyInAnyOrder("sha256:" + first, "sha256:" + second);
+    }
+
+    @Test
+    void reuse_totals_count_each_layer_once_per_host_and_each_image_once_per_host() {
+        ReuseQuery.Totals t = new ReuseQuery(db.dataSource(), policy).reuse(10).totals();
+        assertThat(t.hosts()).isEqualTo(5);
+        assertThat(t.staleHosts()).isEqualTo(1);
+        assertThat(t.storedBytes()).isPositive();
+        assertThat(t.unsharedBytes()).isGreaterThanOrEqualTo(t.storedBytes());
+        assertThat(t.savedBytes()).isEqualTo(t.unsharedBytes() - t.storedBytes());
+        assertThat(t.distinctBytes()).isLessThanOrEqualTo(t.storedBytes());
+    }
+
+    @Test
+    void freshness_flags_the_host_whose_last_report_is_older_than_the_stale_age() {
+        Freshness f = new HostQuery(db.dataSource(), policy).list(HostQuery.Sort.HOST, false).freshness();
+        assertThat(f.staleHosts()).containsExactly("legacy-01");
+        assertThat(f.hostCount()).isEqualTo(5);
+    }
+}
