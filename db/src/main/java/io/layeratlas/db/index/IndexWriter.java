@@ -1,0 +1,117 @@
+package io.layeratlas.db.index;
+
+import io.layeratlas.db.Database;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * The write side of the index: runs the indexer's work in transactions and offers the maintenance operations
+ * (retire a host, recount the counters, drop the index for a rebuild). Thread-safe: each call takes its own
+ * pooled connection.
+ *
+ * <p>Errors: {@link TransientDatabaseException} when the database is unavailable or the transaction must be
+ * retried; the transaction was rolled back. Any exception thrown by the work rolls the transaction back and
+ * is rethrown unchanged.
+ */
+public final class IndexWriter {
+
+    private static final String DROP_INDEX = """
+            TRUNCATE host_changes, host_layers, host_images, image_usage, layer_usage, image_parents, image_history,
+                     image_layers, layer_blobs, pending_snapshot_chunks, consumer_offsets, images, layers RESTART IDENTITY;
+            DELETE FROM hosts WHERE retired_at IS NULL;
+            UPDATE hosts SET problems = '[]'
+            """;
+
+    private final Database database;
+
+    public IndexWriter(Database database) {
+        this.database = Objects.requireNonNull(database, "database");
+    }
+
+    /**
+     * Runs {@code work} in one transaction and commits it.
+     *
+     * @return what the work returned
+     * @throws TransientDatabaseException if a connection cannot be had, or the commit fails (the effects may or
+     *                                    may not be committed: callers make the retry harmless with
+     *                                    {@link IndexTransaction#claimPartition})
+     */
+    public <T> T inTransaction(Function<IndexTransaction, T> work) {
+        try (Connection c = database.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.apply(new IndexTransaction(c));
+                c.commit();
+                return result;
+            } catch (RuntimeException | SQLException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException rollbackFailed) {
+                    e.addSuppressed(rollbackFailed);
+                }
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new TransientDatabaseException("transaction failed: " + SqlErrors.describe(e), e);
+        }
+    }
+
+    /** The offsets a consumer group has stored with its effects, for seeking on partition assignment. */
+    public List<StoredOffset> storedOffsets(String group) {
+        return inTransaction(tx -> call("reading stored offsets", () -> OffsetStore.all(tx.connection(), group)));
+    }
+
+    /**
+     * Retires a host: what it holds leaves the index (counters follow), its row stays marked retired and hidden.
+     * A snapshot newer than the last one applied brings it back.
+     *
+     * @return false if the index has no such host
+     */
+    public boolean retireHost(String hostId) {
+        Objects.requireNonNull(hostId, "hostId");
+        return inTransaction(tx -> call("retiring host " + hostId, () -> tx.retireHost(hostId)));
+    }
+
+    /**
+     * Recomputes every usage counter from the facts (repair, and the tests' check that the counters kept
+     * incrementally are exact).
+     *
+     * @return how many counter rows were wrong and have been corrected (0 when all were exact)
+     */
+    public int recount() {
+        return inTransaction(tx -> call("recounting usage", () -> {
+            try (Statement s = tx.connection().createStatement()) {
+                // One recount at a time, and no indexer batch in between: the counters must not move under us.
+                s.execute("LOCK TABLE layer_usage, image_usage IN EXCLUSIVE MODE");
+            }
+            return UsageStore.recount(tx.connection());
+        }));
+    }
+
+    /**
+     * Empties the index for a rebuild: every fact, counter, pending chunk and stored offset of every consumer
+     * group, so the next indexer consumes the topics from the beginning. Retired hosts keep their row (with
+     * the generation they were retired at), so a rebuild does not bring them back. Stop every indexer first.
+     */
+    public void dropIndex() {
+        inTransaction(tx -> call("dropping the index", () -> {
+            try (Statement s = tx.connection().createStatement()) {
+                s.execute(DROP_INDEX);
+            }
+            return null;
+        }));
+    }
+
+    private static <T> T call(String what, IndexTransaction.SqlWork<T> work) {
+        try {
+            return work.run();
+        } catch (SQLException e) {
+            throw SqlErrors.translate(what, e);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package io.layeratlas.db.index;
+
+import io.layeratlas.events.CompressedDigest;
+import io.layeratlas.events.Digest;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The {@code layers} aggregate: layers by chain ID, their usage row, and {@code layer_blobs}.
+ * Layers are content-addressed and never deleted; a later report fills what an earlier one left unknown
+ * (size, parent, v1 ID) but never overwrites a known value, so redelivery and replay are harmless.
+ */
+final class LayerStore {
+
+    /** One layer as some event describes it; null fields are unknown. */
+    record LayerRow(Digest chainId, Digest diffId, Digest parentChainId, Long size, String v1Id) {
+        LayerRow merge(LayerRow other) {
+            return new LayerRow(chainId, diffId,
+                    parentChainId != null ? parentChainId : other.parentChainId,
+                    size != null ? size : other.size,
+                    v1Id != null ? v1Id : other.v1Id);
+        }
+    }
+
+    private static final String UPSERT_LAYERS = """
+            INSERT INTO layers (chain_id, diff_id, parent_chain_id, size, v1_id, first_seen)
+            SELECT t.chain_id, t.diff_id, t.parent_chain_id, t.size, t.v1_id, COALESCE(?::timestamptz, now())
+              FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[]) AS t(chain_id, diff_id, parent_chain_id, size, v1_id)
+             ORDER BY t.chain_id
+            ON CONFLICT (chain_id) DO UPDATE SET
+                parent_chain_id = COALESCE(layers.parent_chain_id, EXCLUDED.parent_chain_id),
+                size            = COALESCE(layers.size, EXCLUDED.size),
+                v1_id           = COALESCE(layers.v1_id, EXCLUDED.v1_id),
+                first_seen      = LEAST(layers.first_seen, EXCLUDED.first_seen)
+             WHERE (layers.parent_chain_id IS NULL AND EXCLUDED.parent_chain_id IS NOT NULL)
+                OR (layers.size IS NULL AND EXCLUDED.size IS NOT NULL)
+                OR (layers.v1_id IS NULL AND EXCLUDED.v1_id IS NOT NULL)
+                OR layers.first_seen > EXCLUDED.first_seen
+            """;
+
+    private static final String ENSURE_USAGE = """
+            INSERT INTO layer_usage (layer_key)
+            SELECT layer_key FROM layers WHERE chain_id = ANY(?::text[]) ORDER BY layer_key
+            ON CONFLICT (layer_key) DO NOTHING
+            """;
+
+    private static final String KEYS = "SELECT chain_id, layer_key FROM layers WHERE chain_id = ANY(?::text[])";
+
+    private static final String UPSERT_BLOBS = """
+            INSERT INTO layer_blobs (diff_id, compressed_digest, media_type, source_repository)
+            SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[])
+            ON CONFLICT (diff_id, compressed_digest) DO UPDATE SET
+                media_type        = COALESCE(layer_blobs.media_type, EXCLUDED.media_type),
+                source_repository = COALESCE(layer_blobs.source_repository, EXCLUDED.source_repository)
+             WHERE (layer_blobs.media_type IS NULL AND EXCLUDED.media_type IS NOT NULL)
+                OR (layer_blobs.source_repository IS NULL AND EXCLUDED.source_repository IS NOT NULL)
+            """;
+
+    private LayerStore() {
+    }
+
+    /** The rows for an image's layer stack: chain ID, diff ID and parent chain ID are implied by the stack. */
+    static List<LayerRow> stackRows(List<Digest> diffIds, List<Digest> chainIds) {
+        List<LayerRow> rows = new ArrayList<>(chainIds.size());
+        for (int i = 0; i < chainIds.size(); i++) {
+            rows.add(new LayerRow(chainIds.get(i), diffIds.get(i), i == 0 ? null : chainIds.get(i - 1), null, null));
+        }
+        return rows;
+    }
+
+    /**
+     * Inserts or completes the layers (duplicates in {@code rows} are merged) and makes sure each has a
+     * {@code layer_usage} row.
+     *
+     * @param seen when they were seen (a scan time), or null for "now"
+     *
+     * @return layer key by chain ID, for every chain ID in {@code rows}
+     */
+    static Map<Digest, Long> upsert(Connection c, Collection<LayerRow> rows, Instant seen) throws SQLException {
+        Map<Digest, LayerRow> byChain = new TreeMap<>();
+        for (LayerRow row : rows) {
+            byChain.merge(row.chainId(), row, LayerRow::merge);
+        }
+        if (byChain.isEmpty()) {
+            return Map.of();
+        }
+        List<String> chains = new ArrayList<>();
+        List<String> diffs = new ArrayList<>();
+        List<String> parents = new ArrayList<>();
+        List<Long> sizes = new ArrayList<>();
+        List<String> v1Ids = new ArrayList<>();
+        for (LayerRow row : byChain.values()) {
+            chains.add(row.chainId().toString());
+            diffs.add(row.diffId().toString());
+            parents.add(row.parentChainId() == null ? null : row.parentChainId().toString());
+            sizes.add(row.size());
+            v1Ids.add(row.v1Id());
+        }
+        try (PreparedStatement ps = c.prepareStatement(UPSERT_LAYERS)) {
+            ps.setString(1, Sql.iso(seen));
+            ps.setArray(2, Sql.texts(c, chains));
+            ps.setArray(3, Sql.texts(c, diffs));
+            ps.setArray(4, Sql.texts(c, parents));
+            ps.setArray(5, Sql.longs(c, sizes));
+            ps.setArray(6, Sql.texts(c, v1Ids));
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement(ENSURE_USAGE)) {
+            ps.setArray(1, Sql.texts(c, chains));
+            ps.executeUpdate();
+        }
+        Map<Digest, Long> keys = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(KEYS)) {
+            ps.setArray(1, Sql.texts(c, chains));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    keys.put(Digest.parse(rs.getString(1)), rs.getLong(2));
+                }
+            }
+        }
+        return keys;
+    }
+
+    /** Records the compressed (blob) digests known for diff IDs; fills a missing media type or repository. */
+    static void upsertBlobs(Connection c, Map<Digest, List<CompressedDigest>> byDiffId) throws SQLException {
+        Map<String, CompressedDigest> unique = new TreeMap<>();
+        Map<String, Digest> diffOf = new HashMap<>();
+        byDiffId.forEach((diffId, blobs) -> {
+            for (CompressedDigest blob : blobs) {
+                String k = diffId + " " + blob.digest();
+                unique.merge(k, blob, (a, b) -> new CompressedDigest(a.digest(),
+                        a.mediaType() != null ? a.mediaType() : b.mediaType(),
+                        a.sourceRepository() != null ? a.sourceRepository() : b.sourceRepository()));
+                diffOf.put(k, diffId);
+            }
+        });
+        if (unique.isEmpty()) {
+            return;
+        }
+        List<String> diffs = new ArrayList<>();
+        List<String> digests = new ArrayList<>();
+        List<String> types = new ArrayList<>();
+        List<String> repos = new ArrayList<>();
+        unique.forEach((k, blob) -> {
+            diffs.add(diffOf.get(k).toString());
+            digests.add(blob.digest().toString());
+            types.add(blob.mediaType());
+            repos.add(blob.sourceRepository());
+        });
+        try (PreparedStatement ps = c.prepareStatement(UPSERT_BLOBS)) {
+            ps.setArray(1, Sql.texts(c, diffs));
+            ps.setArray(2, Sql.texts(c, digests));
+            ps.setArray(3, Sql.texts(c, types));
+            ps.setArray(4, Sql.texts(c, repos));
+            ps.executeUpdate();
+        }
+    }
+}

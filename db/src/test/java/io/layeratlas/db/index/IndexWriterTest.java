@@ -1,0 +1,283 @@
+package io.layeratlas.db.index;
+
+import io.layeratlas.db.Database;
+import io.layeratlas.embedded.EmbeddedPostgresServer;
+import io.layeratlas.events.HostSnapshot;
+import io.layeratlas.events.ImageConfigEvent;
+import io.layeratlas.events.ImageRecord;
+import io.layeratlas.events.LayerAtlasEvent;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The write side on a real PostgreSQL, without Kafka: every effect, its idempotence, and the counters. */
+class IndexWriterTest {
+    private static EmbeddedPostgresServer postgres;
+    private static final AtomicInteger databases = new AtomicInteger();
+
+    private Database db;
+    private IndexWriter writer;
+
+    @BeforeAll
+    static void startPostgres() {
+        postgres = EmbeddedPostgresServer.startTemporary();
+    }
+
+    @AfterAll
+    static void stopPostgres() {
+        postgres.close();
+    }
+
+    @BeforeEach
+    void freshDatabase(TestInfo test) {
+        db = freshDatabase("w" + databases.incrementAndGet());
+        writer = new IndexWriter(db);
+    }
+
+    private static Database freshDatabase(String name) {
+        return Database.migrateAndOpen(postgres.createDatabase(name), postgres.user(), "", 3);
+    }
+
+    @AfterEach
+    void closeDatabase() {
+        db.close();
+    }
+
+    private void apply(LayerAtlasEvent... events) {
+        writer.inTransaction(tx -> {
+            for (LayerAtlasEvent e : events) {
+                assertThat(tx.attempt(() -> tx.apply(e))).isEmpty();
+            }
+            return null;
+        });
+    }
+
+    private Map<String, List<String>> dump(String... sections) {
+        return sections.length == 0 ? IndexDump.of(db.dataSource()) : IndexDump.of(db.dataSource(), sections);
+    }
+
+    @Test
+    void a_snapshot_fills_hosts_images_layers_and_counters_that_equal_a_recount() {
+        SyntheticFleet fleet = new SyntheticFleet(1, 8);
+        List<ImageRecord> imgs = fleet.images();
+        apply(SyntheticFleet.snapshot("web-01", 1, imgs.subList(0, 5)), SyntheticFleet.snapshot("web-02", 1, imgs.subList(3, 8)));
+
+        ExpectedIndex expected = new ExpectedIndex();
+        expected.accept(SyntheticFleet.snapshot("web-01", 1, imgs.subList(0, 5)));
+        expected.accept(SyntheticFleet.snapshot("web-02", 1, imgs.subList(3, 8)));
+        var d = dump("host_image_ids", "host_layers", "layer_usage", "image_usage", "hosts", "host_changes");
+        assertThat(d.get("host_image_ids")).isEqualTo(expected.hostImageIds());
+        assertThat(d.get("host_layers")).isEqualTo(expected.hostLayers());
+        assertThat(d.get("layer_usage")).isEqualTo(expected.layerUsage());
+        assertThat(d.get("image_usage")).isEqualTo(expected.imageUsage());
+        assertThat(d.get("hosts")).hasSize(2).allMatch(l -> l.contains("gen=1"));
+        assertThat(d.get("host_changes")).hasSize(expected.changeCount());
+        assertThat(writer.recount()).isZero();
+    }
+
+    @Test
+    void applying_the_same_events_twice_changes_nothing() {
+        SyntheticFleet fleet = new SyntheticFleet(2, 10);
+        List<LayerAtlasEvent> events = new ArrayList<>();
+        events.add(SyntheticFleet.snapshot("a", 1, fleet.images().subList(0, 6)));
+        events.addAll(SyntheticFleet.chunks("b", 4, fleet.images().subList(2, 10), 3));
+        fleet.images().forEach(i -> events.add(fleet.config(i)));
+        events.add(SyntheticFleet.heartbeat("a", SyntheticFleet.T0));
+        events.add(SyntheticFleet.snapshot("a", 2, fleet.images().subList(1, 4)));
+        apply(events.toArray(LayerAtlasEvent[]::new));
+        var once = dump();
+        apply(events.toArray(LayerAtlasEvent[]::new));
+        assertThat(dump()).isEqualTo(once);
+        assertThat(writer.recount()).isZero();
+    }
+
+    @Test
+    void an_older_or_equal_generation_changes_nothing() {
+        SyntheticFleet fleet = new SyntheticFleet(3, 6);
+        apply(SyntheticFleet.snapshot("a", 5, fleet.images().subList(0, 3)));
+        var before = dump();
+        HostSnapshot same = SyntheticFleet.snapshot("a", 5, fleet.images().subList(3, 6));
+        HostSnapshot older = SyntheticFleet.snapshot("a", 4, fleet.images().subList(3, 6));
+        writer.inTransaction(tx -> {
+            assertThat(tx.applySnapshotChunk(same)).isEqualTo(SnapshotOutcome.STALE);
+            assertThat(tx.applySnapshotChunk(older)).isEqualTo(SnapshotOutcome.STALE);
+            return null;
+        });
+        assertThat(dump()).isEqualTo(before);
+    }
+
+    @Test
+    void removing_an_image_removes_exactly_the_layers_no_other_image_on_the_host_needs() {
+        SyntheticFleet fleet = new SyntheticFleet(4, 12);
+        // Find two images on the same base: the base's layers must stay when one of them goes.
+        ImageRecord keep = null;
+        ImageRecord drop = null;
+        for (ImageRecord a : fleet.images()) {
+            for (ImageRecord b : fleet.images()) {
+                if (a != b && a.chainIds().get(0).equals(b.chainIds().get(0)) && !b.chainIds().containsAll(a.chainIds())
+                        && !a.chainIds().containsAll(b.chainIds())) {
+                    keep = a;
+                    drop = b;
+                }
+            }
+        }
+        assertThat(drop).as("two images sharing a bottom layer").isNotNull();
+        final ImageRecord kept = keep;
+        apply(SyntheticFleet.snapshot("h", 1, List.of(keep, drop)), SyntheticFleet.snapshot("other", 1, List.of(drop)));
+        apply(SyntheticFleet.snapshot("h", 2, List.of(keep)));
+
+        List<String> hLayers = dump("host_layers").get("host_layers").stream().filter(l -> l.startsWith("h ")).toList();
+        assertThat(hLayers).containsExactlyInAnyOrderElementsOf(keep.chainIds().stream().map(c -> "h " + c).toList());
+        List<String> changes = dump("host_changes").get("host_changes").stream().filter(l -> l.startsWith("h gen=2")).toList();
+        List<String> gone = new ArrayList<>(drop.chainIds().stream().filter(c -> !kept.chainIds().contains(c))
+                .map(c -> "removed layer " + c).toList());
+        gone.add("removed image " + drop.id());
+        assertThat(changes).hasSize(gone.size()).allMatch(l -> gone.stream().anyMatch(l::endsWith));
+        // The dropped image is still on "other": it still counts there.
+        assertThat(dump("image_usage").get("image_usage")).contains(drop.id() + " hosts=1", keep.id() + " hosts=1");
+        assertThat(writer.recount()).isZero();
+    }
+
+    @Test
+    void a_chunked_snapshot_is_applied_only_when_all_its_chunks_are_there_in_any_order() {
+        SyntheticFleet fleet = new SyntheticFleet(5, 9);
+        apply(SyntheticFleet.snapshot("h", 1, fleet.images().subList(0, 2)));
+        var gen1 = dump("host_image_ids", "host_layers", "layer_usage");
+        List<HostSnapshot> chunks = new ArrayList<>(SyntheticFleet.chunks("h", 2, fleet.images().subList(2, 9), 4));
+        Collections.shuffle(chunks, new java.util.Random(5));
+        for (int i = 0; i < chunks.size() - 1; i++) {
+            HostSnapshot chunk = chunks.get(i);
+            SnapshotOutcome outcome = writer.inTransaction(tx -> tx.applySnapshotChunk(chunk));
+            assertThat(outcome).isEqualTo(SnapshotOutcome.PENDING);
+            assertThat(dump("host_image_ids", "host_layers", "layer_usage")).isEqualTo(gen1);
+        }
+        HostSnapshot last = chunks.get(chunks.size() - 1);
+        SnapshotOutcome outcome = writer.inTransaction(tx -> tx.applySnapshotChunk(last));
+        assertThat(outcome).isEqualTo(SnapshotOutcome.APPLIED);
+        ExpectedIndex expected = new ExpectedIndex();
+        expected.accept(SyntheticFleet.snapshot("h", 2, fleet.images().subList(2, 9)));
+        assertThat(dump("host_image_ids").get("host_image_ids")).isEqualTo(expected.hostImageIds());
+        assertThat(dump("pending_snapshot_chunks").get("pending_snapshot_chunks")).isEmpty();
+    }
+
+    @Test
+    void an_inventory_and_a_config_complete_the_same_image_in_either_order() {
+        SyntheticFleet fleet = new SyntheticFleet(6, 5);
+        ImageRecord image = fleet.images().get(4);
+        ImageConfigEvent config = fleet.config(image);
+        HostSnapshot inventory = SyntheticFleet.snapshot("h", 1, List.of(image));
+
+        apply(inventory, config);
+        var inventoryFirst = dump("images", "image_layers", "image_history", "layer_usage", "image_parents");
+        db.close();
+        db = freshDatabase("w" + databases.incrementAndGet());
+        writer = new IndexWriter(db);
+        apply(config);
+        assertThat(dump("images").get("images")).singleElement().asString().contains("config=true", "layers=" + image.diffIds().size());
+        apply(inventory);
+        assertThat(dump("images", "image_layers", "image_history", "layer_usage", "image_parents")).isEqualTo(inventoryFirst);
+        assertThat(inventoryFirst.get("images")).anyMatch(l -> l.startsWith(image.id() + " config=true"));
+        assertThat(inventoryFirst.get("image_history")).hasSize(image.history().size());
+    }
+
+    @Test
+    void lineage_keeps_dockers_parent_and_infers_the_longest_known_base_in_any_order() {
+        SyntheticFleet fleet = new SyntheticFleet(7, 14);
+        List<ImageRecord> images = fleet.images();
+        apply(images.stream().map(i -> (LayerAtlasEvent) SyntheticFleet.snapshot("h" + images.indexOf(i), 1, List.of(i))).toArray(LayerAtlasEvent[]::new));
+        List<String> parents = dump("image_parents").get("image_parents");
+
+        // Expected from the stacks alone.
+        List<String> expected = new ArrayList<>();
+        for (ImageRecord x : images) {
+            images.stream()
+                    .filter(b -> b.chainIds().size() < x.chainIds().size() && x.chainIds().subList(0, b.chainIds().size()).equals(b.chainIds()))
+                    .max(java.util.Comparator.<ImageRecord>comparingInt(b -> b.chainIds().size())
+                            .thenComparing(b -> b.id().toString(), java.util.Comparator.reverseOrder()))
+                    .ifPresent(b -> expected.add(x.id() + " inferred-base " + b.id()));
+            if (x.parent() != null) {
+                expected.add(x.id() + " docker-parent " + x.parent());
+            }
+        }
+        expected.sort(null);
+        assertThat(parents).isEqualTo(expected).isNotEmpty();
+
+        db.close();
+        db = freshDatabase("w" + databases.incrementAndGet());
+        writer = new IndexWriter(db);
+        List<ImageRecord> reversed = new ArrayList<>(images);
+        Collections.reverse(reversed);
+        for (ImageRecord i : reversed) {
+            apply(fleet.config(i));
+        }
+        apply(images.stream().map(i -> (LayerAtlasEvent) SyntheticFleet.snapshot("h" + images.indexOf(i), 1, List.of(i))).toArray(LayerAtlasEvent[]::new));
+        assertThat(dump("image_parents").get("image_parents")).isEqualTo(expected);
+    }
+
+    @Test
+    void retiring_a_host_removes_what_it_holds_and_keeps_older_snapshots_out() {
+        SyntheticFleet fleet = new SyntheticFleet(8, 6);
+        apply(SyntheticFleet.snapshot("a", 3, fleet.images().subList(0, 4)), SyntheticFleet.snapshot("b", 1, fleet.images().subList(2, 6)));
+        assertThat(writer.retireHost("a")).isTrue();
+        assertThat(writer.retireHost("nobody")).isFalse();
+        assertThat(dump("host_image_ids").get("host_image_ids")).allMatch(l -> l.startsWith("b "));
+        assertThat(writer.recount()).isZero();
+        apply(SyntheticFleet.snapshot("a", 2, fleet.images().subList(0, 4)));
+        assertThat(dump("host_image_ids").get("host_image_ids")).allMatch(l -> l.startsWith("b "));
+        apply(SyntheticFleet.snapshot("a", 4, fleet.images().subList(0, 1)));
+        assertThat(dump("hosts").get("hosts")).anyMatch(l -> l.startsWith("a gen=4 retired=false"));
+        assertThat(writer.recount()).isZero();
+    }
+
+    @Test
+    void hosts_without_a_recent_heartbeat_are_stale() {
+        apply(SyntheticFleet.heartbeat("fresh", SyntheticFleet.T0.plusSeconds(600)), SyntheticFleet.heartbeat("old", SyntheticFleet.T0),
+                SyntheticFleet.heartbeat("fresh", SyntheticFleet.T0));
+        HostLiveness liveness = new HostLiveness(db);
+        assertThat(liveness.staleHostIds(Duration.ofMinutes(5), SyntheticFleet.T0.plusSeconds(700))).containsExactly("old");
+        assertThat(liveness.hosts(Duration.ofMinutes(5), SyntheticFleet.T0.plusSeconds(700)))
+                .filteredOn(h -> h.hostId().equals("fresh")).singleElement()
+                .extracting(HostLiveness.HostStatus::lastHeartbeatAt).isEqualTo(SyntheticFleet.T0.plusSeconds(600));
+    }
+
+    @Test
+    void a_config_that_is_not_json_is_refused_alone_and_the_rest_of_the_transaction_stays() {
+        SyntheticFleet fleet = new SyntheticFleet(9, 3);
+        ImageRecord image = fleet.images().get(0);
+        ImageConfigEvent broken = ImageConfigEvent.of("{not json", image);
+        Optional<String> refused = writer.inTransaction(tx -> {
+            tx.apply(SyntheticFleet.snapshot("h", 1, List.of(image)));
+            return tx.attempt(() -> tx.apply(broken));
+        });
+        assertThat(refused).hasValueSatisfying(r -> assertThat(r).contains("json"));
+        assertThat(dump("host_image_ids").get("host_image_ids")).containsExactly("h " + image.id());
+    }
+
+    @Test
+    void dropping_the_index_empties_it_but_keeps_retired_hosts() {
+        SyntheticFleet fleet = new SyntheticFleet(10, 4);
+        apply(SyntheticFleet.snapshot("a", 1, fleet.images()), SyntheticFleet.snapshot("b", 1, fleet.images()));
+        writer.retireHost("b");
+        writer.dropIndex();
+        var d = dump();
+        assertThat(d.get("hosts")).singleElement().asString().startsWith("b gen=1 retired=true");
+        d.forEach((section, lines) -> {
+            if (!section.equals("hosts")) {
+                assertThat(lines).as(section).isEmpty();
+            }
+        });
+    }
+}
