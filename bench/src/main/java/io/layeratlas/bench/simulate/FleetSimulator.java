@@ -1,0 +1,286 @@
+package io.layeratlas.bench.simulate;
+
+import io.layeratlas.events.CompressedDigest;
+import io.layeratlas.events.Digest;
+import io.layeratlas.events.EventCodec;
+import io.layeratlas.events.Heartbeat;
+import io.layeratlas.events.ImageConfigEvent;
+import io.layeratlas.events.ImageRecord;
+import io.layeratlas.events.LayerAtlasEvent;
+import io.layeratlas.events.LayerAtlasVersion;
+import io.layeratlas.events.LayerRecord;
+import io.layeratlas.events.SourceKind;
+import io.layeratlas.events.Topics;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Publishes the events of a synthetic fleet to Kafka exactly as the hosts' agents would: per host and round, the
+ * configs of images it newly holds on {@code image-configs} (key = image ID, value = the config JSON verbatim),
+ * then its inventory as {@code HostSnapshot} chunks on {@code host-layers} (key = host ID, no value above
+ * {@link SimulationSpec#maxMessageBytes()}), then a heartbeat on {@code heartbeats}. Hosts are generated one at a
+ * time, so memory stays at the catalog's size whatever the fleet's.
+ *
+ * <p>Everything is deterministic from the spec; {@link #expectedHostLayers(int)} and {@link #expectedHostImages(int)}
+ * say exactly what a round sent. Publishing methods are synchronized (one publish at a time); the expectation
+ * methods are thread-safe.
+ */
+public final class FleetSimulator {
+    private static final Logger log = LoggerFactory.getLogger(FleetSimulator.class);
+    /** Agents of the simulated fleet report this version, so simulated data is recognisable in the index. */
+    public static final String AGENT_VERSION = LayerAtlasVersion.get() + "+simulated";
+    private static final long HEARTBEAT_INTERVAL_SECONDS = 60;
+    private static final String GZIP_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+
+    private final SimulationSpec spec;
+    private final ImageCatalog catalog;
+    private final FleetModel model;
+    private final BitSet configsSent = new BitSet();
+
+    /** Builds the catalog (about a second for the full spec); hosts are generated while publishing. */
+    public FleetSimulator(SimulationSpec spec) {
+        this.spec = spec;
+        this.catalog = ImageCatalog.generate(spec);
+        this.model = new FleetModel(catalog);
+    }
+
+    public SimulationSpec spec() {
+        return spec;
+    }
+
+    public ImageCatalog catalog() {
+        return catalog;
+    }
+
+    public FleetModel model() {
+        return model;
+    }
+
+    public String hostLayersTopic() {
+        return spec.topicPrefix() + Topics.HOST_LAYERS;
+    }
+
+    public String imageConfigsTopic() {
+        return spec.topicPrefix() + Topics.IMAGE_CONFIGS;
+    }
+
+    public String heartbeatsTopic() {
+        return spec.topicPrefix() + Topics.HEARTBEATS;
+    }
+
+    /**
+     * The producer configuration an agent uses: idempotent, acks=all, lz4, batches of up to 256 KiB lingering 20 ms
+     * (throughput over latency: a snapshot is many records sent at once).
+     */
+    public static Map<String, Object> producerConfig(String bootstrapServers) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "layeratlas-simulator");
+        return p;
+    }
+
+    /** Opens a producer, publishes every round (0..churnRounds), flushes and closes it. */
+    public PublishReport publish(String bootstrapServers) {
+        try (Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(bootstrapServers),
+                new StringSerializer(), new ByteArraySerializer())) {
+            PublishReport report = publish(producer);
+            producer.close(Duration.ofSeconds(30));
+            return report;
+        }
+    }
+
+    /** Publishes every round (0..churnRounds), each round host by host, and flushes. */
+    public PublishReport publish(Producer<String, byte[]> producer) {
+        PublishReport total = PublishReport.EMPTY;
+        for (int round = 0; round <= spec.churnRounds(); round++) {
+            total = total.plus(publishRound(producer, round));
+        }
+        return total;
+    }
+
+    /** Publishes one round of every host and flushes; fails if any record was not acknowledged. */
+    public synchronized PublishReport publishRound(Producer<String, byte[]> producer, int round) {
+        Sender sender = new Sender(producer);
+        for (int host = 0; host < spec.hosts(); host++) {
+            sendHost(sender, host, round);
+            if ((host + 1) % 1000 == 0) {
+                log.info("round {}: {} of {} hosts published", round, host + 1, spec.hosts());
+            }
+        }
+        return sender.finish();
+    }
+
+    /**
+     * Publishes one host's snapshot of one round (any round ≥ 0, also past {@code churnRounds}: a host that rescans
+     * again) and flushes. For freshness measurements.
+     */
+    public synchronized PublishReport publishHost(Producer<String, byte[]> producer, int host, int round) {
+        Sender sender = new Sender(producer);
+        sendHost(sender, host, round);
+        return sender.finish();
+    }
+
+    /** When the host's agent finished scanning in that round: rounds apart by the scan interval, hosts spread within it. */
+    public Instant scannedAt(int host, int round) {
+        long spreadNanos = spec.scanInterval().toNanos() / spec.hosts() * host;
+        return spec.startAt().plus(spec.scanInterval().multipliedBy(round)).plusNanos(spreadNanos);
+    }
+
+    /** The chunks the host publishes in that round, encoded. */
+    public List<SnapshotChunker.Chunk> snapshotChunks(HostState state) {
+        List<ImageRecord> images = new ArrayList<>(state.images().length);
+        for (int i : state.images()) {
+            images.add(catalog.image(i).record());
+        }
+        List<LayerRecord> layers = new ArrayList<>(state.layers().length);
+        for (int l : state.layers()) {
+            CatalogLayer layer = catalog.layer(l);
+            Digest parent = layer.parent() < 0 ? null : catalog.layer(layer.parent()).chainId();
+            layers.add(new LayerRecord(layer.chainId(), layer.diffId(), parent, layer.size(),
+                    List.of(new CompressedDigest(layer.blobDigest(), GZIP_LAYER, null)),
+                    // Docker picks a random cache ID per host and layer.
+                    Rng.hex64(state.host(), l), null));
+        }
+        return SnapshotChunker.chunk(state.hostId(), state.generation(), scannedAt(state.host(), state.round()),
+                AGENT_VERSION, SourceKind.DATA_ROOT.id(), "/var/lib/docker", images, layers, spec.maxMessageBytes());
+    }
+
+    /** Host ID → chain IDs it holds after that round. Materialises the whole fleet: for tests and small fleets. */
+    public Map<String, Set<Digest>> expectedHostLayers(int round) {
+        Map<String, Set<Digest>> out = new LinkedHashMap<>();
+        for (int host = 0; host < spec.hosts(); host++) {
+            HostState s = model.host(host, round);
+            Set<Digest> chains = new LinkedHashSet<>();
+            for (int l : s.layers()) {
+                chains.add(catalog.layer(l).chainId());
+            }
+            out.put(s.hostId(), chains);
+        }
+        return out;
+    }
+
+    /** Host ID → chain IDs after the last round ({@code churnRounds}). */
+    public Map<String, Set<Digest>> expectedHostLayers() {
+        return expectedHostLayers(spec.churnRounds());
+    }
+
+    /** Host ID → image IDs it holds after that round. Materialises the whole fleet: for tests and small fleets. */
+    public Map<String, Set<Digest>> expectedHostImages(int round) {
+        Map<String, Set<Digest>> out = new LinkedHashMap<>();
+        for (int host = 0; host < spec.hosts(); host++) {
+            HostState s = model.host(host, round);
+            Set<Digest> ids = new LinkedHashSet<>();
+            for (int i : s.images()) {
+                ids.add(catalog.image(i).id());
+            }
+            out.put(s.hostId(), ids);
+        }
+        return out;
+    }
+
+    private void sendHost(Sender sender, int host, int round) {
+        HostState state = model.host(host, round);
+        // Configs first, so an indexer that sees the snapshot can usually already resolve its images.
+        int[] previous = round == 0 ? new int[0] : model.host(host, round - 1).images();
+        for (int image : state.images()) {
+            boolean send;
+            if (spec.configsFromEveryHost()) {
+                send = java.util.Arrays.binarySearch(previous, image) < 0;
+            } else {
+                send = !configsSent.get(image);
+                configsSent.set(image);
+            }
+            if (send) {
+                CatalogImage img = catalog.image(image);
+                sender.send(imageConfigsTopic(), img.id().toString(), ImageConfigEvent.of(img.config(), img.record()));
+                sender.configs++;
+            }
+        }
+        for (SnapshotChunker.Chunk chunk : snapshotChunks(state)) {
+            sender.send(hostLayersTopic(), state.hostId(), chunk.value());
+            sender.chunks++;
+            sender.layerLinks += chunk.snapshot().layers().size();
+            sender.imageLinks += chunk.snapshot().images().size();
+        }
+        sender.snapshots++;
+        Heartbeat hb = new Heartbeat(LayerAtlasEvent.SCHEMA_VERSION, state.hostId(),
+                scannedAt(host, round).plusSeconds(1), AGENT_VERSION, state.generation(), HEARTBEAT_INTERVAL_SECONDS);
+        sender.send(heartbeatsTopic(), state.hostId(), hb);
+        sender.heartbeats++;
+    }
+
+    /** Sends asynchronously, remembers the first failure, and reports. */
+    private static final class Sender {
+        private final Producer<String, byte[]> producer;
+        private final AtomicReference<Exception> failure = new AtomicReference<>();
+        private final AtomicLong bytes = new AtomicLong();
+        private final long started = System.nanoTime();
+        long snapshots;
+        long chunks;
+        long configs;
+        long heartbeats;
+        long layerLinks;
+        long imageLinks;
+        long largest;
+
+        Sender(Producer<String, byte[]> producer) {
+            this.producer = producer;
+        }
+
+        void send(String topic, String key, LayerAtlasEvent event) {
+            send(topic, key, EventCodec.encode(event));
+        }
+
+        void send(String topic, String key, byte[] value) {
+            Exception earlier = failure.get();
+            if (earlier != null) {
+                throw new IllegalStateException("publishing to Kafka failed: " + earlier.getMessage(), earlier);
+            }
+            largest = Math.max(largest, value.length);
+            bytes.addAndGet(value.length);
+            producer.send(new ProducerRecord<>(topic, key, value), (metadata, e) -> {
+                if (e != null) {
+                    // The producer already retried retriable errors up to delivery.timeout.ms; any error here is final.
+                    failure.compareAndSet(null, e);
+                    log.error("record for {} on {} not delivered ({}): {}", key, topic,
+                            e instanceof RetriableException ? "retries exhausted" : "fatal", e.toString());
+                }
+            });
+        }
+
+        PublishReport finish() {
+            producer.flush();
+            Exception e = failure.get();
+            if (e != null) {
+                throw new IllegalStateException("publishing to Kafka failed: " + e.getMessage(), e);
+            }
+            return new PublishReport(snapshots, chunks, configs, heartbeats, layerLinks, imageLinks, bytes.get(),
+                    largest, Duration.ofNanos(System.nanoTime() - started));
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package io.layeratlas.bench.simulate;
+
+import io.layeratlas.embedded.EmbeddedKafka;
+import io.layeratlas.events.Digest;
+import io.layeratlas.events.EventCodec;
+import io.layeratlas.events.Heartbeat;
+import io.layeratlas.events.HostSnapshot;
+import io.layeratlas.events.ImageConfigEvent;
+import io.layeratlas.events.ImageRecord;
+import io.layeratlas.events.LayerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Publishes a small fleet with churn to a real broker and reads it back with a plain consumer. */
+class FleetSimulatorTest {
+    @TempDir
+    static Path dir;
+    private static EmbeddedKafka kafka;
+    private static FleetSimulator simulator;
+    private static PublishReport report;
+    private static final List<ConsumerRecord<String, byte[]>> snapshots = new ArrayList<>();
+    private static final List<ConsumerRecord<String, byte[]>> configs = new ArrayList<>();
+    private static final List<ConsumerRecord<String, byte[]>> heartbeats = new ArrayList<>();
+
+    @BeforeAll
+    static void publishAndReadBack() {
+        kafka = EmbeddedKafka.startTemporary(dir.resolve("kafka"));
+        // Small messages force chunking; three churn rounds give four generations.
+        SimulationSpec spec = SimulationSpec.of(11, 12, 25).withChurn(3, 0.3)
+                .withMaxMessageBytes(64 * 1024).withTopicPrefix("simtest.");
+        simulator = new FleetSimulator(spec);
+        report = simulator.publish(kafka.bootstrapServers());
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                "bootstrap.servers", kafka.bootstrapServers(), "group.id", "simtest-reader",
+                "auto.offset.reset", "earliest", "enable.auto.commit", "false"),
+                new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(simulator.hostLayersTopic(), simulator.imageConfigsTopic(),
+                    simulator.heartbeatsTopic()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (snapshots.size() + configs.size() + heartbeats.size() < report.records()
+                    && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (r.topic().equals(simulator.hostLayersTopic())) {
+                        snapshots.add(r);
+                    } else if (r.topic().equals(simulator.imageConfigsTopic())) {
+                        configs.add(r);
+                    } else {
+                        heartbeats.add(r);
+                    }
+                }
+            }
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        kafka.close();
+    }
+
+    @Test
+    void every_record_the_report_counts_arrives() {
+        assertThat(snapshots).hasSize((int) report.chunks());
+        assertThat(configs).hasSize((int) report.configs());
+        assertThat(heartbeats).hasSize((int) report.heartbeats());
+        assertThat(report.snapshots()).isEqualTo(12L * 4);
+    }
+
+    @Test
+    void reassembled_chunks_hold_exactly_the_layers_and_images_the_simulator_says_it_sent() {
+        // host -> generation -> chunk -> snapshot
+        Map<String, Map<Long, Map<Integer, HostSnapshot>>> byHost = new HashMap<>();
+        for (ConsumerRecord<String, byte[]> r : snapshots) {
+            HostSnapshot s = (HostSnapshot) EventCodec.decode(r.value());
+            assertThat(r.key()).isEqualTo(s.hostId());
+            byHost.computeIfAbsent(s.hostId(), k -> new TreeMap<>()).computeIfAbsent(s.generation(), k -> new TreeMap<>())
+                    .put(s.chunk(), s);
+        }
+        for (int round = 0; round <= 3; round++) {
+            Map<String, Set<Digest>> expectedLayers = simulator.expectedHostLayers(round);
+            Map<String, Set<Digest>> expectedImages = simulator.expectedHostImages(round);
+            assertThat(byHost.keySet()).isEqualTo(expectedLayers.keySet());
+            for (String host : expectedLayers.keySet()) {
+                Map<Integer, HostSnapshot> chunks = byHost.get(host).get(round + 1L);
+                int count = chunks.values().iterator().next().chunkCount();
+                assertThat(chunks.keySet()).as("chunks of %s generation %d", host, round + 1).hasSize(count);
+                Set<Digest> layers = new HashSet<>();
+                Set<Digest> images = new HashSet<>();
+                for (HostSnapshot chunk : chunks.values()) {
+                    assertThat(chunk.chunkCount()).isEqualTo(count);
+                    chunk.layers().stream().map(LayerRecord::chainId).forEach(layers::add);
+                    chunk.images().stream().map(ImageRecord::id).forEach(images::add);
+                }
+                assertThat(layers).as("layers of %s after round %d", host, round).isEqualTo(expectedLayers.get(host));
+                assertThat(images).as("images of %s after round %d", host, round).isEqualTo(expectedImages.get(host));
+            }
+        }
+    }
+
+    @Test
+    void no_value_exceeds_the_limit_and_large_hosts_are_chunked() {
+        assertThat(snapshots).allMatch(r -> r.value().length <= 64 * 1024);
+        assertThat(report.largestValue()).isLessThanOrEqualTo(64 * 1024);
+        assertThat(report.chunks()).isGreaterThan(report.snapshots());
+    }
+
+    @Test
+    void every_config_hashes_to_its_key_and_every_image_in_a_snapshot_has_one() {
+        Set<Digest> configured = new HashSet<>();
+        for (ConsumerRecord<String, byte[]> r : configs) {
+            ImageConfigEvent e = (ImageConfigEvent) EventCodec.decode(r.value());
+            assertThat(Digest.sha256Of(e.config().getBytes(StandardCharsets.UTF_8)).toString()).isEqualTo(r.key());
+            assertThat(e.imageId().toString()).isEqualTo(r.key());
+            configured.add(e.imageId());
+        }
+        for (int round = 0; round <= 3; round++) {
+            simulator.expectedHostImages(round).values().forEach(ids -> assertThat(configured).containsAll(ids));
+        }
+    }
+
+    @Test
+    void generations_grow_per_host_in_partition_order_and_churn_changes_what_hosts_hold() {
+        Map<String, Long> last = new HashMap<>();
+        for (ConsumerRecord<String, byte[]> r : snapshots) {
+            HostSnapshot s = (HostSnapshot) EventCodec.decode(r.value());
+            Long before = last.put(s.hostId(), s.generation());
+            assertThat(before == null || before <= s.generation()).as("generation order of %s", s.hostId()).isTrue();
+        }
+        assertThat(last.values()).containsOnly(4L);
+        assertThat(simulator.expectedHostLayers(3)).isNotEqualTo(simulator.expectedHostLayers(0));
+    }
+
+    @Test
+    void each_host_sends_one_heartbeat_per_round_naming_its_generation() {
+        Map<String, List<Long>> generations = new HashMap<>();
+        for (ConsumerRecord<String, byte[]> r : heartbeats) {
+            Heartbeat hb = (Heartbeat) EventCodec.decode(r.value());
+            generations.computeIfAbsent(hb.hostId(), k -> new ArrayList<>()).add(hb.generation());
+        }
+        assertThat(generations).hasSize(12);
+        assertThat(generations.values()).allMatch(g -> g.equals(List.of(1L, 2L, 3L, 4L)));
+    }
+}
