@@ -24,7 +24,6 @@ public final class Main {
     /** The configured command line, for tests. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
-        cli.setExitCodeOnInvalidInput(2);
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // A start-up failure is the user's to fix: say what failed, not a stack trace.
             cmd.getErr().println("layeratlas " + cmd.getCommandName() + ": " + ex.getMessage());

@@ -62,8 +62,6 @@ final class UpCommand implements Callable<Integer> {
             description = "Drop the index and rebuild it from the Kafka topics before serving.")
     boolean rebuildIndex;
 
-    private final Deque<AutoCloseable> running = new ArrayDeque<>();
-
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
