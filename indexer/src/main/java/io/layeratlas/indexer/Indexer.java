@@ -1,0 +1,592 @@
+package io.layeratlas.indexer;
+
+import io.layeratlas.db.Database;
+import io.layeratlas.db.index.HostLiveness;
+import io.layeratlas.db.index.IndexTransaction;
+import io.layeratlas.db.index.IndexWriter;
+import io.layeratlas.db.index.StoredOffset;
+import io.layeratlas.db.index.TransientDatabaseException;
+import io.layeratlas.events.EventCodec;
+import io.layeratlas.events.LayerAtlasEvent;
+import io.layeratlas.events.UndecodableEventException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.Timer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Consumes the contract topics into the PostgreSQL index: one consumer thread, one database transaction per
+ * polled batch that applies the batch's effects <em>and</em> stores the next offsets ({@code consumer_offsets}),
+ * then a best-effort {@code commitSync} to Kafka for the usual lag tools (KafkaConsumer Javadoc, "Storing Offsets
+ * Outside Kafka"). On partition assignment it seeks to the offsets stored in the database, or to the beginning
+ * when there are none, so an empty or restored database resumes exactly where its data ends.
+ *
+ * <p>Delivery is at least once with idempotent effects: a redelivered record is skipped by offset, and applying an
+ * event twice changes nothing anyway (see {@link IndexTransaction}).
+ *
+ * <p>Failures: a poison record (undecodable, unknown schema version, failing validation, refused by the database)
+ * goes to the dead-letter topic with headers {@code reason}, {@code topic}, {@code partition}, {@code offset}, and
+ * the partition moves on. A transient database failure (restart, lost connection, deadlock) or a dead-letter send
+ * failure rolls the batch back, pauses consumption and retries the batch with backoff (100 ms doubling up to
+ * {@link IndexerConfig#maxRetryBackoff()}), forever; nothing is skipped. A fatal Kafka error (authentication,
+ * unsupported version…) stops the consumer thread; {@link #failure()} then says why.
+ *
+ * <p>Several indexers with the same {@link IndexerConfig#groupId()} share the partitions. Thread-safe: every
+ * public method may be called from any thread; the Kafka consumer itself is used only by the indexer's thread.
+ */
+public final class Indexer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Indexer.class);
+
+    /** Dead-letter header names. */
+    public static final String HEADER_REASON = "reason";
+    public static final String HEADER_TOPIC = "topic";
+    public static final String HEADER_PARTITION = "partition";
+    public static final String HEADER_OFFSET = "offset";
+
+    private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
+
+    private final IndexerConfig config;
+    private final IndexWriter writer;
+    private final HostLiveness liveness;
+    private final EventValidator validator;
+    private final MeterRegistry registry;
+    private final Timer batchTimer;
+    private final Counter retries;
+    private final AtomicLong lag = new AtomicLong(-1);
+
+    private volatile boolean closing;
+    private volatile boolean running;
+    private volatile Throwable failure;
+    private KafkaConsumer<byte[], byte[]> consumer;
+    private Thread thread;
+    private Admin admin;
+
+    /** An indexer reporting metrics to Micrometer's global registry. Call {@link #start()} to begin. */
+    public Indexer(IndexerConfig config, Database database) {
+        this(config, database, Metrics.globalRegistry);
+    }
+
+    /**
+     * An indexer reporting to {@code registry}: {@code layeratlas.indexer.records} (counter; tags topic, outcome =
+     * applied | dead-lettered | duplicate), {@code layeratlas.indexer.batch} (timer), {@code layeratlas.indexer.retries}
+     * (batches rolled back for a retry), {@code layeratlas.indexer.lag} (gauge: records behind on the assigned
+     * partitions at the last poll).
+     */
+    public Indexer(IndexerConfig config, Database database, MeterRegistry registry) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.writer = new IndexWriter(Objects.requireNonNull(database, "database"));
+        this.liveness = new HostLiveness(database);
+        this.validator = new EventValidator(config);
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.batchTimer = Timer.builder("layeratlas.indexer.batch").tag("group", config.groupId())
+                .description("time to apply one polled batch, transaction and dead letters included").register(registry);
+        this.retries = Counter.builder("layeratlas.indexer.retries").tag("group", config.groupId())
+                .description("batches rolled back to be retried").register(registry);
+        Gauge.builder("layeratlas.indexer.lag", lag, AtomicLong::get).tag("group", config.groupId())
+                .description("records behind on the assigned partitions at the last poll; -1 when unknown")
+                .register(registry);
+    }
+
+    /**
+     * Empties the index (every fact, counter and stored offset; see {@link IndexWriter#dropIndex()}) and returns an
+     * indexer that, once {@link #start() started}, consumes every topic from the beginning: {@code layeratlas indexer
+     * --rebuild}. Stop every other indexer of the database first.
+     */
+    public static Indexer rebuild(IndexerConfig config, Database database) {
+        log.warn("dropping the index for a rebuild from the topics' beginning");
+        new IndexWriter(database).dropIndex();
+        return new Indexer(config, database);
+    }
+
+    /**
+     * Starts the consumer thread.
+     *
+     * @throws IllegalStateException if already started or closed
+     */
+    public synchronized void start() {
+        if (thread != null || closing) {
+            throw new IllegalStateException("an indexer starts once");
+        }
+        log.info("starting indexer: {}", config);
+        consumer = new KafkaConsumer<>(consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        running = true;
+        thread = new Thread(this::run, "layeratlas-indexer-" + config.groupId());
+        thread.start();
+    }
+
+    /**
+     * True when everything currently in the consumed topics has been applied to the database by this indexer's
+     * group: for every partition the offset stored in PostgreSQL has reached the end offset. Asks the broker and the
+     * database (a few milliseconds); false when either cannot be asked or the indexer is not running.
+     */
+    public boolean caughtUp() {
+        if (!running) {
+            return false;
+        }
+        try {
+            return groupLag() == 0;
+        } catch (RuntimeException e) {
+            log.debug("cannot tell whether the indexer has caught up: {}", e.toString());
+            return false;
+        }
+    }
+
+    /** Records behind on this indexer's assigned partitions at its last poll; -1 when unknown. */
+    public long lag() {
+        return lag.get();
+    }
+
+    /** True while the consumer thread runs. */
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Why the consumer thread stopped on its own (a fatal Kafka error), if it did. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /** Host IDs without heartbeat or snapshot for {@link IndexerConfig#staleAfter()}, sorted. */
+    public List<String> staleHosts() {
+        return liveness.staleHostIds(config.staleAfter(), Instant.now());
+    }
+
+    /** Retires a host (see {@link IndexWriter#retireHost}); false if the index has no such host. */
+    public boolean retireHost(String hostId) {
+        return writer.retireHost(hostId);
+    }
+
+    /** Stops the consumer thread (flag plus {@code wakeup()}), waits for it, and closes the Kafka clients. Idempotent. */
+    @Override
+    public void close() {
+        Thread t;
+        synchronized (this) {
+            closing = true;
+            t = thread;
+            if (consumer != null) {
+                consumer.wakeup();
+            }
+        }
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(60));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (this) {
+            if (admin != null) {
+                admin.close(Duration.ofSeconds(5));
+                admin = null;
+            }
+        }
+    }
+
+    private Map<String, Object> consumerProperties() {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+        // Where to start is decided on assignment from the offsets stored in PostgreSQL; this is only the fallback.
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // Snapshot chunks can be large and each record is a few statements: keep a batch's transaction short.
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
+        p.putAll(config.kafkaProperties());
+        // Offsets are stored with the effects, in PostgreSQL; Kafka's copy is written after each commit, never before.
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        return p;
+    }
+
+    private Map<String, Object> producerProperties() {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        // A dead letter must not be lost or duplicated by a producer retry.
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        // Dead letters are sent before the batch commits; a broker that cannot take them should fail the batch
+        // (to be retried) within a minute rather than hold the transaction open for the default two.
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
+        p.putAll(config.kafkaProperties());
+        p.keySet().removeIf(k -> k.startsWith("group.") || k.startsWith("auto.offset") || k.startsWith("max.poll")
+                || k.startsWith("session.") || k.startsWith("heartbeat.") || k.equals("isolation.level"));
+        return p;
+    }
+
+    private void run() {
+        KafkaProducer<byte[], byte[]> producer = null;
+        try {
+            producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
+            new Loop(consumer, producer).run();
+        } catch (WakeupException e) {
+            if (!closing) {
+                failure = e;
+                log.error("indexer woken up unexpectedly", e);
+            }
+        } catch (InterruptException e) {
+            log.info("indexer interrupted");
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            log.error("indexer stopped: {}", e.toString(), e);
+        } finally {
+            running = false;
+            try {
+                consumer.close(Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                log.debug("closing the consumer: {}", e.toString());
+            }
+            if (producer != null) {
+                producer.close(Duration.ofSeconds(5));
+            }
+            log.info("indexer stopped");
+        }
+    }
+
+    /** The consumer thread's state: which partitions still need their stored offset, and the retry backoff. */
+    private final class Loop implements ConsumerRebalanceListener {
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final KafkaProducer<byte[], byte[]> producer;
+        private final Set<TopicPartition> unpositioned = new HashSet<>();
+        private boolean pausedForRetry;
+        private long retryAtNanos;
+        private Duration backoff = MIN_BACKOFF;
+
+        Loop(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer) {
+            this.consumer = consumer;
+            this.producer = producer;
+        }
+
+        void run() {
+            consumer.subscribe(config.consumedTopics(), this);
+            while (!closing) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(config.pollTimeout());
+                boolean due = System.nanoTime() - retryAtNanos >= 0;
+                if (!unpositioned.isEmpty() && due) {
+                    position();
+                }
+                if (pausedForRetry && due) {
+                    Set<TopicPartition> resumable = new HashSet<>(consumer.assignment());
+                    resumable.removeAll(unpositioned);
+                    consumer.resume(resumable);
+                    pausedForRetry = false;
+                }
+                if (!records.isEmpty()) {
+                    process(records);
+                }
+                updateLag();
+            }
+        }
+
+        // New partitions stay paused until they are positioned at the offsets stored in the database, which the
+        // loop does right after poll returns: no database call inside the callback, so an unreachable database
+        // cannot hold up the rebalance.
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            consumer.pause(partitions);
+            unpositioned.addAll(partitions);
+            retryAtNanos = System.nanoTime();
+            log.info("assigned {}", partitions);
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            // Nothing to commit: every applied batch stored its offsets in the same transaction.
+            unpositioned.removeAll(partitions);
+            if (!partitions.isEmpty()) {
+                log.info("revoked {}", partitions);
+            }
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            unpositioned.removeAll(partitions);
+            log.info("lost {}", partitions);
+        }
+
+        private void position() {
+            try {
+                Map<TopicPartition, Long> stored = new HashMap<>();
+                for (StoredOffset o : writer.storedOffsets(config.groupId())) {
+                    stored.put(new TopicPartition(o.topic(), o.partition()), o.nextOffset());
+                }
+                Set<TopicPartition> assigned = consumer.assignment();
+                List<TopicPartition> fromStart = new ArrayList<>();
+                for (TopicPartition tp : unpositioned) {
+                    if (!assigned.contains(tp)) {
+                        continue;
+                    }
+                    Long next = stored.get(tp);
+                    if (next == null) {
+                        fromStart.add(tp);
+                    } else {
+                        consumer.seek(tp, next);
+                    }
+                }
+                if (!fromStart.isEmpty()) {
+                    consumer.seekToBeginning(fromStart);
+                }
+                log.info("positioned {} at the offsets stored in the database ({} from the beginning)", unpositioned, fromStart);
+                if (!pausedForRetry) {
+                    consumer.resume(unpositioned);
+                }
+                unpositioned.clear();
+                backoff = MIN_BACKOFF;
+            } catch (TransientDatabaseException e) {
+                log.warn("cannot read stored offsets, retrying in {} ms: {}", backoff.toMillis(), e.getMessage());
+                scheduleRetry();
+            }
+        }
+
+        private void process(ConsumerRecords<byte[], byte[]> records) {
+            long start = System.nanoTime();
+            try {
+                BatchResult result = writer.inTransaction(tx -> applyBatch(tx, records));
+                backoff = MIN_BACKOFF;
+                result.count(registry);
+                commitToKafka(result.nextOffsets());
+            } catch (WakeupException | InterruptException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                // Transient database trouble, a dead letter that could not be sent, or a fault we cannot classify:
+                // roll back (done), rewind, pause, retry later. Never skip, never exit.
+                retries.increment();
+                if (e instanceof TransientDatabaseException || e instanceof DeadLetterFailedException) {
+                    log.warn("batch of {} records not indexed, retrying in {} ms: {}", records.count(), backoff.toMillis(), e.getMessage());
+                } else {
+                    log.error("batch of {} records failed unexpectedly, retrying in {} ms", records.count(), backoff.toMillis(), e);
+                }
+                Set<TopicPartition> assigned = consumer.assignment();
+                for (TopicPartition tp : records.partitions()) {
+                    if (assigned.contains(tp)) {
+                        consumer.seek(tp, records.records(tp).get(0).offset());
+                    }
+                }
+                consumer.pause(assigned);
+                pausedForRetry = true;
+                scheduleRetry();
+            } finally {
+                batchTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private void scheduleRetry() {
+            retryAtNanos = System.nanoTime() + backoff.toNanos();
+            Duration doubled = backoff.multipliedBy(2);
+            backoff = doubled.compareTo(config.maxRetryBackoff()) > 0 ? config.maxRetryBackoff() : doubled;
+        }
+
+        private BatchResult applyBatch(IndexTransaction tx, ConsumerRecords<byte[], byte[]> records) {
+            BatchResult result = new BatchResult();
+            List<Future<RecordMetadata>> deadLetters = new ArrayList<>();
+            List<TopicPartition> partitions = new ArrayList<>(records.partitions());
+            // A fixed order, so that two consumers claiming the same partitions (one a zombie) cannot deadlock.
+            partitions.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+            for (TopicPartition tp : partitions) {
+                List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
+                long stored = tx.claimPartition(config.groupId(), tp.topic(), tp.partition(), list.get(0).offset());
+                for (ConsumerRecord<byte[], byte[]> record : list) {
+                    if (record.offset() < stored) {
+                        result.add(tp.topic(), "duplicate");
+                        continue;
+                    }
+                    Optional<String> rejected = applyOne(tx, record);
+                    if (rejected.isPresent()) {
+                        log.warn("dead-lettering {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), rejected.get());
+                        deadLetters.add(deadLetter(record, rejected.get()));
+                        result.add(tp.topic(), "dead-lettered");
+                    } else {
+                        result.add(tp.topic(), "applied");
+                    }
+                }
+                long next = Math.max(stored, list.get(list.size() - 1).offset() + 1);
+                tx.saveOffset(config.groupId(), tp.topic(), tp.partition(), next);
+                result.nextOffsets().put(tp, next);
+            }
+            if (!deadLetters.isEmpty()) {
+                // The dead letters must be in Kafka before the offsets past them are committed.
+                producer.flush();
+                for (Future<RecordMetadata> f : deadLetters) {
+                    try {
+                        f.get();
+                    } catch (ExecutionException e) {
+                        throw new DeadLetterFailedException("cannot write to " + config.deadLetterTopic() + ": " + e.getCause(), e.getCause());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptException(e);
+                    }
+                }
+            }
+            return result;
+        }
+
+        private Optional<String> applyOne(IndexTransaction tx, ConsumerRecord<byte[], byte[]> record) {
+            LayerAtlasEvent event;
+            try {
+                event = EventCodec.decode(record.value());
+            } catch (UndecodableEventException e) {
+                return Optional.of("undecodable: " + e.getMessage());
+            }
+            Optional<String> invalid = validator.problem(record.topic(), record.key(), event);
+            if (invalid.isPresent()) {
+                return Optional.of("invalid: " + invalid.get());
+            }
+            return tx.attempt(() -> tx.apply(event)).map(why -> "refused: " + why);
+        }
+
+        private Future<RecordMetadata> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason) {
+            ProducerRecord<byte[], byte[]> letter = new ProducerRecord<>(config.deadLetterTopic(), null, record.key(), record.value());
+            for (Header h : record.headers()) {
+                letter.headers().add(h);
+            }
+            letter.headers().add(HEADER_REASON, reason.getBytes(StandardCharsets.UTF_8));
+            letter.headers().add(HEADER_TOPIC, record.topic().getBytes(StandardCharsets.UTF_8));
+            letter.headers().add(HEADER_PARTITION, String.valueOf(record.partition()).getBytes(StandardCharsets.UTF_8));
+            letter.headers().add(HEADER_OFFSET, String.valueOf(record.offset()).getBytes(StandardCharsets.UTF_8));
+            try {
+                return producer.send(letter);
+            } catch (KafkaException e) {
+                throw new DeadLetterFailedException("cannot send to " + config.deadLetterTopic() + ": " + e, e);
+            }
+        }
+
+        private void commitToKafka(Map<TopicPartition, Long> nextOffsets) {
+            Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+            Set<TopicPartition> assigned = consumer.assignment();
+            nextOffsets.forEach((tp, next) -> {
+                if (assigned.contains(tp)) {
+                    offsets.put(tp, new OffsetAndMetadata(next));
+                }
+            });
+            try {
+                consumer.commitSync(offsets);
+            } catch (WakeupException | InterruptException e) {
+                throw e;
+            } catch (KafkaException e) {
+                // Kafka's copy only feeds lag tools; PostgreSQL has the offsets that count.
+                log.debug("committing offsets to Kafka failed: {}", e.toString());
+            }
+        }
+
+        private void updateLag() {
+            long total = 0;
+            for (TopicPartition tp : consumer.assignment()) {
+                var l = consumer.currentLag(tp);
+                if (l.isEmpty()) {
+                    total = -1;
+                    break;
+                }
+                total += l.getAsLong();
+            }
+            lag.set(consumer.assignment().isEmpty() ? -1 : total);
+        }
+    }
+
+    /** Counts and next offsets of one applied batch. */
+    private record BatchResult(Map<String, Map<String, Integer>> counts, Map<TopicPartition, Long> nextOffsets) {
+        BatchResult() {
+            this(new HashMap<>(), new HashMap<>());
+        }
+
+        void add(String topic, String outcome) {
+            counts.computeIfAbsent(topic, t -> new HashMap<>()).merge(outcome, 1, Integer::sum);
+        }
+
+        void count(MeterRegistry registry) {
+            counts.forEach((topic, byOutcome) -> byOutcome.forEach((outcome, n) ->
+                    registry.counter("layeratlas.indexer.records", "topic", topic, "outcome", outcome).increment(n)));
+        }
+    }
+
+    /** Records behind, summed over every partition of the consumed topics: end offset minus stored offset. */
+    private long groupLag() {
+        Admin a = admin();
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+        try {
+            var described = a.describeTopics(config.consumedTopics()).topicNameValues();
+            for (var e : described.entrySet()) {
+                TopicDescription d;
+                try {
+                    d = e.getValue().get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException ex) {
+                    if (ex.getCause() instanceof UnknownTopicOrPartitionException) {
+                        continue; // a topic nobody created yet holds nothing to index
+                    }
+                    throw new IllegalStateException(ex.getCause());
+                }
+                d.partitions().forEach(p -> {
+                    latest.put(new TopicPartition(e.getKey(), p.partition()), OffsetSpec.latest());
+                    earliest.put(new TopicPartition(e.getKey(), p.partition()), OffsetSpec.earliest());
+                });
+            }
+            var ends = a.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+            var starts = a.listOffsets(earliest).all().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, Long> stored = new HashMap<>();
+            for (StoredOffset o : writer.storedOffsets(config.groupId())) {
+                stored.put(new TopicPartition(o.topic(), o.partition()), o.nextOffset());
+            }
+            long behind = 0;
+            for (var e : ends.entrySet()) {
+                long end = e.getValue().offset();
+                long from = stored.getOrDefault(e.getKey(), starts.get(e.getKey()).offset());
+                behind += Math.max(0, end - from);
+            }
+            return behind;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private synchronized Admin admin() {
+        if (admin == null) {
+            Map<String, Object> p = new HashMap<>(config.kafkaProperties());
+            p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+            admin = Admin.create(p);
+        }
+        return admin;
+    }
+}
