@@ -5,6 +5,8 @@ import io.layeratlas.events.HostInventory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,12 +35,28 @@ class DataRootScanSpeedTest {
         long start = System.nanoTime();
         HostInventory inv = new DataRootReader().read(tmp.toString(), "h").inventory();
         long millis = (System.nanoTime() - start) / 1_000_000;
+        long rawMillis = readEveryFile(tmp);
 
         assertThat(inv.images()).hasSize(1000);
         assertThat(inv.layers()).hasSize(2 + 2000);
         assertThat(inv.problems()).isEmpty();
-        System.out.println("scanned 1000 images, " + inv.layers().size() + " layers in " + millis + " ms");
-        // The target is under 1 s; the bound leaves room for a busy 2-core CI machine.
-        assertThat(millis).isLessThan(3000);
+        System.out.println("scanned 1000 images, " + inv.layers().size() + " layers in " + millis
+                + " ms; reading every file raw took " + rawMillis + " ms");
+        // The target is under 1 s (about 0.5 s measured on an idle 2-core machine). On a shared, busy machine
+        // absolute times swing tenfold, so the bound is relative to merely reading the same files:
+        // parsing, hashing and assembling may cost a few times that, not orders of magnitude.
+        assertThat(millis).isLessThan(Math.max(1000, 8 * rawMillis));
+    }
+
+    private static long readEveryFile(Path root) {
+        long start = System.nanoTime();
+        try (var s = Files.walk(root)) {
+            for (Path p : s.filter(Files::isRegularFile).toList()) {
+                Files.readAllBytes(p);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return (System.nanoTime() - start) / 1_000_000;
     }
 }
