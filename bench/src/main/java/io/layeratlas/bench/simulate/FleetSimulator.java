@@ -7,7 +7,6 @@ import io.layeratlas.events.Heartbeat;
 import io.layeratlas.events.ImageConfigEvent;
 import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.LayerAtlasEvent;
-import io.layeratlas.events.LayerAtlasVersion;
 import io.layeratlas.events.LayerRecord;
 import io.layeratlas.events.SourceKind;
 import io.layeratlas.events.Topics;
@@ -42,13 +41,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * time, so memory stays at the catalog's size whatever the fleet's.
  *
  * <p>Everything is deterministic from the spec; {@link #expectedHostLayers(int)} and {@link #expectedHostImages(int)}
- * say exactly what a round sent. Publishing methods are synchronized (one publish at a time); the expectation
- * methods are thread-safe.
+ * say exactly what a round sent. Thread-safe: several threads may publish at once (e.g. a fleet round as load while
+ * another thread times single hosts), each with its own or a shared producer.
  */
 public final class FleetSimulator {
     private static final Logger log = LoggerFactory.getLogger(FleetSimulator.class);
     /** Agents of the simulated fleet report this version, so simulated data is recognisable in the index. */
-    public static final String AGENT_VERSION = LayerAtlasVersion.get() + "+simulated";
+    public static final String AGENT_VERSION = "simulated";
     private static final long HEARTBEAT_INTERVAL_SECONDS = 60;
     private static final String GZIP_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
@@ -124,7 +123,7 @@ public final class FleetSimulator {
     }
 
     /** Publishes one round of every host and flushes; fails if any record was not acknowledged. */
-    public synchronized PublishReport publishRound(Producer<String, byte[]> producer, int round) {
+    public PublishReport publishRound(Producer<String, byte[]> producer, int round) {
         Sender sender = new Sender(producer);
         for (int host = 0; host < spec.hosts(); host++) {
             sendHost(sender, host, round);
@@ -139,7 +138,7 @@ public final class FleetSimulator {
      * Publishes one host's snapshot of one round (any round ≥ 0, also past {@code churnRounds}: a host that rescans
      * again) and flushes. For freshness measurements.
      */
-    public synchronized PublishReport publishHost(Producer<String, byte[]> producer, int host, int round) {
+    public PublishReport publishHost(Producer<String, byte[]> producer, int host, int round) {
         Sender sender = new Sender(producer);
         sendHost(sender, host, round);
         return sender.finish();
@@ -212,8 +211,10 @@ public final class FleetSimulator {
             if (spec.configsFromEveryHost()) {
                 send = java.util.Arrays.binarySearch(previous, image) < 0;
             } else {
-                send = !configsSent.get(image);
-                configsSent.set(image);
+                synchronized (configsSent) {
+                    send = !configsSent.get(image);
+                    configsSent.set(image);
+                }
             }
             if (send) {
                 CatalogImage img = catalog.image(image);

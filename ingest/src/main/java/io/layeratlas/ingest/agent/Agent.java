@@ -144,11 +144,17 @@ public final class Agent implements AutoCloseable {
         log.info("LayerAtlas agent {} starting; host ID {}\n{}", version(), identity, config.describe());
 
         generations = new GenerationCounter(config.stateDir());
-        maxSnapshotValueBytes = KafkaPublisher.maxValueBytes(config, identity.hostId());
-        if (config.metricsPort() > 0) {
-            metricsServer = new MetricsServer(config.metricsPort(), metrics::scrape, this::healthProblem);
+        try {
+            maxSnapshotValueBytes = KafkaPublisher.maxValueBytes(config, identity.hostId());
+            if (config.metricsPort() > 0) {
+                metricsServer = new MetricsServer(config.metricsPort(), metrics::scrape, this::healthProblem);
+            }
+            publisher = new KafkaPublisher(config, identity.hostId(), metrics, this::fail);
+        } catch (RuntimeException e) {
+            // Bad Kafka properties or a busy port: release what was opened, then report.
+            close(Duration.ZERO);
+            throw e;
         }
-        publisher = new KafkaPublisher(config, identity.hostId(), metrics, this::fail);
         nextFullResend = Instant.now().plus(config.fullResendInterval());
 
         scanAndPublish();

@@ -37,7 +37,8 @@ import java.util.function.Consumer;
  *
  * <p>Work is taken in rounds: every pending record (image configs first, then the snapshot's chunks, then the
  * heartbeat) is sent asynchronously, then {@code flush()} waits until each is acknowledged or has failed after
- * the producer's own retries ({@code delivery.timeout.ms}). A record that failed with a retriable error goes back
+ * the producer's own retries ({@code delivery.timeout.ms}); when a send fails at once with a retriable error
+ * (no metadata within {@code max.block.ms}: Kafka is away), the rest of the round is not tried. A record that failed with a retriable error goes back
  * to the pending set, unless something newer for the same key arrived meanwhile: pending state is one map entry
  * per image ID, one snapshot (the newest generation) and one heartbeat, so an outage never grows a buffer.
  * Rounds after a failure wait 1 s, doubling to 30 s. A rejected record (too large, invalid) is logged and dropped;
@@ -138,12 +139,18 @@ final class KafkaPublisher implements AutoCloseable {
      * The largest value, in bytes, that a record keyed by {@code key} may carry: the smaller of the configured
      * {@link AgentConfig#maxMessageBytes()} and the producer's {@code max.request.size}, less the key and the
      * record and batch overhead.
+     *
+     * @throws IllegalArgumentException if {@code max.request.size} is not a number
      */
     static int maxValueBytes(AgentConfig config, String key) {
         int request = 1_048_576; // the producer's default max.request.size
         String configured = config.kafkaProperties().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
         if (configured != null) {
-            request = Integer.parseInt(configured.trim());
+            try {
+                request = Integer.parseInt(configured.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("Kafka property max.request.size is not a number of bytes: '" + configured + "'");
+            }
         }
         int limit = Math.min(config.maxMessageBytes(), request);
         return limit - key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length - RECORD_OVERHEAD_BYTES;
@@ -271,8 +278,21 @@ final class KafkaPublisher implements AutoCloseable {
 
     private void sendRound(List<Outgoing> round) {
         List<Future<RecordMetadata>> futures = new ArrayList<>(round.size());
+        Throwable aborted = null;
         for (Outgoing o : round) {
-            futures.add(send(o));
+            if (aborted != null) {
+                // Each send() would block max.block.ms on missing metadata: one is enough to know Kafka is away.
+                futures.add(java.util.concurrent.CompletableFuture.failedFuture(aborted));
+                continue;
+            }
+            Future<RecordMetadata> f = send(o);
+            futures.add(f);
+            if (f.isDone()) {
+                Throwable error = outcome(f);
+                if (error != null && classify(error) == Severity.RETRIABLE) {
+                    aborted = error;
+                }
+            }
         }
         producer.flush();
 

@@ -158,7 +158,7 @@ class AgentPublishingTest {
             agent.rescanNow();
             await().atMost(Duration.ofSeconds(30)).until(() -> agent.publishedGeneration() > first);
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                    assertThat(TopicReader.latestComplete(snapshots.snapshots(), "flaky-host").orElseThrow().images())
+                    assertThat(TopicReader.latestComplete(snapshots.snapshots(), "flaky-host").orElseThrow(TopicReader::notYet).images())
                             .extracting(ImageRecord::id)
                             .containsExactlyElementsOf(after.inventory().images().stream().map(ImageRecord::id).toList()));
         }
@@ -231,6 +231,21 @@ class AgentPublishingTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> agent.failure().isPresent());
             assertThatThrownBy(agent::awaitStop).isInstanceOf(AgentException.class).hasMessageContaining("Kafka refused");
             assertThat(agent.metricsText()).contains("layeratlas_agent_publish_errors_total{kind=\"fatal\"}");
+        }
+    }
+
+    @Test
+    void start_fails_on_invalid_kafka_properties_and_releases_the_metrics_port(@TempDir Path state) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        AgentConfig config = config(state).withMetricsPort(port).withKafkaProperties(Map.of("acks", "sometimes"));
+        try (Agent agent = new Agent(config, hostId -> TestInventories.generated(hostId, 1, "bad"))) {
+            assertThatThrownBy(agent::start).hasMessageContaining("acks");
+        }
+        try (ServerSocket reuse = new ServerSocket(port)) {
+            assertThat(reuse.getLocalPort()).isEqualTo(port);
         }
     }
 }

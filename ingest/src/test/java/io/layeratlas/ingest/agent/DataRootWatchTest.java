@@ -71,17 +71,17 @@ class DataRootWatchTest {
                     .until(() -> agent.publishedGeneration() > g1);
             long g2 = agent.publishedGeneration();
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
-                    TopicReader.latestComplete(snapshots.snapshots(), "watched-host").orElseThrow().generation()).isEqualTo(g2));
-            assertThat(TopicReader.latestComplete(snapshots.snapshots(), "watched-host").orElseThrow().images())
+                    TopicReader.latestComplete(snapshots.snapshots(), "watched-host").orElseThrow(TopicReader::notYet).generation()).isEqualTo(g2));
+            assertThat(TopicReader.latestComplete(snapshots.snapshots(), "watched-host").orElseThrow(TopicReader::notYet).images())
                     .extracting(ImageRecord::id).containsExactlyInAnyOrder(first, second);
 
             writeRepositories(dataRoot, Map.of("app:1", first, "app:2", second));
             await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
                     .until(() -> agent.publishedGeneration() > g2);
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
-                    TopicReader.latestComplete(snapshots.snapshots(), "watched-host").orElseThrow().generation())
+                    TopicReader.latestComplete(snapshots.snapshots(), "watched-host").orElseThrow(TopicReader::notYet).generation())
                     .isEqualTo(agent.publishedGeneration()));
-            assertThat(TopicReader.latestComplete(snapshots.snapshots(), "watched-host").orElseThrow().images())
+            assertThat(TopicReader.latestComplete(snapshots.snapshots(), "watched-host").orElseThrow(TopicReader::notYet).images())
                     .filteredOn(i -> i.id().equals(second)).singleElement()
                     .extracting(ImageRecord::repoTags).isEqualTo(List.of("app:2"));
 

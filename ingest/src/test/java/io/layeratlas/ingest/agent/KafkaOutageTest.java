@@ -60,7 +60,7 @@ class KafkaOutageTest {
             try (TopicReader snapshots = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HOST_LAYERS));
                  TopicReader configs = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.IMAGE_CONFIGS))) {
                 await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
-                        TopicReader.latestComplete(snapshots.snapshots(), "outage-host").orElseThrow().images())
+                        TopicReader.latestComplete(snapshots.snapshots(), "outage-host").orElseThrow(TopicReader::notYet).images())
                         .containsExactlyElementsOf(latest.inventory().images()));
                 Map<Digest, String> expected = new HashMap<>(before.configs());
                 expected.putAll(during.configs());
@@ -70,7 +70,7 @@ class KafkaOutageTest {
                         .isEqualTo(expected));
                 await().atMost(Duration.ofSeconds(10)).until(() -> agent.metricsText().contains("layeratlas_agent_kafka_reachable 1.0"));
                 assertThat(agent.publishedGeneration()).isGreaterThan(beforeGeneration);
-                assertThat(TopicReader.latestComplete(snapshots.snapshots(), "outage-host").orElseThrow().generation())
+                assertThat(TopicReader.latestComplete(snapshots.snapshots(), "outage-host").orElseThrow(TopicReader::notYet).generation())
                         .isEqualTo(agent.publishedGeneration());
             }
         } finally {

@@ -94,6 +94,11 @@ final class TopicReader implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** For {@code orElseThrow} inside Awaitility's {@code untilAsserted}, which retries assertion errors only. */
+    static AssertionError notYet() {
+        return new AssertionError("no complete generation read yet");
+    }
+
     @Override
     public void close() {
         consumer.close(Duration.ofSeconds(2));

@@ -1,0 +1,214 @@
+package io.layeratlas.bench;
+
+import io.layeratlas.bench.simulate.FleetSimulator;
+import io.layeratlas.bench.simulate.PublishReport;
+import io.layeratlas.bench.store.CopyLoader;
+import io.layeratlas.db.Database;
+import io.layeratlas.embedded.EmbeddedKafka;
+import io.layeratlas.embedded.EmbeddedPostgresServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Runs every benchmark in order and collects the figures: (a) agent scan, (b) indexer throughput against COPY,
+ * (d) queries against bare SQL, (c) freshness against the transport, (e) memory. Starts its own embedded PostgreSQL
+ * and Kafka under {@code work}. Parts not plugged in ({@link BenchPlugins}) are reported as skipped; their baselines
+ * still run. One run at a time.
+ */
+public final class BenchRunner {
+    private static final Logger log = LoggerFactory.getLogger(BenchRunner.class);
+
+    private final Scale scale;
+    private final Path work;
+    private final BenchPlugins plugins;
+
+    public BenchRunner(Scale scale, Path work, BenchPlugins plugins) {
+        this.scale = scale;
+        this.work = work;
+        this.plugins = plugins;
+    }
+
+    public BenchReport run() throws Exception {
+        Files.createDirectories(work);
+        BenchReport report = new BenchReport();
+        report.context("scale", scale.name());
+        report.context("hosts", scale.fleet().hosts());
+        report.context("imagesPerHost", scale.fleet().imagesPerHost());
+        report.context("cores", Runtime.getRuntime().availableProcessors());
+        report.context("maxHeapBytes", Runtime.getRuntime().maxMemory());
+        report.context("java", System.getProperty("java.version"));
+        long startRss = Rss.self().orElse(0);
+
+        log.info("(a) agent scan of a {}-image data-root", scale.dataRootImages());
+        report.addAll(AgentScanBenchmark.run(scale, work, plugins.scanner()));
+
+        String runId = Long.toString(System.currentTimeMillis(), 36);
+        FleetSimulator sim = new FleetSimulator(scale.fleet().withTopicPrefix("bench-" + runId + ".")
+                .withChurn(Math.max(1, scale.fleet().churnRounds()), scale.fleet().churnFraction()));
+        report.context("catalogImages", sim.catalog().imageCount());
+        report.context("catalogLayers", sim.catalog().layerCount());
+        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.startTemporary()) {
+            log.info("(b) COPY baseline: {} hosts", scale.fleet().hosts());
+            String copyUrl = pg.createDatabase("copy_baseline");
+            CopyLoader.Load fresh;
+            CopyLoader.Load rescan;
+            try (Database db = Database.migrateAndOpen(copyUrl, pg.user(), "", scale.queryClients() + 2)) {
+                CopyLoader loader = new CopyLoader(sim, work.resolve("copy"));
+                try (Connection c = db.dataSource().getConnection()) {
+                    fresh = loader.loadFresh(c, 0);
+                    analyze(c);
+                    rescan = loader.rescan(c, 1);
+                    analyze(c);
+                }
+                report.add(BenchmarkResult.absolute("indexer.copy.fresh", fresh.linksPerSecond(), "links/s",
+                        "COPY of round 0: " + fresh.hostLayerLinks() + " host_layers rows + all other tables in "
+                                + fresh.elapsed().toMillis() + " ms"));
+                report.add(BenchmarkResult.absolute("indexer.copy.rescan", rescan.linksPerSecond(), "links/s",
+                        "staged COPY + set-based merge of round 1: " + rescan.hostLayerLinks() + " links in "
+                                + rescan.elapsed().toMillis() + " ms"));
+
+                log.info("(d) queries: SQL baseline{}", plugins.dashboard().isPresent() ? " and the dashboard" : "");
+                Optional<BenchPlugins.RunningDashboard> dashboardOnCopy = Optional.empty();
+                try {
+                    if (plugins.dashboard().isPresent()) {
+                        dashboardOnCopy = Optional.of(plugins.dashboard().get().start(copyUrl, pg.user(), ""));
+                    }
+                    report.addAll(QueryBenchmark.run(scale, db.dataSource(), sim, 1, dashboardOnCopy));
+                    report.add(memoryRow("memory.dashboard.rss", dashboardOnCopy.map(BenchPlugins.RunningDashboard::rssBytes),
+                            startRss, "dashboard not plugged in"));
+                } finally {
+                    if (dashboardOnCopy.isPresent()) {
+                        dashboardOnCopy.get().close();
+                    }
+                }
+            }
+
+            try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka-" + runId), 0,
+                    java.util.Map.of("num.partitions", "4"))) {
+                String bootstrap = kafka.bootstrapServers();
+                log.info("(b) publishing round 0 of the fleet to Kafka");
+                PublishReport published = publishRound(sim, bootstrap, 0);
+                report.add(BenchmarkResult.absolute("simulator.publish", published.hostLayerLinks()
+                                / Math.max(1e-9, published.elapsed().toNanos() / 1e9), "links/s",
+                        published.chunks() + " chunks, " + published.bytes() + " bytes, largest " + published.largestValue()));
+
+                Optional<Latencies> apiFreshness = Optional.empty();
+                OptionalLong indexerRss = OptionalLong.empty();
+                if (plugins.indexer().isPresent()) {
+                    String url = pg.createDatabase("indexer_run");
+                    BenchPlugins.IndexerTarget target = new BenchPlugins.IndexerTarget(bootstrap,
+                            sim.spec().topicPrefix(), "bench-" + runId, url, pg.user(), "");
+                    try (BenchPlugins.RunningIndexer indexer = plugins.indexer().get().start(target)) {
+                        long t0 = System.nanoTime();
+                        boolean caughtUp = indexer.awaitCaughtUp(Duration.ofMinutes(30));
+                        double seconds = (System.nanoTime() - t0) / 1e9;
+                        long rows = countHostLayers(url, pg.user());
+                        report.add(caughtUp && rows == published.hostLayerLinks()
+                                ? BenchmarkResult.of("indexer.fresh", published.hostLayerLinks() / seconds, "links/s",
+                                fresh.linksPerSecond(), "Kafka -> PostgreSQL, vs COPY of the same rows")
+                                : BenchmarkResult.skipped("indexer.fresh", "links/s", "indexer did not converge: caught up="
+                                + caughtUp + ", host_layers " + rows + " of " + published.hostLayerLinks()));
+
+                        // Rescan under load, with freshness sampled through the API meanwhile.
+                        Optional<BenchPlugins.RunningDashboard> dash = Optional.empty();
+                        try {
+                            if (plugins.dashboard().isPresent()) {
+                                dash = Optional.of(plugins.dashboard().get().start(url, pg.user(), ""));
+                            }
+                            long r0 = System.nanoTime();
+                            CompletableFuture<PublishReport> load = CompletableFuture.supplyAsync(() ->
+                                    publishRound(sim, bootstrap, 1));
+                            if (dash.isPresent()) {
+                                apiFreshness = Optional.of(FreshnessBenchmark.throughApi(bootstrap, sim,
+                                        scale.freshnessSamples(), dash.get(), 0));
+                            }
+                            PublishReport round1 = load.get();
+                            boolean again = indexer.awaitCaughtUp(Duration.ofMinutes(30));
+                            double rs = (System.nanoTime() - r0) / 1e9;
+                            report.add(again ? BenchmarkResult.of("indexer.rescan", round1.hostLayerLinks() / rs, "links/s",
+                                    rescan.linksPerSecond(), "publish + apply round 1 (publishing alone "
+                                            + round1.elapsed().toMillis() + " ms), vs staged COPY merge")
+                                    : BenchmarkResult.skipped("indexer.rescan", "links/s", "indexer did not catch up"));
+                        } finally {
+                            if (dash.isPresent()) {
+                                dash.get().close();
+                            }
+                        }
+                        indexerRss = indexer.rssBytes();
+                    }
+                } else {
+                    report.add(BenchmarkResult.skipped("indexer.fresh", "links/s", "indexer not plugged in (BenchPlugins.indexer)"));
+                    report.add(BenchmarkResult.skipped("indexer.rescan", "links/s", "indexer not plugged in"));
+                }
+
+                log.info("(c) freshness: transport baseline under load");
+                CompletableFuture<PublishReport> load = CompletableFuture.supplyAsync(() ->
+                        publishRound(sim, bootstrap, 2));
+                Latencies kafkaFreshness = FreshnessBenchmark.kafkaBaseline(bootstrap, sim, scale.freshnessSamples());
+                load.get();
+                report.addAll(FreshnessBenchmark.results(kafkaFreshness, apiFreshness));
+                report.add(memoryRow("memory.indexer.rss", Optional.of(indexerRss), startRss,
+                        "indexer not plugged in or runs in this JVM"));
+            }
+        }
+        report.add(BenchmarkResult.absolute("memory.bench.rss", Rss.self().orElse(0), "bytes",
+                "this JVM at the end (embedded Kafka and all); at start " + startRss));
+        deleteQuietly(work.resolve("kafka-" + runId));
+        return report;
+    }
+
+    private static BenchmarkResult memoryRow(String name, Optional<OptionalLong> rss, long baseline, String missing) {
+        if (rss.isEmpty() || rss.get().isEmpty()) {
+            return BenchmarkResult.skipped(name, "bytes", missing);
+        }
+        return BenchmarkResult.of(name, rss.get().getAsLong(), "bytes", baseline, "vs this JVM's RSS at start");
+    }
+
+    /** One round with a producer of its own, closed afterwards (as every host's agent has its own). */
+    private static PublishReport publishRound(FleetSimulator sim, String bootstrap, int round) {
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(FleetSimulator.producerConfig(bootstrap),
+                new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            return sim.publishRound(producer, round);
+        }
+    }
+
+    private static void analyze(Connection c) throws Exception {
+        try (Statement s = c.createStatement()) {
+            s.execute("ANALYZE");
+        }
+    }
+
+    private static long countHostLayers(String url, String user) throws Exception {
+        try (Connection c = java.sql.DriverManager.getConnection(url, user, "");
+             Statement s = c.createStatement(); var rs = s.executeQuery("SELECT count(*) FROM host_layers")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try {
+            if (Files.exists(dir)) {
+                try (var s = Files.walk(dir)) {
+                    for (Path p : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            log.warn("could not delete {}: {}", dir, e.toString());
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package io.layeratlas.bench;
+
+import io.layeratlas.bench.simulate.FleetSimulator;
+import io.layeratlas.events.EventCodec;
+import io.layeratlas.events.HostSnapshot;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * (c) Freshness: from publishing one host's new snapshot to seeing it. The baseline is the transport alone: a plain
+ * consumer seeing the snapshot's last chunk on the same broker under the same load. With a dashboard plugged in
+ * (and an indexer feeding its database), the figure is until the API shows the new generation
+ * ({@link BenchPlugins.RunningDashboard#showsGeneration}), polled every 5 ms. Samples republish host 0 at rounds
+ * {@code 1000+i}, newer than anything the load sends.
+ */
+public final class FreshnessBenchmark {
+    private static final int FIRST_PROBE_ROUND = 1_000;
+
+    private FreshnessBenchmark() {
+    }
+
+    /** Publish → a plain consumer sees the last chunk. */
+    public static Latencies kafkaBaseline(String bootstrap, FleetSimulator sim, int samples) throws Exception {
+        Latencies out = new Latencies();
+        try (Producer<String, byte[]> producer = new KafkaProducer<>(FleetSimulator.producerConfig(bootstrap),
+                new StringSerializer(), new ByteArraySerializer());
+             KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
+                     "enable.auto.commit", "false", "fetch.max.wait.ms", "5"),
+                     new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = consumer.partitionsFor(sim.hostLayersTopic()).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(parts);
+            consumer.seekToEnd(parts);
+            parts.forEach(consumer::position);
+            String host = sim.model().hostId(0);
+            for (int i = 0; i < samples; i++) {
+                int round = FIRST_PROBE_ROUND + i;
+                long t0 = System.nanoTime();
+                sim.publishHost(producer, 0, round);
+                boolean seen = false;
+                long deadline = t0 + Duration.ofSeconds(60).toNanos();
+                while (!seen && System.nanoTime() < deadline) {
+                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(5))) {
+                        if (r.key().equals(host)) {
+                            HostSnapshot s = (HostSnapshot) EventCodec.decode(r.value());
+                            seen |= s.generation() == round + 1L && s.chunk() == s.chunkCount() - 1;
+                        }
+                    }
+                }
+                if (seen) {
+                    out.add(System.nanoTime() - t0);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Publish → the dashboard's API shows the generation; samples that never show within 60 s are left out. */
+    public static Latencies throughApi(String bootstrap, FleetSimulator sim, int samples,
+                                       BenchPlugins.RunningDashboard dashboard, int firstSample) throws Exception {
+        Latencies out = new Latencies();
+        try (Producer<String, byte[]> producer = new KafkaProducer<>(FleetSimulator.producerConfig(bootstrap),
+                new StringSerializer(), new ByteArraySerializer())) {
+            String host = sim.model().hostId(0);
+            for (int i = 0; i < samples; i++) {
+                int round = FIRST_PROBE_ROUND + firstSample + i;
+                long t0 = System.nanoTime();
+                sim.publishHost(producer, 0, round);
+                long deadline = t0 + Duration.ofSeconds(60).toNanos();
+                while (System.nanoTime() < deadline) {
+                    if (dashboard.showsGeneration(host, round + 1L)) {
+                        out.add(System.nanoTime() - t0);
+                        break;
+                    }
+                    Thread.sleep(5);
+                }
+            }
+        }
+        return out;
+    }
+
+    static List<BenchmarkResult> results(Latencies kafka, Optional<Latencies> api) {
+        List<BenchmarkResult> out = new java.util.ArrayList<>();
+        out.add(BenchmarkResult.absolute("freshness.kafka.p50", kafka.percentileMs(50), "ms",
+                "publish -> plain consumer sees it, under load, " + kafka.count() + " samples"));
+        out.add(BenchmarkResult.absolute("freshness.kafka.p99", kafka.percentileMs(99), "ms", "transport only"));
+        if (api.isEmpty()) {
+            out.add(BenchmarkResult.skipped("freshness.api.p50", "ms", "indexer and dashboard not plugged in"));
+            out.add(BenchmarkResult.skipped("freshness.api.p99", "ms", "indexer and dashboard not plugged in"));
+        } else {
+            out.add(BenchmarkResult.of("freshness.api.p50", api.get().percentileMs(50), "ms", kafka.percentileMs(50),
+                    "publish -> visible via the API, " + api.get().count() + " samples, vs transport p50"));
+            out.add(BenchmarkResult.of("freshness.api.p99", api.get().percentileMs(99), "ms", kafka.percentileMs(99),
+                    "vs transport p99"));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,88 @@
+package io.layeratlas.bench.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+
+/**
+ * The bare indexed SQL behind each dashboard page the query benchmark requests: the baseline an HTTP round trip
+ * through the dashboard is compared with. Each method reads the whole answer and returns how many rows it had.
+ * Stateless; use one connection per thread.
+ */
+public final class SqlQueries {
+    private SqlQueries() {
+    }
+
+    /** Hosts holding a layer: the first 100 host IDs (a page) via host_layers_layer, and the total from layer_usage. */
+    public static int hostsHoldingLayer(Connection c, String chainId) throws SQLException {
+        return count(c, """
+                SELECT h.host_id, u.host_count
+                FROM layers l
+                JOIN layer_usage u ON u.layer_key = l.layer_key
+                JOIN host_layers hl ON hl.layer_key = l.layer_key
+                JOIN hosts h ON h.host_key = hl.host_key
+                WHERE l.chain_id = ?
+                ORDER BY h.host_id
+                LIMIT 100""", chainId);
+    }
+
+    /** The layer page: the layer with its counters, and the first 100 images containing it. */
+    public static int layerPage(Connection c, String chainId) throws SQLException {
+        return count(c, """
+                SELECT l.chain_id, l.diff_id, l.parent_chain_id, l.size, u.host_count, u.image_count
+                FROM layers l LEFT JOIN layer_usage u ON u.layer_key = l.layer_key
+                WHERE l.chain_id = ?""", chainId)
+                + count(c, """
+                SELECT i.image_id, il.position, i.created
+                FROM layers l
+                JOIN image_layers il ON il.layer_key = l.layer_key
+                JOIN images i ON i.image_key = il.image_key
+                WHERE l.chain_id = ?
+                ORDER BY i.image_id
+                LIMIT 100""", chainId);
+    }
+
+    /** The reuse page: the 50 most shared layers, with bytes that sharing saves. */
+    public static int reusePage(Connection c) throws SQLException {
+        return count(c, """
+                SELECT l.chain_id, l.size, u.host_count, u.image_count, l.size * greatest(u.host_count - 1, 0) AS saved
+                FROM layer_usage u JOIN layers l ON l.layer_key = u.layer_key
+                ORDER BY u.host_count DESC
+                LIMIT 50""", null);
+    }
+
+    /** A host's page: the host, its images with tags, and its layer count and bytes. */
+    public static int hostPage(Connection c, String hostId) throws SQLException {
+        return count(c, """
+                SELECT h.host_id, h.generation, h.scanned_at, h.last_heartbeat_at
+                FROM hosts h WHERE h.host_id = ?""", hostId)
+                + count(c, """
+                SELECT i.image_id, hi.repo_tags, hi.repo_digests, hi.size
+                FROM hosts h
+                JOIN host_images hi ON hi.host_key = h.host_key
+                JOIN images i ON i.image_key = hi.image_key
+                WHERE h.host_id = ?""", hostId)
+                + count(c, """
+                SELECT count(*), sum(l.size)
+                FROM hosts h
+                JOIN host_layers hl ON hl.host_key = h.host_key
+                JOIN layers l ON l.layer_key = hl.layer_key
+                WHERE h.host_id = ?""", hostId);
+    }
+
+    private static int count(Connection c, String sql, String param) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            if (param != null) {
+                ps.setString(1, param);
+            }
+            int n = 0;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    n++;
+                }
+            }
+            return n;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package io.layeratlas.bench.store;
+
+import io.layeratlas.bench.simulate.FleetSimulator;
+import io.layeratlas.bench.simulate.SimulationSpec;
+import io.layeratlas.db.Database;
+import io.layeratlas.embedded.EmbeddedPostgresServer;
+import io.layeratlas.events.Digest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CopyLoaderTest {
+
+    @Test
+    void copying_a_round_and_merging_the_next_leaves_exactly_the_simulated_host_layers(@TempDir Path work) throws Exception {
+        FleetSimulator sim = new FleetSimulator(SimulationSpec.of(5, 15, 12).withChurn(1, 0.4));
+        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.startTemporary();
+             Database db = Database.migrateAndOpen(pg.createDatabase("copytest"), pg.user(), "", 2);
+             Connection c = db.dataSource().getConnection()) {
+            CopyLoader loader = new CopyLoader(sim, work);
+            CopyLoader.Load fresh = loader.loadFresh(c, 0);
+            assertThat(hostLayers(c)).isEqualTo(sim.expectedHostLayers(0));
+            assertThat(fresh.hostLayerLinks()).isEqualTo(sim.expectedHostLayers(0).values().stream().mapToLong(Set::size).sum());
+
+            loader.rescan(c, 1);
+            assertThat(hostLayers(c)).isEqualTo(sim.expectedHostLayers(1));
+            assertThat(SqlQueries.reusePage(c)).isPositive();
+            String host = sim.model().hostId(3);
+            assertThat(SqlQueries.hostPage(c, host)).isGreaterThan(2);
+            Digest layer = sim.expectedHostLayers(1).get(host).iterator().next();
+            assertThat(SqlQueries.hostsHoldingLayer(c, layer.toString())).isPositive();
+            assertThat(SqlQueries.layerPage(c, layer.toString())).isGreaterThan(1);
+            try (var rs = c.createStatement().executeQuery("""
+                    SELECT count(*) FROM layer_usage u
+                    WHERE u.host_count <> (SELECT count(*) FROM host_layers hl WHERE hl.layer_key = u.layer_key)""")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("layer_usage rows whose host_count is off").isZero();
+            }
+        }
+    }
+
+    private static Map<String, Set<Digest>> hostLayers(Connection c) throws Exception {
+        Map<String, Set<Digest>> out = new HashMap<>();
+        try (var rs = c.createStatement().executeQuery("""
+                SELECT h.host_id, l.chain_id FROM host_layers hl
+                JOIN hosts h ON h.host_key = hl.host_key JOIN layers l ON l.layer_key = hl.layer_key""")) {
+            while (rs.next()) {
+                out.computeIfAbsent(rs.getString(1), k -> new HashSet<>()).add(Digest.parse(rs.getString(2)));
+            }
+        }
+        return out;
+    }
+}
