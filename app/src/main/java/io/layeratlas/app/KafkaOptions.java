@@ -24,7 +24,7 @@ final class KafkaOptions {
 
     @Option(names = "--kafka-property", paramLabel = "KEY=VALUE",
             description = "Any Kafka client property, passed through (repeatable), e.g. security.protocol=SASL_SSL. "
-                    + "Env: LAYERATLAS_KAFKA_<PROPERTY> (LAYERATLAS_KAFKA_SASL_JAAS_CONFIG is sasl.jaas.config). "
+                    + "Environment: LAYERATLAS_KAFKA_<PROPERTY> (LAYERATLAS_KAFKA_SASL_JAAS_CONFIG is sasl.jaas.config). "
                     + "Values of secret-looking keys are never logged.")
     Map<String, String> properties = new LinkedHashMap<>();
 

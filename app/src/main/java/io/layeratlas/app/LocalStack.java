@@ -88,7 +88,8 @@ final class LocalStack implements AutoCloseable {
         running.push(indexer);
         out.println("indexer running");
 
-        web = Dashboard.create(DashboardConfig.defaults().withPort(s.port()), db).start(s.port());
+        int port = s.port() == 0 ? EmbeddedKafka.freePort() : s.port();
+        web = Dashboard.create(DashboardConfig.defaults().withPort(port), db).start(port);
         running.push(web::stop);
 
         for (SourceSpec spec : s.sources()) {

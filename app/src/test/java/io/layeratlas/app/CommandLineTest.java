@@ -6,6 +6,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,7 +23,8 @@ class CommandLineTest {
             }
             OptionSpec spec = agent.getCommandSpec().findOption(option.flag());
             assertThat(spec).as("agent flag %s", option.flag()).isNotNull();
-            assertThat(spec.defaultValue()).as("%s reads %s", option.flag(), option.env()).contains("env:" + option.env());
+            assertThat(OptionDefaults.of(AgentCommand.class).get(option.flag())).as("%s reads %s", option.flag(), option.env())
+                    .contains("env:" + option.env());
         }
         assertThat(ComposeFileTest.envVariablesRead(agent.getCommandSpec()))
                 .allSatisfy(env -> assertThat(AgentConfig.isKnownEnvironmentVariable(env)).as(env).isTrue());
@@ -31,8 +33,10 @@ class CommandLineTest {
     @Test
     void every_option_of_every_command_says_which_environment_variable_sets_it() {
         for (var sub : Main.commandLine().getSubcommands().values()) {
+            Map<String, String> raw = OptionDefaults.of(sub.getCommandSpec().userObject().getClass());
             for (OptionSpec o : sub.getCommandSpec().options()) {
-                if (o.usageHelp() || o.versionHelp() || o.defaultValue() == null || !o.defaultValue().contains("env:")) {
+                String dv = raw.get(o.longestName());
+                if (o.usageHelp() || o.versionHelp() || dv == null || !dv.contains("env:")) {
                     continue;
                 }
                 assertThat(String.join(" ", o.description())).as("%s %s", sub.getCommandName(), o.longestName())

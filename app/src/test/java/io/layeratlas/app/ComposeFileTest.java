@@ -42,7 +42,7 @@ class ComposeFileTest {
             CommandLine sub = root.getSubcommands().get(command.get(0));
             assertThat(sub).as("service %s runs subcommand %s", service.getKey(), command.get(0)).isNotNull();
             // Parsing the arguments fails on any unknown flag or bad value.
-            sub.parseArgs(command.subList(1, command.size()).toArray(String[]::new));
+            Main.commandLine().parseArgs(command.toArray(String[]::new));
             TreeSet<String> readable = envVariablesRead(sub.getCommandSpec());
             s.path("environment").fieldNames().forEachRemaining(name -> {
                 if (name.startsWith("LAYERATLAS_")) {
@@ -51,14 +51,15 @@ class ComposeFileTest {
                 }
             });
         }
-        assertThat(checked).contains("indexer:LAYERATLAS_KAFKA_BOOTSTRAP", "dashboard:LAYERATLAS_DB_URL",
+        assertThat(checked).contains("indexer:LAYERATLAS_BOOTSTRAP_SERVERS", "dashboard:LAYERATLAS_DB_URL",
                 "agent:LAYERATLAS_HOST_ID");
     }
 
     static TreeSet<String> envVariablesRead(CommandSpec spec) {
         TreeSet<String> names = new TreeSet<>();
+        Map<String, String> raw = OptionDefaults.of(spec.userObject().getClass());
         for (OptionSpec o : spec.options()) {
-            String dv = o.defaultValue();
+            String dv = raw.get(o.longestName());
             if (dv != null) {
                 Matcher m = ENV.matcher(dv);
                 while (m.find()) {
@@ -66,7 +67,7 @@ class ComposeFileTest {
                 }
             }
             for (String line : o.description()) {
-                Matcher m = Pattern.compile("Env: (LAYERATLAS_[A-Z0-9_]+)").matcher(line);
+                Matcher m = Pattern.compile("Env: (LAYERATLAS_[A-Z0-9_]*[A-Z0-9])").matcher(line);
                 while (m.find()) {
                     names.add(m.group(1));
                 }
