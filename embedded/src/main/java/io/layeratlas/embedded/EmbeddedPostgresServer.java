@@ -34,6 +34,8 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             EmbeddedPostgres pg = EmbeddedPostgres.builder()
                     .setDataDirectory(dataDir.toAbsolutePath())
                     .setCleanDataDirectory(false)
+                    // The owner stops it in order (after the indexer lets go); zonky's own hook would race it.
+                    .setRegisterShutdownHook(false)
                     .setPort(port == 0 ? EmbeddedKafka.freePort() : port)
                     .setServerConfig("max_connections", "60")
                     .setServerConfig("shared_buffers", "128MB")
