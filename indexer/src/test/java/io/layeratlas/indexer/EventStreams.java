@@ -26,7 +26,7 @@ final class EventStreams {
                 List<ImageRecord> held = fleet.someImages(8);
                 int chunkCount = 1 + random.nextInt(3);
                 List<HostSnapshot> chunks = new ArrayList<>(SyntheticFleet.chunks(host, g, held, chunkCount));
-                if (random.nextInt(5) == 0) {
+                if (chunkCount > 1 && random.nextInt(5) == 0) {
                     // An agent restarted mid-publish: this generation never completes.
                     chunks.remove(chunks.size() - 1);
                 }

@@ -30,56 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** The indexer on a real Kafka broker and a real PostgreSQL. */
-class IndexerTest {
-    @TempDir
-    static Path kafkaDir;
-    static EmbeddedKafka kafka;
-    static EmbeddedPostgresServer postgres;
-    private static final AtomicInteger names = new AtomicInteger();
-
-    @BeforeAll
-    static void startServers() {
-        kafka = EmbeddedKafka.startTemporary(kafkaDir);
-        postgres = EmbeddedPostgresServer.startTemporary();
-    }
-
-    @AfterAll
-    static void stopServers() {
-        postgres.close();
-        kafka.close();
-    }
-
-    static String unique(String what) {
-        return what + names.incrementAndGet();
-    }
-
-    static Database database(String name) {
-        return Database.migrateAndOpen(postgres.createDatabase(name), postgres.user(), "", 4);
-    }
-
-    static IndexerConfig config(String prefix, String group) {
-        return IndexerConfig.defaults(kafka.bootstrapServers()).withTopicPrefix(prefix).withGroupId(group)
-                .withMaxRetryBackoff(Duration.ofSeconds(1))
-                .withKafkaProperties(Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1000"));
-    }
-
-    static void awaitCaughtUp(Indexer... indexers) {
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                .until(() -> java.util.Arrays.stream(indexers).allMatch(Indexer::caughtUp));
-    }
-
-    static final String[] MODEL_SECTIONS = {"host_image_ids", "host_layers", "layer_usage", "image_usage"};
-
-    static void assertMatches(ExpectedIndex expected, Database db) {
-        Map<String, List<String>> d = IndexDump.of(db.dataSource(), "host_image_ids", "host_layers", "layer_usage", "image_usage", "host_changes");
-        assertThat(d.get("host_image_ids")).isEqualTo(expected.hostImageIds());
-        assertThat(d.get("host_layers")).isEqualTo(expected.hostLayers());
-        assertThat(d.get("layer_usage")).isEqualTo(expected.layerUsage());
-        assertThat(d.get("image_usage")).isEqualTo(expected.imageUsage());
-        assertThat(d.get("host_changes")).as("one host_changes row per arrival or departure, none twice").hasSize(expected.changeCount());
-        assertThat(new IndexWriter(db).recount()).as("counter rows a recount had to correct").isZero();
-    }
-
+class IndexerTest extends IndexerTestBase {
     @Test
     void replaying_every_topic_into_an_empty_database_gives_the_same_answers_and_consuming_twice_changes_nothing() {
         String prefix = unique("replay") + ".";
