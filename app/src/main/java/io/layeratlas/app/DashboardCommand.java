@@ -25,7 +25,7 @@ final class DashboardCommand implements Callable<Integer> {
     int port;
 
     @Option(names = "--stale-after", converter = DurationConverter.class,
-            defaultValue = "${env:LAYERATLAS_STALE_AFTER:-3m}",
+            defaultValue = "${env:LAYERATLAS_STALE_AFTER:-5m}",
             description = "A host without a heartbeat for this long is shown as stale. Env: LAYERATLAS_STALE_AFTER. "
                     + "Default: ${DEFAULT-VALUE}.")
     Duration staleAfter;

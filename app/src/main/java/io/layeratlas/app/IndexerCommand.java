@@ -28,7 +28,7 @@ final class IndexerCommand implements Callable<Integer> {
     String groupId;
 
     @Option(names = "--stale-after", converter = DurationConverter.class,
-            defaultValue = "${env:LAYERATLAS_STALE_AFTER:-3m}",
+            defaultValue = "${env:LAYERATLAS_STALE_AFTER:-5m}",
             description = "A host without a heartbeat for this long is stale. Env: LAYERATLAS_STALE_AFTER. "
                     + "Default: ${DEFAULT-VALUE}.")
     Duration staleAfter;

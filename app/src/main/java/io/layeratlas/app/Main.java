@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Which of my hosts hold this container image layer, and how much do my hosts share?",
         subcommands = {ScanCommand.class, AgentCommand.class, IndexerCommand.class, DashboardCommand.class,
-                UpCommand.class, SimulateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                UpCommand.class, HostsCommand.class, SimulateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

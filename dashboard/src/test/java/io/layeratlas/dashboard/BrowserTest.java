@@ -1,5 +1,7 @@
 package io.layeratlas.dashboard;
 
+import io.layeratlas.testing.Requires;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.layeratlas.db.testing.FleetLoader;
 import io.layeratlas.testing.Fixtures;
@@ -46,8 +48,8 @@ class BrowserTest {
     static void startBrowser() throws Exception {
         String chromium = System.getProperty("layeratlas.chromium", "/usr/bin/chromium");
         String chromedriver = System.getProperty("layeratlas.chromedriver", "/usr/bin/chromedriver");
-        assertThat(new File(chromium)).as("Chromium (apt-get install chromium chromium-driver)").canRead();
-        assertThat(new File(chromedriver).canExecute()).as("ChromeDriver at " + chromedriver + " (apt-get install chromium-driver)").isTrue();
+        Requires.executable(chromium, "chromium");
+        Requires.executable(chromedriver, "chromium-driver");
         System.setProperty("webdriver.chrome.driver", chromedriver);
         profile = Files.createTempDirectory("layeratlas-chromium-");
         ChromeOptions options = new ChromeOptions();
