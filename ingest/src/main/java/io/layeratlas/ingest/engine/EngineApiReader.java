@@ -62,8 +62,10 @@ import java.util.TreeMap;
  *       guessed from a size alone: a step with bytes made a layer; the count of non-empty steps is the number
  *       of diff IDs; and each ancestor image (local {@code Parent} chain) whose history is a prefix of this one
  *       fixes how many layers its steps made. Only a run of zero-byte steps that these facts leave open (a
- *       {@code RUN rm} layer beside an {@code ENV} step, with no parent image to tell them apart) is settled by
- *       taking the earliest zero-byte steps as the layers, with a {@link Problem} saying so.</li>
+ *       {@code RUN rm} layer beside an {@code ENV} step, with no parent image to tell them apart, as after
+ *       {@code docker load}) is settled by a tie-break, with a {@link Problem} saying so: steps whose
+ *       {@code CreatedBy} is a metadata-only instruction (ENV, LABEL, CMD…) are taken as empty first, then the
+ *       earliest remaining zero-byte steps are taken as the layers.</li>
  *   <li>History times are whole seconds (the API truncates them); an empty {@code CreatedBy} or
  *       {@code Comment} is null, as Go's {@code omitempty} leaves it out of the config.</li>
  *   <li>Containers per image count {@code /system/df}'s containers by {@code ImageID}. Shared size is the
@@ -393,6 +395,9 @@ public final class EngineApiReader implements StorageReader {
      * a prefix of this one (its number of diff IDs).
      */
     static final class NonEmptySteps {
+        private static final java.util.regex.Pattern METADATA = java.util.regex.Pattern.compile(
+                "(ENV|LABEL|CMD|ENTRYPOINT|EXPOSE|VOLUME|USER|STOPSIGNAL|HEALTHCHECK|SHELL|ONBUILD|ARG|MAINTAINER)\\b");
+
         private NonEmptySteps() {
         }
 
@@ -427,7 +432,7 @@ public final class EngineApiReader implements StorageReader {
             Integer from = null;
             for (Map.Entry<Integer, Integer> b : layersAfter.entrySet()) {
                 if (from != null) {
-                    settle(out, from, b.getKey(), b.getValue() - layersAfter.get(from), path, problems);
+                    settle(out, steps, from, b.getKey(), b.getValue() - layersAfter.get(from), path, problems);
                 }
                 from = b.getKey();
             }
@@ -435,7 +440,8 @@ public final class EngineApiReader implements StorageReader {
         }
 
         /** Steps {@code [from, to)} made {@code layers} layers; steps with bytes made one each. */
-        private static void settle(List<Boolean> out, int from, int to, int layers, String path, List<Problem> problems) {
+        private static void settle(List<Boolean> out, List<Step> steps, int from, int to, int layers, String path,
+                                   List<Problem> problems) {
             int withBytes = 0;
             List<Integer> zero = new ArrayList<>();
             for (int i = from; i < to; i++) {
@@ -455,14 +461,35 @@ public final class EngineApiReader implements StorageReader {
                 return;
             }
             if (open < zero.size()) {
+                // Steps that only set metadata go last; among the rest the earliest win. A tie-break, so it is
+                // reported: the data-root reader, which has empty_layer, is the one to trust here.
+                zero.sort(java.util.Comparator.comparing((Integer i) -> metadataOnly(steps.get(i).createdBy()))
+                        .thenComparing(i -> i));
                 problems.add(new Problem(path, "steps " + from + ".." + (to - 1) + ": cannot tell which " + open + " of the "
-                        + zero.size() + " zero-byte steps made a layer (the API has no empty_layer flag); the earliest are taken"));
+                        + zero.size() + " zero-byte steps made a layer (the API has no empty_layer flag); taken: steps "
+                        + zero.subList(0, open).stream().sorted().toList() + ", preferring steps that are not metadata-only"));
             }
             for (int k = 0; k < Math.min(open, zero.size()); k++) {
                 out.set(zero.get(k), true);
             }
         }
 
+        /**
+         * A Dockerfile instruction that never changes files, as the classic builder ({@code /bin/sh -c #(nop)  ENV …})
+         * and BuildKit ({@code ENV …}) write it into {@code created_by}. WORKDIR, ADD and COPY are not: they may make
+         * a layer of 0 bytes (a new folder).
+         */
+        static boolean metadataOnly(String createdBy) {
+            if (createdBy == null) {
+                return false;
+            }
+            String s = createdBy.strip();
+            int nop = s.indexOf("#(nop)");
+            if (nop >= 0) {
+                s = s.substring(nop + "#(nop)".length()).strip();
+            }
+            return METADATA.matcher(s).lookingAt();
+        }
         private static boolean isPrefix(List<Step> prefix, List<Step> steps) {
             for (int i = 0; i < prefix.size(); i++) {
                 Step a = prefix.get(i);

@@ -45,7 +45,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>The images: {@code atlas/base:1.0} imported from a busybox root file system (tagged three ways), and two
  * classic-builder images FROM it: {@code atlas/app:1.0} (ENV, RUN, LABEL, a RUN that only deletes a file — a
  * layer of 0 bytes that is not empty — another RUN, CMD) and {@code atlas/tool:1.0} (one RUN), with their
- * intermediate images; three containers (created, never started).
+ * intermediate images; {@code atlas/orphan:1.0} (ENV, RUN rm, WORKDIR) saved, removed and loaded back, so it has
+ * no parent images; three containers (created, never started).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EngineApiReaderDaemonTest {
@@ -59,6 +60,7 @@ class EngineApiReaderDaemonTest {
     private Digest base;
     private Digest app;
     private Digest tool;
+    private Digest orphan;
 
     @BeforeAll
     void start_a_daemon_and_make_images() throws IOException {
@@ -91,6 +93,22 @@ class EngineApiReaderDaemonTest {
                 """);
         daemon.docker("build", "-q", "-t", "atlas/tool:1.0", toolCtx.toString());
         tool = Digest.parse(daemon.docker("image", "inspect", "-f", "{{.Id}}", "atlas/tool:1.0").strip());
+
+        // Saved, removed and loaded again: the same image, but without the parent images that tell which of its
+        // zero-byte steps made layers (RUN rm, WORKDIR) and which did not (ENV).
+        Path orphanCtx = Files.createDirectories(work.resolve("orphan"));
+        Files.writeString(orphanCtx.resolve("Dockerfile"), """
+                FROM atlas/base:1.0
+                ENV MODE=orphan
+                RUN rm /etc/passwd
+                WORKDIR /srv
+                """);
+        daemon.docker("build", "-q", "-t", "atlas/orphan:1.0", orphanCtx.toString());
+        orphan = Digest.parse(daemon.docker("image", "inspect", "-f", "{{.Id}}", "atlas/orphan:1.0").strip());
+        Path saved = work.resolve("orphan.tar");
+        daemon.docker("save", "-o", saved.toString(), "atlas/orphan:1.0");
+        daemon.docker("rmi", "atlas/orphan:1.0");
+        daemon.docker("load", "-q", "-i", saved.toString());
 
         daemon.docker("create", "--name", "web", "atlas/app:1.0");
         daemon.docker("create", "--name", "web-2", "atlas/app:1.0");
@@ -138,9 +156,23 @@ class EngineApiReaderDaemonTest {
     }
 
     @Test
-    void neither_reader_reports_a_problem_on_a_healthy_daemon() {
-        assertThat(api.problems()).isEmpty();
+    void the_only_problem_is_the_loaded_image_whose_zero_byte_steps_the_api_cannot_tell_apart() {
         assertThat(disk.problems()).isEmpty();
+        assertThat(api.problems()).singleElement().satisfies(p -> {
+            assertThat(p.path()).isEqualTo("GET /images/" + orphan + "/history");
+            assertThat(p.reason()).isEqualTo("steps 0..3: cannot tell which 2 of the 3 zero-byte steps made a layer"
+                    + " (the API has no empty_layer flag); taken: steps [2, 3], preferring steps that are not metadata-only");
+        });
+    }
+
+    @Test
+    void a_loaded_image_without_parents_still_gets_its_zero_byte_layers_right() {
+        ImageRecord o = byId(api).get(orphan);
+        assertThat(o.parent()).isNull();
+        assertThat(o.diffIds()).hasSize(3);
+        assertThat(o.history()).extracting(HistoryEntry::emptyLayer).containsExactly(false, true, false, false);
+        assertThat(o.history()).extracting(HistoryEntry::createdBy).last().asString().contains("WORKDIR /srv");
+        assertThat(o.history().subList(1, 4)).extracting(HistoryEntry::size).containsOnly(0L);
     }
 
     @Test
@@ -240,8 +272,8 @@ class EngineApiReaderDaemonTest {
             HostInventory viaTcp = new EngineApiReader()
                     .read("tcp://127.0.0.1:" + proxy.getAddress().getPort(), HOST_ID).inventory();
 
-            assertThat(viaTcp.problems()).containsExactly(
-                    new Problem("GET " + failing, "HTTP 404: No such image: " + tool));
+            assertThat(viaTcp.problems()).containsExactlyInAnyOrderElementsOf(concat(api.problems(),
+                    new Problem("GET " + failing, "HTTP 404: No such image: " + tool)));
             assertThat(ids(viaTcp)).doesNotContain(tool).contains(base, app).hasSize(api.images().size() - 1);
             assertThat(byId(viaTcp).get(app)).isEqualTo(byId(api).get(app));
         } finally {
@@ -255,6 +287,12 @@ class EngineApiReaderDaemonTest {
                 h.createdBy(), h.comment(), h.emptyLayer(), h.size())).toList();
         return new ImageRecord(r.id(), r.repoTags(), r.repoDigests(), r.parent(), r.created(), r.size(), r.diffIds(),
                 r.chainIds(), history, r.containers(), r.sharedSize(), r.uniqueSize(), r.os(), r.architecture());
+    }
+
+    private static List<Problem> concat(List<Problem> problems, Problem more) {
+        List<Problem> all = new java.util.ArrayList<>(problems);
+        all.add(more);
+        return all;
     }
 
     private static Set<Digest> ids(HostInventory inv) {
