@@ -4,6 +4,7 @@ import io.layeratlas.events.HostInventory;
 import io.layeratlas.events.SourceKind;
 import io.layeratlas.ingest.archive.ArchiveReader;
 import io.layeratlas.ingest.dataroot.DataRootReader;
+import io.layeratlas.ingest.engine.EngineApiReader;
 import io.layeratlas.ingest.legacy.LegacyGraphReader;
 import io.layeratlas.ingest.ocilayout.OciLayoutReader;
 
@@ -40,7 +41,8 @@ public final class Scanner {
     }
 
     static List<StorageReader> defaultReaders() {
-        return List.of(new DataRootReader(), new LegacyGraphReader(), new ArchiveReader(), new OciLayoutReader());
+        return List.of(new DataRootReader(), new LegacyGraphReader(), new ArchiveReader(), new OciLayoutReader(),
+                new EngineApiReader());
     }
 
     /**

@@ -1,9 +1,7 @@
 package io.layeratlas.ingest.agent;
 
 import com.github.dockerjava.api.DockerClient;
-import com.github.dockerjava.core.DefaultDockerClientConfig;
-import com.github.dockerjava.core.DockerClientImpl;
-import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import io.layeratlas.ingest.internal.EngineClients;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,17 +36,7 @@ final class DockerEngine {
      * @param responseTimeout how long one response may take; {@link Duration#ZERO} for none (the event stream)
      */
     static DockerClient client(String dockerHost, Duration responseTimeout) {
-        DefaultDockerClientConfig config = DefaultDockerClientConfig.createDefaultConfigBuilder()
-                .withDockerHost(dockerHost).build();
-        ApacheDockerHttpClient.Builder http = new ApacheDockerHttpClient.Builder()
-                .dockerHost(config.getDockerHost())
-                .sslConfig(config.getSSLConfig())
-                .maxConnections(4)
-                .connectionTimeout(Duration.ofSeconds(2));
-        if (!responseTimeout.isZero()) {
-            http.responseTimeout(responseTimeout);
-        }
-        return DockerClientImpl.getInstance(config, http.build());
+        return EngineClients.client(dockerHost, responseTimeout);
     }
 
     /** The daemon's ID ({@code docker info .ID}), or empty when it cannot be reached within about two seconds. */
