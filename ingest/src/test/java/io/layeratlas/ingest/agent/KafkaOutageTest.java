@@ -70,8 +70,10 @@ class KafkaOutageTest {
                         .isEqualTo(expected));
                 await().atMost(Duration.ofSeconds(10)).until(() -> agent.metricsText().contains("layeratlas_agent_kafka_reachable 1.0"));
                 assertThat(agent.publishedGeneration()).isGreaterThan(beforeGeneration);
-                assertThat(TopicReader.latestComplete(snapshots.snapshots(), "outage-host").orElseThrow(TopicReader::notYet).generation())
-                        .isEqualTo(agent.publishedGeneration());
+                // The reader may not have polled the acknowledged generation yet: wait for it, do not race it.
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                        TopicReader.latestComplete(snapshots.snapshots(), "outage-host").orElseThrow(TopicReader::notYet).generation())
+                        .isEqualTo(agent.publishedGeneration()));
             }
         } finally {
             kafka.close();
