@@ -58,12 +58,14 @@ public final class Database implements AutoCloseable {
 
     /** Applies pending Flyway migrations. */
     public void migrate() {
-        var result = Flyway.configure()
+        Flyway flyway = Flyway.configure()
                 .dataSource(dataSource)
                 .locations("classpath:db/migration")
-                .load()
-                .migrate();
-        log.info("database schema at version {} ({} migrations applied)", result.targetSchemaVersion, result.migrationsExecuted);
+                .load();
+        var result = flyway.migrate();
+        var current = flyway.info().current();
+        log.info("database schema at version {} ({} migrations applied now)",
+                current == null ? "none" : current.getVersion(), result.migrationsExecuted);
     }
 
     public DataSource dataSource() {
