@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -87,7 +88,7 @@ class AgentDockerDaemonTest {
         Path rootfs = DockerDaemon.busyboxRootfs(work.resolve(mode + ".tar"), "ID=" + mode);
         AgentConfig config = AgentConfig.defaults(source, kafka.bootstrapServers()).withHostId(hostId)
                 .withStateDir(state).withTopicPrefix(prefix());
-        Map<String, Long> latencies = new java.util.LinkedHashMap<>();
+        Map<String, Long> latencies = new LinkedHashMap<>();
         try (Agent agent = new Agent(config, scanner(config, new ConcurrentHashMap<>()));
              TopicReader snapshots = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HOST_LAYERS))) {
             agent.start();
