@@ -12,16 +12,25 @@ import java.time.Duration;
 import java.util.Set;
 
 /**
- * Follows the Docker Engine API's {@code GET /events} stream (image events only) and calls back when an image is
- * pulled, loaded, imported, tagged, untagged, deleted or pruned. Reconnects with a backoff of 1 s doubling to
- * 30 s while the daemon is away, and calls back after each reconnect, since events may have been missed. The
- * stream is a long-lived HTTP response, so an idle daemon costs no CPU. The callback runs on docker-java's
- * thread and must be quick. Close once.
+ * Follows the Docker Engine API's {@code GET /events} stream (image and container events) and calls back when what
+ * the host holds may have changed: an image pulled, loaded, imported, tagged, untagged, deleted or pruned; a
+ * container created, destroyed or pruned (each image's container count) or committed (a new image, which has no
+ * image event of its own unless it is tagged). Events are listed in {@link #changesInventory}; Docker's own list
+ * is {@code api/types/events/events.go}.
+ *
+ * <p>It also calls back each time the stream opens, the first time included: the agent's first scan runs before
+ * the stream is open, and a change between the two would otherwise go unnoticed until the periodic rescan. The
+ * daemon subscribes the stream just after it sends the response headers ({@code api/server/router/system}),
+ * which is well within the agent's debounce. Reconnects with a backoff of 1 s doubling to 30 s while the daemon is
+ * away. The stream is a long-lived HTTP response, so an idle daemon costs no CPU. The callback runs on
+ * docker-java's thread and must be quick. Close once.
  */
 final class EngineEventsFollower implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EngineEventsFollower.class);
     /** Image actions that change what a host holds (Docker's daemon/events, "image" type). */
     static final Set<String> IMAGE_ACTIONS = Set.of("pull", "load", "import", "tag", "untag", "delete", "prune", "create");
+    /** Container actions that change what a host holds: the container counts per image, or a new image (commit). */
+    static final Set<String> CONTAINER_ACTIONS = Set.of("create", "destroy", "prune", "commit");
 
     private final String dockerHost;
     private final Runnable onChange;
@@ -37,28 +46,42 @@ final class EngineEventsFollower implements AutoCloseable {
         this.thread.start();
     }
 
+    /** True for an event after which the inventory may differ: see {@link #IMAGE_ACTIONS}, {@link #CONTAINER_ACTIONS}. */
+    static boolean changesInventory(EventType type, String action) {
+        if (type == null || action == null) {
+            return false;
+        }
+        return switch (type) {
+            case IMAGE -> IMAGE_ACTIONS.contains(action);
+            case CONTAINER -> CONTAINER_ACTIONS.contains(action);
+            default -> false;
+        };
+    }
+
     private void run() {
         Duration backoff = Duration.ofSeconds(1);
-        boolean wasConnected = false;
         while (!closed) {
             if (DockerEngine.mayBeReachable(dockerHost)) {
                 try (DockerClient docker = DockerEngine.client(dockerHost, Duration.ZERO)) {
                     docker.pingCmd().exec();
                     ResultCallback.Adapter<Event> callback = new ResultCallback.Adapter<>() {
                         @Override
+                        public void onStart(Closeable closeable) {
+                            super.onStart(closeable);
+                            log.info("following image and container events of the Docker daemon at {}", dockerHost);
+                            // Whatever changed before the stream opened (the first scan's time included) is read now.
+                            onChange.run();
+                        }
+
+                        @Override
                         public void onNext(Event e) {
-                            if (e.getAction() != null && IMAGE_ACTIONS.contains(e.getAction())) {
-                                log.debug("Docker event: image {} {}", e.getAction(), e.getId());
+                            if (changesInventory(e.getType(), e.getAction())) {
+                                log.debug("Docker event: {} {} {}", e.getType(), e.getAction(), e.getId());
                                 onChange.run();
                             }
                         }
                     };
-                    stream = docker.eventsCmd().withEventTypeFilter(EventType.IMAGE).exec(callback);
-                    log.info("following image events of the Docker daemon at {}", dockerHost);
-                    if (wasConnected) {
-                        onChange.run(); // events while we were away are lost: rescan
-                    }
-                    wasConnected = true;
+                    stream = docker.eventsCmd().withEventTypeFilter(EventType.IMAGE, EventType.CONTAINER).exec(callback);
                     backoff = Duration.ofSeconds(1);
                     callback.awaitCompletion();
                     if (!closed) {

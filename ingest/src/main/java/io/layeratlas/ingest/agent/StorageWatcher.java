@@ -30,7 +30,10 @@ import java.util.stream.Stream;
  *   <li>a Docker data-root: {@code image/<driver>/repositories.json} (Docker replaces it by rename on every tag
  *       change, reference/store.go), {@code image/<driver>/imagedb/content/sha256} and
  *       {@code imagedb/metadata/sha256} (image configs and parents, image/fs.go), {@code image/<driver>/layerdb/sha256}
- *       (a layer's folder appears by rename when it is committed, layer/filestore.go); any driver name;</li>
+ *       (a layer's folder appears by rename when it is committed, layer/filestore.go); any driver name;
+ *       {@code containers/}, whose sub-folders come and go with containers (each image's container count,
+ *       daemon/create.go, daemon/delete.go) — only the folder itself, not what changes inside a container's
+ *       folder (logs, state), so a running container costs no rescans;</li>
  *   <li>the pre-1.10 layout: {@code repositories-<driver>} and {@code graph/};</li>
  *   <li>an OCI layout: {@code index.json}; an archive file: the file itself (through its folder).</li>
  * </ul>
@@ -112,7 +115,8 @@ final class StorageWatcher implements AutoCloseable {
             wanted.put(root.getParent(), n -> n.equals(name));
         } else if (Files.isDirectory(root)) {
             wanted.put(root, n -> n.equals("image") || n.equals("graph") || n.startsWith("repositories")
-                    || n.equals("index.json") || n.equals("oci-layout"));
+                    || n.equals("index.json") || n.equals("oci-layout") || n.equals("containers"));
+            wanted.put(root.resolve("containers"), n -> true);
             Path image = root.resolve("image");
             wanted.put(image, n -> true);
             for (Path driver : children(image)) {

@@ -54,7 +54,7 @@ class DataRootWatchTest {
         Files.createDirectories(store.resolve("imagedb/content/sha256"));
         Files.createDirectories(store.resolve("imagedb/metadata/sha256"));
         Files.createDirectories(store.resolve("layerdb/sha256"));
-        Files.createDirectories(dataRoot.resolve("containers"));
+        Files.createDirectories(dataRoot.resolve("containers/abc"));
         Digest first = addImage(dataRoot, "first");
         writeRepositories(dataRoot, Map.of("app:1", first));
 
@@ -90,9 +90,9 @@ class DataRootWatchTest {
             Thread.sleep(2_000);
             assertThat(agentThreadsCpuNanos() - idleCpu).as("CPU nanoseconds of 2 s idle").isLessThan(50_000_000L);
 
-            // Outside the image store (a container's folder) nothing is republished.
+            // Outside the image store (inside a container's folder: its log) nothing is republished.
             long g3 = agent.publishedGeneration();
-            Files.writeString(dataRoot.resolve("containers/abc"), "x");
+            Files.writeString(dataRoot.resolve("containers/abc/abc-json.log"), "x");
             Thread.sleep(1_000); // a negative check: nothing may happen within the debounce and a scan
             assertThat(agent.publishedGeneration()).isEqualTo(g3);
         }
