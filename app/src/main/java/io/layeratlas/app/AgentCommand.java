@@ -75,7 +75,7 @@ final class AgentCommand implements Callable<Integer> {
 
     @Option(names = "--max-message-bytes", defaultValue = "${env:LAYERATLAS_MAX_MESSAGE_BYTES}",
             description = "Largest Kafka record value in bytes; snapshots are chunked below it. "
-                    + "Env: LAYERATLAS_MAX_MESSAGE_BYTES. Default: the producer's max.request.size less headroom.")
+                    + "Env: LAYERATLAS_MAX_MESSAGE_BYTES. Default: 1000000.")
     String maxMessageBytes;
 
     @Override

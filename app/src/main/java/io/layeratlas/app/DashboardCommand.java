@@ -31,7 +31,7 @@ final class DashboardCommand implements Callable<Integer> {
     Duration staleAfter;
 
     @Option(names = "--auth-token", defaultValue = "${env:LAYERATLAS_AUTH_TOKEN}",
-            description = "Require this bearer token (Authorization: Bearer …, or ?token=) on every request. "
+            description = "Require this bearer token (Authorization: Bearer …) on every request but /healthz. "
                     + "Env: LAYERATLAS_AUTH_TOKEN. Default: none.")
     String authToken;
 

@@ -33,9 +33,9 @@ final class HostsCommand {
         @Override
         public Integer call() {
             try (Database db = Database.open(database.url, database.user, database.password, 1, true)) {
-                System.out.printf("%-40s %-20s %-25s %-25s %s%n", "HOST", "GENERATION", "LAST HEARTBEAT", "LAST SCAN", "STATE");
+                System.out.printf("%-36s %-15s %-31s %-31s %s%n", "HOST", "GENERATION", "LAST HEARTBEAT", "LAST SCAN", "STATE");
                 for (HostLiveness.HostStatus h : new HostLiveness(db).hosts(staleAfter, Instant.now())) {
-                    System.out.printf("%-40s %-20d %-25s %-25s %s%n", h.hostId(), h.generation(), h.lastHeartbeatAt(),
+                    System.out.printf("%-36s %-15d %-31s %-31s %s%n", h.hostId(), h.generation(), h.lastHeartbeatAt(),
                             h.scannedAt(), h.stale() ? "stale" : "live");
                 }
                 return 0;

@@ -74,7 +74,8 @@ final class LocalStack implements AutoCloseable {
         running.push(pg);
         db = Database.migrateAndOpen(pg.jdbcUrl(), pg.user(), "", 8);
         running.push(db);
-        out.println("  PostgreSQL at " + pg.jdbcUrl());
+        out.println("  PostgreSQL at " + pg.jdbcUrl() + " (user " + pg.user() + "), e.g. ./layeratlas hosts list --db-url "
+                + pg.jdbcUrl() + " --db-user " + pg.user());
 
         TopicSetup.ensureTopics(kafka.bootstrapServers(), Map.of(), 1);
         IndexerConfig indexerConfig = IndexerConfig.defaults(kafka.bootstrapServers());

@@ -24,9 +24,11 @@ public final class Main {
     /** The configured command line, for tests. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
+        // Wide enough that defaults like jdbc:postgresql://localhost:5432/layeratlas are not broken mid-value.
+        cli.setUsageHelpWidth(140);
         cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // A start-up failure is the user's to fix: say what failed, not a stack trace.
-            cmd.getErr().println("layeratlas " + cmd.getCommandName() + ": " + ex.getMessage());
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
             if (System.getenv("LAYERATLAS_DEBUG") != null) {
                 ex.printStackTrace(cmd.getErr());
             }

@@ -70,8 +70,11 @@ final class UpCommand implements Callable<Integer> {
             if (Files.isReadable(LOCAL_DATA_ROOT.resolve("image"))) {
                 specs = List.of(new SourceSpec(Optional.empty(), LOCAL_DATA_ROOT.toString()));
             } else {
-                out.println("No SOURCE given and the local Docker data-root " + LOCAL_DATA_ROOT + " is not readable here,");
-                out.println("so no agent runs and the dashboard stays empty. Give one or more sources:");
+                boolean kept = Files.isDirectory(stateDir.resolve("postgres"));
+                out.println("No SOURCE given and the local Docker data-root " + LOCAL_DATA_ROOT + " is not readable here, so no agent runs"
+                        + (kept ? "; the dashboard serves the index kept in " + stateDir.toAbsolutePath().normalize() + "."
+                        : " and the dashboard stays empty."));
+                out.println("Give one or more sources:");
                 out.println("  ./layeratlas up /path/to/docker-data-root        (host ID from the folder name)");
                 out.println("  ./layeratlas up web-01=/backups/web-01/docker    (host ID given)");
             }

@@ -1,6 +1,10 @@
 package io.layeratlas.events;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonSerializer;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,6 +13,10 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 import java.io.IOException;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 
 /**
  * Encodes and decodes {@link LayerAtlasEvent}s as UTF-8 JSON. Thread-safe.
@@ -21,15 +29,46 @@ public final class EventCodec {
     private EventCodec() {
     }
 
-    /** The mapper every LayerAtlas JSON uses (events, scan output, API): ISO times, unknown fields ignored. */
+    /**
+     * The mapper every LayerAtlas JSON uses (events, scan output): RFC 3339 times written as Docker writes them
+     * ({@link #rfc3339(Instant)}), unknown fields ignored.
+     */
     public static ObjectMapper newMapper() {
+        SimpleModule dockerTimes = new SimpleModule("docker-times");
+        dockerTimes.addSerializer(Instant.class, new JsonSerializer<>() {
+            @Override
+            public void serialize(Instant value, JsonGenerator gen, SerializerProvider serializers) throws IOException {
+                gen.writeString(rfc3339(value));
+            }
+        });
         return JsonMapper.builder()
                 .addModule(new JavaTimeModule())
+                .addModule(dockerTimes)
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 // Newer agents may add fields within one schema version; old indexers must still read them.
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .build();
     }
+
+    /**
+     * A time as Go's {@code time.RFC3339Nano} writes it in UTC, which is how {@code docker image inspect} prints
+     * {@code Created}: fractional seconds without trailing zeros, none when whole ({@code 2026-11-29T07:25:04.07529384Z}),
+     * years zero-padded to four digits ({@code 0001-01-01T00:00:00Z}).
+     */
+    public static String rfc3339(Instant t) {
+        String seconds = SECONDS.format(LocalDateTime.ofEpochSecond(t.getEpochSecond(), 0, ZoneOffset.UTC));
+        if (t.getNano() == 0) {
+            return seconds + "Z";
+        }
+        String fraction = String.format("%09d", t.getNano());
+        int end = fraction.length();
+        while (fraction.charAt(end - 1) == '0') {
+            end--;
+        }
+        return seconds + "." + fraction.substring(0, end) + "Z";
+    }
+
+    private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss");
 
     public static ObjectMapper mapper() {
         return MAPPER;

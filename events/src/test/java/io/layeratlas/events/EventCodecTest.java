@@ -26,6 +26,17 @@ class EventCodecTest {
     }
 
     @Test
+    void times_are_written_as_docker_image_inspect_prints_them() throws Exception {
+        // Go's time.RFC3339Nano, as in truth/build-01/image-inspect.json ("Created": "…T07:25:04.07529384Z").
+        assertThat(EventCodec.rfc3339(Instant.parse("2026-11-29T07:25:04.075293840Z"))).isEqualTo("2026-11-29T07:25:04.07529384Z");
+        assertThat(EventCodec.rfc3339(Instant.parse("1970-01-01T00:00:00Z"))).isEqualTo("1970-01-01T00:00:00Z");
+        assertThat(EventCodec.rfc3339(Instant.parse("0001-01-01T00:00:00Z"))).isEqualTo("0001-01-01T00:00:00Z");
+        assertThat(EventCodec.rfc3339(Instant.parse("2020-02-03T04:05:06.5Z"))).isEqualTo("2020-02-03T04:05:06.5Z");
+        assertThat(EventCodec.newMapper().readValue("\"2026-11-29T09:25:04.07529384+02:00\"", Instant.class))
+                .isEqualTo(Instant.parse("2026-11-29T07:25:04.075293840Z"));
+    }
+
+    @Test
     void unknown_schema_versions_and_garbage_are_refused_with_a_reason() {
         assertThatThrownBy(() -> EventCodec.decode("{\"type\":\"heartbeat\",\"schemaVersion\":99}".getBytes()))
                 .isInstanceOf(UndecodableEventException.class).hasMessageContaining("unknown schemaVersion 99");

@@ -141,7 +141,7 @@ public final class Agent implements AutoCloseable {
         String identityDaemon = config.dockerHost() != null ? config.dockerHost()
                 : DockerEngine.isEngineUri(config.source()) ? config.source() : DEFAULT_DOCKER_HOST;
         identity = HostIdentity.resolve(config.hostId(), identityDaemon);
-        log.info("LayerAtlas agent {} starting; host ID {}\n{}", version(), identity, config.describe());
+        log.info("LayerAtlas agent {} starting; host ID {}; config: {}", version(), identity, config.describe().replace("\n", ", "));
 
         generations = new GenerationCounter(config.stateDir());
         try {
