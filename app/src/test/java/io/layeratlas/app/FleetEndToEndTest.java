@@ -2,11 +2,18 @@ package io.layeratlas.app;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layeratlas.dashboard.testing.Chromium;
 import io.layeratlas.testing.Fixtures;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -115,6 +122,29 @@ class FleetEndToEndTest {
             }
             assertThat(seen).isEqualTo(truth);
         });
+    }
+
+    @Test
+    void searching_a_diff_id_in_the_browser_lists_exactly_the_hosts_docker_reported() {
+        // The layer on the most hosts: the longest remediation list.
+        Map.Entry<String, Map<String, Set<String>>> layer = truth.entrySet().stream()
+                .max((a, b) -> Integer.compare(a.getValue().size(), b.getValue().size())).orElseThrow();
+        try (Chromium browser = Chromium.start()) {
+            WebDriver driver = browser.driver();
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                driver.get("http://localhost:" + stack.dashboardPort() + "/");
+                WebElement box = driver.findElement(By.id("search-q"));
+                box.sendKeys(layer.getKey(), Keys.ENTER);
+                new WebDriverWait(driver, Duration.ofSeconds(10))
+                        .until(ExpectedConditions.presenceOfElementLocated(By.id("layer-hosts")));
+                Set<String> hosts = new TreeSet<>();
+                for (WebElement row : driver.findElements(By.cssSelector("#layer-hosts tbody tr[data-host]"))) {
+                    hosts.add(row.getAttribute("data-host"));
+                }
+                assertThat(hosts).isEqualTo(layer.getValue().keySet());
+            });
+            browser.screenshot(Path.of("target/screenshots"), "e2e-layer-search");
+        }
     }
 
     @Test
