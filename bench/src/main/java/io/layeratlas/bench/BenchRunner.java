@@ -97,6 +97,7 @@ public final class BenchRunner {
             try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka-" + runId), 0,
                     java.util.Map.of("num.partitions", "4"))) {
                 String bootstrap = kafka.bootstrapServers();
+                sim.createTopics(bootstrap, 4);
                 log.info("(b) publishing round 0 of the fleet to Kafka");
                 PublishReport published = publishRound(sim, bootstrap, 0);
                 report.add(BenchmarkResult.absolute("simulator.publish", published.hostLayerLinks()
