@@ -130,7 +130,10 @@ final class BenchChildren {
             // The password goes through the environment, never the command line.
             pb.environment().put("LAYERATLAS_DB_PASSWORD", password == null ? "" : password);
             log.info("starting {} as a child JVM ({}), log {}", name, CHILD_HEAP, logFile);
-            return new Child(name, pb.start(), logFile);
+            Process process = pb.start();
+            // Should the bench JVM stop early (Ctrl-C), its children go with it.
+            Runtime.getRuntime().addShutdownHook(new Thread(process::destroy, "stop-" + name));
+            return new Child(name, process, logFile);
         }
 
         void checkAlive() {

@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
                 "Output: a table, and JSON {\"context\":{…},\"benchmarks\":[{\"name\",\"value\",\"unit\",\"baseline\",\"ratio\",\"note\"}]}."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--scale", defaultValue = "small",
-            description = "small (CI, < 5 min) or full (10,000 hosts × 200 images, < 15 min on 2 cores). Default: ${DEFAULT-VALUE}.")
+            description = "small (200 hosts × 60 images, < 5 min) or full (300 hosts × 200 images, < 15 min on 2 cores; "
+                    + "see the context's size note). Default: ${DEFAULT-VALUE}.")
     String scale;
 
     @Option(names = {"--json", "--out"}, defaultValue = "bench-results.json",
