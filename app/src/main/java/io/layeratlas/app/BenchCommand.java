@@ -22,10 +22,12 @@ import java.util.concurrent.Callable;
                 "Output: a table, and JSON {\"context\":{…},\"benchmarks\":[{\"name\",\"value\",\"unit\",\"baseline\",\"ratio\",\"note\"}]}."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--scale", defaultValue = "small",
-            description = "small (CI, < 5 min) or full (10,000 hosts × 200 images, < 15 min on 2 cores). Default: ${DEFAULT-VALUE}.")
+            description = "small (200 hosts × 60 images, < 5 min) or full (300 hosts × 200 images, < 15 min on 2 cores; "
+                    + "see the context's size note). Default: ${DEFAULT-VALUE}.")
     String scale;
 
-    @Option(names = "--out", defaultValue = "bench-results.json", description = "JSON output. Default: ${DEFAULT-VALUE}.")
+    @Option(names = {"--json", "--out"}, defaultValue = "bench-results.json",
+            description = "JSON output. Default: ${DEFAULT-VALUE}.")
     Path out;
 
     @Option(names = "--work", defaultValue = "target/bench-work",
@@ -35,17 +37,11 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Scanner scanner = new Scanner();
+        // The indexer and the dashboard run as child JVMs of this one (see BenchChildren), so their RSS is their own.
         BenchPlugins plugins = new BenchPlugins(
                 Optional.of(dataRoot -> scanner.scan(dataRoot.toString(), Optional.of(SourceKind.DATA_ROOT), "bench-host")),
-                // TODO(lead): plug the indexer in, e.g.
-                //   target -> { Database db = Database.migrateAndOpen(target.jdbcUrl(), target.user(), target.password(), 4);
-                //               Indexer ix = new Indexer(new IndexerConfig(target.bootstrapServers(), target.consumerGroup(),
-                //                       target.topicPrefix(), …), db); ix.start();
-                //               return new RunningIndexer() { awaitCaughtUp(t) -> ix's caught-up signal; close() -> ix.close(); db.close(); }; }
-                Optional.empty(),
-                // TODO(lead): plug the dashboard in: start it on a free port against the given database and return its
-                //   URIs (hosts holding a layer, layer page, reuse page, host page) and showsGeneration(host, gen).
-                Optional.empty());
+                Optional.of(BenchChildren.indexer(work.resolve("children"))),
+                Optional.of(BenchChildren.dashboard(work.resolve("children"))));
         BenchReport report = BenchMain.run(Scale.named(scale), work, out, plugins);
         System.out.print(report.table());
         System.out.println("wrote " + out.toAbsolutePath());

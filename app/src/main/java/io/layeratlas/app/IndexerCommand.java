@@ -38,15 +38,21 @@ final class IndexerCommand implements Callable<Integer> {
                     + "indexers that can share the work. Env: LAYERATLAS_TOPIC_PARTITIONS. Default: ${DEFAULT-VALUE}.")
     int topicPartitions;
 
+    @Option(names = "--topic-prefix", defaultValue = "${env:LAYERATLAS_TOPIC_PREFIX:-}",
+            description = "Prefix of every topic name (e.g. to keep several fleets on one broker, as the bench does). "
+                    + "Env: LAYERATLAS_TOPIC_PREFIX. Default: none.")
+    String topicPrefix;
+
     @Option(names = "--rebuild", description = "Drop the index and rebuild it from the topics, then keep consuming.")
     boolean rebuild;
 
     @Override
     public Integer call() throws Exception {
-        TopicSetup.ensureTopics(kafka.bootstrap, kafka.clientProperties(), topicPartitions);
+        TopicSetup.ensureTopics(kafka.bootstrap, kafka.clientProperties(), topicPartitions, topicPrefix);
         try (Database db = Database.migrateAndOpen(database.url, database.user, database.password, database.poolSize)) {
             IndexerConfig config = IndexerConfig.defaults(kafka.bootstrap)
-                    .withGroupId(groupId).withKafkaProperties(kafka.clientProperties()).withStaleAfter(staleAfter);
+                    .withGroupId(groupId).withKafkaProperties(kafka.clientProperties()).withStaleAfter(staleAfter)
+                    .withTopicPrefix(topicPrefix);
             Indexer indexer = rebuild ? Indexer.rebuild(config, db) : new Indexer(config, db);
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -4,6 +4,7 @@ import io.layeratlas.bench.dataroot.DataRootGenerator;
 import io.layeratlas.bench.simulate.FleetSimulator;
 import io.layeratlas.bench.simulate.PublishReport;
 import io.layeratlas.bench.simulate.SimulationSpec;
+import io.layeratlas.indexer.TopicSetup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -41,6 +42,11 @@ final class SimulateCommand implements Callable<Integer> {
     @Option(names = "--topic-prefix", defaultValue = "", description = "Prefix of the topic names. Default: none.")
     String topicPrefix;
 
+    @Option(names = "--topic-partitions", defaultValue = "6",
+            description = "Partitions of topics this creates (existing topics are left alone), as the indexer's option. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int topicPartitions;
+
     @Option(names = "--configs-from-every-host",
             description = "Every host publishes every config it holds (as agents do), not once per fleet.")
     boolean configsFromEveryHost;
@@ -59,12 +65,13 @@ final class SimulateCommand implements Callable<Integer> {
                     r.dataRoot(), r.images().length, r.layers(), r.files(), r.bytes());
             return 0;
         }
-        // TODO(lead): pass kafka.clientProperties() through once FleetSimulator.publish takes extra properties.
         SimulationSpec spec = SimulationSpec.of(seed, hosts, imagesPerHost).withChurn(rounds, churn)
                 .withTopicPrefix(topicPrefix).withConfigsFromEveryHost(configsFromEveryHost)
                 // Live-looking scan times, so dashboards do not show the simulated hosts as long dead.
                 .withStartAt(Instant.now());
-        PublishReport r = new FleetSimulator(spec).publish(kafka.bootstrap);
+        // As the indexer would: explicit topics, not auto-created ones (which can wedge an idempotent producer).
+        TopicSetup.ensureTopics(kafka.bootstrap, kafka.clientProperties(), topicPartitions, topicPrefix);
+        PublishReport r = new FleetSimulator(spec).publish(kafka.bootstrap, kafka.clientProperties());
         System.out.printf("published %d snapshots (%d chunks), %d configs, %d heartbeats, %d host-layer links, "
                         + "%d bytes in %d ms%n", r.snapshots(), r.chunks(), r.configs(), r.heartbeats(),
                 r.hostLayerLinks(), r.bytes(), r.elapsed().toMillis());

@@ -43,8 +43,12 @@ public final class BenchRunner {
         Files.createDirectories(work);
         BenchReport report = new BenchReport();
         report.context("scale", scale.name());
+        report.context("startedAt", java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        report.context("size", scale.sizeNote());
         report.context("hosts", scale.fleet().hosts());
         report.context("imagesPerHost", scale.fleet().imagesPerHost());
+        report.context("dataRootImages", scale.dataRootImages());
+        report.context("queryClients", scale.queryClients());
         report.context("cores", Runtime.getRuntime().availableProcessors());
         report.context("maxHeapBytes", Runtime.getRuntime().maxMemory());
         report.context("java", System.getProperty("java.version"));
@@ -69,6 +73,8 @@ public final class BenchRunner {
                     fresh = loader.loadFresh(c, 0);
                     analyze(c);
                     rescan = loader.rescan(c, 1);
+                    report.context("hostLayerLinksRound0", fresh.hostLayerLinks());
+                    report.context("hostLayerLinksRound1", rescan.hostLayerLinks());
                     analyze(c);
                 }
                 report.add(BenchmarkResult.absolute("indexer.copy.fresh", fresh.linksPerSecond(), "links/s",
@@ -97,6 +103,7 @@ public final class BenchRunner {
             try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka-" + runId), 0,
                     java.util.Map.of("num.partitions", "4"))) {
                 String bootstrap = kafka.bootstrapServers();
+                sim.createTopics(bootstrap, 4);
                 log.info("(b) publishing round 0 of the fleet to Kafka");
                 PublishReport published = publishRound(sim, bootstrap, 0);
                 report.add(BenchmarkResult.absolute("simulator.publish", published.hostLayerLinks()

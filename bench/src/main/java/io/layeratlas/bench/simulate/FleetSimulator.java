@@ -10,11 +10,15 @@ import io.layeratlas.events.LayerAtlasEvent;
 import io.layeratlas.events.LayerRecord;
 import io.layeratlas.events.SourceKind;
 import io.layeratlas.events.Topics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -30,6 +34,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -103,9 +110,61 @@ public final class FleetSimulator {
         return p;
     }
 
+    /**
+     * Creates the contract's topics (with the spec's prefix; dead-letter included) with {@code partitions}
+     * partitions, leaving existing ones alone, and waits until every partition has a leader. Publishing into
+     * auto-created topics instead can wedge an idempotent producer on a busy broker: a first batch refused with
+     * NOT_LEADER_OR_FOLLOWER while the topic is being created comes back as OUT_OF_ORDER_SEQUENCE_NUMBER forever.
+     */
+    public void createTopics(String bootstrapServers, int partitions) {
+        List<String> names = List.of(imageConfigsTopic(), hostLayersTopic(), heartbeatsTopic(),
+                spec.topicPrefix() + Topics.DEAD_LETTER);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
+            List<NewTopic> missing = names.stream().filter(n -> !existing.contains(n))
+                    .map(n -> new NewTopic(n, partitions, (short) 1)).toList();
+            if (!missing.isEmpty()) {
+                try {
+                    admin.createTopics(missing).all().get(60, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (true) {
+                boolean led = admin.describeTopics(names).allTopicNames().get(60, TimeUnit.SECONDS).values().stream()
+                        .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+                if (led) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("topics " + names + " have no leader after 60 s");
+                }
+                Thread.sleep(100);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot create topics " + names + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Opens a producer, publishes every round (0..churnRounds), flushes and closes it. */
     public PublishReport publish(String bootstrapServers) {
-        try (Producer<String, byte[]> producer = new KafkaProducer<>(producerConfig(bootstrapServers),
+        return publish(bootstrapServers, Map.of());
+    }
+
+    /**
+     * As {@link #publish(String)}, with Kafka client properties (security, timeouts…) laid over
+     * {@link #producerConfig(String)}; the serializers stay the simulator's.
+     */
+    public PublishReport publish(String bootstrapServers, Map<String, String> clientProperties) {
+        Map<String, Object> config = producerConfig(bootstrapServers);
+        config.putAll(clientProperties);
+        try (Producer<String, byte[]> producer = new KafkaProducer<>(config,
                 new StringSerializer(), new ByteArraySerializer())) {
             PublishReport report = publish(producer);
             producer.close(Duration.ofSeconds(30));

@@ -1,0 +1,144 @@
+package io.layeratlas.bench.simulate;
+
+import io.layeratlas.db.Database;
+import io.layeratlas.embedded.EmbeddedKafka;
+import io.layeratlas.embedded.EmbeddedPostgresServer;
+import io.layeratlas.events.Digest;
+import io.layeratlas.indexer.Indexer;
+import io.layeratlas.indexer.IndexerConfig;
+import io.layeratlas.indexer.TopicSetup;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The simulator says what it sent ({@link FleetSimulator#expectedHostLayers(int)}, {@link
+ * FleetSimulator#expectedHostImages(int)}); the real indexer, fed the simulated topics, must index exactly that:
+ * every host at its last generation, holding exactly those layers and images, with usage counters to match.
+ * Chunked snapshots (64 KiB messages) and churn rounds are part of the small fleet.
+ */
+class SimulatedFleetIndexedTest {
+    @TempDir
+    static Path dir;
+    private static EmbeddedKafka kafka;
+    private static EmbeddedPostgresServer pg;
+    private static Database db;
+    private static FleetSimulator simulator;
+    private static PublishReport report;
+
+    @BeforeAll
+    static void publishAndIndex() {
+        kafka = EmbeddedKafka.startTemporary(dir.resolve("kafka"));
+        pg = EmbeddedPostgresServer.startTemporary();
+        db = Database.migrateAndOpen(pg.createDatabase("simulated_fleet"), pg.user(), "", 4);
+        SimulationSpec spec = SimulationSpec.of(23, 30, 20).withChurn(2, 0.3)
+                .withMaxMessageBytes(64 * 1024).withTopicPrefix("simindex.");
+        simulator = new FleetSimulator(spec);
+        TopicSetup.ensureTopics(kafka.bootstrapServers(), Map.of(), 3, spec.topicPrefix());
+        report = simulator.publish(kafka.bootstrapServers());
+        IndexerConfig config = IndexerConfig.defaults(kafka.bootstrapServers())
+                .withGroupId("simindex-" + System.nanoTime()).withTopicPrefix(spec.topicPrefix());
+        try (Indexer indexer = new Indexer(config, db)) {
+            indexer.start();
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(indexer::caughtUp);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        if (db != null) {
+            db.close();
+        }
+        if (pg != null) {
+            pg.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Test
+    void the_fleet_was_published_in_chunks_over_several_rounds() {
+        assertThat(report.chunks()).isGreaterThan(report.snapshots());
+        assertThat(report.snapshots()).isEqualTo(30L * 3);
+    }
+
+    @Test
+    void every_host_is_at_its_last_generation() throws Exception {
+        Map<String, Long> generations = new TreeMap<>();
+        query("SELECT host_id, generation FROM hosts", rs -> generations.put(rs.getString(1), rs.getLong(2)));
+        assertThat(generations).hasSize(30);
+        assertThat(generations.values()).containsOnly((long) simulator.spec().churnRounds() + 1);
+    }
+
+    @Test
+    void indexed_host_layers_equal_what_the_simulator_sent() throws Exception {
+        Map<String, Set<String>> indexed = new TreeMap<>();
+        query("""
+                SELECT h.host_id, l.chain_id FROM host_layers hl
+                  JOIN hosts h ON h.host_key = hl.host_key JOIN layers l ON l.layer_key = hl.layer_key
+                """, rs -> indexed.computeIfAbsent(rs.getString(1), k -> new TreeSet<>()).add(rs.getString(2)));
+        assertThat(indexed).isEqualTo(strings(simulator.expectedHostLayers()));
+    }
+
+    @Test
+    void indexed_host_images_equal_what_the_simulator_sent() throws Exception {
+        Map<String, Set<String>> indexed = new TreeMap<>();
+        query("""
+                SELECT h.host_id, i.image_id FROM host_images hi
+                  JOIN hosts h ON h.host_key = hi.host_key JOIN images i ON i.image_key = hi.image_key
+                """, rs -> indexed.computeIfAbsent(rs.getString(1), k -> new TreeSet<>()).add(rs.getString(2)));
+        assertThat(indexed).isEqualTo(strings(simulator.expectedHostImages(simulator.spec().churnRounds())));
+    }
+
+    @Test
+    void layer_host_counters_equal_the_hosts_the_simulator_gave_each_layer() throws Exception {
+        Map<String, Integer> expected = new TreeMap<>();
+        simulator.expectedHostLayers().values().forEach(chains ->
+                chains.forEach(c -> expected.merge(c.toString(), 1, Integer::sum)));
+        Map<String, Integer> counted = new TreeMap<>();
+        query("""
+                SELECT l.chain_id, u.host_count FROM layer_usage u JOIN layers l ON l.layer_key = u.layer_key
+                 WHERE u.host_count > 0
+                """, rs -> counted.put(rs.getString(1), rs.getInt(2)));
+        assertThat(counted).isEqualTo(expected);
+    }
+
+    private static Map<String, Set<String>> strings(Map<String, Set<Digest>> byHost) {
+        Map<String, Set<String>> out = new TreeMap<>();
+        byHost.forEach((host, digests) -> {
+            Set<String> s = new TreeSet<>();
+            digests.forEach(d -> s.add(d.toString()));
+            out.put(host, s);
+        });
+        return out;
+    }
+
+    @FunctionalInterface
+    private interface Row {
+        void accept(ResultSet rs) throws Exception;
+    }
+
+    private static void query(String sql, Row row) throws Exception {
+        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                row.accept(rs);
+            }
+        }
+    }
+}
