@@ -156,6 +156,30 @@ class ApiTest {
     }
 
     @Test
+    void an_image_that_is_both_dockers_parent_and_the_base_is_listed_once_with_both_sources_and_its_tag() throws Exception {
+        String busyTag = "127.0.0.1:5055/base/busy:1.36";
+        String busy = FleetLoader.truthImages().stream().filter(i -> i.repoTags().contains(busyTag)).findFirst().orElseThrow().imageId();
+        String child = null;
+        for (JsonNode c : json(fleet.get("/api/v1/images/" + busy)).path("children")) {
+            if (c.path("sources").size() == 2) {
+                child = c.path("imageId").asText();
+            }
+        }
+        assertThat(child).as("a child whose Docker parent is also its base").isNotNull();
+        JsonNode parents = json(fleet.get("/api/v1/images/" + child)).path("parents");
+        assertThat(parents).hasSize(1);
+        assertThat(parents.get(0).path("imageId").asText()).isEqualTo(busy);
+        assertThat(parents.get(0).path("sources").toString()).isEqualTo("[\"docker-parent\",\"inferred-base\"]");
+        assertThat(parents.get(0).path("repoTags").toString()).isEqualTo("[\"" + busyTag + "\"]");
+
+        String page = fleet.get("/images/" + child).body();
+        int start = page.indexOf("id=\"image-parents\"");
+        String table = page.substring(start, page.indexOf("</table>", start));
+        assertThat(table.split("href=\"/images/", -1)).as("one row").hasSize(2);
+        assertThat(table).contains("local parent and base (layer prefix)", busyTag);
+    }
+
+    @Test
     void hosts_list_every_agent_sorted_as_asked_and_one_host_shows_docker_system_df_sizes() throws Exception {
         JsonNode byImages = json(fleet.get("/api/v1/hosts?sort=images&desc=true"));
         List<Long> counts = new ArrayList<>();

@@ -143,8 +143,39 @@ class FleetFixturesTest extends IndexerTestBase {
             assertThat(new IndexWriter(db).recount()).isZero();
             // build-01's classic builder kept parent chains: Docker's parent is recorded beside the inferred base.
             assertThat(d.get("image_parents")).anyMatch(l -> l.contains(" docker-parent ")).anyMatch(l -> l.contains(" inferred-base "));
+            // The inferred base: longest prefix, then tagged on some host, then the smallest ID (builder intermediates
+            // and legacy-01's copies share the stacks of tagged images).
+            assertThat(d.get("image_parents").stream().filter(l -> l.contains(" inferred-base ")).toList())
+                    .isEqualTo(expectedBases(fleet))
+                    .contains(imageTagged(fleet, "127.0.0.1:5055/shop/worker:1.0") + " inferred-base "
+                            + imageTagged(fleet, "127.0.0.1:5055/shop/api:1.0"));
             // legacy-01's v1 layer IDs reached the layers they belong to.
             assertThat(d.get("layers")).anyMatch(l -> !l.endsWith(" v1=-"));
         }
+    }
+
+    private static String imageTagged(Map<String, List<TruthImage>> fleet, String tag) {
+        return fleet.values().stream().flatMap(List::stream).filter(i -> i.tags().contains(tag)).findFirst().orElseThrow().id();
+    }
+
+    /** Lines of the dump's inferred bases, computed from truth alone. */
+    private static List<String> expectedBases(Map<String, List<TruthImage>> fleet) {
+        Map<String, List<String>> stacks = new TreeMap<>();
+        Set<String> tagged = new TreeSet<>();
+        fleet.values().forEach(images -> images.forEach(i -> {
+            stacks.putIfAbsent(i.id(), i.diffIds());
+            if (!i.tags().isEmpty()) {
+                tagged.add(i.id());
+            }
+        }));
+        List<String> out = new ArrayList<>();
+        stacks.forEach((x, stack) -> stacks.entrySet().stream()
+                .filter(b -> b.getValue().size() < stack.size() && stack.subList(0, b.getValue().size()).equals(b.getValue()))
+                .min(java.util.Comparator.<Map.Entry<String, List<String>>>comparingInt(b -> -b.getValue().size())
+                        .thenComparing(b -> tagged.contains(b.getKey()) ? 0 : 1)
+                        .thenComparing(Map.Entry::getKey))
+                .ifPresent(b -> out.add(x + " inferred-base " + b.getKey())));
+        out.sort(null);
+        return out;
     }
 }

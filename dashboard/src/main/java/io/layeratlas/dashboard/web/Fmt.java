@@ -105,6 +105,24 @@ public final class Fmt {
         return values == null || values.isEmpty() ? "–" : String.join(", ", values);
     }
 
+    /**
+     * How a related image is known, for the image page: one label per lineage source ({@code docker-parent},
+     * {@code inferred-base}), so an image that is both Docker's local parent and the inferred base is listed once.
+     *
+     * @param child true for the children table (the related image is built on this one)
+     */
+    public static String lineage(List<String> sources, boolean child) {
+        List<String> labels = new java.util.ArrayList<>();
+        for (String source : sources) {
+            labels.add(switch (source) {
+                case "docker-parent" -> "Docker's local parent";
+                case "inferred-base" -> child ? "built on it (layer prefix)" : "base (layer prefix)";
+                default -> source;
+            });
+        }
+        return labels.isEmpty() ? "–" : String.join(" and ", labels);
+    }
+
     /** Percent with one decimal. */
     public static String percent(double part, double whole) {
         return whole <= 0 ? "–" : String.format(Locale.ROOT, "%.1f %%", 100.0 * part / whole);

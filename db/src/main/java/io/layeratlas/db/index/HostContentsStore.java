@@ -9,19 +9,23 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * What one host holds: {@code host_images}, {@code host_layers}, and the {@code host_changes} history of both.
  * {@link #replace} makes the host's rows equal a complete snapshot, records what arrived and left, and
- * moves the usage counters by exactly that difference. The caller holds the host row's lock.
+ * moves the usage counters by exactly that difference, and tells which images got or lost a repo tag on the
+ * host (for {@link LineageStore}). The caller holds the host row's lock.
  */
 final class HostContentsStore {
 
     private static final String CURRENT_IMAGES = """
-            SELECT hi.image_key, i.image_id FROM host_images hi JOIN images i ON i.image_key = hi.image_key
+            SELECT hi.image_key, i.image_id, hi.repo_tags <> '{}' FROM host_images hi JOIN images i ON i.image_key = hi.image_key
              WHERE hi.host_key = ?
             """;
 
@@ -65,10 +69,30 @@ final class HostContentsStore {
      * @param imageIds      image key → image ID, for every key in {@code images}
      * @param layers        layer key → chain ID of every layer the host holds
      * @param recordChanges false when retiring a host: its contents go without 'removed' rows
+     * @return the images that were tagged on this host before and are not now, or the other way round
+     *         (arrived tagged, left tagged, tags added or all removed), in key order
      */
-    static void replace(Connection c, int hostKey, long generation, Instant at, Map<Long, ImageRecord> images,
+    static TreeSet<Long> replace(Connection c, int hostKey, long generation, Instant at, Map<Long, ImageRecord> images,
                         Map<Long, String> imageIds, Map<Long, String> layers, boolean recordChanges) throws SQLException {
-        Map<Long, String> oldImages = current(c, CURRENT_IMAGES, hostKey);
+        Map<Long, String> oldImages = new HashMap<>();
+        Set<Long> oldTagged = new HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement(CURRENT_IMAGES)) {
+            ps.setInt(1, hostKey);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    oldImages.put(rs.getLong(1), rs.getString(2));
+                    if (rs.getBoolean(3)) {
+                        oldTagged.add(rs.getLong(1));
+                    }
+                }
+            }
+        }
+        TreeSet<Long> tagFlips = new TreeSet<>(oldTagged);
+        images.forEach((key, record) -> {
+            if (!record.repoTags().isEmpty() && !tagFlips.remove(key)) {
+                tagFlips.add(key);
+            }
+        });
         Map<Long, String> oldLayers = current(c, CURRENT_LAYERS, hostKey);
 
         Map<Long, Integer> imageDeltas = new TreeMap<>();
@@ -170,6 +194,7 @@ final class HostContentsStore {
             }
         }
         UsageStore.apply(c, imageDeltas, layerDeltas);
+        return tagFlips;
     }
 
     private static Map<Long, String> current(Connection c, String sql, int hostKey) throws SQLException {

@@ -177,8 +177,10 @@ public final class IndexTransaction {
         if (host.isEmpty()) {
             return false;
         }
-        HostContentsStore.replace(c, host.get().key(), host.get().generation(), null, Map.of(), Map.of(), Map.of(), false);
+        Set<Long> tagFlips = HostContentsStore.replace(c, host.get().key(), host.get().generation(), null, Map.of(), Map.of(), Map.of(), false);
         HostStore.markRetired(c, host.get().key());
+        // Images tagged only on this host are no longer "tagged somewhere": the bases built on them may change.
+        LineageStore.update(c, List.of(), host.get().key(), tagFlips);
         return true;
     }
 
@@ -238,9 +240,10 @@ public final class IndexTransaction {
                 held.put(layerKeys.get(chainId), chainId.toString());
             }
         }
-        HostContentsStore.replace(c, host.key(), s.generation(), at, byKey, idByKey, held, true);
-        LineageStore.stacksAdded(c, newStacks);
+        Set<Long> tagFlips = HostContentsStore.replace(c, host.key(), s.generation(), at, byKey, idByKey, held, true);
         HostStore.snapshotApplied(c, host.key(), s, problemsJson(s.problems()));
+        // After snapshotApplied: a retired host this snapshot brings back counts again for "tagged somewhere".
+        LineageStore.update(c, newStacks, host.key(), tagFlips);
     }
 
     /** One snapshot from all chunks of a generation: chunk 0's metadata, every chunk's images, layers and problems. */

@@ -46,8 +46,12 @@ public final class ImageQuery {
     public record StackLayer(int position, String chainId, String diffId, Long size, int hostCount, int imageCount) {
     }
 
-    /** A related image: a parent, the base, or a child; {@code source} is {@code docker-parent} or {@code inferred-base}. */
-    public record Relative(String imageId, String source, List<String> repoTags, Integer layerCount) {
+    /**
+     * A related image: a parent, the base, or a child, listed once. {@code sources} says how it is related, sorted:
+     * {@code docker-parent} (Docker's local parent), {@code inferred-base} (the base by layer prefix), or both
+     * when they are the same image. {@code repoTags}: every tag hosts give it.
+     */
+    public record Relative(String imageId, List<String> sources, List<String> repoTags, Integer layerCount) {
     }
 
     /** The image on one host: its tags and repo digests there, and Docker's sizes (bytes, -1 if unknown). */
@@ -84,17 +88,20 @@ public final class ImageQuery {
               LEFT JOIN layer_usage u ON u.layer_key = il.layer_key
              WHERE il.image_key = ? ORDER BY il.position""";
 
+    // One row per related image, whether Docker's parent, the inferred base, or both.
     private static final String PARENTS = """
-            SELECT i.image_id, p.source, i.layer_count,
-                   ARRAY(SELECT DISTINCT t FROM host_images hi, unnest(hi.repo_tags) t WHERE hi.image_key = i.image_key ORDER BY t) AS tags
+            SELECT i.image_id, array_agg(p.source ORDER BY p.source) AS sources, i.layer_count,
+                   ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
+                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY t) AS tags
               FROM image_parents p JOIN images i ON i.image_key = p.parent_key
-             WHERE p.child_key = ? ORDER BY p.source, i.image_id""";
+             WHERE p.child_key = ? GROUP BY i.image_key ORDER BY min(p.source), i.image_id""";
 
     private static final String CHILDREN = """
-            SELECT i.image_id, p.source, i.layer_count,
-                   ARRAY(SELECT DISTINCT t FROM host_images hi, unnest(hi.repo_tags) t WHERE hi.image_key = i.image_key ORDER BY t) AS tags
+            SELECT i.image_id, array_agg(p.source ORDER BY p.source) AS sources, i.layer_count,
+                   ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
+                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY t) AS tags
               FROM image_parents p JOIN images i ON i.image_key = p.child_key
-             WHERE p.parent_key = ? ORDER BY p.source, i.image_id LIMIT 200""";
+             WHERE p.parent_key = ? GROUP BY i.image_key ORDER BY min(p.source), i.image_id LIMIT 200""";
 
     private static final String HOSTS = """
             SELECT %s, hi.repo_tags, hi.repo_digests, hi.containers, hi.size AS hi_size, hi.shared_size, hi.unique_size,
@@ -143,9 +150,9 @@ public final class ImageQuery {
             List<HistoryEntry> history = withDiffIds(Sql.list(c, HISTORY, rs -> new HistoryEntry(rs.getInt("position"),
                     Sql.instant(rs, "created"), rs.getString("created_by"), rs.getString("comment"), rs.getBoolean("empty_layer"),
                     rs.getLong("size"), null), img.key()), stack);
-            List<Relative> parents = Sql.list(c, PARENTS, rs -> new Relative(rs.getString("image_id"), rs.getString("source"),
+            List<Relative> parents = Sql.list(c, PARENTS, rs -> new Relative(rs.getString("image_id"), Sql.strings(rs, "sources"),
                     Sql.strings(rs, "tags"), (Integer) rs.getObject("layer_count")), img.key());
-            List<Relative> children = Sql.list(c, CHILDREN, rs -> new Relative(rs.getString("image_id"), rs.getString("source"),
+            List<Relative> children = Sql.list(c, CHILDREN, rs -> new Relative(rs.getString("image_id"), Sql.strings(rs, "sources"),
                     Sql.strings(rs, "tags"), (Integer) rs.getObject("layer_count")), img.key());
             List<OnHost> hosts = Sql.list(c, HOSTS, rs -> new OnHost(Sql.host(rs, policy), Sql.strings(rs, "repo_tags"),
                     Sql.strings(rs, "repo_digests"), rs.getInt("containers"), rs.getLong("hi_size"), rs.getLong("shared_size"),

@@ -13,6 +13,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -76,5 +77,54 @@ class QueryTest {
         Freshness f = new HostQuery(db.dataSource(), policy).list(HostQuery.Sort.HOST, false).freshness();
         assertThat(f.staleHosts()).containsExactly("legacy-01");
         assertThat(f.hostCount()).isEqualTo(5);
+    }
+
+    private static String imageTagged(String tag) {
+        return FleetLoader.truthImages().stream().filter(i -> i.repoTags().contains(tag)).map(FleetLoader.TruthImage::imageId)
+                .findFirst().orElseThrow();
+    }
+
+    @Test
+    void the_base_of_an_image_is_the_tagged_one_of_the_images_sharing_its_prefix_and_shows_its_tag() {
+        ImageQuery images = new ImageQuery(db.dataSource(), policy);
+        String api = imageTagged("127.0.0.1:5055/shop/api:1.0");
+        ImageQuery.ImageDetail worker = images.detail(imageTagged("127.0.0.1:5055/shop/worker:1.0"));
+        // build-01's untagged intermediates and legacy-01's copies share shop/api:1.0's 3-layer stack.
+        assertThat(worker.parents()).filteredOn(r -> r.sources().contains("inferred-base")).singleElement()
+                .satisfies(r -> {
+                    assertThat(r.imageId()).isEqualTo(api);
+                    assertThat(r.repoTags()).contains("127.0.0.1:5055/shop/api:1.0");
+                    assertThat(r.layerCount()).isEqualTo(3);
+                });
+    }
+
+    @Test
+    void an_image_that_is_both_dockers_parent_and_the_base_is_listed_once_with_both_sources() {
+        ImageQuery images = new ImageQuery(db.dataSource(), policy);
+        String busy = imageTagged("127.0.0.1:5055/base/busy:1.36");
+        ImageQuery.ImageDetail base = images.detail(busy);
+        assertThat(base.children()).extracting(ImageQuery.Relative::imageId).doesNotHaveDuplicates();
+        ImageQuery.Relative both = base.children().stream().filter(r -> r.sources().size() == 2).findFirst().orElseThrow();
+        assertThat(both.sources()).containsExactly("docker-parent", "inferred-base");
+
+        ImageQuery.ImageDetail child = images.detail(both.imageId());
+        assertThat(child.parents()).singleElement().satisfies(r -> {
+            assertThat(r.imageId()).isEqualTo(busy);
+            assertThat(r.sources()).containsExactly("docker-parent", "inferred-base");
+            assertThat(r.repoTags()).containsExactly("127.0.0.1:5055/base/busy:1.36");
+        });
+        for (FleetLoader.TruthImage i : FleetLoader.truthImages()) {
+            assertThat(images.detail(i.imageId()).parents()).as(i.imageId()).extracting(ImageQuery.Relative::imageId).doesNotHaveDuplicates();
+        }
+    }
+
+    @Test
+    void the_largest_base_image_family_is_rooted_at_the_tagged_base_not_at_an_untagged_twin() {
+        List<ReuseQuery.Family> families = new ReuseQuery(db.dataSource(), policy).reuse(10).families();
+        assertThat(families.get(0).rootImageId()).isEqualTo(imageTagged("127.0.0.1:5055/base/busy:1.36"));
+        assertThat(families.get(0).rootTags()).containsExactly("127.0.0.1:5055/base/busy:1.36");
+        assertThat(families.get(0).members()).isGreaterThan(50);
+        // A root is an image with no base: a twin of a root (same stack) is in no family.
+        assertThat(families).allSatisfy(f -> assertThat(f.rootTags()).isNotEmpty());
     }
 }

@@ -250,7 +250,10 @@ public final class FleetLoader {
         }
     }
 
-    /** Docker's parent where the host reported one; the inferred base: the longest other image whose chain IDs prefix this one's. */
+    /**
+     * Docker's parent where the host reported one; the inferred base: the longest other image whose chain IDs
+     * prefix this one's, among equally long ones an image tagged on some host, then the smallest image ID.
+     */
     private static void lineage(Connection c, Map<String, List<String>> chainsByImage, Map<String, String> dockerParents)
             throws SQLException {
         for (var e : dockerParents.entrySet()) {
@@ -259,19 +262,24 @@ public final class FleetLoader {
                     SELECT ch.image_key, p.image_key, 'docker-parent' FROM images ch, images p
                      WHERE ch.image_id = ? AND p.image_id = ? ON CONFLICT DO NOTHING""", e.getKey(), e.getValue());
         }
-        for (var child : chainsByImage.entrySet()) {
-            String best = null;
-            int bestLength = 0;
-            for (var other : chainsByImage.entrySet()) {
-                List<String> o = other.getValue();
-                List<String> ch = child.getValue();
-                if (o.size() < ch.size() && o.size() > bestLength && ch.subList(0, o.size()).equals(o)
-                        || o.size() < ch.size() && o.size() == bestLength && best != null && ch.subList(0, o.size()).equals(o)
-                        && other.getKey().compareTo(best) < 0) {
-                    best = other.getKey();
-                    bestLength = o.size();
-                }
+        java.util.Set<String> tagged = new java.util.HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement("""
+                SELECT DISTINCT i.image_id FROM host_images hi JOIN images i ON i.image_key = hi.image_key
+                  JOIN hosts h ON h.host_key = hi.host_key WHERE hi.repo_tags <> '{}' AND h.retired_at IS NULL""");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                tagged.add(rs.getString(1));
             }
+        }
+        java.util.Comparator<Map.Entry<String, List<String>>> better = java.util.Comparator
+                .<Map.Entry<String, List<String>>>comparingInt(o -> -o.getValue().size())
+                .thenComparing(o -> tagged.contains(o.getKey()) ? 0 : 1)
+                .thenComparing(Map.Entry::getKey);
+        for (var child : chainsByImage.entrySet()) {
+            List<String> ch = child.getValue();
+            String best = chainsByImage.entrySet().stream()
+                    .filter(o -> o.getValue().size() < ch.size() && ch.subList(0, o.getValue().size()).equals(o.getValue()))
+                    .min(better).map(Map.Entry::getKey).orElse(null);
             if (best != null) {
                 exec(c, """
                         INSERT INTO image_parents (child_key, parent_key, source)
