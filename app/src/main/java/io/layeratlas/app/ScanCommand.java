@@ -1,8 +1,8 @@
 package io.layeratlas.app;
 
-import io.layeratlas.events.EventCodec;
 import io.layeratlas.events.HostInventory;
 import io.layeratlas.events.SourceKind;
+import io.layeratlas.ingest.ScanReport;
 import io.layeratlas.ingest.Scanner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -10,9 +10,7 @@ import picocli.CommandLine.Parameters;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -54,11 +52,10 @@ final class ScanCommand implements Callable<Integer> {
             String host = HostIds.forSource(spec, Optional.ofNullable(hostId));
             inventories.add(scanner.scan(spec.location(), forced, host));
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("sources", inventories);
+        // Streamed, not built as one string: a host with thousands of images must scan within the agent's heap.
         PrintStream stdout = System.out;
-        var writer = compact ? EventCodec.newMapper().writer() : EventCodec.newMapper().writerWithDefaultPrettyPrinter();
-        stdout.println(writer.writeValueAsString(out));
+        ScanReport.write(inventories, stdout, !compact);
+        stdout.println();
         stdout.flush();
         return inventories.stream().anyMatch(i -> !i.problems().isEmpty()) ? 1 : 0;
     }

@@ -1,5 +1,6 @@
 package io.layeratlas.ingest.agent;
 
+import io.layeratlas.events.LayerAtlasVersion;
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.EventCodec;
 import io.layeratlas.events.Heartbeat;
@@ -115,8 +116,7 @@ public final class Agent implements AutoCloseable {
 
     /** The agent's version: the jar's {@code Implementation-Version}, else {@code dev}. */
     public static String version() {
-        String v = Agent.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
+        return LayerAtlasVersion.get();
     }
 
     /**

@@ -129,6 +129,10 @@ final class KafkaPublisher implements AutoCloseable {
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
         // send() waits this long for metadata when Kafka is unreachable; it runs on the publisher's own thread.
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+        // The agent's heap budget is 64 MiB for a 1,000-image host; the producer's default 32 MiB record pool
+        // would take half of it. 4 MiB holds several ~1 MB chunks; when it is full, send() waits (max.block.ms) on
+        // the publisher's own thread instead of the heap growing.
+        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(4 * 1024 * 1024));
         p.putAll(config.kafkaProperties());
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
