@@ -267,6 +267,11 @@ public final class ArchiveReader implements StorageReader {
             return label + "!" + path(d);
         }
 
+        @Override
+        public boolean exists(Digest d) {
+            return entries.containsKey(path(d));
+        }
+
         private static String path(Digest d) {
             return "blobs/" + d.algorithm() + "/" + d.hex();
         }
