@@ -37,7 +37,11 @@ import java.util.zip.GZIPInputStream;
  * <p>The archive is read once, as a stream: every regular entry is hashed on the way
  * ({@link LayerDigests}: compressed digest, diff ID, content size); small entries (up to 16 MiB: manifests,
  * configs, indexes) are kept. {@code manifest.json} is used when present, else {@code index.json}.
- * Problems name entries as {@code <archive>!<entry>}.
+ * Problems name entries as {@code <archive>!<entry>}. Entry names are read as UTF-8, in ustar, GNU long-name and
+ * PAX {@code path=}/{@code linkpath=} headers alike; sizes (PAX {@code size=}, base-256) are longs. An archive that
+ * ends inside an entry (say, one declaring more than 8 GiB) gives a problem for the archive, and each image that
+ * needs that entry gets a problem naming it ("truncated: the entry declares N bytes…"); images whose entries were
+ * all read are kept.
  */
 public final class ArchiveReader implements StorageReader {
     private static final long KEEP_BYTES = 16L << 20;
@@ -48,7 +52,12 @@ public final class ArchiveReader implements StorageReader {
         return SourceKind.ARCHIVE;
     }
 
-    private record Entry(String name, String linkTarget, boolean symlink, byte[] small, LayerDigests.Hashes hashes) {
+    /**
+     * One archive entry: a link ({@code linkTarget}), a regular file ({@code hashes}, and {@code small} bytes when
+     * kept), or a file the archive breaks off in ({@code broken}: why it cannot be read).
+     */
+    private record Entry(String name, String linkTarget, boolean symlink, byte[] small, LayerDigests.Hashes hashes,
+                         String broken) {
     }
 
     @Override
@@ -63,11 +72,13 @@ public final class ArchiveReader implements StorageReader {
         try (InputStream raw = Files.newInputStream(file, StandardOpenOption.READ)) {
             readEntries(decompress(new BufferedInputStream(raw, 64 * 1024)), label, entries, problems);
         } catch (IOException e) {
-            if (entries.isEmpty()) {
+            long complete = entries.values().stream().filter(x -> x.broken() == null).count();
+            if (complete == 0) {
                 throw new UnreadableSourceException(source, "not a readable tar archive: " + e.getMessage(), e);
             }
-            problems.add(new Problem(label, "archive ends early or is corrupt after " + entries.size()
-                    + " entries: " + e.getMessage()));
+            String in = e instanceof BrokenEntryException b ? ", in " + b.entry : "";
+            problems.add(new Problem(label, "archive ends early or is corrupt after " + complete
+                    + " entries" + in + ": " + e.getMessage()));
         }
         ImageAssembler assembler = new ImageAssembler(problems);
         if (entries.containsKey("manifest.json")) {
@@ -102,7 +113,8 @@ public final class ArchiveReader implements StorageReader {
 
     private static void readEntries(InputStream in, String label, Map<String, Entry> entries, List<Problem> problems)
             throws IOException {
-        TarArchiveInputStream tar = new TarArchiveInputStream(in);
+        // Names are UTF-8 as Go's archive/tar writes them (docker save, skopeo), whatever the JVM's default charset
+        TarArchiveInputStream tar = new TarArchiveInputStream(in, "UTF-8");
         TarArchiveEntry e;
         while ((e = tar.getNextEntry()) != null) {
             String name = normalize(e.getName());
@@ -114,7 +126,7 @@ public final class ArchiveReader implements StorageReader {
                 continue;
             }
             if (e.isSymbolicLink() || e.isLink()) {
-                entries.put(name, new Entry(name, e.getLinkName(), e.isSymbolicLink(), null, null));
+                entries.put(name, new Entry(name, e.getLinkName(), e.isSymbolicLink(), null, null, null));
                 continue;
             }
             if (!e.isFile()) {
@@ -122,13 +134,76 @@ public final class ArchiveReader implements StorageReader {
             }
             byte[] small = null;
             LayerDigests.Hashes hashes;
-            if (e.getSize() <= KEEP_BYTES) {
-                small = tar.readAllBytes();
-                hashes = LayerDigests.hash(new java.io.ByteArrayInputStream(small));
-            } else {
-                hashes = LayerDigests.hash(tar);
+            // sizes are longs throughout: a PAX "size=" or base-256 header may declare more than 8 GiB
+            long declared = e.getSize();
+            CountingInput content = new CountingInput(tar);
+            try {
+                if (declared <= KEEP_BYTES) {
+                    small = content.readAllBytes();
+                    hashes = LayerDigests.hash(new java.io.ByteArrayInputStream(small));
+                } else {
+                    hashes = LayerDigests.hash(content);
+                }
+            } catch (IOException ex) {
+                // A stream cannot go past a broken entry: remember it, so that whatever names it says why.
+                String why = ex instanceof java.io.EOFException || String.valueOf(ex.getMessage()).toLowerCase(java.util.Locale.ROOT)
+                        .contains("truncated") ? "truncated: the entry declares " + declared + " bytes but the archive ends after "
+                        + content.count + " of them"
+                        : "unreadable: the entry declares " + declared + " bytes; reading failed after " + content.count
+                        + " of them: " + ex.getMessage();
+                entries.put(name, new Entry(name, null, false, null, null, why));
+                throw new BrokenEntryException(name, ex);
             }
-            entries.put(name, new Entry(name, null, false, small, hashes));
+            entries.put(name, new Entry(name, null, false, small, hashes, null));
+        }
+    }
+
+    /** Reading stopped inside one entry's content. */
+    private static final class BrokenEntryException extends IOException {
+        final String entry;
+
+        BrokenEntryException(String entry, IOException cause) {
+            super(cause.getMessage(), cause);
+            this.entry = entry;
+        }
+    }
+
+    /** Counts the bytes read through it (as a long: entries may exceed 2 GiB). */
+    private static final class CountingInput extends java.io.FilterInputStream {
+        long count;
+
+        CountingInput(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count += n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long s = super.skip(n);
+            count += Math.max(s, 0);
+            return s;
+        }
+
+        @Override
+        public void close() {
+            // the tar stream goes on to the next entry
         }
     }
 
@@ -159,6 +234,9 @@ public final class ArchiveReader implements StorageReader {
             if (e == null) {
                 throw new UnreadableItemException(label + "!" + name, current.equals(name)
                         ? "no such entry in the archive" : "link points at " + current + ", which is not in the archive");
+            }
+            if (e.broken() != null) {
+                throw new UnreadableItemException(label + "!" + current, e.broken());
             }
             if (e.linkTarget() == null) {
                 return e;
@@ -212,8 +290,10 @@ public final class ArchiveReader implements StorageReader {
                 JsonNode ls = m.path("Layers");
                 for (int j = 0; j < ls.size(); j++) {
                     String layerName = ls.get(j).asText("");
-                    Entry layer = resolve(entries, normalizeOrFail(layerName, where), label);
-                    String folder = layerName.contains("/") ? layerName.substring(0, layerName.indexOf('/')) : "";
+                    String layerEntry = normalizeOrFail(layerName, where);
+                    Entry layer = resolve(entries, layerEntry, label);
+                    // the v1 layer ID is the folder of "<v1 id>/layer.tar", however the name is spelled ("./<id>/…")
+                    String folder = layerEntry.contains("/") ? layerEntry.substring(0, layerEntry.indexOf('/')) : "";
                     layers.add(new FoundImage.FoundLayer(label + "!" + layerName, null, layer.hashes(),
                             HEX64.matcher(folder).matches() ? folder : null));
                 }
@@ -265,6 +345,11 @@ public final class ArchiveReader implements StorageReader {
         @Override
         public String where(Digest d) {
             return label + "!" + path(d);
+        }
+
+        @Override
+        public boolean exists(Digest d) {
+            return entries.containsKey(path(d));
         }
 
         private static String path(Digest d) {

@@ -18,7 +18,7 @@ public record FoundImage(String where, byte[] config, List<String> repoTags, Dig
     /**
      * @param where     how problems name it
      * @param mediaType the descriptor's media type, or null (docker save)
-     * @param hashes    the stream's digests and sizes
+     * @param hashes    the stream's digests and sizes; null for a known-absent foreign layer (no blob stored)
      * @param v1Id      the v1 layer ID of a {@code <v1 id>/layer.tar} entry, or null
      */
     public record FoundLayer(String where, String mediaType, LayerDigests.Hashes hashes, String v1Id) {

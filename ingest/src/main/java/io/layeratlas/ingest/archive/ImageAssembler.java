@@ -59,6 +59,12 @@ public final class ImageAssembler {
                     continue;
                 }
                 LayerDigests.Hashes h = l.hashes();
+                if (h == null) {
+                    // a foreign layer not stored here: its diff ID stands as the config says; size unknown, and no
+                    // layer record, since this source does not hold its bytes
+                    sizes.add(-1L);
+                    continue;
+                }
                 if (!h.uncompressed().equals(diffIds.get(i))) {
                     problems.add(new Problem(l.where(), "layer stream hashes to " + h.uncompressed()
                             + " but the config's diff_ids[" + i + "] is " + diffIds.get(i)));

@@ -68,12 +68,16 @@ public final class LayerDigests {
         return new Hashes(rawDigest, raw.count, c, plainDigest, plain.count, content);
     }
 
-    private static long tarContentSize(InputStream in) {
+    /** Sum of regular files' sizes and symbolic links' target lengths, in bytes (a long: layers exceed 2 GiB); -1 if not a tar. */
+    static long tarContentSize(InputStream in) {
         try {
-            TarArchiveInputStream tar = new TarArchiveInputStream(nonClosing(in));
+            // UTF-8, not the JVM's default charset: a link's target length is counted in UTF-8 bytes
+            TarArchiveInputStream tar = new TarArchiveInputStream(nonClosing(in), "UTF-8");
             long sum = 0;
             TarArchiveEntry e;
             int entries = 0;
+            // content is drained here in large reads: left to getNextEntry, it is skipped 2 KiB per call
+            byte[] drain = new byte[64 * 1024];
             while ((e = tar.getNextEntry()) != null) {
                 entries++;
                 // Docker counts a layer as its unpacked folder's size (pkg/directory): regular files, and
@@ -83,6 +87,9 @@ public final class LayerDigests {
                     sum += e.getLinkName().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
                 } else if (!e.isLink() && !e.isDirectory() && e.isFile()) {
                     sum += e.getSize();
+                }
+                while (tar.read(drain) >= 0) {
+                    // the bytes count only in the stream's digests, which the caller's stream computes
                 }
             }
             return entries == 0 && sum == 0 ? 0 : sum;

@@ -20,11 +20,40 @@ import java.util.Set;
  * {@code vnd.docker.reference.type: attestation-manifest}, platform {@code unknown/unknown}, in-toto layers)
  * and manifests whose config is not an image config. Repo tags come from the descriptor annotations
  * {@code io.containerd.image.name}, else {@code org.opencontainers.image.ref.name}.
+ *
+ * <p>Media types: a descriptor of a type that is neither an index nor an image manifest (OCI image-spec,
+ * media-types.md; Docker's manifest v2 and manifest list) is a problem naming the type, and is skipped; OCI
+ * artifact manifests are skipped silently. A layer of a type that is not a known layer type is a problem naming
+ * the type, and is still hashed (by magic bytes), so the config's diff IDs decide whether the image holds.
+ * Foreign layers (Docker {@code …rootfs.foreign.diff.tar[.gzip]}, OCI {@code …layer.nondistributable…}) whose
+ * blob is absent are known-absent, not problems: image-layout.md lets a layout miss referenced blobs ("SHOULD be
+ * fulfilled by an external blob store"), and Docker treats them the same way (it does not push foreign layers and
+ * fetches them from their {@code urls}). Such a layer is found without hashes
+ * ({@link FoundImage.FoundLayer#hashes()} null): the image keeps the config's diff IDs, its size is unknown, and no
+ * layer record claims this source holds it. A foreign layer whose blob is present is read like any other.
  */
 public final class OciImages {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> INDEX_TYPES = Set.of("application/vnd.oci.image.index.v1+json",
             "application/vnd.docker.distribution.manifest.list.v2+json");
+    private static final Set<String> MANIFEST_TYPES = Set.of("application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.docker.distribution.manifest.v2+json");
+    /** Not images, skipped without a problem (OCI image-spec 1.1 release candidates' artifact manifest). */
+    private static final Set<String> ARTIFACT_TYPES = Set.of("application/vnd.oci.artifact.manifest.v1+json");
+    /** Layers a host need not hold: fetched from their {@code urls} (Windows base layers). */
+    static final Set<String> FOREIGN_LAYER_TYPES = Set.of(
+            "application/vnd.docker.image.rootfs.foreign.diff.tar",
+            "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+            "application/vnd.oci.image.layer.nondistributable.v1.tar",
+            "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+            "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd");
+    static final Set<String> LAYER_TYPES = Set.of(
+            "application/vnd.oci.image.layer.v1.tar",
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+            "application/vnd.oci.image.layer.v1.tar+zstd",
+            "application/vnd.docker.image.rootfs.diff.tar",
+            "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "application/vnd.docker.image.rootfs.diff.tar.zstd");
     private static final Set<String> IMAGE_CONFIG_TYPES = Set.of("application/vnd.oci.image.config.v1+json",
             "application/vnd.docker.container.image.v1+json");
 
@@ -38,6 +67,9 @@ public final class OciImages {
 
         /** How problems name the blob. */
         String where(Digest digest);
+
+        /** Whether anything at all is stored under the blob's name (a broken or dangling entry counts). */
+        boolean exists(Digest digest);
     }
 
     private OciImages() {
@@ -75,10 +107,26 @@ public final class OciImages {
                 if (!seen.add(digest)) {
                     continue;
                 }
+                if (ARTIFACT_TYPES.contains(type)) {
+                    continue;
+                }
+                if (!type.isEmpty() && !INDEX_TYPES.contains(type) && !MANIFEST_TYPES.contains(type)) {
+                    problems.add(new Problem(at, "unknown media type " + type + " for " + digest
+                            + ": neither an image index nor an image manifest; skipped"));
+                    continue;
+                }
                 byte[] bytes = blobs.bytes(digest);
                 checkDigest(bytes, digest, blobs.where(digest));
                 JsonNode doc = parse(bytes, blobs.where(digest));
                 String docType = doc.path("mediaType").asText(type);
+                if (ARTIFACT_TYPES.contains(docType)) {
+                    continue;
+                }
+                if (!docType.isEmpty() && !INDEX_TYPES.contains(docType) && !MANIFEST_TYPES.contains(docType)) {
+                    problems.add(new Problem(blobs.where(digest), "unknown media type " + docType
+                            + ": neither an image index nor an image manifest; skipped"));
+                    continue;
+                }
                 if (INDEX_TYPES.contains(type) || INDEX_TYPES.contains(docType) || doc.has("manifests")) {
                     if (depth > 8) {
                         problems.add(new Problem(blobs.where(digest), "indexes nested deeper than 8"));
@@ -110,11 +158,20 @@ public final class OciImages {
         for (int i = 0; i < ls.size(); i++) {
             JsonNode l = ls.get(i);
             Digest d = Digest.parse(l.path("digest").asText(""));
+            String type = l.path("mediaType").asText(null);
+            if (type != null && FOREIGN_LAYER_TYPES.contains(type) && !blobs.exists(d)) {
+                layers.add(new FoundImage.FoundLayer(blobs.where(d), type, null, null));
+                continue;
+            }
+            if (type != null && !LAYER_TYPES.contains(type) && !FOREIGN_LAYER_TYPES.contains(type)) {
+                problems.add(new Problem(blobs.where(d), "unknown layer media type " + type + " (" + where + " layers["
+                        + i + "]); read as a layer by its magic bytes"));
+            }
             LayerDigests.Hashes h = blobs.hashes(d);
             if (!h.digest().equals(d)) {
                 throw new UnreadableItemException(blobs.where(d), "blob hashes to " + h.digest() + ", not its name");
             }
-            layers.add(new FoundImage.FoundLayer(blobs.where(d), l.path("mediaType").asText(null), h, null));
+            layers.add(new FoundImage.FoundLayer(blobs.where(d), type, h, null));
         }
         return Optional.of(new FoundImage(blobs.where(cfgDigest), config, name.isEmpty() ? List.of() : List.of(name), null, layers));
     }

@@ -69,6 +69,11 @@ public final class OciLayoutReader implements StorageReader {
                 return "blobs/" + d.algorithm() + "/" + d.hex();
             }
 
+            @Override
+            public boolean exists(Digest d) {
+                return Files.exists(path(d), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            }
+
             private Path path(Digest d) {
                 return root.resolve("blobs").resolve(d.algorithm()).resolve(d.hex());
             }

@@ -9,6 +9,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -153,5 +156,199 @@ class ArchiveBadInputTest {
         Path p = tmp.resolve("notes.txt");
         Files.writeString(p, "just text, not a tar");
         assertThatThrownBy(() -> scan(p)).isInstanceOf(UnreadableSourceException.class).hasMessageContaining("notes.txt");
+    }
+
+    // --- tar header variants: long names, PAX, GNU, base-256 (the readers' "inputs that must not break it") ---
+
+    /** What must not change with the tar dialect: image IDs, diff IDs, sizes, layers. */
+    static List<Object> essentials(HostInventory inv) {
+        return List.of(inv.images().stream().map(i -> List.of(i.id(), i.repoTags(), i.diffIds(), i.size())).toList(),
+                inv.layers().stream().map(l -> List.of(l.chainId(), l.diffId(), l.size(), l.compressedDigests())).toList());
+    }
+
+    /** A docker save archive whose entries live under {@code dir}, written in the given tar dialect. */
+    Path dockerSaveUnder(String name, String dir, int longFileMode, int bigNumberMode) throws IOException {
+        byte[] layer = layerTar();
+        byte[] cfg = config(Digest.sha256Of(layer)).getBytes(StandardCharsets.UTF_8);
+        String manifest = "[{\"Config\":\"" + dir + "config.json\",\"RepoTags\":[\"long:1\"],\"Layers\":[\"" + dir + "layer.tar\"]},"
+                + "{\"Config\":\"" + dir + "config.json\",\"RepoTags\":[\"linked:1\"],\"Layers\":[\"s/layer.tar\"]}]";
+        Path p = tmp.resolve(name);
+        try (TarArchiveOutputStream t = new TarArchiveOutputStream(Files.newOutputStream(p), "UTF-8")) {
+            t.setLongFileMode(longFileMode);
+            t.setBigNumberMode(bigNumberMode);
+            t.setAddPaxHeadersForNonAsciiNames(longFileMode == TarArchiveOutputStream.LONGFILE_POSIX);
+            file(t, dir + "layer.tar", layer);
+            file(t, dir + "config.json", cfg);
+            // a link whose target is itself over 100 characters (GNU ././@LongLink 'K', PAX linkpath=)
+            symlink(t, "s/layer.tar", "../" + dir + "layer.tar");
+            file(t, "manifest.json", manifest.getBytes(StandardCharsets.UTF_8));
+        }
+        return p;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gnu", "posix"})
+    void long_names_and_pax_headers_read_exactly_as_short_ustar_names(String dialect) throws IOException {
+        String longDir = "some/very/long/" + "path-segment-".repeat(9) + "ünïcode/and/more/";
+        assertThat(longDir.getBytes(StandardCharsets.UTF_8).length).isGreaterThan(100);
+        int mode = dialect.equals("gnu") ? TarArchiveOutputStream.LONGFILE_GNU : TarArchiveOutputStream.LONGFILE_POSIX;
+        int big = dialect.equals("gnu") ? TarArchiveOutputStream.BIGNUMBER_STAR : TarArchiveOutputStream.BIGNUMBER_POSIX;
+        HostInventory plain = scan(dockerSaveUnder("plain.tar", "d/", TarArchiveOutputStream.LONGFILE_ERROR,
+                TarArchiveOutputStream.BIGNUMBER_ERROR));
+        HostInventory fancy = scan(dockerSaveUnder("fancy.tar", longDir, mode, big));
+        assertThat(plain.problems()).isEmpty();
+        assertThat(fancy.problems()).isEmpty();
+        assertThat(fancy.images()).singleElement().satisfies(i -> {
+            assertThat(i.repoTags()).containsExactly("linked:1", "long:1");
+            assertThat(i.diffIds()).containsExactly(Digest.sha256Of(layerTar()));
+        });
+        assertThat(essentials(fancy)).isEqualTo(essentials(plain));
+    }
+
+    @Test
+    void pax_headers_with_extra_records_change_nothing() throws IOException {
+        byte[] layer = layerTar();
+        byte[] cfg = config(Digest.sha256Of(layer)).getBytes(StandardCharsets.UTF_8);
+        Path p = archive("pax.tar", t -> {
+            t.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+            TarArchiveEntry e = new TarArchiveEntry("l/layer.tar", true);
+            e.setSize(layer.length);
+            // records BuildKit and GNU tar add: xattrs, sub-second times, a user name too long for ustar
+            e.addPaxHeader("SCHILY.xattr.security.capability", "x");
+            e.addPaxHeader("mtime", "1700000000.123456789");
+            e.addPaxHeader("uname", "u".repeat(40));
+            e.setUserId(3_000_000); // over ustar's 7 octal digits: a PAX uid= record
+            t.putArchiveEntry(e);
+            t.write(layer);
+            t.closeArchiveEntry();
+            file(t, "c.json", cfg);
+            file(t, "manifest.json", "[{\"Config\":\"c.json\",\"RepoTags\":[\"p:1\"],\"Layers\":[\"l/layer.tar\"]}]"
+                    .getBytes(StandardCharsets.UTF_8));
+        });
+        HostInventory inv = scan(p);
+        assertThat(inv.problems()).isEmpty();
+        assertThat(inv.images()).singleElement().satisfies(i -> assertThat(i.diffIds()).containsExactly(Digest.sha256Of(layer)));
+    }
+
+    /**
+     * An archive of two images whose last entry declares {@code declared} bytes but is cut off after
+     * {@code written}: written with commons-compress in {@code bigNumberMode} and never finished.
+     */
+    byte[] cutOffAfterGoodImage(int bigNumberMode, long declared, int written) throws IOException {
+        byte[] layer = layerTar();
+        Digest diff = Digest.sha256Of(layer);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        // one 512-byte record per block, so everything put so far has reached `out`
+        TarArchiveOutputStream t = new TarArchiveOutputStream(out, 512);
+        t.setBigNumberMode(bigNumberMode);
+        file(t, "manifest.json", ("[{\"Config\":\"good.json\",\"RepoTags\":[\"good:1\"],\"Layers\":[\"l/layer.tar\"]},"
+                + "{\"Config\":\"big.json\",\"RepoTags\":[\"big:1\"],\"Layers\":[\"big/layer.tar\"]}]").getBytes(StandardCharsets.UTF_8));
+        file(t, "good.json", config(diff).getBytes(StandardCharsets.UTF_8));
+        file(t, "l/layer.tar", layer);
+        file(t, "big.json", config(diff).replace("amd64", "arm64").getBytes(StandardCharsets.UTF_8));
+        TarArchiveEntry e = new TarArchiveEntry("big/layer.tar", true);
+        e.setSize(declared);
+        t.putArchiveEntry(e);
+        t.write(new byte[written]);
+        t.flush();
+        return out.toByteArray(); // t is dropped unfinished: the archive ends inside big/layer.tar
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"pax-size", "base-256"})
+    void an_entry_declaring_more_than_8_gib_in_a_short_archive_is_a_located_problem_and_the_other_image_is_kept(String header)
+            throws IOException {
+        long declared = 9L << 30;
+        byte[] bytes = cutOffAfterGoodImage(header.equals("pax-size") ? TarArchiveOutputStream.BIGNUMBER_POSIX
+                : TarArchiveOutputStream.BIGNUMBER_STAR, declared, 5000);
+        assertThat(bytes.length).isLessThan(20_000);
+        Path p = tmp.resolve("a.tar");
+        Files.write(p, bytes);
+        HostInventory inv = scan(p);
+        assertThat(inv.images()).flatExtracting(i -> i.repoTags()).containsExactly("good:1");
+        assertThat(inv.problems()).hasSize(2);
+        assertThat(inv.problems().get(0).path()).isEqualTo("a.tar");
+        assertThat(inv.problems().get(0).reason()).startsWith("archive ends early or is corrupt after 4 entries, in big/layer.tar");
+        // 4608 = the nine whole records of the 5000 bytes written that reached the file
+        assertThat(inv.problems().get(1)).isEqualTo(new Problem("a.tar!big/layer.tar",
+                "truncated: the entry declares 9663676416 bytes but the archive ends after 4608 of them"));
+    }
+
+    @Test
+    void dot_slash_names_in_a_docker_save_archive_are_the_same_entries() throws IOException {
+        byte[] layer = layerTar();
+        String v1 = "ab".repeat(32);
+        byte[] cfg = config(Digest.sha256Of(layer)).getBytes(StandardCharsets.UTF_8);
+        Path p = archive("dot.tar", t -> {
+            file(t, "./" + v1 + "/layer.tar", layer);
+            file(t, "./c.json", cfg);
+            // names in manifest.json with and without "./"
+            file(t, "./manifest.json", ("[{\"Config\":\"c.json\",\"RepoTags\":[\"a:1\"],\"Layers\":[\"" + v1 + "/layer.tar\"]},"
+                    + "{\"Config\":\"./c.json\",\"RepoTags\":[\"b:1\"],\"Layers\":[\"./" + v1 + "/layer.tar\"]}]")
+                    .getBytes(StandardCharsets.UTF_8));
+        });
+        HostInventory inv = scan(p);
+        assertThat(inv.problems()).isEmpty();
+        assertThat(inv.images()).singleElement().satisfies(i -> assertThat(i.repoTags()).containsExactly("a:1", "b:1"));
+        assertThat(inv.layers()).singleElement().satisfies(l -> assertThat(l.v1Id()).isEqualTo(v1));
+    }
+
+    @Test
+    void dot_slash_names_in_an_oci_archive_are_the_same_entries() throws IOException {
+        byte[] layer = layerTar();
+        Digest diff = Digest.sha256Of(layer);
+        byte[] cfg = config(diff).getBytes(StandardCharsets.UTF_8);
+        byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + Digest.sha256Of(cfg)
+                + "\",\"size\":" + cfg.length + "},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
+                + "\"digest\":\"" + diff + "\",\"size\":" + layer.length + "}]}").getBytes(StandardCharsets.UTF_8);
+        String index = "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                + "\"digest\":\"" + Digest.sha256Of(manifest) + "\",\"size\":" + manifest.length
+                + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"oci:1\"}}]}";
+        Path p = archive("dot-oci.tar", t -> {
+            file(t, "./oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
+            file(t, "./blobs/sha256/" + diff.hex(), layer);
+            file(t, "./blobs/sha256/" + Digest.sha256Of(cfg).hex(), cfg);
+            file(t, "./blobs/sha256/" + Digest.sha256Of(manifest).hex(), manifest);
+            file(t, "./index.json", index.getBytes(StandardCharsets.UTF_8));
+        });
+        HostInventory inv = scan(p);
+        assertThat(inv.problems()).isEmpty();
+        assertThat(inv.images()).singleElement().satisfies(i -> {
+            assertThat(i.repoTags()).containsExactly("oci:1");
+            assertThat(i.diffIds()).containsExactly(diff);
+        });
+    }
+
+    /** A layer that deletes {@code etc/passwd} and hides everything below in {@code var/cache}, and adds one file. */
+    static byte[] whiteoutLayerTar() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
+            t.putArchiveEntry(new TarArchiveEntry("etc/"));
+            t.closeArchiveEntry();
+            file(t, "etc/.wh.passwd", new byte[0]);
+            t.putArchiveEntry(new TarArchiveEntry("var/cache/"));
+            t.closeArchiveEntry();
+            file(t, "var/cache/.wh..wh..opq", new byte[0]);
+            file(t, "var/cache/new.txt", "1234567".getBytes(StandardCharsets.UTF_8));
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void a_layer_with_whiteouts_and_an_opaque_whiteout_hashes_to_the_configs_diff_id() throws IOException {
+        byte[] layer = whiteoutLayerTar();
+        Digest diff = Digest.sha256Of(layer);
+        Path p = archive("wh.tar", t -> {
+            file(t, "w/layer.tar", layer);
+            file(t, "c.json", config(diff).getBytes(StandardCharsets.UTF_8));
+            file(t, "manifest.json", "[{\"Config\":\"c.json\",\"RepoTags\":[\"wh:1\"],\"Layers\":[\"w/layer.tar\"]}]"
+                    .getBytes(StandardCharsets.UTF_8));
+        });
+        HostInventory inv = scan(p);
+        assertThat(inv.problems()).isEmpty();
+        assertThat(inv.images()).singleElement().satisfies(i -> assertThat(i.diffIds()).containsExactly(diff));
+        // whiteouts are empty files in the tar: they add nothing to the layer's size, as in Docker's count
+        assertThat(inv.layers()).singleElement().satisfies(l -> assertThat(l.size()).isEqualTo(7));
     }
 }
