@@ -136,7 +136,7 @@ public final class ArchiveReader implements StorageReader {
             LayerDigests.Hashes hashes;
             // sizes are longs throughout: a PAX "size=" or base-256 header may declare more than 8 GiB
             long declared = e.getSize();
-            CountingInput content = new CountingInput(tar);
+            CountingInputStream content = new CountingInputStream(tar);
             try {
                 if (declared <= KEEP_BYTES) {
                     small = content.readAllBytes();
@@ -148,8 +148,8 @@ public final class ArchiveReader implements StorageReader {
                 // A stream cannot go past a broken entry: remember it, so that whatever names it says why.
                 String why = ex instanceof java.io.EOFException || String.valueOf(ex.getMessage()).toLowerCase(java.util.Locale.ROOT)
                         .contains("truncated") ? "truncated: the entry declares " + declared + " bytes but the archive ends after "
-                        + content.count + " of them"
-                        : "unreadable: the entry declares " + declared + " bytes; reading failed after " + content.count
+                        + content.count() + " of them"
+                        : "unreadable: the entry declares " + declared + " bytes; reading failed after " + content.count()
                         + " of them: " + ex.getMessage();
                 entries.put(name, new Entry(name, null, false, null, null, why));
                 throw new BrokenEntryException(name, ex);
@@ -165,45 +165,6 @@ public final class ArchiveReader implements StorageReader {
         BrokenEntryException(String entry, IOException cause) {
             super(cause.getMessage(), cause);
             this.entry = entry;
-        }
-    }
-
-    /** Counts the bytes read through it (as a long: entries may exceed 2 GiB). */
-    private static final class CountingInput extends java.io.FilterInputStream {
-        long count;
-
-        CountingInput(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) {
-                count++;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            if (n > 0) {
-                count += n;
-            }
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            long s = super.skip(n);
-            count += Math.max(s, 0);
-            return s;
-        }
-
-        @Override
-        public void close() {
-            // the tar stream goes on to the next entry
         }
     }
 

@@ -45,7 +45,7 @@ public final class LayerDigests {
      */
     public static Hashes hash(InputStream stored) throws IOException {
         MessageDigest rawSha = Digest.sha256();
-        Counting raw = new Counting(new DigestInputStream(stored, rawSha));
+        CountingInputStream raw = new CountingInputStream(new DigestInputStream(stored, rawSha));
         BufferedInputStream in = new BufferedInputStream(raw, 64 * 1024);
         in.mark(4);
         byte[] magic = in.readNBytes(4);
@@ -59,13 +59,18 @@ public final class LayerDigests {
             case NONE -> nonClosing(in);
         };
         MessageDigest plainSha = Digest.sha256();
-        Counting plain = new Counting(new DigestInputStream(decompressed, plainSha));
-        long content = tarContentSize(plain);
-        plain.transferTo(OutputNull.INSTANCE);
+        CountingInputStream plain = new CountingInputStream(new DigestInputStream(decompressed, plainSha));
+        long content;
+        try {
+            content = tarContentSize(plain);
+            plain.transferTo(OutputNull.INSTANCE);
+        } finally {
+            decompressed.close(); // frees the inflater or zstd's native context; `stored` stays open
+        }
         in.transferTo(OutputNull.INSTANCE); // whatever follows the compressed stream still counts in the digest
         Digest rawDigest = Digest.sha256Of(rawSha);
         Digest plainDigest = Digest.sha256Of(plainSha);
-        return new Hashes(rawDigest, raw.count, c, plainDigest, plain.count, content);
+        return new Hashes(rawDigest, raw.count(), c, plainDigest, plain.count(), content);
     }
 
     /** Sum of regular files' sizes and symbolic links' target lengths, in bytes (a long: layers exceed 2 GiB); -1 if not a tar. */
@@ -104,45 +109,6 @@ public final class LayerDigests {
             public void close() {
             }
         };
-    }
-
-    private static final class Counting extends java.io.FilterInputStream {
-        long count;
-
-        Counting(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) {
-                count++;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            if (n > 0) {
-                count += n;
-            }
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            // skipping would bypass the digest: read instead
-            byte[] buf = new byte[(int) Math.min(8192, Math.max(n, 1))];
-            int r = read(buf, 0, (int) Math.min(buf.length, n));
-            return Math.max(r, 0);
-        }
-
-        @Override
-        public boolean markSupported() {
-            return false;
-        }
     }
 
     private static final class OutputNull extends java.io.OutputStream {
