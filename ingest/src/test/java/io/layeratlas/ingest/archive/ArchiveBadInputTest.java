@@ -25,6 +25,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Damaged and hostile archives: each bad entry is a located problem; the rest is read. */
 class ArchiveBadInputTest {
+    /** Entries get a fixed mtime: commons-compress stamps "now", and a layer built twice must hash the same. */
+    static final java.nio.file.attribute.FileTime FIXED_MTIME =
+            java.nio.file.attribute.FileTime.from(java.time.Instant.parse("2024-01-01T00:00:00Z"));
+
+    static TarArchiveEntry fixedTime(TarArchiveEntry e) {
+        e.setModTime(FIXED_MTIME);
+        return e;
+    }
+
     @TempDir
     Path tmp;
 
@@ -34,6 +43,7 @@ class ArchiveBadInputTest {
         try (TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
             byte[] data = "hello\n".getBytes(StandardCharsets.UTF_8);
             TarArchiveEntry e = new TarArchiveEntry("hello.txt");
+            e.setModTime(FIXED_MTIME);
             e.setSize(data.length);
             t.putArchiveEntry(e);
             t.write(data);
@@ -61,6 +71,7 @@ class ArchiveBadInputTest {
 
     static void file(TarArchiveOutputStream t, String name, byte[] data) throws IOException {
         TarArchiveEntry e = new TarArchiveEntry(name, true);
+        e.setModTime(FIXED_MTIME);
         e.setSize(data.length);
         t.putArchiveEntry(e);
         t.write(data);
@@ -69,6 +80,7 @@ class ArchiveBadInputTest {
 
     static void symlink(TarArchiveOutputStream t, String name, String target) throws IOException {
         TarArchiveEntry e = new TarArchiveEntry(name, TarArchiveEntry.LF_SYMLINK, true);
+        e.setModTime(FIXED_MTIME);
         e.setLinkName(target);
         t.putArchiveEntry(e);
         t.closeArchiveEntry();
@@ -212,6 +224,7 @@ class ArchiveBadInputTest {
         Path p = archive("pax.tar", t -> {
             t.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
             TarArchiveEntry e = new TarArchiveEntry("l/layer.tar", true);
+            e.setModTime(FIXED_MTIME);
             e.setSize(layer.length);
             // records BuildKit and GNU tar add: xattrs, sub-second times, a user name too long for ustar
             e.addPaxHeader("SCHILY.xattr.security.capability", "x");
@@ -247,6 +260,7 @@ class ArchiveBadInputTest {
         file(t, "l/layer.tar", layer);
         file(t, "big.json", config(diff).replace("amd64", "arm64").getBytes(StandardCharsets.UTF_8));
         TarArchiveEntry e = new TarArchiveEntry("big/layer.tar", true);
+        e.setModTime(FIXED_MTIME);
         e.setSize(declared);
         t.putArchiveEntry(e);
         t.write(new byte[written]);
@@ -324,10 +338,10 @@ class ArchiveBadInputTest {
     static byte[] whiteoutLayerTar() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
-            t.putArchiveEntry(new TarArchiveEntry("etc/"));
+            t.putArchiveEntry(fixedTime(new TarArchiveEntry("etc/")));
             t.closeArchiveEntry();
             file(t, "etc/.wh.passwd", new byte[0]);
-            t.putArchiveEntry(new TarArchiveEntry("var/cache/"));
+            t.putArchiveEntry(fixedTime(new TarArchiveEntry("var/cache/")));
             t.closeArchiveEntry();
             file(t, "var/cache/.wh..wh..opq", new byte[0]);
             file(t, "var/cache/new.txt", "1234567".getBytes(StandardCharsets.UTF_8));

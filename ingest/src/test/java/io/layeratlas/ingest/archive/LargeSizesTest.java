@@ -23,6 +23,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * writes or hashes gigabytes: the tar is a stream whose content is skipped, and the assembler is fed hashes.
  */
 class LargeSizesTest {
+    /** Entries get a fixed mtime: commons-compress stamps "now", and a layer built twice must hash the same. */
+    static final java.nio.file.attribute.FileTime FIXED_MTIME =
+            java.nio.file.attribute.FileTime.from(java.time.Instant.parse("2024-01-01T00:00:00Z"));
+
     private static final long GIB = 1L << 30;
 
     /** The header records that commons-compress writes for one entry of {@code size} bytes. */
@@ -31,6 +35,7 @@ class LargeSizesTest {
         TarArchiveOutputStream t = new TarArchiveOutputStream(out, 512); // a block per record: nothing held back
         t.setBigNumberMode(bigNumberMode);
         TarArchiveEntry e = new TarArchiveEntry(name);
+        e.setModTime(FIXED_MTIME);
         e.setSize(size);
         t.putArchiveEntry(e);
         t.flush();
