@@ -1,6 +1,6 @@
 package io.layeratlas.dashboard;
 
-import io.layeratlas.testing.Requires;
+import io.layeratlas.dashboard.testing.Chromium;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.layeratlas.db.testing.FleetLoader;
@@ -12,18 +12,13 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.NoAlertPresentException;
-import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,37 +35,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class BrowserTest {
     private static final Path SHOTS = Path.of("target/screenshots");
+    private static Chromium browser;
     private static ChromeDriver driver;
-    private static Path profile;
     private final TestFleet fleet = TestFleet.get();
 
     @BeforeAll
-    static void startBrowser() throws Exception {
-        String chromium = System.getProperty("layeratlas.chromium", "/usr/bin/chromium");
-        String chromedriver = System.getProperty("layeratlas.chromedriver", "/usr/bin/chromedriver");
-        Requires.executable(chromium, "chromium");
-        Requires.executable(chromedriver, "chromium-driver");
-        System.setProperty("webdriver.chrome.driver", chromedriver);
-        profile = Files.createTempDirectory("layeratlas-chromium-");
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(chromium);
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                "--user-data-dir=" + profile, "--window-size=1440,1600", "--hide-scrollbars");
-        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(chromedriver))
-                .usingAnyFreePort().build();
-        driver = new ChromeDriver(service, options);
-        driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30));
-        Files.createDirectories(SHOTS);
+    static void startBrowser() {
+        browser = Chromium.start();
+        driver = browser.driver();
     }
 
     @AfterAll
-    static void stopBrowser() throws Exception {
-        if (driver != null) {
-            driver.quit();
-        }
-        if (profile != null) {
-            new ProcessBuilder("rm", "-rf", profile.toString()).start().waitFor();
+    static void stopBrowser() {
+        if (browser != null) {
+            browser.close();
         }
     }
 
@@ -78,9 +56,8 @@ class BrowserTest {
         driver.get(fleet.base + path);
     }
 
-    private static void shot(String name) throws Exception {
-        File f = driver.getScreenshotAs(OutputType.FILE);
-        Files.copy(f.toPath(), SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    private static void shot(String name) {
+        browser.screenshot(SHOTS, name);
     }
 
     @Test

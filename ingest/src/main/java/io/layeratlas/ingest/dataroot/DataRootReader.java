@@ -91,12 +91,7 @@ public final class DataRootReader implements StorageReader {
         if (!Files.isDirectory(root)) {
             throw new UnreadableSourceException(source, "not a folder");
         }
-        SafeFiles files;
-        try {
-            files = new SafeFiles(root);
-        } catch (IOException e) {
-            throw new UnreadableSourceException(source, "cannot open: " + e.getMessage(), e);
-        }
+        SafeFiles files = SafeFiles.forSource(source);
         List<Problem> problems = new ArrayList<>();
         List<Path> drivers = new ArrayList<>();
         try {

@@ -33,6 +33,19 @@ public final class SafeFiles {
         this.realRoot = root.toRealPath();
     }
 
+    /**
+     * Opens a whole source: the scanners' entry point.
+     *
+     * @throws io.layeratlas.ingest.UnreadableSourceException if the source's root cannot be resolved
+     */
+    public static SafeFiles forSource(String source) {
+        try {
+            return new SafeFiles(Path.of(source));
+        } catch (IOException e) {
+            throw new io.layeratlas.ingest.UnreadableSourceException(source, "cannot open: " + e.getMessage(), e);
+        }
+    }
+
     public Path root() {
         return root;
     }

@@ -75,12 +75,7 @@ public final class LegacyGraphReader implements StorageReader {
         if (!Files.isDirectory(root.resolve("graph"))) {
             throw new UnreadableSourceException(source, "no graph/ folder: not a pre-1.10 Docker root");
         }
-        SafeFiles files;
-        try {
-            files = new SafeFiles(root);
-        } catch (IOException e) {
-            throw new UnreadableSourceException(source, "cannot open: " + e.getMessage(), e);
-        }
+        SafeFiles files = SafeFiles.forSource(source);
         return new Scan(files, source, hostId).run();
     }
 

@@ -41,12 +41,7 @@ public final class OciLayoutReader implements StorageReader {
         if (!Files.isRegularFile(root.resolve("index.json"))) {
             throw new UnreadableSourceException(source, "no index.json: not an OCI image layout");
         }
-        SafeFiles files;
-        try {
-            files = new SafeFiles(root);
-        } catch (IOException e) {
-            throw new UnreadableSourceException(source, "cannot open: " + e.getMessage(), e);
-        }
+        SafeFiles files = SafeFiles.forSource(source);
         List<Problem> problems = new ArrayList<>();
         ImageAssembler assembler = new ImageAssembler(problems);
         OciImages.Blobs blobs = new OciImages.Blobs() {
