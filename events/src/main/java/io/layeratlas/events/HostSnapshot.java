@@ -44,6 +44,32 @@ public record HostSnapshot(int schemaVersion, String hostId, long generation, in
         problems = problems == null ? List.of() : List.copyOf(problems);
     }
 
+    /**
+     * One snapshot from all chunks of a generation, in chunk order: chunk 0's metadata (as chunk 0 of 1), every
+     * chunk's images, layers and problems.
+     *
+     * @throws IllegalArgumentException if {@code chunks} is empty
+     */
+    public static HostSnapshot merge(List<HostSnapshot> chunks) {
+        if (chunks.isEmpty()) {
+            throw new IllegalArgumentException("no chunks to merge");
+        }
+        if (chunks.size() == 1 && chunks.get(0).chunkCount() == 1) {
+            return chunks.get(0);
+        }
+        HostSnapshot first = chunks.get(0);
+        List<ImageRecord> images = new java.util.ArrayList<>();
+        List<LayerRecord> layers = new java.util.ArrayList<>();
+        List<Problem> problems = new java.util.ArrayList<>();
+        for (HostSnapshot chunk : chunks) {
+            images.addAll(chunk.images());
+            layers.addAll(chunk.layers());
+            problems.addAll(chunk.problems());
+        }
+        return new HostSnapshot(first.schemaVersion(), first.hostId(), first.generation(), 0, 1, first.scannedAt(),
+                first.agentVersion(), first.sourceKind(), first.source(), images, layers, problems);
+    }
+
     @Override
     public String key() {
         return hostId;

@@ -4,8 +4,14 @@ package io.layeratlas.events;
 public final class Topics {
     /** {@link ImageConfigEvent}s, key = image ID; compacted. */
     public static final String IMAGE_CONFIGS = "layeratlas.image-configs";
-    /** {@link HostSnapshot} chunks, key = host ID. */
+    /** {@link HostSnapshot} chunks of a changed state (or of an agent's first scan), key = host ID. */
     public static final String HOST_LAYERS = "layeratlas.host-layers";
+    /**
+     * {@link HostSnapshot} chunks of a periodic full resend of a state already published, key = host ID. Its own
+     * topic, so that the indexer can let every change wait for nothing while a whole fleet resends at once.
+     * Generations are per host across both topics: the newest complete one wins wherever it came from.
+     */
+    public static final String HOST_LAYERS_RESEND = "layeratlas.host-layers-resend";
     /** {@link Heartbeat}s, key = host ID; compacted. */
     public static final String HEARTBEATS = "layeratlas.heartbeats";
     /** Records the indexer could not use, with the reason in headers. */

@@ -4,10 +4,12 @@ import io.layeratlas.events.CompressedDigest;
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.EventCodec;
 import io.layeratlas.events.Heartbeat;
+import io.layeratlas.events.HostInventory;
 import io.layeratlas.events.ImageConfigEvent;
 import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.LayerAtlasEvent;
 import io.layeratlas.events.LayerRecord;
+import io.layeratlas.events.SnapshotChunker;
 import io.layeratlas.events.SourceKind;
 import io.layeratlas.events.Topics;
 import org.apache.kafka.clients.admin.Admin;
@@ -19,6 +21,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import io.layeratlas.ingest.agent.ProducerSettings;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -44,7 +47,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * Publishes the events of a synthetic fleet to Kafka exactly as the hosts' agents would: per host and round, the
  * configs of images it newly holds on {@code image-configs} (key = image ID, value = the config JSON verbatim),
  * then its inventory as {@code HostSnapshot} chunks on {@code host-layers} (key = host ID, no value above
- * {@link SimulationSpec#maxMessageBytes()}), then a heartbeat on {@code heartbeats}. Hosts are generated one at a
+ * {@link SimulationSpec#maxMessageBytes()}, with the chunk's envelope headers), then a heartbeat on {@code heartbeats}.
+ * Chunks come from the agent's own {@link SnapshotChunker} and go out with the agent's producer settings
+ * ({@link ProducerSettings#agent}). {@link #publishResendRound} is every agent's periodic full resend at once: the
+ * same state under a new generation ({@link #resendGeneration}) on {@code host-layers-resend}. Hosts are generated one at a
  * time, so memory stays at the catalog's size whatever the fleet's.
  *
  * <p>Everything is deterministic from the spec; {@link #expectedHostLayers(int)} and {@link #expectedHostImages(int)}
@@ -86,6 +92,10 @@ public final class FleetSimulator {
         return spec.topicPrefix() + Topics.HOST_LAYERS;
     }
 
+    public String hostLayersResendTopic() {
+        return spec.topicPrefix() + Topics.HOST_LAYERS_RESEND;
+    }
+
     public String imageConfigsTopic() {
         return spec.topicPrefix() + Topics.IMAGE_CONFIGS;
     }
@@ -95,18 +105,12 @@ public final class FleetSimulator {
     }
 
     /**
-     * The producer configuration an agent uses: idempotent, acks=all, lz4, batches of up to 256 KiB lingering 20 ms
-     * (throughput over latency: a snapshot is many records sent at once).
+     * The producer configuration an agent uses ({@link ProducerSettings#agent}), with a larger record pool: one
+     * simulator process publishes for a whole fleet, where each agent publishes for one host.
      */
     public static Map<String, Object> producerConfig(String bootstrapServers) {
-        Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "layeratlas-simulator");
+        Map<String, Object> p = ProducerSettings.agent(bootstrapServers, "layeratlas-simulator");
+        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(64 * 1024 * 1024));
         return p;
     }
 
@@ -117,7 +121,7 @@ public final class FleetSimulator {
      * NOT_LEADER_OR_FOLLOWER while the topic is being created comes back as OUT_OF_ORDER_SEQUENCE_NUMBER forever.
      */
     public void createTopics(String bootstrapServers, int partitions) {
-        List<String> names = List.of(imageConfigsTopic(), hostLayersTopic(), heartbeatsTopic(),
+        List<String> names = List.of(imageConfigsTopic(), hostLayersTopic(), hostLayersResendTopic(), heartbeatsTopic(),
                 spec.topicPrefix() + Topics.DEAD_LETTER);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
@@ -194,6 +198,32 @@ public final class FleetSimulator {
     }
 
     /**
+     * Publishes every host's periodic full resend of its state in {@code round}, unchanged, under
+     * {@link #resendGeneration(int)}, on {@code host-layers-resend}, as agents do every full-resend interval; no
+     * configs (nothing is new). Flushes; fails if any record was not acknowledged.
+     */
+    public PublishReport publishResendRound(Producer<String, byte[]> producer, int round) {
+        Sender sender = new Sender(producer);
+        for (int host = 0; host < spec.hosts(); host++) {
+            HostState s = model.host(host, round);
+            HostState resent = new HostState(s.host(), s.hostId(), s.round(), resendGeneration(round), s.images(), s.layers());
+            sendSnapshot(sender, resent, hostLayersResendTopic());
+            if ((host + 1) % 1000 == 0) {
+                log.info("resend of round {}: {} of {} hosts published", round, host + 1, spec.hosts());
+            }
+        }
+        return sender.finish();
+    }
+
+    /**
+     * The generation of the full resend of round {@code round}: above every churn round's ({@code round + 1}) and
+     * below the freshness probes' (from 1001).
+     */
+    public static long resendGeneration(int round) {
+        return round + 501L;
+    }
+
+    /**
      * Publishes one host's snapshot of one round (any round ≥ 0, also past {@code churnRounds}: a host that rescans
      * again) and flushes. For freshness measurements.
      */
@@ -209,8 +239,8 @@ public final class FleetSimulator {
         return spec.startAt().plus(spec.scanInterval().multipliedBy(round)).plusNanos(spreadNanos);
     }
 
-    /** The chunks the host publishes in that round, encoded. */
-    public List<SnapshotChunker.Chunk> snapshotChunks(HostState state) {
+    /** The chunks the host publishes in that round, encoded by the agent's chunker. */
+    public List<SnapshotChunker.EncodedChunk> snapshotChunks(HostState state) {
         List<ImageRecord> images = new ArrayList<>(state.images().length);
         for (int i : state.images()) {
             images.add(catalog.image(i).record());
@@ -224,8 +254,9 @@ public final class FleetSimulator {
                     // Docker picks a random cache ID per host and layer.
                     Rng.hex64(state.host(), l), null));
         }
-        return SnapshotChunker.chunk(state.hostId(), state.generation(), scannedAt(state.host(), state.round()),
-                AGENT_VERSION, SourceKind.DATA_ROOT.id(), "/var/lib/docker", images, layers, spec.maxMessageBytes());
+        HostInventory inventory = new HostInventory("/var/lib/docker", SourceKind.DATA_ROOT.id(), state.hostId(),
+                scannedAt(state.host(), state.round()), images, layers, List.of());
+        return SnapshotChunker.chunk(inventory, state.hostId(), state.generation(), AGENT_VERSION, spec.maxMessageBytes());
     }
 
     /** Host ID → chain IDs it holds after that round. Materialises the whole fleet: for tests and small fleets. */
@@ -281,17 +312,21 @@ public final class FleetSimulator {
                 sender.configs++;
             }
         }
-        for (SnapshotChunker.Chunk chunk : snapshotChunks(state)) {
-            sender.send(hostLayersTopic(), state.hostId(), chunk.value());
+        sendSnapshot(sender, state, hostLayersTopic());
+        Heartbeat hb = new Heartbeat(LayerAtlasEvent.SCHEMA_VERSION, state.hostId(),
+                scannedAt(host, round).plusSeconds(1), AGENT_VERSION, state.generation(), HEARTBEAT_INTERVAL_SECONDS);
+        sender.send(heartbeatsTopic(), state.hostId(), hb);
+        sender.heartbeats++;
+    }
+
+    private void sendSnapshot(Sender sender, HostState state, String topic) {
+        for (SnapshotChunker.EncodedChunk chunk : snapshotChunks(state)) {
+            sender.send(topic, state.hostId(), chunk.value(), chunk.envelope().headers());
             sender.chunks++;
             sender.layerLinks += chunk.snapshot().layers().size();
             sender.imageLinks += chunk.snapshot().images().size();
         }
         sender.snapshots++;
-        Heartbeat hb = new Heartbeat(LayerAtlasEvent.SCHEMA_VERSION, state.hostId(),
-                scannedAt(host, round).plusSeconds(1), AGENT_VERSION, state.generation(), HEARTBEAT_INTERVAL_SECONDS);
-        sender.send(heartbeatsTopic(), state.hostId(), hb);
-        sender.heartbeats++;
     }
 
     /** Sends asynchronously, remembers the first failure, and reports. */
@@ -317,13 +352,19 @@ public final class FleetSimulator {
         }
 
         void send(String topic, String key, byte[] value) {
+            send(topic, key, value, Map.of());
+        }
+
+        void send(String topic, String key, byte[] value, Map<String, byte[]> headers) {
             Exception earlier = failure.get();
             if (earlier != null) {
                 throw new IllegalStateException("publishing to Kafka failed: " + earlier.getMessage(), earlier);
             }
             largest = Math.max(largest, value.length);
             bytes.addAndGet(value.length);
-            producer.send(new ProducerRecord<>(topic, key, value), (metadata, e) -> {
+            ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
+            headers.forEach((name, v) -> record.headers().add(name, v));
+            producer.send(record, (metadata, e) -> {
                 if (e != null) {
                     // The producer already retried retriable errors up to delivery.timeout.ms; any error here is final.
                     failure.compareAndSet(null, e);

@@ -10,6 +10,7 @@ import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.LayerAtlasEvent;
 import io.layeratlas.events.LayerRecord;
 import io.layeratlas.events.Problem;
+import io.layeratlas.events.SnapshotChunker;
 import io.layeratlas.events.Topics;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
@@ -50,11 +51,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *       host ID) of one new generation. Generations only grow, across restarts too ({@link GenerationCounter});
  *       each chunk's encoded value is at most the producer's limit ({@link AgentConfig#maxMessageBytes()},
  *       {@code max.request.size}), and {@code chunk}/{@code chunkCount} let the indexer apply only complete
- *       generations.</li>
+ *       generations. Each chunk carries its {@link io.layeratlas.events.SnapshotEnvelope} as headers.</li>
  * </ol>
  * A scan equal to the last one (scan time aside) publishes nothing, except every
  * {@link AgentConfig#fullResendInterval()}, when the state and every config are sent again under a new
- * generation. A {@link Heartbeat} (topic {@link Topics#HEARTBEATS}) goes out every
+ * generation; such a resend of an unchanged state goes to {@link Topics#HOST_LAYERS_RESEND} instead. A {@link Heartbeat} (topic {@link Topics#HEARTBEATS}) goes out every
  * {@link AgentConfig#heartbeatInterval()} with the last generation Kafka acknowledged.
  *
  * <p>A failing scan is logged and counted, and the agent goes on. While Kafka is unreachable only the latest state
@@ -381,12 +382,15 @@ public final class Agent implements AutoCloseable {
         configsOffered.retainAll(present);
 
         long generation = generations.next();
-        String snapshotTopic = config.topic(Topics.HOST_LAYERS);
+        // A resend of what was already published goes to its own topic, so that changes never queue behind a fleet's
+        // periodic resends in the indexer; a changed state (or the first since start) is a change.
+        boolean unchanged = content.equals(lastPublished);
+        String snapshotTopic = config.topic(unchanged ? Topics.HOST_LAYERS_RESEND : Topics.HOST_LAYERS);
         List<KafkaPublisher.Outgoing> chunks = new ArrayList<>();
         for (SnapshotChunker.EncodedChunk c : SnapshotChunker.chunk(inventory, identity.hostId(), generation, version(),
                 maxSnapshotValueBytes)) {
             chunks.add(new KafkaPublisher.Outgoing(KafkaPublisher.Kind.SNAPSHOT_CHUNK, snapshotTopic, identity.hostId(),
-                    c.value(), generation));
+                    c.value(), generation, c.envelope().headers()));
         }
         publisher.offerConfigs(configs);
         publisher.offerSnapshot(chunks);

@@ -58,8 +58,14 @@ final class KafkaPublisher implements AutoCloseable {
     /** What a record carries, for metrics and the log. */
     enum Kind { CONFIG, SNAPSHOT_CHUNK, HEARTBEAT }
 
-    /** One record to send. {@code generation} is the snapshot's for chunks and heartbeats, -1 for configs. */
-    record Outgoing(Kind kind, String topic, String key, byte[] value, long generation) {
+    /**
+     * One record to send. {@code generation} is the snapshot's for chunks and heartbeats, -1 for configs;
+     * {@code headers} are sent as the record's headers (a chunk's {@link io.layeratlas.events.SnapshotEnvelope}).
+     */
+    record Outgoing(Kind kind, String topic, String key, byte[] value, long generation, Map<String, byte[]> headers) {
+        Outgoing(Kind kind, String topic, String key, byte[] value, long generation) {
+            this(kind, topic, key, value, generation, Map.of());
+        }
     }
 
     private final Producer<String, byte[]> producer;
@@ -103,36 +109,7 @@ final class KafkaPublisher implements AutoCloseable {
      * serializers (which the agent needs as they are).
      */
     static Map<String, Object> producerConfig(AgentConfig config, String hostId) {
-        Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        // Names this agent in broker logs and quotas.
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, "layeratlas-agent-" + hostId);
-        // A batch the producer retries is written once, and one host's chunks keep their order on the partition.
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        // Every in-sync replica has a snapshot before it counts as sent: losing a broker loses no generation.
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        // At most 5 in flight keeps ordering under idempotence (KafkaProducer Javadoc, enable.idempotence).
-        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
-        // Snapshots are JSON full of hex digests that repeat across chunks; zstd shrinks them most per CPU.
-        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
-        // A snapshot is many records sent back to back: a short linger packs them into few requests.
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
-        // Bounded retries with exponential backoff; delivery.timeout.ms bounds them in time as well. After that
-        // the publisher's own loop retries with the latest state only.
-        p.put(ProducerConfig.RETRIES_CONFIG, "20");
-        p.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "500");
-        p.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, "10000");
-        p.put(ProducerConfig.RECONNECT_BACKOFF_MS_CONFIG, "500");
-        p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "10000");
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "30000");
-        // Two minutes (Kafka's default) rides out a broker restart or leader election without a resend.
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
-        // send() waits this long for metadata when Kafka is unreachable; it runs on the publisher's own thread.
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
-        // The agent's heap budget is 64 MiB for a 1,000-image host; the producer's default 32 MiB record pool
-        // would take half of it. 4 MiB holds several ~1 MB chunks; when it is full, send() waits (max.block.ms) on
-        // the publisher's own thread instead of the heap growing.
-        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(4 * 1024 * 1024));
+        Map<String, Object> p = ProducerSettings.agent(config.bootstrapServers(), "layeratlas-agent-" + hostId);
         p.putAll(config.kafkaProperties());
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -341,7 +318,9 @@ final class KafkaPublisher implements AutoCloseable {
 
     private Future<RecordMetadata> send(Outgoing o) {
         try {
-            return producer.send(new ProducerRecord<>(o.topic(), o.key(), o.value()), (metadata, error) -> {
+            ProducerRecord<String, byte[]> record = new ProducerRecord<>(o.topic(), o.key(), o.value());
+            o.headers().forEach((name, value) -> record.headers().add(name, value));
+            return producer.send(record, (metadata, error) -> {
                 if (error != null) {
                     switch (classify(error)) {
                         case RETRIABLE -> metrics.retriableErrors.increment();

@@ -6,6 +6,7 @@ import io.layeratlas.events.HostSnapshot;
 import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.LayerRecord;
 import io.layeratlas.events.Problem;
+import io.layeratlas.events.SnapshotChunker;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;

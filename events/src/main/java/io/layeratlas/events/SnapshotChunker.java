@@ -1,14 +1,7 @@
-package io.layeratlas.ingest.agent;
+package io.layeratlas.events;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.layeratlas.events.EventCodec;
-import io.layeratlas.events.HostInventory;
-import io.layeratlas.events.HostSnapshot;
-import io.layeratlas.events.ImageRecord;
-import io.layeratlas.events.LayerAtlasEvent;
-import io.layeratlas.events.LayerRecord;
-import io.layeratlas.events.Problem;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,13 +14,14 @@ import java.util.List;
  * and the envelope is measured with the widest chunk numbers. Items are packed greedily in inventory order:
  * images, then layers, then problems. An item that cannot fit even in a chunk of its own is left out and replaced
  * by a {@link Problem} saying so. Every chunk is encoded here and its size checked, so the caller sends the
- * bytes returned. Stateless and thread-safe.
+ * bytes returned, with the {@link SnapshotEnvelope} (headers) of each chunk: the agent and the fleet simulator both
+ * publish through this one chunker. Stateless and thread-safe.
  */
-final class SnapshotChunker {
+public final class SnapshotChunker {
     private static final ObjectMapper MAPPER = EventCodec.mapper();
 
-    /** A chunk and its encoded value. */
-    record EncodedChunk(HostSnapshot snapshot, byte[] value) {
+    /** A chunk, its encoded value, and its envelope (the record's headers). */
+    public record EncodedChunk(HostSnapshot snapshot, byte[] value, SnapshotEnvelope envelope) {
     }
 
     private SnapshotChunker() {
@@ -37,7 +31,7 @@ final class SnapshotChunker {
      * @param maxValueBytes the largest encoded value allowed, in bytes
      * @throws IllegalArgumentException if even an empty chunk does not fit in {@code maxValueBytes}
      */
-    static List<EncodedChunk> chunk(HostInventory inventory, String hostId, long generation, String agentVersion,
+    public static List<EncodedChunk> chunk(HostInventory inventory, String hostId, long generation, String agentVersion,
                                     int maxValueBytes) {
         HostSnapshot widest = new HostSnapshot(LayerAtlasEvent.SCHEMA_VERSION, hostId, generation,
                 Integer.MAX_VALUE - 1, Integer.MAX_VALUE, inventory.scannedAt(), agentVersion, inventory.kind(),
@@ -76,6 +70,15 @@ final class SnapshotChunker {
             current.add(item, size);
         }
 
+        List<ImageRecord> allImages = new ArrayList<>();
+        List<LayerRecord> allLayers = new ArrayList<>();
+        List<Problem> allProblems = new ArrayList<>();
+        for (Group g : groups) {
+            allImages.addAll(g.images);
+            allLayers.addAll(g.layers);
+            allProblems.addAll(g.problems);
+        }
+        Digest holdings = Holdings.of(agentVersion, inventory.kind(), inventory.source(), allImages, allLayers, allProblems);
         List<EncodedChunk> chunks = new ArrayList<>(groups.size());
         for (int c = 0; c < groups.size(); c++) {
             Group g = groups.get(c);
@@ -87,7 +90,7 @@ final class SnapshotChunker {
                 throw new IllegalStateException("chunk " + c + " encodes to " + value.length + " bytes, over the measured limit of "
                         + maxValueBytes);
             }
-            chunks.add(new EncodedChunk(s, value));
+            chunks.add(new EncodedChunk(s, value, SnapshotEnvelope.of(s, holdings)));
         }
         return chunks;
     }
