@@ -60,7 +60,16 @@ final class IndexerCommand implements Callable<Integer> {
                 stopped.countDown();
             }, "indexer-shutdown"));
             indexer.start();
-            stopped.await();
+            // Stop with the process (Ctrl-C, SIGTERM), or when the indexer stops on its own: that is a fatal error
+            // (authentication, authorization, a schema this version cannot use) that no retry fixes, and the process
+            // must end non-zero with the cause rather than stay up without a consumer.
+            while (!stopped.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+                if (!indexer.isRunning() && indexer.failure().isPresent()) {
+                    Throwable cause = indexer.failure().get();
+                    System.err.println("layeratlas indexer: stopped by an error no retry can fix: " + cause);
+                    return 1;
+                }
+            }
             return 0;
         }
     }

@@ -29,7 +29,8 @@ final class EventValidator {
         String expectedTopic = event instanceof HostSnapshot ? config.hostLayersTopic()
                 : event instanceof ImageConfigEvent ? config.imageConfigsTopic()
                 : event instanceof Heartbeat ? config.heartbeatsTopic() : null;
-        if (!topic.equals(expectedTopic)) {
+        boolean resend = event instanceof HostSnapshot && topic.equals(config.hostLayersResendTopic());
+        if (!topic.equals(expectedTopic) && !resend) {
             return Optional.of(event.getClass().getSimpleName() + " does not belong on topic " + topic);
         }
         String keyText = key == null ? null : new String(key, StandardCharsets.UTF_8);

@@ -1,15 +1,23 @@
 package io.layeratlas.indexer;
 
 import io.layeratlas.db.Database;
+import io.layeratlas.db.index.BatchOutcome;
+import io.layeratlas.db.index.FatalDatabaseException;
 import io.layeratlas.db.index.HostLiveness;
+import io.layeratlas.db.index.IndexBatch;
 import io.layeratlas.db.index.IndexTransaction;
+import io.layeratlas.db.index.RejectedEventException;
 import io.layeratlas.db.index.IndexWriter;
 import io.layeratlas.db.index.StoredOffset;
 import io.layeratlas.db.index.TransientDatabaseException;
+import io.layeratlas.events.Digest;
 import io.layeratlas.events.EventCodec;
+import io.layeratlas.events.HostSnapshot;
 import io.layeratlas.events.LayerAtlasEvent;
+import io.layeratlas.events.SnapshotEnvelope;
 import io.layeratlas.events.UndecodableEventException;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
@@ -95,6 +103,7 @@ public final class Indexer implements AutoCloseable {
     private final MeterRegistry registry;
     private final Timer batchTimer;
     private final Counter retries;
+    private final DistributionSummary statementsPerBatch;
     private final AtomicLong lag = new AtomicLong(-1);
 
     private volatile boolean closing;
@@ -125,6 +134,9 @@ public final class Indexer implements AutoCloseable {
                 .description("time to apply one polled batch, transaction and dead letters included").register(registry);
         this.retries = Counter.builder("layeratlas.indexer.retries").tag("group", config.groupId())
                 .description("batches rolled back to be retried").register(registry);
+        this.statementsPerBatch = DistributionSummary.builder("layeratlas.indexer.statements").tag("group", config.groupId())
+                .description("SQL statements per batch transaction: fixed, whatever the number of records in it")
+                .register(registry);
         Gauge.builder("layeratlas.indexer.lag", lag, AtomicLong::get).tag("group", config.groupId())
                 .description("records behind on the assigned partitions at the last poll; -1 when unknown")
                 .register(registry);
@@ -231,8 +243,9 @@ public final class Indexer implements AutoCloseable {
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         // Where to start is decided on assignment from the offsets stored in PostgreSQL; this is only the fallback.
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        // Snapshot chunks can be large and each record is a few statements: keep a batch's transaction short.
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
+        // A batch is a fixed number of statements whatever its size, so larger batches are cheaper per record; 500
+        // records of snapshot chunks (each up to the agents' message limit) keep one transaction within a second or two.
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
         p.putAll(config.kafkaProperties());
         // Offsets are stored with the effects, in PostgreSQL; Kafka's copy is written after each commit, never before.
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -315,6 +328,37 @@ public final class Indexer implements AutoCloseable {
                     process(records);
                 }
                 updateLag();
+                if (!pausedForRetry) {
+                    prioritiseChanges(records);
+                }
+            }
+        }
+
+        /**
+         * Changes before resends: while any record of the change topics came in the last poll or is still waiting
+         * (lag known from the last fetch), the resend topic's partitions stay paused, so that a fleet's periodic full
+         * resends never hold a change back for more than one batch.
+         */
+        private void prioritiseChanges(ConsumerRecords<byte[], byte[]> records) {
+            String resend = config.hostLayersResendTopic();
+            boolean changesWaiting = false;
+            for (TopicPartition tp : records.partitions()) {
+                changesWaiting |= !tp.topic().equals(resend);
+            }
+            Set<TopicPartition> resendPartitions = new HashSet<>();
+            for (TopicPartition tp : consumer.assignment()) {
+                if (tp.topic().equals(resend)) {
+                    resendPartitions.add(tp);
+                } else if (!unpositioned.contains(tp)) {
+                    var l = consumer.currentLag(tp);
+                    changesWaiting |= l.isPresent() && l.getAsLong() > 0;
+                }
+            }
+            resendPartitions.removeAll(unpositioned);
+            if (changesWaiting) {
+                consumer.pause(resendPartitions);
+            } else {
+                consumer.resume(resendPartitions);
             }
         }
 
@@ -380,22 +424,25 @@ public final class Indexer implements AutoCloseable {
 
         private void process(ConsumerRecords<byte[], byte[]> records) {
             long start = System.nanoTime();
+            List<Entry> entries = new ArrayList<>(records.count());
+            List<TopicPartition> partitions = new ArrayList<>(records.partitions());
+            // A fixed order, so that two consumers claiming the same partitions (one a zombie) cannot deadlock.
+            partitions.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+            for (TopicPartition tp : partitions) {
+                for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
+                    entries.add(prepare(r, false));
+                }
+            }
             try {
-                BatchResult result = writer.inTransaction(tx -> applyBatch(tx, records));
+                applySlice(entries);
                 backoff = MIN_BACKOFF;
-                result.count(registry);
-                commitToKafka(result.nextOffsets());
-            } catch (WakeupException | InterruptException e) {
+            } catch (WakeupException | InterruptException | FatalDatabaseException e) {
                 throw e;
             } catch (RuntimeException e) {
-                // Transient database trouble, a dead letter that could not be sent, or a fault we cannot classify:
-                // roll back (done), rewind, pause, retry later. Never skip, never exit.
+                // Transient database trouble, or a dead letter that could not be sent: roll back (done), rewind,
+                // pause, retry later. Never skip. What a retry cannot fix ended the loop above.
                 retries.increment();
-                if (e instanceof TransientDatabaseException || e instanceof DeadLetterFailedException) {
-                    log.warn("batch of {} records not indexed, retrying in {} ms: {}", records.count(), backoff.toMillis(), e.getMessage());
-                } else {
-                    log.error("batch of {} records failed unexpectedly, retrying in {} ms", records.count(), backoff.toMillis(), e);
-                }
+                log.warn("batch of {} records not indexed, retrying in {} ms: {}", records.count(), backoff.toMillis(), e.getMessage());
                 Set<TopicPartition> assigned = consumer.assignment();
                 for (TopicPartition tp : records.partitions()) {
                     if (assigned.contains(tp)) {
@@ -416,62 +463,142 @@ public final class Indexer implements AutoCloseable {
             backoff = doubled.compareTo(config.maxRetryBackoff()) > 0 ? config.maxRetryBackoff() : doubled;
         }
 
-        private BatchResult applyBatch(IndexTransaction tx, ConsumerRecords<byte[], byte[]> records) {
-            BatchResult result = new BatchResult();
-            List<Future<RecordMetadata>> deadLetters = new ArrayList<>();
-            List<TopicPartition> partitions = new ArrayList<>(records.partitions());
-            // A fixed order, so that two consumers claiming the same partitions (one a zombie) cannot deadlock.
-            partitions.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
-            for (TopicPartition tp : partitions) {
-                List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
-                long stored = tx.claimPartition(config.groupId(), tp.topic(), tp.partition(), list.get(0).offset());
-                for (ConsumerRecord<byte[], byte[]> record : list) {
-                    if (record.offset() < stored) {
-                        result.add(tp.topic(), "duplicate");
-                        continue;
-                    }
-                    Optional<String> rejected = applyOne(tx, record);
-                    if (rejected.isPresent()) {
-                        log.warn("dead-lettering {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), rejected.get());
-                        deadLetters.add(deadLetter(record, rejected.get()));
-                        result.add(tp.topic(), "dead-lettered");
-                    } else {
-                        result.add(tp.topic(), "applied");
-                    }
-                }
-                long next = Math.max(stored, list.get(list.size() - 1).offset() + 1);
-                tx.saveOffset(config.groupId(), tp.topic(), tp.partition(), next);
-                result.nextOffsets().put(tp, next);
+        /**
+         * Decodes and checks one record. A chunk on the resend topic whose headers carry its envelope is left
+         * undecoded: it most likely resends what the index holds, which the database then confirms from the
+         * envelope alone ({@link IndexBatch.Unchanged}); if not, it is decoded and the batch applied again.
+         */
+        private Entry prepare(ConsumerRecord<byte[], byte[]> r, boolean mustDecode) {
+            Optional<SnapshotEnvelope> envelope = Optional.empty();
+            if (r.topic().equals(config.hostLayersTopic()) || r.topic().equals(config.hostLayersResendTopic())) {
+                envelope = SnapshotEnvelope.fromHeaders(name -> {
+                    Header h = r.headers().lastHeader(name);
+                    return h == null ? null : h.value();
+                });
             }
-            if (!deadLetters.isEmpty()) {
-                // The dead letters must be in Kafka before the offsets past them are committed.
-                producer.flush();
-                for (Future<RecordMetadata> f : deadLetters) {
-                    try {
-                        f.get();
-                    } catch (ExecutionException e) {
-                        throw new DeadLetterFailedException("cannot write to " + config.deadLetterTopic() + ": " + e.getCause(), e.getCause());
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new InterruptException(e);
-                    }
-                }
+            if (!mustDecode && envelope.isPresent() && r.key() != null && r.topic().equals(config.hostLayersResendTopic())) {
+                return Entry.unchanged(r, new String(r.key(), StandardCharsets.UTF_8), envelope.get());
             }
-            return result;
-        }
-
-        private Optional<String> applyOne(IndexTransaction tx, ConsumerRecord<byte[], byte[]> record) {
             LayerAtlasEvent event;
             try {
-                event = EventCodec.decode(record.value());
+                event = EventCodec.decode(r.value());
             } catch (UndecodableEventException e) {
-                return Optional.of("undecodable: " + e.getMessage());
+                return Entry.poison(r, "undecodable: " + e.getMessage());
             }
-            Optional<String> invalid = validator.problem(record.topic(), record.key(), event);
+            Optional<String> invalid = validator.problem(r.topic(), r.key(), event);
             if (invalid.isPresent()) {
-                return Optional.of("invalid: " + invalid.get());
+                return Entry.poison(r, "invalid: " + invalid.get());
             }
-            return tx.attempt(() -> tx.apply(event)).map(why -> "refused: " + why);
+            Digest holdings = null;
+            if (event instanceof HostSnapshot chunk && envelope.isPresent() && envelope.get().equals(
+                    new SnapshotEnvelope(chunk.generation(), chunk.chunk(), chunk.chunkCount(), chunk.scannedAt(),
+                            envelope.get().holdings()))) {
+                holdings = envelope.get().holdings();
+            }
+            return Entry.decoded(r, event, holdings);
+        }
+
+        /**
+         * Applies entries (partition by partition, each in offset order) in one transaction. If the database refuses
+         * the data, the slice is split in two halves applied one after the other, down to the one record it refuses,
+         * which is dead-lettered with the database's reason while every other record is applied.
+         */
+        private void applySlice(List<Entry> slice) {
+            while (true) {
+                try {
+                    BatchResult result = writer.inTransaction(tx -> applyInTransaction(tx, slice));
+                    result.count(registry);
+                    statementsPerBatch.record(result.statements());
+                    commitToKafka(result.nextOffsets());
+                    return;
+                } catch (NeedDecode redo) {
+                    redo.refs().forEach(i -> slice.set(i, prepare(slice.get(i).record(), true)));
+                } catch (WakeupException | InterruptException | TransientDatabaseException | FatalDatabaseException
+                         | DeadLetterFailedException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    // Refused data (RejectedEventException), or a fault in applying some record.
+                    List<Integer> live = new ArrayList<>();
+                    for (int i = 0; i < slice.size(); i++) {
+                        if (slice.get(i).poison() == null) {
+                            live.add(i);
+                        }
+                    }
+                    if (live.size() <= 1) {
+                        if (live.isEmpty()) {
+                            throw e;
+                        }
+                        int i = live.get(0);
+                        String why = e instanceof RejectedEventException ? e.getMessage() : "indexer could not apply it: " + e;
+                        slice.set(i, Entry.poison(slice.get(i).record(), "refused: " + why));
+                        continue;
+                    }
+                    log.info("the database refused a batch of {} records ({}); applying it in halves to find the record",
+                            slice.size(), e.getMessage());
+                    int half = slice.size() / 2;
+                    applySlice(new ArrayList<>(slice.subList(0, half)));
+                    applySlice(new ArrayList<>(slice.subList(half, slice.size())));
+                    return;
+                }
+            }
+        }
+
+        private BatchResult applyInTransaction(IndexTransaction tx, List<Entry> slice) {
+            BatchResult result = new BatchResult();
+            Map<StoredOffset.Partition, Long> first = new HashMap<>();
+            Map<StoredOffset.Partition, Long> last = new HashMap<>();
+            for (Entry e : slice) {
+                StoredOffset.Partition p = new StoredOffset.Partition(e.record().topic(), e.record().partition());
+                first.putIfAbsent(p, e.record().offset());
+                last.put(p, e.record().offset());
+            }
+            Map<StoredOffset.Partition, Long> stored = tx.claimPartitions(config.groupId(), first);
+            IndexBatch batch = new IndexBatch();
+            List<Entry> poisoned = new ArrayList<>();
+            for (int i = 0; i < slice.size(); i++) {
+                Entry e = slice.get(i);
+                StoredOffset.Partition p = new StoredOffset.Partition(e.record().topic(), e.record().partition());
+                if (e.record().offset() < stored.getOrDefault(p, first.get(p))) {
+                    result.add(e.record().topic(), "duplicate");
+                } else if (e.poison() != null) {
+                    poisoned.add(e);
+                } else if (e.unchanged() != null) {
+                    batch.addUnchanged(i, e.hostId(), e.unchanged());
+                } else {
+                    batch.add(i, e.event(), e.record().value(), e.holdings());
+                }
+            }
+            BatchOutcome outcome = tx.apply(batch);
+            if (!outcome.needDecode().isEmpty()) {
+                throw new NeedDecode(outcome.needDecode());
+            }
+            outcome.outcomes().forEach((i, what) -> result.add(slice.get(i).record().topic(), what));
+            List<Future<RecordMetadata>> letters = new ArrayList<>();
+            for (Entry e : poisoned) {
+                log.warn("dead-lettering {}-{}@{}: {}", e.record().topic(), e.record().partition(), e.record().offset(), e.poison());
+                letters.add(deadLetter(e.record(), e.poison()));
+                result.add(e.record().topic(), "dead-lettered");
+            }
+            if (!letters.isEmpty()) {
+                // The dead letters must be in Kafka before the offsets past them are committed.
+                producer.flush();
+                for (Future<RecordMetadata> f : letters) {
+                    try {
+                        f.get();
+                    } catch (ExecutionException ex) {
+                        throw new DeadLetterFailedException("cannot write to " + config.deadLetterTopic() + ": " + ex.getCause(), ex.getCause());
+                    } catch (InterruptedException ex) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptException(ex);
+                    }
+                }
+            }
+            Map<StoredOffset.Partition, Long> next = new HashMap<>();
+            last.forEach((p, off) -> next.put(p, Math.max(stored.getOrDefault(p, first.get(p)), off + 1)));
+            tx.saveOffsets(config.groupId(), next);
+            next.forEach((p, off) -> result.nextOffsets().put(new TopicPartition(p.topic(), p.partition()), off));
+            result.statements = tx.statements();
+            return result;
         }
 
         private Future<RecordMetadata> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason) {
@@ -522,10 +649,48 @@ public final class Indexer implements AutoCloseable {
         }
     }
 
+    /** One polled record as the batch sees it: decoded, left undecoded as an unchanged resend, or poison. */
+    private record Entry(ConsumerRecord<byte[], byte[]> record, LayerAtlasEvent event, Digest holdings, String hostId,
+                         SnapshotEnvelope unchanged, String poison) {
+        static Entry decoded(ConsumerRecord<byte[], byte[]> r, LayerAtlasEvent event, Digest holdings) {
+            return new Entry(r, event, holdings, null, null, null);
+        }
+
+        static Entry unchanged(ConsumerRecord<byte[], byte[]> r, String hostId, SnapshotEnvelope envelope) {
+            return new Entry(r, null, null, hostId, envelope, null);
+        }
+
+        static Entry poison(ConsumerRecord<byte[], byte[]> r, String why) {
+            return new Entry(r, null, null, null, null, why);
+        }
+    }
+
+    /** Thrown inside a batch's transaction to roll it back: these undecoded chunks must be decoded after all. */
+    private static final class NeedDecode extends RuntimeException {
+        private final List<Integer> refs;
+
+        NeedDecode(List<Integer> refs) {
+            super("undecoded resends that do not match the index", null, false, false);
+            this.refs = refs;
+        }
+
+        List<Integer> refs() {
+            return refs;
+        }
+    }
+
     /** Counts and next offsets of one applied batch. */
-    private record BatchResult(Map<String, Map<String, Integer>> counts, Map<TopicPartition, Long> nextOffsets) {
-        BatchResult() {
-            this(new HashMap<>(), new HashMap<>());
+    private static final class BatchResult {
+        private final Map<String, Map<String, Integer>> counts = new HashMap<>();
+        private final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
+        private int statements;
+
+        Map<TopicPartition, Long> nextOffsets() {
+            return nextOffsets;
+        }
+
+        int statements() {
+            return statements;
         }
 
         void add(String topic, String outcome) {

@@ -94,6 +94,11 @@ public record IndexerConfig(String bootstrapServers, String groupId, Map<String,
         return topicPrefix + Topics.HOST_LAYERS;
     }
 
+    /** {@link Topics#HOST_LAYERS_RESEND} with the prefix. */
+    public String hostLayersResendTopic() {
+        return topicPrefix + Topics.HOST_LAYERS_RESEND;
+    }
+
     /** {@link Topics#IMAGE_CONFIGS} with the prefix. */
     public String imageConfigsTopic() {
         return topicPrefix + Topics.IMAGE_CONFIGS;
@@ -111,7 +116,7 @@ public record IndexerConfig(String bootstrapServers, String groupId, Map<String,
 
     /** The topics the indexer consumes. */
     public List<String> consumedTopics() {
-        return List.of(imageConfigsTopic(), hostLayersTopic(), heartbeatsTopic());
+        return List.of(imageConfigsTopic(), hostLayersTopic(), hostLayersResendTopic(), heartbeatsTopic());
     }
 
     /** This config with secrets masked, for the start-up log: any property whose name mentions a password, secret or JAAS config. */

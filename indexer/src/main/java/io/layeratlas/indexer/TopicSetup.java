@@ -30,6 +30,8 @@ import java.util.concurrent.TimeoutException;
  *   <li>{@code host-layers}: deleted by time, {@link #HOST_LAYERS_RETENTION} by default. Not compacted: a chunked
  *       snapshot is several records with the same key. A rebuild sees every host that published a full snapshot
  *       within the retention, so agents must republish their snapshot more often than that.</li>
+ *   <li>{@code host-layers-resend}: the periodic full resends of unchanged states, kept like {@code host-layers}
+ *       (a host that has not changed for a week is in the index after a rebuild through its resends).</li>
  *   <li>{@code dead-letter}: deleted by time, {@link #DEAD_LETTER_RETENTION}: long enough for an operator to look.</li>
  * </ul>
  */
@@ -45,7 +47,7 @@ public final class TopicSetup {
     }
 
     /**
-     * Creates the four contract topics with their default names.
+     * Creates the five contract topics with their default names.
      *
      * @param kafkaProperties admin client properties passed through (security…)
      * @param partitions      partitions per topic: the most indexers that can share the work
@@ -69,6 +71,10 @@ public final class TopicSetup {
                 topic(topicPrefix + Topics.HEARTBEATS, partitions, Map.of(
                         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
                 topic(topicPrefix + Topics.HOST_LAYERS, partitions, Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+                        TopicConfig.RETENTION_MS_CONFIG, String.valueOf(HOST_LAYERS_RETENTION.toMillis()),
+                        TopicConfig.RETENTION_BYTES_CONFIG, "-1")),
+                topic(topicPrefix + Topics.HOST_LAYERS_RESEND, partitions, Map.of(
                         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
                         TopicConfig.RETENTION_MS_CONFIG, String.valueOf(HOST_LAYERS_RETENTION.toMillis()),
                         TopicConfig.RETENTION_BYTES_CONFIG, "-1")),

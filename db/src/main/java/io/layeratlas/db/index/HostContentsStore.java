@@ -4,12 +4,9 @@ import io.layeratlas.events.ImageRecord;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,196 +14,199 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * What one host holds: {@code host_images}, {@code host_layers}, and the {@code host_changes} history of both.
- * {@link #replace} makes the host's rows equal a complete snapshot, records what arrived and left, and
- * moves the usage counters by exactly that difference, and tells which images got or lost a repo tag on the
- * host (for {@link LineageStore}). The caller holds the host row's lock.
+ * What hosts hold: {@code host_images}, {@code host_layers}, and the {@code host_changes} log of both, replaced for a
+ * set of hosts at once ({@link #replace}). The new contents are copied into temporary tables and merged with a fixed
+ * number of set-based statements whatever the number of hosts: rows that left are deleted, rows that arrived are
+ * inserted, rows whose attributes changed are updated, and nothing else is written. What arrived and left goes to
+ * the change log (one row per host, generation, change and subject) and moves the usage counters by exactly that
+ * difference ({@link UsageStore#applyDeltas}); images whose repo-tagged state on a host flipped go to
+ * {@code la_tag_flip} for the lineage. The caller holds the hosts' row locks.
  */
 final class HostContentsStore {
 
-    private static final String CURRENT_IMAGES = """
-            SELECT hi.image_key, i.image_id, hi.repo_tags <> '{}' FROM host_images hi JOIN images i ON i.image_key = hi.image_key
-             WHERE hi.host_key = ?
+    /** The new contents of one host. */
+    record NewContents(int hostKey, long generation, Instant at, Map<Long, ImageRecord> images, Set<Long> layers,
+                       boolean recordChanges, boolean wasEmpty) {
+    }
+
+    /** The temporary tables of a replacement; created once per connection, emptied at commit. */
+    static final String TEMP_TABLES = """
+            CREATE TEMP TABLE IF NOT EXISTS la_round (host_key integer PRIMARY KEY, generation bigint NOT NULL,
+                at timestamptz NOT NULL, record_changes boolean NOT NULL) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS la_hl (host_key integer NOT NULL, layer_key bigint NOT NULL,
+                PRIMARY KEY (host_key, layer_key)) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS la_hi (host_key integer NOT NULL, image_key bigint NOT NULL, repo_tags text[] NOT NULL,
+                repo_digests text[] NOT NULL, parent_id text, containers integer NOT NULL, size bigint NOT NULL,
+                shared_size bigint NOT NULL, unique_size bigint NOT NULL, PRIMARY KEY (host_key, image_key)) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS la_layer_delta (host_key integer NOT NULL, layer_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS la_image_delta (host_key integer NOT NULL, image_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS la_tag_flip (image_key bigint NOT NULL) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS la_new_stack (image_key bigint NOT NULL) ON COMMIT DELETE ROWS
             """;
 
-    private static final String CURRENT_LAYERS = """
-            SELECT hl.layer_key, l.chain_id FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
-             WHERE hl.host_key = ?
+    private static final String CLEAR = "TRUNCATE la_round, la_hl, la_hi, la_layer_delta, la_image_delta";
+
+    private static final String ROUND = """
+            INSERT INTO la_round (host_key, generation, at, record_changes)
+            SELECT t.k, t.g, t.a::timestamptz, t.r FROM unnest(?::integer[], ?::bigint[], ?::text[], ?::boolean[]) AS t(k, g, a, r)
             """;
 
-    private static final String DELETE_IMAGES = "DELETE FROM host_images WHERE host_key = ? AND image_key = ANY(?::bigint[])";
-
-    private static final String DELETE_LAYERS = "DELETE FROM host_layers WHERE host_key = ? AND layer_key = ANY(?::bigint[])";
-
-    private static final String UPSERT_IMAGE = """
-            INSERT INTO host_images (host_key, image_key, repo_tags, repo_digests, parent_id, containers, size,
-                                     shared_size, unique_size, first_seen, last_seen)
-            VALUES (?, ?, ?::text[], ?::text[], ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (host_key, image_key) DO UPDATE SET
-                repo_tags = EXCLUDED.repo_tags, repo_digests = EXCLUDED.repo_digests, parent_id = EXCLUDED.parent_id,
-                containers = EXCLUDED.containers, size = EXCLUDED.size, shared_size = EXCLUDED.shared_size,
-                unique_size = EXCLUDED.unique_size, last_seen = EXCLUDED.last_seen
+    // Images tagged on a host before and not after, or the other way round: their "tagged somewhere" may change.
+    private static final String TAG_FLIPS = """
+            INSERT INTO la_tag_flip (image_key)
+            SELECT COALESCE(o.image_key, n.image_key)
+              FROM (SELECT hi.host_key, hi.image_key FROM host_images hi JOIN la_round r USING (host_key)
+                     WHERE hi.repo_tags <> '{}') o
+              FULL JOIN (SELECT host_key, image_key FROM la_hi WHERE repo_tags <> '{}') n USING (host_key, image_key)
+             WHERE o.image_key IS NULL OR n.image_key IS NULL
             """;
 
-    private static final String INSERT_LAYERS = """
-            INSERT INTO host_layers (host_key, layer_key, first_seen)
-            SELECT ?, t.k, ? FROM unnest(?::bigint[]) AS t(k) ORDER BY t.k
-            ON CONFLICT (host_key, layer_key) DO NOTHING
+    private static final String REMOVE_LAYERS = """
+            WITH gone AS (
+                DELETE FROM host_layers hl USING la_round r
+                 WHERE hl.host_key = r.host_key
+                   AND NOT EXISTS (SELECT 1 FROM la_hl s WHERE s.host_key = hl.host_key AND s.layer_key = hl.layer_key)
+                RETURNING hl.host_key, hl.layer_key)
+            INSERT INTO la_layer_delta SELECT host_key, layer_key, -1 FROM gone
             """;
 
-    private static final String INSERT_CHANGES = """
-            INSERT INTO host_changes (host_key, generation, at, change, subject, digest)
-            SELECT ?, ?, ?, t.change, t.subject, t.digest FROM unnest(?::text[], ?::text[], ?::text[]) AS t(change, subject, digest)
+    // The hosts' rows are locked by this transaction: no other writer can add the same row meanwhile.
+    private static final String ADD_LAYERS = """
+            WITH came AS (
+                INSERT INTO host_layers (host_key, layer_key, first_seen)
+                SELECT s.host_key, s.layer_key, r.at FROM la_hl s JOIN la_round r USING (host_key)
+                 WHERE NOT EXISTS (SELECT 1 FROM host_layers hl WHERE hl.host_key = s.host_key AND hl.layer_key = s.layer_key)
+                 ORDER BY s.host_key, s.layer_key
+                RETURNING host_key, layer_key)
+            INSERT INTO la_layer_delta SELECT host_key, layer_key, 1 FROM came
+            """;
+
+    private static final String REMOVE_IMAGES = """
+            WITH gone AS (
+                DELETE FROM host_images hi USING la_round r
+                 WHERE hi.host_key = r.host_key
+                   AND NOT EXISTS (SELECT 1 FROM la_hi s WHERE s.host_key = hi.host_key AND s.image_key = hi.image_key)
+                RETURNING hi.host_key, hi.image_key)
+            INSERT INTO la_image_delta SELECT host_key, image_key, -1 FROM gone
+            """;
+
+    private static final String UPDATE_IMAGES = """
+            UPDATE host_images hi SET repo_tags = s.repo_tags, repo_digests = s.repo_digests, parent_id = s.parent_id,
+                                      containers = s.containers, size = s.size, shared_size = s.shared_size,
+                                      unique_size = s.unique_size
+              FROM la_hi s
+             WHERE hi.host_key = s.host_key AND hi.image_key = s.image_key
+               AND (hi.repo_tags, hi.repo_digests, hi.parent_id, hi.containers, hi.size, hi.shared_size, hi.unique_size)
+                   IS DISTINCT FROM (s.repo_tags, s.repo_digests, s.parent_id, s.containers, s.size, s.shared_size, s.unique_size)
+            """;
+
+    private static final String ADD_IMAGES = """
+            WITH came AS (
+                INSERT INTO host_images (host_key, image_key, repo_tags, repo_digests, parent_id, containers, size,
+                                         shared_size, unique_size, first_seen)
+                SELECT s.host_key, s.image_key, s.repo_tags, s.repo_digests, s.parent_id, s.containers, s.size,
+                       s.shared_size, s.unique_size, r.at
+                  FROM la_hi s JOIN la_round r USING (host_key)
+                 WHERE NOT EXISTS (SELECT 1 FROM host_images hi WHERE hi.host_key = s.host_key AND hi.image_key = s.image_key)
+                 ORDER BY s.host_key, s.image_key
+                RETURNING host_key, image_key)
+            INSERT INTO la_image_delta SELECT host_key, image_key, 1 FROM came
+            """;
+
+    // Per host and generation: removed images, added images, removed layers, added layers, each one row of keys.
+    private static final String CHANGE_LOG = """
+            INSERT INTO host_changes (host_key, generation, at, change, subject, keys)
+            SELECT r.host_key, r.generation, r.at, c.change, c.subject, c.keys
+              FROM la_round r
+              JOIN (SELECT host_key, CASE WHEN d > 0 THEN 'added' ELSE 'removed' END AS change, 'image' AS subject,
+                           array_agg(image_key ORDER BY image_key) AS keys
+                      FROM la_image_delta GROUP BY host_key, d
+                    UNION ALL
+                    SELECT host_key, CASE WHEN d > 0 THEN 'added' ELSE 'removed' END, 'layer',
+                           array_agg(layer_key ORDER BY layer_key)
+                      FROM la_layer_delta GROUP BY host_key, d) c USING (host_key)
+             WHERE r.record_changes
+             ORDER BY r.host_key, c.subject, c.change DESC
             """;
 
     private HostContentsStore() {
     }
 
     /**
-     * Replaces what the host holds.
-     *
-     * @param images        image key → the host's record of it (tags, digests, parent, containers, sizes)
-     * @param imageIds      image key → image ID, for every key in {@code images}
-     * @param layers        layer key → chain ID of every layer the host holds
-     * @param recordChanges false when retiring a host: its contents go without 'removed' rows
-     * @return the images that were tagged on this host before and are not now, or the other way round
-     *         (arrived tagged, left tagged, tags added or all removed), in key order
+     * Replaces what the given hosts hold (each host at most once). Afterwards {@code la_tag_flip} holds the images
+     * whose tagged state flipped on one of them.
      */
-    static TreeSet<Long> replace(Connection c, int hostKey, long generation, Instant at, Map<Long, ImageRecord> images,
-                        Map<Long, String> imageIds, Map<Long, String> layers, boolean recordChanges) throws SQLException {
-        Map<Long, String> oldImages = new HashMap<>();
-        Set<Long> oldTagged = new HashSet<>();
-        try (PreparedStatement ps = c.prepareStatement(CURRENT_IMAGES)) {
-            ps.setInt(1, hostKey);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    oldImages.put(rs.getLong(1), rs.getString(2));
-                    if (rs.getBoolean(3)) {
-                        oldTagged.add(rs.getLong(1));
+    static void replace(Statements s, List<NewContents> hosts) throws SQLException {
+        if (hosts.isEmpty()) {
+            return;
+        }
+        Connection c = s.connection();
+        Map<Integer, NewContents> byHost = new TreeMap<>();
+        for (NewContents h : hosts) {
+            if (byHost.put(h.hostKey(), h) != null) {
+                throw new IllegalArgumentException("host " + h.hostKey() + " twice in one replacement");
+            }
+        }
+        s.execute(CLEAR);
+        List<Integer> keys = new ArrayList<>();
+        List<Long> generations = new ArrayList<>();
+        List<String> ats = new ArrayList<>();
+        List<Boolean> record = new ArrayList<>();
+        boolean anyHeld = false;
+        for (NewContents h : byHost.values()) {
+            keys.add(h.hostKey());
+            generations.add(h.generation());
+            ats.add(Sql.iso(h.at()));
+            record.add(h.recordChanges());
+            anyHeld |= !h.wasEmpty();
+        }
+        try (PreparedStatement ps = s.prepare(ROUND)) {
+            ps.setArray(1, Sql.ints(c, keys));
+            ps.setArray(2, Sql.longs(c, generations));
+            ps.setArray(3, Sql.texts(c, ats));
+            ps.setArray(4, Sql.booleans(c, record));
+            ps.executeUpdate();
+        }
+        boolean anyLayers = byHost.values().stream().anyMatch(h -> !h.layers().isEmpty());
+        boolean anyImages = byHost.values().stream().anyMatch(h -> !h.images().isEmpty());
+        if (anyLayers) {
+            s.copy("COPY la_hl (host_key, layer_key) FROM STDIN", row -> {
+                for (NewContents h : byHost.values()) {
+                    for (long layer : new TreeSet<>(h.layers())) {
+                        row.value(h.hostKey()).value(layer).end();
                     }
                 }
-            }
+            });
         }
-        TreeSet<Long> tagFlips = new TreeSet<>(oldTagged);
-        images.forEach((key, record) -> {
-            if (!record.repoTags().isEmpty() && !tagFlips.remove(key)) {
-                tagFlips.add(key);
-            }
-        });
-        Map<Long, String> oldLayers = current(c, CURRENT_LAYERS, hostKey);
-
-        Map<Long, Integer> imageDeltas = new TreeMap<>();
-        Map<Long, Integer> layerDeltas = new TreeMap<>();
-        List<String> changes = new ArrayList<>();
-        List<String> subjects = new ArrayList<>();
-        List<String> digests = new ArrayList<>();
-
-        List<Long> removedImages = new ArrayList<>();
-        for (var e : new TreeMap<>(oldImages).entrySet()) {
-            if (!images.containsKey(e.getKey())) {
-                removedImages.add(e.getKey());
-                imageDeltas.put(e.getKey(), -1);
-                changes.add("removed");
-                subjects.add("image");
-                digests.add(e.getValue());
-            }
-        }
-        for (long key : new TreeMap<>(images).keySet()) {
-            if (!oldImages.containsKey(key)) {
-                imageDeltas.put(key, 1);
-                changes.add("added");
-                subjects.add("image");
-                digests.add(imageIds.get(key));
-            }
-        }
-        List<Long> removedLayers = new ArrayList<>();
-        for (var e : new TreeMap<>(oldLayers).entrySet()) {
-            if (!layers.containsKey(e.getKey())) {
-                removedLayers.add(e.getKey());
-                layerDeltas.put(e.getKey(), -1);
-                changes.add("removed");
-                subjects.add("layer");
-                digests.add(e.getValue());
-            }
-        }
-        List<Long> addedLayers = new ArrayList<>();
-        for (var e : new TreeMap<>(layers).entrySet()) {
-            if (!oldLayers.containsKey(e.getKey())) {
-                addedLayers.add(e.getKey());
-                layerDeltas.put(e.getKey(), 1);
-                changes.add("added");
-                subjects.add("layer");
-                digests.add(e.getValue());
-            }
-        }
-
-        if (!removedImages.isEmpty()) {
-            try (PreparedStatement ps = c.prepareStatement(DELETE_IMAGES)) {
-                ps.setInt(1, hostKey);
-                ps.setArray(2, Sql.longs(c, removedImages));
-                ps.executeUpdate();
-            }
-        }
-        if (!removedLayers.isEmpty()) {
-            try (PreparedStatement ps = c.prepareStatement(DELETE_LAYERS)) {
-                ps.setInt(1, hostKey);
-                ps.setArray(2, Sql.longs(c, removedLayers));
-                ps.executeUpdate();
-            }
-        }
-        if (!images.isEmpty()) {
-            try (PreparedStatement ps = c.prepareStatement(UPSERT_IMAGE)) {
-                for (var e : new TreeMap<>(images).entrySet()) {
-                    ImageRecord r = e.getValue();
-                    ps.setInt(1, hostKey);
-                    ps.setLong(2, e.getKey());
-                    ps.setArray(3, Sql.texts(c, r.repoTags()));
-                    ps.setArray(4, Sql.texts(c, r.repoDigests()));
-                    ps.setString(5, r.parent() == null ? null : r.parent().toString());
-                    ps.setInt(6, r.containers() < 0 ? -1 : r.containers());
-                    ps.setLong(7, r.size() < 0 ? -1 : r.size());
-                    ps.setLong(8, r.sharedSize() < 0 ? -1 : r.sharedSize());
-                    ps.setLong(9, r.uniqueSize() < 0 ? -1 : r.uniqueSize());
-                    Sql.setInstant(ps, 10, at);
-                    Sql.setInstant(ps, 11, at);
-                    ps.addBatch();
+        if (anyImages) {
+            s.copy("COPY la_hi (host_key, image_key, repo_tags, repo_digests, parent_id, containers, size, shared_size, "
+                    + "unique_size) FROM STDIN", row -> {
+                for (NewContents h : byHost.values()) {
+                    for (var e : new TreeMap<>(h.images()).entrySet()) {
+                        ImageRecord r = e.getValue();
+                        row.value(h.hostKey()).value(e.getKey()).texts(r.repoTags()).texts(r.repoDigests())
+                                .value(r.parent() == null ? null : r.parent().toString())
+                                .value(Math.max(-1, r.containers())).value(Math.max(-1, r.size()))
+                                .value(Math.max(-1, r.sharedSize())).value(Math.max(-1, r.uniqueSize())).end();
+                    }
                 }
-                ps.executeBatch();
-            }
+            });
         }
-        if (!addedLayers.isEmpty()) {
-            try (PreparedStatement ps = c.prepareStatement(INSERT_LAYERS)) {
-                ps.setInt(1, hostKey);
-                Sql.setInstant(ps, 2, at);
-                ps.setArray(3, Sql.longs(c, addedLayers));
-                ps.executeUpdate();
-            }
+        // Temporary tables are never analyzed by autovacuum; the merge's plans need their sizes.
+        s.execute("ANALYZE la_round, la_hl, la_hi");
+        s.execute(TAG_FLIPS);
+        if (anyHeld) {
+            s.execute(REMOVE_LAYERS);
+            s.execute(REMOVE_IMAGES);
+            s.execute(UPDATE_IMAGES);
         }
-        if (recordChanges && !changes.isEmpty()) {
-            try (PreparedStatement ps = c.prepareStatement(INSERT_CHANGES)) {
-                ps.setInt(1, hostKey);
-                ps.setLong(2, generation);
-                Sql.setInstant(ps, 3, at);
-                ps.setArray(4, Sql.texts(c, changes));
-                ps.setArray(5, Sql.texts(c, subjects));
-                ps.setArray(6, Sql.texts(c, digests));
-                ps.executeUpdate();
-            }
+        if (anyLayers) {
+            s.execute(ADD_LAYERS);
         }
-        UsageStore.apply(c, imageDeltas, layerDeltas);
-        return tagFlips;
-    }
-
-    private static Map<Long, String> current(Connection c, String sql, int hostKey) throws SQLException {
-        Map<Long, String> keys = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setInt(1, hostKey);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    keys.put(rs.getLong(1), rs.getString(2));
-                }
-            }
+        if (anyImages) {
+            s.execute(ADD_IMAGES);
         }
-        return keys;
+        UsageStore.applyDeltas(s);
+        s.execute(CHANGE_LOG);
     }
 }

@@ -1,104 +1,190 @@
 package io.layeratlas.db.index;
 
+import io.layeratlas.events.Digest;
 import io.layeratlas.events.Heartbeat;
-import io.layeratlas.events.HostSnapshot;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.Optional;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The {@code hosts} aggregate: one row per host ID, created by its first snapshot chunk or heartbeat.
- * Its {@code generation} is the last complete snapshot applied; the row is locked while a snapshot of the host
- * is applied, so one host's snapshots are applied one at a time even with several indexers.
+ * Its {@code generation} is the last complete snapshot applied and {@code holdings} that snapshot's
+ * {@link io.layeratlas.events.Holdings} digest; the rows of the hosts a transaction applies snapshots of are locked
+ * (in key order) for the transaction, so one host's snapshots are applied one at a time even with several indexers.
  */
 final class HostStore {
 
     /** A locked host row. */
-    record HostRow(int key, long generation, boolean retired) {
+    record HostRow(int key, String hostId, long generation, boolean retired, Digest holdings) {
+    }
+
+    /** A complete snapshot to record on the host row; {@code full} false for a resend recognised as unchanged. */
+    record Applied(int key, long generation, Instant scannedAt, boolean full, String source, String sourceKind,
+                   String agentVersion, String problemsJson, Digest holdings) {
     }
 
     private static final String INSERT = """
-            INSERT INTO hosts (host_id, first_seen) VALUES (?, ?::timestamptz)
+            INSERT INTO hosts (host_id, first_seen)
+            SELECT t.id, t.seen::timestamptz FROM unnest(?::text[], ?::text[]) AS t(id, seen) ORDER BY t.id
             ON CONFLICT (host_id) DO NOTHING
             """;
 
-    private static final String LOCK = "SELECT host_key, generation, retired_at IS NOT NULL FROM hosts WHERE host_id = ? FOR UPDATE";
-
-    private static final String SNAPSHOT_APPLIED = """
-            UPDATE hosts SET generation = ?, scanned_at = ?, snapshot_applied_at = now(), source = ?, source_kind = ?,
-                             agent_version = ?, problems = ?::jsonb, retired_at = NULL,
-                             first_seen = LEAST(first_seen, ?)
-             WHERE host_key = ?
+    private static final String LOCK = """
+            SELECT host_key, host_id, generation, retired_at IS NOT NULL, holdings FROM hosts
+             WHERE host_id = ANY(?::text[]) ORDER BY host_key FOR UPDATE
             """;
 
-    private static final String HEARTBEAT = """
-            INSERT INTO hosts (host_id, first_seen, last_heartbeat_at, heartbeat_interval_seconds, agent_version)
-            VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (host_id) DO UPDATE SET
-                last_heartbeat_at = EXCLUDED.last_heartbeat_at,
-                heartbeat_interval_seconds = EXCLUDED.heartbeat_interval_seconds,
-                agent_version = COALESCE(EXCLUDED.agent_version, hosts.agent_version),
-                first_seen = LEAST(hosts.first_seen, EXCLUDED.first_seen)
-             WHERE hosts.last_heartbeat_at IS NULL OR hosts.last_heartbeat_at < EXCLUDED.last_heartbeat_at
+    private static final String APPLIED = """
+            UPDATE hosts h SET generation = t.generation, scanned_at = t.at::timestamptz, snapshot_applied_at = now(),
+                               source        = CASE WHEN t.is_full THEN t.source ELSE h.source END,
+                               source_kind   = CASE WHEN t.is_full THEN t.kind ELSE h.source_kind END,
+                               agent_version = CASE WHEN t.is_full THEN t.version ELSE h.agent_version END,
+                               problems      = CASE WHEN t.is_full THEN t.problems::jsonb ELSE h.problems END,
+                               retired_at    = CASE WHEN t.is_full THEN NULL ELSE h.retired_at END,
+                               holdings      = t.holdings,
+                               first_seen    = LEAST(h.first_seen, t.at::timestamptz)
+              FROM unnest(?::integer[], ?::bigint[], ?::text[], ?::boolean[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
+                   AS t(host_key, generation, at, is_full, source, kind, version, problems, holdings)
+             WHERE h.host_key = t.host_key
             """;
 
-    private static final String RETIRE = "UPDATE hosts SET retired_at = now() WHERE host_key = ?";
+    private static final String HEARTBEATS = """
+            UPDATE hosts h SET last_heartbeat_at = t.at::timestamptz, heartbeat_interval_seconds = t.iv,
+                               agent_version = COALESCE(t.version, h.agent_version),
+                               first_seen = LEAST(h.first_seen, t.at::timestamptz)
+              FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[]) AS t(id, at, iv, version)
+             WHERE h.host_id = t.id AND (h.last_heartbeat_at IS NULL OR h.last_heartbeat_at < t.at::timestamptz)
+            """;
 
+    private static final String RETIRE = "UPDATE hosts SET retired_at = now(), holdings = NULL WHERE host_key = ?";
 
     private HostStore() {
     }
 
-    /** Creates the host if new and locks its row until the transaction ends. */
-    static HostRow ensureAndLock(Connection c, String hostId, Instant seen) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-            ps.setString(1, hostId);
-            ps.setString(2, Sql.iso(seen));
-            ps.executeUpdate();
-        }
-        return lock(c, hostId).orElseThrow(() -> new IllegalStateException("host row vanished: " + hostId));
-    }
-
-    static Optional<HostRow> lock(Connection c, String hostId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(LOCK)) {
-            ps.setString(1, hostId);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(new HostRow(rs.getInt(1), rs.getLong(2), rs.getBoolean(3))) : Optional.empty();
+    /**
+     * Creates the hosts that are new and locks the rows of {@code lock} (in key order) until the transaction ends.
+     *
+     * @param firstSeen host ID → the earliest time this batch saw it (every host to create)
+     * @param lock      the hosts whose rows to lock and return
+     */
+    static Map<String, HostRow> ensureAndLock(Statements s, Map<String, Instant> firstSeen, Collection<String> lock)
+            throws SQLException {
+        Connection c = s.connection();
+        if (!firstSeen.isEmpty()) {
+            List<String> ids = new ArrayList<>();
+            List<String> seen = new ArrayList<>();
+            new TreeMap<>(firstSeen).forEach((id, at) -> {
+                ids.add(id);
+                seen.add(Sql.iso(at));
+            });
+            try (PreparedStatement ps = s.prepare(INSERT)) {
+                ps.setArray(1, Sql.texts(c, ids));
+                ps.setArray(2, Sql.texts(c, seen));
+                ps.executeUpdate();
             }
         }
+        return lock(s, lock);
     }
 
-    static void snapshotApplied(Connection c, int hostKey, HostSnapshot snapshot, String problemsJson) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(SNAPSHOT_APPLIED)) {
-            ps.setLong(1, snapshot.generation());
-            Sql.setInstant(ps, 2, snapshot.scannedAt());
-            ps.setString(3, snapshot.source());
-            ps.setString(4, snapshot.sourceKind());
-            ps.setString(5, snapshot.agentVersion());
-            ps.setString(6, problemsJson);
-            Sql.setInstant(ps, 7, snapshot.scannedAt());
-            ps.setInt(8, hostKey);
+    static Map<String, HostRow> lock(Statements s, Collection<String> hostIds) throws SQLException {
+        Map<String, HostRow> rows = new HashMap<>();
+        if (hostIds.isEmpty()) {
+            return rows;
+        }
+        try (PreparedStatement ps = s.prepare(LOCK)) {
+            ps.setArray(1, Sql.texts(s.connection(), hostIds));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String holdings = rs.getString(5);
+                    rows.put(rs.getString(2), new HostRow(rs.getInt(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4),
+                            holdings == null ? null : Digest.parse(holdings)));
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** Records complete snapshots on their hosts' rows (each host at most once). */
+    static void applied(Statements s, List<Applied> applied) throws SQLException {
+        if (applied.isEmpty()) {
+            return;
+        }
+        Connection c = s.connection();
+        List<Integer> keys = new ArrayList<>();
+        List<Long> gens = new ArrayList<>();
+        List<String> ats = new ArrayList<>();
+        List<Boolean> full = new ArrayList<>();
+        List<String> sources = new ArrayList<>();
+        List<String> kinds = new ArrayList<>();
+        List<String> versions = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        List<String> holdings = new ArrayList<>();
+        for (Applied a : applied) {
+            keys.add(a.key());
+            gens.add(a.generation());
+            ats.add(Sql.iso(a.scannedAt()));
+            full.add(a.full());
+            sources.add(a.source());
+            kinds.add(a.sourceKind());
+            versions.add(a.agentVersion());
+            problems.add(a.problemsJson());
+            holdings.add(a.holdings() == null ? null : a.holdings().toString());
+        }
+        try (PreparedStatement ps = s.prepare(APPLIED)) {
+            ps.setArray(1, Sql.ints(c, keys));
+            ps.setArray(2, Sql.longs(c, gens));
+            ps.setArray(3, Sql.texts(c, ats));
+            ps.setArray(4, Sql.booleans(c, full));
+            ps.setArray(5, Sql.texts(c, sources));
+            ps.setArray(6, Sql.texts(c, kinds));
+            ps.setArray(7, Sql.texts(c, versions));
+            ps.setArray(8, Sql.texts(c, problems));
+            ps.setArray(9, Sql.texts(c, holdings));
             ps.executeUpdate();
         }
     }
 
-    /** Records a heartbeat; an older heartbeat than the one stored changes nothing. */
-    static void heartbeat(Connection c, Heartbeat heartbeat) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(HEARTBEAT)) {
-            ps.setString(1, heartbeat.hostId());
-            Sql.setInstant(ps, 2, heartbeat.at());
-            Sql.setInstant(ps, 3, heartbeat.at());
-            ps.setLong(4, heartbeat.intervalSeconds());
-            ps.setString(5, heartbeat.agentVersion());
+    /** Records heartbeats (the newest per host); one older than the one stored changes nothing. */
+    static void heartbeats(Statements s, Collection<Heartbeat> heartbeats) throws SQLException {
+        Map<String, Heartbeat> newest = new TreeMap<>();
+        for (Heartbeat h : heartbeats) {
+            newest.merge(h.hostId(), h, (a, b) -> b.at().isAfter(a.at()) ? b : a);
+        }
+        if (newest.isEmpty()) {
+            return;
+        }
+        Connection c = s.connection();
+        List<String> ids = new ArrayList<>();
+        List<String> ats = new ArrayList<>();
+        List<Long> intervals = new ArrayList<>();
+        List<String> versions = new ArrayList<>();
+        for (Heartbeat h : newest.values()) {
+            ids.add(h.hostId());
+            ats.add(Sql.iso(h.at()));
+            intervals.add(h.intervalSeconds());
+            versions.add(h.agentVersion());
+        }
+        try (PreparedStatement ps = s.prepare(HEARTBEATS)) {
+            ps.setArray(1, Sql.texts(c, ids));
+            ps.setArray(2, Sql.texts(c, ats));
+            ps.setArray(3, Sql.longs(c, intervals));
+            ps.setArray(4, Sql.texts(c, versions));
             ps.executeUpdate();
         }
     }
 
-    static void markRetired(Connection c, int hostKey) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(RETIRE)) {
+    /** Marks a host retired and forgets its holdings, so that its next snapshot is applied in full. */
+    static void markRetired(Statements s, int hostKey) throws SQLException {
+        try (PreparedStatement ps = s.prepare(RETIRE)) {
             ps.setInt(1, hostKey);
             ps.executeUpdate();
         }

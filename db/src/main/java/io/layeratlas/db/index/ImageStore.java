@@ -2,7 +2,6 @@ package io.layeratlas.db.index;
 
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.HistoryEntry;
-import io.layeratlas.events.ImageRecord;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -10,40 +9,48 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
+import java.util.TreeMap;
 
 /**
  * The {@code images} aggregate: images by image ID, their layer stack ({@code image_layers}), history and
  * config. An image row is created by whichever arrives first, a host's inventory naming it or its config
  * event, and completed by the other: the stack is written once (it is fixed by the image ID), the config
- * event's config, created, os/arch and history win over what an inventory said.
+ * event's config, created, os/arch and history win over what an inventory said. Every method is one or two
+ * set-based statements for any number of images.
  */
 final class ImageStore {
 
-    /** An image's surrogate key and how many layers its stored stack has (null: stack not known yet). */
-    record ImageRow(long key, Integer layerCount) {
+    /** An image's surrogate key, how many layers its stored stack has (null: not known yet), whether its config is. */
+    record ImageRow(long key, Integer layerCount, boolean hasConfig) {
+    }
+
+    /** What an inventory says of an image, for {@link #fillFacts}; null fields are unknown. */
+    record Facts(long key, Instant created, String os, String architecture, Long size, Instant seen) {
+    }
+
+    /** What an image config event says, for {@link #setConfigs}. */
+    record Config(long key, String json, Instant created, String os, String architecture) {
+    }
+
+    /** A history to write: authoritative (a config's) replaces any; an inventory's is written only where none is. */
+    record History(long key, List<HistoryEntry> entries, boolean authoritative) {
     }
 
     private static final String INSERT_IMAGES = """
-            INSERT INTO images (image_id, first_seen)
-            SELECT t.id, COALESCE(?::timestamptz, now()) FROM unnest(?::text[]) AS t(id) ORDER BY t.id
-            ON CONFLICT (image_id) DO NOTHING
-            """;
-
-    private static final String ENSURE_USAGE = """
-            INSERT INTO image_usage (image_key)
-            SELECT image_key FROM images WHERE image_id = ANY(?::text[]) ORDER BY image_key
+            WITH added AS (
+                INSERT INTO images (image_id, first_seen)
+                SELECT t.id, COALESCE(t.seen::timestamptz, now()) FROM unnest(?::text[], ?::text[]) AS t(id, seen) ORDER BY t.id
+                ON CONFLICT (image_id) DO NOTHING
+                RETURNING image_key)
+            INSERT INTO image_usage (image_key) SELECT image_key FROM added ORDER BY image_key
             ON CONFLICT (image_key) DO NOTHING
             """;
 
-    // Lock in key order, so that two indexers touching the same images cannot deadlock on them.
-    private static final String LOCK_IMAGES = """
-            SELECT image_id, image_key, layer_count FROM images
-             WHERE image_id = ANY(?::text[]) ORDER BY image_key FOR UPDATE
+    private static final String KEYS = """
+            SELECT image_id, image_key, layer_count, config IS NOT NULL FROM images WHERE image_id = ANY(?::text[])
             """;
 
     private static final String FILL_FACTS = """
@@ -52,40 +59,57 @@ final class ImageStore {
                 os           = COALESCE(i.os, t.os),
                 architecture = COALESCE(i.architecture, t.arch),
                 size         = COALESCE(i.size, t.size),
-                first_seen   = LEAST(i.first_seen, ?::timestamptz)
-              FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[]) AS t(image_key, created, os, arch, size)
+                first_seen   = LEAST(i.first_seen, COALESCE(t.seen::timestamptz, i.first_seen))
+              FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[])
+                   AS t(image_key, created, os, arch, size, seen)
              WHERE i.image_key = t.image_key
                AND ((i.created IS NULL AND t.created IS NOT NULL)
                  OR (i.os IS NULL AND t.os IS NOT NULL)
                  OR (i.architecture IS NULL AND t.arch IS NOT NULL)
                  OR (i.size IS NULL AND t.size IS NOT NULL)
-                 OR i.first_seen > ?::timestamptz)
+                 OR i.first_seen > t.seen::timestamptz)
             """;
 
-    private static final String SET_CONFIG = """
-            UPDATE images SET config = ?::jsonb,
-                              created = COALESCE(?, created),
-                              os = COALESCE(?, os),
-                              architecture = COALESCE(?, architecture)
-             WHERE image_key = ?
+    private static final String SET_CONFIGS = """
+            UPDATE images i SET config       = t.config::jsonb,
+                                created      = COALESCE(t.created::timestamptz, i.created),
+                                os           = COALESCE(t.os, i.os),
+                                architecture = COALESCE(t.arch, i.architecture)
+              FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[]) AS t(image_key, config, created, os, arch)
+             WHERE i.image_key = t.image_key
             """;
 
-    private static final String INSERT_STACK = """
+    // The transaction that sets layer_count (under the row lock the UPDATE takes) is the one that writes the stack,
+    // so two indexers naming the same new image write it once; la_new_stack remembers which for the counters and
+    // the lineage.
+    private static final String CLAIM_STACKS = """
+            WITH won AS (
+                UPDATE images i SET layer_count = t.n
+                  FROM unnest(?::bigint[], ?::integer[]) AS t(image_key, n)
+                 WHERE i.image_key = t.image_key AND i.layer_count IS NULL
+                RETURNING i.image_key),
+            kept AS (INSERT INTO la_new_stack SELECT image_key FROM won)
+            SELECT image_key FROM won
+            """;
+
+    private static final String INSERT_STACKS = """
             INSERT INTO image_layers (image_key, position, layer_key)
-            SELECT ?, (t.pos - 1)::integer, t.layer_key FROM unnest(?::bigint[]) WITH ORDINALITY AS t(layer_key, pos)
+            SELECT t.image_key, t.position, t.layer_key
+              FROM unnest(?::bigint[], ?::integer[], ?::bigint[]) AS t(image_key, position, layer_key)
+             WHERE t.image_key = ANY(?::bigint[])
+             ORDER BY t.image_key, t.position
             ON CONFLICT (image_key, position) DO NOTHING
             """;
 
-    private static final String SET_LAYER_COUNT = "UPDATE images SET layer_count = ? WHERE image_key = ? AND layer_count IS NULL";
-
-    private static final String DELETE_HISTORY = "DELETE FROM image_history WHERE image_key = ?";
+    private static final String DELETE_HISTORY = "DELETE FROM image_history WHERE image_key = ANY(?::bigint[])";
 
     private static final String INSERT_HISTORY = """
             INSERT INTO image_history (image_key, position, created, created_by, comment, empty_layer, size)
-            SELECT ?, (t.pos - 1)::integer, t.created::timestamptz, t.created_by, t.comment, t.empty_layer, t.size
-              FROM unnest(?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[])
-                   WITH ORDINALITY AS t(created, created_by, comment, empty_layer, size, pos)
-             WHERE NOT EXISTS (SELECT 1 FROM image_history h WHERE h.image_key = ?)
+            SELECT t.image_key, t.position, t.created::timestamptz, t.created_by, t.comment, t.empty_layer, t.size
+              FROM unnest(?::bigint[], ?::integer[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::bigint[], ?::boolean[])
+                   AS t(image_key, position, created, created_by, comment, empty_layer, size, authoritative)
+             WHERE t.authoritative OR NOT EXISTS (SELECT 1 FROM image_history h WHERE h.image_key = t.image_key)
+             ORDER BY t.image_key, t.position
             """;
 
     private static final String DOCKER_PARENTS = """
@@ -99,34 +123,34 @@ final class ImageStore {
     }
 
     /**
-     * Creates the images that are not there yet (with a zero {@code image_usage} row) and locks all of them
-     * for the rest of the transaction.
+     * Creates the images that are not there yet (with a zero {@code image_usage} row) and returns every one's row.
      *
-     * @param seen when they were seen (a scan time), or null for "now"
+     * @param seenById image ID → when it was first seen in this batch (a scan time), or null for "now"
      */
-    static Map<Digest, ImageRow> ensureAndLock(Connection c, Collection<Digest> imageIds, Instant seen) throws SQLException {
-        if (imageIds.isEmpty()) {
+    static Map<Digest, ImageRow> ensure(Statements s, Map<Digest, Instant> seenById) throws SQLException {
+        if (seenById.isEmpty()) {
             return Map.of();
         }
-        List<String> ids = new TreeSet<>(imageIds).stream().map(Digest::toString).toList();
-        try (PreparedStatement ps = c.prepareStatement(INSERT_IMAGES)) {
-            ps.setString(1, Sql.iso(seen));
-            ps.setArray(2, Sql.texts(c, ids));
-            ps.executeUpdate();
-        }
-        try (PreparedStatement ps = c.prepareStatement(ENSURE_USAGE)) {
+        Connection c = s.connection();
+        List<String> ids = new ArrayList<>();
+        List<String> seen = new ArrayList<>();
+        new TreeMap<>(seenById).forEach((id, at) -> {
+            ids.add(id.toString());
+            seen.add(Sql.iso(at));
+        });
+        try (PreparedStatement ps = s.prepare(INSERT_IMAGES)) {
             ps.setArray(1, Sql.texts(c, ids));
+            ps.setArray(2, Sql.texts(c, seen));
             ps.executeUpdate();
         }
         Map<Digest, ImageRow> rows = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement(LOCK_IMAGES)) {
+        try (PreparedStatement ps = s.prepare(KEYS)) {
             ps.setArray(1, Sql.texts(c, ids));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    long key = rs.getLong(2);
                     int count = rs.getInt(3);
                     Integer layerCount = rs.wasNull() ? null : count;
-                    rows.put(Digest.parse(rs.getString(1)), new ImageRow(key, layerCount));
+                    rows.put(Digest.parse(rs.getString(1)), new ImageRow(rs.getLong(2), layerCount, rs.getBoolean(4)));
                 }
             }
         }
@@ -134,109 +158,172 @@ final class ImageStore {
     }
 
     /** Fills created, os/arch and size where the image row does not know them yet (inventories never overwrite). */
-    static void fillFacts(Connection c, Map<Long, ImageRecord> byKey, Instant seen) throws SQLException {
-        if (byKey.isEmpty()) {
+    static void fillFacts(Statements s, List<Facts> facts) throws SQLException {
+        if (facts.isEmpty()) {
             return;
         }
+        Connection c = s.connection();
         List<Long> keys = new ArrayList<>();
         List<String> created = new ArrayList<>();
         List<String> os = new ArrayList<>();
         List<String> arch = new ArrayList<>();
         List<Long> sizes = new ArrayList<>();
-        byKey.forEach((key, image) -> {
-            keys.add(key);
-            created.add(Sql.iso(image.created()));
-            os.add(image.os());
-            arch.add(image.architecture());
-            sizes.add(Sql.knownOrNull(image.size()));
-        });
-        try (PreparedStatement ps = c.prepareStatement(FILL_FACTS)) {
-            ps.setString(1, Sql.iso(seen));
-            ps.setArray(2, Sql.longs(c, keys));
+        List<String> seen = new ArrayList<>();
+        for (Facts f : facts) {
+            keys.add(f.key());
+            created.add(Sql.iso(f.created()));
+            os.add(f.os());
+            arch.add(f.architecture());
+            sizes.add(f.size());
+            seen.add(Sql.iso(f.seen()));
+        }
+        try (PreparedStatement ps = s.prepare(FILL_FACTS)) {
+            ps.setArray(1, Sql.longs(c, keys));
+            ps.setArray(2, Sql.texts(c, created));
+            ps.setArray(3, Sql.texts(c, os));
+            ps.setArray(4, Sql.texts(c, arch));
+            ps.setArray(5, Sql.longs(c, sizes));
+            ps.setArray(6, Sql.texts(c, seen));
+            ps.executeUpdate();
+        }
+    }
+
+    /** Stores configs verbatim (as jsonb) with what was derived from them; a config that is not JSON is refused (22P02). */
+    static void setConfigs(Statements s, List<Config> configs) throws SQLException {
+        if (configs.isEmpty()) {
+            return;
+        }
+        Connection c = s.connection();
+        List<Long> keys = new ArrayList<>();
+        List<String> json = new ArrayList<>();
+        List<String> created = new ArrayList<>();
+        List<String> os = new ArrayList<>();
+        List<String> arch = new ArrayList<>();
+        for (Config cfg : configs) {
+            keys.add(cfg.key());
+            json.add(cfg.json());
+            created.add(Sql.iso(cfg.created()));
+            os.add(cfg.os());
+            arch.add(cfg.architecture());
+        }
+        try (PreparedStatement ps = s.prepare(SET_CONFIGS)) {
+            ps.setArray(1, Sql.longs(c, keys));
+            ps.setArray(2, Sql.texts(c, json));
             ps.setArray(3, Sql.texts(c, created));
             ps.setArray(4, Sql.texts(c, os));
             ps.setArray(5, Sql.texts(c, arch));
-            ps.setArray(6, Sql.longs(c, sizes));
-            ps.setString(7, Sql.iso(seen));
-            ps.executeUpdate();
-        }
-    }
-
-    /** Stores the config JSON verbatim (as jsonb) with what was derived from it; a config that is not JSON is refused (22P02). */
-    static void setConfig(Connection c, long imageKey, String config, ImageRecord derived) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(SET_CONFIG)) {
-            ps.setString(1, config);
-            Sql.setInstant(ps, 2, derived.created());
-            ps.setString(3, derived.os());
-            ps.setString(4, derived.architecture());
-            ps.setLong(5, imageKey);
-            ps.executeUpdate();
-        }
-    }
-
-    /** Writes the layer stack of an image whose stack is not known yet ({@code layer_count IS NULL}). */
-    static void writeStack(Connection c, long imageKey, List<Long> layerKeysBottomFirst) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(INSERT_STACK)) {
-            ps.setLong(1, imageKey);
-            ps.setArray(2, Sql.longs(c, layerKeysBottomFirst));
-            ps.executeUpdate();
-        }
-        try (PreparedStatement ps = c.prepareStatement(SET_LAYER_COUNT)) {
-            ps.setInt(1, layerKeysBottomFirst.size());
-            ps.setLong(2, imageKey);
             ps.executeUpdate();
         }
     }
 
     /**
-     * Writes an image's history, oldest first.
+     * Writes the stacks of images whose stack is not known yet ({@code layer_count IS NULL}).
      *
-     * @param replace true for the config event (authoritative: replaces any history an inventory wrote);
-     *                false for an inventory (writes only when the image has no history yet)
+     * @param stacks image key → layer keys, bottom first
+     * @return the images whose stack this transaction wrote (also in the temporary table {@code la_new_stack})
      */
-    static void writeHistory(Connection c, long imageKey, List<HistoryEntry> history, boolean replace) throws SQLException {
-        if (replace) {
-            try (PreparedStatement ps = c.prepareStatement(DELETE_HISTORY)) {
-                ps.setLong(1, imageKey);
+    static List<Long> writeStacks(Statements s, Map<Long, List<Long>> stacks) throws SQLException {
+        if (stacks.isEmpty()) {
+            return List.of();
+        }
+        Connection c = s.connection();
+        Map<Long, List<Long>> sorted = new TreeMap<>(stacks);
+        List<Long> keys = new ArrayList<>(sorted.keySet());
+        List<Integer> counts = new ArrayList<>();
+        List<Long> rowImage = new ArrayList<>();
+        List<Integer> rowPosition = new ArrayList<>();
+        List<Long> rowLayer = new ArrayList<>();
+        sorted.forEach((image, layers) -> {
+            counts.add(layers.size());
+            for (int p = 0; p < layers.size(); p++) {
+                rowImage.add(image);
+                rowPosition.add(p);
+                rowLayer.add(layers.get(p));
+            }
+        });
+        List<Long> won = new ArrayList<>();
+        try (PreparedStatement ps = s.prepare(CLAIM_STACKS)) {
+            ps.setArray(1, Sql.longs(c, keys));
+            ps.setArray(2, Sql.ints(c, counts));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    won.add(rs.getLong(1));
+                }
+            }
+        }
+        if (!won.isEmpty() && !rowImage.isEmpty()) {
+            try (PreparedStatement ps = s.prepare(INSERT_STACKS)) {
+                ps.setArray(1, Sql.longs(c, rowImage));
+                ps.setArray(2, Sql.ints(c, rowPosition));
+                ps.setArray(3, Sql.longs(c, rowLayer));
+                ps.setArray(4, Sql.longs(c, won));
                 ps.executeUpdate();
             }
         }
-        if (history.isEmpty()) {
+        return won;
+    }
+
+    /** Writes histories, oldest entry first: authoritative ones replace, the others only fill images without one. */
+    static void writeHistories(Statements s, List<History> histories) throws SQLException {
+        if (histories.isEmpty()) {
             return;
         }
+        Connection c = s.connection();
+        List<Long> replaced = new ArrayList<>();
+        List<Long> keys = new ArrayList<>();
+        List<Integer> positions = new ArrayList<>();
         List<String> created = new ArrayList<>();
         List<String> createdBy = new ArrayList<>();
         List<String> comments = new ArrayList<>();
         List<Boolean> empty = new ArrayList<>();
         List<Long> sizes = new ArrayList<>();
-        for (HistoryEntry h : history) {
-            created.add(Sql.iso(h.created()));
-            createdBy.add(h.createdBy());
-            comments.add(h.comment());
-            empty.add(h.emptyLayer());
-            sizes.add(h.size());
+        List<Boolean> authoritative = new ArrayList<>();
+        for (History h : histories) {
+            if (h.authoritative()) {
+                replaced.add(h.key());
+            }
+            for (int p = 0; p < h.entries().size(); p++) {
+                HistoryEntry e = h.entries().get(p);
+                keys.add(h.key());
+                positions.add(p);
+                created.add(Sql.iso(e.created()));
+                createdBy.add(e.createdBy());
+                comments.add(e.comment());
+                empty.add(e.emptyLayer());
+                sizes.add(e.size());
+                authoritative.add(h.authoritative());
+            }
         }
-        try (PreparedStatement ps = c.prepareStatement(INSERT_HISTORY)) {
-            ps.setLong(1, imageKey);
-            ps.setArray(2, Sql.texts(c, created));
-            ps.setArray(3, Sql.texts(c, createdBy));
-            ps.setArray(4, Sql.texts(c, comments));
-            ps.setArray(5, Sql.booleans(c, empty));
-            ps.setArray(6, Sql.longs(c, sizes));
-            ps.setLong(7, imageKey);
-            ps.executeUpdate();
+        if (!replaced.isEmpty()) {
+            try (PreparedStatement ps = s.prepare(DELETE_HISTORY)) {
+                ps.setArray(1, Sql.longs(c, replaced));
+                ps.executeUpdate();
+            }
+        }
+        if (!keys.isEmpty()) {
+            try (PreparedStatement ps = s.prepare(INSERT_HISTORY)) {
+                ps.setArray(1, Sql.longs(c, keys));
+                ps.setArray(2, Sql.ints(c, positions));
+                ps.setArray(3, Sql.texts(c, created));
+                ps.setArray(4, Sql.texts(c, createdBy));
+                ps.setArray(5, Sql.texts(c, comments));
+                ps.setArray(6, Sql.booleans(c, empty));
+                ps.setArray(7, Sql.longs(c, sizes));
+                ps.setArray(8, Sql.booleans(c, authoritative));
+                ps.executeUpdate();
+            }
         }
     }
 
     /** Records Docker's local parent as hosts reported it (child key → parent key); the first report is kept. */
-    static void linkDockerParents(Connection c, Map<Long, Long> parentByChild) throws SQLException {
+    static void linkDockerParents(Statements s, Map<Long, Long> parentByChild) throws SQLException {
         if (parentByChild.isEmpty()) {
             return;
         }
-        Map<Long, Long> sorted = new java.util.TreeMap<>(parentByChild);
-        try (PreparedStatement ps = c.prepareStatement(DOCKER_PARENTS)) {
-            ps.setArray(1, Sql.longs(c, sorted.keySet()));
-            ps.setArray(2, Sql.longs(c, sorted.values()));
+        Map<Long, Long> sorted = new TreeMap<>(parentByChild);
+        try (PreparedStatement ps = s.prepare(DOCKER_PARENTS)) {
+            ps.setArray(1, Sql.longs(s.connection(), sorted.keySet()));
+            ps.setArray(2, Sql.longs(s.connection(), sorted.values()));
             ps.executeUpdate();
         }
     }

@@ -37,9 +37,10 @@ public final class IndexWriter {
      * Runs {@code work} in one transaction and commits it.
      *
      * @return what the work returned
-     * @throws TransientDatabaseException if a connection cannot be had, or the commit fails (the effects may or
-     *                                    may not be committed: callers make the retry harmless with
-     *                                    {@link IndexTransaction#claimPartition})
+     * @throws TransientDatabaseException if a connection cannot be had for now, or the commit fails (the effects may
+     *                                    or may not be committed: callers make the retry harmless with
+     *                                    {@link IndexTransaction#claimPartitions})
+     * @throws FatalDatabaseException     if the database refuses the work for a reason no retry fixes
      */
     public <T> T inTransaction(Function<IndexTransaction, T> work) {
         try (Connection c = database.dataSource().getConnection()) {
@@ -57,7 +58,7 @@ public final class IndexWriter {
                 throw e;
             }
         } catch (SQLException e) {
-            throw new TransientDatabaseException("transaction failed: " + SqlErrors.describe(e), e);
+            throw SqlErrors.translate("transaction failed", e);
         }
     }
 

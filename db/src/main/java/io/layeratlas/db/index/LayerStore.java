@@ -22,20 +22,22 @@ import java.util.TreeMap;
  */
 final class LayerStore {
 
-    /** One layer as some event describes it; null fields are unknown. */
-    record LayerRow(Digest chainId, Digest diffId, Digest parentChainId, Long size, String v1Id) {
+    /** One layer as some event describes it, and when it was seen (a scan time; null: now); null fields are unknown. */
+    record LayerRow(Digest chainId, Digest diffId, Digest parentChainId, Long size, String v1Id, Instant seen) {
         LayerRow merge(LayerRow other) {
             return new LayerRow(chainId, diffId,
                     parentChainId != null ? parentChainId : other.parentChainId,
                     size != null ? size : other.size,
-                    v1Id != null ? v1Id : other.v1Id);
+                    v1Id != null ? v1Id : other.v1Id,
+                    seen == null ? other.seen : other.seen == null || seen.isBefore(other.seen) ? seen : other.seen);
         }
     }
 
     private static final String UPSERT_LAYERS = """
             INSERT INTO layers (chain_id, diff_id, parent_chain_id, size, v1_id, first_seen)
-            SELECT t.chain_id, t.diff_id, t.parent_chain_id, t.size, t.v1_id, COALESCE(?::timestamptz, now())
-              FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[]) AS t(chain_id, diff_id, parent_chain_id, size, v1_id)
+            SELECT t.chain_id, t.diff_id, t.parent_chain_id, t.size, t.v1_id, COALESCE(t.seen::timestamptz, now())
+              FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[])
+                   AS t(chain_id, diff_id, parent_chain_id, size, v1_id, seen)
              ORDER BY t.chain_id
             ON CONFLICT (chain_id) DO UPDATE SET
                 parent_chain_id = COALESCE(layers.parent_chain_id, EXCLUDED.parent_chain_id),
@@ -70,23 +72,22 @@ final class LayerStore {
     }
 
     /** The rows for an image's layer stack: chain ID, diff ID and parent chain ID are implied by the stack. */
-    static List<LayerRow> stackRows(List<Digest> diffIds, List<Digest> chainIds) {
+    static List<LayerRow> stackRows(List<Digest> diffIds, List<Digest> chainIds, Instant seen) {
         List<LayerRow> rows = new ArrayList<>(chainIds.size());
         for (int i = 0; i < chainIds.size(); i++) {
-            rows.add(new LayerRow(chainIds.get(i), diffIds.get(i), i == 0 ? null : chainIds.get(i - 1), null, null));
+            rows.add(new LayerRow(chainIds.get(i), diffIds.get(i), i == 0 ? null : chainIds.get(i - 1), null, null, seen));
         }
         return rows;
     }
 
     /**
-     * Inserts or completes the layers (duplicates in {@code rows} are merged) and makes sure each has a
-     * {@code layer_usage} row.
-     *
-     * @param seen when they were seen (a scan time), or null for "now"
+     * Inserts or completes the layers (duplicates in {@code rows} are merged, the earliest seen kept) and makes sure
+     * each has a {@code layer_usage} row. Three statements whatever the number of rows.
      *
      * @return layer key by chain ID, for every chain ID in {@code rows}
      */
-    static Map<Digest, Long> upsert(Connection c, Collection<LayerRow> rows, Instant seen) throws SQLException {
+    static Map<Digest, Long> upsert(Statements st, Collection<LayerRow> rows) throws SQLException {
+        Connection c = st.connection();
         Map<Digest, LayerRow> byChain = new TreeMap<>();
         for (LayerRow row : rows) {
             byChain.merge(row.chainId(), row, LayerRow::merge);
@@ -99,28 +100,30 @@ final class LayerStore {
         List<String> parents = new ArrayList<>();
         List<Long> sizes = new ArrayList<>();
         List<String> v1Ids = new ArrayList<>();
+        List<String> seen = new ArrayList<>();
         for (LayerRow row : byChain.values()) {
+            seen.add(Sql.iso(row.seen()));
             chains.add(row.chainId().toString());
             diffs.add(row.diffId().toString());
             parents.add(row.parentChainId() == null ? null : row.parentChainId().toString());
             sizes.add(row.size());
             v1Ids.add(row.v1Id());
         }
-        try (PreparedStatement ps = c.prepareStatement(UPSERT_LAYERS)) {
-            ps.setString(1, Sql.iso(seen));
-            ps.setArray(2, Sql.texts(c, chains));
-            ps.setArray(3, Sql.texts(c, diffs));
-            ps.setArray(4, Sql.texts(c, parents));
-            ps.setArray(5, Sql.longs(c, sizes));
-            ps.setArray(6, Sql.texts(c, v1Ids));
+        try (PreparedStatement ps = st.prepare(UPSERT_LAYERS)) {
+            ps.setArray(1, Sql.texts(c, chains));
+            ps.setArray(2, Sql.texts(c, diffs));
+            ps.setArray(3, Sql.texts(c, parents));
+            ps.setArray(4, Sql.longs(c, sizes));
+            ps.setArray(5, Sql.texts(c, v1Ids));
+            ps.setArray(6, Sql.texts(c, seen));
             ps.executeUpdate();
         }
-        try (PreparedStatement ps = c.prepareStatement(ENSURE_USAGE)) {
+        try (PreparedStatement ps = st.prepare(ENSURE_USAGE)) {
             ps.setArray(1, Sql.texts(c, chains));
             ps.executeUpdate();
         }
         Map<Digest, Long> keys = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement(KEYS)) {
+        try (PreparedStatement ps = st.prepare(KEYS)) {
             ps.setArray(1, Sql.texts(c, chains));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -132,7 +135,8 @@ final class LayerStore {
     }
 
     /** Records the compressed (blob) digests known for diff IDs; fills a missing media type or repository. */
-    static void upsertBlobs(Connection c, Map<Digest, List<CompressedDigest>> byDiffId) throws SQLException {
+    static void upsertBlobs(Statements st, Map<Digest, List<CompressedDigest>> byDiffId) throws SQLException {
+        Connection c = st.connection();
         Map<String, CompressedDigest> unique = new TreeMap<>();
         Map<String, Digest> diffOf = new HashMap<>();
         byDiffId.forEach((diffId, blobs) -> {
@@ -157,7 +161,7 @@ final class LayerStore {
             types.add(blob.mediaType());
             repos.add(blob.sourceRepository());
         });
-        try (PreparedStatement ps = c.prepareStatement(UPSERT_BLOBS)) {
+        try (PreparedStatement ps = st.prepare(UPSERT_BLOBS)) {
             ps.setArray(1, Sql.texts(c, diffs));
             ps.setArray(2, Sql.texts(c, digests));
             ps.setArray(3, Sql.texts(c, types));

@@ -10,59 +10,55 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code pending_snapshot_chunks}: chunks of a snapshot generation whose other chunks have not all arrived.
- * A chunk is stored as its event JSON; redelivered chunks are ignored.
+ * A chunk is stored as its event JSON; redelivered chunks are ignored. One statement per call, for any number
+ * of chunks.
  */
 final class PendingChunkStore {
 
+    /** A chunk to keep, with its encoded value. */
+    record Pending(HostSnapshot chunk, byte[] value) {
+    }
+
+    /** Where a host's pending chunks stop counting: generations up to this one are applied or superseded. */
+    record Cut(String hostId, long upToGeneration) {
+    }
+
     private static final String INSERT = """
             INSERT INTO pending_snapshot_chunks (host_id, generation, chunk, chunk_count, payload)
-            VALUES (?, ?, ?, ?, ?::jsonb)
+            SELECT t.h, t.g, t.c, t.n, t.p::jsonb FROM unnest(?::text[], ?::bigint[], ?::integer[], ?::integer[], ?::text[])
+                   AS t(h, g, c, n, p)
+             ORDER BY t.h, t.g, t.c
             ON CONFLICT (host_id, generation, chunk) DO NOTHING
             """;
 
-    private static final String COUNT = """
-            SELECT count(*) FROM pending_snapshot_chunks WHERE host_id = ? AND generation = ? AND chunk_count = ?
-            """;
-
     private static final String LOAD = """
-            SELECT payload::text FROM pending_snapshot_chunks
-             WHERE host_id = ? AND generation = ? AND chunk_count = ? ORDER BY chunk
+            SELECT p.payload::text FROM pending_snapshot_chunks p
+              JOIN unnest(?::text[], ?::bigint[]) AS t(h, g) ON p.host_id = t.h AND p.generation = t.g
+             ORDER BY p.host_id, p.generation, p.chunk
             """;
 
-    private static final String DELETE_UP_TO = "DELETE FROM pending_snapshot_chunks WHERE host_id = ? AND generation <= ?";
+    private static final String DELETE_UP_TO = """
+            DELETE FROM pending_snapshot_chunks p USING unnest(?::text[], ?::bigint[]) AS t(h, g)
+             WHERE p.host_id = t.h AND p.generation <= t.g
+            """;
 
     private PendingChunkStore() {
     }
 
-    /** Stores the chunk; returns all chunks of its generation, in order, when they are now all there, else an empty list. */
-    static List<HostSnapshot> addAndCollect(Connection c, HostSnapshot chunk) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-            ps.setString(1, chunk.hostId());
-            ps.setLong(2, chunk.generation());
-            ps.setInt(3, chunk.chunk());
-            ps.setInt(4, chunk.chunkCount());
-            ps.setString(5, new String(EventCodec.encode(chunk), StandardCharsets.UTF_8));
-            ps.executeUpdate();
-        }
-        try (PreparedStatement ps = c.prepareStatement(COUNT)) {
-            ps.setString(1, chunk.hostId());
-            ps.setLong(2, chunk.generation());
-            ps.setInt(3, chunk.chunkCount());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                if (rs.getLong(1) < chunk.chunkCount()) {
-                    return List.of();
-                }
-            }
-        }
+    /** The stored chunks of these (host ID, generation) pairs. */
+    static List<HostSnapshot> load(Statements s, List<String> hostIds, List<Long> generations) throws SQLException {
         List<HostSnapshot> chunks = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(LOAD)) {
-            ps.setString(1, chunk.hostId());
-            ps.setLong(2, chunk.generation());
-            ps.setInt(3, chunk.chunkCount());
+        if (hostIds.isEmpty()) {
+            return chunks;
+        }
+        Connection c = s.connection();
+        try (PreparedStatement ps = s.prepare(LOAD)) {
+            ps.setArray(1, Sql.texts(c, hostIds));
+            ps.setArray(2, Sql.longs(c, generations));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     chunks.add((HostSnapshot) EventCodec.decode(rs.getString(1).getBytes(StandardCharsets.UTF_8)));
@@ -72,11 +68,43 @@ final class PendingChunkStore {
         return chunks;
     }
 
-    /** Drops the host's chunks of this generation and older: applied, or superseded by it. */
-    static void deleteUpTo(Connection c, String hostId, long generation) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(DELETE_UP_TO)) {
-            ps.setString(1, hostId);
-            ps.setLong(2, generation);
+    /** Stores chunks; a chunk already stored is left as it is. */
+    static void add(Statements s, List<Pending> pending) throws SQLException {
+        if (pending.isEmpty()) {
+            return;
+        }
+        Connection c = s.connection();
+        List<String> hosts = new ArrayList<>();
+        List<Long> gens = new ArrayList<>();
+        List<Integer> chunks = new ArrayList<>();
+        List<Integer> counts = new ArrayList<>();
+        List<String> payloads = new ArrayList<>();
+        for (Pending p : pending) {
+            hosts.add(p.chunk().hostId());
+            gens.add(p.chunk().generation());
+            chunks.add(p.chunk().chunk());
+            counts.add(p.chunk().chunkCount());
+            payloads.add(new String(p.value() != null ? p.value() : EventCodec.encode(p.chunk()), StandardCharsets.UTF_8));
+        }
+        try (PreparedStatement ps = s.prepare(INSERT)) {
+            ps.setArray(1, Sql.texts(c, hosts));
+            ps.setArray(2, Sql.longs(c, gens));
+            ps.setArray(3, Sql.ints(c, chunks));
+            ps.setArray(4, Sql.ints(c, counts));
+            ps.setArray(5, Sql.texts(c, payloads));
+            ps.executeUpdate();
+        }
+    }
+
+    /** Drops each host's chunks of the given generation and older: applied, or superseded by it. */
+    static void deleteUpTo(Statements s, Map<String, Long> upTo) throws SQLException {
+        if (upTo.isEmpty()) {
+            return;
+        }
+        Connection c = s.connection();
+        try (PreparedStatement ps = s.prepare(DELETE_UP_TO)) {
+            ps.setArray(1, Sql.texts(c, new ArrayList<>(upTo.keySet())));
+            ps.setArray(2, Sql.longs(c, new ArrayList<>(upTo.values())));
             ps.executeUpdate();
         }
     }

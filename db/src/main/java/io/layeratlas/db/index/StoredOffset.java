@@ -13,4 +13,17 @@ public record StoredOffset(String topic, int partition, long nextOffset) {
     public StoredOffset {
         Objects.requireNonNull(topic, "topic");
     }
+
+    /** A topic partition, ordered by topic then partition (the order in which offset rows are locked). */
+    public record Partition(String topic, int partition) implements Comparable<Partition> {
+        public Partition {
+            Objects.requireNonNull(topic, "topic");
+        }
+
+        @Override
+        public int compareTo(Partition o) {
+            int t = topic.compareTo(o.topic);
+            return t != 0 ? t : Integer.compare(partition, o.partition);
+        }
+    }
 }

@@ -1,50 +1,50 @@
 package io.layeratlas.db.index;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The usage counters, kept exact in the same transaction as the facts they count:
  * {@code image_usage.host_count} = hosts with a {@code host_images} row for the image;
  * {@code layer_usage.host_count} = hosts with a {@code host_layers} row for the layer;
  * {@code layer_usage.image_count} = images held by at least one host whose stack contains the layer.
- * {@link #recount(Connection)} recomputes all three from the facts.
+ * They move by deltas, set-based ({@link #applyDeltas}, {@link #stacksAdded}); {@link #recount(Connection)}
+ * recomputes all three from the facts.
  */
 final class UsageStore {
 
-    private static final String IMAGE_HOSTS = """
-            UPDATE image_usage u SET host_count = u.host_count + t.d
-              FROM unnest(?::bigint[], ?::integer[]) AS t(k, d)
-             WHERE u.image_key = t.k
-            RETURNING u.image_key, u.host_count
-            """;
-
     private static final String LAYER_HOSTS = """
-            UPDATE layer_usage u SET host_count = u.host_count + t.d
-              FROM unnest(?::bigint[], ?::integer[]) AS t(k, d)
-             WHERE u.layer_key = t.k
+            UPDATE layer_usage u SET host_count = u.host_count + d.n
+              FROM (SELECT layer_key, sum(d)::integer AS n FROM la_layer_delta GROUP BY layer_key) d
+             WHERE u.layer_key = d.layer_key AND d.n <> 0
             """;
 
-    private static final String LAYER_IMAGES = """
-            UPDATE layer_usage u SET image_count = u.image_count + d.delta
-              FROM (SELECT il.layer_key, sum(t.d)::integer AS delta
-                      FROM unnest(?::bigint[], ?::integer[]) AS t(k, d)
-                      JOIN image_layers il ON il.image_key = t.k
-                     GROUP BY il.layer_key) AS d
-             WHERE u.layer_key = d.layer_key AND d.delta <> 0
+    // Images whose host count went from 0 to more (or back) add (or remove) one image to every layer of their stack.
+    private static final String IMAGE_HOSTS = """
+            WITH d AS (SELECT image_key, sum(d)::integer AS n FROM la_image_delta GROUP BY image_key HAVING sum(d) <> 0),
+            moved AS (
+                UPDATE image_usage u SET host_count = u.host_count + d.n FROM d
+                 WHERE u.image_key = d.image_key
+                RETURNING u.image_key, u.host_count AS now, d.n),
+            flipped AS (SELECT image_key, CASE WHEN now > 0 THEN 1 ELSE -1 END AS d FROM moved
+                         WHERE (now > 0) <> (now - n > 0)),
+            per_layer AS (SELECT il.layer_key, sum(f.d)::integer AS n FROM flipped f JOIN image_layers il USING (image_key)
+                           GROUP BY il.layer_key)
+            UPDATE layer_usage u SET image_count = u.image_count + p.n FROM per_layer p
+             WHERE u.layer_key = p.layer_key AND p.n <> 0
             """;
 
-    private static final String STACK_OF_HELD_IMAGE = """
-            UPDATE layer_usage u SET image_count = u.image_count + 1
-              FROM image_layers il
-             WHERE il.image_key = ? AND u.layer_key = il.layer_key
-               AND EXISTS (SELECT 1 FROM image_usage iu WHERE iu.image_key = ? AND iu.host_count > 0)
+    // Stacks written in this transaction (la_new_stack) of images some host holds: each of their layers gains one.
+    private static final String STACKS_ADDED = """
+            UPDATE layer_usage u SET image_count = u.image_count + d.n
+              FROM (SELECT il.layer_key, count(*)::integer AS n
+                      FROM la_new_stack s
+                      JOIN image_usage iu ON iu.image_key = s.image_key AND iu.host_count > 0
+                      JOIN image_layers il ON il.image_key = s.image_key
+                     GROUP BY il.layer_key) d
+             WHERE u.layer_key = d.layer_key
             """;
 
     private static final String RECOUNT_ENSURE_ROWS = """
@@ -78,55 +78,15 @@ final class UsageStore {
     private UsageStore() {
     }
 
-    /**
-     * Applies one host's changes: +1/-1 per image and layer it gained/lost. Images whose host count went
-     * from 0 to 1 (or 1 to 0) add (or remove) one to the image count of every layer in their stack.
-     */
-    static void apply(Connection c, Map<Long, Integer> imageDeltas, Map<Long, Integer> layerDeltas) throws SQLException {
-        if (!imageDeltas.isEmpty()) {
-            Map<Long, Integer> sorted = new TreeMap<>(imageDeltas);
-            Map<Long, Integer> transitions = new TreeMap<>();
-            try (PreparedStatement ps = c.prepareStatement(IMAGE_HOSTS)) {
-                ps.setArray(1, Sql.longs(c, sorted.keySet()));
-                ps.setArray(2, Sql.ints(c, sorted.values()));
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        long key = rs.getLong(1);
-                        int now = rs.getInt(2);
-                        int delta = sorted.get(key);
-                        if (delta > 0 && now == delta) {
-                            transitions.put(key, 1);
-                        } else if (delta < 0 && now == 0) {
-                            transitions.put(key, -1);
-                        }
-                    }
-                }
-            }
-            if (!transitions.isEmpty()) {
-                try (PreparedStatement ps = c.prepareStatement(LAYER_IMAGES)) {
-                    ps.setArray(1, Sql.longs(c, transitions.keySet()));
-                    ps.setArray(2, Sql.ints(c, transitions.values()));
-                    ps.executeUpdate();
-                }
-            }
-        }
-        if (!layerDeltas.isEmpty()) {
-            Map<Long, Integer> sorted = new TreeMap<>(layerDeltas);
-            try (PreparedStatement ps = c.prepareStatement(LAYER_HOSTS)) {
-                ps.setArray(1, Sql.longs(c, sorted.keySet()));
-                ps.setArray(2, Sql.ints(c, sorted.values()));
-                ps.executeUpdate();
-            }
-        }
+    /** Moves the counters by the host contents' deltas in {@code la_layer_delta} and {@code la_image_delta}. */
+    static void applyDeltas(Statements s) throws SQLException {
+        s.execute(LAYER_HOSTS);
+        s.execute(IMAGE_HOSTS);
     }
 
-    /** An image's stack just became known: if a host holds the image, each of its layers gains one image. */
-    static void stackAdded(Connection c, long imageKey) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(STACK_OF_HELD_IMAGE)) {
-            ps.setLong(1, imageKey);
-            ps.setLong(2, imageKey);
-            ps.executeUpdate();
-        }
+    /** Stacks just written ({@code la_new_stack}): if a host holds the image, each of its layers gains one image. */
+    static void stacksAdded(Statements s) throws SQLException {
+        s.execute(STACKS_ADDED);
     }
 
     /** Recomputes every counter from the facts; returns how many counter rows were wrong (0 when exact). */
@@ -142,5 +102,4 @@ final class UsageStore {
         }
         return fixed;
     }
-
 }

@@ -113,9 +113,14 @@ public final class HostQuery {
              WHERE hl.host_key = ?
              ORDER BY hl.first_seen DESC, l.chain_id LIMIT ?""";
 
+    // The change log keeps one row per generation, change and subject with the keys (V2 migration): one line per key,
+    // newest first, in the order they were written.
     private static final String CHANGES = """
-            SELECT generation, at, change, subject, digest FROM host_changes
-             WHERE host_key = ? ORDER BY change_id DESC LIMIT ?""";
+            SELECT c.generation, c.at, c.change, c.subject, COALESCE(i.image_id, l.chain_id) AS digest
+              FROM host_changes c CROSS JOIN LATERAL unnest(c.keys) WITH ORDINALITY AS k(key, n)
+              LEFT JOIN images i ON c.subject = 'image' AND i.image_key = k.key
+              LEFT JOIN layers l ON c.subject = 'layer' AND l.layer_key = k.key
+             WHERE c.host_key = ? ORDER BY c.change_id DESC, k.n LIMIT ?""";
 
     /**
      * Every host, ordered.

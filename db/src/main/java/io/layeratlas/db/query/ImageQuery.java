@@ -105,7 +105,7 @@ public final class ImageQuery {
 
     private static final String HOSTS = """
             SELECT %s, hi.repo_tags, hi.repo_digests, hi.containers, hi.size AS hi_size, hi.shared_size, hi.unique_size,
-                   hi.first_seen AS hi_first_seen, hi.last_seen AS hi_last_seen
+                   hi.first_seen AS hi_first_seen, h.scanned_at AS hi_last_seen
               FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
              WHERE hi.image_key = ? AND h.retired_at IS NULL ORDER BY h.host_id""".formatted(Sql.HOST_COLUMNS);
 

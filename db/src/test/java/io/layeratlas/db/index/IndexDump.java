@@ -25,7 +25,7 @@ public final class IndexDump {
         SECTIONS.put("host_images", """
                 SELECT h.host_id || ' ' || i.image_id || ' tags=' || array_to_string(hi.repo_tags, ',')
                        || ' digests=' || array_to_string(hi.repo_digests, ',') || ' parent=' || COALESCE(hi.parent_id, '-')
-                       || ' containers=' || hi.containers || ' size=' || hi.size || ' first=' || hi.first_seen || ' last=' || hi.last_seen
+                       || ' containers=' || hi.containers || ' size=' || hi.size || ' first=' || hi.first_seen
                   FROM host_images hi JOIN hosts h USING (host_key) JOIN images i USING (image_key)""");
         SECTIONS.put("host_image_ids", """
                 SELECT h.host_id || ' ' || i.image_id FROM host_images hi JOIN hosts h USING (host_key) JOIN images i USING (image_key)""");
@@ -52,9 +52,13 @@ public final class IndexDump {
         SECTIONS.put("image_parents", """
                 SELECT c.image_id || ' ' || p.source || ' ' || pi.image_id
                   FROM image_parents p JOIN images c ON c.image_key = p.child_key JOIN images pi ON pi.image_key = p.parent_key""");
+        // One line per image or layer that arrived or left (the table keeps them as arrays per host and generation).
         SECTIONS.put("host_changes", """
-                SELECT h.host_id || ' gen=' || c.generation || ' at=' || c.at || ' ' || c.change || ' ' || c.subject || ' ' || c.digest
-                  FROM host_changes c JOIN hosts h USING (host_key)""");
+                SELECT h.host_id || ' gen=' || c.generation || ' at=' || c.at || ' ' || c.change || ' ' || c.subject || ' '
+                       || COALESCE(i.image_id, l.chain_id)
+                  FROM host_changes c JOIN hosts h USING (host_key) CROSS JOIN LATERAL unnest(c.keys) AS k(key)
+                  LEFT JOIN images i ON c.subject = 'image' AND i.image_key = k.key
+                  LEFT JOIN layers l ON c.subject = 'layer' AND l.layer_key = k.key""");
         SECTIONS.put("pending_snapshot_chunks", "SELECT host_id || ' gen=' || generation || ' chunk=' || chunk || '/' || chunk_count FROM pending_snapshot_chunks");
     }
 

@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -56,13 +55,13 @@ class IndexWriterTest {
         db.close();
     }
 
+    /** Applies the events as one batch, in one transaction. */
     private void apply(LayerAtlasEvent... events) {
-        writer.inTransaction(tx -> {
-            for (LayerAtlasEvent e : events) {
-                assertThat(tx.attempt(() -> tx.apply(e))).isEmpty();
-            }
-            return null;
-        });
+        IndexBatch batch = new IndexBatch();
+        for (int i = 0; i < events.length; i++) {
+            batch.add(i, events[i]);
+        }
+        writer.inTransaction(tx -> tx.apply(batch));
     }
 
     private Map<String, List<String>> dump(String... sections) {
@@ -111,11 +110,8 @@ class IndexWriterTest {
         var before = dump();
         HostSnapshot same = SyntheticFleet.snapshot("a", 5, fleet.images().subList(3, 6));
         HostSnapshot older = SyntheticFleet.snapshot("a", 4, fleet.images().subList(3, 6));
-        writer.inTransaction(tx -> {
-            assertThat(tx.applySnapshotChunk(same)).isEqualTo(SnapshotOutcome.STALE);
-            assertThat(tx.applySnapshotChunk(older)).isEqualTo(SnapshotOutcome.STALE);
-            return null;
-        });
+        BatchOutcome outcome = writer.inTransaction(tx -> tx.apply(new IndexBatch().add(0, same).add(1, older)));
+        assertThat(outcome.outcomes()).containsEntry(0, "stale").containsEntry(1, "stale");
         assertThat(dump()).isEqualTo(before);
     }
 
@@ -160,13 +156,13 @@ class IndexWriterTest {
         Collections.shuffle(chunks, new java.util.Random(5));
         for (int i = 0; i < chunks.size() - 1; i++) {
             HostSnapshot chunk = chunks.get(i);
-            SnapshotOutcome outcome = writer.inTransaction(tx -> tx.applySnapshotChunk(chunk));
-            assertThat(outcome).isEqualTo(SnapshotOutcome.PENDING);
+            BatchOutcome outcome = writer.inTransaction(tx -> tx.apply(new IndexBatch().add(7, chunk)));
+            assertThat(outcome.outcomes()).containsEntry(7, "pending");
             assertThat(dump("host_image_ids", "host_layers", "layer_usage")).isEqualTo(gen1);
         }
         HostSnapshot last = chunks.get(chunks.size() - 1);
-        SnapshotOutcome outcome = writer.inTransaction(tx -> tx.applySnapshotChunk(last));
-        assertThat(outcome).isEqualTo(SnapshotOutcome.APPLIED);
+        BatchOutcome outcome = writer.inTransaction(tx -> tx.apply(new IndexBatch().add(7, last)));
+        assertThat(outcome.outcomes()).containsEntry(7, "applied");
         ExpectedIndex expected = new ExpectedIndex();
         expected.accept(SyntheticFleet.snapshot("h", 2, fleet.images().subList(2, 9)));
         assertThat(dump("host_image_ids").get("host_image_ids")).isEqualTo(expected.hostImageIds());
@@ -254,16 +250,15 @@ class IndexWriterTest {
     }
 
     @Test
-    void a_config_that_is_not_json_is_refused_alone_and_the_rest_of_the_transaction_stays() {
+    void a_config_that_is_not_json_is_refused_as_data_and_its_batch_leaves_nothing_behind() {
         SyntheticFleet fleet = new SyntheticFleet(9, 3);
         ImageRecord image = fleet.images().get(0);
         ImageConfigEvent broken = ImageConfigEvent.of("{not json", image);
-        Optional<String> refused = writer.inTransaction(tx -> {
-            tx.apply(SyntheticFleet.snapshot("h", 1, List.of(image)));
-            return tx.attempt(() -> tx.apply(broken));
-        });
-        assertThat(refused).hasValueSatisfying(r -> assertThat(r).contains("json"));
-        assertThat(dump("host_image_ids").get("host_image_ids")).containsExactly("h " + image.id());
+        apply(SyntheticFleet.snapshot("h", 1, List.of(image)));
+        var before = dump();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> apply(SyntheticFleet.snapshot("h", 2, fleet.images()), broken))
+                .isInstanceOf(RejectedEventException.class).hasMessageContaining("json");
+        assertThat(dump()).isEqualTo(before);
     }
 
     @Test

@@ -64,13 +64,13 @@ class LineageTest {
         freshDatabase();
     }
 
+    /** Applies the events as one batch, in one transaction. */
     private void apply(LayerAtlasEvent... events) {
-        writer.inTransaction(tx -> {
-            for (LayerAtlasEvent e : events) {
-                assertThat(tx.attempt(() -> tx.apply(e))).isEmpty();
-            }
-            return null;
-        });
+        IndexBatch batch = new IndexBatch();
+        for (int i = 0; i < events.length; i++) {
+            batch.add(i, events[i]);
+        }
+        writer.inTransaction(tx -> tx.apply(batch));
     }
 
     /** The image's inferred base (image ID), or null. */

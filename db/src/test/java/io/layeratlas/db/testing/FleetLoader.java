@@ -135,7 +135,7 @@ public final class FleetLoader {
                     INSERT INTO host_images (host_key, image_key, repo_tags, repo_digests, containers, size, shared_size, unique_size)
                     VALUES (?, ?, ?, '{}', 0, 4242, 0, 4242)""", hostKey, imageKey, c.createArrayOf("text", new String[]{tag}));
             exec(c, "INSERT INTO host_layers (host_key, layer_key) VALUES (?, ?)", hostKey, layerKey);
-            exec(c, "INSERT INTO host_changes (host_key, generation, at, change, subject, digest) VALUES (?, 1, ?, 'added', 'image', ?)",
+            exec(c, "INSERT INTO host_changes (host_key, generation, at, change, subject, keys) VALUES (?, 1, ?, 'added', 'image', ARRAY[(SELECT image_key FROM images WHERE image_id = ?)])",
                     hostKey, ts(now), imageId);
             counters(c);
             c.commit();
@@ -197,7 +197,7 @@ public final class FleetLoader {
                 exec(c, "INSERT INTO image_layers (image_key, position, layer_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                         imageKey, i, layerKey);
                 if (insertedHostLayer(c, hostKey, layerKey, reported)) {
-                    exec(c, "INSERT INTO host_changes (host_key, generation, at, change, subject, digest) VALUES (?, 1, ?, 'added', 'layer', ?)",
+                    exec(c, "INSERT INTO host_changes (host_key, generation, at, change, subject, keys) VALUES (?, 1, ?, 'added', 'layer', ARRAY[(SELECT layer_key FROM layers WHERE chain_id = ?)])",
                             hostKey, ts(reported), chainIds.get(i));
                 }
                 Path v2 = imageRoot.resolve("distribution/v2metadata-by-diffid/sha256").resolve(diffIds.get(i).substring(7));
@@ -215,14 +215,14 @@ public final class FleetLoader {
             long shared = d == null ? -1 : d.path("SharedSize").asLong();
             exec(c, """
                     INSERT INTO host_images (host_key, image_key, repo_tags, repo_digests, parent_id, containers, size,
-                                             shared_size, unique_size, first_seen, last_seen)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                             shared_size, unique_size, first_seen)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     hostKey, imageKey, c.createArrayOf("text", texts(img.path("RepoTags")).toArray()),
                     c.createArrayOf("text", texts(img.path("RepoDigests")).toArray()),
                     img.path("Parent").asText().isEmpty() ? null : img.path("Parent").asText(),
                     d == null ? 0 : d.path("Containers").asInt(), size, shared, shared < 0 ? -1 : size - shared,
-                    ts(reported), ts(reported));
-            exec(c, "INSERT INTO host_changes (host_key, generation, at, change, subject, digest) VALUES (?, 1, ?, 'added', 'image', ?)",
+                    ts(reported));
+            exec(c, "INSERT INTO host_changes (host_key, generation, at, change, subject, keys) VALUES (?, 1, ?, 'added', 'image', ARRAY[(SELECT image_key FROM images WHERE image_id = ?)])",
                     hostKey, ts(reported), imageId);
         }
     }
@@ -244,9 +244,9 @@ public final class FleetLoader {
                 insertedHostLayer(c, hostKey, layerKey, reported);
             }
             exec(c, """
-                    INSERT INTO host_images (host_key, image_key, repo_tags, first_seen, last_seen)
-                    VALUES (?, ?, ?, ?, ?)""",
-                    hostKey, imageKey, c.createArrayOf("text", texts(img.path("repoTags")).toArray()), ts(reported), ts(reported));
+                    INSERT INTO host_images (host_key, image_key, repo_tags, first_seen)
+                    VALUES (?, ?, ?, ?)""",
+                    hostKey, imageKey, c.createArrayOf("text", texts(img.path("repoTags")).toArray()), ts(reported));
         }
     }
 
