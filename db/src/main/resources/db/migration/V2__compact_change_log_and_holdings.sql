@@ -38,3 +38,10 @@ ALTER INDEX host_change_sets_pkey RENAME TO host_changes_pkey;
 CREATE INDEX host_changes_host ON host_changes (host_key, change_id DESC);
 -- The fleet-wide feed of recent changes.
 CREATE INDEX host_changes_at ON host_changes (at DESC);
+
+-- An image's top layer, so that lineage finds the candidate bases of a stack by index (an image B is a base of X
+-- when X's layer at position |B|-1 is B's top layer), instead of scanning every image that shares a base layer.
+ALTER TABLE images ADD COLUMN top_layer_key bigint REFERENCES layers;
+UPDATE images i SET top_layer_key = il.layer_key
+  FROM image_layers il WHERE il.image_key = i.image_key AND il.position = i.layer_count - 1;
+CREATE INDEX images_top_layer ON images (top_layer_key);

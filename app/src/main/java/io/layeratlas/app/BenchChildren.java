@@ -195,7 +195,8 @@ final class BenchChildren {
         public boolean awaitCaughtUp(Duration timeout) throws Exception {
             long deadline = System.nanoTime() + timeout.toNanos();
             List<String> topics = List.of(target.topicPrefix() + Topics.IMAGE_CONFIGS,
-                    target.topicPrefix() + Topics.HOST_LAYERS, target.topicPrefix() + Topics.HEARTBEATS);
+                    target.topicPrefix() + Topics.HOST_LAYERS, target.topicPrefix() + Topics.HOST_LAYERS_RESEND,
+                    target.topicPrefix() + Topics.HEARTBEATS);
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
             admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS).forEach((t, d) ->
                     d.partitions().forEach(p -> latest.put(new TopicPartition(t, p.partition()), OffsetSpec.latest())));

@@ -97,7 +97,15 @@ final class UpCommand implements Callable<Integer> {
             }, "layeratlas-shutdown"));
             out.println();
             out.println("dashboard: http://localhost:" + stack.dashboardPort() + "/   (Ctrl-C stops everything)");
-            stopped.await();
+            // An indexer stopped by an error no retry fixes ends `up` non-zero with the cause.
+            while (!stopped.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+                var failure = stack.indexer().failure();
+                if (!stack.indexer().isRunning() && failure.isPresent()) {
+                    System.err.println("layeratlas up: the indexer stopped on an error no retry can fix: " + failure.get());
+                    stack.close();
+                    return 1;
+                }
+            }
             return 0;
         }
     }

@@ -111,6 +111,7 @@ public final class BenchRunner {
                         published.chunks() + " chunks, " + published.bytes() + " bytes, largest " + published.largestValue()));
 
                 Optional<Latencies> apiFreshness = Optional.empty();
+                Optional<Latencies> resendFreshness = Optional.empty();
                 OptionalLong indexerRss = OptionalLong.empty();
                 if (plugins.indexer().isPresent()) {
                     String url = pg.createDatabase("indexer_run");
@@ -147,6 +148,39 @@ public final class BenchRunner {
                                     rescan.linksPerSecond(), "publish + apply round 1 (publishing alone "
                                             + round1.elapsed().toMillis() + " ms), vs staged COPY merge")
                                     : BenchmarkResult.skipped("indexer.rescan", "links/s", "indexer did not catch up"));
+
+                            // Every agent's periodic full resend at once, nothing changed: published while the
+                            // indexer is held (a lock on its hosts table), then timed from release to caught up,
+                            // so the figure is the indexer's, not the simulator's encoding speed.
+                            PublishReport resent;
+                            long h0;
+                            try (Connection hold = java.sql.DriverManager.getConnection(url, pg.user(), "")) {
+                                hold.setAutoCommit(false);
+                                try (Statement st = hold.createStatement()) {
+                                    st.execute("LOCK TABLE hosts IN EXCLUSIVE MODE");
+                                }
+                                resent = publishResend(sim, bootstrap, 1, FleetSimulator.resendGeneration(1));
+                                h0 = System.nanoTime();
+                                hold.commit();
+                            }
+                            boolean resendDone = indexer.awaitCaughtUp(Duration.ofMinutes(30));
+                            double hs = (System.nanoTime() - h0) / 1e9;
+                            report.add(resendDone
+                                    ? BenchmarkResult.of("indexer.resend-unchanged", resent.hostLayerLinks() / hs, "links/s",
+                                    published.hostLayerLinks() / seconds, "every host resends its unchanged state ("
+                                            + resent.chunks() + " chunks), applied in " + Math.round(hs * 1000)
+                                            + " ms, vs indexer.fresh")
+                                    : BenchmarkResult.skipped("indexer.resend-unchanged", "links/s", "indexer did not catch up"
+                                    ));
+
+                            if (dash.isPresent()) {
+                                CompletableFuture<PublishReport> resendLoad = CompletableFuture.supplyAsync(() ->
+                                        publishResend(sim, bootstrap, 1, FleetSimulator.resendGeneration(1) + 1));
+                                resendFreshness = Optional.of(FreshnessBenchmark.throughApi(bootstrap, sim,
+                                        scale.freshnessSamples(), dash.get(), scale.freshnessSamples()));
+                                resendLoad.get();
+                                indexer.awaitCaughtUp(Duration.ofMinutes(30));
+                            }
                         } finally {
                             if (dash.isPresent()) {
                                 dash.get().close();
@@ -157,6 +191,7 @@ public final class BenchRunner {
                 } else {
                     report.add(BenchmarkResult.skipped("indexer.fresh", "links/s", "indexer not plugged in (BenchPlugins.indexer)"));
                     report.add(BenchmarkResult.skipped("indexer.rescan", "links/s", "indexer not plugged in"));
+                    report.add(BenchmarkResult.skipped("indexer.resend-unchanged", "links/s", "indexer not plugged in"));
                 }
 
                 log.info("(c) freshness: transport baseline under load");
@@ -164,7 +199,7 @@ public final class BenchRunner {
                         publishRound(sim, bootstrap, 2));
                 Latencies kafkaFreshness = FreshnessBenchmark.kafkaBaseline(bootstrap, sim, scale.freshnessSamples());
                 load.get();
-                report.addAll(FreshnessBenchmark.results(kafkaFreshness, apiFreshness));
+                report.addAll(FreshnessBenchmark.results(kafkaFreshness, apiFreshness, resendFreshness));
                 report.add(memoryRow("memory.indexer.rss", Optional.of(indexerRss), startRss,
                         "indexer not plugged in or runs in this JVM"));
             }
@@ -188,6 +223,15 @@ public final class BenchRunner {
                 new org.apache.kafka.common.serialization.StringSerializer(),
                 new org.apache.kafka.common.serialization.ByteArraySerializer())) {
             return sim.publishRound(producer, round);
+        }
+    }
+
+    /** Every host's full resend of round {@code round}, unchanged, with a producer of its own. */
+    private static PublishReport publishResend(FleetSimulator sim, String bootstrap, int round, long generation) {
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(FleetSimulator.producerConfig(bootstrap),
+                new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            return sim.publishResendRound(producer, round, generation);
         }
     }
 

@@ -91,20 +91,25 @@ public final class FreshnessBenchmark {
         return out;
     }
 
-    static List<BenchmarkResult> results(Latencies kafka, Optional<Latencies> api) {
+    static List<BenchmarkResult> results(Latencies kafka, Optional<Latencies> churn, Optional<Latencies> resend) {
         List<BenchmarkResult> out = new java.util.ArrayList<>();
         out.add(BenchmarkResult.absolute("freshness.kafka.p50", kafka.percentileMs(50), "ms",
                 "publish -> plain consumer sees it, under load, " + kafka.count() + " samples"));
         out.add(BenchmarkResult.absolute("freshness.kafka.p99", kafka.percentileMs(99), "ms", "transport only"));
+        apiRows(out, "freshness.api", "during a churn round", kafka, churn);
+        apiRows(out, "freshness.api.resend", "during every host's full resend", kafka, resend);
+        return out;
+    }
+
+    private static void apiRows(List<BenchmarkResult> out, String name, String during, Latencies kafka, Optional<Latencies> api) {
         if (api.isEmpty()) {
-            out.add(BenchmarkResult.skipped("freshness.api.p50", "ms", "indexer and dashboard not plugged in"));
-            out.add(BenchmarkResult.skipped("freshness.api.p99", "ms", "indexer and dashboard not plugged in"));
+            out.add(BenchmarkResult.skipped(name + ".p50", "ms", "indexer and dashboard not plugged in"));
+            out.add(BenchmarkResult.skipped(name + ".p99", "ms", "indexer and dashboard not plugged in"));
         } else {
-            out.add(BenchmarkResult.of("freshness.api.p50", api.get().percentileMs(50), "ms", kafka.percentileMs(50),
-                    "publish -> visible via the API, " + api.get().count() + " samples, vs transport p50"));
-            out.add(BenchmarkResult.of("freshness.api.p99", api.get().percentileMs(99), "ms", kafka.percentileMs(99),
+            out.add(BenchmarkResult.of(name + ".p50", api.get().percentileMs(50), "ms", kafka.percentileMs(50),
+                    "publish -> visible via the API " + during + ", " + api.get().count() + " samples, vs transport p50"));
+            out.add(BenchmarkResult.of(name + ".p99", api.get().percentileMs(99), "ms", kafka.percentileMs(99),
                     "vs transport p99"));
         }
-        return out;
     }
 }

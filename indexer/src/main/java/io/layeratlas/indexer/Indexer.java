@@ -72,15 +72,25 @@ import java.util.concurrent.atomic.AtomicLong;
  * Outside Kafka"). On partition assignment it seeks to the offsets stored in the database, or to the beginning
  * when there are none, so an empty or restored database resumes exactly where its data ends.
  *
- * <p>Delivery is at least once with idempotent effects: a redelivered record is skipped by offset, and applying an
- * event twice changes nothing anyway (see {@link IndexTransaction}).
+ * <p>A batch is applied set-based ({@link IndexTransaction#apply(IndexBatch)}): a fixed number of statements however
+ * many records it holds, and only what changed is written. Full resends arrive on their own topic
+ * ({@link IndexerConfig#hostLayersResendTopic()}); their chunks are not decoded when their headers
+ * ({@link SnapshotEnvelope}) claim the holdings the index already has, and the resend partitions are paused while
+ * any change waits, so that a fleet's periodic resends never hold a change back for more than one batch.
  *
- * <p>Failures: a poison record (undecodable, unknown schema version, failing validation, refused by the database)
- * goes to the dead-letter topic with headers {@code reason}, {@code topic}, {@code partition}, {@code offset}, and
- * the partition moves on. A transient database failure (restart, lost connection, deadlock) or a dead-letter send
- * failure rolls the batch back, pauses consumption and retries the batch with backoff (100 ms doubling up to
- * {@link IndexerConfig#maxRetryBackoff()}), forever; nothing is skipped. A fatal Kafka error (authentication,
- * unsupported version…) stops the consumer thread; {@link #failure()} then says why.
+ * <p>Delivery is at least once with idempotent effects: a redelivered record is skipped by offset, and applying an
+ * event twice changes nothing anyway.
+ *
+ * <p>Failures: a poison record (undecodable, unknown schema version, failing validation) goes to the dead-letter
+ * topic with headers {@code reason}, {@code topic}, {@code partition}, {@code offset}, and the partition moves on; a
+ * batch the database refuses (SQLSTATE 22, 23) is applied in halves down to the one record it refuses, which is
+ * dead-lettered the same way while every other record is applied. A transient database failure (restart, lost
+ * connection, deadlock, serialization failure, admin shutdown) or a dead-letter send failure rolls the batch back,
+ * pauses consumption and retries the batch with backoff (100 ms doubling up to {@link IndexerConfig#maxRetryBackoff()}),
+ * forever, each retry counted in {@code layeratlas.indexer.retries}. An error no retry can fix — a fatal Kafka error
+ * (authentication, authorization, unsupported version) or a {@link FatalDatabaseException} (permission denied,
+ * undefined table, syntax) — stops the consumer thread with an ERROR log; {@link #failure()} then says why and the
+ * {@code indexer} command exits non-zero.
  *
  * <p>Several indexers with the same {@link IndexerConfig#groupId()} share the partitions. Thread-safe: every
  * public method may be called from any thread; the Kafka consumer itself is used only by the indexer's thread.
@@ -417,6 +427,7 @@ public final class Indexer implements AutoCloseable {
                 unpositioned.clear();
                 backoff = MIN_BACKOFF;
             } catch (TransientDatabaseException e) {
+                retries.increment();
                 log.warn("cannot read stored offsets, retrying in {} ms: {}", backoff.toMillis(), e.getMessage());
                 scheduleRetry();
             }

@@ -140,9 +140,10 @@ class IndexerTest extends IndexerTestBase {
 
         EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(pgDir, 0);
         int port = pg.port();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (TestKafka producer = new TestKafka(kafka.bootstrapServers(), prefix);
              Database db = Database.migrateAndOpen(pg.jdbcUrl(), pg.user(), "", 4);
-             Indexer indexer = new Indexer(config(prefix, unique("g")), db, new SimpleMeterRegistry())) {
+             Indexer indexer = new Indexer(config(prefix, unique("g")), db, registry)) {
             indexer.start();
             int third = events.size() / 3;
             producer.sendAll(events.subList(0, third));
@@ -155,6 +156,8 @@ class IndexerTest extends IndexerTestBase {
             awaitCaughtUp(indexer);
             assertThat(indexer.isRunning()).isTrue();
             assertMatches(expected, db);
+            assertThat(registry.find("layeratlas.indexer.retries").counter().count())
+                    .as("batches retried while the database was down").isPositive();
         } finally {
             pg.close();
         }

@@ -57,6 +57,17 @@ final class TestKafka implements AutoCloseable {
                 });
     }
 
+    /** Sends as an agent does: the record's headers as given (a chunk's envelope). */
+    void sendRaw(String contractTopic, String key, byte[] value, Map<String, byte[]> headers) {
+        ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(prefix + contractTopic, key.getBytes(StandardCharsets.UTF_8), value);
+        headers.forEach((name, v) -> r.headers().add(name, v));
+        producer.send(r, (md, e) -> {
+            if (e != null) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     void flush() {
         producer.flush();
     }

@@ -198,15 +198,15 @@ public final class FleetSimulator {
     }
 
     /**
-     * Publishes every host's periodic full resend of its state in {@code round}, unchanged, under
-     * {@link #resendGeneration(int)}, on {@code host-layers-resend}, as agents do every full-resend interval; no
-     * configs (nothing is new). Flushes; fails if any record was not acknowledged.
+     * Publishes every host's periodic full resend of its state in {@code round}, unchanged, under generation
+     * {@code generation} (see {@link #resendGeneration(int)}), on {@code host-layers-resend}, as agents do every
+     * full-resend interval; no configs (nothing is new). Flushes; fails if any record was not acknowledged.
      */
-    public PublishReport publishResendRound(Producer<String, byte[]> producer, int round) {
+    public PublishReport publishResendRound(Producer<String, byte[]> producer, int round, long generation) {
         Sender sender = new Sender(producer);
         for (int host = 0; host < spec.hosts(); host++) {
             HostState s = model.host(host, round);
-            HostState resent = new HostState(s.host(), s.hostId(), s.round(), resendGeneration(round), s.images(), s.layers());
+            HostState resent = new HostState(s.host(), s.hostId(), s.round(), generation, s.images(), s.layers());
             sendSnapshot(sender, resent, hostLayersResendTopic());
             if ((host + 1) % 1000 == 0) {
                 log.info("resend of round {}: {} of {} hosts published", round, host + 1, spec.hosts());
@@ -216,8 +216,8 @@ public final class FleetSimulator {
     }
 
     /**
-     * The generation of the full resend of round {@code round}: above every churn round's ({@code round + 1}) and
-     * below the freshness probes' (from 1001).
+     * The first generation for full resends of round {@code round}: above every churn round's ({@code round + 1})
+     * and, with room for a few resends, below the freshness probes' (from 1001).
      */
     public static long resendGeneration(int round) {
         return round + 501L;

@@ -139,6 +139,9 @@ final class BatchApplier {
             contentsChanged |= !contents.isEmpty();
             // After the contents: a retired host a snapshot brings back counts again for "tagged somewhere".
             HostStore.applied(s, applied);
+            if (!contents.isEmpty()) {
+                HostContentsStore.settleTagFlips(s);
+            }
         }
 
         storePending(walks.values());
@@ -159,6 +162,7 @@ final class BatchApplier {
         HostContentsStore.replace(s, List.of(new HostContentsStore.NewContents(host.key(), host.generation(), Instant.now(),
                 Map.of(), Set.of(), false, false)));
         HostStore.markRetired(s, host.key());
+        HostContentsStore.settleTagFlips(s);
         // Images tagged only on this host are no longer "tagged somewhere": the bases built on them may change.
         LineageStore.recompute(s);
         return true;

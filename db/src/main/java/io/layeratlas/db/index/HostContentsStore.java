@@ -19,8 +19,8 @@ import java.util.TreeSet;
  * number of set-based statements whatever the number of hosts: rows that left are deleted, rows that arrived are
  * inserted, rows whose attributes changed are updated, and nothing else is written. What arrived and left goes to
  * the change log (one row per host, generation, change and subject) and moves the usage counters by exactly that
- * difference ({@link UsageStore#applyDeltas}); images whose repo-tagged state on a host flipped go to
- * {@code la_tag_flip} for the lineage. The caller holds the hosts' row locks.
+ * difference ({@link UsageStore#applyDeltas}); images whose "tagged somewhere" changed go to {@code la_tag_flip}
+ * for the lineage ({@link #settleTagFlips}). The caller holds the hosts' row locks.
  */
 final class HostContentsStore {
 
@@ -40,25 +40,37 @@ final class HostContentsStore {
                 shared_size bigint NOT NULL, unique_size bigint NOT NULL, PRIMARY KEY (host_key, image_key)) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_layer_delta (host_key integer NOT NULL, layer_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_image_delta (host_key integer NOT NULL, image_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS la_tag_candidate (image_key bigint NOT NULL, was_tagged boolean NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_tag_flip (image_key bigint NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_new_stack (image_key bigint NOT NULL) ON COMMIT DELETE ROWS
             """;
 
-    private static final String CLEAR = "TRUNCATE la_round, la_hl, la_hi, la_layer_delta, la_image_delta";
+    private static final String CLEAR = "TRUNCATE la_round, la_hl, la_hi, la_layer_delta, la_image_delta, la_tag_candidate";
 
     private static final String ROUND = """
             INSERT INTO la_round (host_key, generation, at, record_changes)
             SELECT t.k, t.g, t.a::timestamptz, t.r FROM unnest(?::integer[], ?::bigint[], ?::text[], ?::boolean[]) AS t(k, g, a, r)
             """;
 
-    // Images tagged on a host before and not after, or the other way round: their "tagged somewhere" may change.
-    private static final String TAG_FLIPS = """
+    // Images tagged on a host before and not after, or the other way round, with whether they were tagged on some host
+    // that is not retired before the change: their "tagged somewhere" may change (see TAG_SETTLE).
+    private static final String TAG_CANDIDATES = """
+            INSERT INTO la_tag_candidate (image_key, was_tagged)
+            SELECT d.image_key, EXISTS (SELECT 1 FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
+                                         WHERE hi.image_key = d.image_key AND hi.repo_tags <> '{}' AND h.retired_at IS NULL)
+              FROM (SELECT DISTINCT COALESCE(o.image_key, n.image_key) AS image_key
+                      FROM (SELECT hi.host_key, hi.image_key FROM host_images hi JOIN la_round r USING (host_key)
+                             WHERE hi.repo_tags <> '{}') o
+                      FULL JOIN (SELECT host_key, image_key FROM la_hi WHERE repo_tags <> '{}') n USING (host_key, image_key)
+                     WHERE o.image_key IS NULL OR n.image_key IS NULL) d
+            """;
+
+    // Of the candidates, those whose "tagged on some host that is not retired" did change: lineage follows them.
+    private static final String TAG_SETTLE = """
             INSERT INTO la_tag_flip (image_key)
-            SELECT COALESCE(o.image_key, n.image_key)
-              FROM (SELECT hi.host_key, hi.image_key FROM host_images hi JOIN la_round r USING (host_key)
-                     WHERE hi.repo_tags <> '{}') o
-              FULL JOIN (SELECT host_key, image_key FROM la_hi WHERE repo_tags <> '{}') n USING (host_key, image_key)
-             WHERE o.image_key IS NULL OR n.image_key IS NULL
+            SELECT c.image_key FROM la_tag_candidate c
+             WHERE c.was_tagged <> EXISTS (SELECT 1 FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
+                                            WHERE hi.image_key = c.image_key AND hi.repo_tags <> '{}' AND h.retired_at IS NULL)
             """;
 
     private static final String REMOVE_LAYERS = """
@@ -133,8 +145,8 @@ final class HostContentsStore {
     }
 
     /**
-     * Replaces what the given hosts hold (each host at most once). Afterwards {@code la_tag_flip} holds the images
-     * whose tagged state flipped on one of them.
+     * Replaces what the given hosts hold (each host at most once). Afterwards {@code la_tag_candidate} holds the
+     * images whose tagged state flipped on one of them; call {@link #settleTagFlips} once the host rows are final.
      */
     static void replace(Statements s, List<NewContents> hosts) throws SQLException {
         if (hosts.isEmpty()) {
@@ -194,7 +206,7 @@ final class HostContentsStore {
         }
         // Temporary tables are never analyzed by autovacuum; the merge's plans need their sizes.
         s.execute("ANALYZE la_round, la_hl, la_hi");
-        s.execute(TAG_FLIPS);
+        s.execute(TAG_CANDIDATES);
         if (anyHeld) {
             s.execute(REMOVE_LAYERS);
             s.execute(REMOVE_IMAGES);
@@ -208,5 +220,13 @@ final class HostContentsStore {
         }
         UsageStore.applyDeltas(s);
         s.execute(CHANGE_LOG);
+    }
+
+    /**
+     * After {@link #replace} and once the hosts' {@code retired_at} is final for the round: adds to {@code la_tag_flip}
+     * the images whose "tagged on some host that is not retired" the round changed.
+     */
+    static void settleTagFlips(Statements s) throws SQLException {
+        s.execute(TAG_SETTLE);
     }
 }

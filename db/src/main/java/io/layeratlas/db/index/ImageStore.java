@@ -84,8 +84,8 @@ final class ImageStore {
     // the lineage.
     private static final String CLAIM_STACKS = """
             WITH won AS (
-                UPDATE images i SET layer_count = t.n
-                  FROM unnest(?::bigint[], ?::integer[]) AS t(image_key, n)
+                UPDATE images i SET layer_count = t.n, top_layer_key = t.top
+                  FROM unnest(?::bigint[], ?::integer[], ?::bigint[]) AS t(image_key, n, top)
                  WHERE i.image_key = t.image_key AND i.layer_count IS NULL
                 RETURNING i.image_key),
             kept AS (INSERT INTO la_new_stack SELECT image_key FROM won)
@@ -230,11 +230,13 @@ final class ImageStore {
         Map<Long, List<Long>> sorted = new TreeMap<>(stacks);
         List<Long> keys = new ArrayList<>(sorted.keySet());
         List<Integer> counts = new ArrayList<>();
+        List<Long> tops = new ArrayList<>();
         List<Long> rowImage = new ArrayList<>();
         List<Integer> rowPosition = new ArrayList<>();
         List<Long> rowLayer = new ArrayList<>();
         sorted.forEach((image, layers) -> {
             counts.add(layers.size());
+            tops.add(layers.isEmpty() ? null : layers.get(layers.size() - 1));
             for (int p = 0; p < layers.size(); p++) {
                 rowImage.add(image);
                 rowPosition.add(p);
@@ -245,6 +247,7 @@ final class ImageStore {
         try (PreparedStatement ps = s.prepare(CLAIM_STACKS)) {
             ps.setArray(1, Sql.longs(c, keys));
             ps.setArray(2, Sql.ints(c, counts));
+            ps.setArray(3, Sql.longs(c, tops));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     won.add(rs.getLong(1));

@@ -13,11 +13,11 @@ import java.sql.SQLException;
  * <ul>
  *   <li>every image whose stack the transaction wrote ({@code la_new_stack}), and every image whose stack extends
  *       one of those;</li>
- *   <li>every image whose stack extends an image whose tagged state flipped on some host ({@code la_tag_flip}:
- *       tagged or untagged there, arrived or left tagged, its host retired or back).</li>
+ *   <li>every image whose stack extends an image whose "tagged on some host that is not retired" changed
+ *       ({@code la_tag_flip}, kept by {@link HostContentsStore}).</li>
  * </ul>
  * Since a chain ID fixes every layer below it, "B's stack is a prefix of X's" is "X's layer at position |B|-1
- * is B's top layer". Docker's own parent ({@code 'docker-parent'}) is written by
+ * is B's top layer" ({@code images.top_layer_key}, indexed). Docker's own parent ({@code 'docker-parent'}) is written by
  * {@link ImageStore#linkDockerParents}; both are kept.
  */
 final class LineageStore {
@@ -29,19 +29,17 @@ final class LineageStore {
                 SELECT DISTINCT xl.image_key
                   FROM changed ch
                   JOIN images y ON y.image_key = ch.image_key
-                  JOIN image_layers yt ON yt.image_key = y.image_key AND yt.position = y.layer_count - 1
-                  JOIN image_layers xl ON xl.layer_key = yt.layer_key AND xl.position = yt.position
+                  JOIN image_layers xl ON xl.layer_key = y.top_layer_key
                   JOIN images x ON x.image_key = xl.image_key AND x.layer_count > y.layer_count),
             affected AS (
                 SELECT image_key FROM la_new_stack UNION SELECT image_key FROM extending),
             best AS (
                 SELECT a.image_key AS child,
                        (SELECT b.image_key
-                          FROM image_layers xl
-                          JOIN images x ON x.image_key = xl.image_key
-                          JOIN image_layers bl ON bl.layer_key = xl.layer_key AND bl.position = xl.position
-                          JOIN images b ON b.image_key = bl.image_key AND b.layer_count = xl.position + 1
-                         WHERE xl.image_key = a.image_key AND xl.position < x.layer_count - 1
+                          FROM images x
+                          JOIN image_layers xl ON xl.image_key = x.image_key AND xl.position < x.layer_count - 1
+                          JOIN images b ON b.top_layer_key = xl.layer_key AND b.layer_count = xl.position + 1
+                         WHERE x.image_key = a.image_key
                          ORDER BY xl.position DESC,
                                   EXISTS (SELECT 1 FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
                                            WHERE hi.image_key = b.image_key AND hi.repo_tags <> '{}'
@@ -66,6 +64,7 @@ final class LineageStore {
      * stacks, {@code host_images} and {@code hosts.retired_at} are final.
      */
     static void recompute(Statements s) throws SQLException {
+        s.execute("ANALYZE la_new_stack, la_tag_flip");
         s.execute(RECOMPUTE);
     }
 }

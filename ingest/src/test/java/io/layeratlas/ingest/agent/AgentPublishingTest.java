@@ -4,6 +4,9 @@ import io.layeratlas.embedded.EmbeddedKafka;
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.Heartbeat;
 import io.layeratlas.events.HostSnapshot;
+import java.util.ArrayList;
+import io.layeratlas.events.EventCodec;
+import io.layeratlas.events.SnapshotEnvelope;
 import io.layeratlas.events.ImageConfigEvent;
 import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.Topics;
@@ -109,6 +112,37 @@ class AgentPublishingTest {
             assertThat(first.chunkCount()).isGreaterThan(10).isEqualTo(records.size());
             assertThat(records).allSatisfy(r ->
                     assertThat(r.serializedKeySize() + r.serializedValueSize()).isLessThan(maxRequestSize));
+        }
+    }
+
+    @Test
+    void a_full_resend_of_an_unchanged_state_goes_to_the_resend_topic_with_the_same_holdings_in_its_headers(@TempDir Path state) {
+        InventorySource.Scan small = TestInventories.generated("resending-host", 5, "resend");
+        AgentConfig config = config(state).withHostId("resending-host").withMaxMessageBytes(8_000)
+                .withRescanInterval(Duration.ofMillis(100)).withFullResendInterval(Duration.ofMillis(300));
+        try (Agent agent = new Agent(config, hostId -> small);
+             TopicReader changes = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HOST_LAYERS));
+             TopicReader resends = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HOST_LAYERS_RESEND))) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> !changes.poll().isEmpty() && resends.poll().size() > 4);
+            List<ConsumerRecord<String, byte[]>> all = new ArrayList<>(changes.poll());
+            all.addAll(resends.poll());
+            java.util.Set<String> holdings = new java.util.HashSet<>();
+            for (ConsumerRecord<String, byte[]> r : all) {
+                HostSnapshot chunk = (HostSnapshot) EventCodec.decode(r.value());
+                SnapshotEnvelope envelope = SnapshotEnvelope.fromHeaders(name -> {
+                    var h = r.headers().lastHeader(name);
+                    return h == null ? null : h.value();
+                }).orElseThrow();
+                assertThat(envelope).isEqualTo(new SnapshotEnvelope(chunk.generation(), chunk.chunk(), chunk.chunkCount(),
+                        chunk.scannedAt(), envelope.holdings()));
+                holdings.add(envelope.holdings().toString());
+            }
+            // The first scan is a change, the rest resend it: every chunk names the same complete state.
+            assertThat(changes.snapshots()).extracting(HostSnapshot::generation).containsOnly(1L);
+            assertThat(resends.snapshots()).extracting(HostSnapshot::generation).allMatch(g -> g > 1);
+            assertThat(changes.snapshots().get(0).chunkCount()).isGreaterThan(1);
+            assertThat(holdings).singleElement();
         }
     }
 
