@@ -9,6 +9,7 @@ import io.layeratlas.events.SourceKind;
 import io.layeratlas.ingest.SourceScan;
 import io.layeratlas.ingest.StorageReader;
 import io.layeratlas.ingest.UnreadableSourceException;
+import io.layeratlas.ingest.internal.GoJson;
 import io.layeratlas.ingest.internal.UnreadableItemException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -218,40 +219,50 @@ public final class ArchiveReader implements StorageReader {
         throw new UnreadableItemException(label + "!" + name, "symbolic link loop");
     }
 
+    /**
+     * {@code manifest.json}: a list of {@code {Config, RepoTags, Layers, Parent}} (moby {@code image/tarexport},
+     * {@code manifestItem}), decoded as Go decodes it ({@link GoJson}: any case of the member names).
+     */
     private static void dockerSave(Map<String, Entry> entries, String label, ImageAssembler assembler, List<Problem> problems) {
         String where = label + "!manifest.json";
         JsonNode manifest;
         try {
-            byte[] bytes = resolve(entries, "manifest.json", label).small();
-            manifest = OciImages.parseAny(bytes, where);
+            manifest = GoJson.parse(resolve(entries, "manifest.json", label).small(), where, "manifest.json");
         } catch (UnreadableItemException e) {
             problems.add(e.toProblem());
             return;
         }
         if (!manifest.isArray()) {
-            problems.add(new Problem(where, "not a JSON list"));
+            problems.add(new Problem(where, "manifest.json is a JSON " + GoJson.kind(manifest)
+                    + ", not a list of {Config, RepoTags, Layers}"));
             return;
         }
         for (int i = 0; i < manifest.size(); i++) {
             JsonNode m = manifest.get(i);
+            String item = where + " [" + i + "]";
             try {
-                String cfgName = m.path("Config").asText("");
-                Entry cfg = resolve(entries, normalizeOrFail(cfgName, where), label);
+                if (!m.isObject()) {
+                    throw new UnreadableItemException(item, "is a JSON " + GoJson.kind(m) + ", not an object {Config, RepoTags, Layers}");
+                }
+                String cfgName = entryName(m, "Config", item);
+                Entry cfg = resolve(entries, cfgName, label);
                 if (cfg.small() == null) {
                     throw new UnreadableItemException(label + "!" + cfgName, "config is too large");
                 }
                 List<String> tags = new ArrayList<>();
-                m.path("RepoTags").forEach(t -> tags.add(t.asText()));
+                GoJson.field(m, "RepoTags").forEach(t -> tags.add(t.asText()));
                 Digest parent = null;
-                String p = m.path("Parent").asText("");
-                if (!p.isEmpty()) {
-                    parent = Digest.parse(p);
+                if (!GoJson.text(m, "Parent").isEmpty()) {
+                    parent = GoJson.digest(m, "Parent", item);
                 }
                 List<FoundImage.FoundLayer> layers = new ArrayList<>();
-                JsonNode ls = m.path("Layers");
+                JsonNode ls = GoJson.field(m, "Layers");
+                if (!GoJson.absent(ls) && !ls.isArray()) {
+                    throw new UnreadableItemException(item, "Layers is a JSON " + GoJson.kind(ls) + ", not a list");
+                }
                 for (int j = 0; j < ls.size(); j++) {
                     String layerName = ls.get(j).asText("");
-                    String layerEntry = normalizeOrFail(layerName, where);
+                    String layerEntry = entryName(ls.get(j), item + " Layers[" + j + "]");
                     Entry layer = resolve(entries, layerEntry, label);
                     // the v1 layer ID is the folder of "<v1 id>/layer.tar", however the name is spelled ("./<id>/…")
                     String folder = layerEntry.contains("/") ? layerEntry.substring(0, layerEntry.indexOf('/')) : "";
@@ -261,18 +272,33 @@ public final class ArchiveReader implements StorageReader {
                 assembler.add(new FoundImage(label + "!" + cfgName, cfg.small(), tags, parent, layers));
             } catch (UnreadableItemException e) {
                 problems.add(e.toProblem());
-            } catch (IllegalArgumentException e) {
-                problems.add(new Problem(where, "[" + i + "]: " + e.getMessage()));
             }
         }
     }
 
-    private static String normalizeOrFail(String name, String where) {
-        String n = normalize(name);
-        if (n == null || n.isEmpty()) {
+    /** The entry a string field names ({@code Config}), normalized. */
+    private static String entryName(JsonNode obj, String field, String where) {
+        JsonNode n = GoJson.field(obj, field);
+        if (GoJson.absent(n)) {
+            throw new UnreadableItemException(where, field + " is missing: no config named");
+        }
+        return entryName(n, where + " " + field);
+    }
+
+    /** An archive entry named by a JSON string, normalized. */
+    private static String entryName(JsonNode n, String where) {
+        if (!n.isTextual()) {
+            throw new UnreadableItemException(where, "is a JSON " + GoJson.kind(n) + ", not an entry name");
+        }
+        String name = n.textValue();
+        String norm = normalize(name);
+        if (norm == null) {
             throw new UnreadableItemException(where, "entry name '" + name + "' leaves the archive");
         }
-        return n;
+        if (norm.isEmpty()) {
+            throw new UnreadableItemException(where, "entry name '" + name + "' names no file");
+        }
+        return norm;
     }
 
     /** Blobs of an OCI layout inside the archive, {@code blobs/<algorithm>/<hex>}. */

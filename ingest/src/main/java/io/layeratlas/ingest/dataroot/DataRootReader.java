@@ -1,7 +1,6 @@
 package io.layeratlas.ingest.dataroot;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layeratlas.events.ChainIds;
 import io.layeratlas.events.CompressedDigest;
 import io.layeratlas.events.Digest;
@@ -15,6 +14,7 @@ import io.layeratlas.ingest.SourceScan;
 import io.layeratlas.ingest.StorageReader;
 import io.layeratlas.ingest.UnreadableSourceException;
 import io.layeratlas.ingest.internal.DockerReferences;
+import io.layeratlas.ingest.internal.GoJson;
 import io.layeratlas.ingest.internal.HistorySizes;
 import io.layeratlas.ingest.internal.ImageConfig;
 import io.layeratlas.ingest.internal.SafeFiles;
@@ -65,7 +65,6 @@ import java.util.regex.Pattern;
 public final class DataRootReader implements StorageReader {
 
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
     public SourceKind kind() {
@@ -136,8 +135,8 @@ public final class DataRootReader implements StorageReader {
                 if (bytes.isEmpty()) {
                     continue;
                 }
-                JsonNode node = readJson(bytes.get(), files.rel(config), "container config");
-                String image = node.path("Image").asText("");
+                JsonNode node = GoJson.parse(bytes.get(), files.rel(config), "container config");
+                String image = GoJson.text(node, "Image");
                 counts.merge(Digest.parse(image), 1, Integer::sum);
             } catch (UnreadableItemException e) {
                 problems.add(e.toProblem());
@@ -146,22 +145,6 @@ public final class DataRootReader implements StorageReader {
             }
         }
         return counts;
-    }
-
-    static JsonNode readJson(byte[] bytes, String path, String what) {
-        if (bytes.length == 0) {
-            throw new UnreadableItemException(path, what + " is empty (0 bytes)");
-        }
-        try {
-            JsonNode node = JSON.readTree(bytes);
-            if (node == null || node.isMissingNode()) {
-                throw new UnreadableItemException(path, what + " is empty");
-            }
-            return node;
-        } catch (IOException e) {
-            String msg = e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-            throw new UnreadableItemException(path, what + " is not valid JSON: " + msg);
-        }
     }
 
     /** One {@code image/<driver>/} folder. */
@@ -327,8 +310,8 @@ public final class DataRootReader implements StorageReader {
             try {
                 Optional<byte[]> bytes = files.readIfPresent(file);
                 if (bytes.isPresent()) {
-                    JsonNode repos = readJson(bytes.get(), path, "repositories.json").get("Repositories");
-                    if (repos == null || repos.isNull()) {
+                    JsonNode repos = GoJson.field(GoJson.parse(bytes.get(), path, "repositories.json"), "Repositories");
+                    if (GoJson.absent(repos)) {
                         problems.add(new Problem(path, "no Repositories object: no repo tags or repo digests"));
                     } else if (!repos.isObject()) {
                         problems.add(new Problem(path, "Repositories is not an object: no repo tags or repo digests"));
@@ -360,7 +343,7 @@ public final class DataRootReader implements StorageReader {
                                   Map<Digest, TreeSet<String>> digests) {
             Digest id;
             try {
-                id = Digest.parse(target.asText(""));
+                id = Digest.parse(target.isTextual() ? target.textValue() : "");
             } catch (IllegalArgumentException e) {
                 problems.add(new Problem(path, "reference " + ref + " points at " + target + ", not an image ID"));
                 return;
@@ -391,7 +374,7 @@ public final class DataRootReader implements StorageReader {
                     continue;
                 }
                 try {
-                    JsonNode list = readJson(files.read(file), path, "v2 metadata");
+                    JsonNode list = GoJson.parse(files.read(file), path, "v2 metadata");
                     if (!list.isArray()) {
                         problems.add(new Problem(path, "v2 metadata is not a JSON list"));
                         continue;
@@ -400,8 +383,8 @@ public final class DataRootReader implements StorageReader {
                     for (int i = 0; i < list.size(); i++) {
                         JsonNode m = list.get(i);
                         try {
-                            String repo = m.path("SourceRepository").asText("");
-                            digests.add(new CompressedDigest(Digest.parse(m.path("Digest").asText("")), null,
+                            String repo = GoJson.text(m, "SourceRepository");
+                            digests.add(new CompressedDigest(Digest.parse(GoJson.text(m, "Digest")), null,
                                     repo.isEmpty() ? null : repo));
                         } catch (IllegalArgumentException e) {
                             problems.add(new Problem(path, "[" + i + "].Digest is not a digest: " + e.getMessage()));

@@ -1,7 +1,6 @@
 package io.layeratlas.ingest.legacy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,6 +16,7 @@ import io.layeratlas.ingest.SourceScan;
 import io.layeratlas.ingest.StorageReader;
 import io.layeratlas.ingest.UnreadableSourceException;
 import io.layeratlas.ingest.internal.DockerReferences;
+import io.layeratlas.ingest.internal.GoJson;
 import io.layeratlas.ingest.internal.Rfc3339;
 import io.layeratlas.ingest.internal.SafeFiles;
 import io.layeratlas.ingest.internal.UnreadableItemException;
@@ -61,7 +61,6 @@ import java.util.regex.Pattern;
  */
 public final class LegacyGraphReader implements StorageReader {
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> DROPPED = Set.of("id", "parent", "Size", "parent_id", "layer_id", "throwaway");
 
     @Override
@@ -205,24 +204,12 @@ public final class LegacyGraphReader implements StorageReader {
         private Migrated migrateOne(String v1Id, Path dir) {
             Path jsonFile = dir.resolve("json");
             String jsonPath = files.rel(jsonFile);
-            byte[] bytes = files.read(jsonFile);
-            if (bytes.length == 0) {
-                throw new UnreadableItemException(jsonPath, "v1 image JSON is empty (0 bytes)");
-            }
-            JsonNode v1;
-            try {
-                v1 = JSON.readTree(bytes);
-            } catch (IOException e) {
-                throw new UnreadableItemException(jsonPath, "v1 image JSON is not valid JSON");
-            }
-            if (v1 == null || !v1.isObject()) {
-                throw new UnreadableItemException(jsonPath, "v1 image JSON is not an object");
-            }
-            String declared = v1.path("id").asText("");
+            JsonNode v1 = GoJson.parseObject(files.read(jsonFile), jsonPath, "v1 image JSON");
+            String declared = GoJson.text(v1, "id");
             if (!declared.isEmpty() && !declared.equals(v1Id)) {
                 problems.add(new Problem(jsonPath, "id " + declared + " differs from the folder name"));
             }
-            String parentId = v1.path("parent").asText("");
+            String parentId = GoJson.text(v1, "parent");
             Migrated parent = null;
             if (!parentId.isEmpty()) {
                 if (!HEX64.matcher(parentId).matches()) {
@@ -244,7 +231,7 @@ public final class LegacyGraphReader implements StorageReader {
             sizes.add(size);
 
             Instant created = null;
-            String createdText = v1.path("created").asText("");
+            String createdText = GoJson.text(v1, "created");
             if (!createdText.isEmpty()) {
                 try {
                     created = Rfc3339.parse(createdText);
@@ -252,9 +239,9 @@ public final class LegacyGraphReader implements StorageReader {
                     problems.add(new Problem(jsonPath, "created is " + e.getMessage()));
                 }
             }
-            String createdBy = joinCmd(v1.path("container_config").path("Cmd"));
-            String author = v1.path("author").asText("");
-            String comment = v1.path("comment").asText("");
+            String createdBy = joinCmd(GoJson.field(v1, "container_config", "Cmd"));
+            String author = GoJson.text(v1, "author");
+            String comment = GoJson.text(v1, "comment");
 
             ArrayNode historyJson = parent == null ? JsonNodeFactory.instance.arrayNode() : parent.historyJson().deepCopy();
             ObjectNode step = historyJson.addObject();
@@ -290,7 +277,7 @@ public final class LegacyGraphReader implements StorageReader {
 
             return new Migrated(v1Id, Digest.sha256Of(configBytes), configBytes,
                     parent == null ? null : parent.imageId(), created,
-                    textOrNull(v1.get("os")), textOrNull(v1.get("architecture")),
+                    textOrNull(GoJson.field(v1, "os")), textOrNull(GoJson.field(v1, "architecture")),
                     List.copyOf(diffIds), ChainIds.of(diffIds), List.copyOf(sizes), List.copyOf(history), historyJson);
         }
 
@@ -376,14 +363,10 @@ public final class LegacyGraphReader implements StorageReader {
                 drivers.add(name.substring("repositories-".length()));
                 String path = files.rel(f);
                 try {
-                    byte[] bytes = files.read(f);
-                    if (bytes.length == 0) {
-                        problems.add(new Problem(path, "empty (0 bytes): no repo tags"));
-                        continue;
-                    }
-                    JsonNode repos = JSON.readTree(bytes).path("Repositories");
+                    JsonNode repos = GoJson.field(GoJson.parse(files.read(f), path, name), "Repositories");
                     if (!repos.isObject()) {
-                        problems.add(new Problem(path, "no Repositories object: no repo tags"));
+                        problems.add(new Problem(path, (GoJson.absent(repos) ? "no Repositories object"
+                                : "Repositories is a JSON " + GoJson.kind(repos) + ", not an object") + ": no repo tags"));
                         continue;
                     }
                     repos.fields().forEachRemaining(repo -> repo.getValue().fields().forEachRemaining(t -> {
@@ -398,9 +381,7 @@ public final class LegacyGraphReader implements StorageReader {
                         out.computeIfAbsent(v1, k -> new TreeSet<>()).add(DockerReferences.familiar(ref));
                     }));
                 } catch (UnreadableItemException e) {
-                    problems.add(e.toProblem());
-                } catch (IOException e) {
-                    problems.add(new Problem(path, "not valid JSON: no repo tags"));
+                    problems.add(new Problem(e.path(), e.reason() + ": no repo tags"));
                 }
             }
             return out;
@@ -412,13 +393,8 @@ public final class LegacyGraphReader implements StorageReader {
             for (Path dir : listOrProblem(root.resolve("containers"))) {
                 Path f = dir.resolve("config.json");
                 try {
-                    files.readIfPresent(f).ifPresent(b -> {
-                        try {
-                            out.merge(JSON.readTree(b).path("Image").asText(""), 1, Integer::sum);
-                        } catch (IOException e) {
-                            problems.add(new Problem(files.rel(f), "container config is not valid JSON"));
-                        }
-                    });
+                    files.readIfPresent(f).ifPresent(b -> out.merge(
+                            GoJson.text(GoJson.parse(b, files.rel(f), "container config"), "Image"), 1, Integer::sum));
                 } catch (UnreadableItemException e) {
                     problems.add(e.toProblem());
                 }

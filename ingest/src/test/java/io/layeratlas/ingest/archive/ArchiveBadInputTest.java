@@ -143,7 +143,7 @@ class ArchiveBadInputTest {
         Path p = archive("m.tar", t -> file(t, "manifest.json", new byte[0]));
         HostInventory inv = scan(p);
         assertThat(inv.images()).isEmpty();
-        assertThat(inv.problems()).containsExactly(new Problem("m.tar!manifest.json", "empty (0 bytes)"));
+        assertThat(inv.problems()).containsExactly(new Problem("m.tar!manifest.json", "manifest.json is empty (0 bytes)"));
     }
 
     @Test
