@@ -19,6 +19,7 @@ import io.layeratlas.ingest.internal.DockerReferences;
 import io.layeratlas.ingest.internal.GoJson;
 import io.layeratlas.ingest.internal.Rfc3339;
 import io.layeratlas.ingest.internal.SafeFiles;
+import io.layeratlas.ingest.internal.SharedSizes;
 import io.layeratlas.ingest.internal.UnreadableItemException;
 
 import java.io.IOException;
@@ -118,46 +119,26 @@ public final class LegacyGraphReader implements StorageReader {
             }
             Map<String, Integer> containers = readContainers();
 
-            Set<Digest> parents = new HashSet<>();
-            done.values().forEach(m -> {
-                if (m.parentImage() != null) {
-                    parents.add(m.parentImage());
-                }
-            });
-            Map<Digest, Integer> layerRefs = new HashMap<>();
+            List<SharedSizes.Image> forSizes = new ArrayList<>();
             for (Migrated m : done.values()) {
-                if (!tags.containsKey(m.v1Id()) && parents.contains(m.imageId())) {
-                    continue; // intermediate: not counted, as for the data-root
-                }
-                m.chainIds().forEach(c -> layerRefs.merge(c, 1, Integer::sum));
+                forSizes.add(new SharedSizes.Image(m.imageId(), tags.containsKey(m.v1Id()), m.parentImage(),
+                        m.chainIds(), m.sizes()));
             }
+            Map<Digest, SharedSizes.Sizes> sizes = SharedSizes.of(forSizes);
 
             Map<Digest, ImageRecord> images = new TreeMap<>();
             Map<Digest, LayerRecord> layers = new TreeMap<>();
             Map<Digest, byte[]> configs = new HashMap<>();
             for (Migrated m : done.values()) {
-                long size = 0;
-                long shared = 0;
-                boolean known = true;
-                for (int i = 0; i < m.chainIds().size(); i++) {
-                    long s = m.sizes().get(i);
-                    if (s < 0) {
-                        known = false;
-                        continue;
-                    }
-                    size += s;
-                    if (layerRefs.getOrDefault(m.chainIds().get(i), 0) > 1) {
-                        shared += s;
-                    }
-                }
+                SharedSizes.Sizes s = sizes.get(m.imageId());
                 List<String> repoTags = new ArrayList<>();
                 List<String> repoDigests = new ArrayList<>();
                 for (String ref : tags.getOrDefault(m.v1Id(), new TreeSet<>())) {
                     (ref.contains("@") ? repoDigests : repoTags).add(ref);
                 }
                 images.put(m.imageId(), new ImageRecord(m.imageId(), repoTags, repoDigests, m.parentImage(),
-                        m.created(), known ? size : -1, m.diffIds(), m.chainIds(), m.history(),
-                        containers.getOrDefault(m.v1Id(), 0), known ? shared : -1, known ? size - shared : -1,
+                        m.created(), s.size(), m.diffIds(), m.chainIds(), m.history(),
+                        containers.getOrDefault(m.v1Id(), 0), s.shared(), s.unique(),
                         m.os(), m.arch()));
                 configs.put(m.imageId(), m.config());
                 int top = m.chainIds().size() - 1;
