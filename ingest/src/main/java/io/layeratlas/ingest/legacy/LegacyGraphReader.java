@@ -21,6 +21,7 @@ import io.layeratlas.ingest.internal.Rfc3339;
 import io.layeratlas.ingest.internal.SafeFiles;
 import io.layeratlas.ingest.internal.SharedSizes;
 import io.layeratlas.ingest.internal.UnreadableItemException;
+import io.layeratlas.ingest.internal.V1Migration;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,11 +48,8 @@ import java.util.regex.Pattern;
  *
  * <p>Every v1 layer ID becomes an image and a layer, as Docker's own v1 to v2 migration does
  * (moby {@code migrate/v1/migratev1.go}): the diff ID is the sha256 of the tar stream reassembled from
- * {@code tar-data.json.gz} and the unpacked files ({@link TarSplitAssembler}); the image config is the v1
- * JSON without {@code id, parent, Size, parent_id, layer_id, throwaway}, plus {@code rootfs} (the parent's
- * diff IDs and this one) and {@code history} (the parent's plus one step from this JSON:
- * {@code created, author, created_by = container_config.Cmd joined by spaces, comment}), top-level keys
- * sorted, written as Go's encoder writes it ({@code image/v1/imagev1.go MakeConfigFromV1Config}); the image
+ * {@code tar-data.json.gz} and the unpacked files ({@link TarSplitAssembler}); the image config is derived from
+ * the v1 JSON as {@link V1Migration} says ({@code image/v1/imagev1.go MakeConfigFromV1Config}); the image
  * ID is its sha256. Layer sizes are {@code layersize} in bytes.
  *
  * <p>Limits: v1 JSON from Docker before 1.8.3 is re-marshalled through Go's {@code V1Image} struct by the
@@ -62,7 +60,6 @@ import java.util.regex.Pattern;
  */
 public final class LegacyGraphReader implements StorageReader {
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
-    private static final Set<String> DROPPED = Set.of("id", "parent", "Size", "parent_id", "layer_id", "throwaway");
 
     @Override
     public SourceKind kind() {
@@ -211,55 +208,13 @@ public final class LegacyGraphReader implements StorageReader {
             List<Long> sizes = new ArrayList<>(parent == null ? List.of() : parent.sizes());
             sizes.add(size);
 
-            Instant created = null;
-            String createdText = GoJson.text(v1, "created");
-            if (!createdText.isEmpty()) {
-                try {
-                    created = Rfc3339.parse(createdText);
-                } catch (IllegalArgumentException e) {
-                    problems.add(new Problem(jsonPath, "created is " + e.getMessage()));
-                }
-            }
-            String createdBy = joinCmd(GoJson.field(v1, "container_config", "Cmd"));
-            String author = GoJson.text(v1, "author");
-            String comment = GoJson.text(v1, "comment");
-
-            ArrayNode historyJson = parent == null ? JsonNodeFactory.instance.arrayNode() : parent.historyJson().deepCopy();
-            ObjectNode step = historyJson.addObject();
-            step.put("created", created == null ? "0001-01-01T00:00:00Z" : goTime(createdText));
-            if (!author.isEmpty()) {
-                step.put("author", author);
-            }
-            if (!createdBy.isEmpty()) {
-                step.put("created_by", createdBy);
-            }
-            if (!comment.isEmpty()) {
-                step.put("comment", comment);
-            }
+            V1Migration.Derived d = V1Migration.derive(v1, jsonPath, diffIds, parent == null ? null : parent.historyJson(), problems);
             List<HistoryEntry> history = new ArrayList<>(parent == null ? List.of() : parent.history());
-            history.add(new HistoryEntry(created, createdBy.isEmpty() ? null : createdBy,
-                    comment.isEmpty() ? null : comment, false, Math.max(0, size)));
+            history.add(new HistoryEntry(d.created(), d.createdBy(), d.comment(), false, Math.max(0, size)));
 
-            TreeMap<String, JsonNode> top = new TreeMap<>();
-            v1.fields().forEachRemaining(e -> {
-                if (!DROPPED.contains(e.getKey())) {
-                    top.put(e.getKey(), e.getValue());
-                }
-            });
-            ObjectNode rootfs = JsonNodeFactory.instance.objectNode();
-            rootfs.put("type", "layers");
-            ArrayNode ids = rootfs.putArray("diff_ids");
-            diffIds.forEach(d -> ids.add(d.toString()));
-            top.put("rootfs", rootfs);
-            top.put("history", historyJson);
-            ObjectNode config = JsonNodeFactory.instance.objectNode();
-            top.forEach(config::set);
-            byte[] configBytes = GoJson.write(config).getBytes(StandardCharsets.UTF_8);
-
-            return new Migrated(v1Id, Digest.sha256Of(configBytes), configBytes,
-                    parent == null ? null : parent.imageId(), created,
+            return new Migrated(v1Id, d.imageId(), d.config(), parent == null ? null : parent.imageId(), d.created(),
                     textOrNull(GoJson.field(v1, "os")), textOrNull(GoJson.field(v1, "architecture")),
-                    List.copyOf(diffIds), ChainIds.of(diffIds), List.copyOf(sizes), List.copyOf(history), historyJson);
+                    List.copyOf(diffIds), ChainIds.of(diffIds), List.copyOf(sizes), List.copyOf(history), d.historyJson());
         }
 
         private Digest diffId(String v1Id, Path dir) {
@@ -395,32 +350,5 @@ public final class LegacyGraphReader implements StorageReader {
 
     private static String textOrNull(JsonNode n) {
         return n == null || !n.isTextual() || n.textValue().isEmpty() ? null : n.textValue();
-    }
-
-    private static String joinCmd(JsonNode cmd) {
-        if (!cmd.isArray()) {
-            return "";
-        }
-        List<String> parts = new ArrayList<>();
-        cmd.forEach(c -> parts.add(c.asText()));
-        return String.join(" ", parts);
-    }
-
-    /** A time as Go's time.Time marshals it: RFC 3339 with trailing fraction zeros dropped, Z for offset 0. */
-    static String goTime(String rfc3339) {
-        OffsetDateTime t = OffsetDateTime.parse(rfc3339);
-        StringBuilder sb = new StringBuilder(String.format("%04d-%02d-%02dT%02d:%02d:%02d", t.getYear(),
-                t.getMonthValue(), t.getDayOfMonth(), t.getHour(), t.getMinute(), t.getSecond()));
-        if (t.getNano() != 0) {
-            String frac = String.format("%09d", t.getNano()).replaceAll("0+$", "");
-            sb.append('.').append(frac);
-        }
-        int off = t.getOffset().getTotalSeconds();
-        if (off == 0) {
-            sb.append('Z');
-        } else {
-            sb.append(off < 0 ? '-' : '+').append(String.format("%02d:%02d", Math.abs(off) / 3600, Math.abs(off) / 60 % 60));
-        }
-        return sb.toString();
     }
 }
