@@ -103,11 +103,29 @@ public final class Scanner {
         if (!Files.exists(p)) {
             return "no such file or folder";
         }
+        if (Files.isDirectory(p) && containerdStore(p).isPresent()) {
+            return "Docker's containerd image store (" + containerdStore(p).get() + ") is not read from disk by this "
+                    + "build; scan the daemon's Engine API instead (unix:///var/run/docker.sock)";
+        }
         if (Files.isDirectory(p)) {
             return "not an image store: the folder holds none of oci-layout (OCI image layout), image/<driver>/imagedb "
                     + "(Docker data-root), graph/ or repositories-<driver> (pre-1.10 layout); give --kind if it is one";
         }
         return "not an image store: neither a regular file (image archive), a folder nor a socket";
+    }
+
+    /**
+     * The metadata database of a containerd image store in or at this folder: {@code <data-root>/containerd/daemon/}
+     * (a dockerd running its own containerd) or a containerd root ({@code /var/lib/containerd}).
+     */
+    private static Optional<String> containerdStore(Path dir) {
+        for (String rel : List.of("containerd/daemon/io.containerd.metadata.v1.bolt/meta.db",
+                "io.containerd.metadata.v1.bolt/meta.db")) {
+            if (Files.isRegularFile(dir.resolve(rel))) {
+                return Optional.of(rel);
+            }
+        }
+        return Optional.empty();
     }
 
     /** The kinds this scanner can read. */

@@ -258,7 +258,7 @@ public final class LegacyGraphReader implements StorageReader {
                     return -1L;
                 });
             } catch (NumberFormatException e) {
-                problems.add(new Problem(files.rel(f), "not a number of bytes"));
+                problems.add(new Problem(files.rel(f), "not a number of bytes (" + e.getMessage() + "): the layer's size is unknown"));
             } catch (UnreadableItemException e) {
                 problems.add(e.toProblem());
             }

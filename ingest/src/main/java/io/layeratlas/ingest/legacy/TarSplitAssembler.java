@@ -97,7 +97,7 @@ final class TarSplitAssembler {
         } catch (IOException e) {
             throw new UnreadableItemException(relTarData, "cannot read tar-split metadata: " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
-            throw new UnreadableItemException(relTarData, "line " + lineNo + ": bad base64 payload");
+            throw new UnreadableItemException(relTarData, "line " + lineNo + ": bad base64 in payload or name_raw: " + e.getMessage());
         }
         return Digest.sha256Of(sha);
     }
