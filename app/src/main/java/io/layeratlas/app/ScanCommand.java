@@ -16,12 +16,15 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code layeratlas scan SOURCE…}: prints what each source holds as JSON, without Kafka or a database.
- * Exit code 0 when everything was read, 1 when some item was skipped (listed under {@code problems}).
+ * Exit code 0 when everything was read, 1 when some item or a whole source could not be read (listed under
+ * {@code problems}: a source that is not an image store is a problem whose path is the source), 2 for a usage
+ * error (an unknown {@code --kind}, no source). The JSON document is always printed, also when every source failed.
  */
 @Command(name = "scan", mixinStandardHelpOptions = true,
         description = {"Print what image storage holds, as JSON: the same data the agent publishes.",
                 "Output: {\"sources\":[{\"source\",\"kind\",\"hostId\",\"scannedAt\",\"images\":[…],\"layers\":[…],\"problems\":[{\"path\",\"reason\"}]}]}.",
-                "Exit code: 0 all read, 1 something was skipped (see problems), 2 usage error."})
+                "Exit code: 0 all read, 1 something or a whole source could not be read (see problems; the JSON is printed "
+                        + "all the same), 2 usage error."})
 final class ScanCommand implements Callable<Integer> {
 
     @Parameters(arity = "1..*", paramLabel = "SOURCE",
@@ -50,7 +53,8 @@ final class ScanCommand implements Callable<Integer> {
         for (String text : sources) {
             SourceSpec spec = SourceSpec.parse(text);
             String host = HostIds.forSource(spec, Optional.ofNullable(hostId));
-            inventories.add(scanner.scan(spec.location(), forced, host));
+            // a source that cannot be read at all is a problem in the output, not the end of the command
+            inventories.add(scanner.scanOrReport(spec.location(), forced, host));
         }
         // Streamed, not built as one string: a host with thousands of images must scan within the agent's heap.
         PrintStream stdout = System.out;

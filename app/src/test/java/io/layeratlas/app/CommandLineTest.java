@@ -5,6 +5,17 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,5 +66,60 @@ class CommandLineTest {
         assertThat(DurationConverter.parse("5m")).hasMinutes(5);
         assertThat(List.of(Main.commandLine().getSubcommands().keySet().toArray()))
                 .contains("scan", "agent", "indexer", "dashboard", "up");
+    }
+
+    /** A scan run as the command line runs it: exit code, standard output, error output. */
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run scan(String... args) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter err = new StringWriter();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            CommandLine cli = Main.commandLine();
+            cli.setErr(new PrintWriter(err, true));
+            String[] all = new String[args.length + 1];
+            all[0] = "scan";
+            System.arraycopy(args, 0, all, 1, args.length);
+            int exit = cli.execute(all);
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString());
+        } finally {
+            System.setOut(saved);
+        }
+    }
+
+    @Test
+    void scan_of_sources_that_are_not_image_stores_prints_each_as_a_located_problem_and_exits_1(@TempDir Path dir)
+            throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("photos"));
+        Path missing = dir.resolve("nothing-here");
+        Run run = scan("--host-id", "h", folder.toString(), missing.toString());
+        assertThat(run.exit()).isEqualTo(1);
+        JsonNode sources = new ObjectMapper().readTree(run.out()).get("sources");
+        assertThat(sources).hasSize(2);
+        JsonNode problem = sources.get(0).get("problems").get(0);
+        assertThat(problem.get("path").asText()).isEqualTo(folder.toString());
+        assertThat(problem.get("reason").asText()).startsWith("not an image store: the folder holds none of oci-layout");
+        assertThat(sources.get(0).get("kind").asText()).isEqualTo("unknown");
+        assertThat(sources.get(1).get("problems").get(0).get("reason").asText()).isEqualTo("no such file or folder");
+    }
+
+    @Test
+    void scan_of_a_file_that_is_not_an_archive_prints_the_problem_and_exits_1(@TempDir Path dir) throws Exception {
+        Path notes = Files.writeString(dir.resolve("notes.txt"), "hello\n");
+        Run run = scan("--host-id", "h", notes.toString());
+        assertThat(run.exit()).isEqualTo(1);
+        JsonNode source = new ObjectMapper().readTree(run.out()).get("sources").get(0);
+        assertThat(source.get("kind").asText()).isEqualTo("archive");
+        assertThat(source.get("problems").get(0).get("path").asText()).isEqualTo(notes.toString());
+    }
+
+    @Test
+    void an_unknown_kind_is_a_usage_error_exit_2() {
+        Run run = scan("--kind", "floppy", "/tmp");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("unknown source kind 'floppy'");
     }
 }

@@ -63,13 +63,69 @@ public final class Scanner {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(hostId, "hostId");
         SourceKind k = kind.or(() -> detect(source)).orElseThrow(() -> new UnreadableSourceException(source,
-                Files.exists(Path.of(source)) ? "cannot tell what kind of image storage this is; give --kind"
-                        : "no such file or folder"));
+                notAStore(source)));
         StorageReader reader = readers.get(k);
         if (reader == null) {
             throw new UnreadableSourceException(source, "no reader for kind '" + k.id() + "' in this build");
         }
         return reader.read(source, hostId);
+    }
+
+    /**
+     * As {@link #scan}, but a source that cannot be read at all gives an inventory too: no images, and one problem
+     * whose path is the source and whose reason says why ("not an image store: …", "no such file or folder"). Its
+     * {@code kind} is the kind asked for or detected, else {@code unknown}. What {@code layeratlas scan} prints.
+     */
+    public HostInventory scanOrReport(String source, Optional<SourceKind> kind, String hostId) {
+        try {
+            return scan(source, kind, hostId);
+        } catch (UnreadableSourceException e) {
+            return unreadable(source, kind, hostId, e.reason());
+        } catch (RuntimeException e) {
+            // a reader's bug must not cost the other sources their output; the reason names it
+            return unreadable(source, kind, hostId, "reading failed unexpectedly: " + e);
+        }
+    }
+
+    private static HostInventory unreadable(String source, Optional<SourceKind> kind, String hostId, String reason) {
+        String k = kind.or(() -> detect(source)).map(SourceKind::id).orElse("unknown");
+        return new HostInventory(source, k, hostId, java.time.Instant.now(), List.of(), List.of(),
+                List.of(new io.layeratlas.events.Problem(source, reason)));
+    }
+
+    private static String notAStore(String source) {
+        Path p;
+        try {
+            p = Path.of(source);
+        } catch (RuntimeException e) {
+            return "not a path or Docker host URI: " + e.getMessage();
+        }
+        if (!Files.exists(p)) {
+            return "no such file or folder";
+        }
+        if (Files.isDirectory(p) && containerdStore(p).isPresent()) {
+            return "Docker's containerd image store (" + containerdStore(p).get() + ") is not read from disk by this "
+                    + "build; scan the daemon's Engine API instead (unix:///var/run/docker.sock)";
+        }
+        if (Files.isDirectory(p)) {
+            return "not an image store: the folder holds none of oci-layout (OCI image layout), image/<driver>/imagedb "
+                    + "(Docker data-root), graph/ or repositories-<driver> (pre-1.10 layout); give --kind if it is one";
+        }
+        return "not an image store: neither a regular file (image archive), a folder nor a socket";
+    }
+
+    /**
+     * The metadata database of a containerd image store in or at this folder: {@code <data-root>/containerd/daemon/}
+     * (a dockerd running its own containerd) or a containerd root ({@code /var/lib/containerd}).
+     */
+    private static Optional<String> containerdStore(Path dir) {
+        for (String rel : List.of("containerd/daemon/io.containerd.metadata.v1.bolt/meta.db",
+                "io.containerd.metadata.v1.bolt/meta.db")) {
+            if (Files.isRegularFile(dir.resolve(rel))) {
+                return Optional.of(rel);
+            }
+        }
+        return Optional.empty();
     }
 
     /** The kinds this scanner can read. */

@@ -75,4 +75,19 @@ class ScannerTest {
         assertThat(src.get("problems").isArray()).isTrue();
         assertThat(EventCodec.newMapper().treeToValue(src, HostInventory.class)).isEqualTo(inv);
     }
+
+    @Test
+    void a_containerd_image_store_which_is_not_read_from_disk_is_a_problem_that_says_so(@TempDir Path dir) throws Exception {
+        // issue 12: reported before as "cannot tell what kind of image storage this is; give --kind"
+        Path db = dir.resolve("docker/containerd/daemon/io.containerd.metadata.v1.bolt/meta.db");
+        Files.createDirectories(db.getParent());
+        Files.write(db, new byte[0]);
+        HostInventory inv = new Scanner().scanOrReport(dir.resolve("docker").toString(), Optional.empty(), "h");
+        assertThat(inv.kind()).isEqualTo("unknown");
+        assertThat(inv.problems()).singleElement().satisfies(p -> {
+            assertThat(p.path()).isEqualTo(dir.resolve("docker").toString());
+            assertThat(p.reason()).startsWith("Docker's containerd image store (containerd/daemon/io.containerd.metadata.v1.bolt/meta.db)"
+                    + " is not read from disk by this build");
+        });
+    }
 }

@@ -9,6 +9,7 @@ import io.layeratlas.events.SourceKind;
 import io.layeratlas.ingest.SourceScan;
 import io.layeratlas.ingest.StorageReader;
 import io.layeratlas.ingest.UnreadableSourceException;
+import io.layeratlas.ingest.internal.GoJson;
 import io.layeratlas.ingest.internal.UnreadableItemException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -30,13 +31,17 @@ import java.util.zip.GZIPInputStream;
 /**
  * Reads image archives: {@code docker save} (Engine ≤24: {@code manifest.json}, {@code <v1 id>/layer.tar};
  * ≥25: the same {@code manifest.json} over an OCI layout's {@code blobs/sha256/}; moby
- * {@code image/tarexport}), OCI archives (a tarred OCI image layout: {@code index.json}, {@code blobs/}), and
- * either one gzip- or zstd-compressed as a whole. Several images per archive. {@code layer.tar} entries that
+ * {@code image/tarexport}), pre-1.10 {@code docker save} archives without {@code manifest.json}
+ * ({@code repositories}, {@code <v1 id>/{json,layer.tar}}: {@link LegacyArchive}), OCI archives (a tarred OCI image
+ * layout: {@code index.json}, {@code blobs/}), any of these one folder down (the tar of the folder the output was
+ * unpacked into: {@link #storeRoots}), and any of them gzip- or zstd-compressed as a whole. Several images per
+ * archive; JSON decoded as Go decodes it ({@link GoJson}). {@code layer.tar} entries that
  * are symbolic or hard links to other entries are followed within the archive (never outside it).
  *
  * <p>The archive is read once, as a stream: every regular entry is hashed on the way
  * ({@link LayerDigests}: compressed digest, diff ID, content size); small entries (up to 16 MiB: manifests,
- * configs, indexes) are kept. {@code manifest.json} is used when present, else {@code index.json}.
+ * configs, indexes) are kept. In a store {@code manifest.json} is used when present, else {@code index.json}, else
+ * the pre-1.10 layout, as {@code docker load} chooses.
  * Problems name entries as {@code <archive>!<entry>}. Entry names are read as UTF-8, in ustar, GNU long-name and
  * PAX {@code path=}/{@code linkpath=} headers alike; sizes (PAX {@code size=}, base-256) are longs. An archive that
  * ends inside an entry (say, one declaring more than 8 GiB) gives a problem for the archive, and each image that
@@ -80,18 +85,45 @@ public final class ArchiveReader implements StorageReader {
             problems.add(new Problem(label, "archive ends early or is corrupt after " + complete
                     + " entries" + in + ": " + e.getMessage()));
         }
+        List<String> roots = storeRoots(entries);
+        if (roots.isEmpty()) {
+            throw new UnreadableSourceException(source, "not an image archive: no manifest.json, index.json, repositories "
+                    + "or <v1 id>/json, at the top or one folder down (" + entries.size() + " files read)");
+        }
         ImageAssembler assembler = new ImageAssembler(problems);
-        if (entries.containsKey("manifest.json")) {
-            dockerSave(entries, label, assembler, problems);
-        } else if (entries.containsKey("index.json")) {
-            Blobs blobs = new Blobs(entries, label);
-            try {
-                OciImages.read(blobs.entryBytes("index.json"), label + "!index.json", blobs, problems).forEach(assembler::add);
-            } catch (UnreadableItemException e) {
-                problems.add(e.toProblem());
+        for (String root : roots) {
+            if (entries.containsKey(root + "manifest.json")) {
+                dockerSave(entries, root, label, assembler, problems);
+            } else if (entries.containsKey(root + "index.json")) {
+                Blobs blobs = new Blobs(entries, root, label);
+                try {
+                    OciImages.read(blobs.entryBytes(root + "index.json"), label + "!" + root + "index.json", blobs, problems)
+                            .forEach(assembler::add);
+                } catch (UnreadableItemException e) {
+                    problems.add(e.toProblem());
+                }
+            } else {
+                LegacyArchive.read(new LegacyArchive.Entries() {
+                    @Override
+                    public java.util.Set<String> names() {
+                        return entries.keySet();
+                    }
+
+                    @Override
+                    public byte[] small(String name) {
+                        Entry e = resolve(entries, name, label);
+                        if (e.small() == null) {
+                            throw new UnreadableItemException(label + "!" + name, "too large for a JSON file");
+                        }
+                        return e.small();
+                    }
+
+                    @Override
+                    public LayerDigests.Hashes hashes(String name) {
+                        return resolve(entries, name, label).hashes();
+                    }
+                }, root, label, problems).forEach(assembler::add);
             }
-        } else {
-            throw new UnreadableSourceException(source, "neither manifest.json nor index.json: not an image archive");
         }
         HostInventory inv = new HostInventory(source, kind().id(), hostId, Instant.now(), assembler.images(),
                 assembler.layers(), problems);
@@ -168,6 +200,38 @@ public final class ArchiveReader implements StorageReader {
         }
     }
 
+    /**
+     * Where the image stores in the archive are: {@code ""} when the archive holds one at its top
+     * ({@code manifest.json}, {@code index.json}, or the pre-1.10 {@code repositories} or {@code <v1 id>/json}),
+     * else each folder one down that holds one ({@code "out/"}: the tar of the folder {@code docker save} output
+     * or an OCI layout was unpacked into). Empty when there is none.
+     */
+    static List<String> storeRoots(Map<String, Entry> entries) {
+        if (holdsStore(entries.keySet(), "")) {
+            return List.of("");
+        }
+        java.util.TreeSet<String> folders = new java.util.TreeSet<>();
+        for (String name : entries.keySet()) {
+            int slash = name.indexOf('/');
+            if (slash > 0) {
+                folders.add(name.substring(0, slash + 1));
+            }
+        }
+        return folders.stream().filter(f -> holdsStore(entries.keySet(), f)).toList();
+    }
+
+    private static boolean holdsStore(java.util.Set<String> names, String root) {
+        if (names.contains(root + "manifest.json") || names.contains(root + "index.json") || names.contains(root + "repositories")) {
+            return true;
+        }
+        for (String n : names) {
+            if (n.startsWith(root) && n.endsWith("/json") && n.indexOf('/', root.length()) == n.length() - "/json".length()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Archive-relative name without {@code ./}; null if it climbs out with {@code ..}. */
     static String normalize(String name) {
         List<String> parts = new ArrayList<>();
@@ -218,70 +282,97 @@ public final class ArchiveReader implements StorageReader {
         throw new UnreadableItemException(label + "!" + name, "symbolic link loop");
     }
 
-    private static void dockerSave(Map<String, Entry> entries, String label, ImageAssembler assembler, List<Problem> problems) {
-        String where = label + "!manifest.json";
+    /**
+     * {@code manifest.json}: a list of {@code {Config, RepoTags, Layers, Parent}} (moby {@code image/tarexport},
+     * {@code manifestItem}), decoded as Go decodes it ({@link GoJson}: any case of the member names).
+     */
+    private static void dockerSave(Map<String, Entry> entries, String root, String label, ImageAssembler assembler,
+                                   List<Problem> problems) {
+        String where = label + "!" + root + "manifest.json";
         JsonNode manifest;
         try {
-            byte[] bytes = resolve(entries, "manifest.json", label).small();
-            manifest = OciImages.parseAny(bytes, where);
+            manifest = GoJson.parse(resolve(entries, root + "manifest.json", label).small(), where, "manifest.json");
         } catch (UnreadableItemException e) {
             problems.add(e.toProblem());
             return;
         }
         if (!manifest.isArray()) {
-            problems.add(new Problem(where, "not a JSON list"));
+            problems.add(new Problem(where, "manifest.json is a JSON " + GoJson.kind(manifest)
+                    + ", not a list of {Config, RepoTags, Layers}"));
             return;
         }
         for (int i = 0; i < manifest.size(); i++) {
             JsonNode m = manifest.get(i);
+            String item = where + " [" + i + "]";
             try {
-                String cfgName = m.path("Config").asText("");
-                Entry cfg = resolve(entries, normalizeOrFail(cfgName, where), label);
+                if (!m.isObject()) {
+                    throw new UnreadableItemException(item, "is a JSON " + GoJson.kind(m) + ", not an object {Config, RepoTags, Layers}");
+                }
+                String cfgName = root + entryName(m, "Config", item);
+                Entry cfg = resolve(entries, cfgName, label);
                 if (cfg.small() == null) {
                     throw new UnreadableItemException(label + "!" + cfgName, "config is too large");
                 }
                 List<String> tags = new ArrayList<>();
-                m.path("RepoTags").forEach(t -> tags.add(t.asText()));
+                GoJson.field(m, "RepoTags").forEach(t -> tags.add(t.asText()));
                 Digest parent = null;
-                String p = m.path("Parent").asText("");
-                if (!p.isEmpty()) {
-                    parent = Digest.parse(p);
+                if (!GoJson.text(m, "Parent").isEmpty()) {
+                    parent = GoJson.digest(m, "Parent", item);
                 }
                 List<FoundImage.FoundLayer> layers = new ArrayList<>();
-                JsonNode ls = m.path("Layers");
+                JsonNode ls = GoJson.field(m, "Layers");
+                if (!GoJson.absent(ls) && !ls.isArray()) {
+                    throw new UnreadableItemException(item, "Layers is a JSON " + GoJson.kind(ls) + ", not a list");
+                }
                 for (int j = 0; j < ls.size(); j++) {
-                    String layerName = ls.get(j).asText("");
-                    String layerEntry = normalizeOrFail(layerName, where);
-                    Entry layer = resolve(entries, layerEntry, label);
+                    String layerEntry = entryName(ls.get(j), item + " Layers[" + j + "]");
+                    Entry layer = resolve(entries, root + layerEntry, label);
                     // the v1 layer ID is the folder of "<v1 id>/layer.tar", however the name is spelled ("./<id>/…")
                     String folder = layerEntry.contains("/") ? layerEntry.substring(0, layerEntry.indexOf('/')) : "";
-                    layers.add(new FoundImage.FoundLayer(label + "!" + layerName, null, layer.hashes(),
+                    layers.add(new FoundImage.FoundLayer(label + "!" + root + layerEntry, null, layer.hashes(),
                             HEX64.matcher(folder).matches() ? folder : null));
                 }
                 assembler.add(new FoundImage(label + "!" + cfgName, cfg.small(), tags, parent, layers));
             } catch (UnreadableItemException e) {
                 problems.add(e.toProblem());
-            } catch (IllegalArgumentException e) {
-                problems.add(new Problem(where, "[" + i + "]: " + e.getMessage()));
             }
         }
     }
 
-    private static String normalizeOrFail(String name, String where) {
-        String n = normalize(name);
-        if (n == null || n.isEmpty()) {
+    /** The entry a string field names ({@code Config}), normalized. */
+    private static String entryName(JsonNode obj, String field, String where) {
+        JsonNode n = GoJson.field(obj, field);
+        if (GoJson.absent(n)) {
+            throw new UnreadableItemException(where, field + " is missing: no config named");
+        }
+        return entryName(n, where + " " + field);
+    }
+
+    /** An archive entry named by a JSON string, normalized. */
+    private static String entryName(JsonNode n, String where) {
+        if (!n.isTextual()) {
+            throw new UnreadableItemException(where, "is a JSON " + GoJson.kind(n) + ", not an entry name");
+        }
+        String name = n.textValue();
+        String norm = normalize(name);
+        if (norm == null) {
             throw new UnreadableItemException(where, "entry name '" + name + "' leaves the archive");
         }
-        return n;
+        if (norm.isEmpty()) {
+            throw new UnreadableItemException(where, "entry name '" + name + "' names no file");
+        }
+        return norm;
     }
 
     /** Blobs of an OCI layout inside the archive, {@code blobs/<algorithm>/<hex>}. */
     private static final class Blobs implements OciImages.Blobs {
         private final Map<String, Entry> entries;
+        private final String root;
         private final String label;
 
-        Blobs(Map<String, Entry> entries, String label) {
+        Blobs(Map<String, Entry> entries, String root, String label) {
             this.entries = entries;
+            this.root = root;
             this.label = label;
         }
 
@@ -313,8 +404,8 @@ public final class ArchiveReader implements StorageReader {
             return entries.containsKey(path(d));
         }
 
-        private static String path(Digest d) {
-            return "blobs/" + d.algorithm() + "/" + d.hex();
+        private String path(Digest d) {
+            return root + "blobs/" + d.algorithm() + "/" + d.hex();
         }
     }
 }

@@ -9,6 +9,7 @@ import io.layeratlas.events.LayerRecord;
 import io.layeratlas.events.Problem;
 import io.layeratlas.ingest.internal.HistorySizes;
 import io.layeratlas.ingest.internal.ImageConfig;
+import io.layeratlas.ingest.internal.SharedSizes;
 import io.layeratlas.ingest.internal.UnreadableItemException;
 
 import java.util.ArrayList;
@@ -21,7 +22,8 @@ import java.util.TreeMap;
  * Turns {@link FoundImage}s into image and layer records: image ID = sha256 of the config; diff IDs from
  * the config, checked against the hashes of the layer streams (a mismatch is a problem: Docker would refuse
  * to load it); layer size = the sum of the layer tar's regular files; compressed digests = the blob digests
- * of compressed layers; shared size over the images found, as on a host.
+ * of compressed layers; shared and unique size by Docker's rule ({@link SharedSizes}) over the images found, as
+ * on a host that loaded them.
  */
 public final class ImageAssembler {
     private final Map<Digest, ImageRecord> images = new TreeMap<>();
@@ -90,36 +92,23 @@ public final class ImageAssembler {
 
     /** Image records of everything added, with sizes and shared sizes. */
     public List<ImageRecord> images() {
-        Map<Digest, Integer> refs = new HashMap<>();
         Map<Digest, Pending> unique = new java.util.LinkedHashMap<>();
         for (Pending p : pending) {
             unique.merge(p.id(), p, (a, b) -> new Pending(a.id(), a.config(), new FoundImage(a.found().where(),
                     a.found().config(), union(a.found().repoTags(), b.found().repoTags()), a.found().parent(),
                     a.found().layers()), a.sizes()));
         }
-        for (Pending p : unique.values()) {
-            ChainIds.of(p.config().diffIds()).forEach(c -> refs.merge(c, 1, Integer::sum));
-        }
+        Map<Digest, SharedSizes.Sizes> sizes = SharedSizes.of(unique.values().stream()
+                .map(p -> new SharedSizes.Image(p.id(), !p.found().repoTags().isEmpty(), p.found().parent(),
+                        ChainIds.of(p.config().diffIds()), p.sizes()))
+                .toList());
         for (Pending p : unique.values()) {
             List<Digest> chain = ChainIds.of(p.config().diffIds());
-            long size = 0;
-            long shared = 0;
-            boolean known = true;
-            for (int i = 0; i < chain.size(); i++) {
-                long s = p.sizes().get(i);
-                if (s < 0) {
-                    known = false;
-                    continue;
-                }
-                size += s;
-                if (refs.get(chain.get(i)) > 1) {
-                    shared += s;
-                }
-            }
+            SharedSizes.Sizes s = sizes.get(p.id());
             List<HistoryEntry> history = HistorySizes.of(p.config().history(), p.sizes(), p.found().where(), problems);
             images.put(p.id(), new ImageRecord(p.id(), p.found().repoTags(), List.of(), p.found().parent(),
-                    p.config().created(), known ? size : -1, p.config().diffIds(), chain, history, 0,
-                    known ? shared : -1, known ? size - shared : -1, p.config().os(), p.config().architecture()));
+                    p.config().created(), s.size(), p.config().diffIds(), chain, history, 0,
+                    s.shared(), s.unique(), p.config().os(), p.config().architecture()));
         }
         return new ArrayList<>(images.values());
     }

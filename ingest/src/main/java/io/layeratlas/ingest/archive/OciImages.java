@@ -1,12 +1,11 @@
 package io.layeratlas.ingest.archive;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.Problem;
+import io.layeratlas.ingest.internal.GoJson;
 import io.layeratlas.ingest.internal.UnreadableItemException;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -33,7 +32,6 @@ import java.util.Set;
  * layer record claims this source holds it. A foreign layer whose blob is present is read like any other.
  */
 public final class OciImages {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> INDEX_TYPES = Set.of("application/vnd.oci.image.index.v1+json",
             "application/vnd.docker.distribution.manifest.list.v2+json");
     private static final Set<String> MANIFEST_TYPES = Set.of("application/vnd.oci.image.manifest.v1+json",
@@ -78,27 +76,29 @@ public final class OciImages {
     /** Reads every image the index names. Problems are added; the walk goes on past a bad descriptor. */
     public static List<FoundImage> read(byte[] indexJson, String indexWhere, Blobs blobs, List<Problem> problems) {
         List<FoundImage> out = new ArrayList<>();
-        JsonNode index = parse(indexJson, indexWhere);
+        JsonNode index = GoJson.parseObject(indexJson, indexWhere, "image index");
         walk(index, indexWhere, "", blobs, problems, out, new HashSet<>(), 0);
         return out;
     }
 
     private static void walk(JsonNode index, String where, String inheritedName, Blobs blobs, List<Problem> problems, List<FoundImage> out,
                              Set<Digest> seen, int depth) {
-        JsonNode manifests = index.path("manifests");
+        JsonNode manifests = GoJson.field(index, "manifests");
         if (!manifests.isArray()) {
-            problems.add(new Problem(where, "no manifests list"));
+            problems.add(new Problem(where, GoJson.absent(manifests) ? "the index has no manifests list"
+                    : "manifests is a JSON " + GoJson.kind(manifests) + ", not a list"));
             return;
         }
         for (int i = 0; i < manifests.size(); i++) {
             JsonNode d = manifests.get(i);
             String at = where + " manifests[" + i + "]";
             try {
-                Digest digest = Digest.parse(d.path("digest").asText(""));
-                String type = d.path("mediaType").asText("");
-                JsonNode ann = d.path("annotations");
+                Digest digest = GoJson.digest(d, "digest", at);
+                String type = GoJson.text(d, "mediaType");
+                // annotations is a map: its keys are exact
+                JsonNode ann = GoJson.field(d, "annotations");
                 if ("attestation-manifest".equals(ann.path("vnd.docker.reference.type").asText(""))
-                        || "unknown".equals(d.path("platform").path("os").asText(""))) {
+                        || "unknown".equals(GoJson.text(GoJson.field(d, "platform"), "os"))) {
                     continue; // metadata about an image, not an image
                 }
                 // a name on an index descriptor names every image below it
@@ -117,8 +117,11 @@ public final class OciImages {
                 }
                 byte[] bytes = blobs.bytes(digest);
                 checkDigest(bytes, digest, blobs.where(digest));
-                JsonNode doc = parse(bytes, blobs.where(digest));
-                String docType = doc.path("mediaType").asText(type);
+                JsonNode doc = GoJson.parseObject(bytes, blobs.where(digest), "manifest or index");
+                String docType = GoJson.text(doc, "mediaType");
+                if (docType.isEmpty()) {
+                    docType = type;
+                }
                 if (ARTIFACT_TYPES.contains(docType)) {
                     continue;
                 }
@@ -127,7 +130,7 @@ public final class OciImages {
                             + ": neither an image index nor an image manifest; skipped"));
                     continue;
                 }
-                if (INDEX_TYPES.contains(type) || INDEX_TYPES.contains(docType) || doc.has("manifests")) {
+                if (INDEX_TYPES.contains(type) || INDEX_TYPES.contains(docType) || !GoJson.absent(GoJson.field(doc, "manifests"))) {
                     if (depth > 8) {
                         problems.add(new Problem(blobs.where(digest), "indexes nested deeper than 8"));
                         continue;
@@ -145,20 +148,29 @@ public final class OciImages {
     }
 
     private static Optional<FoundImage> manifest(JsonNode m, String where, String name, Blobs blobs, List<Problem> problems) {
-        JsonNode cfg = m.path("config");
-        String cfgType = cfg.path("mediaType").asText("");
+        JsonNode cfg = GoJson.field(m, "config");
+        if (GoJson.absent(cfg)) {
+            throw new UnreadableItemException(where, "the manifest has no config descriptor");
+        }
+        String cfgType = GoJson.text(cfg, "mediaType");
         if (!cfgType.isEmpty() && !IMAGE_CONFIG_TYPES.contains(cfgType)) {
             return Optional.empty(); // an artifact (attestation, signature, SBOM), not an image
         }
-        Digest cfgDigest = Digest.parse(cfg.path("digest").asText(""));
+        Digest cfgDigest = GoJson.digest(cfg, "digest", where + " config");
         byte[] config = blobs.bytes(cfgDigest);
         checkDigest(config, cfgDigest, blobs.where(cfgDigest));
         List<FoundImage.FoundLayer> layers = new ArrayList<>();
-        JsonNode ls = m.path("layers");
+        JsonNode ls = GoJson.field(m, "layers");
+        if (!GoJson.absent(ls) && !ls.isArray()) {
+            throw new UnreadableItemException(where, "layers is a JSON " + GoJson.kind(ls) + ", not a list");
+        }
         for (int i = 0; i < ls.size(); i++) {
             JsonNode l = ls.get(i);
-            Digest d = Digest.parse(l.path("digest").asText(""));
-            String type = l.path("mediaType").asText(null);
+            Digest d = GoJson.digest(l, "digest", where + " layers[" + i + "]");
+            String type = GoJson.text(l, "mediaType");
+            if (type.isEmpty()) {
+                type = null;
+            }
             if (type != null && FOREIGN_LAYER_TYPES.contains(type) && !blobs.exists(d)) {
                 layers.add(new FoundImage.FoundLayer(blobs.where(d), type, null, null));
                 continue;
@@ -183,33 +195,6 @@ public final class OciImages {
         Digest got = Digest.sha256Of(bytes);
         if (!got.equals(want)) {
             throw new UnreadableItemException(where, "content hashes to " + got + ", not " + want);
-        }
-    }
-
-    /** Parses JSON of any shape. */
-    static JsonNode parseAny(byte[] bytes, String where) {
-        if (bytes.length == 0) {
-            throw new UnreadableItemException(where, "empty (0 bytes)");
-        }
-        try {
-            return JSON.readTree(bytes);
-        } catch (IOException e) {
-            throw new UnreadableItemException(where, "not valid JSON");
-        }
-    }
-
-    static JsonNode parse(byte[] bytes, String where) {
-        if (bytes.length == 0) {
-            throw new UnreadableItemException(where, "empty (0 bytes)");
-        }
-        try {
-            JsonNode n = JSON.readTree(bytes);
-            if (n == null || !n.isObject()) {
-                throw new UnreadableItemException(where, "not a JSON object");
-            }
-            return n;
-        } catch (IOException e) {
-            throw new UnreadableItemException(where, "not valid JSON");
         }
     }
 }

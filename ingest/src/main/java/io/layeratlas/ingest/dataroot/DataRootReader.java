@@ -1,7 +1,6 @@
 package io.layeratlas.ingest.dataroot;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layeratlas.events.ChainIds;
 import io.layeratlas.events.CompressedDigest;
 import io.layeratlas.events.Digest;
@@ -15,9 +14,11 @@ import io.layeratlas.ingest.SourceScan;
 import io.layeratlas.ingest.StorageReader;
 import io.layeratlas.ingest.UnreadableSourceException;
 import io.layeratlas.ingest.internal.DockerReferences;
+import io.layeratlas.ingest.internal.GoJson;
 import io.layeratlas.ingest.internal.HistorySizes;
 import io.layeratlas.ingest.internal.ImageConfig;
 import io.layeratlas.ingest.internal.SafeFiles;
+import io.layeratlas.ingest.internal.SharedSizes;
 import io.layeratlas.ingest.internal.UnreadableItemException;
 
 import java.io.IOException;
@@ -56,16 +57,13 @@ import java.util.regex.Pattern;
  *       {@code {Digest, SourceRepository, HMAC}}, the compressed digests ({@code distribution/metadata/v2_metadata_service.go}).</li>
  *   <li>{@code containers/<id>/config.v2.json}: the {@code Image} each container uses.</li>
  * </ul>
- * Sizes are bytes. An image's size is the sum of its layers' sizes ({@code docker image inspect .Size});
- * its shared size is the sum of the sizes of its layers whose chain ID more than one image on the host uses,
- * counting the images {@code docker image ls} shows (not intermediate build images), as Docker 20.10's
- * {@code /system/df} does ({@code daemon/images/images.go}).
+ * Sizes are bytes. An image's size is the sum of its layers' sizes ({@code docker image inspect .Size}); shared
+ * and unique size follow Docker's rule in {@link SharedSizes}, over the images of one driver folder.
  * Stateless and thread-safe.
  */
 public final class DataRootReader implements StorageReader {
 
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
     public SourceKind kind() {
@@ -136,8 +134,8 @@ public final class DataRootReader implements StorageReader {
                 if (bytes.isEmpty()) {
                     continue;
                 }
-                JsonNode node = readJson(bytes.get(), files.rel(config), "container config");
-                String image = node.path("Image").asText("");
+                JsonNode node = GoJson.parse(bytes.get(), files.rel(config), "container config");
+                String image = GoJson.text(node, "Image");
                 counts.merge(Digest.parse(image), 1, Integer::sum);
             } catch (UnreadableItemException e) {
                 problems.add(e.toProblem());
@@ -146,22 +144,6 @@ public final class DataRootReader implements StorageReader {
             }
         }
         return counts;
-    }
-
-    static JsonNode readJson(byte[] bytes, String path, String what) {
-        if (bytes.length == 0) {
-            throw new UnreadableItemException(path, what + " is empty (0 bytes)");
-        }
-        try {
-            JsonNode node = JSON.readTree(bytes);
-            if (node == null || node.isMissingNode()) {
-                throw new UnreadableItemException(path, what + " is empty");
-            }
-            return node;
-        } catch (IOException e) {
-            String msg = e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-            throw new UnreadableItemException(path, what + " is not valid JSON: " + msg);
-        }
     }
 
     /** One {@code image/<driver>/} folder. */
@@ -189,29 +171,24 @@ public final class DataRootReader implements StorageReader {
             Map<Digest, References> refs = readRepositories();
 
             List<Loaded> loaded = readImageDb();
-            // Docker 20.10's /system/df counts layer references over the images `docker image ls` shows
-            // (all=false): images with a repo tag or repo digest, and images no other image names as parent.
-            // Intermediate build images do not count (daemon/images/images.go, v20.10).
-            java.util.Set<Digest> parents = new java.util.HashSet<>();
-            for (Loaded l : loaded) {
-                if (l.parent() != null) {
-                    parents.add(l.parent());
-                }
-            }
-            Map<Digest, Integer> layerRefs = new HashMap<>();
+            Map<Digest, List<Long>> layerSizes = new HashMap<>();
+            List<SharedSizes.Image> forSizes = new ArrayList<>();
             for (Loaded l : loaded) {
                 References r = refs.getOrDefault(l.id(), References.NONE);
-                if (r.tags().isEmpty() && r.digests().isEmpty() && parents.contains(l.id())) {
-                    continue;
-                }
-                for (Digest c : l.chainIds()) {
-                    layerRefs.merge(c, 1, Integer::sum);
-                }
+                List<Long> sizes = layerSizes(l, driverLayers);
+                layerSizes.put(l.id(), sizes);
+                forSizes.add(new SharedSizes.Image(l.id(), !r.all().isEmpty(), l.parent(), l.chainIds(), sizes));
             }
+            Map<Digest, SharedSizes.Sizes> sizes = SharedSizes.of(forSizes);
             Map<Digest, Boolean> present = new HashMap<>();
             for (Loaded l : loaded) {
                 present.put(l.id(), true);
-                ImageRecord image = toRecord(l, driverLayers, layerRefs, refs.getOrDefault(l.id(), References.NONE));
+                References r = refs.getOrDefault(l.id(), References.NONE);
+                List<HistoryEntry> history = HistorySizes.of(l.config().history(), layerSizes.get(l.id()), l.path(), problems);
+                SharedSizes.Sizes s = sizes.get(l.id());
+                ImageRecord image = new ImageRecord(l.id(), r.tags(), r.digests(), l.parent(), l.config().created(),
+                        s.size(), l.config().diffIds(), l.chainIds(), history, containers.getOrDefault(l.id(), 0),
+                        s.shared(), s.unique(), l.config().os(), l.config().architecture());
                 images.putIfAbsent(image.id(), image);
                 configs.putIfAbsent(image.id(), l.bytes());
             }
@@ -224,34 +201,21 @@ public final class DataRootReader implements StorageReader {
             driverLayers.forEach(layers::putIfAbsent);
         }
 
-        private ImageRecord toRecord(Loaded l, Map<Digest, LayerRecord> layers, Map<Digest, Integer> layerRefs,
-                                     References refs) {
+        /** Each layer's size from layerdb, bottom first; -1 (and a problem) where unknown. */
+        private List<Long> layerSizes(Loaded l, Map<Digest, LayerRecord> layers) {
             List<Long> sizes = new ArrayList<>(l.chainIds().size());
-            boolean complete = true;
-            long size = 0;
-            long shared = 0;
             for (int i = 0; i < l.chainIds().size(); i++) {
                 Digest chain = l.chainIds().get(i);
                 LayerRecord layer = layers.get(chain);
                 if (layer == null || layer.size() < 0) {
-                    complete = false;
                     sizes.add(-1L);
                     problems.add(new Problem(l.path(), "layer " + i + " (chain ID " + chain + ") is "
                             + (layer == null ? "not in layerdb" : "of unknown size") + "; the image's size is unknown"));
                     continue;
                 }
                 sizes.add(layer.size());
-                size += layer.size();
-                if (layerRefs.getOrDefault(chain, 0) > 1) {
-                    shared += layer.size();
-                }
             }
-            List<HistoryEntry> history = HistorySizes.of(l.config().history(), sizes, l.path(), problems);
-            long imageSize = complete ? size : -1;
-            long sharedSize = complete ? shared : -1;
-            return new ImageRecord(l.id(), refs.tags(), refs.digests(), l.parent(), l.config().created(), imageSize,
-                    l.config().diffIds(), l.chainIds(), history, containers.getOrDefault(l.id(), 0), sharedSize,
-                    complete ? imageSize - sharedSize : -1, l.config().os(), l.config().architecture());
+            return sizes;
         }
 
         private List<Loaded> readImageDb() {
@@ -327,8 +291,8 @@ public final class DataRootReader implements StorageReader {
             try {
                 Optional<byte[]> bytes = files.readIfPresent(file);
                 if (bytes.isPresent()) {
-                    JsonNode repos = readJson(bytes.get(), path, "repositories.json").get("Repositories");
-                    if (repos == null || repos.isNull()) {
+                    JsonNode repos = GoJson.field(GoJson.parse(bytes.get(), path, "repositories.json"), "Repositories");
+                    if (GoJson.absent(repos)) {
                         problems.add(new Problem(path, "no Repositories object: no repo tags or repo digests"));
                     } else if (!repos.isObject()) {
                         problems.add(new Problem(path, "Repositories is not an object: no repo tags or repo digests"));
@@ -360,7 +324,7 @@ public final class DataRootReader implements StorageReader {
                                   Map<Digest, TreeSet<String>> digests) {
             Digest id;
             try {
-                id = Digest.parse(target.asText(""));
+                id = Digest.parse(target.isTextual() ? target.textValue() : "");
             } catch (IllegalArgumentException e) {
                 problems.add(new Problem(path, "reference " + ref + " points at " + target + ", not an image ID"));
                 return;
@@ -391,7 +355,7 @@ public final class DataRootReader implements StorageReader {
                     continue;
                 }
                 try {
-                    JsonNode list = readJson(files.read(file), path, "v2 metadata");
+                    JsonNode list = GoJson.parse(files.read(file), path, "v2 metadata");
                     if (!list.isArray()) {
                         problems.add(new Problem(path, "v2 metadata is not a JSON list"));
                         continue;
@@ -400,8 +364,8 @@ public final class DataRootReader implements StorageReader {
                     for (int i = 0; i < list.size(); i++) {
                         JsonNode m = list.get(i);
                         try {
-                            String repo = m.path("SourceRepository").asText("");
-                            digests.add(new CompressedDigest(Digest.parse(m.path("Digest").asText("")), null,
+                            String repo = GoJson.text(m, "SourceRepository");
+                            digests.add(new CompressedDigest(Digest.parse(GoJson.text(m, "Digest")), null,
                                     repo.isEmpty() ? null : repo));
                         } catch (IllegalArgumentException e) {
                             problems.add(new Problem(path, "[" + i + "].Digest is not a digest: " + e.getMessage()));

@@ -1,9 +1,8 @@
 package io.layeratlas.ingest.engine;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.transport.DockerHttpClient;
+import io.layeratlas.ingest.internal.GoJson;
 import io.layeratlas.ingest.internal.UnreadableItemException;
 
 import java.io.IOException;
@@ -11,12 +10,11 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * GET requests to one daemon, answers as JSON trees. A failed request (no answer, a status other than 200, a
+ * GET requests to one daemon, answers as JSON trees (decoded as Go decodes them: {@link GoJson}). A failed request (no answer, a status other than 200, a
  * body that is not JSON) throws {@link UnreadableItemException} whose path is the request
  * ({@code GET /images/sha256:…/json}) and whose reason quotes the daemon's {@code message} where it sent one.
  */
 final class EngineApi {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Error bodies are short JSON ({@code {"message":"No such image: …"}}); more is not worth quoting. */
     private static final int MAX_QUOTED = 300;
 
@@ -28,18 +26,7 @@ final class EngineApi {
 
     /** {@code GET path} parsed as JSON. */
     JsonNode get(String path) {
-        byte[] body = fetch(path);
-        try {
-            JsonNode node = JSON.readTree(body);
-            if (node == null || node.isMissingNode()) {
-                throw new UnreadableItemException(request(path), "empty answer");
-            }
-            return node;
-        } catch (JsonProcessingException e) {
-            throw new UnreadableItemException(request(path), "answer is not JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new UnreadableItemException(request(path), "answer is not JSON: " + e.getMessage());
-        }
+        return GoJson.parse(fetch(path), request(path), "the answer");
     }
 
     /** {@code GET path}'s body as text (for {@code /_ping}, which answers {@code OK}). */
@@ -74,11 +61,11 @@ final class EngineApi {
 
     private static String message(byte[] body) {
         try {
-            JsonNode m = JSON.readTree(body).path("message");
+            JsonNode m = GoJson.field(GoJson.parse(body, "", "error body"), "message");
             if (m.isTextual()) {
                 return m.textValue();
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             // not the daemon's JSON error shape: quote the text
         }
         String text = new String(body, StandardCharsets.UTF_8).strip();

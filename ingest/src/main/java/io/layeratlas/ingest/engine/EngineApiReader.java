@@ -15,6 +15,7 @@ import io.layeratlas.ingest.StorageReader;
 import io.layeratlas.ingest.UnreadableSourceException;
 import io.layeratlas.ingest.internal.EngineClients;
 import io.layeratlas.ingest.internal.Rfc3339;
+import io.layeratlas.ingest.internal.SharedSizes;
 import io.layeratlas.ingest.internal.UnreadableItemException;
 
 import java.io.IOException;
@@ -216,7 +217,13 @@ public final class EngineApiReader implements StorageReader {
                 histories.put(img.id(), history);
                 layerSizes.put(img.id(), sizes.subList(0, img.diffIds().size()));
             }
-            Map<Digest, Integer> refs = layerReferences(images);
+            // the rule's shared size stands in where neither /system/df nor /images/json gave one
+            List<SharedSizes.Image> forSizes = new ArrayList<>();
+            for (Inspected img : images.values()) {
+                boolean named = !references(img.inspect(), "RepoTags").isEmpty() || !references(img.inspect(), "RepoDigests").isEmpty();
+                forSizes.add(new SharedSizes.Image(img.id(), named, img.parent(), ChainIds.of(img.diffIds()), layerSizes.get(img.id())));
+            }
+            Map<Digest, SharedSizes.Sizes> computed = SharedSizes.of(forSizes);
             for (Inspected img : images.values()) {
                 List<Digest> chainIds = ChainIds.of(img.diffIds());
                 List<Long> sizes = layerSizes.get(img.id());
@@ -229,7 +236,7 @@ public final class EngineApiReader implements StorageReader {
                 long size = in.path("Size").canConvertToLong() ? in.path("Size").asLong() : -1;
                 long shared = df.sharedSize().containsKey(img.id()) ? df.sharedSize().get(img.id())
                         : listedShared.containsKey(img.id()) ? listedShared.get(img.id())
-                        : computedSharedSize(chainIds, sizes, refs);
+                        : computed.get(img.id()).shared();
                 if (!df.ok()) {
                     shared = -1;
                 }
@@ -331,44 +338,6 @@ public final class EngineApiReader implements StorageReader {
                 return null;
             }
         }
-    }
-
-    /**
-     * How many of the images {@code docker image ls} shows use each chain ID: Docker 20.10's {@code /system/df}
-     * rule ({@code daemon/images/images.go}): images with a repo tag or repo digest, and images that are no
-     * other image's parent. Intermediate build images do not count.
-     */
-    private static Map<Digest, Integer> layerReferences(Map<Digest, Inspected> images) {
-        Set<Digest> parents = new HashSet<>();
-        for (Inspected img : images.values()) {
-            if (img.parent() != null) {
-                parents.add(img.parent());
-            }
-        }
-        Map<Digest, Integer> refs = new HashMap<>();
-        for (Inspected img : images.values()) {
-            boolean named = !references(img.inspect(), "RepoTags").isEmpty() || !references(img.inspect(), "RepoDigests").isEmpty();
-            if (!named && parents.contains(img.id())) {
-                continue;
-            }
-            for (Digest c : ChainIds.of(img.diffIds())) {
-                refs.merge(c, 1, Integer::sum);
-            }
-        }
-        return refs;
-    }
-
-    private static long computedSharedSize(List<Digest> chainIds, List<Long> sizes, Map<Digest, Integer> refs) {
-        long shared = 0;
-        for (int i = 0; i < chainIds.size(); i++) {
-            if (sizes.get(i) < 0) {
-                return -1;
-            }
-            if (refs.getOrDefault(chainIds.get(i), 0) > 1) {
-                shared += sizes.get(i);
-            }
-        }
-        return shared;
     }
 
     /** Repo tags or repo digests, without the {@code <none>:<none>} placeholders older daemons list. */

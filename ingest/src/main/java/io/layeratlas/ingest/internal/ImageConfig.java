@@ -1,8 +1,6 @@
 package io.layeratlas.ingest.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.Problem;
 
@@ -13,6 +11,7 @@ import java.util.List;
 /**
  * What a reader needs from an image config (OCI image-spec, config.md; Docker's {@code image/image.go}):
  * {@code created}, {@code os}, {@code architecture}, {@code rootfs.diff_ids} and {@code history}.
+ * Decoded as Go decodes it ({@link GoJson}: member names match ignoring case, the last duplicate wins).
  * Absent, null or wrong-typed fields are tolerated: each becomes a {@link Problem} naming the field, and
  * the value defaults (null time, no diff IDs, no history).
  *
@@ -24,8 +23,6 @@ import java.util.List;
  */
 public record ImageConfig(Instant created, String os, String architecture, List<Digest> diffIds,
                           List<Step> history) {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One {@code history} entry as the config holds it. */
     public record Step(Instant created, String createdBy, String comment, boolean emptyLayer) {
@@ -39,21 +36,7 @@ public record ImageConfig(Instant created, String os, String architecture, List<
      * @throws UnreadableItemException if the bytes are empty or not a JSON object
      */
     public static ImageConfig parse(byte[] bytes, String path, List<Problem> problems) {
-        if (bytes.length == 0) {
-            throw new UnreadableItemException(path, "image config is empty (0 bytes)");
-        }
-        JsonNode root;
-        try {
-            root = JSON.readTree(bytes);
-        } catch (JsonProcessingException e) {
-            throw new UnreadableItemException(path, "image config is not valid JSON: " + e.getOriginalMessage());
-        } catch (java.io.IOException e) {
-            throw new UnreadableItemException(path, "image config is not valid JSON: " + e.getMessage());
-        }
-        if (root == null || !root.isObject()) {
-            throw new UnreadableItemException(path, "image config is not a JSON object");
-        }
-        return fromTree(root, path, problems);
+        return fromTree(GoJson.parseObject(bytes, path, "image config"), path, problems);
     }
 
     /** As {@link #parse} for an already parsed tree. */
@@ -64,13 +47,13 @@ public record ImageConfig(Instant created, String os, String architecture, List<
 
         List<Digest> diffIds = new ArrayList<>();
         JsonNode rootfs = field(root, "rootfs");
-        if (rootfs == null || rootfs.isNull()) {
+        if (GoJson.absent(rootfs)) {
             problems.add(new Problem(path, "rootfs is missing: the image has no layers"));
         } else if (!rootfs.isObject()) {
             problems.add(new Problem(path, "rootfs is not an object"));
         } else {
             JsonNode ids = field(rootfs, "diff_ids");
-            if (ids == null || ids.isNull()) {
+            if (GoJson.absent(ids)) {
                 problems.add(new Problem(path, "rootfs.diff_ids is missing: the image has no layers"));
             } else if (!ids.isArray()) {
                 problems.add(new Problem(path, "rootfs.diff_ids is not an array"));
@@ -91,7 +74,7 @@ public record ImageConfig(Instant created, String os, String architecture, List<
 
         List<Step> history = new ArrayList<>();
         JsonNode h = field(root, "history");
-        if (h != null && !h.isNull()) {
+        if (!GoJson.absent(h)) {
             if (!h.isArray()) {
                 problems.add(new Problem(path, "history is not an array"));
             } else {
@@ -104,40 +87,26 @@ public record ImageConfig(Instant created, String os, String architecture, List<
                         continue;
                     }
                     JsonNode empty = field(e, "empty_layer");
-                    if (empty != null && !empty.isNull() && !empty.isBoolean()) {
+                    if (!GoJson.absent(empty) && !empty.isBoolean()) {
                         problems.add(new Problem(path, where + ".empty_layer is not a boolean"));
                     }
                     history.add(new Step(time(field(e, "created"), path, where + ".created", problems),
                             text(field(e, "created_by"), path, where + ".created_by", problems),
                             text(field(e, "comment"), path, where + ".comment", problems),
-                            empty != null && empty.asBoolean(false)));
+                            empty.asBoolean(false)));
                 }
             }
         }
         return new ImageConfig(created, os, arch, List.copyOf(diffIds), List.copyOf(history));
     }
 
-    /**
-     * A member by name; like Go's encoding/json (which Docker uses to read configs), a member whose name
-     * differs only in case counts when there is no exact match ({@code "rootfS"} is {@code rootfs}).
-     */
-    static JsonNode field(JsonNode obj, String name) {
-        JsonNode exact = obj.get(name);
-        if (exact != null) {
-            return exact;
-        }
-        var it = obj.fieldNames();
-        while (it.hasNext()) {
-            String k = it.next();
-            if (k.equalsIgnoreCase(name)) {
-                return obj.get(k);
-            }
-        }
-        return null;
+    /** A struct field as Go's decoder matches it ({@code "rootfS"} is {@code rootfs}): {@link GoJson#field}. */
+    private static JsonNode field(JsonNode obj, String name) {
+        return GoJson.field(obj, name);
     }
 
     private static String text(JsonNode n, String path, String field, List<Problem> problems) {
-        if (n == null || n.isNull()) {
+        if (GoJson.absent(n)) {
             return null;
         }
         if (!n.isTextual()) {

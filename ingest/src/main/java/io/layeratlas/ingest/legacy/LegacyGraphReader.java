@@ -1,7 +1,6 @@
 package io.layeratlas.ingest.legacy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,9 +16,12 @@ import io.layeratlas.ingest.SourceScan;
 import io.layeratlas.ingest.StorageReader;
 import io.layeratlas.ingest.UnreadableSourceException;
 import io.layeratlas.ingest.internal.DockerReferences;
+import io.layeratlas.ingest.internal.GoJson;
 import io.layeratlas.ingest.internal.Rfc3339;
 import io.layeratlas.ingest.internal.SafeFiles;
+import io.layeratlas.ingest.internal.SharedSizes;
 import io.layeratlas.ingest.internal.UnreadableItemException;
+import io.layeratlas.ingest.internal.V1Migration;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,11 +48,8 @@ import java.util.regex.Pattern;
  *
  * <p>Every v1 layer ID becomes an image and a layer, as Docker's own v1 to v2 migration does
  * (moby {@code migrate/v1/migratev1.go}): the diff ID is the sha256 of the tar stream reassembled from
- * {@code tar-data.json.gz} and the unpacked files ({@link TarSplitAssembler}); the image config is the v1
- * JSON without {@code id, parent, Size, parent_id, layer_id, throwaway}, plus {@code rootfs} (the parent's
- * diff IDs and this one) and {@code history} (the parent's plus one step from this JSON:
- * {@code created, author, created_by = container_config.Cmd joined by spaces, comment}), top-level keys
- * sorted, written as Go's encoder writes it ({@code image/v1/imagev1.go MakeConfigFromV1Config}); the image
+ * {@code tar-data.json.gz} and the unpacked files ({@link TarSplitAssembler}); the image config is derived from
+ * the v1 JSON as {@link V1Migration} says ({@code image/v1/imagev1.go MakeConfigFromV1Config}); the image
  * ID is its sha256. Layer sizes are {@code layersize} in bytes.
  *
  * <p>Limits: v1 JSON from Docker before 1.8.3 is re-marshalled through Go's {@code V1Image} struct by the
@@ -61,8 +60,6 @@ import java.util.regex.Pattern;
  */
 public final class LegacyGraphReader implements StorageReader {
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> DROPPED = Set.of("id", "parent", "Size", "parent_id", "layer_id", "throwaway");
 
     @Override
     public SourceKind kind() {
@@ -119,46 +116,26 @@ public final class LegacyGraphReader implements StorageReader {
             }
             Map<String, Integer> containers = readContainers();
 
-            Set<Digest> parents = new HashSet<>();
-            done.values().forEach(m -> {
-                if (m.parentImage() != null) {
-                    parents.add(m.parentImage());
-                }
-            });
-            Map<Digest, Integer> layerRefs = new HashMap<>();
+            List<SharedSizes.Image> forSizes = new ArrayList<>();
             for (Migrated m : done.values()) {
-                if (!tags.containsKey(m.v1Id()) && parents.contains(m.imageId())) {
-                    continue; // intermediate: not counted, as for the data-root
-                }
-                m.chainIds().forEach(c -> layerRefs.merge(c, 1, Integer::sum));
+                forSizes.add(new SharedSizes.Image(m.imageId(), tags.containsKey(m.v1Id()), m.parentImage(),
+                        m.chainIds(), m.sizes()));
             }
+            Map<Digest, SharedSizes.Sizes> sizes = SharedSizes.of(forSizes);
 
             Map<Digest, ImageRecord> images = new TreeMap<>();
             Map<Digest, LayerRecord> layers = new TreeMap<>();
             Map<Digest, byte[]> configs = new HashMap<>();
             for (Migrated m : done.values()) {
-                long size = 0;
-                long shared = 0;
-                boolean known = true;
-                for (int i = 0; i < m.chainIds().size(); i++) {
-                    long s = m.sizes().get(i);
-                    if (s < 0) {
-                        known = false;
-                        continue;
-                    }
-                    size += s;
-                    if (layerRefs.getOrDefault(m.chainIds().get(i), 0) > 1) {
-                        shared += s;
-                    }
-                }
+                SharedSizes.Sizes s = sizes.get(m.imageId());
                 List<String> repoTags = new ArrayList<>();
                 List<String> repoDigests = new ArrayList<>();
                 for (String ref : tags.getOrDefault(m.v1Id(), new TreeSet<>())) {
                     (ref.contains("@") ? repoDigests : repoTags).add(ref);
                 }
                 images.put(m.imageId(), new ImageRecord(m.imageId(), repoTags, repoDigests, m.parentImage(),
-                        m.created(), known ? size : -1, m.diffIds(), m.chainIds(), m.history(),
-                        containers.getOrDefault(m.v1Id(), 0), known ? shared : -1, known ? size - shared : -1,
+                        m.created(), s.size(), m.diffIds(), m.chainIds(), m.history(),
+                        containers.getOrDefault(m.v1Id(), 0), s.shared(), s.unique(),
                         m.os(), m.arch()));
                 configs.put(m.imageId(), m.config());
                 int top = m.chainIds().size() - 1;
@@ -205,24 +182,12 @@ public final class LegacyGraphReader implements StorageReader {
         private Migrated migrateOne(String v1Id, Path dir) {
             Path jsonFile = dir.resolve("json");
             String jsonPath = files.rel(jsonFile);
-            byte[] bytes = files.read(jsonFile);
-            if (bytes.length == 0) {
-                throw new UnreadableItemException(jsonPath, "v1 image JSON is empty (0 bytes)");
-            }
-            JsonNode v1;
-            try {
-                v1 = JSON.readTree(bytes);
-            } catch (IOException e) {
-                throw new UnreadableItemException(jsonPath, "v1 image JSON is not valid JSON");
-            }
-            if (v1 == null || !v1.isObject()) {
-                throw new UnreadableItemException(jsonPath, "v1 image JSON is not an object");
-            }
-            String declared = v1.path("id").asText("");
+            JsonNode v1 = GoJson.parseObject(files.read(jsonFile), jsonPath, "v1 image JSON");
+            String declared = GoJson.text(v1, "id");
             if (!declared.isEmpty() && !declared.equals(v1Id)) {
                 problems.add(new Problem(jsonPath, "id " + declared + " differs from the folder name"));
             }
-            String parentId = v1.path("parent").asText("");
+            String parentId = GoJson.text(v1, "parent");
             Migrated parent = null;
             if (!parentId.isEmpty()) {
                 if (!HEX64.matcher(parentId).matches()) {
@@ -243,55 +208,13 @@ public final class LegacyGraphReader implements StorageReader {
             List<Long> sizes = new ArrayList<>(parent == null ? List.of() : parent.sizes());
             sizes.add(size);
 
-            Instant created = null;
-            String createdText = v1.path("created").asText("");
-            if (!createdText.isEmpty()) {
-                try {
-                    created = Rfc3339.parse(createdText);
-                } catch (IllegalArgumentException e) {
-                    problems.add(new Problem(jsonPath, "created is " + e.getMessage()));
-                }
-            }
-            String createdBy = joinCmd(v1.path("container_config").path("Cmd"));
-            String author = v1.path("author").asText("");
-            String comment = v1.path("comment").asText("");
-
-            ArrayNode historyJson = parent == null ? JsonNodeFactory.instance.arrayNode() : parent.historyJson().deepCopy();
-            ObjectNode step = historyJson.addObject();
-            step.put("created", created == null ? "0001-01-01T00:00:00Z" : goTime(createdText));
-            if (!author.isEmpty()) {
-                step.put("author", author);
-            }
-            if (!createdBy.isEmpty()) {
-                step.put("created_by", createdBy);
-            }
-            if (!comment.isEmpty()) {
-                step.put("comment", comment);
-            }
+            V1Migration.Derived d = V1Migration.derive(v1, jsonPath, diffIds, parent == null ? null : parent.historyJson(), problems);
             List<HistoryEntry> history = new ArrayList<>(parent == null ? List.of() : parent.history());
-            history.add(new HistoryEntry(created, createdBy.isEmpty() ? null : createdBy,
-                    comment.isEmpty() ? null : comment, false, Math.max(0, size)));
+            history.add(new HistoryEntry(d.created(), d.createdBy(), d.comment(), false, Math.max(0, size)));
 
-            TreeMap<String, JsonNode> top = new TreeMap<>();
-            v1.fields().forEachRemaining(e -> {
-                if (!DROPPED.contains(e.getKey())) {
-                    top.put(e.getKey(), e.getValue());
-                }
-            });
-            ObjectNode rootfs = JsonNodeFactory.instance.objectNode();
-            rootfs.put("type", "layers");
-            ArrayNode ids = rootfs.putArray("diff_ids");
-            diffIds.forEach(d -> ids.add(d.toString()));
-            top.put("rootfs", rootfs);
-            top.put("history", historyJson);
-            ObjectNode config = JsonNodeFactory.instance.objectNode();
-            top.forEach(config::set);
-            byte[] configBytes = GoJson.write(config).getBytes(StandardCharsets.UTF_8);
-
-            return new Migrated(v1Id, Digest.sha256Of(configBytes), configBytes,
-                    parent == null ? null : parent.imageId(), created,
-                    textOrNull(v1.get("os")), textOrNull(v1.get("architecture")),
-                    List.copyOf(diffIds), ChainIds.of(diffIds), List.copyOf(sizes), List.copyOf(history), historyJson);
+            return new Migrated(v1Id, d.imageId(), d.config(), parent == null ? null : parent.imageId(), d.created(),
+                    textOrNull(GoJson.field(v1, "os")), textOrNull(GoJson.field(v1, "architecture")),
+                    List.copyOf(diffIds), ChainIds.of(diffIds), List.copyOf(sizes), List.copyOf(history), d.historyJson());
         }
 
         private Digest diffId(String v1Id, Path dir) {
@@ -335,7 +258,7 @@ public final class LegacyGraphReader implements StorageReader {
                     return -1L;
                 });
             } catch (NumberFormatException e) {
-                problems.add(new Problem(files.rel(f), "not a number of bytes"));
+                problems.add(new Problem(files.rel(f), "not a number of bytes (" + e.getMessage() + "): the layer's size is unknown"));
             } catch (UnreadableItemException e) {
                 problems.add(e.toProblem());
             }
@@ -376,14 +299,10 @@ public final class LegacyGraphReader implements StorageReader {
                 drivers.add(name.substring("repositories-".length()));
                 String path = files.rel(f);
                 try {
-                    byte[] bytes = files.read(f);
-                    if (bytes.length == 0) {
-                        problems.add(new Problem(path, "empty (0 bytes): no repo tags"));
-                        continue;
-                    }
-                    JsonNode repos = JSON.readTree(bytes).path("Repositories");
+                    JsonNode repos = GoJson.field(GoJson.parse(files.read(f), path, name), "Repositories");
                     if (!repos.isObject()) {
-                        problems.add(new Problem(path, "no Repositories object: no repo tags"));
+                        problems.add(new Problem(path, (GoJson.absent(repos) ? "no Repositories object"
+                                : "Repositories is a JSON " + GoJson.kind(repos) + ", not an object") + ": no repo tags"));
                         continue;
                     }
                     repos.fields().forEachRemaining(repo -> repo.getValue().fields().forEachRemaining(t -> {
@@ -398,9 +317,7 @@ public final class LegacyGraphReader implements StorageReader {
                         out.computeIfAbsent(v1, k -> new TreeSet<>()).add(DockerReferences.familiar(ref));
                     }));
                 } catch (UnreadableItemException e) {
-                    problems.add(e.toProblem());
-                } catch (IOException e) {
-                    problems.add(new Problem(path, "not valid JSON: no repo tags"));
+                    problems.add(new Problem(e.path(), e.reason() + ": no repo tags"));
                 }
             }
             return out;
@@ -412,13 +329,8 @@ public final class LegacyGraphReader implements StorageReader {
             for (Path dir : listOrProblem(root.resolve("containers"))) {
                 Path f = dir.resolve("config.json");
                 try {
-                    files.readIfPresent(f).ifPresent(b -> {
-                        try {
-                            out.merge(JSON.readTree(b).path("Image").asText(""), 1, Integer::sum);
-                        } catch (IOException e) {
-                            problems.add(new Problem(files.rel(f), "container config is not valid JSON"));
-                        }
-                    });
+                    files.readIfPresent(f).ifPresent(b -> out.merge(
+                            GoJson.text(GoJson.parse(b, files.rel(f), "container config"), "Image"), 1, Integer::sum));
                 } catch (UnreadableItemException e) {
                     problems.add(e.toProblem());
                 }
@@ -438,32 +350,5 @@ public final class LegacyGraphReader implements StorageReader {
 
     private static String textOrNull(JsonNode n) {
         return n == null || !n.isTextual() || n.textValue().isEmpty() ? null : n.textValue();
-    }
-
-    private static String joinCmd(JsonNode cmd) {
-        if (!cmd.isArray()) {
-            return "";
-        }
-        List<String> parts = new ArrayList<>();
-        cmd.forEach(c -> parts.add(c.asText()));
-        return String.join(" ", parts);
-    }
-
-    /** A time as Go's time.Time marshals it: RFC 3339 with trailing fraction zeros dropped, Z for offset 0. */
-    static String goTime(String rfc3339) {
-        OffsetDateTime t = OffsetDateTime.parse(rfc3339);
-        StringBuilder sb = new StringBuilder(String.format("%04d-%02d-%02dT%02d:%02d:%02d", t.getYear(),
-                t.getMonthValue(), t.getDayOfMonth(), t.getHour(), t.getMinute(), t.getSecond()));
-        if (t.getNano() != 0) {
-            String frac = String.format("%09d", t.getNano()).replaceAll("0+$", "");
-            sb.append('.').append(frac);
-        }
-        int off = t.getOffset().getTotalSeconds();
-        if (off == 0) {
-            sb.append('Z');
-        } else {
-            sb.append(off < 0 ? '-' : '+').append(String.format("%02d:%02d", Math.abs(off) / 3600, Math.abs(off) / 60 % 60));
-        }
-        return sb.toString();
     }
 }

@@ -1,8 +1,8 @@
 package io.layeratlas.ingest.legacy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layeratlas.events.Digest;
+import io.layeratlas.ingest.internal.GoJson;
 import io.layeratlas.ingest.internal.SafeFiles;
 import io.layeratlas.ingest.internal.UnreadableItemException;
 
@@ -26,7 +26,6 @@ import java.util.zip.GZIPInputStream;
  * File bytes are read from the layer's unpacked folder, refusing names that leave it.
  */
 final class TarSplitAssembler {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final long[] CRC64_ISO = crcTable(0xD800000000000000L);
 
     private TarSplitAssembler() {
@@ -52,23 +51,18 @@ final class TarSplitAssembler {
                 if (line.isBlank()) {
                     continue;
                 }
-                JsonNode e;
-                try {
-                    e = JSON.readTree(line);
-                } catch (IOException ex) {
-                    throw new UnreadableItemException(relTarData, "line " + lineNo + " is not JSON");
-                }
-                int type = e.path("type").asInt(-1);
+                JsonNode e = GoJson.parse(line, relTarData, "line " + lineNo);
+                int type = GoJson.field(e, "type").asInt(-1);
                 if (type == 2) {
-                    sha.update(Base64.getDecoder().decode(e.path("payload").asText("")));
+                    sha.update(Base64.getDecoder().decode(GoJson.text(e, "payload")));
                 } else if (type == 1) {
-                    long size = e.path("size").asLong(0);
+                    long size = GoJson.field(e, "size").asLong(0);
                     if (size == 0) {
                         continue;
                     }
-                    String name = e.hasNonNull("name_raw")
-                            ? new String(Base64.getDecoder().decode(e.get("name_raw").asText()), StandardCharsets.ISO_8859_1)
-                            : e.path("name").asText("");
+                    String name = !GoJson.text(e, "name_raw").isEmpty()
+                            ? new String(Base64.getDecoder().decode(GoJson.text(e, "name_raw")), StandardCharsets.ISO_8859_1)
+                            : GoJson.text(e, "name");
                     Path file = diffDir.resolve(name).normalize();
                     if (!file.startsWith(diffDir) || name.isEmpty()) {
                         throw new UnreadableItemException(relTarData, "line " + lineNo + ": file name '" + name
@@ -88,7 +82,7 @@ final class TarSplitAssembler {
                             left -= n;
                         }
                     }
-                    String want = e.path("payload").asText("");
+                    String want = GoJson.text(e, "payload");
                     if (!want.isEmpty()) {
                         byte[] got = ByteBuffer.allocate(8).putLong(~crc).array();
                         if (!Base64.getEncoder().encodeToString(got).equals(want)) {
@@ -103,7 +97,7 @@ final class TarSplitAssembler {
         } catch (IOException e) {
             throw new UnreadableItemException(relTarData, "cannot read tar-split metadata: " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
-            throw new UnreadableItemException(relTarData, "line " + lineNo + ": bad base64 payload");
+            throw new UnreadableItemException(relTarData, "line " + lineNo + ": bad base64 in payload or name_raw: " + e.getMessage());
         }
         return Digest.sha256Of(sha);
     }

@@ -143,7 +143,37 @@ class ArchiveBadInputTest {
         Path p = archive("m.tar", t -> file(t, "manifest.json", new byte[0]));
         HostInventory inv = scan(p);
         assertThat(inv.images()).isEmpty();
-        assertThat(inv.problems()).containsExactly(new Problem("m.tar!manifest.json", "empty (0 bytes)"));
+        assertThat(inv.problems()).containsExactly(new Problem("m.tar!manifest.json", "manifest.json is empty (0 bytes)"));
+    }
+
+    @Test
+    void a_manifest_that_names_no_config_says_so_instead_of_an_empty_entry_name() throws IOException {
+        // reported before as "entry name '' leaves the archive"
+        Path p = archive("m.tar", t -> file(t, "manifest.json",
+                "[{\"Image\":\"c.json\",\"Layers\":[\"l/layer.tar\"]}]".getBytes(StandardCharsets.UTF_8)));
+        assertThat(scan(p).problems()).containsExactly(
+                new Problem("m.tar!manifest.json [0]", "Config is missing: no config named"));
+    }
+
+    @Test
+    void a_manifest_that_is_not_valid_json_keeps_the_parsers_message_line_and_column() throws IOException {
+        Path p = archive("m.tar", t -> file(t, "manifest.json",
+                "[{\"Config\":\"c.json\",\n \"Layers\":[\"l/layer.tar\",]}]".getBytes(StandardCharsets.UTF_8)));
+        assertThat(scan(p).problems()).singleElement().satisfies(pr -> {
+            assertThat(pr.path()).isEqualTo("m.tar!manifest.json");
+            assertThat(pr.reason()).startsWith("manifest.json is not valid JSON: Unexpected character (']'")
+                    .endsWith("(line 2, column 26)");
+        });
+    }
+
+    @Test
+    void a_manifest_of_the_wrong_shape_names_the_item_and_the_field() throws IOException {
+        Path p = archive("m.tar", t -> file(t, "manifest.json",
+                "[{\"Config\":7},{\"Config\":\"../x.json\"},\"c.json\"]".getBytes(StandardCharsets.UTF_8)));
+        assertThat(scan(p).problems()).containsExactly(
+                new Problem("m.tar!manifest.json [0] Config", "is a JSON number, not an entry name"),
+                new Problem("m.tar!manifest.json [1] Config", "entry name '../x.json' leaves the archive"),
+                new Problem("m.tar!manifest.json [2]", "is a JSON string, not an object {Config, RepoTags, Layers}"));
     }
 
     @Test

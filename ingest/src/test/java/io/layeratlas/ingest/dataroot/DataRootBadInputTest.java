@@ -243,7 +243,7 @@ class DataRootBadInputTest {
     void a_config_that_is_not_an_object_is_a_problem() {
         Digest id = b.image("[1,2,3]");
         HostInventory inv = scan();
-        assertThat(inv.problems()).containsExactly(new Problem(contentPath(id), "image config is not a JSON object"));
+        assertThat(inv.problems()).containsExactly(new Problem(contentPath(id), "image config is a JSON array, not an object"));
     }
 
     @Test
