@@ -8,7 +8,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * A content digest, {@code algorithm:hex} (OCI image-spec, descriptor.md "Digests").
@@ -19,7 +18,15 @@ import java.util.regex.Pattern;
  */
 public record Digest(String algorithm, String hex) implements Comparable<Digest> {
 
-    private static final Pattern HEX = Pattern.compile("[0-9a-f]+");
+    private static boolean lowerHex(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     public Digest {
         Objects.requireNonNull(algorithm, "algorithm");
@@ -29,7 +36,7 @@ public record Digest(String algorithm, String hex) implements Comparable<Digest>
             case "sha512" -> 128;
             default -> throw new IllegalArgumentException("unsupported digest algorithm '" + algorithm + "'");
         };
-        if (hex.length() != expected || !HEX.matcher(hex).matches()) {
+        if (hex.length() != expected || !lowerHex(hex)) {
             throw new IllegalArgumentException(
                     "not a " + algorithm + " digest: '" + abbreviate(hex) + "' (want " + expected + " lower-case hex characters)");
         }

@@ -92,6 +92,16 @@ public final class EventCodec {
         if (value == null) {
             throw new UndecodableEventException("null value (tombstone)");
         }
+        // One pass straight into the records (snapshot chunks are large: a tree first would parse them twice); any
+        // value that does not bind goes through the tree below, which says precisely what is wrong with it.
+        try {
+            LayerAtlasEvent event = MAPPER.readValue(value, LayerAtlasEvent.class);
+            if (event != null && event.schemaVersion() == LayerAtlasEvent.SCHEMA_VERSION) {
+                return event;
+            }
+        } catch (IOException | RuntimeException e) {
+            // explained below
+        }
         JsonNode tree;
         try {
             tree = MAPPER.readTree(value);

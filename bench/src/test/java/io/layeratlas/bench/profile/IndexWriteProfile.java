@@ -5,7 +5,9 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.layeratlas.bench.simulate.FleetSimulator;
 import io.layeratlas.bench.simulate.SimulationSpec;
 import io.layeratlas.db.Database;
+import io.layeratlas.db.index.IndexBatch;
 import io.layeratlas.db.index.IndexWriter;
+import io.layeratlas.events.SnapshotEnvelope;
 import io.layeratlas.embedded.EmbeddedPostgresServer;
 import io.layeratlas.events.EventCodec;
 import org.apache.kafka.clients.producer.MockProducer;
@@ -25,8 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Where the indexer's write path spends its time: applies a simulated fleet's records (as the indexer would, 200
- * records per transaction) straight through {@link IndexWriter}, with every JDBC statement timed by its SQL text.
+ * Where the indexer's write path spends its time: applies a simulated fleet's records (as the indexer would, 500
+ * records per set-based batch transaction; round 2 is every host's unchanged resend) straight through {@link IndexWriter}, with every JDBC statement timed by its SQL text.
  * No Kafka, so the figure is the write path's ceiling inside the indexer. Not a test (the name keeps it out of the
  * default run): {@code mvn -B -pl bench -am test -Dtest='io/layeratlas/bench/profile/IndexWriteProfile'
  * -Dsurefire.failIfNoSpecifiedTests=false}; the table is in {@code bench/target/surefire-reports/*IndexWriteProfile-output.txt}.
@@ -35,6 +37,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 class IndexWriteProfile {
     private static final Map<String, LongAdder[]> STATS = new ConcurrentHashMap<>();
+    // Records per transaction, as the indexer's max.poll.records.
+    private static final int BATCH = 500;
 
     @Test
     void profile() throws Exception {
@@ -45,20 +49,31 @@ class IndexWriteProfile {
              Database db = Database.migrateAndOpen(pg.createDatabase("profile"), pg.user(), "", 2)) {
             instrument(db);
             IndexWriter writer = new IndexWriter(db);
-            for (int round = 0; round <= 1; round++) {
+            for (int round = 0; round <= 2; round++) {
                 MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-                var report = sim.publishRound(producer, round);
+                // Round 2 is every host's full resend of round 1, unchanged.
+                var report = round < 2 ? sim.publishRound(producer, round)
+                        : sim.publishResendRound(producer, 1, FleetSimulator.resendGeneration(1));
                 List<ProducerRecord<String, byte[]>> records = producer.history();
                 STATS.clear();
                 long t0 = System.nanoTime();
-                for (int i = 0; i < records.size(); i += 200) {
-                    List<ProducerRecord<String, byte[]>> batch = records.subList(i, Math.min(records.size(), i + 200));
-                    writer.inTransaction(tx -> {
-                        for (ProducerRecord<String, byte[]> r : batch) {
-                            tx.apply(timed("java: EventCodec.decode", () -> EventCodec.decode(r.value())));
+                for (int i = 0; i < records.size(); i += BATCH) {
+                    List<ProducerRecord<String, byte[]>> part = records.subList(i, Math.min(records.size(), i + BATCH));
+                    IndexBatch batch = new IndexBatch();
+                    for (int j = 0; j < part.size(); j++) {
+                        ProducerRecord<String, byte[]> r = part.get(j);
+                        var envelope = SnapshotEnvelope.fromHeaders(name -> {
+                            var h = r.headers().lastHeader(name);
+                            return h == null ? null : h.value();
+                        });
+                        if (envelope.isPresent() && r.topic().equals(sim.hostLayersResendTopic())) {
+                            batch.addUnchanged(j, r.key(), envelope.get());
+                        } else {
+                            batch.add(j, timed("java: EventCodec.decode", () -> EventCodec.decode(r.value())), r.value(),
+                                    envelope.map(SnapshotEnvelope::holdings).orElse(null));
                         }
-                        return null;
-                    });
+                    }
+                    writer.inTransaction(tx -> timed("java+sql: IndexTransaction.apply", () -> tx.apply(batch)));
                 }
                 double s = (System.nanoTime() - t0) / 1e9;
                 System.out.printf("%n== round %d: %d records, %d host-layer links in %.1f s = %.0f links/s%n",
@@ -117,6 +132,16 @@ class IndexWriteProfile {
                                                     return timed(label, () -> invoke(m2, ps, a2));
                                                 }
                                                 return invoke(m2, ps, a2);
+                                            });
+                                }
+                                if (m.getName().equals("createStatement") && (args == null || args.length == 0)) {
+                                    java.sql.Statement st = (java.sql.Statement) m.invoke(c, args);
+                                    return Proxy.newProxyInstance(java.sql.Statement.class.getClassLoader(),
+                                            new Class<?>[]{java.sql.Statement.class}, (p2, m2, a2) -> {
+                                                if (m2.getName().startsWith("execute") && a2 != null && a2.length == 1) {
+                                                    return timed(label((String) a2[0]), () -> invoke(m2, st, a2));
+                                                }
+                                                return invoke(m2, st, a2);
                                             });
                                 }
                                 if (m.getName().equals("commit")) {
