@@ -435,15 +435,16 @@ public final class Indexer implements AutoCloseable {
 
         private void process(ConsumerRecords<byte[], byte[]> records) {
             long start = System.nanoTime();
-            List<Entry> entries = new ArrayList<>(records.count());
+            List<ConsumerRecord<byte[], byte[]>> ordered = new ArrayList<>(records.count());
             List<TopicPartition> partitions = new ArrayList<>(records.partitions());
             // A fixed order, so that two consumers claiming the same partitions (one a zombie) cannot deadlock.
             partitions.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
             for (TopicPartition tp : partitions) {
-                for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
-                    entries.add(prepare(r, false));
-                }
+                ordered.addAll(records.records(tp));
             }
+            // Decoding is the batch's CPU-heavy part outside the database, and records are independent: use every core.
+            List<Entry> entries = new ArrayList<>(java.util.Arrays.asList(ordered.parallelStream()
+                    .map(r -> prepare(r, false)).toArray(Entry[]::new)));
             try {
                 applySlice(entries);
                 backoff = MIN_BACKOFF;
