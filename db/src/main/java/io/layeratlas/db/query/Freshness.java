@@ -49,6 +49,17 @@ public record Freshness(Instant asOf, Instant oldestReportAt, Instant oldestInve
             return lastReportAt == null || lastReportAt.isBefore(clock.instant().minus(staleAfter));
         }
 
+        /** Reports before this instant are stale. */
+        public Instant staleBefore() {
+            return clock.instant().minus(staleAfter);
+        }
+
+        /** The freshness of an answer whose hosts were aggregated elsewhere (in SQL). */
+        public Freshness of(int hostCount, Instant oldestReportAt, Instant oldestInventoryAt, List<String> staleHosts) {
+            return new Freshness(clock.instant(), oldestReportAt, oldestInventoryAt, staleAfter.toSeconds(), hostCount,
+                    staleHosts);
+        }
+
         /** The freshness of an answer that involves these hosts. */
         public Freshness of(Collection<HostStatus> hosts) {
             Instant oldestReport = null;

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,13 +32,18 @@ final class Sql {
         T run(Connection c) throws SQLException;
     }
 
-    /** Runs work on one read-only connection, so the queries of one answer see one consistent snapshot. */
+    /**
+     * Runs work on one connection in one read-only REPEATABLE READ transaction, so the queries of one answer see one
+     * consistent snapshot. The isolation level is set by the transaction's first statement, not on the connection:
+     * {@code setTransactionIsolation} costs a round trip to set and another to reset per answer.
+     */
     static <T> T inSnapshot(DataSource ds, String what, Work<T> work) {
         try (Connection c = ds.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
             c.setAutoCommit(false);
             try {
-                c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                }
                 T result = work.run(c);
                 c.commit();
                 return result;
@@ -45,8 +51,7 @@ final class Sql {
                 c.rollback();
                 throw e;
             } finally {
-                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-                c.setAutoCommit(autoCommit);
+                c.setAutoCommit(true);
             }
         } catch (SQLException e) {
             throw new QueryException("database query failed (" + what + "): " + e.getMessage(), e);
@@ -101,6 +106,30 @@ final class Sql {
     static final String HOST_COLUMNS = """
             h.host_key, h.host_id, h.source, h.source_kind, h.agent_version, h.generation, h.scanned_at,
             h.snapshot_applied_at, h.last_heartbeat_at, h.heartbeat_interval_seconds, h.first_seen""";
+
+    /**
+     * The freshness of the hosts that pass {@code filter} (a condition on {@code hosts h}, parameters {@code params}),
+     * aggregated in SQL so that an answer about 10,000 hosts does not read 10,000 rows into Java. Retired hosts are
+     * left out; {@code hostCount} of the result is the number of hosts involved.
+     */
+    static Freshness freshness(Connection c, Freshness.Policy policy, String filter, Object... params) throws SQLException {
+        String sql = FRESHNESS.replace("{filter}", filter);
+        Object[] all = new Object[params.length + 1];
+        all[0] = Timestamp.from(policy.staleBefore());
+        System.arraycopy(params, 0, all, 1, params.length);
+        return list(c, sql, rs -> policy.of(rs.getInt("hosts"), instant(rs, "oldest_report"),
+                instant(rs, "oldest_inventory"), strings(rs, "stale")), all).get(0);
+    }
+
+    // A host's last report is the later of its last heartbeat and its last applied snapshot (HostStatus).
+    private static final String FRESHNESS = """
+            SELECT count(*) AS hosts,
+                   min(greatest(h.last_heartbeat_at, h.snapshot_applied_at)) AS oldest_report,
+                   min(h.scanned_at) AS oldest_inventory,
+                   coalesce(array_agg(h.host_id ORDER BY h.host_id) FILTER (
+                       WHERE coalesce(greatest(h.last_heartbeat_at, h.snapshot_applied_at), '-infinity') < ?), '{}') AS stale
+              FROM hosts h
+             WHERE h.retired_at IS NULL AND {filter}""";
 
     static HostStatus host(ResultSet rs, Freshness.Policy policy) throws SQLException {
         Instant heartbeat = instant(rs, "last_heartbeat_at");
