@@ -28,9 +28,9 @@ class QueryTest {
     static void load() {
         pg = EmbeddedPostgresServer.startTemporary();
         db = Database.migrateAndOpen(pg.createDatabase("queries"), pg.user(), "", 2);
-        Instant now = Instant.now();
+        Instant now = FleetLoader.clockAhead();
         policy = new Freshness.Policy(Clock.fixed(now, ZoneOffset.UTC), Duration.ofMinutes(5));
-        new FleetLoader(db.dataSource(), now).loadFleetMain(Set.of("legacy-01"));
+        new FleetLoader(db, now).loadFleetMain(Set.of("legacy-01"));
     }
 
     @AfterAll
