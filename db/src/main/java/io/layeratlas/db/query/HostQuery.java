@@ -218,7 +218,8 @@ public final class HostQuery {
                     rs.getInt("host_count")), h.key());
             Page<Change> changes = changes(c, h.key(), pages.changes());
             return new HostDetail(h.status(), images.items(), images.info(), layers.items(), layers.info(), h.layers(),
-                    h.stored(), changes.items(), changes.info(), h.problems(), policy.of(List.of(h.status())));
+                    h.stored(), changes.items(), changes.info(), h.problems(),
+                    Sql.freshness(c, policy, "h.host_key = ?", h.key()));
         });
     }
 

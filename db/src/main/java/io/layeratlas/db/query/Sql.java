@@ -118,12 +118,20 @@ final class Sql {
         all[0] = Timestamp.from(policy.staleBefore());
         System.arraycopy(params, 0, all, 1, params.length);
         return list(c, sql, rs -> policy.of(rs.getInt("hosts"), instant(rs, "oldest_report"),
-                instant(rs, "oldest_inventory"), strings(rs, "stale")), all).get(0);
+                instant(rs, "oldest_inventory"), strings(rs, "stale"), rs.getBoolean("standby")
+                        ? new Freshness.Replica(instant(rs, "replayed_at"), rs.getBoolean("caught_up"), rs.getDouble("lag"))
+                        : null), all).get(0);
     }
 
     // A host's last report is the later of its last heartbeat and its last applied snapshot (HostStatus).
+    // On a hot standby the same row says how far replay trails; on a primary pg_is_in_recovery() is false.
     private static final String FRESHNESS = """
-            SELECT count(*) AS hosts,
+            SELECT pg_is_in_recovery() AS standby, pg_last_xact_replay_timestamp() AS replayed_at,
+                   coalesce(pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(), false) AS caught_up,
+                   CASE WHEN coalesce(pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(), false) THEN 0
+                        ELSE coalesce(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0)
+                   END::float8 AS lag,
+                   count(*) AS hosts,
                    min(greatest(h.last_heartbeat_at, h.snapshot_applied_at)) AS oldest_report,
                    min(h.scanned_at) AS oldest_inventory,
                    coalesce(array_agg(h.host_id ORDER BY h.host_id) FILTER (

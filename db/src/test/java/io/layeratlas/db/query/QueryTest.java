@@ -77,6 +77,7 @@ class QueryTest {
         Freshness f = new HostQuery(db.dataSource(), policy).list(HostQuery.Sort.HOST, false, PageRequest.first()).freshness();
         assertThat(f.staleHosts()).containsExactly("legacy-01");
         assertThat(f.hostCount()).isEqualTo(5);
+        assertThat(f.replica()).as("read from the primary").isNull();
     }
 
     private static String imageTagged(String tag) {

@@ -94,13 +94,24 @@ public final class FleetLoader {
 
     /** Indexes all five fleet-main hosts, scanned from their data-roots; hosts in {@code staleHosts} send no heartbeat. */
     public void loadFleetMain(Set<String> staleHosts) {
-        Scanner scanner = new Scanner();
         List<LayerAtlasEvent> events = new ArrayList<>();
-        for (String host : Fixtures.fleetMainHosts()) {
-            SourceScan scan = scanner.read(Fixtures.dataRoot(host).toString(), Optional.empty(), host);
+        for (SourceScan scan : fleetMainScans()) {
+            String host = scan.inventory().hostId();
             events.addAll(agentEvents(scan, staleHosts.contains(host) ? null : now.minus(Duration.ofMinutes(1))));
         }
         apply(events);
+    }
+
+    private static List<SourceScan> scans;
+
+    /** The fixtures do not change during a run: each JVM scans them once (legacy-01's diff IDs take seconds). */
+    private static synchronized List<SourceScan> fleetMainScans() {
+        if (scans == null) {
+            Scanner scanner = new Scanner();
+            scans = Fixtures.fleetMainHosts().stream()
+                    .map(host -> scanner.read(Fixtures.dataRoot(host).toString(), Optional.empty(), host)).toList();
+        }
+        return scans;
     }
 
     /** The values the hostile host carries, for tests to look for. */
