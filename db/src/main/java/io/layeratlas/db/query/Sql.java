@@ -38,11 +38,14 @@ final class Sql {
      * {@code setTransactionIsolation} costs a round trip to set and another to reset per answer.
      */
     static <T> T inSnapshot(DataSource ds, String what, Work<T> work) {
+        boolean pooledSnapshots = snapshotPool(ds);
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
             try {
-                try (Statement s = c.createStatement()) {
-                    s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                if (!pooledSnapshots) {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                    }
                 }
                 T result = work.run(c);
                 c.commit();
@@ -56,6 +59,12 @@ final class Sql {
         } catch (SQLException e) {
             throw new QueryException("database query failed (" + what + "): " + e.getMessage(), e);
         }
+    }
+
+    /** Whether the pool's connections are already REPEATABLE READ and read-only (Database.open's read-only pools). */
+    private static boolean snapshotPool(DataSource ds) {
+        return ds instanceof com.zaxxer.hikari.HikariDataSource h && h.isReadOnly()
+                && "TRANSACTION_REPEATABLE_READ".equals(h.getTransactionIsolation());
     }
 
     /** Runs a query with positional parameters; {@code Collection<Long>} parameters bind as {@code bigint[]}. */
