@@ -120,6 +120,11 @@ final class BenchChildren {
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             cmd.add(CHILD_HEAP);
+            // Extra JVM options for the children, e.g. -XX:StartFlightRecording=… to profile the dashboard.
+            String extra = System.getenv("LAYERATLAS_BENCH_CHILD_JAVA_OPTS");
+            if (extra != null && !extra.isBlank()) {
+                cmd.addAll(List.of(extra.trim().split("\\s+")));
+            }
             cmd.add("-cp");
             cmd.add(System.getProperty("java.class.path"));
             cmd.add(Main.class.getName());
@@ -302,6 +307,11 @@ final class BenchChildren {
         @Override
         public URI hostPage(String hostId) {
             return at("/api/v1/hosts/" + enc(hostId));
+        }
+
+        @Override
+        public URI hostsExport(Digest chainId) {
+            return at("/api/v1/layers/" + chainId + "/hosts.csv");
         }
 
         @Override

@@ -34,6 +34,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Scratch folder (data-root, databases, Kafka logs). Default: ${DEFAULT-VALUE}.")
     Path work;
 
+    @Option(names = "--only", description = "Run one part only: queries (the dashboard against bare SQL on a "
+            + "COPY-loaded fleet, a minute or two). Default: everything.")
+    String only;
+
     @Override
     public Integer call() throws Exception {
         Scanner scanner = new Scanner();
@@ -42,7 +46,11 @@ final class BenchCommand implements Callable<Integer> {
                 Optional.of(dataRoot -> scanner.scan(dataRoot.toString(), Optional.of(SourceKind.DATA_ROOT), "bench-host")),
                 Optional.of(BenchChildren.indexer(work.resolve("children"))),
                 Optional.of(BenchChildren.dashboard(work.resolve("children"))));
-        BenchReport report = BenchMain.run(Scale.named(scale), work, out, plugins);
+        if (only != null && !only.equals("queries")) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--only: unknown part '" + only + "' (queries)");
+        }
+        BenchReport report = BenchMain.run(Scale.named(scale), work, out, plugins, "queries".equals(only));
         System.out.print(report.table());
         System.out.println("wrote " + out.toAbsolutePath());
         return 0;

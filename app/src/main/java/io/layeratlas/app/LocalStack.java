@@ -90,7 +90,10 @@ final class LocalStack implements AutoCloseable {
         out.println("indexer running");
 
         int port = s.port() == 0 ? EmbeddedKafka.freePort() : s.port();
-        web = Dashboard.create(DashboardConfig.defaults().withPort(port), db).start(port);
+        // The dashboard reads through a pool of its own, so a busy indexer never makes a page wait for a connection.
+        Database readPool = Database.open(pg.jdbcUrl(), pg.user(), "", 4, true);
+        running.push(readPool);
+        web = Dashboard.create(DashboardConfig.defaults().withPort(port), readPool).start(port);
         running.push(web::stop);
 
         for (SourceSpec spec : s.sources()) {

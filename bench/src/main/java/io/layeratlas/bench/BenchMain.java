@@ -32,7 +32,13 @@ public final class BenchMain {
 
     /** Runs, writes the JSON to {@code out}, and returns the report (for {@code layeratlas bench}). */
     public static BenchReport run(Scale scale, Path work, Path out, BenchPlugins plugins) throws Exception {
-        BenchReport report = new BenchRunner(scale, work, plugins).run();
+        return run(scale, work, out, plugins, false);
+    }
+
+    /** As {@link #run(Scale, Path, Path, BenchPlugins)}; {@code queriesOnly} runs only the query benchmark. */
+    public static BenchReport run(Scale scale, Path work, Path out, BenchPlugins plugins, boolean queriesOnly)
+            throws Exception {
+        BenchReport report = new BenchRunner(scale, work, plugins, queriesOnly).run();
         report.writeJson(out);
         return report;
     }

@@ -91,6 +91,9 @@ public record BenchPlugins(Optional<DataRootScanner> scanner, Optional<IndexerHa
         /** One host's page: its images, layers and agent status. */
         URI hostPage(String hostId);
 
+        /** The remediation export: every host holding the layer, one CSV line each, streamed. */
+        URI hostsExport(Digest chainId);
+
         /**
          * For freshness: true once the API shows this host at this snapshot generation or later.
          * Implementations typically GET {@link #hostPage} and read the generation.

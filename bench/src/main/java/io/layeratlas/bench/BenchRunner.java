@@ -33,10 +33,21 @@ public final class BenchRunner {
     private final Path work;
     private final BenchPlugins plugins;
 
+    private final boolean queriesOnly;
+
     public BenchRunner(Scale scale, Path work, BenchPlugins plugins) {
+        this(scale, work, plugins, false);
+    }
+
+    /**
+     * @param queriesOnly run only (d), the queries against bare SQL, on the COPY-loaded fleet: a minute or two instead
+     *                    of the whole run, for profiling the dashboard
+     */
+    public BenchRunner(Scale scale, Path work, BenchPlugins plugins, boolean queriesOnly) {
         this.scale = scale;
         this.work = work;
         this.plugins = plugins;
+        this.queriesOnly = queriesOnly;
     }
 
     public BenchReport run() throws Exception {
@@ -54,8 +65,10 @@ public final class BenchRunner {
         report.context("java", System.getProperty("java.version"));
         long startRss = Rss.self().orElse(0);
 
-        log.info("(a) agent scan of a {}-image data-root", scale.dataRootImages());
-        report.addAll(AgentScanBenchmark.run(scale, work, plugins.scanner()));
+        if (!queriesOnly) {
+            log.info("(a) agent scan of a {}-image data-root", scale.dataRootImages());
+            report.addAll(AgentScanBenchmark.run(scale, work, plugins.scanner()));
+        }
 
         String runId = Long.toString(System.currentTimeMillis(), 36);
         FleetSimulator sim = new FleetSimulator(scale.fleet().withTopicPrefix("bench-" + runId + ".")
@@ -98,6 +111,9 @@ public final class BenchRunner {
                         dashboardOnCopy.get().close();
                     }
                 }
+            }
+            if (queriesOnly) {
+                return report;
             }
 
             try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka-" + runId), 0,

@@ -73,7 +73,82 @@ public final class QueryBenchmark {
             out.add(BenchmarkResult.of(name + ".api.p50", api.percentileMs(50), "ms", sql.percentileMs(50), "vs bare SQL p50"));
             out.add(BenchmarkResult.of(name + ".api.p99", api.percentileMs(99), "ms", sql.percentileMs(99), "vs bare SQL p99"));
         }
+        out.addAll(mostShared(scale, db, dashboard, http));
         return out;
+    }
+
+    /**
+     * The layer every host holds (the fleet's most shared one): its page through the API against its bare SQL, and the
+     * CSV export of all its hosts in rows per second against reading the same host IDs in bare SQL.
+     */
+    private static List<BenchmarkResult> mostShared(Scale scale, DataSource db, Optional<BenchPlugins.RunningDashboard> dashboard,
+                                                    HttpClient http) throws Exception {
+        String chainId;
+        int holders;
+        try (Connection c = db.getConnection(); var s = c.createStatement(); var rs = s.executeQuery("""
+                SELECT l.chain_id, u.host_count FROM layer_usage u JOIN layers l ON l.layer_key = u.layer_key
+                 ORDER BY u.host_count DESC, l.chain_id LIMIT 1""")) {
+            rs.next();
+            chainId = rs.getString(1);
+            holders = rs.getInt(2);
+        }
+        List<BenchmarkResult> out = new ArrayList<>();
+        Latencies sql = new Latencies();
+        Latencies exportSql = new Latencies();
+        for (int i = 0; i < 20 + scale.queriesPerClient(); i++) {
+            try (Connection c = db.getConnection()) {
+                long t0 = System.nanoTime();
+                SqlQueries.layerPage(c, chainId);
+                SqlQueries.hostsHoldingLayer(c, chainId);
+                long t1 = System.nanoTime();
+                SqlQueries.allHostsHoldingLayer(c, chainId);
+                if (i >= 20) {
+                    sql.add(t1 - t0);
+                    exportSql.add(System.nanoTime() - t1);
+                }
+            }
+        }
+        String note = "the most shared layer (" + holders + " hosts), 1 client";
+        out.add(BenchmarkResult.absolute("query.most-shared-layer-page.sql.p99", sql.percentileMs(99), "ms", note));
+        double sqlRowsPerSecond = holders / (exportSql.percentileMs(50) / 1000);
+        out.add(BenchmarkResult.absolute("export.sql", sqlRowsPerSecond, "rows/s",
+                "bare SQL reading the host IDs holding the most shared layer, median of " + exportSql.count()));
+        if (dashboard.isEmpty()) {
+            out.add(BenchmarkResult.skipped("query.most-shared-layer-page.api.p99", "ms", "dashboard not plugged in"));
+            out.add(BenchmarkResult.skipped("export.csv", "rows/s", "dashboard not plugged in"));
+            return out;
+        }
+        Digest layer = Digest.parse(chainId);
+        Latencies page = new Latencies();
+        Latencies export = new Latencies();
+        long lines = 0;
+        for (int i = 0; i < 20 + scale.queriesPerClient(); i++) {
+            long t0 = System.nanoTime();
+            send(http, dashboard.get().layerPage(layer));
+            long t1 = System.nanoTime();
+            lines = send(http, dashboard.get().hostsExport(layer)).lines().count() - 1; // minus the header
+            if (i >= 20) {
+                page.add(t1 - t0);
+                export.add(System.nanoTime() - t1);
+            }
+        }
+        if (lines != holders) {
+            throw new IllegalStateException("the export of " + chainId + " listed " + lines + " hosts, not " + holders);
+        }
+        out.add(BenchmarkResult.of("query.most-shared-layer-page.api.p99", page.percentileMs(99), "ms",
+                sql.percentileMs(99), note + ", vs bare SQL p99"));
+        out.add(BenchmarkResult.of("export.csv", holders / (export.percentileMs(50) / 1000), "rows/s", sqlRowsPerSecond,
+                "GET hosts.csv of the most shared layer (" + holders + " rows), median of " + export.count() + ", vs bare SQL"));
+        return out;
+    }
+
+    private static String send(HttpClient http, URI uri) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("GET " + uri + " answered " + r.statusCode());
+        }
+        return r.body();
     }
 
     @FunctionalInterface

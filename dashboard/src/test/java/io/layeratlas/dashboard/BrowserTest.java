@@ -162,4 +162,32 @@ class BrowserTest {
         shot("08-search-candidates");
         assertThat(driver.findElements(By.cssSelector("#candidates tbody tr")).size()).isGreaterThan(1);
     }
+
+    @Test
+    void paging_through_the_hosts_of_the_most_shared_layer_finds_every_host_exactly_once() {
+        var entry = LayerApiTest.truthHostsByDiffId().entrySet().stream()
+                .max((a, b) -> Integer.compare(a.getValue().size(), b.getValue().size())).orElseThrow();
+        open("/layers/" + entry.getKey() + "?limit=2");
+        List<String> hosts = new ArrayList<>();
+        int pages = 0;
+        while (true) {
+            pages++;
+            for (WebElement row : driver.findElements(By.cssSelector("#layer-hosts tbody tr"))) {
+                hosts.add(row.getAttribute("data-host"));
+            }
+            assertThat(driver.findElement(By.id("layer-hosts-pager-top")).getText())
+                    .contains("of " + entry.getValue().size());
+            List<WebElement> next = driver.findElements(By.cssSelector("#layer-hosts-pager-bottom a[rel=next]"));
+            if (next.isEmpty() || pages > 50) {
+                break;
+            }
+            String before = driver.getCurrentUrl();
+            next.get(0).click();
+            new WebDriverWait(driver, Duration.ofSeconds(10)).until(d -> !d.getCurrentUrl().equals(before));
+        }
+        shot("09-layer-last-page");
+        assertThat(pages).isEqualTo((entry.getValue().size() + 1) / 2);
+        assertThat(hosts).doesNotHaveDuplicates().containsExactlyElementsOf(entry.getValue().keySet());
+        assertThat(driver.findElements(By.cssSelector("#layer-hosts-pager-top a[rel=prev]"))).hasSize(pages > 1 ? 1 : 0);
+    }
 }

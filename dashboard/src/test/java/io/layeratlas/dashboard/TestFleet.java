@@ -17,7 +17,7 @@ import java.time.ZoneOffset;
 import java.util.Set;
 
 /**
- * One PostgreSQL with fleet-main loaded (legacy-01 stale) plus the hostile host, and one dashboard over it,
+ * One PostgreSQL with fleet-main indexed through the indexer's write path (legacy-01 stale) plus the hostile host, and one dashboard over it,
  * shared by the test classes of this JVM: the index is read-only for the dashboard, so sharing is safe and
  * saves a database start per class.
  */
@@ -40,9 +40,9 @@ final class TestFleet {
         postgres = EmbeddedPostgresServer.startTemporary();
         jdbcUrl = postgres.createDatabase("fleet");
         database = Database.migrateAndOpen(jdbcUrl, postgres.user(), "", 4);
-        Instant now = Instant.now();
+        Instant now = FleetLoader.clockAhead();
         clock = Clock.fixed(now, ZoneOffset.UTC);
-        FleetLoader loader = new FleetLoader(database.dataSource(), now);
+        FleetLoader loader = new FleetLoader(database, now);
         loader.loadFleetMain(Set.of(STALE_HOST));
         hostile = loader.loadHostileHost();
         app = Dashboard.create(DashboardConfig.defaults(), database, clock).start("127.0.0.1", 0);

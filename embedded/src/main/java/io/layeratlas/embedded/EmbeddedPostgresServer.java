@@ -63,6 +63,98 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         }
     }
 
+    /** A primary and a hot standby streaming from it; close closes both (standby first). */
+    public record Replicated(EmbeddedPostgresServer primary, EmbeddedPostgresServer standby) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                standby.close();
+            } finally {
+                primary.close();
+            }
+        }
+    }
+
+    /**
+     * Starts a primary and a hot standby that replays its WAL by streaming replication, in {@code dir/primary}
+     * and {@code dir/standby} (both kept). The standby is a cold copy of the freshly initialised primary (a valid
+     * base backup: the primary is stopped cleanly first, so no {@code pg_basebackup} is needed and zonky's three
+     * binaries suffice) with {@code standby.signal} and {@code primary_conninfo} (PostgreSQL docs, "Log-Shipping
+     * Standby Servers", "Hot Standby"). Replication connects as {@code postgres} over 127.0.0.1, which initdb's
+     * {@code pg_hba.conf} trusts.
+     *
+     * @throws UncheckedIOException if either cannot start
+     */
+    public static Replicated startReplicated(Path dir) {
+        Path primaryDir = dir.resolve("primary").toAbsolutePath();
+        Path standbyDir = dir.resolve("standby").toAbsolutePath();
+        int primaryPort = EmbeddedKafka.freePort();
+        try {
+            Files.createDirectories(primaryDir);
+            replicationPrimary(primaryDir, primaryPort).close(); // initdb, then a clean shutdown
+            copy(primaryDir, standbyDir);
+            Files.writeString(standbyDir.resolve("standby.signal"), "");
+            Files.writeString(standbyDir.resolve("postgresql.auto.conf"),
+                    "primary_conninfo = 'host=127.0.0.1 port=" + primaryPort + " user=postgres application_name=standby'\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+            EmbeddedPostgres primary = replicationPrimary(primaryDir, primaryPort);
+            EmbeddedPostgres standby;
+            try {
+                standby = EmbeddedPostgres.builder()
+                        .setDataDirectory(standbyDir)
+                        .setCleanDataDirectory(false)
+                        .setRegisterShutdownHook(false)
+                        .setPort(EmbeddedKafka.freePort())
+                        .setServerConfig("hot_standby", "on")
+                        .setServerConfig("max_connections", "60")
+                        .setServerConfig("fsync", "off")
+                        .start();
+            } catch (IOException | RuntimeException e) {
+                primary.close();
+                throw e;
+            }
+            log.info("PostgreSQL primary on {} streams to a hot standby on {}", primary.getPort(), standby.getPort());
+            return new Replicated(new EmbeddedPostgresServer(primary), new EmbeddedPostgresServer(standby));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start a replicated embedded PostgreSQL in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static EmbeddedPostgres replicationPrimary(Path dataDir, int port) throws IOException {
+        return EmbeddedPostgres.builder()
+                .setDataDirectory(dataDir)
+                .setCleanDataDirectory(false)
+                .setRegisterShutdownHook(false)
+                .setPort(port)
+                .setServerConfig("wal_level", "replica")
+                .setServerConfig("max_wal_senders", "4")
+                // Keep enough WAL for a standby that falls behind briefly (no replication slot needed in a test).
+                .setServerConfig("wal_keep_size", "256")
+                .setServerConfig("max_connections", "60")
+                .setServerConfig("fsync", "off")
+                .start();
+    }
+
+    /** Copies a stopped server's data folder, without its pid and lock files. */
+    private static void copy(Path from, Path to) throws IOException {
+        try (var files = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                String name = p.getFileName().toString();
+                if (name.equals("postmaster.pid") || name.equals("epg-lock")) {
+                    continue;
+                }
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
+        // PostgreSQL refuses a data folder others can read.
+        Files.setPosixFilePermissions(to, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    }
+
     public int port() {
         return postgres.getPort();
     }

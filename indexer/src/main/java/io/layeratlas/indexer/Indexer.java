@@ -105,6 +105,10 @@ public final class Indexer implements AutoCloseable {
     public static final String HEADER_OFFSET = "offset";
 
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
+    /** Bounds of one batch transaction: raw value bytes, records, and how long to gather already-fetched polls. */
+    private static final long MAX_BATCH_BYTES = 32L * 1024 * 1024;
+    private static final int MAX_BATCH_RECORDS = 2_000;
+    private static final Duration MAX_BATCH_WAIT = Duration.ofMillis(100);
 
     private final IndexerConfig config;
     private final IndexWriter writer;
@@ -256,6 +260,10 @@ public final class Indexer implements AutoCloseable {
         // A batch is a fixed number of statements whatever its size, so larger batches are cheaper per record; 500
         // records of snapshot chunks (each up to the agents' message limit) keep one transaction within a second or two.
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        // A host's snapshot is a few chunks of up to the agents' 1 MiB message limit: fetch several hosts per partition
+        // at once (Kafka's default of 1 MiB per partition would make every batch a host or two).
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
+        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 32 * 1024 * 1024);
         p.putAll(config.kafkaProperties());
         // Offsets are stored with the effects, in PostgreSQL; Kafka's copy is written after each commit, never before.
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -334,12 +342,14 @@ public final class Indexer implements AutoCloseable {
                     consumer.resume(resumable);
                     pausedForRetry = false;
                 }
+                Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> batch = Map.of();
                 if (!records.isEmpty()) {
-                    process(records);
+                    batch = accumulate(records);
+                    process(batch);
                 }
                 updateLag();
                 if (!pausedForRetry) {
-                    prioritiseChanges(records);
+                    prioritiseChanges(batch.keySet());
                 }
             }
         }
@@ -349,10 +359,10 @@ public final class Indexer implements AutoCloseable {
          * (lag known from the last fetch), the resend topic's partitions stay paused, so that a fleet's periodic full
          * resends never hold a change back for more than one batch.
          */
-        private void prioritiseChanges(ConsumerRecords<byte[], byte[]> records) {
+        private void prioritiseChanges(Set<TopicPartition> polled) {
             String resend = config.hostLayersResendTopic();
             boolean changesWaiting = false;
-            for (TopicPartition tp : records.partitions()) {
+            for (TopicPartition tp : polled) {
                 changesWaiting |= !tp.topic().equals(resend);
             }
             Set<TopicPartition> resendPartitions = new HashSet<>();
@@ -433,14 +443,47 @@ public final class Indexer implements AutoCloseable {
             }
         }
 
-        private void process(ConsumerRecords<byte[], byte[]> records) {
+        /**
+         * The records of one poll, and of the polls that return at once after it (already fetched), up to
+         * {@link #MAX_BATCH_BYTES}, {@link #MAX_BATCH_RECORDS} or {@link #MAX_BATCH_WAIT}: a batch costs a fixed number
+         * of statements, so larger batches cost less per record, and the bounds keep each transaction short.
+         */
+        private Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> accumulate(ConsumerRecords<byte[], byte[]> first) {
+            Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> batch = new HashMap<>();
+            long bytes = add(batch, first);
+            int count = first.count();
+            long deadline = System.nanoTime() + MAX_BATCH_WAIT.toNanos();
+            while (!closing && bytes < MAX_BATCH_BYTES && count < MAX_BATCH_RECORDS && System.nanoTime() < deadline) {
+                ConsumerRecords<byte[], byte[]> more = consumer.poll(Duration.ZERO);
+                if (more.isEmpty()) {
+                    break;
+                }
+                bytes += add(batch, more);
+                count += more.count();
+            }
+            return batch;
+        }
+
+        private static long add(Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> batch, ConsumerRecords<byte[], byte[]> records) {
+            long bytes = 0;
+            for (TopicPartition tp : records.partitions()) {
+                List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
+                batch.computeIfAbsent(tp, t -> new ArrayList<>()).addAll(list);
+                for (ConsumerRecord<byte[], byte[]> r : list) {
+                    bytes += Math.max(0, r.serializedValueSize());
+                }
+            }
+            return bytes;
+        }
+
+        private void process(Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> records) {
             long start = System.nanoTime();
-            List<ConsumerRecord<byte[], byte[]>> ordered = new ArrayList<>(records.count());
-            List<TopicPartition> partitions = new ArrayList<>(records.partitions());
+            List<ConsumerRecord<byte[], byte[]>> ordered = new ArrayList<>();
+            List<TopicPartition> partitions = new ArrayList<>(records.keySet());
             // A fixed order, so that two consumers claiming the same partitions (one a zombie) cannot deadlock.
             partitions.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
             for (TopicPartition tp : partitions) {
-                ordered.addAll(records.records(tp));
+                ordered.addAll(records.get(tp));
             }
             // Decoding is the batch's CPU-heavy part outside the database, and records are independent: use every core.
             List<Entry> entries = new ArrayList<>(java.util.Arrays.asList(ordered.parallelStream()
@@ -454,11 +497,11 @@ public final class Indexer implements AutoCloseable {
                 // Transient database trouble, or a dead letter that could not be sent: roll back (done), rewind,
                 // pause, retry later. Never skip. What a retry cannot fix ended the loop above.
                 retries.increment();
-                log.warn("batch of {} records not indexed, retrying in {} ms: {}", records.count(), backoff.toMillis(), e.getMessage());
+                log.warn("batch of {} records not indexed, retrying in {} ms: {}", ordered.size(), backoff.toMillis(), e.getMessage());
                 Set<TopicPartition> assigned = consumer.assignment();
-                for (TopicPartition tp : records.partitions()) {
+                for (TopicPartition tp : partitions) {
                     if (assigned.contains(tp)) {
-                        consumer.seek(tp, records.records(tp).get(0).offset());
+                        consumer.seek(tp, records.get(tp).get(0).offset());
                     }
                 }
                 consumer.pause(assigned);

@@ -27,6 +27,17 @@ public final class SqlQueries {
                 LIMIT 100""", chainId);
     }
 
+    /** Every host holding a layer, by host ID: what the remediation export lists, without its images. */
+    public static int allHostsHoldingLayer(Connection c, String chainId) throws SQLException {
+        return count(c, """
+                SELECT h.host_id, hl.first_seen
+                FROM layers l
+                JOIN host_layers hl ON hl.layer_key = l.layer_key
+                JOIN hosts h ON h.host_key = hl.host_key
+                WHERE l.chain_id = ?
+                ORDER BY h.host_id""", chainId);
+    }
+
     /** The layer page: the layer with its counters, and the first 100 images containing it. */
     public static int layerPage(Connection c, String chainId) throws SQLException {
         return count(c, """

@@ -1,23 +1,35 @@
 package io.layeratlas.dashboard.web;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.HostStatus;
 import io.layeratlas.db.query.LayerQuery;
 
+import java.io.BufferedWriter;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** {@code /layers/{digest}} and its API twins. HTTP in and out only. */
+/**
+ * {@code /layers/{digest}} and its API twins. HTTP in and out only. Lists are paged ({@code ?cursor=}, or
+ * {@code hosts_cursor}/{@code images_cursor} on the layer page, and {@code limit}); the CSV and JSON exports stream
+ * every host.
+ */
 final class LayerHandlers {
     private final LayerQuery query;
     private final Pages pages;
+    private final ObjectMapper mapper;
 
-    LayerHandlers(LayerQuery query, Pages pages) {
+    LayerHandlers(LayerQuery query, Pages pages, ObjectMapper mapper) {
         this.query = query;
         this.pages = pages;
+        this.mapper = mapper;
     }
 
     /** A host in the remediation list. {@code images} are image IDs; {@code imageRefs} adds position and tags. */
@@ -30,43 +42,74 @@ final class LayerHandlers {
         }
     }
 
-    /** The JSON of {@code /api/v1/layers/{digest}/hosts}. */
-    record HostsAnswer(String digest, LayerQuery.MatchedBy matchedBy, int hostCount, List<HostEntry> hosts, Freshness freshness) {
+    /**
+     * The JSON of {@code /api/v1/layers/{digest}/hosts}: one page.
+     *
+     * @param hostCount every page's hosts
+     * @param next      cursor of the next page ({@code ?cursor=}), null on the last
+     * @param previous  cursor of the previous page, null on the first
+     */
+    record HostsAnswer(String digest, LayerQuery.MatchedBy matchedBy, int hostCount, List<HostEntry> hosts, int limit,
+                       String next, String previous, Freshness freshness) {
     }
 
     void hostsApi(Context ctx) {
-        LayerQuery.LayerHosts answer = query.hosts(ctx.pathParam("digest"));
-        ctx.json(new HostsAnswer(answer.digest(), answer.matchedBy(), answer.hosts().size(),
-                answer.hosts().stream().map(HostEntry::of).toList(), answer.freshness()));
+        LayerQuery.LayerHosts answer = query.hosts(ctx.pathParam("digest"), Pager.request(ctx, "cursor"));
+        ctx.json(new HostsAnswer(answer.digest(), answer.matchedBy(), answer.hostCount(),
+                answer.hosts().stream().map(HostEntry::of).toList(), answer.page().limit(), answer.page().next(),
+                answer.page().previous(), answer.freshness()));
     }
 
-    void hostsCsv(Context ctx) {
-        LayerQuery.LayerHosts answer = query.hosts(ctx.pathParam("digest"));
-        StringBuilder csv = new StringBuilder(Csv.line(List.of("host_id", "stale", "last_report_at", "first_seen",
-                "image_ids", "repo_tags")));
-        for (LayerQuery.HostHolding h : answer.hosts()) {
-            List<String> tags = new ArrayList<>();
-            h.images().forEach(i -> tags.addAll(i.repoTags()));
-            csv.append(Csv.line(List.of(h.host().hostId(), Boolean.toString(h.host().stale()),
-                    Fmt.iso(h.host().lastReportAt()), Fmt.iso(h.firstSeen()), String.join(" ", h.imageIds()),
-                    String.join(" ", tags.stream().distinct().toList()))));
-        }
+    void hostsCsv(Context ctx) throws Exception {
+        LayerQuery.LayerRef ref = query.resolve(ctx.pathParam("digest"));
         ctx.contentType("text/csv; charset=utf-8");
-        ctx.header("Content-Disposition", "attachment; filename=\"layer-" + Fmt.shortId(answer.digest()) + "-hosts.csv\"");
-        ctx.result(csv.toString());
+        ctx.header("Content-Disposition", "attachment; filename=\"layer-" + Fmt.shortId(ref.digest()) + "-hosts.csv\"");
+        try (Writer out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16)) {
+            out.write(Csv.line(List.of("host_id", "stale", "last_report_at", "first_seen", "image_ids", "repo_tags")));
+            query.exportHosts(ref, h -> {
+                List<String> tags = new ArrayList<>();
+                h.images().forEach(i -> tags.addAll(i.repoTags()));
+                out.write(Csv.line(List.of(h.host().hostId(), Boolean.toString(h.host().stale()),
+                        Fmt.iso(h.host().lastReportAt()), Fmt.iso(h.firstSeen()), String.join(" ", h.imageIds()),
+                        String.join(" ", tags.stream().distinct().toList()))));
+            });
+        }
+    }
+
+    /** {@code {"digest","matchedBy","hosts":[HostEntry…],"hostCount"}}, streamed: every host, no cap. */
+    void hostsJson(Context ctx) throws Exception {
+        LayerQuery.LayerRef ref = query.resolve(ctx.pathParam("digest"));
+        ctx.contentType("application/json");
+        try (JsonGenerator g = mapper.getFactory().createGenerator(ctx.outputStream())) {
+            g.writeStartObject();
+            g.writeStringField("digest", ref.digest());
+            g.writeStringField("matchedBy", ref.matchedBy().name());
+            g.writeArrayFieldStart("hosts");
+            long[] count = {0};
+            query.exportHosts(ref, h -> {
+                mapper.writeValue(g, HostEntry.of(h));
+                count[0]++;
+            });
+            g.writeEndArray();
+            g.writeNumberField("hostCount", count[0]);
+            g.writeEndObject();
+        }
     }
 
     void api(Context ctx) {
-        ctx.json(query.detail(ctx.pathParam("digest")));
+        ctx.json(query.detail(ctx.pathParam("digest"), Pager.request(ctx, "hosts_cursor"), Pager.request(ctx, "images_cursor")));
     }
 
     void page(Context ctx) {
-        LayerQuery.LayerDetail layer = query.detail(ctx.pathParam("digest"));
+        LayerQuery.LayerDetail layer = query.detail(ctx.pathParam("digest"), Pager.request(ctx, "hosts_cursor"),
+                Pager.request(ctx, "images_cursor"));
         if (!layer.digest().equals(ctx.pathParam("digest"))) {
             // A prefix: land on the canonical address, so links and bookmarks carry the full digest.
             ctx.redirect("/layers/" + Fmt.path(layer.digest()));
             return;
         }
-        pages.render(ctx, "layer.jte", Map.of("layer", layer));
+        pages.render(ctx, "layer.jte", Map.of("layer", layer,
+                "hostsPager", Pager.of(ctx, "layer-hosts", "hosts_cursor", layer.hosts().size(), layer.hostsPage()),
+                "imagesPager", Pager.of(ctx, "layer-images", "images_cursor", layer.images().size(), layer.imagesPage())));
     }
 }

@@ -16,9 +16,16 @@ import io.layeratlas.db.query.SearchQuery;
 
 import javax.sql.DataSource;
 import java.time.Clock;
+import java.time.Duration;
 
 /** Wires query services, handlers, access control, error mapping and static assets into one Javalin app. */
 public final class WebApp {
+    /**
+     * How old a reuse answer may be before the next one is computed (in the background): the page sums the whole
+     * index, so its views share one computation every few seconds instead of paying for one each.
+     */
+    static final Duration REUSE_MAX_AGE = Duration.ofSeconds(5);
+
     private WebApp() {
     }
 
@@ -30,9 +37,9 @@ public final class WebApp {
         Freshness.Policy policy = new Freshness.Policy(clock, config.staleAfter());
         Pages pages = new Pages();
         Auth auth = new Auth(config);
-        var layers = new LayerHandlers(new LayerQuery(dataSource, policy), pages);
+        var layers = new LayerHandlers(new LayerQuery(dataSource, policy), pages, mapper);
         var search = new SearchHandlers(new SearchQuery(dataSource), pages);
-        var reuse = new ReuseHandlers(new ReuseQuery(dataSource, policy), pages, mapper);
+        var reuse = new ReuseHandlers(new ReuseQuery(dataSource, policy, REUSE_MAX_AGE), pages, mapper);
         var images = new ImageHandlers(new ImageQuery(dataSource, policy), pages);
         var hosts = new HostHandlers(new HostQuery(dataSource, policy), pages);
 
@@ -67,6 +74,7 @@ public final class WebApp {
         app.get("/api/v1/layers/{digest}", layers::api);
         app.get("/api/v1/layers/{digest}/hosts", layers::hostsApi);
         app.get("/api/v1/layers/{digest}/hosts.csv", layers::hostsCsv);
+        app.get("/api/v1/layers/{digest}/hosts.json", layers::hostsJson);
 
         app.get("/reuse", reuse::page);
         app.get("/api/v1/reuse", reuse::api);

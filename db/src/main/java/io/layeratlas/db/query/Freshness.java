@@ -3,7 +3,6 @@ package io.layeratlas.db.query;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 
@@ -16,12 +15,27 @@ import java.util.Objects;
  * @param staleAfterSeconds a host is stale when its last report is older than this many seconds
  * @param hostCount         hosts involved
  * @param staleHosts        host IDs of the stale ones, sorted
+ * @param replica           when the answer was read from a hot standby: how far its replay trails the primary;
+ *                          null when read from the primary
  */
 public record Freshness(Instant asOf, Instant oldestReportAt, Instant oldestInventoryAt, long staleAfterSeconds,
-                        int hostCount, List<String> staleHosts) {
+                        int hostCount, List<String> staleHosts, Replica replica) {
     public Freshness {
         Objects.requireNonNull(asOf, "asOf");
         staleHosts = List.copyOf(staleHosts);
+    }
+
+    /**
+     * The standby an answer was read from (PostgreSQL's streaming replication, "Hot Standby" chapter).
+     *
+     * @param lastReplayAt     commit time on the primary of the last transaction the standby replayed
+     *                         ({@code pg_last_xact_replay_timestamp()}); null if none yet
+     * @param caughtUp         whether the standby has replayed all the WAL it received
+     *                         ({@code pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()})
+     * @param replayLagSeconds 0 when caught up, else the standby's time now minus {@code lastReplayAt}, in seconds:
+     *                         how old the newest replayed change is (an upper bound on what the answer misses)
+     */
+    public record Replica(Instant lastReplayAt, boolean caughtUp, double replayLagSeconds) {
     }
 
     /** Whether every host involved is current. */
@@ -49,21 +63,16 @@ public record Freshness(Instant asOf, Instant oldestReportAt, Instant oldestInve
             return lastReportAt == null || lastReportAt.isBefore(clock.instant().minus(staleAfter));
         }
 
-        /** The freshness of an answer that involves these hosts. */
-        public Freshness of(Collection<HostStatus> hosts) {
-            Instant oldestReport = null;
-            Instant oldestInventory = null;
-            for (HostStatus h : hosts) {
-                if (h.lastReportAt() != null && (oldestReport == null || h.lastReportAt().isBefore(oldestReport))) {
-                    oldestReport = h.lastReportAt();
-                }
-                if (h.lastInventoryAt() != null && (oldestInventory == null || h.lastInventoryAt().isBefore(oldestInventory))) {
-                    oldestInventory = h.lastInventoryAt();
-                }
-            }
-            List<String> stale = hosts.stream().filter(HostStatus::stale).map(HostStatus::hostId).distinct().sorted().toList();
-            int count = (int) hosts.stream().map(HostStatus::hostId).distinct().count();
-            return new Freshness(clock.instant(), oldestReport, oldestInventory, staleAfter.toSeconds(), count, stale);
+        /** Reports before this instant are stale. */
+        public Instant staleBefore() {
+            return clock.instant().minus(staleAfter);
+        }
+
+        /** The freshness of an answer whose hosts were aggregated elsewhere (in SQL). */
+        public Freshness of(int hostCount, Instant oldestReportAt, Instant oldestInventoryAt, List<String> staleHosts,
+                            Replica replica) {
+            return new Freshness(clock.instant(), oldestReportAt, oldestInventoryAt, staleAfter.toSeconds(), hostCount,
+                    staleHosts, replica);
         }
     }
 }

@@ -1,8 +1,9 @@
 package io.layeratlas.db.query;
 
 import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -49,8 +50,13 @@ public final class HostQuery {
         }
     }
 
-    /** The host list with its freshness. */
-    public record HostList(List<HostSummary> hosts, Freshness freshness) {
+    /**
+     * One page of the host list.
+     *
+     * @param page      where it sits (total: every host that is not retired)
+     * @param freshness of every host, not only this page's
+     */
+    public record HostList(List<HostSummary> hosts, PageInfo page, Freshness freshness) {
     }
 
     /** An image on the host with the sizes Docker's {@code docker system df -v} shows (bytes; -1 where unknown). */
@@ -67,114 +73,172 @@ public final class HostQuery {
     }
 
     /**
-     * One host.
+     * One host, with one page of each of its lists.
      *
-     * @param layersTruncated whether more than {@link #LAYER_LIMIT} layers exist (only the newest are listed)
-     * @param problemsJson    the last snapshot's scan problems, as the agent sent them (JSON array text)
+     * @param images       tagged images first, newest first; {@code imagesPage.total()} is every image of the host
+     * @param layers       newest first; {@code layersPage.total()} equals {@code layerCount}
+     * @param changes      newest first; {@code changesPage.total()} is every line of its change log
+     * @param problemsJson the last snapshot's scan problems, as the agent sent them (JSON array text)
      */
-    public record HostDetail(HostStatus status, List<HostImage> images, List<HostLayer> layers, boolean layersTruncated,
-                             long layerCount, long storedBytes, List<Change> changes, String problemsJson,
-                             Freshness freshness) {
+    public record HostDetail(HostStatus status, List<HostImage> images, PageInfo imagesPage, List<HostLayer> layers,
+                             PageInfo layersPage, long layerCount, long storedBytes, List<Change> changes,
+                             PageInfo changesPage, String problemsJson, Freshness freshness) {
     }
 
-    /** Most layers listed on a host page. */
-    public static final int LAYER_LIMIT = 2000;
-    /** Most change-log lines listed on a host page. */
-    public static final int CHANGE_LIMIT = 200;
+    /** Pages of a host's three lists. */
+    public record DetailPages(PageRequest images, PageRequest layers, PageRequest changes) {
+        /** The first page of each. */
+        public static DetailPages first() {
+            return new DetailPages(PageRequest.first(), PageRequest.first(), PageRequest.first());
+        }
+    }
 
+    // Per-host totals: only for the hosts of one page, or for every host when the list is sorted by one of them.
+    private static final String IMAGE_TOTAL = "(SELECT count(*) FROM host_images hi WHERE hi.host_key = h.host_key)";
+    private static final String LAYER_TOTAL = "(SELECT count(*) FROM host_layers hl WHERE hl.host_key = h.host_key)";
+    private static final String BYTES_TOTAL = """
+            (SELECT coalesce(sum(l.size), 0) FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
+              WHERE hl.host_key = h.host_key)""";
+    private static final String LAST_REPORT = "coalesce(greatest(h.last_heartbeat_at, h.snapshot_applied_at), '-infinity')";
+
+    // The sort key is computed in the inner select so that a key with a parameter (STALE's threshold) binds it once.
     private static final String LIST = """
-            SELECT %s,
-                   (SELECT count(*) FROM host_images hi WHERE hi.host_key = h.host_key) AS images,
-                   (SELECT count(*) FROM host_layers hl WHERE hl.host_key = h.host_key) AS layers,
-                   (SELECT coalesce(sum(l.size), 0) FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
-                     WHERE hl.host_key = h.host_key) AS stored,
-                   jsonb_array_length(h.problems) AS problems
-              FROM hosts h WHERE h.retired_at IS NULL ORDER BY h.host_id""".formatted(Sql.HOST_COLUMNS);
+            SELECT *, {keys} FROM (
+                SELECT %s, jsonb_array_length(h.problems) AS problems, %%s AS sort_key
+                  FROM hosts h WHERE h.retired_at IS NULL) x
+             WHERE {keyset}
+             {order}""".formatted(Sql.HOST_COLUMNS);
+
+    private static final String TOTALS = """
+            SELECT h.host_key, %s AS images, %s AS layers, %s AS stored FROM hosts h WHERE h.host_key = ANY (?)""".formatted(
+            IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL);
+
+    /** The host list's order by each sort: the key expression and its SQL type; the host ID breaks ties. */
+    private static Keyset listKeyset(Sort sort, boolean descending) {
+        String[] key = switch (sort) {
+            case HOST -> new String[]{"h.host_id", "text"};
+            case HEARTBEAT -> new String[]{"coalesce(h.last_heartbeat_at, '-infinity')", "timestamptz"};
+            case INVENTORY -> new String[]{"coalesce(h.scanned_at, '-infinity')", "timestamptz"};
+            case VERSION -> new String[]{"coalesce(h.agent_version, '')", "text"};
+            case KIND -> new String[]{"coalesce(h.source_kind, '')", "text"};
+            case IMAGES -> new String[]{IMAGE_TOTAL, "bigint"};
+            case LAYERS -> new String[]{LAYER_TOTAL, "bigint"};
+            case BYTES -> new String[]{BYTES_TOTAL, "numeric"};
+            // Stale sorts after live; the threshold is the template's only parameter.
+            case STALE -> new String[]{"(" + LAST_REPORT + " < ?::timestamptz)", "boolean"};
+        };
+        return new Keyset(LIST.formatted(key[0]), List.of("x.sort_key", "x.host_id"), List.of(key[1], "text"), descending);
+    }
+
+    private static final java.util.Map<String, Keyset> LISTS = new java.util.HashMap<>();
+
+    static {
+        for (Sort sort : Sort.values()) {
+            LISTS.put(sort + "/asc", listKeyset(sort, false));
+            LISTS.put(sort + "/desc", listKeyset(sort, true));
+        }
+    }
 
     private static final String ONE = """
-            SELECT %s, h.problems::text AS problems_json,
-                   (SELECT count(*) FROM host_layers hl WHERE hl.host_key = h.host_key) AS layers,
-                   (SELECT coalesce(sum(l.size), 0) FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
-                     WHERE hl.host_key = h.host_key) AS stored
-              FROM hosts h WHERE h.host_id = ? AND h.retired_at IS NULL""".formatted(Sql.HOST_COLUMNS);
+            SELECT %s, h.problems::text AS problems_json, %s AS images, %s AS layers, %s AS stored
+              FROM hosts h WHERE h.host_id = ? AND h.retired_at IS NULL""".formatted(
+            Sql.HOST_COLUMNS, IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL);
 
-    private static final String IMAGES = """
+    private static final Keyset IMAGES = new Keyset("""
             SELECT i.image_id, hi.repo_tags, hi.repo_digests, i.created, hi.containers, hi.size, hi.shared_size,
-                   hi.unique_size, hi.first_seen, coalesce(u.host_count, 0) AS host_count
+                   hi.unique_size, hi.first_seen, coalesce(u.host_count, 0) AS host_count, {keys}
               FROM host_images hi JOIN images i ON i.image_key = hi.image_key
               LEFT JOIN image_usage u ON u.image_key = hi.image_key
-             WHERE hi.host_key = ?
-             ORDER BY cardinality(hi.repo_tags) = 0, i.created DESC NULLS LAST, i.image_id""";
+             WHERE hi.host_key = ? AND {keyset}
+             {order}""", List.of("cardinality(hi.repo_tags) > 0", "coalesce(i.created, '-infinity')", "i.image_id"),
+            List.of("boolean", "timestamptz", "text"), true);
 
-    private static final String LAYERS = """
-            SELECT l.chain_id, l.diff_id, l.size, hl.first_seen, coalesce(u.host_count, 0) AS host_count
+    private static final Keyset LAYERS = new Keyset("""
+            SELECT l.chain_id, l.diff_id, l.size, hl.first_seen, coalesce(u.host_count, 0) AS host_count, {keys}
               FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
               LEFT JOIN layer_usage u ON u.layer_key = hl.layer_key
-             WHERE hl.host_key = ?
-             ORDER BY hl.first_seen DESC, l.chain_id LIMIT ?""";
-
-    // The change log keeps one row per generation, change and subject with the keys (V2 migration): one line per key,
-    // newest first, in the order they were written.
-    private static final String CHANGES = """
-            SELECT c.generation, c.at, c.change, c.subject, COALESCE(i.image_id, l.chain_id) AS digest
-              FROM host_changes c CROSS JOIN LATERAL unnest(c.keys) WITH ORDINALITY AS k(key, n)
-              LEFT JOIN images i ON c.subject = 'image' AND i.image_key = k.key
-              LEFT JOIN layers l ON c.subject = 'layer' AND l.layer_key = k.key
-             WHERE c.host_key = ? ORDER BY c.change_id DESC, k.n LIMIT ?""";
+             WHERE hl.host_key = ? AND {keyset}
+             {order}""", List.of("hl.first_seen", "l.chain_id"), List.of("timestamptz", "text"), true);
 
     /**
-     * Every host, ordered.
+     * Every host, one page, ordered.
      *
      * @param descending reverse the order
      */
-    public HostList list(Sort sort, boolean descending) {
+    public HostList list(Sort sort, boolean descending, PageRequest page) {
         Objects.requireNonNull(sort, "sort");
-        List<HostSummary> hosts = Sql.inSnapshot(dataSource, "host list", c -> Sql.list(c, LIST, rs -> new HostSummary(
-                Sql.host(rs, policy), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored"), rs.getInt("problems"))));
-        Comparator<HostSummary> order = switch (sort) {
-            case HOST -> Comparator.comparing(h -> h.status().hostId());
-            case HEARTBEAT -> Comparator.comparing(h -> h.status().lastHeartbeatAt(), Comparator.nullsFirst(Comparator.naturalOrder()));
-            case INVENTORY -> Comparator.comparing(h -> h.status().lastInventoryAt(), Comparator.nullsFirst(Comparator.naturalOrder()));
-            case VERSION -> Comparator.comparing(h -> h.status().agentVersion(), Comparator.nullsFirst(Comparator.naturalOrder()));
-            case KIND -> Comparator.comparing(h -> h.status().sourceKind(), Comparator.nullsFirst(Comparator.naturalOrder()));
-            case IMAGES -> Comparator.comparingLong(HostSummary::images);
-            case LAYERS -> Comparator.comparingLong(HostSummary::layers);
-            case BYTES -> Comparator.comparingLong(HostSummary::storedBytes);
-            case STALE -> Comparator.comparing(h -> h.status().stale());
-        };
-        order = order.thenComparing(h -> h.status().hostId());
-        List<HostSummary> sorted = hosts.stream().sorted(descending ? order.reversed() : order).toList();
-        return new HostList(sorted, policy.of(hosts.stream().map(HostSummary::status).toList()));
+        Keyset keyset = LISTS.get(sort + (descending ? "/desc" : "/asc"));
+        return Sql.inSnapshot(dataSource, "host list", c -> {
+            Freshness freshness = Sql.freshness(c, policy, "TRUE");
+            record Row(long key, HostStatus status, int problems) {
+            }
+            Sql.RowMapper<Row> row = rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy), rs.getInt("problems"));
+            Page<Row> rows = sort == Sort.STALE
+                    ? keyset.page(c, page, freshness.hostCount(), row, java.sql.Timestamp.from(policy.staleBefore()))
+                    : keyset.page(c, page, freshness.hostCount(), row);
+            java.util.Map<Long, long[]> totals = new java.util.HashMap<>();
+            List<Long> keys = rows.items().stream().map(Row::key).toList();
+            if (!keys.isEmpty()) {
+                Sql.list(c, TOTALS, rs -> totals.put(rs.getLong("host_key"),
+                        new long[]{rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored")}), keys);
+            }
+            Page<HostSummary> hosts = new Page<>(rows.items().stream().map(r -> {
+                long[] t = totals.get(r.key());
+                return new HostSummary(r.status(), t[0], t[1], t[2], r.problems());
+            }).toList(), rows.info());
+            return new HostList(hosts.items(), hosts.info(), freshness);
+        });
     }
 
     /**
-     * One host.
+     * One host, with one page of each of its lists.
      *
-     * @throws QueryException.NotFound for an unknown (or retired) host ID
+     * @throws QueryException.NotFound         for an unknown (or retired) host ID
+     * @throws QueryException.InvalidParameter for a blank host ID or a cursor of another list
      */
-    public HostDetail detail(String hostId) {
+    public HostDetail detail(String hostId, DetailPages pages) {
         if (hostId == null || hostId.isBlank()) {
             throw new QueryException.InvalidParameter("a host ID is required");
         }
         return Sql.inSnapshot(dataSource, "host detail", c -> {
-            record Row(long key, HostStatus status, String problems, long layers, long stored) {
+            record Row(long key, HostStatus status, String problems, long images, long layers, long stored) {
             }
             List<Row> rows = Sql.list(c, ONE, rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy),
-                    rs.getString("problems_json"), rs.getLong("layers"), rs.getLong("stored")), hostId);
+                    rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored")), hostId);
             if (rows.isEmpty()) {
                 throw new QueryException.NotFound("no host '" + Matches.shorten(hostId) + "' in the index");
             }
             Row h = rows.get(0);
-            List<HostImage> images = Sql.list(c, IMAGES, rs -> new HostImage(rs.getString("image_id"),
+            Page<HostImage> images = IMAGES.page(c, pages.images(), h.images(), rs -> new HostImage(rs.getString("image_id"),
                     Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests"), Sql.instant(rs, "created"),
                     rs.getInt("containers"), rs.getLong("size"), rs.getLong("shared_size"), rs.getLong("unique_size"),
                     Sql.instant(rs, "first_seen"), rs.getInt("host_count")), h.key());
-            List<HostLayer> layers = Sql.list(c, LAYERS, rs -> new HostLayer(rs.getString("chain_id"), rs.getString("diff_id"),
-                    Sql.nullableLong(rs, "size"), Sql.instant(rs, "first_seen"), rs.getInt("host_count")), h.key(), LAYER_LIMIT);
-            List<Change> changes = Sql.list(c, CHANGES, rs -> new Change(rs.getLong("generation"), Sql.instant(rs, "at"),
-                    rs.getString("change"), rs.getString("subject"), rs.getString("digest")), h.key(), CHANGE_LIMIT);
-            return new HostDetail(h.status(), images, layers, h.layers() > layers.size(), h.layers(), h.stored(), changes,
-                    h.problems(), policy.of(List.of(h.status())));
+            Page<HostLayer> layers = LAYERS.page(c, pages.layers(), h.layers(), rs -> new HostLayer(rs.getString("chain_id"),
+                    rs.getString("diff_id"), Sql.nullableLong(rs, "size"), Sql.instant(rs, "first_seen"),
+                    rs.getInt("host_count")), h.key());
+            Page<Change> changes = changes(c, h.key(), pages.changes());
+            return new HostDetail(h.status(), images.items(), images.info(), layers.items(), layers.info(), h.layers(),
+                    h.stored(), changes.items(), changes.info(), h.problems(),
+                    Sql.freshness(c, policy, "h.host_key = ?", h.key()));
         });
+    }
+
+    // The change log. Every SQL that reads host_changes is in changes(): its storage may change.
+    // The table keeps one row per generation, change and subject with the image or layer keys (V2 migration): one
+    // line per key, newest change first.
+    private static final String CHANGE_COUNT = "SELECT coalesce(sum(cardinality(keys)), 0) FROM host_changes WHERE host_key = ?";
+    private static final Keyset CHANGES = new Keyset("""
+            SELECT c.generation, c.at, c.change, c.subject, COALESCE(i.image_id, l.chain_id) AS digest, {keys}
+              FROM host_changes c CROSS JOIN LATERAL unnest(c.keys) WITH ORDINALITY AS k(key, n)
+              LEFT JOIN images i ON c.subject = 'image' AND i.image_key = k.key
+              LEFT JOIN layers l ON c.subject = 'layer' AND l.layer_key = k.key
+             WHERE c.host_key = ? AND {keyset}
+             {order}""", List.of("c.change_id", "k.n"), List.of("bigint", "bigint"), true);
+
+    /** One page of a host's change log, newest first, with the log's length. */
+    private static Page<Change> changes(Connection c, long hostKey, PageRequest page) throws SQLException {
+        long total = Sql.list(c, CHANGE_COUNT, rs -> rs.getLong(1), hostKey).get(0);
+        return CHANGES.page(c, page, total, rs -> new Change(rs.getLong("generation"), Sql.instant(rs, "at"),
+                rs.getString("change"), rs.getString("subject"), rs.getString("digest")), hostKey);
     }
 }

@@ -59,15 +59,19 @@ public final class ImageQuery {
                          long sharedSize, long uniqueSize, Instant firstSeen, Instant lastSeen) {
     }
 
-    /** Everything about an image. {@code size} is bytes, the sum of its layers; null until known. */
+    /**
+     * Everything about an image, with one page of the hosts holding it. {@code size} is bytes, the sum of its layers;
+     * null until known.
+     *
+     * @param repoTags  every tag the fleet gives it (retired hosts excluded)
+     * @param hostCount every page's hosts
+     * @param hostsPage where {@code hosts} sits in the list of its hosts (by host ID)
+     * @param freshness of every host holding it, not only this page's
+     */
     public record ImageDetail(String imageId, Instant created, String os, String architecture, Integer layerCount, Long size,
                               boolean configKnown, ConfigHighlights config, List<HistoryEntry> history, List<StackLayer> layers,
-                              List<Relative> parents, List<Relative> children, List<OnHost> hosts, int hostCount,
-                              Freshness freshness) {
-        /** All tags the fleet gives this image. */
-        public List<String> repoTags() {
-            return hosts.stream().flatMap(h -> h.repoTags().stream()).distinct().sorted().toList();
-        }
+                              List<Relative> parents, List<Relative> children, List<String> repoTags, List<OnHost> hosts,
+                              int hostCount, PageInfo hostsPage, Freshness freshness) {
     }
 
     private static final String RESOLVE = """
@@ -103,11 +107,19 @@ public final class ImageQuery {
               FROM image_parents p JOIN images i ON i.image_key = p.child_key
              WHERE p.parent_key = ? GROUP BY i.image_key ORDER BY min(p.source), i.image_id LIMIT 200""";
 
-    private static final String HOSTS = """
+    private static final String HOLDS = """
+            EXISTS (SELECT 1 FROM host_images hi WHERE hi.host_key = h.host_key AND hi.image_key = ?)""";
+
+    private static final Keyset HOSTS = new Keyset("""
             SELECT %s, hi.repo_tags, hi.repo_digests, hi.containers, hi.size AS hi_size, hi.shared_size, hi.unique_size,
-                   hi.first_seen AS hi_first_seen, h.scanned_at AS hi_last_seen
+                   hi.first_seen AS hi_first_seen, h.scanned_at AS hi_last_seen, {keys}
               FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
-             WHERE hi.image_key = ? AND h.retired_at IS NULL ORDER BY h.host_id""".formatted(Sql.HOST_COLUMNS);
+             WHERE hi.image_key = ? AND h.retired_at IS NULL AND {keyset}
+             {order}""".formatted(Sql.HOST_COLUMNS), List.of("h.host_id"), List.of("text"), false);
+
+    private static final String TAGS = """
+            SELECT ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
+                          WHERE hi.image_key = ? AND h.retired_at IS NULL ORDER BY t) AS tags""";
 
     /**
      * Resolves an image ID or unique prefix to the full image ID.
@@ -136,7 +148,7 @@ public final class ImageQuery {
      *
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
      */
-    public ImageDetail detail(String idOrPrefix) {
+    public ImageDetail detail(String idOrPrefix, PageRequest hostsPage) {
         Matches.DigestPrefix d = Matches.parseDigest(idOrPrefix);
         return Sql.inSnapshot(dataSource, "image detail", c -> {
             String imageId = resolve(c, d);
@@ -154,13 +166,16 @@ public final class ImageQuery {
                     Sql.strings(rs, "tags"), (Integer) rs.getObject("layer_count")), img.key());
             List<Relative> children = Sql.list(c, CHILDREN, rs -> new Relative(rs.getString("image_id"), Sql.strings(rs, "sources"),
                     Sql.strings(rs, "tags"), (Integer) rs.getObject("layer_count")), img.key());
-            List<OnHost> hosts = Sql.list(c, HOSTS, rs -> new OnHost(Sql.host(rs, policy), Sql.strings(rs, "repo_tags"),
-                    Sql.strings(rs, "repo_digests"), rs.getInt("containers"), rs.getLong("hi_size"), rs.getLong("shared_size"),
-                    rs.getLong("unique_size"), Sql.instant(rs, "hi_first_seen"), Sql.instant(rs, "hi_last_seen")), img.key());
+            Freshness freshness = Sql.freshness(c, policy, HOLDS, img.key());
+            Page<OnHost> hosts = HOSTS.page(c, hostsPage, freshness.hostCount(), rs -> new OnHost(Sql.host(rs, policy),
+                    Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests"), rs.getInt("containers"),
+                    rs.getLong("hi_size"), rs.getLong("shared_size"), rs.getLong("unique_size"),
+                    Sql.instant(rs, "hi_first_seen"), Sql.instant(rs, "hi_last_seen")), img.key());
+            List<String> tags = Sql.list(c, TAGS, rs -> Sql.strings(rs, "tags"), img.key()).get(0);
             ConfigHighlights config = highlights(img.config(), img.os(), img.arch(), img.created());
             return new ImageDetail(img.id(), img.created(), img.os(), img.arch(), img.layerCount(), img.size(),
-                    img.config() != null, config, history, stack, parents, children, hosts, hosts.size(),
-                    policy.of(hosts.stream().map(OnHost::host).toList()));
+                    img.config() != null, config, history, stack, parents, children, tags, hosts.items(),
+                    freshness.hostCount(), hosts.info(), freshness);
         });
     }
 

@@ -68,18 +68,33 @@ public final class LayerQuery {
     }
 
     /**
-     * Everything about a layer.
+     * Everything about a layer, with one page of its hosts and one of the images containing it.
      *
-     * @param size      bytes of the layer alone (largest reported over its chains), null if unknown
-     * @param hostCount hosts holding it (from the hosts list, retired hosts excluded)
+     * @param size       bytes of the layer alone (largest reported over its chains), null if unknown
+     * @param hostCount  hosts holding it (retired hosts excluded): every page's hosts
+     * @param hostsPage  where {@code hosts} sits in the list of all its hosts (by host ID)
+     * @param imageCount images held by at least one host that contain it: every page's images
+     * @param imagesPage where {@code images} sits in that list (most widely held first)
      */
     public record LayerDetail(String digest, MatchedBy matchedBy, String diffId, List<Chain> chains, List<Blob> blobs,
-                              Long size, int hostCount, List<HostHolding> hosts, List<ImageContaining> images,
-                              Freshness freshness) {
+                              Long size, int hostCount, List<HostHolding> hosts, PageInfo hostsPage, long imageCount,
+                              List<ImageContaining> images, PageInfo imagesPage, Freshness freshness) {
     }
 
-    /** The remediation list: hosts holding the layer. */
-    public record LayerHosts(String digest, MatchedBy matchedBy, List<HostHolding> hosts, Freshness freshness) {
+    /**
+     * One page of the remediation list: hosts holding the layer, by host ID.
+     *
+     * @param hostCount every page's hosts
+     * @param freshness of every host holding the layer, not only this page's
+     */
+    public record LayerHosts(String digest, MatchedBy matchedBy, int hostCount, List<HostHolding> hosts, PageInfo page,
+                             Freshness freshness) {
+    }
+
+    /** Receives the hosts of {@link #exportHosts}, one at a time, in host ID order. */
+    @FunctionalInterface
+    public interface HostSink {
+        void accept(HostHolding host) throws Exception;
     }
 
     private static final String EXACT = """
@@ -146,40 +161,69 @@ public final class LayerQuery {
             SELECT compressed_digest, media_type, source_repository FROM layer_blobs
              WHERE diff_id = ANY (?::text[]) ORDER BY compressed_digest""";
 
-    private static final String HOSTS = """
-            SELECT %s, min(hl.first_seen) AS layer_first_seen
-              FROM host_layers hl JOIN hosts h ON h.host_key = hl.host_key
-             WHERE hl.layer_key = ANY (?) AND h.retired_at IS NULL
-             GROUP BY h.host_key
-             ORDER BY h.host_id""".formatted(Sql.HOST_COLUMNS);
+    // A host is in the list when it holds any chain of the layer; EXISTS lets a popular layer's first page stop after
+    // `limit` hosts read in host ID order instead of gathering all of them.
+    private static final String HOLDS = """
+            EXISTS (SELECT 1 FROM host_layers hl WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (?))""";
+
+    private static final Keyset HOSTS = new Keyset("""
+            SELECT %s, {keys},
+                   (SELECT min(hl.first_seen) FROM host_layers hl
+                     WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (?)) AS layer_first_seen
+              FROM hosts h
+             WHERE h.retired_at IS NULL AND %s AND {keyset}
+             {order}""".formatted(Sql.HOST_COLUMNS, HOLDS), List.of("h.host_id"), List.of("text"), false);
 
     private static final String IMAGES_ON_HOSTS = """
-            SELECT h.host_id, i.image_id, il.position, l.chain_id, hi.repo_tags
-              FROM image_layers il
-              JOIN host_images hi ON hi.image_key = il.image_key
-              JOIN hosts h ON h.host_key = hi.host_key
+            SELECT hi.host_key, i.image_id, il.position, l.chain_id, hi.repo_tags
+              FROM host_images hi
+              JOIN image_layers il ON il.image_key = hi.image_key
               JOIN images i ON i.image_key = il.image_key
               JOIN layers l ON l.layer_key = il.layer_key
-             WHERE il.layer_key = ANY (?) AND h.retired_at IS NULL
-             ORDER BY h.host_id, i.image_id, il.position""";
+             WHERE hi.host_key = ANY (?) AND il.layer_key = ANY (?)
+             ORDER BY i.image_id, il.position""";
 
-    private static final String IMAGES = """
-            SELECT i.image_id, il.position, i.created, coalesce(u.host_count, 0) AS host_count,
+    // The export: every host with every image of it containing the layer, one row per (host, image), in host ID
+    // order, gathered set-wise (one pass over the layer's image_layers rows and their host_images rows).
+    private static final String EXPORT = """
+            WITH holders AS (
+                SELECT host_key, min(first_seen) AS first_seen FROM host_layers
+                 WHERE layer_key = ANY (?) GROUP BY host_key),
+            uses AS (
+                SELECT hi.host_key, i.image_id, il.position, l.chain_id, hi.repo_tags
+                  FROM image_layers il
+                  JOIN host_images hi ON hi.image_key = il.image_key
+                  JOIN images i ON i.image_key = il.image_key
+                  JOIN layers l ON l.layer_key = il.layer_key
+                 WHERE il.layer_key = ANY (?))
+            SELECT %s, x.first_seen AS layer_first_seen, u.image_id, u.position, u.chain_id, u.repo_tags
+              FROM holders x JOIN hosts h ON h.host_key = x.host_key
+              LEFT JOIN uses u ON u.host_key = x.host_key
+             WHERE h.retired_at IS NULL
+             ORDER BY h.host_id, u.image_id, u.position""".formatted(Sql.HOST_COLUMNS);
+
+    // Images held by at least one host (as layer_usage.image_count counts them), most widely held first.
+    private static final Keyset IMAGES = new Keyset("""
+            SELECT i.image_id, il.position, i.created, u.host_count, {keys},
                    ARRAY(SELECT DISTINCT t FROM host_images hi, unnest(hi.repo_tags) t
                           WHERE hi.image_key = i.image_key ORDER BY t) AS tags
               FROM image_layers il
               JOIN images i ON i.image_key = il.image_key
-              LEFT JOIN image_usage u ON u.image_key = i.image_key
-             WHERE il.layer_key = ANY (?)
-             ORDER BY coalesce(u.host_count, 0) DESC, i.image_id
-             LIMIT 500""";
+              JOIN image_usage u ON u.image_key = i.image_key
+             WHERE il.layer_key = ANY (?) AND u.host_count > 0 AND {keyset}
+             {order}""", List.of("u.host_count", "i.image_id", "il.position"), List.of("integer", "text", "integer"), true);
+
+    private static final String IMAGE_COUNT = """
+            SELECT count(*) FROM image_layers il JOIN image_usage u ON u.image_key = il.image_key
+             WHERE il.layer_key = ANY (?) AND u.host_count > 0""";
 
     /**
-     * Everything about the layer a digest or prefix names.
+     * Everything about the layer a digest or prefix names, with one page of its hosts and one of its images.
      *
-     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
+     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve};
+     *                                         InvalidParameter also for a cursor of another list
      */
-    public LayerDetail detail(String digestOrPrefix) {
+    public LayerDetail detail(String digestOrPrefix, PageRequest hostsPage, PageRequest imagesPage) {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
         return Sql.inSnapshot(dataSource, "layer detail", c -> {
             LayerRef ref = resolve(c, d);
@@ -190,42 +234,103 @@ public final class LayerQuery {
             List<Blob> blobs = Sql.list(c, BLOBS, rs -> new Blob(rs.getString(1), rs.getString(2), rs.getString(3)),
                     (Object) c.createArrayOf("text", diffIds));
             Long size = chains.stream().map(Chain::size).filter(Objects::nonNull).max(Long::compare).orElse(null);
-            List<HostHolding> hosts = hosts(c, ref);
-            List<ImageContaining> images = Sql.list(c, IMAGES, rs -> new ImageContaining(rs.getString("image_id"),
-                    rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"), Sql.instant(rs, "created")),
-                    ref.layerKeys());
+            Freshness freshness = Sql.freshness(c, policy, HOLDS, ref.layerKeys());
+            Page<HostHolding> hosts = hosts(c, ref, hostsPage, freshness.hostCount());
+            long imageCount = Sql.list(c, IMAGE_COUNT, rs -> rs.getLong(1), ref.layerKeys()).get(0);
+            Page<ImageContaining> images = IMAGES.page(c, imagesPage, imageCount, rs -> new ImageContaining(
+                    rs.getString("image_id"), rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"),
+                    Sql.instant(rs, "created")), ref.layerKeys());
             return new LayerDetail(ref.digest(), ref.matchedBy(), diffIds.length == 1 ? diffIds[0] : null, chains, blobs,
-                    size, hosts.size(), hosts, images, policy.of(hosts.stream().map(HostHolding::host).toList()));
+                    size, freshness.hostCount(), hosts.items(), hosts.info(), imageCount, images.items(), images.info(),
+                    freshness);
         });
     }
 
     /**
-     * The hosts holding a layer, each with its images that contain it: the remediation list.
+     * One page of the hosts holding a layer, each with its images that contain it: the remediation list.
      *
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
      */
-    public LayerHosts hosts(String digestOrPrefix) {
+    public LayerHosts hosts(String digestOrPrefix, PageRequest page) {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
         return Sql.inSnapshot(dataSource, "layer hosts", c -> {
             LayerRef ref = resolve(c, d);
-            List<HostHolding> hosts = hosts(c, ref);
-            return new LayerHosts(ref.digest(), ref.matchedBy(), hosts,
-                    policy.of(hosts.stream().map(HostHolding::host).toList()));
+            Freshness freshness = Sql.freshness(c, policy, HOLDS, ref.layerKeys());
+            Page<HostHolding> hosts = hosts(c, ref, page, freshness.hostCount());
+            return new LayerHosts(ref.digest(), ref.matchedBy(), freshness.hostCount(), hosts.items(), hosts.info(),
+                    freshness);
         });
     }
 
-    private List<HostHolding> hosts(Connection c, LayerRef ref) throws SQLException {
-        record HostRow(HostStatus host, Instant firstSeen) {
+    /**
+     * Every host holding a layer, streamed in host ID order with no cap, from one snapshot: the remediation export.
+     * Rows are fetched from the server in batches, so memory does not grow with the fleet.
+     *
+     * @return the layer the hosts hold
+     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
+     * @throws QueryException wrapping whatever {@code sink} throws
+     */
+    public LayerRef exportHosts(LayerRef ref, HostSink sink) {
+        return Sql.inSnapshot(dataSource, "layer hosts export", c -> {
+            try (var ps = c.prepareStatement(EXPORT)) {
+                ps.setFetchSize(2_000);
+                ps.setArray(1, c.createArrayOf("bigint", ref.layerKeys().toArray()));
+                ps.setArray(2, c.createArrayOf("bigint", ref.layerKeys().toArray()));
+                try (var rs = ps.executeQuery()) {
+                    HostStatus host = null;
+                    Instant firstSeen = null;
+                    List<ImageOnHost> images = new ArrayList<>();
+                    while (rs.next()) {
+                        String hostId = rs.getString("host_id");
+                        if (host != null && !host.hostId().equals(hostId)) {
+                            emit(sink, new HostHolding(host, firstSeen, List.copyOf(images)));
+                            images.clear();
+                            host = null;
+                        }
+                        if (host == null) {
+                            host = Sql.host(rs, policy);
+                            firstSeen = Sql.instant(rs, "layer_first_seen");
+                        }
+                        String imageId = rs.getString("image_id");
+                        if (imageId != null) {
+                            images.add(new ImageOnHost(imageId, rs.getInt("position"), rs.getString("chain_id"),
+                                    Sql.strings(rs, "repo_tags")));
+                        }
+                    }
+                    if (host != null) {
+                        emit(sink, new HostHolding(host, firstSeen, List.copyOf(images)));
+                    }
+                }
+            }
+            return ref;
+        });
+    }
+
+    private static void emit(HostSink sink, HostHolding h) {
+        try {
+            sink.accept(h);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new QueryException("export stopped: " + e.getMessage(), e);
         }
-        List<HostRow> rows = Sql.list(c, HOSTS, rs -> new HostRow(Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen")),
-                ref.layerKeys());
-        Map<String, List<ImageOnHost>> images = new LinkedHashMap<>();
-        for (var row : Sql.list(c, IMAGES_ON_HOSTS, rs -> Map.entry(rs.getString("host_id"), new ImageOnHost(
-                rs.getString("image_id"), rs.getInt("position"), rs.getString("chain_id"), Sql.strings(rs, "repo_tags"))),
-                ref.layerKeys())) {
-            images.computeIfAbsent(row.getKey(), k -> new ArrayList<>()).add(row.getValue());
+    }
+
+    private Page<HostHolding> hosts(Connection c, LayerRef ref, PageRequest request, long total) throws SQLException {
+        record HostRow(long key, HostStatus host, Instant firstSeen) {
         }
-        return rows.stream().map(r -> new HostHolding(r.host(), r.firstSeen(),
-                List.copyOf(images.getOrDefault(r.host().hostId(), List.of())))).toList();
+        Page<HostRow> rows = HOSTS.page(c, request, total, rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy),
+                Sql.instant(rs, "layer_first_seen")), ref.layerKeys(), ref.layerKeys());
+        List<Long> hostKeys = rows.items().stream().map(HostRow::key).toList();
+        Map<Long, List<ImageOnHost>> images = new LinkedHashMap<>();
+        if (!hostKeys.isEmpty()) {
+            for (var row : Sql.list(c, IMAGES_ON_HOSTS, rs -> Map.entry(rs.getLong("host_key"), new ImageOnHost(
+                    rs.getString("image_id"), rs.getInt("position"), rs.getString("chain_id"), Sql.strings(rs, "repo_tags"))),
+                    hostKeys, ref.layerKeys())) {
+                images.computeIfAbsent(row.getKey(), k -> new ArrayList<>()).add(row.getValue());
+            }
+        }
+        return new Page<>(rows.items().stream().map(r -> new HostHolding(r.host(), r.firstSeen(),
+                List.copyOf(images.getOrDefault(r.key(), List.of())))).toList(), rows.info());
     }
 }

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,13 +32,21 @@ final class Sql {
         T run(Connection c) throws SQLException;
     }
 
-    /** Runs work on one read-only connection, so the queries of one answer see one consistent snapshot. */
+    /**
+     * Runs work on one connection in one read-only REPEATABLE READ transaction, so the queries of one answer see one
+     * consistent snapshot. The isolation level is set by the transaction's first statement, not on the connection:
+     * {@code setTransactionIsolation} costs a round trip to set and another to reset per answer.
+     */
     static <T> T inSnapshot(DataSource ds, String what, Work<T> work) {
+        boolean pooledSnapshots = snapshotPool(ds);
         try (Connection c = ds.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
             c.setAutoCommit(false);
             try {
-                c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                if (!pooledSnapshots) {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                    }
+                }
                 T result = work.run(c);
                 c.commit();
                 return result;
@@ -45,12 +54,17 @@ final class Sql {
                 c.rollback();
                 throw e;
             } finally {
-                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-                c.setAutoCommit(autoCommit);
+                c.setAutoCommit(true);
             }
         } catch (SQLException e) {
             throw new QueryException("database query failed (" + what + "): " + e.getMessage(), e);
         }
+    }
+
+    /** Whether the pool's connections are already REPEATABLE READ and read-only (Database.open's read-only pools). */
+    private static boolean snapshotPool(DataSource ds) {
+        return ds instanceof com.zaxxer.hikari.HikariDataSource h && h.isReadOnly()
+                && "TRANSACTION_REPEATABLE_READ".equals(h.getTransactionIsolation());
     }
 
     /** Runs a query with positional parameters; {@code Collection<Long>} parameters bind as {@code bigint[]}. */
@@ -101,6 +115,38 @@ final class Sql {
     static final String HOST_COLUMNS = """
             h.host_key, h.host_id, h.source, h.source_kind, h.agent_version, h.generation, h.scanned_at,
             h.snapshot_applied_at, h.last_heartbeat_at, h.heartbeat_interval_seconds, h.first_seen""";
+
+    /**
+     * The freshness of the hosts that pass {@code filter} (a condition on {@code hosts h}, parameters {@code params}),
+     * aggregated in SQL so that an answer about 10,000 hosts does not read 10,000 rows into Java. Retired hosts are
+     * left out; {@code hostCount} of the result is the number of hosts involved.
+     */
+    static Freshness freshness(Connection c, Freshness.Policy policy, String filter, Object... params) throws SQLException {
+        String sql = FRESHNESS.replace("{filter}", filter);
+        Object[] all = new Object[params.length + 1];
+        all[0] = Timestamp.from(policy.staleBefore());
+        System.arraycopy(params, 0, all, 1, params.length);
+        return list(c, sql, rs -> policy.of(rs.getInt("hosts"), instant(rs, "oldest_report"),
+                instant(rs, "oldest_inventory"), strings(rs, "stale"), rs.getBoolean("standby")
+                        ? new Freshness.Replica(instant(rs, "replayed_at"), rs.getBoolean("caught_up"), rs.getDouble("lag"))
+                        : null), all).get(0);
+    }
+
+    // A host's last report is the later of its last heartbeat and its last applied snapshot (HostStatus).
+    // On a hot standby the same row says how far replay trails; on a primary pg_is_in_recovery() is false.
+    private static final String FRESHNESS = """
+            SELECT pg_is_in_recovery() AS standby, pg_last_xact_replay_timestamp() AS replayed_at,
+                   coalesce(pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(), false) AS caught_up,
+                   CASE WHEN coalesce(pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(), false) THEN 0
+                        ELSE coalesce(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0)
+                   END::float8 AS lag,
+                   count(*) AS hosts,
+                   min(greatest(h.last_heartbeat_at, h.snapshot_applied_at)) AS oldest_report,
+                   min(h.scanned_at) AS oldest_inventory,
+                   coalesce(array_agg(h.host_id ORDER BY h.host_id) FILTER (
+                       WHERE coalesce(greatest(h.last_heartbeat_at, h.snapshot_applied_at), '-infinity') < ?), '{}') AS stale
+              FROM hosts h
+             WHERE h.retired_at IS NULL AND {filter}""";
 
     static HostStatus host(ResultSet rs, Freshness.Policy policy) throws SQLException {
         Instant heartbeat = instant(rs, "last_heartbeat_at");

@@ -28,9 +28,9 @@ class QueryTest {
     static void load() {
         pg = EmbeddedPostgresServer.startTemporary();
         db = Database.migrateAndOpen(pg.createDatabase("queries"), pg.user(), "", 2);
-        Instant now = Instant.now();
+        Instant now = FleetLoader.clockAhead();
         policy = new Freshness.Policy(Clock.fixed(now, ZoneOffset.UTC), Duration.ofMinutes(5));
-        new FleetLoader(db.dataSource(), now).loadFleetMain(Set.of("legacy-01"));
+        new FleetLoader(db, now).loadFleetMain(Set.of("legacy-01"));
     }
 
     @AfterAll
@@ -74,9 +74,10 @@ class QueryTest {
 
     @Test
     void freshness_flags_the_host_whose_last_report_is_older_than_the_stale_age() {
-        Freshness f = new HostQuery(db.dataSource(), policy).list(HostQuery.Sort.HOST, false).freshness();
+        Freshness f = new HostQuery(db.dataSource(), policy).list(HostQuery.Sort.HOST, false, PageRequest.first()).freshness();
         assertThat(f.staleHosts()).containsExactly("legacy-01");
         assertThat(f.hostCount()).isEqualTo(5);
+        assertThat(f.replica()).as("read from the primary").isNull();
     }
 
     private static String imageTagged(String tag) {
@@ -88,7 +89,7 @@ class QueryTest {
     void the_base_of_an_image_is_the_tagged_one_of_the_images_sharing_its_prefix_and_shows_its_tag() {
         ImageQuery images = new ImageQuery(db.dataSource(), policy);
         String api = imageTagged("127.0.0.1:5055/shop/api:1.0");
-        ImageQuery.ImageDetail worker = images.detail(imageTagged("127.0.0.1:5055/shop/worker:1.0"));
+        ImageQuery.ImageDetail worker = images.detail(imageTagged("127.0.0.1:5055/shop/worker:1.0"), PageRequest.first());
         // build-01's untagged intermediates and legacy-01's copies share shop/api:1.0's 3-layer stack.
         assertThat(worker.parents()).filteredOn(r -> r.sources().contains("inferred-base")).singleElement()
                 .satisfies(r -> {
@@ -102,19 +103,19 @@ class QueryTest {
     void an_image_that_is_both_dockers_parent_and_the_base_is_listed_once_with_both_sources() {
         ImageQuery images = new ImageQuery(db.dataSource(), policy);
         String busy = imageTagged("127.0.0.1:5055/base/busy:1.36");
-        ImageQuery.ImageDetail base = images.detail(busy);
+        ImageQuery.ImageDetail base = images.detail(busy, PageRequest.first());
         assertThat(base.children()).extracting(ImageQuery.Relative::imageId).doesNotHaveDuplicates();
         ImageQuery.Relative both = base.children().stream().filter(r -> r.sources().size() == 2).findFirst().orElseThrow();
         assertThat(both.sources()).containsExactly("docker-parent", "inferred-base");
 
-        ImageQuery.ImageDetail child = images.detail(both.imageId());
+        ImageQuery.ImageDetail child = images.detail(both.imageId(), PageRequest.first());
         assertThat(child.parents()).singleElement().satisfies(r -> {
             assertThat(r.imageId()).isEqualTo(busy);
             assertThat(r.sources()).containsExactly("docker-parent", "inferred-base");
             assertThat(r.repoTags()).containsExactly("127.0.0.1:5055/base/busy:1.36");
         });
         for (FleetLoader.TruthImage i : FleetLoader.truthImages()) {
-            assertThat(images.detail(i.imageId()).parents()).as(i.imageId()).extracting(ImageQuery.Relative::imageId).doesNotHaveDuplicates();
+            assertThat(images.detail(i.imageId(), PageRequest.first()).parents()).as(i.imageId()).extracting(ImageQuery.Relative::imageId).doesNotHaveDuplicates();
         }
     }
 

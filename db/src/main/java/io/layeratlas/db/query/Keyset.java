@@ -1,0 +1,107 @@
+package io.layeratlas.db.query;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Keyset paging of one list: the SQL of the first page, of the page after a key and of the page before it, built once
+ * from a template. The template selects {@code {keys}} (the sort key columns, aliased {@code k0…}), ends its
+ * {@code WHERE} clause with {@code {keyset}} and has {@code {order}} in place of its {@code ORDER BY}; every bound
+ * parameter of the template comes before {@code {keyset}}. The page's SQL appends {@code LIMIT ?}.
+ *
+ * <p>Every key column sorts the same way (all ascending or all descending) so that one row comparison
+ * {@code (k0, k1) > (?, ?)} selects the rows after a key; the last key column must make the order total (an ID), and no key may be null (coalesce it).
+ * Cursor values are the columns as PostgreSQL prints them, cast back with {@code casts}. Immutable, thread-safe.
+ */
+final class Keyset {
+    private final String first;
+    private final String after;
+    private final String before;
+    private final int keyCount;
+
+    /**
+     * @param template   SQL with {@code {keys}}, {@code {keyset}} and {@code {order}}
+     * @param keys       the key expressions, e.g. {@code h.host_id}
+     * @param casts      the SQL type of each key, e.g. {@code text}, {@code timestamptz}, {@code bigint}
+     * @param descending whether the list runs from the largest key down
+     */
+    Keyset(String template, List<String> keys, List<String> casts, boolean descending) {
+        keyCount = keys.size();
+        List<String> selected = new ArrayList<>();
+        List<String> params = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            selected.add("(" + keys.get(i) + ")::text AS k" + i);
+            params.add("?::" + casts.get(i));
+        }
+        String row = "(" + String.join(", ", keys) + ")";
+        String bound = "(" + String.join(", ", params) + ")";
+        String asc = String.join(", ", keys.stream().map(k -> k + " ASC").toList());
+        String desc = String.join(", ", keys.stream().map(k -> k + " DESC").toList());
+        String base = template.replace("{keys}", String.join(", ", selected));
+        String forwardOrder = "ORDER BY " + (descending ? desc : asc);
+        String backwardOrder = "ORDER BY " + (descending ? asc : desc);
+        first = base.replace("{keyset}", "TRUE").replace("{order}", forwardOrder) + " LIMIT ?";
+        after = base.replace("{keyset}", row + (descending ? " < " : " > ") + bound).replace("{order}", forwardOrder) + " LIMIT ?";
+        before = base.replace("{keyset}", row + (descending ? " > " : " < ") + bound).replace("{order}", backwardOrder) + " LIMIT ?";
+    }
+
+    /**
+     * Reads one page.
+     *
+     * @param params the template's own parameters, in order
+     * @param total  rows in the whole list (counted by the caller in the same snapshot)
+     * @throws QueryException.InvalidParameter for a cursor whose key does not fit this list
+     */
+    <T> Page<T> page(Connection c, PageRequest request, long total, Sql.RowMapper<T> mapper, Object... params)
+            throws SQLException {
+        PageRequest.Cursor cursor = request.cursor();
+        if (cursor != null && cursor.key().size() != keyCount) {
+            throw new QueryException.InvalidParameter("not a page cursor of this list");
+        }
+        List<Object> all = new ArrayList<>(List.of(params));
+        String sql = first;
+        if (cursor != null) {
+            sql = cursor.forward() ? after : before;
+            all.addAll(cursor.key());
+        }
+        all.add(request.limit() + 1);
+        record Row<T>(T item, List<String> key) {
+        }
+        List<Row<T>> rows;
+        try {
+            rows = Sql.list(c, sql, rs -> new Row<>(mapper.map(rs), key(rs)), all.toArray());
+        } catch (SQLException e) {
+            if ("22P02".equals(e.getSQLState()) || "22007".equals(e.getSQLState()) || "22008".equals(e.getSQLState())) {
+                throw new QueryException.InvalidParameter("not a page cursor of this list");
+            }
+            throw e;
+        }
+        boolean more = rows.size() > request.limit();
+        if (more) {
+            rows = rows.subList(0, request.limit());
+        }
+        if (cursor != null && !cursor.forward()) {
+            rows = new ArrayList<>(rows);
+            Collections.reverse(rows);
+        }
+        // Going forward, more rows means a next page; coming back, the page we came from is the next one.
+        boolean hasNext = cursor == null || cursor.forward() ? more : true;
+        boolean hasPrevious = cursor == null ? false : cursor.forward() || more;
+        String next = hasNext && !rows.isEmpty() ? new PageRequest.Cursor(true, rows.get(rows.size() - 1).key()).encode() : null;
+        String previous = hasPrevious && !rows.isEmpty() ? new PageRequest.Cursor(false, rows.get(0).key()).encode() : null;
+        return new Page<>(rows.stream().map(Row::item).toList(), new PageInfo(total, request.limit(), next, previous));
+    }
+
+    private List<String> key(ResultSet rs) throws SQLException {
+        List<String> key = new ArrayList<>(keyCount);
+        for (int i = 0; i < keyCount; i++) {
+            String v = rs.getString("k" + i);
+            key.add(v == null ? "" : v);
+        }
+        return key;
+    }
+}
