@@ -107,7 +107,8 @@ public final class Indexer implements AutoCloseable {
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
     /** Bounds of one batch transaction: raw value bytes, records, and how long to gather already-fetched polls. */
     private static final long MAX_BATCH_BYTES = 32L * 1024 * 1024;
-    private static final int MAX_BATCH_RECORDS = 2_000;
+    /** Default records per batch (and per poll); {@code max.poll.records} in the Kafka properties sets both. */
+    private static final int DEFAULT_BATCH_RECORDS = 2_000;
     private static final Duration MAX_BATCH_WAIT = Duration.ofMillis(100);
 
     private final IndexerConfig config;
@@ -118,6 +119,7 @@ public final class Indexer implements AutoCloseable {
     private final Timer batchTimer;
     private final Counter retries;
     private final DistributionSummary statementsPerBatch;
+    private final int batchRecords;
     private final AtomicLong lag = new AtomicLong(-1);
 
     private volatile boolean closing;
@@ -143,6 +145,7 @@ public final class Indexer implements AutoCloseable {
         this.writer = new IndexWriter(Objects.requireNonNull(database, "database"));
         this.liveness = new HostLiveness(database);
         this.validator = new EventValidator(config);
+        this.batchRecords = Integer.parseInt(String.valueOf(consumerProperties().get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG)).trim());
         this.registry = Objects.requireNonNull(registry, "registry");
         this.batchTimer = Timer.builder("layeratlas.indexer.batch").tag("group", config.groupId())
                 .description("time to apply one polled batch, transaction and dead letters included").register(registry);
@@ -257,9 +260,9 @@ public final class Indexer implements AutoCloseable {
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         // Where to start is decided on assignment from the offsets stored in PostgreSQL; this is only the fallback.
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        // A batch is a fixed number of statements whatever its size, so larger batches are cheaper per record; 500
-        // records of snapshot chunks (each up to the agents' message limit) keep one transaction within a second or two.
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        // A batch is a fixed number of statements whatever its size, so larger batches are cheaper per record; the
+        // batch's byte bound (MAX_BATCH_BYTES) keeps a transaction of large snapshot chunks short anyway.
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, DEFAULT_BATCH_RECORDS);
         // A host's snapshot is a few chunks of up to the agents' 1 MiB message limit: fetch several hosts per partition
         // at once (Kafka's default of 1 MiB per partition would make every batch a host or two).
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
@@ -445,7 +448,7 @@ public final class Indexer implements AutoCloseable {
 
         /**
          * The records of one poll, and of the polls that return at once after it (already fetched), up to
-         * {@link #MAX_BATCH_BYTES}, {@link #MAX_BATCH_RECORDS} or {@link #MAX_BATCH_WAIT}: a batch costs a fixed number
+         * {@link #MAX_BATCH_BYTES}, {@code max.poll.records} or {@link #MAX_BATCH_WAIT}: a batch costs a fixed number
          * of statements, so larger batches cost less per record, and the bounds keep each transaction short.
          */
         private Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> accumulate(ConsumerRecords<byte[], byte[]> first) {
@@ -453,7 +456,7 @@ public final class Indexer implements AutoCloseable {
             long bytes = add(batch, first);
             int count = first.count();
             long deadline = System.nanoTime() + MAX_BATCH_WAIT.toNanos();
-            while (!closing && bytes < MAX_BATCH_BYTES && count < MAX_BATCH_RECORDS && System.nanoTime() < deadline) {
+            while (!closing && bytes < MAX_BATCH_BYTES && count < batchRecords && System.nanoTime() < deadline) {
                 ConsumerRecords<byte[], byte[]> more = consumer.poll(Duration.ZERO);
                 if (more.isEmpty()) {
                     break;
