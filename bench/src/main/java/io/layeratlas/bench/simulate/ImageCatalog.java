@@ -1,5 +1,7 @@
 package io.layeratlas.bench.simulate;
 
+import io.layeratlas.ingest.internal.GoJson;
+
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.HistoryEntry;
 import io.layeratlas.events.ImageRecord;

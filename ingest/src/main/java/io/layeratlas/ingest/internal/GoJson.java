@@ -270,6 +270,18 @@ public final class GoJson {
         }
     }
 
+    /**
+     * Appends {@code s} as a JSON string quoted as Go's {@code encoding/json} quotes it (what Docker writes: {@code <},
+     * {@code >}, {@code &}, U+2028 and U+2029 escaped too); {@code null} as {@code null}.
+     */
+    public static StringBuilder quote(StringBuilder sb, String s) {
+        if (s == null) {
+            return sb.append("null");
+        }
+        string(s, sb);
+        return sb;
+    }
+
     static void string(String s, StringBuilder sb) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
