@@ -28,6 +28,13 @@ public record SnapshotEnvelope(long generation, int chunk, int chunkCount, Insta
     public static final String SCANNED_AT = "layeratlas.scanned-at";
     public static final String HOLDINGS = "layeratlas.holdings";
 
+    /**
+     * An upper bound, in bytes, of what the headers add to a record: the five names and the longest values (a 19-digit
+     * generation, 10-digit chunk numbers, a nanosecond RFC 3339 time, a sha512 digest) with Kafka's per-header
+     * varint lengths. Producers subtract it from the record's size limit.
+     */
+    public static final int MAX_HEADER_BYTES = 512;
+
     public SnapshotEnvelope {
         Objects.requireNonNull(scannedAt, "scannedAt");
         Objects.requireNonNull(holdings, "holdings");

@@ -118,8 +118,8 @@ final class KafkaPublisher implements AutoCloseable {
 
     /**
      * The largest value, in bytes, that a record keyed by {@code key} may carry: the smaller of the configured
-     * {@link AgentConfig#maxMessageBytes()} and the producer's {@code max.request.size}, less the key and the
-     * record and batch overhead.
+     * {@link AgentConfig#maxMessageBytes()} and the producer's {@code max.request.size}, less the key, the record and
+     * batch overhead, and a snapshot chunk's headers ({@link io.layeratlas.events.SnapshotEnvelope#MAX_HEADER_BYTES}).
      *
      * @throws IllegalArgumentException if {@code max.request.size} is not a number
      */
@@ -134,7 +134,8 @@ final class KafkaPublisher implements AutoCloseable {
             }
         }
         int limit = Math.min(config.maxMessageBytes(), request);
-        return limit - key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length - RECORD_OVERHEAD_BYTES;
+        return limit - key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length - RECORD_OVERHEAD_BYTES
+                - io.layeratlas.events.SnapshotEnvelope.MAX_HEADER_BYTES;
     }
 
     /** Replaces the pending snapshot with a newer generation's chunks (all of one generation, in order). */

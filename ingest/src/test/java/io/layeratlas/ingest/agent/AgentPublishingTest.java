@@ -117,14 +117,16 @@ class AgentPublishingTest {
 
     @Test
     void a_full_resend_of_an_unchanged_state_goes_to_the_resend_topic_with_the_same_holdings_in_its_headers(@TempDir Path state) {
-        InventorySource.Scan small = TestInventories.generated("resending-host", 5, "resend");
+        InventorySource.Scan small = TestInventories.generated("resending-host", 40, "resend");
+        // Resends far enough apart that each is delivered before the next replaces it (the publisher keeps the latest).
         AgentConfig config = config(state).withHostId("resending-host").withMaxMessageBytes(8_000)
-                .withRescanInterval(Duration.ofMillis(100)).withFullResendInterval(Duration.ofMillis(300));
+                .withRescanInterval(Duration.ofMillis(200)).withFullResendInterval(Duration.ofSeconds(3));
         try (Agent agent = new Agent(config, hostId -> small);
              TopicReader changes = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HOST_LAYERS));
              TopicReader resends = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HOST_LAYERS_RESEND))) {
             agent.start();
-            await().atMost(Duration.ofSeconds(30)).until(() -> !changes.poll().isEmpty() && resends.poll().size() > 4);
+            await().atMost(Duration.ofSeconds(60)).until(() -> !changes.poll().isEmpty()
+                    && resends.snapshots().stream().map(HostSnapshot::generation).distinct().count() >= 2);
             List<ConsumerRecord<String, byte[]>> all = new ArrayList<>(changes.poll());
             all.addAll(resends.poll());
             java.util.Set<String> holdings = new java.util.HashSet<>();
@@ -139,8 +141,9 @@ class AgentPublishingTest {
                 holdings.add(envelope.holdings().toString());
             }
             // The first scan is a change, the rest resend it: every chunk names the same complete state.
-            assertThat(changes.snapshots()).extracting(HostSnapshot::generation).containsOnly(1L);
-            assertThat(resends.snapshots()).extracting(HostSnapshot::generation).allMatch(g -> g > 1);
+            long first = changes.snapshots().get(0).generation();
+            assertThat(changes.snapshots()).extracting(HostSnapshot::generation).containsOnly(first);
+            assertThat(resends.snapshots()).extracting(HostSnapshot::generation).allMatch(g -> g > first);
             assertThat(changes.snapshots().get(0).chunkCount()).isGreaterThan(1);
             assertThat(holdings).singleElement();
         }
