@@ -71,11 +71,14 @@ public final class BoltFile implements AutoCloseable {
         Meta m0 = meta(0, 0);
         Meta m1 = m0.valid() ? meta(1, m0.pageSize) : null;
         if (m1 == null) {
-            // page 0 is unreadable: page 1 is one page further on, at the page size the other meta would have said
+            // page 0 is unreadable: page 1 is one page further on, at the page size the other meta would have said;
+            // if none is valid, the one at 4 KiB (bbolt's default on Linux) is the one reported
             for (int size : new int[] {4096, 8192, 16384, 65536}) {
                 Meta m = meta(1, size);
-                if (m.valid() && m.pageSize == size) {
+                if (m1 == null || (m.valid() && m.pageSize == size)) {
                     m1 = m;
+                }
+                if (m.valid() && m.pageSize == size) {
                     break;
                 }
             }
@@ -124,6 +127,11 @@ public final class BoltFile implements AutoCloseable {
     /** The page size in bytes that the file's meta page gives. */
     public int pageSize() {
         return pageSize;
+    }
+
+    /** The page number of the root bucket's tree, as the current meta page gives it. */
+    long rootPage() {
+        return rootPage;
     }
 
     /** The root bucket: the top-level buckets are its entries. */
@@ -265,7 +273,7 @@ public final class BoltFile implements AutoCloseable {
         public List<Entry> entries() {
             List<Entry> out = new ArrayList<>();
             if (inline != null) {
-                db.leaf(inline, path + " (inline)", out);
+                db.leaf(inline, describe(path) + " (inline)", out);
             } else {
                 db.walk(root, path, 0, new HashSet<>(), out);
             }
@@ -319,15 +327,15 @@ public final class BoltFile implements AutoCloseable {
 
     private void walk(long id, String bucket, int depth, Set<Long> seen, List<Entry> out) {
         if (depth > MAX_DEPTH) {
-            throw new UnreadableItemException(where, "bucket " + bucket + ": tree deeper than " + MAX_DEPTH
+            throw new UnreadableItemException(where, describe(bucket) + ": tree deeper than " + MAX_DEPTH
                     + " pages at page " + id);
         }
         if (!seen.add(id)) {
-            throw new UnreadableItemException(where, "bucket " + bucket + ": page " + id + " is reached twice");
+            throw new UnreadableItemException(where, describe(bucket) + ": page " + id + " is reached twice");
         }
         ByteBuffer p = page(id);
         int flags = Short.toUnsignedInt(p.getShort(8));
-        String at = "bucket " + bucket + ", page " + id + " (byte " + id * pageSize + ")";
+        String at = describe(bucket) + ", page " + id + " (byte " + id * pageSize + ")";
         if ((flags & LEAF) != 0) {
             leaf(p, at, out);
         } else if ((flags & BRANCH) != 0) {
@@ -341,6 +349,10 @@ public final class BoltFile implements AutoCloseable {
             throw new UnreadableItemException(where, at + " has flags 0x" + Integer.toHexString(flags)
                     + ", neither a branch nor a leaf page");
         }
+    }
+
+    private static String describe(String bucket) {
+        return bucket.isEmpty() ? "root bucket" : "bucket " + bucket;
     }
 
     private void checkElements(ByteBuffer p, int count, String at) {
