@@ -13,6 +13,7 @@ import io.layeratlas.ingest.engine.DockerDaemon;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -169,6 +170,19 @@ class ContainerdStoreTruthTest {
         Path containerdRoot = dataRoot.resolve("containerd/daemon");
         assertThat(Scanner.detect(containerdRoot.toString())).contains(SourceKind.DATA_ROOT);
         HostInventory inv = scan(containerdRoot);
+        assertThat(inv.problems()).isEmpty();
+        assertThat(inv.images()).isEqualTo(scan(dataRoot).images());
+    }
+
+    @Test
+    void a_data_root_named_docker_without_image_store_reads_the_containerd_root_beside_it(@TempDir Path tmp)
+            throws Exception {
+        // /var/lib/docker with dockerd using the system's containerd (/var/lib/containerd), as the agent's default
+        Path docker = tmp.resolve("docker");
+        Files.createDirectories(docker.resolve("containers"));
+        Files.createSymbolicLink(tmp.resolve("containerd"), dataRoot.resolve("containerd/daemon"));
+        assertThat(Scanner.detect(docker.toString())).contains(SourceKind.DATA_ROOT);
+        HostInventory inv = scan(docker);
         assertThat(inv.problems()).isEmpty();
         assertThat(inv.images()).isEqualTo(scan(dataRoot).images());
     }
