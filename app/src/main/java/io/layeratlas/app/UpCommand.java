@@ -1,6 +1,7 @@
 package io.layeratlas.app;
 
 import io.layeratlas.events.SourceKind;
+import io.layeratlas.ingest.Scanner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -67,7 +68,9 @@ final class UpCommand implements Callable<Integer> {
         PrintStream out = System.out;
         List<SourceSpec> specs = sources.stream().map(SourceSpec::parse).toList();
         if (specs.isEmpty()) {
-            if (Files.isReadable(LOCAL_DATA_ROOT.resolve("image"))) {
+            // the graph-driver store (image/) or Docker's containerd image store (containerd/, or /var/lib/containerd)
+            if (Files.isReadable(LOCAL_DATA_ROOT.resolve("image")) || (Files.isReadable(LOCAL_DATA_ROOT)
+                    && Scanner.detect(LOCAL_DATA_ROOT.toString()).isPresent())) {
                 specs = List.of(new SourceSpec(Optional.empty(), LOCAL_DATA_ROOT.toString()));
             } else {
                 boolean kept = Files.isDirectory(stateDir.resolve("postgres"));

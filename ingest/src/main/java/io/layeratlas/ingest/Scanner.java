@@ -22,7 +22,9 @@ import java.util.Optional;
  *
  * <p>Detection ({@link #detect}): a {@code unix://}, {@code tcp://} or {@code npipe://} URI, or a socket file,
  * is the Engine API; a folder with an {@code oci-layout} file is an OCI image layout; a folder with
- * {@code image/<driver>/imagedb} is a Docker data-root; a folder with {@code graph/} or
+ * {@code image/<driver>/imagedb} is a Docker data-root, and so is one whose images are in Docker's containerd image
+ * store ({@code containerd/daemon/io.containerd.metadata.v1.bolt/meta.db}, or a containerd root such as
+ * {@code /var/lib/containerd} itself, or a data-root with none of {@code image/} beside one); a folder with {@code graph/} or
  * {@code repositories-<driver>} is the pre-1.10 layout; a regular file is an image archive.
  */
 public final class Scanner {
@@ -103,29 +105,11 @@ public final class Scanner {
         if (!Files.exists(p)) {
             return "no such file or folder";
         }
-        if (Files.isDirectory(p) && containerdStore(p).isPresent()) {
-            return "Docker's containerd image store (" + containerdStore(p).get() + ") is not read from disk by this "
-                    + "build; scan the daemon's Engine API instead (unix:///var/run/docker.sock)";
-        }
         if (Files.isDirectory(p)) {
             return "not an image store: the folder holds none of oci-layout (OCI image layout), image/<driver>/imagedb "
-                    + "(Docker data-root), graph/ or repositories-<driver> (pre-1.10 layout); give --kind if it is one";
+                    + "(Docker data-root), containerd/daemon/io.containerd.metadata.v1.bolt/meta.db (containerd image store), graph/ or repositories-<driver> (pre-1.10 layout); give --kind if it is one";
         }
         return "not an image store: neither a regular file (image archive), a folder nor a socket";
-    }
-
-    /**
-     * The metadata database of a containerd image store in or at this folder: {@code <data-root>/containerd/daemon/}
-     * (a dockerd running its own containerd) or a containerd root ({@code /var/lib/containerd}).
-     */
-    private static Optional<String> containerdStore(Path dir) {
-        for (String rel : List.of("containerd/daemon/io.containerd.metadata.v1.bolt/meta.db",
-                "io.containerd.metadata.v1.bolt/meta.db")) {
-            if (Files.isRegularFile(dir.resolve(rel))) {
-                return Optional.of(rel);
-            }
-        }
-        return Optional.empty();
     }
 
     /** The kinds this scanner can read. */

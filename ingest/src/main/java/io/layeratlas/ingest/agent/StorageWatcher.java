@@ -1,5 +1,6 @@
 package io.layeratlas.ingest.agent;
 
+import io.layeratlas.ingest.containerd.ContainerdImageStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,9 @@ import java.util.stream.Stream;
  *       daemon/create.go, daemon/delete.go) — only the folder itself, not what changes inside a container's
  *       folder (logs, state), so a running container costs no rescans;</li>
  *   <li>the pre-1.10 layout: {@code repositories-<driver>} and {@code graph/};</li>
+ *   <li>Docker's containerd image store: {@code io.containerd.metadata.v1.bolt/meta.db}, which containerd writes in
+ *       place on every change of images, content and snapshots (and of leases and containers, which cost a
+ *       rescan that finds nothing new);</li>
  *   <li>an OCI layout: {@code index.json}; an archive file: the file itself (through its folder).</li>
  * </ul>
  * Folders that appear later (a first image on a new host) are picked up after any change above them.
@@ -130,6 +134,8 @@ final class StorageWatcher implements AutoCloseable {
                 }
             }
             wanted.put(root.resolve("graph"), n -> true);
+            ContainerdImageStore.locate(root).ifPresent(c ->
+                    wanted.put(c.resolve("io.containerd.metadata.v1.bolt"), n -> n.equals("meta.db")));
         }
         keys.entrySet().removeIf(e -> {
             if (!e.getValue().isValid() || !wanted.containsKey(e.getKey())) {

@@ -13,6 +13,7 @@ import io.layeratlas.events.SourceKind;
 import io.layeratlas.ingest.SourceScan;
 import io.layeratlas.ingest.StorageReader;
 import io.layeratlas.ingest.UnreadableSourceException;
+import io.layeratlas.ingest.containerd.ContainerdImageStore;
 import io.layeratlas.ingest.internal.DockerReferences;
 import io.layeratlas.ingest.internal.GoJson;
 import io.layeratlas.ingest.internal.HistorySizes;
@@ -57,6 +58,10 @@ import java.util.regex.Pattern;
  *       {@code {Digest, SourceRepository, HMAC}}, the compressed digests ({@code distribution/metadata/v2_metadata_service.go}).</li>
  *   <li>{@code containers/<id>/config.v2.json}: the {@code Image} each container uses.</li>
  * </ul>
+ * A data-root without {@code image/<driver>/} whose images are in Docker's containerd image store (Docker with
+ * {@code containerd-snapshotter}) is read by {@link ContainerdImageStore}, with that store's image IDs and sizes;
+ * when a data-root has both (a host switched stores), Docker uses one of them by its daemon.json, which the
+ * data-root does not hold: the graph-driver store is read.
  * Sizes are bytes. An image's size is the sum of its layers' sizes ({@code docker image inspect .Size}); shared
  * and unique size follow Docker's rule in {@link SharedSizes}, over the images of one driver folder.
  * Stateless and thread-safe.
@@ -70,8 +75,15 @@ public final class DataRootReader implements StorageReader {
         return SourceKind.DATA_ROOT;
     }
 
-    /** True if the folder holds {@code image/<driver>/imagedb} or {@code image/<driver>/layerdb}. */
+    /**
+     * True if the folder holds {@code image/<driver>/imagedb} or {@code image/<driver>/layerdb}, or is a data-root
+     * (or containerd root) whose images are in Docker's containerd image store ({@link ContainerdImageStore#locate}).
+     */
     public static boolean looksLikeDataRoot(Path dir) {
+        return hasGraphDriverStore(dir) || ContainerdImageStore.locate(dir).isPresent();
+    }
+
+    private static boolean hasGraphDriverStore(Path dir) {
         Path image = dir.resolve("image");
         if (!Files.isDirectory(image)) {
             return false;
@@ -88,6 +100,12 @@ public final class DataRootReader implements StorageReader {
         Path root = Path.of(source);
         if (!Files.isDirectory(root)) {
             throw new UnreadableSourceException(source, "not a folder");
+        }
+        if (!hasGraphDriverStore(root)) {
+            Optional<Path> containerd = ContainerdImageStore.locate(root);
+            if (containerd.isPresent()) {
+                return ContainerdImageStore.read(source, kind().id(), containerd.get(), hostId);
+            }
         }
         SafeFiles files = SafeFiles.forSource(source);
         List<Problem> problems = new ArrayList<>();

@@ -81,8 +81,8 @@ import java.util.TreeMap;
  *       through the API publishes none and the index learns configs from other readers.</li>
  *   <li>With the containerd image store (Docker 24+ with {@code containerd-snapshotter}) the API's image ID is
  *       the image's manifest (or index) digest, not the config digest; it is kept as the image ID as the API
- *       gives it. The two are kept apart by the inventory's kind: only {@code engine-api} inventories can
- *       carry a manifest digest as image ID.</li>
+ *       gives it, as the data-root reader does for the same store on disk
+ *       ({@link io.layeratlas.ingest.containerd.ContainerdImageStore}).</li>
  * </ul>
  *
  * <p>Errors: a daemon that cannot be reached, or an image list that cannot be read, throws

@@ -78,6 +78,18 @@ class DeploymentFilesTest {
         JsonNode mount = find(container.path("volumeMounts"), dataRootVolume);
         assertThat(mount.path("readOnly").asBoolean()).isTrue();
         assertThat(env.get("LAYERATLAS_SOURCE")).isEqualTo(mount.path("mountPath").asText());
+        // issue 12: Docker's containerd image store with the system's containerd, found beside the data-root
+        String containerdVolume = null;
+        for (JsonNode v : pod.path("volumes")) {
+            if (v.path("hostPath").path("path").asText().equals("/var/lib/containerd")) {
+                containerdVolume = v.path("name").asText();
+            }
+        }
+        assertThat(containerdVolume).isNotNull();
+        JsonNode containerdMount = find(container.path("volumeMounts"), containerdVolume);
+        assertThat(containerdMount.path("readOnly").asBoolean()).isTrue();
+        assertThat(Path.of(containerdMount.path("mountPath").asText()))
+                .isEqualTo(Path.of(env.get("LAYERATLAS_SOURCE")).resolveSibling("containerd"));
         assertThat(container.path("resources").path("limits").has("memory")).isTrue();
         assertThat(container.path("resources").path("limits").has("cpu")).isTrue();
         assertThat(container.path("securityContext").path("readOnlyRootFilesystem").asBoolean()).isTrue();
@@ -107,7 +119,7 @@ class DeploymentFilesTest {
         }
         assertThat(flags).isNotEmpty().allSatisfy(f -> assertThat(AgentConfig.isKnownFlag(f)).as(f).isTrue());
         assertThat(directives.get("EnvironmentFile")).containsExactly("/etc/layeratlas/agent.env");
-        assertThat(directives.get("ReadOnlyPaths")).contains("/var/lib/docker");
+        assertThat(directives.get("ReadOnlyPaths")).contains("/var/lib/docker", "-/var/lib/containerd");
         assertThat(directives.get("ProtectSystem")).containsExactly("strict");
         assertThat(directives.get("NoNewPrivileges")).containsExactly("yes");
         assertThat(directives.get("CapabilityBoundingSet")).containsExactly("CAP_DAC_READ_SEARCH");
