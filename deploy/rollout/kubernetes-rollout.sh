@@ -1,6 +1,6 @@
 #!/bin/sh
 # Rolls the agent DaemonSet out (or upgrades it) and waits until every node's agent is ready.
-#   deploy/rollout/kubernetes-rollout.sh [IMAGE]     e.g. layeratlas/layeratlas:0.2.0
+#   deploy/rollout/kubernetes-rollout.sh [IMAGE]     e.g. layeratlas/layeratlas-agent:0.2.0
 # The DaemonSet replaces a tenth of the nodes at a time (maxUnavailable: 10%); a pod whose /healthz fails
 # stops the rollout, and `kubectl -n layeratlas rollout undo daemonset/layeratlas-agent` goes back.
 set -eu

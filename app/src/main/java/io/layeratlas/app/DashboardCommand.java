@@ -1,5 +1,6 @@
 package io.layeratlas.app;
 
+import io.layeratlas.agent.DurationConverter;
 import io.javalin.Javalin;
 import io.layeratlas.dashboard.DashboardConfig;
 import io.layeratlas.dashboard.Dashboard;

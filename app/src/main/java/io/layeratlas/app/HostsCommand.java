@@ -1,5 +1,6 @@
 package io.layeratlas.app;
 
+import io.layeratlas.agent.DurationConverter;
 import io.layeratlas.db.Database;
 import io.layeratlas.db.index.HostLiveness;
 import io.layeratlas.db.index.IndexWriter;

@@ -1,5 +1,7 @@
 package io.layeratlas.app;
 
+import io.layeratlas.agent.DurationConverter;
+import io.layeratlas.agent.KafkaOptions;
 import io.layeratlas.db.Database;
 import io.layeratlas.indexer.Indexer;
 import io.layeratlas.indexer.IndexerConfig;
@@ -48,9 +50,9 @@ final class IndexerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        TopicSetup.ensureTopics(kafka.bootstrap, kafka.clientProperties(), topicPartitions, topicPrefix);
+        TopicSetup.ensureTopics(kafka.bootstrapServers(), kafka.clientProperties(), topicPartitions, topicPrefix);
         try (Database db = Database.migrateAndOpen(database.url, database.user, database.password, database.poolSize)) {
-            IndexerConfig config = IndexerConfig.defaults(kafka.bootstrap)
+            IndexerConfig config = IndexerConfig.defaults(kafka.bootstrapServers())
                     .withGroupId(groupId).withKafkaProperties(kafka.clientProperties()).withStaleAfter(staleAfter)
                     .withTopicPrefix(topicPrefix);
             Indexer indexer = rebuild ? Indexer.rebuild(config, db) : new Indexer(config, db);

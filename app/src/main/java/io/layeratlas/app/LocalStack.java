@@ -1,5 +1,8 @@
 package io.layeratlas.app;
 
+import io.layeratlas.agent.Agents;
+import io.layeratlas.agent.HostIds;
+import io.layeratlas.agent.SourceSpec;
 import io.javalin.Javalin;
 import io.layeratlas.dashboard.Dashboard;
 import io.layeratlas.dashboard.DashboardConfig;

@@ -1,17 +1,20 @@
 package io.layeratlas.app;
 
-import io.layeratlas.events.LayerAtlasVersion;
+import io.layeratlas.agent.AgentCommand;
+import io.layeratlas.agent.CommandLines;
+import io.layeratlas.agent.ScanCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * The {@code layeratlas} command. Each subcommand is one process of the deployment
  * ({@code agent}, {@code indexer}, {@code dashboard}), or a tool ({@code scan}), or all of them in one JVM ({@code up}).
+ * {@code agent} and {@code scan} are the slim agent jar's own commands ({@code io.layeratlas.agent.AgentMain}).
  * Exit codes: 0 success, 1 finished but something was skipped (see the command), 2 usage or start-up error.
  */
 @Command(name = "layeratlas",
         mixinStandardHelpOptions = true,
-        versionProvider = Main.Version.class,
+        versionProvider = CommandLines.Version.class,
         description = "Which of my hosts hold this container image layer, and how much do my hosts share?",
         subcommands = {ScanCommand.class, AgentCommand.class, IndexerCommand.class, DashboardCommand.class,
                 UpCommand.class, HostsCommand.class, SimulateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
@@ -23,24 +26,6 @@ public final class Main {
 
     /** The configured command line, for tests. */
     public static CommandLine commandLine() {
-        CommandLine cli = new CommandLine(new Main());
-        // Wide enough that defaults like jdbc:postgresql://localhost:5432/layeratlas are not broken mid-value.
-        cli.setUsageHelpWidth(140);
-        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            // A start-up failure is the user's to fix: say what failed, not a stack trace.
-            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
-            if (System.getenv("LAYERATLAS_DEBUG") != null) {
-                ex.printStackTrace(cmd.getErr());
-            }
-            return 2;
-        });
-        return cli;
-    }
-
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[]{"layeratlas " + LayerAtlasVersion.get()};
-        }
+        return CommandLines.configure(new CommandLine(new Main()));
     }
 }

@@ -1,5 +1,6 @@
 package io.layeratlas.app;
 
+import io.layeratlas.agent.KafkaOptions;
 import io.layeratlas.bench.dataroot.DataRootGenerator;
 import io.layeratlas.bench.simulate.FleetSimulator;
 import io.layeratlas.bench.simulate.PublishReport;
@@ -70,8 +71,8 @@ final class SimulateCommand implements Callable<Integer> {
                 // Live-looking scan times, so dashboards do not show the simulated hosts as long dead.
                 .withStartAt(Instant.now());
         // As the indexer would: explicit topics, not auto-created ones (which can wedge an idempotent producer).
-        TopicSetup.ensureTopics(kafka.bootstrap, kafka.clientProperties(), topicPartitions, topicPrefix);
-        PublishReport r = new FleetSimulator(spec).publish(kafka.bootstrap, kafka.clientProperties());
+        TopicSetup.ensureTopics(kafka.bootstrapServers(), kafka.clientProperties(), topicPartitions, topicPrefix);
+        PublishReport r = new FleetSimulator(spec).publish(kafka.bootstrapServers(), kafka.clientProperties());
         System.out.printf("published %d snapshots (%d chunks), %d configs, %d heartbeats, %d host-layer links, "
                         + "%d bytes in %d ms%n", r.snapshots(), r.chunks(), r.configs(), r.heartbeats(),
                 r.hostLayerLinks(), r.bytes(), r.elapsed().toMillis());

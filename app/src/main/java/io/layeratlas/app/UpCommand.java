@@ -1,5 +1,7 @@
 package io.layeratlas.app;
 
+import io.layeratlas.agent.DurationConverter;
+import io.layeratlas.agent.SourceSpec;
 import io.layeratlas.events.SourceKind;
 import io.layeratlas.ingest.Scanner;
 import picocli.CommandLine.Command;

@@ -1,5 +1,8 @@
 package io.layeratlas.app;
 
+import io.layeratlas.agent.AgentCommand;
+import io.layeratlas.agent.DurationConverter;
+import io.layeratlas.agent.SourceSpec;
 import io.layeratlas.ingest.agent.AgentConfig;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;

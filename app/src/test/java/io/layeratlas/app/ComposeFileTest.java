@@ -3,6 +3,7 @@ package io.layeratlas.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.layeratlas.agent.AgentMain;
 import io.layeratlas.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -19,30 +20,36 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * No image can be pulled here, so docker-compose.yml is checked by reading it: every LayerAtlas service runs a real
- * subcommand, every flag it passes exists on that subcommand, and every LAYERATLAS_* variable it sets is one that
- * subcommand reads.
+ * docker-compose.yml read as a file: every LayerAtlas service runs a real subcommand of the jar in its image (the
+ * slim agent's for the agent), every flag it passes exists on that subcommand, and every LAYERATLAS_* variable it
+ * sets is one that subcommand reads. The services themselves run in deploy-test's ComposeDeploymentTest.
  */
 class ComposeFileTest {
     private static final Pattern ENV = Pattern.compile("env:(LAYERATLAS_[A-Z0-9_]+)");
+    /** {@code ${LAYERATLAS_IMAGE:-layeratlas}} or {@code ${LAYERATLAS_AGENT_IMAGE:-layeratlas-agent}}. */
+    private static final Pattern LAYERATLAS_IMAGE =
+            Pattern.compile("\\$\\{LAYERATLAS(_AGENT)?_IMAGE:-layeratlas(?:-agent)?}");
 
     @Test
     void every_layeratlas_option_the_compose_file_sets_exists() throws Exception {
         JsonNode compose = new ObjectMapper(new YAMLFactory())
                 .readTree(Fixtures.projectRoot().resolve("docker-compose.yml").toFile());
-        CommandLine root = Main.commandLine();
         List<String> checked = new ArrayList<>();
         for (Map.Entry<String, JsonNode> service : compose.get("services").properties()) {
             JsonNode s = service.getValue();
-            if (!"layeratlas".equals(s.path("image").asText())) {
+            Matcher image = LAYERATLAS_IMAGE.matcher(s.path("image").asText());
+            if (!image.matches()) {
                 continue;
             }
+            // The agent service runs the slim agent image, whose jar has only the agent's commands.
+            boolean slim = image.group(1) != null;
+            CommandLine root = slim ? AgentMain.commandLine() : Main.commandLine();
             List<String> command = new ArrayList<>();
             s.get("command").forEach(c -> command.add(c.asText()));
             CommandLine sub = root.getSubcommands().get(command.get(0));
             assertThat(sub).as("service %s runs subcommand %s", service.getKey(), command.get(0)).isNotNull();
             // Parsing the arguments fails on any unknown flag or bad value.
-            Main.commandLine().parseArgs(command.toArray(String[]::new));
+            (slim ? AgentMain.commandLine() : Main.commandLine()).parseArgs(command.toArray(String[]::new));
             TreeSet<String> readable = envVariablesRead(sub.getCommandSpec());
             s.path("environment").fieldNames().forEachRemaining(name -> {
                 if (name.startsWith("LAYERATLAS_")) {
@@ -52,7 +59,7 @@ class ComposeFileTest {
             });
         }
         assertThat(checked).contains("indexer:LAYERATLAS_BOOTSTRAP_SERVERS", "dashboard:LAYERATLAS_DB_URL",
-                "agent:LAYERATLAS_HOST_ID");
+                "agent:LAYERATLAS_HOST_ID", "agent:LAYERATLAS_METRICS_PORT");
     }
 
     static TreeSet<String> envVariablesRead(CommandSpec spec) {

@@ -1,5 +1,6 @@
 package io.layeratlas.app;
 
+import io.layeratlas.agent.SourceSpec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layeratlas.dashboard.testing.Chromium;

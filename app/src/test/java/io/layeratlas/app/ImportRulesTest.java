@@ -28,7 +28,7 @@ class ImportRulesTest {
                     "embedded/src/main/java/", "bench/src/main/java/", "app/src/main/java/"),
             "com.github.dockerjava", List.of("ingest/src/main/java/io/layeratlas/ingest/agent/",
                     "ingest/src/main/java/io/layeratlas/ingest/engine/", "ingest/src/main/java/io/layeratlas/ingest/internal/"),
-            "picocli", List.of("app/src/main/java/"),
+            "picocli", List.of("app/src/main/java/", "agent/src/main/java/"),
             "org.flywaydb", List.of("db/src/main/java/io/layeratlas/db/Database.java"),
             "io.zonky", List.of("embedded/src/main/java/"));
 

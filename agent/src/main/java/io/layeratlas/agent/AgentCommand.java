@@ -1,4 +1,4 @@
-package io.layeratlas.app;
+package io.layeratlas.agent;
 
 import io.layeratlas.ingest.agent.Agent;
 import io.layeratlas.ingest.agent.AgentConfig;
@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
         description = {"Scan this host's image storage, publish image configs and the host's inventory to Kafka, "
                 + "then follow changes (Engine API events, or the data-root's metadata) with periodic full rescans.",
                 "Opens storage read-only. Durations: 500ms, 30s, 5m, 2h, 1d or ISO-8601 (PT30S)."})
-final class AgentCommand implements Callable<Integer> {
+public final class AgentCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
 
@@ -84,7 +84,7 @@ final class AgentCommand implements Callable<Integer> {
         values.put("source", source);
         values.put("kind", kind);
         values.put("host-id", hostId);
-        values.put("bootstrap-servers", kafka.bootstrap);
+        values.put("bootstrap-servers", kafka.bootstrapServers());
         values.put("topic-prefix", topicPrefix);
         values.put("rescan-interval", rescanInterval);
         values.put("heartbeat-interval", heartbeatInterval);

@@ -1,4 +1,4 @@
-package io.layeratlas.app;
+package io.layeratlas.agent;
 
 import io.layeratlas.events.HostInventory;
 import io.layeratlas.events.SourceKind;
@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
                 "Output: {\"sources\":[{\"source\",\"kind\",\"hostId\",\"scannedAt\",\"images\":[…],\"layers\":[…],\"problems\":[{\"path\",\"reason\"}]}]}.",
                 "Exit code: 0 all read, 1 something or a whole source could not be read (see problems; the JSON is printed "
                         + "all the same), 2 usage error."})
-final class ScanCommand implements Callable<Integer> {
+public final class ScanCommand implements Callable<Integer> {
 
     @Parameters(arity = "1..*", paramLabel = "SOURCE",
             description = "PATH or HOST=PATH: a Docker data-root, a pre-1.10 graph layout, an image archive "

@@ -1,4 +1,4 @@
-package io.layeratlas.app;
+package io.layeratlas.agent;
 
 import io.layeratlas.ingest.agent.AgentConfig;
 import picocli.CommandLine.Option;
@@ -16,7 +16,7 @@ import java.util.Properties;
  * Kafka connection options shared by the agent, the indexer and the simulator. The names are the agent's
  * ({@link AgentConfig#OPTIONS}), so one environment file serves every process.
  */
-final class KafkaOptions {
+public final class KafkaOptions {
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,…]",
             defaultValue = "${env:LAYERATLAS_BOOTSTRAP_SERVERS:-localhost:9092}",
             description = "Kafka bootstrap servers. Env: LAYERATLAS_BOOTSTRAP_SERVERS. Default: ${DEFAULT-VALUE}.")
@@ -34,7 +34,12 @@ final class KafkaOptions {
     Path propertiesFile;
 
     /** File, then environment, then flags: the later wins. */
-    Map<String, String> clientProperties() {
+    /** The {@code --bootstrap-servers} value: {@code HOST:PORT[,…]}. */
+    public String bootstrapServers() {
+        return bootstrap;
+    }
+
+    public Map<String, String> clientProperties() {
         Map<String, String> all = new LinkedHashMap<>();
         if (propertiesFile != null) {
             Properties p = new Properties();

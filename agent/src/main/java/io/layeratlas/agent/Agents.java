@@ -1,4 +1,4 @@
-package io.layeratlas.app;
+package io.layeratlas.agent;
 
 import io.layeratlas.events.HostInventory;
 import io.layeratlas.ingest.Scanner;
@@ -11,14 +11,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /** Starts an agent on the storage readers' {@link Scanner}; shared by {@code agent} and {@code up}. */
-final class Agents {
+public final class Agents {
     private Agents() {
     }
 
     /**
      * @param firstScan told the first inventory read, so the command can say what it found
      */
-    static Agent start(AgentConfig config, Consumer<HostInventory> firstScan) {
+    public static Agent start(AgentConfig config, Consumer<HostInventory> firstScan) {
         Scanner scanner = new Scanner();
         AtomicBoolean first = new AtomicBoolean(true);
         InventorySource source = hostId -> {

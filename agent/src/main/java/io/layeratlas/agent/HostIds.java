@@ -1,4 +1,4 @@
-package io.layeratlas.app;
+package io.layeratlas.agent;
 
 import io.layeratlas.ingest.agent.HostIdentity;
 
@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /** Host IDs for sources named on the command line (DESIGN.md "host ID"). */
-final class HostIds {
+public final class HostIds {
     private static final Path LOCAL_DATA_ROOT = Path.of("/var/lib/docker");
 
     private HostIds() {
@@ -16,7 +16,7 @@ final class HostIds {
      * {@code HOST=} from the source, else the {@code --host-id} option, else this machine's identity for the local
      * data-root and daemon socket, else the copied data-root's folder name.
      */
-    static String forSource(SourceSpec spec, Optional<String> option) {
+    public static String forSource(SourceSpec spec, Optional<String> option) {
         if (spec.hostId().isPresent()) {
             return spec.hostId().get();
         }
@@ -30,7 +30,7 @@ final class HostIds {
     }
 
     /** This machine's identity: {@code /etc/machine-id}, else the hostname ({@link HostIdentity}). */
-    static String thisMachine() {
+    public static String thisMachine() {
         return HostIdentity.resolve(null, null).hostId();
     }
 }

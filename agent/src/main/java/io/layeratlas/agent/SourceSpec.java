@@ -1,4 +1,4 @@
-package io.layeratlas.app;
+package io.layeratlas.agent;
 
 import java.nio.file.Path;
 import java.util.Optional;
@@ -7,9 +7,9 @@ import java.util.Optional;
  * A source on the command line: {@code PATH} or {@code HOST=PATH} (the latter sets the host ID), where PATH is a
  * data-root folder, an archive, an OCI layout, or a {@code unix://} socket URI.
  */
-record SourceSpec(Optional<String> hostId, String location) {
+public record SourceSpec(Optional<String> hostId, String location) {
 
-    static SourceSpec parse(String text) {
+    public static SourceSpec parse(String text) {
         int eq = text.indexOf('=');
         // "unix:///var/run/docker.sock" and paths may contain '=' only after a scheme or slash: HOST= comes first.
         if (eq > 0 && text.lastIndexOf('/', eq) < 0 && !text.substring(0, eq).contains(":")) {
@@ -27,7 +27,7 @@ record SourceSpec(Optional<String> hostId, String location) {
      * A host ID for a source given without one when several sources run in one JVM ({@code up}): the folder's name,
      * or its parent's when the folder is called {@code docker} ({@code /backups/web-01/docker} → {@code web-01}).
      */
-    String hostIdOrFolderName() {
+    public String hostIdOrFolderName() {
         if (hostId.isPresent()) {
             return hostId.get();
         }
