@@ -25,7 +25,8 @@ import java.util.Properties;
  * Kafka's own broker in this JVM: {@link KafkaRaftServer}, KRaft mode, one node that is both broker and controller.
  * Used by {@code layeratlas up} and by integration tests; production runs a real cluster.
  *
- * <p>The log folder is formatted on first start and reused afterwards, so a restart keeps every topic.
+ * <p>The log folder is formatted on first start and reused afterwards, so a restart keeps every topic. After a
+ * crash (SIGKILL) the broker's own log recovery runs on the next start; a format the crash interrupted is redone.
  * Tuned down to fit 2 cores and little memory (one cleaner thread with a 2 MiB dedupe buffer instead of 128 MiB,
  * two network and I/O threads). Not thread-safe: start and close from one thread.
  */
@@ -117,12 +118,27 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + propsFile, e);
         }
-        if (!Files.exists(logDir.resolve("meta/meta.properties"))) {
+        // A process killed while formatting leaves part of a format behind, which the broker refuses. Nothing can
+        // have been written before a format finished, so an unfinished one is wiped and done again.
+        Path formatting = logDir.resolve("formatting");
+        if (Files.exists(formatting) || !Files.exists(logDir.resolve("meta/meta.properties"))) {
+            try {
+                Files.writeString(formatting, "a format of this folder began and has not finished\n");
+                Folders.deleteTree(logDir.resolve("meta"));
+                Folders.deleteTree(logDir.resolve("data"));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot prepare " + logDir + " for formatting", e);
+            }
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             int rc = StorageTool$.MODULE$.execute(new String[]{"format", "-t", Uuid.randomUuid().toString(),
                     "-c", propsFile.toString(), "--ignore-formatted"}, new PrintStream(out, true, StandardCharsets.UTF_8));
             if (rc != 0) {
                 throw new IllegalStateException("formatting Kafka storage in " + logDir + " failed: " + out.toString(StandardCharsets.UTF_8));
+            }
+            try {
+                Files.delete(formatting);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot remove " + formatting, e);
             }
         }
         server = new KafkaRaftServer(KafkaConfig.fromProps(props), Time.SYSTEM);
