@@ -36,12 +36,17 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Path logDir;
     private final int brokerPort;
     private final int controllerPort;
+    /** SASL/PLAIN users (name → password) of a broker that enforces ACLs; empty for a plaintext, open broker. */
+    private final Map<String, String> users;
+    private final String superUser;
     private KafkaRaftServer server;
 
-    private EmbeddedKafka(Path logDir, int brokerPort, int controllerPort) {
+    private EmbeddedKafka(Path logDir, int brokerPort, int controllerPort, Map<String, String> users, String superUser) {
         this.logDir = logDir;
         this.brokerPort = brokerPort;
         this.controllerPort = controllerPort;
+        this.users = Map.copyOf(users);
+        this.superUser = superUser;
     }
 
     /**
@@ -58,9 +63,39 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create Kafka log folder " + logDir, e);
         }
-        EmbeddedKafka kafka = new EmbeddedKafka(logDir.toAbsolutePath(), brokerPort == 0 ? freePort() : brokerPort, freePort());
+        EmbeddedKafka kafka = new EmbeddedKafka(logDir.toAbsolutePath(), brokerPort == 0 ? freePort() : brokerPort, freePort(),
+                Map.of(), null);
         kafka.startServer(overrides);
         return kafka;
+    }
+
+    /**
+     * A broker whose client listener needs SASL/PLAIN (over plaintext: for tests on 127.0.0.1 only) and that
+     * enforces ACLs with KRaft's {@code StandardAuthorizer}, denying whatever no ACL allows; for tests of the ACLs
+     * in {@code deploy/kafka/}. Clients log in with {@link #saslPlain(String, String)}.
+     *
+     * @param users     user name → password, every user that may log in
+     * @param superUser one of {@code users}, allowed everything (the one that sets ACLs)
+     */
+    public static EmbeddedKafka startWithAcls(Path logDir, Map<String, String> users, String superUser) {
+        if (!users.containsKey(superUser)) {
+            throw new IllegalArgumentException("the super user must be one of the users: " + superUser);
+        }
+        try {
+            Files.createDirectories(logDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create Kafka log folder " + logDir, e);
+        }
+        EmbeddedKafka kafka = new EmbeddedKafka(logDir.toAbsolutePath(), freePort(), freePort(), users, superUser);
+        kafka.startServer(Map.of());
+        return kafka;
+    }
+
+    /** Client properties to log in as {@code user} to a broker from {@link #startWithAcls}. */
+    public static Map<String, String> saslPlain(String user, String password) {
+        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                        + user + "\" password=\"" + password + "\";");
     }
 
     /** A broker on a free port in a fresh folder; for tests. */
@@ -83,6 +118,22 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("controller.listener.names", "CONTROLLER");
         p.put("inter.broker.listener.name", "PLAINTEXT");
         p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        if (!users.isEmpty()) {
+            p.put("listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+            p.put("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort);
+            p.put("inter.broker.listener.name", "SASL_PLAINTEXT");
+            p.put("listener.security.protocol.map", "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
+            p.put("sasl.enabled.mechanisms", "PLAIN");
+            p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+            StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required username=\"")
+                    .append(superUser).append("\" password=\"").append(users.get(superUser)).append('"');
+            users.forEach((user, password) -> jaas.append(" user_").append(user).append("=\"").append(password).append('"'));
+            p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.append(';').toString());
+            p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+            p.put("allow.everyone.if.no.acl.found", "false");
+            // ANONYMOUS: the node itself on its PLAINTEXT controller listener, bound to 127.0.0.1.
+            p.put("super.users", "User:" + superUser + ";User:ANONYMOUS");
+        }
         p.put("log.dirs", logDir.resolve("data").toString());
         p.put("metadata.log.dir", logDir.resolve("meta").toString());
         // One node: every internal topic must fit a replication factor of one.
