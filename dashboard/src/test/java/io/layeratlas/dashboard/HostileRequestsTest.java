@@ -43,7 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>No answer is a 5xx; no HTML answer contains a markup payload unescaped; JSON answers parse; every 4xx says
  * what was wrong (the API's {@code error}, the page's {@code #error-message}, or the server's own reason).
  */
-class HostileRequestsProperties {
+class HostileRequestsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TestFleet FLEET = TestFleet.get();
     private static final List<Endpoint> ENDPOINTS = endpoints();
