@@ -21,6 +21,9 @@ final class DashboardCommand implements Callable<Integer> {
     @Mixin
     DatabaseOptions database;
 
+    @Mixin
+    DatabaseTimeoutOptions databaseTimeouts;
+
     @Option(names = "--port", defaultValue = "${env:LAYERATLAS_PORT:-7070}",
             description = "HTTP port. Env: LAYERATLAS_PORT. Default: ${DEFAULT-VALUE}.")
     int port;
@@ -42,7 +45,8 @@ final class DashboardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Database db = Database.open(database.url, database.user, database.password, database.poolSize, true)) {
+        try (Database db = Database.open(database.url, database.user, database.password, database.poolSize, true,
+                databaseTimeouts.timeouts())) {
             DashboardConfig config = DashboardConfig.defaults().withPort(port).withStaleAfter(staleAfter);
             if (authToken != null && !authToken.isBlank()) {
                 config = config.withBearerToken(authToken);

@@ -92,11 +92,12 @@ final class LocalStack implements AutoCloseable {
         running.push(indexer);
         out.println("indexer running");
 
+        // The dashboard reads through its own pool, with the time limits a separate dashboard has: a stalled
+        // indexer transaction or a slow page cannot take the other's connections.
+        Database reader = Database.open(pg.jdbcUrl(), pg.user(), "", 4, true);
+        running.push(reader);
         int port = s.port() == 0 ? EmbeddedKafka.freePort() : s.port();
-        // The dashboard reads through a pool of its own, so a busy indexer never makes a page wait for a connection.
-        Database readPool = Database.open(pg.jdbcUrl(), pg.user(), "", 4, true);
-        running.push(readPool);
-        web = Dashboard.create(DashboardConfig.defaults().withPort(port), readPool).start(port);
+        web = Dashboard.create(DashboardConfig.defaults().withPort(port), reader).start(port);
         running.push(web::stop);
 
         for (SourceSpec spec : s.sources()) {

@@ -31,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,16 +42,10 @@ import static org.awaitility.Awaitility.await;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FleetEndToEndTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    /**
-     * The truth's legacy image IDs are the configs' digests from before the layout was made; Docker's own v1→v2
-     * migration (and so the reader) derives different ones from the v1 JSON, so for legacy-01 only the host is compared.
-     */
-    private static final String LEGACY_IMAGES = "(legacy-01 images)";
     private final HttpClient http = HttpClient.newHttpClient();
     private LocalStack stack;
     /** diff ID → host → image IDs on that host whose RootFS.Layers contain it, as Docker reported. */
-    private final Map<String, Map<String, Set<String>>> truth = new TreeMap<>();
+    private Map<String, Map<String, Set<String>>> truth;
 
     @BeforeAll
     void start() throws IOException {
@@ -60,8 +53,8 @@ class FleetEndToEndTest {
         List<SourceSpec> sources = new ArrayList<>();
         for (String host : Fixtures.fleetMainHosts()) {
             sources.add(new SourceSpec(Optional.of(host), Fixtures.dataRoot(host).toString()));
-            readTruth(host);
         }
+        truth = FleetTruth.read(Fixtures.fleetMainHosts());
         stack = LocalStack.start(new LocalStack.Settings(state, 0, 0, sources, Optional.empty(), Duration.ofMinutes(10), false),
                 new PrintStream(new ByteArrayOutputStream()));
     }
@@ -73,55 +66,20 @@ class FleetEndToEndTest {
         }
     }
 
-    private void readTruth(String host) throws IOException {
-        Path inspect = Fixtures.truth(host).resolve("image-inspect.json");
-        if (Files.exists(inspect)) {
-            for (JsonNode image : JSON.readTree(inspect.toFile())) {
-                for (JsonNode layer : image.path("RootFS").path("Layers")) {
-                    truth.computeIfAbsent(layer.asText(), k -> new TreeMap<>())
-                            .computeIfAbsent(host, k -> new TreeSet<>()).add(image.get("Id").asText());
-                }
-            }
-        } else { // legacy-01: the images the pre-1.10 layout was laid out from
-            for (JsonNode image : JSON.readTree(Fixtures.truth(host).resolve("images.json").toFile())) {
-                for (JsonNode diffId : image.path("diffIds")) {
-                    truth.computeIfAbsent(diffId.asText(), k -> new TreeMap<>())
-                            .computeIfAbsent(host, k -> new TreeSet<>()).add(LEGACY_IMAGES);
-                }
-            }
-        }
-    }
-
     private HttpResponse<String> get(String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + stack.dashboardPort() + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    /** host → images, from the API's answer. */
     private Map<String, Set<String>> hostsHolding(String digest) throws Exception {
-        HttpResponse<String> r = get("/api/v1/layers/" + digest + "/hosts");
-        Map<String, Set<String>> hosts = new TreeMap<>();
-        if (r.statusCode() != 200) {
-            return hosts;
-        }
-        for (JsonNode h : JSON.readTree(r.body()).get("hosts")) {
-            Set<String> images = new TreeSet<>();
-            h.get("images").forEach(i -> images.add(i.isTextual() ? i.asText() : i.get("id").asText()));
-            String hostId = h.get("hostId").asText();
-            hosts.put(hostId, hostId.equals("legacy-01") ? Set.of(LEGACY_IMAGES) : images);
-        }
-        return hosts;
+        return FleetTruth.hostsHolding(http, stack.dashboardPort(), digest);
     }
 
     @Test
     void every_diff_id_docker_reported_lists_exactly_the_hosts_and_images_that_hold_it() {
         assertThat(truth).hasSizeGreaterThan(40);
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
-            Map<String, Map<String, Set<String>>> seen = new TreeMap<>();
-            for (String diffId : truth.keySet()) {
-                seen.put(diffId, hostsHolding(diffId));
-            }
-            assertThat(seen).isEqualTo(truth);
+            assertThat(FleetTruth.asked(http, stack.dashboardPort(), truth)).isEqualTo(truth);
         });
     }
 

@@ -25,7 +25,8 @@ import java.util.Properties;
  * Kafka's own broker in this JVM: {@link KafkaRaftServer}, KRaft mode, one node that is both broker and controller.
  * Used by {@code layeratlas up} and by integration tests; production runs a real cluster.
  *
- * <p>The log folder is formatted on first start and reused afterwards, so a restart keeps every topic.
+ * <p>The log folder is formatted on first start and reused afterwards, so a restart keeps every topic. After a
+ * crash (SIGKILL) the broker's own log recovery runs on the next start; a format the crash interrupted is redone.
  * Tuned down to fit 2 cores and little memory (one cleaner thread with a 2 MiB dedupe buffer instead of 128 MiB,
  * two network and I/O threads). Not thread-safe: start and close from one thread.
  */
@@ -35,12 +36,17 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Path logDir;
     private final int brokerPort;
     private final int controllerPort;
+    /** SASL/PLAIN users (name → password) of a broker that enforces ACLs; empty for a plaintext, open broker. */
+    private final Map<String, String> users;
+    private final String superUser;
     private KafkaRaftServer server;
 
-    private EmbeddedKafka(Path logDir, int brokerPort, int controllerPort) {
+    private EmbeddedKafka(Path logDir, int brokerPort, int controllerPort, Map<String, String> users, String superUser) {
         this.logDir = logDir;
         this.brokerPort = brokerPort;
         this.controllerPort = controllerPort;
+        this.users = Map.copyOf(users);
+        this.superUser = superUser;
     }
 
     /**
@@ -57,9 +63,39 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create Kafka log folder " + logDir, e);
         }
-        EmbeddedKafka kafka = new EmbeddedKafka(logDir.toAbsolutePath(), brokerPort == 0 ? freePort() : brokerPort, freePort());
+        EmbeddedKafka kafka = new EmbeddedKafka(logDir.toAbsolutePath(), brokerPort == 0 ? freePort() : brokerPort, freePort(),
+                Map.of(), null);
         kafka.startServer(overrides);
         return kafka;
+    }
+
+    /**
+     * A broker whose client listener needs SASL/PLAIN (over plaintext: for tests on 127.0.0.1 only) and that
+     * enforces ACLs with KRaft's {@code StandardAuthorizer}, denying whatever no ACL allows; for tests of the ACLs
+     * in {@code deploy/kafka/}. Clients log in with {@link #saslPlain(String, String)}.
+     *
+     * @param users     user name → password, every user that may log in
+     * @param superUser one of {@code users}, allowed everything (the one that sets ACLs)
+     */
+    public static EmbeddedKafka startWithAcls(Path logDir, Map<String, String> users, String superUser) {
+        if (!users.containsKey(superUser)) {
+            throw new IllegalArgumentException("the super user must be one of the users: " + superUser);
+        }
+        try {
+            Files.createDirectories(logDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create Kafka log folder " + logDir, e);
+        }
+        EmbeddedKafka kafka = new EmbeddedKafka(logDir.toAbsolutePath(), freePort(), freePort(), users, superUser);
+        kafka.startServer(Map.of());
+        return kafka;
+    }
+
+    /** Client properties to log in as {@code user} to a broker from {@link #startWithAcls}. */
+    public static Map<String, String> saslPlain(String user, String password) {
+        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                        + user + "\" password=\"" + password + "\";");
     }
 
     /** A broker on a free port in a fresh folder; for tests. */
@@ -82,6 +118,22 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("controller.listener.names", "CONTROLLER");
         p.put("inter.broker.listener.name", "PLAINTEXT");
         p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        if (!users.isEmpty()) {
+            p.put("listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+            p.put("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:" + brokerPort);
+            p.put("inter.broker.listener.name", "SASL_PLAINTEXT");
+            p.put("listener.security.protocol.map", "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT");
+            p.put("sasl.enabled.mechanisms", "PLAIN");
+            p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+            StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required username=\"")
+                    .append(superUser).append("\" password=\"").append(users.get(superUser)).append('"');
+            users.forEach((user, password) -> jaas.append(" user_").append(user).append("=\"").append(password).append('"'));
+            p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.append(';').toString());
+            p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+            p.put("allow.everyone.if.no.acl.found", "false");
+            // ANONYMOUS: the node itself on its PLAINTEXT controller listener, bound to 127.0.0.1.
+            p.put("super.users", "User:" + superUser + ";User:ANONYMOUS");
+        }
         p.put("log.dirs", logDir.resolve("data").toString());
         p.put("metadata.log.dir", logDir.resolve("meta").toString());
         // One node: every internal topic must fit a replication factor of one.
@@ -117,12 +169,27 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + propsFile, e);
         }
-        if (!Files.exists(logDir.resolve("meta/meta.properties"))) {
+        // A process killed while formatting leaves part of a format behind, which the broker refuses. Nothing can
+        // have been written before a format finished, so an unfinished one is wiped and done again.
+        Path formatting = logDir.resolve("formatting");
+        if (Files.exists(formatting) || !Files.exists(logDir.resolve("meta/meta.properties"))) {
+            try {
+                Files.writeString(formatting, "a format of this folder began and has not finished\n");
+                Folders.deleteTree(logDir.resolve("meta"));
+                Folders.deleteTree(logDir.resolve("data"));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot prepare " + logDir + " for formatting", e);
+            }
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             int rc = StorageTool$.MODULE$.execute(new String[]{"format", "-t", Uuid.randomUuid().toString(),
                     "-c", propsFile.toString(), "--ignore-formatted"}, new PrintStream(out, true, StandardCharsets.UTF_8));
             if (rc != 0) {
                 throw new IllegalStateException("formatting Kafka storage in " + logDir + " failed: " + out.toString(StandardCharsets.UTF_8));
+            }
+            try {
+                Files.delete(formatting);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot remove " + formatting, e);
             }
         }
         server = new KafkaRaftServer(KafkaConfig.fromProps(props), Time.SYSTEM);

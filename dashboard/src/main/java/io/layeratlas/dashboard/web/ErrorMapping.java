@@ -22,12 +22,15 @@ import java.util.Map;
  *   <tr><td>{@link QueryException.InvalidParameter}</td><td>400</td></tr>
  *   <tr><td>{@link QueryException.NotFound}, unknown route</td><td>404</td></tr>
  *   <tr><td>{@link QueryException.Ambiguous}</td><td>409, with the candidates</td></tr>
- *   <tr><td>{@link QueryException} (database unavailable)</td><td>503</td></tr>
+ *   <tr><td>{@link QueryException} (database unreachable, too slow, or failing)</td><td>503 with {@code Retry-After},
+ *   within the pool's time limits ({@link io.layeratlas.db.Database.Timeouts})</td></tr>
  *   <tr><td>anything else</td><td>500, logged</td></tr>
  * </table>
  */
 final class ErrorMapping {
     private static final Logger log = LoggerFactory.getLogger(ErrorMapping.class);
+    /** Asked of clients after a 503: long enough not to hammer a database that is restarting. */
+    private static final String RETRY_AFTER_SECONDS = "10";
 
     private ErrorMapping() {
     }
@@ -46,7 +49,10 @@ final class ErrorMapping {
             }
         });
         app.exception(QueryException.class, (e, ctx) -> {
-            log.warn("query failed on {}: {}", ctx.path(), e.getMessage(), e);
+            // One line per failed request: during an outage every request fails the same way, and a stack trace
+            // each would bury the log. The database's own message says what failed (refused, timed out, cancelled).
+            log.warn("query failed on {}: {}", ctx.path(), e.getMessage());
+            ctx.header("Retry-After", RETRY_AFTER_SECONDS);
             answer(pages, ctx, HttpStatus.SERVICE_UNAVAILABLE, "the index is not available right now", List.of());
         });
         app.exception(Exception.class, (e, ctx) -> {

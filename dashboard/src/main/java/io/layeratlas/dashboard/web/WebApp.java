@@ -53,6 +53,7 @@ public final class WebApp {
                 s.location = Location.CLASSPATH;
             });
             c.http.prefer405over404 = false;
+            c.jetty.modifyServer(server -> server.setErrorHandler(new ServerErrors()));
         });
         app.before(ctx -> {
             ctx.header("X-Content-Type-Options", "nosniff");
@@ -63,6 +64,7 @@ public final class WebApp {
                     + "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
             auth.check(ctx);
         });
+        app.beforeMatched(RequestChecks::check);
         ErrorMapping.register(app, pages);
         app.get("/healthz", ctx -> ctx.result("ok"));
 
