@@ -48,6 +48,16 @@ final class ErrorMapping {
                 answer(pages, ctx, status == HttpStatus.UNKNOWN ? HttpStatus.BAD_REQUEST : status, e.getMessage(), List.of());
             }
         });
+        // Javalin decodes path parameters before any handler runs; a broken percent-escape there ("/layers/%2") is the
+        // caller's mistake, found by HostileRequestsTest.
+        app.exception(IllegalArgumentException.class, (e, ctx) -> {
+            if (String.valueOf(e.getMessage()).startsWith("URLDecoder:")) {
+                answer(pages, ctx, HttpStatus.BAD_REQUEST, "the path has a malformed percent-escape (%XX)", List.of());
+            } else {
+                log.error("unexpected error on {} {}", ctx.method(), ctx.path(), e);
+                answer(pages, ctx, HttpStatus.INTERNAL_SERVER_ERROR, "internal error", List.of());
+            }
+        });
         app.exception(QueryException.class, (e, ctx) -> {
             // One line per failed request: during an outage every request fails the same way, and a stack trace
             // each would bury the log. The database's own message says what failed (refused, timed out, cancelled).
