@@ -149,6 +149,14 @@ class HostileRequestsTest {
         }
     }
 
+    /** Found by the property in CI: Jetty answers an over-long request line and closes before it is all sent. */
+    @Test
+    void an_over_long_request_line_gets_a_4xx_with_a_reason() {
+        Response r = send("/hosts?sort=%08%0A%08%01&sort=%zz&cursor=" + "a".repeat(20_000));
+        assertThat(r.status()).isBetween(400, 499);
+        assertThat(message(r)).isNotBlank();
+    }
+
     @Test
     void a_nul_byte_in_a_search_is_a_400_that_names_the_parameter() {
         Response api = send("/api/v1/search?q=%00");
@@ -293,11 +301,22 @@ class HostileRequestsTest {
         try (Socket s = new Socket("127.0.0.1", Integer.parseInt(FLEET.base.substring(FLEET.base.lastIndexOf(':') + 1)))) {
             s.setSoTimeout(30_000);
             OutputStream out = s.getOutputStream();
-            out.write(("GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
+            try {
+                out.write(("GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+            } catch (java.net.SocketException e) {
+                // The server may answer an over-long request line (414, 431) and close before it is all sent: the
+                // answer is still there to read.
+            }
             InputStream in = s.getInputStream();
             ByteArrayOutputStream all = new ByteArrayOutputStream();
-            in.transferTo(all);
+            try {
+                in.transferTo(all);
+            } catch (java.net.SocketException e) {
+                if (all.size() == 0) {
+                    throw e;
+                }
+            }
             String text = all.toString(StandardCharsets.UTF_8);
             int end = text.indexOf("\r\n\r\n");
             String head = end < 0 ? text : text.substring(0, end);
