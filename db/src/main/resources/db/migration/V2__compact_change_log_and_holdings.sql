@@ -45,3 +45,11 @@ ALTER TABLE images ADD COLUMN top_layer_key bigint REFERENCES layers;
 UPDATE images i SET top_layer_key = il.layer_key
   FROM image_layers il WHERE il.image_key = i.image_key AND il.position = i.layer_count - 1;
 CREATE INDEX images_top_layer ON images (top_layer_key);
+
+-- Lineage's tie-break rule in one place: an image is "tagged somewhere" when some host that is not retired holds it
+-- under a repo tag. A plain SQL function, so the planner inlines it into the statements that use it.
+CREATE FUNCTION image_tagged_somewhere(image bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
+                    WHERE hi.image_key = image AND hi.repo_tags <> '{}' AND h.retired_at IS NULL)
+$$;

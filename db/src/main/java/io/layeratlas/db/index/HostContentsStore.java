@@ -56,8 +56,7 @@ final class HostContentsStore {
     // that is not retired before the change: their "tagged somewhere" may change (see TAG_SETTLE).
     private static final String TAG_CANDIDATES = """
             INSERT INTO la_tag_candidate (image_key, was_tagged)
-            SELECT d.image_key, EXISTS (SELECT 1 FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
-                                         WHERE hi.image_key = d.image_key AND hi.repo_tags <> '{}' AND h.retired_at IS NULL)
+            SELECT d.image_key, image_tagged_somewhere(d.image_key)
               FROM (SELECT DISTINCT COALESCE(o.image_key, n.image_key) AS image_key
                       FROM (SELECT hi.host_key, hi.image_key FROM host_images hi JOIN la_round r USING (host_key)
                              WHERE hi.repo_tags <> '{}') o
@@ -69,8 +68,7 @@ final class HostContentsStore {
     private static final String TAG_SETTLE = """
             INSERT INTO la_tag_flip (image_key)
             SELECT c.image_key FROM la_tag_candidate c
-             WHERE c.was_tagged <> EXISTS (SELECT 1 FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
-                                            WHERE hi.image_key = c.image_key AND hi.repo_tags <> '{}' AND h.retired_at IS NULL)
+             WHERE c.was_tagged <> image_tagged_somewhere(c.image_key)
             """;
 
     private static final String REMOVE_LAYERS = """

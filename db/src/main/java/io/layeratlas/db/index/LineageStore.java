@@ -41,9 +41,7 @@ final class LineageStore {
                           JOIN images b ON b.top_layer_key = xl.layer_key AND b.layer_count = xl.position + 1
                          WHERE x.image_key = a.image_key
                          ORDER BY xl.position DESC,
-                                  EXISTS (SELECT 1 FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
-                                           WHERE hi.image_key = b.image_key AND hi.repo_tags <> '{}'
-                                             AND h.retired_at IS NULL) DESC,
+                                  image_tagged_somewhere(b.image_key) DESC,
                                   b.image_id
                          LIMIT 1) AS base
                   FROM affected a),

@@ -50,14 +50,6 @@ final class Sql {
         return t == null ? null : t.toInstant();
     }
 
-    static void setLongOrNull(PreparedStatement ps, int index, Long value) throws SQLException {
-        if (value == null) {
-            ps.setNull(index, Types.BIGINT);
-        } else {
-            ps.setLong(index, value);
-        }
-    }
-
     /** Docker's "-1 = unknown" sizes become SQL nulls. */
     static Long knownOrNull(long bytes) {
         return bytes < 0 ? null : bytes;
