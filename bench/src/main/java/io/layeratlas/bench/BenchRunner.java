@@ -80,7 +80,8 @@ public final class BenchRunner {
             String copyUrl = pg.createDatabase("copy_baseline");
             CopyLoader.Load fresh;
             CopyLoader.Load rescan;
-            try (Database db = Database.migrateAndOpen(copyUrl, pg.user(), "", scale.queryClients() + 2)) {
+            try (Database db = Database.migrateAndOpen(copyUrl, pg.user(), "", scale.queryClients() + 2,
+                    Database.Timeouts.BULK)) {
                 CopyLoader loader = new CopyLoader(sim, work.resolve("copy"));
                 try (Connection c = db.dataSource().getConnection()) {
                     fresh = loader.loadFresh(c, 0);

@@ -24,7 +24,7 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * Opens a pool and migrates the schema to the latest version.
+     * Opens a writer's pool ({@link Timeouts#WRITER_DEFAULTS}) and migrates the schema to the latest version.
      *
      * @param jdbcUrl  {@code jdbc:postgresql://host:port/db}
      * @param user     database user
@@ -33,7 +33,16 @@ public final class Database implements AutoCloseable {
      * @throws org.flywaydb.core.api.FlywayException if migration fails
      */
     public static Database migrateAndOpen(String jdbcUrl, String user, String password, int poolSize) {
-        Database db = open(jdbcUrl, user, password, poolSize, false);
+        return migrateAndOpen(jdbcUrl, user, password, poolSize, Timeouts.WRITER_DEFAULTS);
+    }
+
+    /**
+     * Opens a pool with these time limits and migrates the schema to the latest version.
+     *
+     * @throws org.flywaydb.core.api.FlywayException if migration fails
+     */
+    public static Database migrateAndOpen(String jdbcUrl, String user, String password, int poolSize, Timeouts timeouts) {
+        Database db = open(jdbcUrl, user, password, poolSize, false, timeouts);
         db.migrate();
         return db;
     }
@@ -115,6 +124,17 @@ public final class Database implements AutoCloseable {
          * dead or frozen database thus fails within about 20 s.
          */
         public static final Timeouts READER_DEFAULTS = new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(15), Duration.ofSeconds(10));
+
+        /**
+         * For the indexer and other writers: 5 s to connect; 5 min per statement and 6 min socket. A writer's
+         * statements are set-based over a whole batch (tens of thousands of rows into tables of millions at fleet
+         * scale), so the reader's 10 s would cancel healthy work, and a cancelled batch retried is cancelled again;
+         * the limits only end a server that froze or a statement that went badly wrong.
+         */
+        public static final Timeouts WRITER_DEFAULTS = new Timeouts(Duration.ofSeconds(5), Duration.ofMinutes(6), Duration.ofMinutes(5));
+
+        /** No statement or socket limit: bulk loads that may run for minutes (the benchmark's COPY baseline). */
+        public static final Timeouts BULK = new Timeouts(Duration.ofSeconds(5), Duration.ZERO, Duration.ZERO);
 
         public Timeouts {
             Objects.requireNonNull(connect, "connect");

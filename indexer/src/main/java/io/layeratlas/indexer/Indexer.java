@@ -61,13 +61,17 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Consumes the contract topics into the PostgreSQL index: one consumer thread, one database transaction per
- * polled batch that applies the batch's effects <em>and</em> stores the next offsets ({@code consumer_offsets}),
+ * Consumes the contract topics into the PostgreSQL index: one consumer thread polls and decodes, one applying thread
+ * runs one database transaction per polled batch that applies the batch's effects <em>and</em> stores the next
+ * offsets ({@code consumer_offsets}); batches are applied one at a time in poll order, and the next batch is decoded
+ * while the one before it is applied (the two cost about the same: CPU in this process, then in PostgreSQL),
  * then a best-effort {@code commitSync} to Kafka for the usual lag tools (KafkaConsumer Javadoc, "Storing Offsets
  * Outside Kafka"). On partition assignment it seeks to the offsets stored in the database, or to the beginning
  * when there are none, so an empty or restored database resumes exactly where its data ends.
@@ -290,9 +294,14 @@ public final class Indexer implements AutoCloseable {
 
     private void run() {
         KafkaProducer<byte[], byte[]> producer = null;
+        ExecutorService applying = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "layeratlas-indexer-apply-" + config.groupId());
+            t.setDaemon(true);
+            return t;
+        });
         try {
             producer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
-            new Loop(consumer, producer).run();
+            new Loop(consumer, producer, applying).run();
         } catch (WakeupException e) {
             if (!closing) {
                 failure = e;
@@ -304,6 +313,7 @@ public final class Indexer implements AutoCloseable {
             failure = e;
             log.error("indexer stopped: {}", e.toString(), e);
         } finally {
+            applying.shutdown();
             running = false;
             try {
                 consumer.close(Duration.ofSeconds(5));
@@ -322,39 +332,138 @@ public final class Indexer implements AutoCloseable {
         private final KafkaConsumer<byte[], byte[]> consumer;
         private final KafkaProducer<byte[], byte[]> producer;
         private final Set<TopicPartition> unpositioned = new HashSet<>();
+        private final ExecutorService applying;
         private boolean pausedForRetry;
         private long retryAtNanos;
         private Duration backoff = MIN_BACKOFF;
+        /** The batch the applying thread works on, if any: at most one, so batches commit in poll order. */
+        private InFlight inFlight;
 
-        Loop(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer) {
+        Loop(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, ExecutorService applying) {
             this.consumer = consumer;
             this.producer = producer;
+            this.applying = applying;
         }
 
         void run() {
             consumer.subscribe(config.consumedTopics(), this);
-            while (!closing) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(config.pollTimeout());
-                boolean due = System.nanoTime() - retryAtNanos >= 0;
-                if (!unpositioned.isEmpty() && due) {
-                    position();
+            try {
+                while (!closing) {
+                    // While a batch is being applied, take what is already fetched without waiting: decoding it
+                    // overlaps the database's work on the batch before.
+                    ConsumerRecords<byte[], byte[]> records = consumer.poll(inFlight == null ? config.pollTimeout() : Duration.ZERO);
+                    boolean due = System.nanoTime() - retryAtNanos >= 0;
+                    if (!unpositioned.isEmpty() && due) {
+                        position();
+                    }
+                    if (pausedForRetry && due && inFlight == null) {
+                        Set<TopicPartition> resumable = new HashSet<>(consumer.assignment());
+                        resumable.removeAll(unpositioned);
+                        consumer.resume(resumable);
+                        pausedForRetry = false;
+                    }
+                    Decoded next = records.isEmpty() ? null : decode(accumulate(records));
+                    if (inFlight != null) {
+                        InFlight done = inFlight;
+                        inFlight = null;
+                        if (!finish(done)) {
+                            if (next != null) {
+                                rewind(next.records(), Set.copyOf(done.batch().records().keySet()));
+                                next = null;
+                            }
+                        }
+                    }
+                    if (next != null) {
+                        inFlight = submit(next);
+                    }
+                    updateLag();
+                    if (!pausedForRetry) {
+                        prioritiseChanges(next == null ? Set.of() : next.records().keySet());
+                    }
                 }
-                if (pausedForRetry && due) {
-                    Set<TopicPartition> resumable = new HashSet<>(consumer.assignment());
-                    resumable.removeAll(unpositioned);
-                    consumer.resume(resumable);
-                    pausedForRetry = false;
-                }
-                Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> batch = Map.of();
-                if (!records.isEmpty()) {
-                    batch = accumulate(records);
-                    process(batch);
-                }
-                updateLag();
-                if (!pausedForRetry) {
-                    prioritiseChanges(batch.keySet());
+            } finally {
+                if (inFlight != null) {
+                    // The batch's transaction commits or rolls back on its own; wait so the pool is not closed under it.
+                    try {
+                        inFlight.result().get(60, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        log.debug("last batch on shutdown: {}", e.toString());
+                    }
                 }
             }
+        }
+
+        /** Decodes a batch's records on every core: the CPU-heavy part outside the database; records are independent. */
+        private Decoded decode(Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> records) {
+            long start = System.nanoTime();
+            List<ConsumerRecord<byte[], byte[]>> ordered = new ArrayList<>();
+            List<TopicPartition> partitions = new ArrayList<>(records.keySet());
+            // A fixed order, so that two consumers claiming the same partitions (one a zombie) cannot deadlock.
+            partitions.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+            for (TopicPartition tp : partitions) {
+                ordered.addAll(records.get(tp));
+            }
+            List<Entry> entries = new ArrayList<>(java.util.Arrays.asList(ordered.parallelStream()
+                    .map(r -> prepare(r, false)).toArray(Entry[]::new)));
+            return new Decoded(records, entries, start);
+        }
+
+        /** Hands a decoded batch to the applying thread. */
+        private InFlight submit(Decoded batch) {
+            return new InFlight(batch, applying.submit(() -> {
+                Map<TopicPartition, Long> next = new HashMap<>();
+                applySlice(batch.entries(), next);
+                return next;
+            }));
+        }
+
+        /**
+         * Waits for a batch's transaction. Applied: its offsets go to Kafka too (for lag tools). A transient failure:
+         * everything already polled is rewound to the batch's first offsets, consumption pauses, and the batch is
+         * retried after the backoff; never skipped. What no retry can fix is rethrown and ends the loop.
+         *
+         * @return whether the batch was applied
+         */
+        private boolean finish(InFlight batch) {
+            try {
+                Map<TopicPartition, Long> nextOffsets;
+                try {
+                    nextOffsets = batch.result().get();
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptException(e);
+                }
+                commitToKafka(nextOffsets);
+                backoff = MIN_BACKOFF;
+                return true;
+            } catch (WakeupException | InterruptException | FatalDatabaseException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                // Transient database trouble, or a dead letter that could not be sent: rolled back (done); rewind,
+                // pause, retry later. Never skip. What a retry cannot fix ended the loop above.
+                retries.increment();
+                log.warn("batch of {} records not indexed, retrying in {} ms: {}", batch.batch().entries().size(),
+                        backoff.toMillis(), e.getMessage());
+                rewind(batch.batch().records(), Set.of());
+                consumer.pause(consumer.assignment());
+                pausedForRetry = true;
+                scheduleRetry();
+                return false;
+            } finally {
+                batchTimer.record(System.nanoTime() - batch.batch().startNanos(), TimeUnit.NANOSECONDS);
+            }
+        }
+
+        /** Seeks each assigned partition of these records, except {@code skip}, back to its first record's offset. */
+        private void rewind(Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> records, Set<TopicPartition> skip) {
+            Set<TopicPartition> assigned = consumer.assignment();
+            records.forEach((tp, list) -> {
+                if (assigned.contains(tp) && !skip.contains(tp)) {
+                    consumer.seek(tp, list.get(0).offset());
+                }
+            });
         }
 
         /**
@@ -479,42 +588,6 @@ public final class Indexer implements AutoCloseable {
             return bytes;
         }
 
-        private void process(Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> records) {
-            long start = System.nanoTime();
-            List<ConsumerRecord<byte[], byte[]>> ordered = new ArrayList<>();
-            List<TopicPartition> partitions = new ArrayList<>(records.keySet());
-            // A fixed order, so that two consumers claiming the same partitions (one a zombie) cannot deadlock.
-            partitions.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
-            for (TopicPartition tp : partitions) {
-                ordered.addAll(records.get(tp));
-            }
-            // Decoding is the batch's CPU-heavy part outside the database, and records are independent: use every core.
-            List<Entry> entries = new ArrayList<>(java.util.Arrays.asList(ordered.parallelStream()
-                    .map(r -> prepare(r, false)).toArray(Entry[]::new)));
-            try {
-                applySlice(entries);
-                backoff = MIN_BACKOFF;
-            } catch (WakeupException | InterruptException | FatalDatabaseException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                // Transient database trouble, or a dead letter that could not be sent: roll back (done), rewind,
-                // pause, retry later. Never skip. What a retry cannot fix ended the loop above.
-                retries.increment();
-                log.warn("batch of {} records not indexed, retrying in {} ms: {}", ordered.size(), backoff.toMillis(), e.getMessage());
-                Set<TopicPartition> assigned = consumer.assignment();
-                for (TopicPartition tp : partitions) {
-                    if (assigned.contains(tp)) {
-                        consumer.seek(tp, records.get(tp).get(0).offset());
-                    }
-                }
-                consumer.pause(assigned);
-                pausedForRetry = true;
-                scheduleRetry();
-            } finally {
-                batchTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-            }
-        }
-
         private void scheduleRetry() {
             retryAtNanos = System.nanoTime() + backoff.toNanos();
             Duration doubled = backoff.multipliedBy(2);
@@ -561,13 +634,13 @@ public final class Indexer implements AutoCloseable {
          * the data, the slice is split in two halves applied one after the other, down to the one record it refuses,
          * which is dead-lettered with the database's reason while every other record is applied.
          */
-        private void applySlice(List<Entry> slice) {
+        private void applySlice(List<Entry> slice, Map<TopicPartition, Long> nextOffsets) {
             while (true) {
                 try {
                     BatchResult result = writer.inTransaction(tx -> applyInTransaction(tx, slice));
                     result.count(registry);
                     statementsPerBatch.record(result.statements());
-                    commitToKafka(result.nextOffsets());
+                    nextOffsets.putAll(result.nextOffsets());
                     return;
                 } catch (NeedDecode redo) {
                     redo.refs().forEach(i -> slice.set(i, prepare(slice.get(i).record(), true)));
@@ -594,8 +667,8 @@ public final class Indexer implements AutoCloseable {
                     log.info("the database refused a batch of {} records ({}); applying it in halves to find the record",
                             slice.size(), e.getMessage());
                     int half = slice.size() / 2;
-                    applySlice(new ArrayList<>(slice.subList(0, half)));
-                    applySlice(new ArrayList<>(slice.subList(half, slice.size())));
+                    applySlice(new ArrayList<>(slice.subList(0, half)), nextOffsets);
+                    applySlice(new ArrayList<>(slice.subList(half, slice.size())), nextOffsets);
                     return;
                 }
             }
@@ -705,6 +778,15 @@ public final class Indexer implements AutoCloseable {
             }
             lag.set(consumer.assignment().isEmpty() ? -1 : total);
         }
+    }
+
+    /** A polled batch, decoded: its records by partition, its entries in apply order, when it was polled. */
+    private record Decoded(Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> records, List<Entry> entries,
+                           long startNanos) {
+    }
+
+    /** A decoded batch being applied: the next offsets it stored, once its transaction committed. */
+    private record InFlight(Decoded batch, Future<Map<TopicPartition, Long>> result) {
     }
 
     /** One polled record as the batch sees it: decoded, left undecoded as an unchanged resend, or poison. */

@@ -188,12 +188,7 @@ public final class FleetSimulator {
     /** Publishes one round of every host and flushes; fails if any record was not acknowledged. */
     public PublishReport publishRound(Producer<String, byte[]> producer, int round) {
         Sender sender = new Sender(producer);
-        for (int host = 0; host < spec.hosts(); host++) {
-            sendHost(sender, host, round);
-            if ((host + 1) % 1000 == 0) {
-                log.info("round {}: {} of {} hosts published", round, host + 1, spec.hosts());
-            }
-        }
+        eachHost(host -> sendHost(sender, host, round), "round " + round);
         return sender.finish();
     }
 
@@ -204,15 +199,28 @@ public final class FleetSimulator {
      */
     public PublishReport publishResendRound(Producer<String, byte[]> producer, int round, long generation) {
         Sender sender = new Sender(producer);
-        for (int host = 0; host < spec.hosts(); host++) {
+        eachHost(host -> {
             HostState s = model.host(host, round);
             HostState resent = new HostState(s.host(), s.hostId(), s.round(), generation, s.images(), s.layers());
             sendSnapshot(sender, resent, hostLayersResendTopic());
-            if ((host + 1) % 1000 == 0) {
-                log.info("resend of round {}: {} of {} hosts published", round, host + 1, spec.hosts());
-            }
-        }
+        }, "resend of round " + round);
         return sender.finish();
+    }
+
+    /**
+     * Runs {@code perHost} for every host on every core: each host's records are encoded and sent by one thread, in
+     * order (a host's chunks keep their order on its partition, as one agent's would), hosts in parallel. The
+     * producer is thread-safe and compresses on the sending thread, so encoding and compression both scale with cores.
+     */
+    private void eachHost(java.util.function.IntConsumer perHost, String what) {
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.stream.IntStream.range(0, spec.hosts()).parallel().forEach(host -> {
+            perHost.accept(host);
+            int n = done.incrementAndGet();
+            if (n % 1000 == 0) {
+                log.info("{}: {} of {} hosts published", what, n, spec.hosts());
+            }
+        });
     }
 
     /**
@@ -309,27 +317,25 @@ public final class FleetSimulator {
             if (send) {
                 CatalogImage img = catalog.image(image);
                 sender.send(imageConfigsTopic(), img.id().toString(), ImageConfigEvent.of(img.config(), img.record()));
-                sender.configs++;
+                sender.counted(1, 0, 0, 0, 0, 0);
             }
         }
         sendSnapshot(sender, state, hostLayersTopic());
         Heartbeat hb = new Heartbeat(LayerAtlasEvent.SCHEMA_VERSION, state.hostId(),
                 scannedAt(host, round).plusSeconds(1), AGENT_VERSION, state.generation(), HEARTBEAT_INTERVAL_SECONDS);
         sender.send(heartbeatsTopic(), state.hostId(), hb);
-        sender.heartbeats++;
+        sender.counted(0, 1, 0, 0, 0, 0);
     }
 
     private void sendSnapshot(Sender sender, HostState state, String topic) {
         for (SnapshotChunker.EncodedChunk chunk : snapshotChunks(state)) {
             sender.send(topic, state.hostId(), chunk.value(), chunk.envelope().headers());
-            sender.chunks++;
-            sender.layerLinks += chunk.snapshot().layers().size();
-            sender.imageLinks += chunk.snapshot().images().size();
+            sender.counted(0, 0, 1, 0, chunk.snapshot().layers().size(), chunk.snapshot().images().size());
         }
-        sender.snapshots++;
+        sender.counted(0, 0, 0, 1, 0, 0);
     }
 
-    /** Sends asynchronously, remembers the first failure, and reports. */
+    /** Sends asynchronously (from any thread), remembers the first failure, and reports. */
     private static final class Sender {
         private final Producer<String, byte[]> producer;
         private final AtomicReference<Exception> failure = new AtomicReference<>();
@@ -360,7 +366,9 @@ public final class FleetSimulator {
             if (earlier != null) {
                 throw new IllegalStateException("publishing to Kafka failed: " + earlier.getMessage(), earlier);
             }
-            largest = Math.max(largest, value.length);
+            synchronized (this) {
+                largest = Math.max(largest, value.length);
+            }
             bytes.addAndGet(value.length);
             ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
             headers.forEach((name, v) -> record.headers().add(name, v));
@@ -374,14 +382,25 @@ public final class FleetSimulator {
             });
         }
 
+        synchronized void counted(long configs, long heartbeats, long chunks, long snapshots, long layerLinks, long imageLinks) {
+            this.configs += configs;
+            this.heartbeats += heartbeats;
+            this.chunks += chunks;
+            this.snapshots += snapshots;
+            this.layerLinks += layerLinks;
+            this.imageLinks += imageLinks;
+        }
+
         PublishReport finish() {
             producer.flush();
             Exception e = failure.get();
             if (e != null) {
                 throw new IllegalStateException("publishing to Kafka failed: " + e.getMessage(), e);
             }
-            return new PublishReport(snapshots, chunks, configs, heartbeats, layerLinks, imageLinks, bytes.get(),
-                    largest, Duration.ofNanos(System.nanoTime() - started));
+            synchronized (this) {
+                return new PublishReport(snapshots, chunks, configs, heartbeats, layerLinks, imageLinks, bytes.get(),
+                        largest, Duration.ofNanos(System.nanoTime() - started));
+            }
         }
     }
 }
