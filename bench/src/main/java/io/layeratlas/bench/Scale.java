@@ -22,6 +22,21 @@ public record Scale(String name, SimulationSpec fleet, int dataRootImages, int s
     public static final Scale FULL = new Scale("full", SimulationSpec.full(), 1_000, 3, 4, 60, 100,
             "10,000 hosts x 200 images (~12M host-layer links a round), the fleet the indexer must hold");
 
+    /**
+     * This scale with {@code hosts} hosts (same images per host, catalog and samples): a measured fraction of a fleet
+     * that cannot run whole on this machine, named e.g. {@code full/1000-hosts} in the report.
+     *
+     * @throws IllegalArgumentException if {@code hosts} is not positive
+     */
+    public Scale withHosts(int hosts) {
+        if (hosts < 1) {
+            throw new IllegalArgumentException("hosts must be positive: " + hosts);
+        }
+        return new Scale(name + "/" + hosts + "-hosts", fleet.withHosts(hosts), dataRootImages, scanRepetitions,
+                queryClients, queriesPerClient, freshnessSamples,
+                hosts + " of the " + fleet.hosts() + " hosts of: " + sizeNote);
+    }
+
     /** {@code small} or {@code full}. */
     public static Scale named(String name) {
         return switch (name) {

@@ -87,6 +87,13 @@ public record SimulationSpec(long seed, int hosts, int imagesPerHost, int baseIm
         return of(42, 200, 60);
     }
 
+    /** The same fleet with another number of hosts: the same catalog and per-host draw, fewer or more hosts. */
+    public SimulationSpec withHosts(int hosts) {
+        return new SimulationSpec(seed, hosts, imagesPerHost, baseImages, runtimeImages, appFamilies, maxVersions,
+                zipfExponent, churnRounds, churnFraction, maxMessageBytes, configsFromEveryHost, hostIdPrefix,
+                topicPrefix, startAt, scanInterval);
+    }
+
     public SimulationSpec withSeed(long seed) {
         return new SimulationSpec(seed, hosts, imagesPerHost, baseImages, runtimeImages, appFamilies, maxVersions,
                 zipfExponent, churnRounds, churnFraction, maxMessageBytes, configsFromEveryHost, hostIdPrefix,

@@ -320,14 +320,17 @@ final class ImageStore {
 
     /** Records Docker's local parent as hosts reported it (child key → parent key); the first report is kept. */
     static void linkDockerParents(Statements s, Map<Long, Long> parentByChild) throws SQLException {
-        if (parentByChild.isEmpty()) {
+        KnownFacts.Session known = s.known();
+        Map<Long, Long> sorted = new TreeMap<>(parentByChild);
+        sorted.keySet().removeIf(known::dockerParentLinked);
+        if (sorted.isEmpty()) {
             return;
         }
-        Map<Long, Long> sorted = new TreeMap<>(parentByChild);
         try (PreparedStatement ps = s.prepare(DOCKER_PARENTS)) {
             ps.setArray(1, Sql.longs(s.connection(), sorted.keySet()));
             ps.setArray(2, Sql.longs(s.connection(), sorted.values()));
             ps.executeUpdate();
         }
+        sorted.keySet().forEach(known::learnDockerParentLinked);
     }
 }

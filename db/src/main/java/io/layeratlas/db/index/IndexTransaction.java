@@ -21,9 +21,9 @@ public final class IndexTransaction {
     private final Connection c;
     private final Statements statements;
 
-    IndexTransaction(Connection connection) {
+    IndexTransaction(Connection connection, KnownFacts.Session known) {
         this.c = connection;
-        this.statements = new Statements(connection);
+        this.statements = new Statements(connection, known);
     }
 
     /**

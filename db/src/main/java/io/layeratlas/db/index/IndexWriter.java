@@ -28,6 +28,7 @@ public final class IndexWriter {
             """;
 
     private final Database database;
+    private final KnownFacts known = new KnownFacts();
 
     public IndexWriter(Database database) {
         this.database = Objects.requireNonNull(database, "database");
@@ -46,10 +47,17 @@ public final class IndexWriter {
         try (Connection c = database.dataSource().getConnection()) {
             c.setAutoCommit(false);
             try {
-                T result = work.apply(new IndexTransaction(c));
+                KnownFacts.Session session = known.session();
+                T result = work.apply(new IndexTransaction(c, session));
                 c.commit();
+                session.publish();
                 return result;
             } catch (RuntimeException | SQLException e) {
+                if (e instanceof RejectedEventException) {
+                    // Refused data may be a key the writer believed stored (a database restored under a running
+                    // indexer): whatever the batch is split into is applied again without that belief.
+                    known.clear();
+                }
                 try {
                     c.rollback();
                 } catch (SQLException rollbackFailed) {
@@ -106,6 +114,7 @@ public final class IndexWriter {
             }
             return null;
         }));
+        known.clear();
     }
 
     private static <T> T call(String what, IndexTransaction.SqlWork<T> work) {

@@ -92,8 +92,22 @@ final class LayerStore {
         for (LayerRow row : rows) {
             byChain.merge(row.chainId(), row, LayerRow::merge);
         }
+        Map<Digest, Long> keys = new HashMap<>();
+        KnownFacts.Session known = st.known();
+        // What the writer knows is stored already and this batch cannot change is not sent again.
+        Map<Digest, KnownFacts.Layer> before = new HashMap<>();
+        for (var it = byChain.values().iterator(); it.hasNext(); ) {
+            LayerRow row = it.next();
+            KnownFacts.Layer k = known.layer(row.chainId());
+            if (k != null && k.covers(row)) {
+                keys.put(row.chainId(), k.key());
+                it.remove();
+            } else if (k != null) {
+                before.put(row.chainId(), k);
+            }
+        }
         if (byChain.isEmpty()) {
-            return Map.of();
+            return keys;
         }
         List<String> chains = new ArrayList<>();
         List<String> diffs = new ArrayList<>();
@@ -122,7 +136,6 @@ final class LayerStore {
             ps.setArray(1, Sql.texts(c, chains));
             ps.executeUpdate();
         }
-        Map<Digest, Long> keys = new HashMap<>();
         try (PreparedStatement ps = st.prepare(KEYS)) {
             ps.setArray(1, Sql.texts(c, chains));
             try (ResultSet rs = ps.executeQuery()) {
@@ -130,6 +143,9 @@ final class LayerStore {
                     keys.put(Digest.parse(rs.getString(1)), rs.getLong(2));
                 }
             }
+        }
+        for (LayerRow row : byChain.values()) {
+            known.learn(row.chainId(), KnownFacts.Layer.after(before.get(row.chainId()), keys.get(row.chainId()), row));
         }
         return keys;
     }
@@ -141,12 +157,17 @@ final class LayerStore {
         Map<String, Digest> diffOf = new HashMap<>();
         byDiffId.forEach((diffId, blobs) -> {
             for (CompressedDigest blob : blobs) {
-                String k = diffId + " " + blob.digest();
+                String k = KnownFacts.blobKey(diffId, blob.digest());
                 unique.merge(k, blob, (a, b) -> new CompressedDigest(a.digest(),
                         a.mediaType() != null ? a.mediaType() : b.mediaType(),
                         a.sourceRepository() != null ? a.sourceRepository() : b.sourceRepository()));
                 diffOf.put(k, diffId);
             }
+        });
+        KnownFacts.Session known = st.known();
+        unique.entrySet().removeIf(e -> {
+            KnownFacts.Blob k = known.blob(e.getKey());
+            return k != null && k.covers(e.getValue());
         });
         if (unique.isEmpty()) {
             return;
@@ -168,5 +189,10 @@ final class LayerStore {
             ps.setArray(4, Sql.texts(c, repos));
             ps.executeUpdate();
         }
+        unique.forEach((k, blob) -> {
+            KnownFacts.Blob was = known.blob(k);
+            known.learn(k, new KnownFacts.Blob(blob.mediaType() != null || (was != null && was.mediaTypeKnown()),
+                    blob.sourceRepository() != null || (was != null && was.sourceRepositoryKnown())));
+        });
     }
 }

@@ -18,10 +18,17 @@ import java.sql.Statement;
  */
 final class Statements {
     private final Connection c;
+    private final KnownFacts.Session known;
     private int count;
 
-    Statements(Connection c) {
+    Statements(Connection c, KnownFacts.Session known) {
         this.c = c;
+        this.known = known;
+    }
+
+    /** What the writer knows is already stored, and what this transaction learns (published if it commits). */
+    KnownFacts.Session known() {
+        return known;
     }
 
     Connection connection() {

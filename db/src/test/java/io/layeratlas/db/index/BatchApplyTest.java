@@ -19,6 +19,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The set-based batch against the rules it must keep: a batch leaves exactly the index the same events leave when
@@ -157,6 +158,35 @@ class BatchApplyTest {
                     Holdings.of(SyntheticFleet.snapshot("h", 3, fleet.images())));
             BatchOutcome refused = writer.inTransaction(tx -> tx.apply(new IndexBatch().addUnchanged(5, "h", wrong)));
             assertThat(refused.needDecode()).containsExactly(5);
+        }
+    }
+
+    @Test
+    void known_facts_are_not_sent_again_and_are_forgotten_when_the_database_refuses_a_batch() throws Exception {
+        SyntheticFleet fleet = new SyntheticFleet(44, 10);
+        List<ImageRecord> held = fleet.images().subList(0, 4);
+        try (Database db = freshDatabase()) {
+            IndexWriter writer = new IndexWriter(db);
+            int first = writer.inTransaction(tx -> tx.apply(new IndexBatch().add(0, SyntheticFleet.snapshot("a", 1, held))))
+                    .statements();
+            // The same images on a second host: the layers (and their usage rows) are known, not upserted again.
+            int second = writer.inTransaction(tx -> tx.apply(new IndexBatch().add(0, SyntheticFleet.snapshot("b", 1, held))))
+                    .statements();
+            assertThat(second).as("statements of a batch naming only known layers").isLessThanOrEqualTo(first - 3);
+
+            // The database is restored under the running writer from an empty backup: what it knew is gone.
+            try (var c = db.dataSource().getConnection(); var st = c.createStatement()) {
+                st.execute("TRUNCATE host_changes, host_layers, host_images, image_usage, layer_usage, image_parents,"
+                        + " image_history, image_layers, layer_blobs, images, layers RESTART IDENTITY; DELETE FROM hosts");
+            }
+            HostSnapshot c = SyntheticFleet.snapshot("c", 1, held);
+            assertThatThrownBy(() -> writer.inTransaction(tx -> tx.apply(new IndexBatch().add(0, c))))
+                    .isInstanceOf(RejectedEventException.class);
+            // Refused once, the writer forgets: the same batch (as the indexer's split retries it) is applied in full.
+            writer.inTransaction(tx -> tx.apply(new IndexBatch().add(0, c)));
+            var dump = IndexDump.of(db.dataSource());
+            assertThat(dump.get("host_layers")).isNotEmpty().allSatisfy(line -> assertThat(line).startsWith("c sha256:"));
+            assertThat(new IndexWriter(db).recount()).isZero();
         }
     }
 }

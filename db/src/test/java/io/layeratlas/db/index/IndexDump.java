@@ -44,8 +44,12 @@ public final class IndexDump {
                 SELECT i.image_id || ' ' || il.position || ' ' || l.chain_id FROM image_layers il JOIN images i USING (image_key) JOIN layers l USING (layer_key)""");
         SECTIONS.put("layers", """
                 SELECT chain_id || ' diff=' || diff_id || ' parent=' || COALESCE(parent_chain_id, '-') || ' size=' || COALESCE(size::text, '-')
-                       || ' v1=' || COALESCE(v1_id, '-') FROM layers""");
-        SECTIONS.put("layer_blobs", "SELECT diff_id || ' ' || compressed_digest || ' ' || COALESCE(media_type, '-') FROM layer_blobs");
+                       || ' v1=' || COALESCE(v1_id, '-')
+                       -- A scan time (the synthetic fleets scan in 2024), or the time of applying: differs between runs.
+                       || ' seen=' || CASE WHEN first_seen < '2025-01-01' THEN first_seen::text ELSE 'when applied' END
+                  FROM layers""");
+        SECTIONS.put("layer_blobs", "SELECT diff_id || ' ' || compressed_digest || ' ' || COALESCE(media_type, '-') || ' '"
+                + " || COALESCE(source_repository, '-') FROM layer_blobs");
         SECTIONS.put("image_history", """
                 SELECT i.image_id || ' ' || h.position || ' ' || COALESCE(h.created_by, '-') || ' empty=' || h.empty_layer || ' size=' || h.size
                   FROM image_history h JOIN images i USING (image_key)""");
