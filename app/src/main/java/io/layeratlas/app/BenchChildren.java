@@ -45,8 +45,13 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class BenchChildren {
     private static final Logger log = LoggerFactory.getLogger(BenchChildren.class);
-    /** The heap each child gets: a production-like bound, so RSS reflects the need and not the machine's RAM. */
+    /** The dashboard's heap: a production-like bound, so RSS reflects the need and not the machine's RAM. */
     static final String CHILD_HEAP = "-Xmx1g";
+    /**
+     * The indexer's heap, as README's deployment section gives it: its memory is bounded by its batches (at most
+     * two of 32 MiB of values: one applied, the next decoded), not by the fleet, so that it fits its 768 MiB.
+     */
+    static final String INDEXER_HEAP = "-Xmx512m";
 
     private BenchChildren() {
     }
@@ -54,7 +59,7 @@ final class BenchChildren {
     /** Starts {@code layeratlas indexer} on the target; the timing starts once its schema migration is done. */
     static BenchPlugins.IndexerHarness indexer(Path work) {
         return target -> {
-            Child child = Child.start(work, "indexer", List.of("indexer",
+            Child child = Child.start(work, "indexer", INDEXER_HEAP, List.of("indexer",
                     "--bootstrap-servers", target.bootstrapServers(),
                     "--db-url", target.jdbcUrl(), "--db-user", target.user(),
                     "--group-id", target.consumerGroup(), "--topic-prefix", target.topicPrefix(),
@@ -76,7 +81,7 @@ final class BenchChildren {
             try (ServerSocket s = new ServerSocket(0)) {
                 port = s.getLocalPort();
             }
-            Child child = Child.start(work, "dashboard-" + port, List.of("dashboard",
+            Child child = Child.start(work, "dashboard-" + port, CHILD_HEAP, List.of("dashboard",
                     "--db-url", jdbcUrl, "--db-user", user, "--port", Integer.toString(port)), password);
             ChildDashboard d = new ChildDashboard(child, URI.create("http://127.0.0.1:" + port));
             try {
@@ -115,11 +120,11 @@ final class BenchChildren {
             sampler.start();
         }
 
-        static Child start(Path work, String name, List<String> args, String password) throws IOException {
+        static Child start(Path work, String name, String heap, List<String> args, String password) throws IOException {
             Files.createDirectories(work);
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            cmd.add(CHILD_HEAP);
+            cmd.add(heap);
             // Extra JVM options for the children, e.g. -XX:StartFlightRecording=… to profile the dashboard.
             String extra = System.getenv("LAYERATLAS_BENCH_CHILD_JAVA_OPTS");
             if (extra != null && !extra.isBlank()) {
@@ -134,7 +139,7 @@ final class BenchChildren {
                     .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile()));
             // The password goes through the environment, never the command line.
             pb.environment().put("LAYERATLAS_DB_PASSWORD", password == null ? "" : password);
-            log.info("starting {} as a child JVM ({}), log {}", name, CHILD_HEAP, logFile);
+            log.info("starting {} as a child JVM ({}), log {}", name, heap, logFile);
             Process process = pb.start();
             // Should the bench JVM stop early (Ctrl-C), its children go with it.
             Runtime.getRuntime().addShutdownHook(new Thread(process::destroy, "stop-" + name));
