@@ -44,7 +44,7 @@ class IndexerCrashTest extends IndexerTestBase {
                     // Wait until this process has committed a batch, then kill it a moment later: most likely
                     // inside the next batch's transaction.
                     long before = progress;
-                    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                    await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(20))
                             .until(() -> offsetSum(writer, group) > before);
                     Thread.sleep(random.nextInt(400));
                 } finally {
