@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * What hosts hold: {@code host_images}, {@code host_layers}, and the {@code host_changes} log of both, replaced for a
@@ -182,7 +181,10 @@ final class HostContentsStore {
         if (anyLayers) {
             s.copy("COPY la_hl (host_key, layer_key) FROM STDIN", row -> {
                 for (NewContents h : byHost.values()) {
-                    for (long layer : new TreeSet<>(h.layers())) {
+                    // In key order, so the temporary table's primary key is built in order.
+                    long[] layers = h.layers().stream().mapToLong(Long::longValue).toArray();
+                    java.util.Arrays.sort(layers);
+                    for (long layer : layers) {
                         row.value(h.hostKey()).value(layer).end();
                     }
                 }
