@@ -37,6 +37,8 @@ CREATE TABLE packages (
 );
 CREATE UNIQUE INDEX packages_identity
     ON packages (name, ecosystem, version, architecture, source_name, source_version) NULLS NOT DISTINCT;
+-- A question names a binary package or the source package binaries were built from (openssl → libssl3).
+CREATE INDEX packages_source_name ON packages (source_name) WHERE source_name IS NOT NULL;
 
 -- The packages a present database lists.
 CREATE TABLE database_packages (
