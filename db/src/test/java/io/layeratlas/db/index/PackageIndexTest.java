@@ -135,6 +135,48 @@ class PackageIndexTest {
     }
 
     @Test
+    void package_answers_are_paged_by_keyset_and_the_pages_add_up_to_the_whole_list() {
+        Database db = freshDatabase();
+        IndexWriter writer = new IndexWriter(db);
+        List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);
+        all.addAll(LAYERS);
+        for (int h = 0; h < 7; h++) {
+            all.add(SyntheticFleet.snapshot("host-" + h, 1, List.of(IMAGES.get(h).image(), IMAGES.get((h + 2) % 7).image())));
+        }
+        writer.inTransaction(tx -> tx.apply(batch(all)));
+        io.layeratlas.db.query.PackageQuery query = new io.layeratlas.db.query.PackageQuery(db.dataSource(),
+                new io.layeratlas.db.query.Freshness.Policy(java.time.Clock.fixed(T, java.time.ZoneOffset.UTC),
+                        java.time.Duration.ofDays(3650)));
+        // openssl is in images 0, 1, 2 and 6 (see the rule test); each host holds images h and h+2.
+        String q = "openssl>=3.0.7-1~deb12u1";
+        var whole = query.search(q, io.layeratlas.db.query.PageRequest.first(), io.layeratlas.db.query.PageRequest.first());
+        assertThat(whole.imageCount()).isEqualTo(4);
+        assertThat(whole.hosts()).extracting(h -> h.host().hostId())
+                .containsExactly("host-0", "host-1", "host-2", "host-4", "host-5", "host-6");
+        List<String> images = new ArrayList<>();
+        String cursor = null;
+        do {
+            var page = query.search(q, io.layeratlas.db.query.PageRequest.parse(cursor, "1"),
+                    io.layeratlas.db.query.PageRequest.first());
+            page.images().forEach(i -> images.add(i.imageId()));
+            cursor = page.imagesPage().next();
+        } while (cursor != null);
+        List<String> hosts = new ArrayList<>();
+        do {
+            var page = query.search(q, io.layeratlas.db.query.PageRequest.first(),
+                    io.layeratlas.db.query.PageRequest.parse(cursor, "2"));
+            page.hosts().forEach(h -> hosts.add(h.host().hostId()));
+            cursor = page.hostsPage().next();
+        } while (cursor != null);
+        assertThat(images).containsExactlyElementsOf(whole.images().stream().map(i -> i.imageId()).toList());
+        assertThat(hosts).containsExactlyElementsOf(whole.hosts().stream().map(h -> h.host().hostId()).toList());
+        // A range that excludes the base's build: only the upgraded images (1 and, through its status on top, none else).
+        assertThat(query.search("openssl>3.0.7-1~deb12u1", io.layeratlas.db.query.PageRequest.first(),
+                io.layeratlas.db.query.PageRequest.first()).images()).extracting(i -> i.imageId())
+                .containsExactly(IMAGES.get(1).imageId().toString());
+    }
+
+    @Test
     void the_tables_are_the_same_whatever_the_order_and_batching_of_the_topics_and_a_layer_is_read_once() {
         List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);
         all.addAll(LAYERS);
