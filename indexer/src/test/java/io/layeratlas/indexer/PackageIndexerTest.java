@@ -2,7 +2,6 @@ package io.layeratlas.indexer;
 
 import io.layeratlas.db.Database;
 import io.layeratlas.db.index.IndexDump;
-import io.layeratlas.db.index.SyntheticFleet;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.PackageQuery;
 import io.layeratlas.db.query.PageRequest;
@@ -10,10 +9,7 @@ import io.layeratlas.db.testing.DebianLayers;
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.EventCodec;
 import io.layeratlas.events.ImageConfigEvent;
-import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.InstalledPackage;
-import io.layeratlas.events.LayerAtlasEvent;
-import io.layeratlas.events.LayerPackages;
 import io.layeratlas.events.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -26,11 +22,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -47,7 +41,6 @@ class PackageIndexerTest extends IndexerTestBase {
             throws Exception {
         DebianLayers.Fleet fleet = DebianLayers.fleet(work);
         DebianLayers.Layer bookworm = fleet.bookworm();
-        DebianLayers.Layer trixie = fleet.trixie();
         Digest app = fleet.app();
         Map<String, ImageConfigEvent> images = fleet.images();
 
