@@ -2,7 +2,7 @@
 # The LayerAtlas trust boundary on Kafka, as ACLs (run once per cluster and topic prefix, by a Kafka admin).
 #
 # Any producer that can write the inventory topics can speak for any host, so:
-#   agents    write  the inventory topics (image configs, host layers, host-layers resend), heartbeats;
+#   agents    write  the inventory topics (image configs, host layers, host-layers resend, layer packages), heartbeats;
 #             nothing else, and read nothing;
 #   indexers  read   those topics (their consumer group), write the dead-letter topic, create the topics;
 #   nobody else writes any of them. Kafka denies whatever no ACL allows (with an authorizer configured and
@@ -40,6 +40,7 @@ inventory=(
   "${prefix}layeratlas.host-layers"
   "${prefix}layeratlas.host-layers-resend"
   "${prefix}layeratlas.heartbeats"
+  "${prefix}layeratlas.layer-packages"
 )
 dead_letter="${prefix}layeratlas.dead-letter"
 

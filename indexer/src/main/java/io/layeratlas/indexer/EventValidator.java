@@ -7,6 +7,7 @@ import io.layeratlas.events.HostSnapshot;
 import io.layeratlas.events.ImageConfigEvent;
 import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.LayerAtlasEvent;
+import io.layeratlas.events.LayerPackages;
 import io.layeratlas.events.LayerRecord;
 
 import java.nio.charset.StandardCharsets;
@@ -28,7 +29,8 @@ final class EventValidator {
     Optional<String> problem(String topic, byte[] key, LayerAtlasEvent event) {
         String expectedTopic = event instanceof HostSnapshot ? config.hostLayersTopic()
                 : event instanceof ImageConfigEvent ? config.imageConfigsTopic()
-                : event instanceof Heartbeat ? config.heartbeatsTopic() : null;
+                : event instanceof Heartbeat ? config.heartbeatsTopic()
+                : event instanceof LayerPackages ? config.layerPackagesTopic() : null;
         boolean resend = event instanceof HostSnapshot && topic.equals(config.hostLayersResendTopic());
         if (!topic.equals(expectedTopic) && !resend) {
             return Optional.of(event.getClass().getSimpleName() + " does not belong on topic " + topic);

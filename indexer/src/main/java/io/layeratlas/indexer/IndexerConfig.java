@@ -109,6 +109,11 @@ public record IndexerConfig(String bootstrapServers, String groupId, Map<String,
         return topicPrefix + Topics.HEARTBEATS;
     }
 
+    /** {@link Topics#LAYER_PACKAGES} with the prefix. */
+    public String layerPackagesTopic() {
+        return topicPrefix + Topics.LAYER_PACKAGES;
+    }
+
     /** {@link Topics#DEAD_LETTER} with the prefix. */
     public String deadLetterTopic() {
         return topicPrefix + Topics.DEAD_LETTER;
@@ -116,7 +121,7 @@ public record IndexerConfig(String bootstrapServers, String groupId, Map<String,
 
     /** The topics the indexer consumes. */
     public List<String> consumedTopics() {
-        return List.of(imageConfigsTopic(), hostLayersTopic(), hostLayersResendTopic(), heartbeatsTopic());
+        return List.of(imageConfigsTopic(), hostLayersTopic(), hostLayersResendTopic(), heartbeatsTopic(), layerPackagesTopic());
     }
 
     /** This config with secrets masked, for the start-up log: any property whose name mentions a password, secret or JAAS config. */

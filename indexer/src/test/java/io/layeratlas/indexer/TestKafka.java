@@ -36,7 +36,8 @@ final class TestKafka implements AutoCloseable {
     static String topicOf(LayerAtlasEvent event) {
         return event instanceof HostSnapshot ? Topics.HOST_LAYERS
                 : event instanceof ImageConfigEvent ? Topics.IMAGE_CONFIGS
-                : event instanceof Heartbeat ? Topics.HEARTBEATS : null;
+                : event instanceof Heartbeat ? Topics.HEARTBEATS
+                : event instanceof io.layeratlas.events.LayerPackages ? Topics.LAYER_PACKAGES : null;
     }
 
     void send(LayerAtlasEvent event) {

@@ -2,16 +2,19 @@ package io.layeratlas.dashboard.web;
 
 import io.javalin.http.Context;
 import io.layeratlas.db.query.ImageQuery;
+import io.layeratlas.db.query.PackageQuery;
 
 import java.util.Map;
 
 /** {@code /images/{id}} and {@code /api/v1/images/{id}}; {@code ?hosts_cursor=} and {@code ?limit=} page its hosts. */
 final class ImageHandlers {
     private final ImageQuery query;
+    private final PackageQuery packages;
     private final Pages pages;
 
-    ImageHandlers(ImageQuery query, Pages pages) {
+    ImageHandlers(ImageQuery query, PackageQuery packages, Pages pages) {
         this.query = query;
+        this.packages = packages;
         this.pages = pages;
     }
 
@@ -25,7 +28,7 @@ final class ImageHandlers {
             ctx.redirect(Links.image(image.imageId()));
             return;
         }
-        pages.render(ctx, "image.jte", Map.of("image", image,
+        pages.render(ctx, "image.jte", Map.of("image", image, "packages", packages.ofImage(image.imageId()),
                 "hostsPager", Pager.of(ctx, "image-hosts", "hosts_cursor", image.hosts().size(), image.hostsPage())));
     }
 }

@@ -12,6 +12,7 @@ public final class Links {
             case LAYER -> layer(m.key());
             case IMAGE -> image(m.key());
             case HOST -> host(m.key());
+            case PACKAGE -> packages(m.key());
         };
     }
 
@@ -25,6 +26,11 @@ public final class Links {
 
     public static String host(String hostId) {
         return "/hosts/" + Fmt.path(hostId);
+    }
+
+    /** The package page of a question ({@code openssl<3.0.8}). */
+    public static String packages(String question) {
+        return "/packages?q=" + Fmt.param(question);
     }
 
     public static String search(String q) {

@@ -10,6 +10,7 @@ import io.layeratlas.dashboard.DashboardConfig;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.HostQuery;
 import io.layeratlas.db.query.ImageQuery;
+import io.layeratlas.db.query.PackageQuery;
 import io.layeratlas.db.query.LayerQuery;
 import io.layeratlas.db.query.ReuseQuery;
 import io.layeratlas.db.query.SearchQuery;
@@ -40,7 +41,10 @@ public final class WebApp {
         var layers = new LayerHandlers(new LayerQuery(dataSource, policy), pages, mapper);
         var search = new SearchHandlers(new SearchQuery(dataSource), pages);
         var reuse = new ReuseHandlers(new ReuseQuery(dataSource, policy, REUSE_MAX_AGE), pages, mapper);
-        var images = new ImageHandlers(new ImageQuery(dataSource, policy), pages);
+        ImageQuery imageQuery = new ImageQuery(dataSource, policy);
+        PackageQuery packageQuery = new PackageQuery(dataSource, policy);
+        var images = new ImageHandlers(imageQuery, packageQuery, pages);
+        var packages = new PackageHandlers(packageQuery, imageQuery, pages, mapper);
         var hosts = new HostHandlers(new HostQuery(dataSource, policy), pages);
 
         Javalin app = Javalin.create(c -> {
@@ -83,6 +87,12 @@ public final class WebApp {
 
         app.get("/images/{id}", images::page);
         app.get("/api/v1/images/{id}", images::api);
+        app.get("/api/v1/images/{id}/packages", packages::imageApi);
+
+        app.get("/packages", packages::page);
+        app.get("/api/v1/packages", packages::api);
+        app.get("/api/v1/packages/hosts.csv", packages::exportCsv);
+        app.get("/api/v1/packages/hosts.json", packages::exportJson);
 
         app.get("/hosts", hosts::listPage);
         app.get("/api/v1/hosts", hosts::listApi);

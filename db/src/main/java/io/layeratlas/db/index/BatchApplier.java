@@ -36,7 +36,8 @@ import java.util.TreeSet;
  *       Docker parents, each one statement for the whole batch;</li>
  *   <li>per round (the first completed generation of every host, then the second of hosts that completed two…):
  *       the hosts' contents merged ({@link HostContentsStore#replace}), counters by delta, change log, host rows;</li>
- *   <li>pending chunks stored and dropped; the inferred bases recomputed once ({@link LineageStore}).</li>
+ *   <li>pending chunks stored and dropped; layers' packages written and the effective packages of the images they or
+ *       a new stack touch recomputed ({@link PackageStore}); the inferred bases recomputed once ({@link LineageStore}).</li>
  * </ol>
  * Not thread-safe; used inside one transaction.
  */
@@ -145,6 +146,7 @@ final class BatchApplier {
         }
 
         storePending(walks.values());
+        PackageStore.apply(s, batch.layerPackages(), facts.newStacks());
         if (contentsChanged || !facts.newStacks.isEmpty()) {
             LineageStore.recompute(s);
         }

@@ -5,6 +5,7 @@ import io.layeratlas.events.Heartbeat;
 import io.layeratlas.events.HostSnapshot;
 import io.layeratlas.events.ImageConfigEvent;
 import io.layeratlas.events.LayerAtlasEvent;
+import io.layeratlas.events.LayerPackages;
 import io.layeratlas.events.SnapshotEnvelope;
 
 import java.util.ArrayList;
@@ -91,6 +92,17 @@ public final class IndexBatch {
         List<ImageConfigEvent> out = new ArrayList<>();
         for (Item i : items) {
             if (i instanceof Decoded d && d.event() instanceof ImageConfigEvent e) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /** Layer-packages events of the batch, in stream order. */
+    List<LayerPackages> layerPackages() {
+        List<LayerPackages> out = new ArrayList<>();
+        for (Item i : items) {
+            if (i instanceof Decoded d && d.event() instanceof LayerPackages e) {
                 out.add(e);
             }
         }

@@ -21,7 +21,8 @@ import java.util.function.Function;
 public final class IndexWriter {
 
     private static final String DROP_INDEX = """
-            TRUNCATE host_changes, host_layers, host_images, image_usage, layer_usage, image_parents, image_history,
+            TRUNCATE image_package_databases, database_packages, package_databases, packages, package_layers,
+                     host_changes, host_layers, host_images, image_usage, layer_usage, image_parents, image_history,
                      image_layers, layer_blobs, pending_snapshot_chunks, consumer_offsets, images, layers RESTART IDENTITY;
             DELETE FROM hosts WHERE retired_at IS NULL;
             UPDATE hosts SET problems = '[]'

@@ -19,6 +19,6 @@ public record Match(Kind kind, String what, String key, String label) {
         label = label == null ? "" : label;
     }
 
-    /** The three kinds of page a search can land on. */
-    public enum Kind { LAYER, IMAGE, HOST }
+    /** The kinds of page a search can land on; a {@code PACKAGE}'s key is the package question. */
+    public enum Kind { LAYER, IMAGE, HOST, PACKAGE }
 }

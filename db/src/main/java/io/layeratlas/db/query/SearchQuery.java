@@ -15,8 +15,10 @@ import java.util.Objects;
  *   <li>{@code repo@sha256:…}: a repo digest (images hosts pulled by that manifest digest);</li>
  *   <li>a digest or a hex prefix of at least 12 characters: diff ID, chain ID, compressed digest, image ID or
  *       v1 layer ID;</li>
+ *   <li>a package question with an operator ({@code openssl<3.0.8}, {@code openssl>=1.1.1,<1.1.1w}; {@link PackageSpec}):
+ *       the package page, whatever it finds;</li>
  *   <li>otherwise a host ID (exact, then case-insensitive prefix), a {@code repo:tag} (with or without the registry
- *       part) or a bare repository name.</li>
+ *       part), a bare repository name or a package name.</li>
  * </ul>
  * Thread-safe.
  */
@@ -82,6 +84,9 @@ public final class SearchQuery {
                 OR starts_with(t, ? || ':') OR position('/' || ? || ':' IN t) > 0
              ORDER BY 2, 3 LIMIT 41""";
 
+    private static final String PACKAGE_NAME = """
+            SELECT 'package' AS what, name AS key, name AS label FROM packages WHERE name = ? LIMIT 1""";
+
     /**
      * Searches.
      *
@@ -90,11 +95,16 @@ public final class SearchQuery {
      */
     public SearchResult search(String text) {
         if (text == null || text.isBlank()) {
-            throw new QueryException.InvalidParameter("type a digest, image ID, repo:tag or host name to search for");
+            throw new QueryException.InvalidParameter("type a digest, image ID, repo:tag, host name or package (openssl<3.0.8)"
+                    + " to search for");
         }
         String q = text.strip();
         if (q.length() > MAX_LENGTH) {
             throw new QueryException.InvalidParameter("search text longer than " + MAX_LENGTH + " characters");
+        }
+        if (PackageSpec.looksLikeOne(q)) {
+            String spec = PackageSpec.parse(q).toString();
+            return new SearchResult(q, List.of(new Match(Match.Kind.PACKAGE, "package version", spec, spec)));
         }
         List<Match> found = Sql.inSnapshot(dataSource, "search", c -> find(c, q));
         if (found.isEmpty()) {
@@ -121,6 +131,7 @@ public final class SearchQuery {
             return List.of(out.get(0));
         }
         out.addAll(images(Sql.list(c, TAGS, rs -> match(Match.Kind.IMAGE, rs), q, q, q, q, q)));
+        out.addAll(Sql.list(c, PACKAGE_NAME, rs -> match(Match.Kind.PACKAGE, rs), q));
         return Matches.distinct(out);
     }
 

@@ -63,6 +63,19 @@ public final class IndexDump {
                   FROM host_changes c JOIN hosts h USING (host_key) CROSS JOIN LATERAL unnest(c.keys) AS k(key)
                   LEFT JOIN images i ON c.subject = 'image' AND i.image_key = k.key
                   LEFT JOIN layers l ON c.subject = 'layer' AND l.layer_key = k.key""");
+        SECTIONS.put("package_layers", """
+                SELECT diff_id || ' agent=' || agent_version || ' read=' || read_at || ' problems=' || problems::text FROM package_layers""");
+        SECTIONS.put("package_databases", """
+                SELECT pl.diff_id || ' ' || d.ecosystem || ' ' || d.path || ' ' || d.state || ' n=' || d.package_count || ' ['
+                       || COALESCE((SELECT string_agg(p.name || '=' || p.version || '/' || COALESCE(p.architecture, '-') || '/'
+                                                      || COALESCE(p.source_name, '-') || '=' || COALESCE(p.source_version, '-'), ' '
+                                                      ORDER BY p.name, p.version, p.architecture)
+                                      FROM database_packages dp JOIN packages p USING (package_key) WHERE dp.db_key = d.db_key), '') || ']'
+                  FROM package_databases d JOIN package_layers pl USING (pkg_layer_key)""");
+        SECTIONS.put("image_packages", """
+                SELECT i.image_id || ' ' || ip.ecosystem || ' ' || ip.name || '=' || ip.version || ' ' || ip.path || ' @' || ip.position
+                       || ' ' || ip.diff_id
+                  FROM image_packages ip JOIN images i USING (image_key)""");
         SECTIONS.put("pending_snapshot_chunks", "SELECT host_id || ' gen=' || generation || ' chunk=' || chunk || '/' || chunk_count FROM pending_snapshot_chunks");
     }
 

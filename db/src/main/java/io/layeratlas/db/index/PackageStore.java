@@ -1,0 +1,200 @@
+package io.layeratlas.db.index;
+
+import io.layeratlas.events.InstalledPackage;
+import io.layeratlas.events.LayerPackages;
+import io.layeratlas.events.PackageDatabase;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The package aggregate (V4): what each layer's package databases list ({@code package_layers},
+ * {@code package_databases}, {@code packages}, {@code database_packages}) and each image's effective databases
+ * ({@code image_package_databases}). A layer is written once: a diff ID already read is skipped, so redelivery and
+ * replay change nothing. Every call is a fixed number of set-based statements whatever the number of layers, packages
+ * and images: at most eight.
+ *
+ * <p>The effective rule (events/README.md, {@code layer-packages}): for each database path, the topmost layer (highest
+ * position in the image's stack) with an entry for that path, or with a removed directory ({@code …/}) above it,
+ * decides: present → its packages, removed → none. The image's packages are the union over paths.
+ */
+final class PackageStore {
+
+    static final String TEMP_TABLES = """
+            CREATE TEMP TABLE IF NOT EXISTS la_pkg_db (pkg_layer_key bigint NOT NULL, ecosystem text NOT NULL,
+                path text NOT NULL, state text NOT NULL, package_count integer NOT NULL) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS la_pkg (pkg_layer_key bigint NOT NULL, ecosystem text NOT NULL,
+                path text NOT NULL, name text NOT NULL, version text NOT NULL, architecture text, source_name text,
+                source_version text) ON COMMIT DELETE ROWS
+            """;
+
+    private static final String INSERT_LAYERS = """
+            INSERT INTO package_layers (diff_id, agent_version, read_at, problems)
+            SELECT t.diff_id, t.agent_version, t.read_at::timestamptz, t.problems::jsonb
+              FROM unnest(?::text[], ?::text[], ?::text[], ?::text[]) AS t(diff_id, agent_version, read_at, problems)
+             ORDER BY t.diff_id
+            ON CONFLICT (diff_id) DO NOTHING
+            RETURNING diff_id, pkg_layer_key
+            """;
+
+    private static final String INSERT_DATABASES = """
+            INSERT INTO package_databases (pkg_layer_key, ecosystem, path, state, package_count)
+            SELECT pkg_layer_key, ecosystem, path, state, package_count FROM la_pkg_db
+             ORDER BY pkg_layer_key, ecosystem, path
+            ON CONFLICT (pkg_layer_key, ecosystem, path) DO NOTHING
+            """;
+
+    private static final String INSERT_PACKAGES = """
+            INSERT INTO packages (ecosystem, name, version, architecture, source_name, source_version)
+            SELECT DISTINCT t.ecosystem, t.name, t.version, t.architecture, t.source_name, t.source_version
+              FROM la_pkg t
+             WHERE NOT EXISTS (SELECT 1 FROM packages p
+                                WHERE p.name = t.name AND p.ecosystem = t.ecosystem AND p.version = t.version
+                                  AND p.architecture IS NOT DISTINCT FROM t.architecture
+                                  AND p.source_name IS NOT DISTINCT FROM t.source_name
+                                  AND p.source_version IS NOT DISTINCT FROM t.source_version)
+             ORDER BY t.name, t.ecosystem, t.version
+            ON CONFLICT (name, ecosystem, version, architecture, source_name, source_version) DO NOTHING
+            """;
+
+    private static final String LINK_PACKAGES = """
+            INSERT INTO database_packages (db_key, package_key)
+            SELECT DISTINCT d.db_key, p.package_key
+              FROM la_pkg t
+              JOIN package_databases d ON d.pkg_layer_key = t.pkg_layer_key AND d.ecosystem = t.ecosystem AND d.path = t.path
+              JOIN packages p ON p.name = t.name AND p.ecosystem = t.ecosystem AND p.version = t.version
+                             AND p.architecture IS NOT DISTINCT FROM t.architecture
+                             AND p.source_name IS NOT DISTINCT FROM t.source_name
+                             AND p.source_version IS NOT DISTINCT FROM t.source_version
+             ORDER BY d.db_key, p.package_key
+            ON CONFLICT (db_key, package_key) DO NOTHING
+            """;
+
+    // The effective databases of the affected images, merged with what is stored: rows that no longer hold are
+    // deleted, new ones inserted, unchanged ones not touched. Stacks never change, so neither does a row's position.
+    private static final String RECOMPUTE = """
+            WITH affected AS (
+                SELECT a.image_key FROM unnest(?::bigint[]) AS a(image_key)
+                UNION
+                SELECT il.image_key FROM layers l JOIN image_layers il ON il.layer_key = l.layer_key
+                 WHERE l.diff_id = ANY(?::text[])
+            ),
+            entries AS (
+                SELECT il.image_key, il.position, d.db_key, d.path, d.state
+                  FROM affected a
+                  JOIN image_layers il ON il.image_key = a.image_key
+                  JOIN layers l ON l.layer_key = il.layer_key
+                  JOIN package_layers pl ON pl.diff_id = l.diff_id
+                  JOIN package_databases d ON d.pkg_layer_key = pl.pkg_layer_key
+            ),
+            want AS (
+                SELECT DISTINCT ON (e.image_key, e.db_key) e.image_key, e.db_key, e.position
+                  FROM entries e
+                 WHERE e.state = 'present'
+                   AND NOT EXISTS (SELECT 1 FROM entries o
+                                    WHERE o.image_key = e.image_key AND o.position > e.position
+                                      AND (o.path = e.path OR (right(o.path, 1) = '/' AND starts_with(e.path, o.path))))
+                 ORDER BY e.image_key, e.db_key, e.position DESC
+            ),
+            gone AS (
+                DELETE FROM image_package_databases x USING affected a
+                 WHERE x.image_key = a.image_key
+                   AND NOT EXISTS (SELECT 1 FROM want w WHERE w.image_key = x.image_key AND w.db_key = x.db_key)
+            )
+            INSERT INTO image_package_databases (image_key, db_key, position)
+            SELECT w.image_key, w.db_key, w.position FROM want w
+             WHERE NOT EXISTS (SELECT 1 FROM image_package_databases x WHERE x.image_key = w.image_key AND x.db_key = w.db_key)
+             ORDER BY w.image_key, w.db_key
+            ON CONFLICT (image_key, db_key) DO NOTHING
+            """;
+
+    private PackageStore() {
+    }
+
+    /**
+     * Writes the layers not read before and recomputes the effective databases of every image they, or a new stack,
+     * can change.
+     *
+     * @param events    the batch's layer-packages events, in stream order (the first of a diff ID wins: the
+     *                  contents of a layer are the same whoever reads them)
+     * @param newStacks image keys whose stack this transaction wrote
+     */
+    static void apply(Statements s, List<LayerPackages> events, List<Long> newStacks) throws SQLException {
+        if (events.isEmpty() && newStacks.isEmpty()) {
+            return;
+        }
+        Connection c = s.connection();
+        Map<String, LayerPackages> byDiffId = new LinkedHashMap<>();
+        for (LayerPackages e : events) {
+            byDiffId.putIfAbsent(e.diffId().toString(), e);
+        }
+        Map<String, Long> added = new HashMap<>();
+        if (!byDiffId.isEmpty()) {
+            List<String> ids = new ArrayList<>();
+            List<String> versions = new ArrayList<>();
+            List<String> readAt = new ArrayList<>();
+            List<String> problems = new ArrayList<>();
+            for (LayerPackages e : byDiffId.values()) {
+                ids.add(e.diffId().toString());
+                versions.add(e.agentVersion());
+                readAt.add(Sql.iso(e.readAt()));
+                problems.add(BatchApplier.problemsJson(e.problems()));
+            }
+            try (PreparedStatement ps = s.prepare(INSERT_LAYERS)) {
+                ps.setArray(1, Sql.texts(c, ids));
+                ps.setArray(2, Sql.texts(c, versions));
+                ps.setArray(3, Sql.texts(c, readAt));
+                ps.setArray(4, Sql.texts(c, problems));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        added.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+            }
+        }
+        boolean anyDatabase = added.keySet().stream().anyMatch(id -> !byDiffId.get(id).databases().isEmpty());
+        if (anyDatabase) {
+            s.execute(TEMP_TABLES);
+            s.copy("COPY la_pkg_db (pkg_layer_key, ecosystem, path, state, package_count) FROM STDIN", row -> {
+                for (Map.Entry<String, Long> a : added.entrySet()) {
+                    for (PackageDatabase db : byDiffId.get(a.getKey()).databases()) {
+                        row.value(a.getValue()).value(db.ecosystem().id()).value(db.path()).value(db.state())
+                                .value(db.packages().size()).end();
+                    }
+                }
+            });
+            s.copy("COPY la_pkg (pkg_layer_key, ecosystem, path, name, version, architecture, source_name, source_version)"
+                    + " FROM STDIN", row -> {
+                for (Map.Entry<String, Long> a : added.entrySet()) {
+                    for (PackageDatabase db : byDiffId.get(a.getKey()).databases()) {
+                        for (InstalledPackage p : db.packages()) {
+                            row.value(a.getValue()).value(db.ecosystem().id()).value(db.path()).value(p.name())
+                                    .value(p.version()).value(p.architecture()).value(p.sourceName())
+                                    .value(p.sourceVersion()).end();
+                        }
+                    }
+                }
+            });
+            s.execute(INSERT_DATABASES);
+            s.execute(INSERT_PACKAGES);
+            s.execute(LINK_PACKAGES);
+        }
+        List<String> changedLayers = added.keySet().stream()
+                .filter(id -> !byDiffId.get(id).databases().isEmpty()).sorted().toList();
+        if (changedLayers.isEmpty() && newStacks.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = s.prepare(RECOMPUTE)) {
+            ps.setArray(1, Sql.longs(c, newStacks));
+            ps.setArray(2, Sql.texts(c, changedLayers));
+            ps.executeUpdate();
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package io.layeratlas.db.index;
+
+import io.layeratlas.db.Database;
+import io.layeratlas.embedded.EmbeddedPostgresServer;
+import io.layeratlas.events.Digest;
+import io.layeratlas.events.ImageConfigEvent;
+import io.layeratlas.events.ImageRecord;
+import io.layeratlas.events.InstalledPackage;
+import io.layeratlas.events.LayerAtlasEvent;
+import io.layeratlas.events.LayerPackages;
+import io.layeratlas.events.PackageDatabase;
+import io.layeratlas.events.PackageEcosystem;
+import io.layeratlas.events.Problem;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The package index against the contract's rule (events/README.md, {@code layer-packages}: per database path the
+ * topmost layer with an entry, or a removed directory above it, decides) and the set-based path's promises: the same
+ * tables whatever the order and batching of the topics, a diff ID read once, statements that do not grow with a batch.
+ */
+class PackageIndexTest {
+    private static EmbeddedPostgresServer postgres;
+    private static final AtomicInteger databases = new AtomicInteger();
+    private static final Instant T = Instant.parse("2026-12-02T06:00:00Z");
+    private static final String[] PACKAGE_SECTIONS = {"package_layers", "package_databases", "image_packages"};
+
+    @BeforeAll
+    static void startPostgres() {
+        postgres = EmbeddedPostgresServer.startTemporary();
+    }
+
+    @AfterAll
+    static void stopPostgres() {
+        postgres.close();
+    }
+
+    private static Database freshDatabase() {
+        return Database.migrateAndOpen(postgres.createDatabase("p" + databases.incrementAndGet()), postgres.user(), "", 3);
+    }
+
+    static InstalledPackage deb(String name, String version) {
+        return new InstalledPackage(name, version, "amd64", name, version);
+    }
+
+    static LayerPackages layer(Digest diffId, PackageDatabase... databases) {
+        return LayerPackages.of(diffId, "0.1.0", T, List.of(databases), List.of());
+    }
+
+    static ImageConfigEvent image(int n, List<Digest> diffIds) {
+        String config = SyntheticFleet.configJson(1000 + n, diffIds);
+        ImageRecord record = new ImageRecord(Digest.sha256Of(config), List.of(), List.of(), null, T, -1, diffIds, null,
+                List.of(), -1, -1, -1, "linux", "amd64");
+        return ImageConfigEvent.of(config, record);
+    }
+
+    private static final Digest BASE = Digest.sha256Of("debian base");
+    private static final Digest NOTHING = Digest.sha256Of("COPY app /app");
+    private static final Digest UPGRADE = Digest.sha256Of("apt-get upgrade");
+    private static final Digest DISTROLESS = Digest.sha256Of("status.d");
+    private static final Digest RM_STATUS = Digest.sha256Of("rm var/lib/dpkg/status");
+    private static final Digest OPAQUE = Digest.sha256Of("opaque var/lib/dpkg and a new status");
+    private static final Digest RM_DIR = Digest.sha256Of("rm -rf var/lib/dpkg");
+
+    private static final List<LayerPackages> LAYERS = List.of(
+            layer(BASE, PackageDatabase.present(PackageEcosystem.DPKG, "var/lib/dpkg/status",
+                    List.of(deb("openssl", "3.0.7-1~deb12u1"), deb("libc6", "2.36-9+deb12u4")))),
+            layer(NOTHING),
+            layer(UPGRADE, PackageDatabase.present(PackageEcosystem.DPKG, "var/lib/dpkg/status",
+                    List.of(deb("openssl", "3.0.11-1~deb12u2"), deb("libc6", "2.36-9+deb12u4")))),
+            layer(DISTROLESS, PackageDatabase.present(PackageEcosystem.DPKG, "var/lib/dpkg/status.d/tzdata",
+                    List.of(new InstalledPackage("tzdata", "2024a-0+deb12u1", "all", null, null)))),
+            layer(RM_STATUS, PackageDatabase.removed(PackageEcosystem.DPKG, "var/lib/dpkg/status")),
+            layer(OPAQUE, PackageDatabase.removed(PackageEcosystem.DPKG, "var/lib/dpkg/"),
+                    PackageDatabase.present(PackageEcosystem.DPKG, "var/lib/dpkg/status", List.of(deb("busybox", "1:1.35.0-4")))),
+            LayerPackages.of(RM_DIR, "0.1.0", T, List.of(PackageDatabase.removed(PackageEcosystem.DPKG, "var/lib/")),
+                    List.of(new Problem("var/lib/rpm/Packages", "unsupported rpm database (Berkeley DB)"))));
+
+    private static final List<ImageConfigEvent> IMAGES = List.of(
+            image(0, List.of(BASE, NOTHING)),
+            image(1, List.of(BASE, UPGRADE, NOTHING)),
+            image(2, List.of(BASE, DISTROLESS)),
+            image(3, List.of(BASE, DISTROLESS, RM_STATUS)),
+            image(4, List.of(BASE, DISTROLESS, UPGRADE, OPAQUE)),
+            image(5, List.of(BASE, UPGRADE, RM_DIR)),
+            image(6, List.of(UPGRADE, BASE)));
+
+    @Test
+    void the_topmost_layer_with_an_entry_for_a_path_decides_and_removed_directories_remove_everything_below() {
+        Database db = freshDatabase();
+        IndexWriter writer = new IndexWriter(db);
+        List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);
+        all.addAll(LAYERS);
+        writer.inTransaction(tx -> tx.apply(batch(all)));
+
+        String i0 = IMAGES.get(0).imageId().toString();
+        String i1 = IMAGES.get(1).imageId().toString();
+        String i2 = IMAGES.get(2).imageId().toString();
+        String i3 = IMAGES.get(3).imageId().toString();
+        String i4 = IMAGES.get(4).imageId().toString();
+        String i6 = IMAGES.get(6).imageId().toString();
+        // Written from the contract's rule, case by case.
+        assertThat(IndexDump.of(db.dataSource(), "image_packages").get("image_packages")).containsExactlyInAnyOrder(
+                // the base's database, under a layer that touches none
+                i0 + " dpkg libc6=2.36-9+deb12u4 var/lib/dpkg/status @0 " + BASE,
+                i0 + " dpkg openssl=3.0.7-1~deb12u1 var/lib/dpkg/status @0 " + BASE,
+                // the upgrade replaces the status file
+                i1 + " dpkg libc6=2.36-9+deb12u4 var/lib/dpkg/status @1 " + UPGRADE,
+                i1 + " dpkg openssl=3.0.11-1~deb12u2 var/lib/dpkg/status @1 " + UPGRADE,
+                // status.d adds a path: the union over paths
+                i2 + " dpkg libc6=2.36-9+deb12u4 var/lib/dpkg/status @0 " + BASE,
+                i2 + " dpkg openssl=3.0.7-1~deb12u1 var/lib/dpkg/status @0 " + BASE,
+                i2 + " dpkg tzdata=2024a-0+deb12u1 var/lib/dpkg/status.d/tzdata @1 " + DISTROLESS,
+                // a whiteout of the status file removes it and nothing else
+                i3 + " dpkg tzdata=2024a-0+deb12u1 var/lib/dpkg/status.d/tzdata @1 " + DISTROLESS,
+                // an opaque directory removes everything below it, but not what its own layer adds
+                i4 + " dpkg busybox=1:1.35.0-4 var/lib/dpkg/status @3 " + OPAQUE,
+                // (image 5: var/lib/ removed on top, nothing left)
+                // the order of the stack decides, not the order the layers were read
+                i6 + " dpkg libc6=2.36-9+deb12u4 var/lib/dpkg/status @1 " + BASE,
+                i6 + " dpkg openssl=3.0.7-1~deb12u1 var/lib/dpkg/status @1 " + BASE);
+        assertThat(IndexDump.of(db.dataSource(), "package_layers").get("package_layers")).hasSize(LAYERS.size())
+                .anySatisfy(l -> assertThat(l).startsWith(RM_DIR + " ").contains("unsupported rpm database (Berkeley DB)"));
+    }
+
+    @Test
+    void package_answers_are_paged_by_keyset_and_the_pages_add_up_to_the_whole_list() {
+        Database db = freshDatabase();
+        IndexWriter writer = new IndexWriter(db);
+        List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);
+        all.addAll(LAYERS);
+        for (int h = 0; h < 7; h++) {
+            all.add(SyntheticFleet.snapshot("host-" + h, 1, List.of(IMAGES.get(h).image(), IMAGES.get((h + 2) % 7).image())));
+        }
+        writer.inTransaction(tx -> tx.apply(batch(all)));
+        io.layeratlas.db.query.PackageQuery query = new io.layeratlas.db.query.PackageQuery(db.dataSource(),
+                new io.layeratlas.db.query.Freshness.Policy(java.time.Clock.fixed(T, java.time.ZoneOffset.UTC),
+                        java.time.Duration.ofDays(3650)));
+        // openssl is in images 0, 1, 2 and 6 (see the rule test); each host holds images h and h+2.
+        String q = "openssl>=3.0.7-1~deb12u1";
+        var whole = query.search(q, io.layeratlas.db.query.PageRequest.first(), io.layeratlas.db.query.PageRequest.first());
+        assertThat(whole.imageCount()).isEqualTo(4);
+        assertThat(whole.hosts()).extracting(h -> h.host().hostId())
+                .containsExactly("host-0", "host-1", "host-2", "host-4", "host-5", "host-6");
+        List<String> images = new ArrayList<>();
+        String cursor = null;
+        do {
+            var page = query.search(q, io.layeratlas.db.query.PageRequest.parse(cursor, "1"),
+                    io.layeratlas.db.query.PageRequest.first());
+            page.images().forEach(i -> images.add(i.imageId()));
+            cursor = page.imagesPage().next();
+        } while (cursor != null);
+        List<String> hosts = new ArrayList<>();
+        do {
+            var page = query.search(q, io.layeratlas.db.query.PageRequest.first(),
+                    io.layeratlas.db.query.PageRequest.parse(cursor, "2"));
+            page.hosts().forEach(h -> hosts.add(h.host().hostId()));
+            cursor = page.hostsPage().next();
+        } while (cursor != null);
+        assertThat(images).containsExactlyElementsOf(whole.images().stream().map(i -> i.imageId()).toList());
+        assertThat(hosts).containsExactlyElementsOf(whole.hosts().stream().map(h -> h.host().hostId()).toList());
+        // A range that excludes the base's build: only the upgraded images (1 and, through its status on top, none else).
+        assertThat(query.search("openssl>3.0.7-1~deb12u1", io.layeratlas.db.query.PageRequest.first(),
+                io.layeratlas.db.query.PageRequest.first()).images()).extracting(i -> i.imageId())
+                .containsExactly(IMAGES.get(1).imageId().toString());
+    }
+
+    @Test
+    void the_tables_are_the_same_whatever_the_order_and_batching_of_the_topics_and_a_layer_is_read_once() {
+        List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);
+        all.addAll(LAYERS);
+        Map<String, List<String>> reference = null;
+        Random random = new Random(15);
+        for (int run = 0; run < 4; run++) {
+            List<LayerAtlasEvent> events = new ArrayList<>(all);
+            if (run == 1) {
+                Collections.reverse(events);   // every layer before any image
+            } else if (run > 1) {
+                Collections.shuffle(events, random);
+            }
+            // A replay delivers the topic again; a diff ID already read is skipped even if an agent said otherwise.
+            events.add(layer(BASE, PackageDatabase.removed(PackageEcosystem.DPKG, "var/lib/dpkg/status")));
+            events.addAll(LAYERS);
+            Database db = freshDatabase();
+            IndexWriter writer = new IndexWriter(db);
+            int size = run == 0 ? 1 : 1 + random.nextInt(8);
+            for (int from = 0; from < events.size(); from += size) {
+                List<LayerAtlasEvent> slice = events.subList(from, Math.min(events.size(), from + size));
+                writer.inTransaction(tx -> tx.apply(batch(slice)));
+            }
+            Map<String, List<String>> dump = IndexDump.of(db.dataSource(), PACKAGE_SECTIONS);
+            if (reference == null) {
+                reference = dump;
+                assertThat(dump.get("image_packages")).isNotEmpty();
+            } else {
+                assertThat(dump).as("run " + run + " in batches of " + size).isEqualTo(reference);
+            }
+        }
+    }
+
+    @Test
+    void the_statements_a_batch_takes_do_not_grow_with_the_number_of_layers_and_images_in_it() {
+        List<Integer> counts = new ArrayList<>();
+        for (int n : new int[]{1, 10, 100}) {
+            Database db = freshDatabase();
+            List<LayerAtlasEvent> events = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Digest base = Digest.sha256Of("base " + i);
+                Digest top = Digest.sha256Of("top " + i);
+                events.add(image(i, List.of(base, top)));
+                events.add(layer(base, PackageDatabase.present(PackageEcosystem.DPKG, "var/lib/dpkg/status",
+                        List.of(deb("openssl", "3.0." + i + "-1"), deb("libc6", "2.36-9")))));
+                events.add(layer(top, PackageDatabase.removed(PackageEcosystem.APK, "lib/apk/db/installed")));
+            }
+            counts.add(new IndexWriter(db).inTransaction(tx -> tx.apply(batch(events))).statements());
+        }
+        assertThat(counts).as("statements for 1, 10 and 100 images and their layers").containsOnly(counts.get(0));
+    }
+
+    static IndexBatch batch(List<? extends LayerAtlasEvent> events) {
+        IndexBatch batch = new IndexBatch();
+        for (int i = 0; i < events.size(); i++) {
+            batch.add(i, events.get(i));
+        }
+        return batch;
+    }
+}
