@@ -11,14 +11,15 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 @JsonSubTypes({
         @JsonSubTypes.Type(value = ImageConfigEvent.class, name = "image-config"),
         @JsonSubTypes.Type(value = HostSnapshot.class, name = "host-snapshot"),
-        @JsonSubTypes.Type(value = Heartbeat.class, name = "heartbeat")
+        @JsonSubTypes.Type(value = Heartbeat.class, name = "heartbeat"),
+        @JsonSubTypes.Type(value = LayerPackages.class, name = "layer-packages")
 })
-public sealed interface LayerAtlasEvent permits ImageConfigEvent, HostSnapshot, Heartbeat {
+public sealed interface LayerAtlasEvent permits ImageConfigEvent, HostSnapshot, Heartbeat, LayerPackages {
     /** The schema version this library writes. Readers reject any other. */
     int SCHEMA_VERSION = 1;
 
     int schemaVersion();
 
-    /** The Kafka record key: image ID for configs, host ID for snapshots and heartbeats. */
+    /** The Kafka record key: image ID for configs, diff ID for layer packages, host ID for snapshots and heartbeats. */
     String key();
 }

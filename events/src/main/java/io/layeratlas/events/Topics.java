@@ -14,6 +14,11 @@ public final class Topics {
     public static final String HOST_LAYERS_RESEND = "layeratlas.host-layers-resend";
     /** {@link Heartbeat}s, key = host ID; compacted. */
     public static final String HEARTBEATS = "layeratlas.heartbeats";
+    /**
+     * {@link LayerPackages}, key = diff ID; compacted. Content-addressed: one record per layer for the whole fleet,
+     * sent once per diff ID an agent has not sent before.
+     */
+    public static final String LAYER_PACKAGES = "layeratlas.layer-packages";
     /** Records the indexer could not use, with the reason in headers. */
     public static final String DEAD_LETTER = "layeratlas.dead-letter";
 

@@ -47,7 +47,7 @@ public final class TopicSetup {
     }
 
     /**
-     * Creates the five contract topics with their default names.
+     * Creates the six contract topics with their default names.
      *
      * @param kafkaProperties admin client properties passed through (security…)
      * @param partitions      partitions per topic: the most indexers that can share the work
@@ -69,6 +69,8 @@ public final class TopicSetup {
                 topic(topicPrefix + Topics.IMAGE_CONFIGS, partitions, Map.of(
                         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
                 topic(topicPrefix + Topics.HEARTBEATS, partitions, Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
+                topic(topicPrefix + Topics.LAYER_PACKAGES, partitions, Map.of(
                         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
                 topic(topicPrefix + Topics.HOST_LAYERS, partitions, Map.of(
                         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
