@@ -1,5 +1,7 @@
 package io.layeratlas.ingest.packages;
 
+import io.layeratlas.events.PackageEcosystem;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -16,15 +18,15 @@ final class DatabasePaths {
     static final String DPKG_STATUS_D = "var/lib/dpkg/status.d/";
 
     /** Single-file databases, by path. */
-    static final Map<String, Ecosystem> FILES = new LinkedHashMap<>();
+    static final Map<String, PackageEcosystem> FILES = new LinkedHashMap<>();
     /** Database files this reader cannot read, with the contract's reason. */
     static final Map<String, String> UNSUPPORTED = new LinkedHashMap<>();
 
     static {
-        FILES.put("var/lib/dpkg/status", Ecosystem.DPKG);
-        FILES.put("lib/apk/db/installed", Ecosystem.APK);
-        FILES.put("var/lib/rpm/rpmdb.sqlite", Ecosystem.RPM);
-        FILES.put("usr/lib/sysimage/rpm/rpmdb.sqlite", Ecosystem.RPM);
+        FILES.put("var/lib/dpkg/status", PackageEcosystem.DPKG);
+        FILES.put("lib/apk/db/installed", PackageEcosystem.APK);
+        FILES.put("var/lib/rpm/rpmdb.sqlite", PackageEcosystem.RPM);
+        FILES.put("usr/lib/sysimage/rpm/rpmdb.sqlite", PackageEcosystem.RPM);
         UNSUPPORTED.put("var/lib/rpm/Packages", "unsupported rpm database (Berkeley DB)");
         UNSUPPORTED.put("usr/lib/sysimage/rpm/Packages", "unsupported rpm database (Berkeley DB)");
         UNSUPPORTED.put("var/lib/rpm/Packages.db", "unsupported rpm database (ndb)");
@@ -32,13 +34,13 @@ final class DatabasePaths {
     }
 
     /** The ecosystem of a database file at {@code path}, if it is one (a {@code status.d} file counts). */
-    static Optional<Ecosystem> file(String path) {
-        Ecosystem e = FILES.get(path);
+    static Optional<PackageEcosystem> file(String path) {
+        PackageEcosystem e = FILES.get(path);
         if (e != null) {
             return Optional.of(e);
         }
         if (isStatusDFile(path)) {
-            return Optional.of(Ecosystem.DPKG);
+            return Optional.of(PackageEcosystem.DPKG);
         }
         return Optional.empty();
     }
@@ -56,13 +58,13 @@ final class DatabasePaths {
      * The ecosystem of the first database under directory {@code dir} (ending in {@code /}; {@code ""} is the root),
      * if any database path lies under it: deleting it deletes those databases.
      */
-    static Optional<Ecosystem> directory(String dir) {
-        for (Map.Entry<String, Ecosystem> f : FILES.entrySet()) {
+    static Optional<PackageEcosystem> directory(String dir) {
+        for (Map.Entry<String, PackageEcosystem> f : FILES.entrySet()) {
             if (f.getKey().startsWith(dir)) {
                 return Optional.of(f.getValue());
             }
         }
-        return DPKG_STATUS_D.startsWith(dir) ? Optional.of(Ecosystem.DPKG) : Optional.empty();
+        return DPKG_STATUS_D.startsWith(dir) ? Optional.of(PackageEcosystem.DPKG) : Optional.empty();
     }
 
     /** Every directory (ending in {@code /}) that holds a database path, deepest last. */

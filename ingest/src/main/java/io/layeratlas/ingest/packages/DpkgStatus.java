@@ -1,5 +1,7 @@
 package io.layeratlas.ingest.packages;
 
+import io.layeratlas.events.InstalledPackage;
+
 import io.layeratlas.events.Problem;
 
 import java.util.ArrayList;

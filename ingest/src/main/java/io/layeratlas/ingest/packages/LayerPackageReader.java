@@ -1,5 +1,9 @@
 package io.layeratlas.ingest.packages;
 
+import io.layeratlas.events.PackageEcosystem;
+import io.layeratlas.events.InstalledPackage;
+import io.layeratlas.events.PackageDatabase;
+
 import io.layeratlas.events.Problem;
 import io.layeratlas.ingest.internal.UnreadableItemException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -20,7 +24,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * Reads the package databases one layer adds, replaces or deletes ({@link LayerPackages}), from the layer's own
+ * Reads the package databases one layer adds, replaces or deletes ({@link LayerDatabases}), from the layer's own
  * contents: its uncompressed tar stream ({@link #readTar}) or its storage driver's diff folder ({@link #readFolder}).
  * The paths are {@link DatabasePaths}'; the parsers {@link DpkgStatus}, {@link ApkInstalled}, {@link RpmDatabase}.
  *
@@ -35,7 +39,7 @@ import java.util.TreeMap;
  *       the databases the layer puts in it are read, but the removal of ones below it that the layer does not
  *       replace is missed (DESIGN.md, "Layer packages").</li>
  * </ul>
- * A deleted database file gives a {@link PackageDatabase.State#REMOVED} entry for its path; a deleted or opaque
+ * A deleted database file gives a {@link PackageDatabase#REMOVED} entry for its path; a deleted or opaque
  * folder that holds database paths gives one for the folder, its path ending in {@code /}. Symbolic and hard
  * links at a database path are not followed (a problem). Old rpm databases (Berkeley DB {@code Packages}, ndb
  * {@code Packages.db}) are a problem "unsupported rpm database".
@@ -66,7 +70,7 @@ public final class LayerPackageReader {
      *
      * @throws IOException if the stream cannot be read as a tar
      */
-    public static LayerPackages readTar(InputStream uncompressed) throws IOException {
+    public static LayerDatabases readTar(InputStream uncompressed) throws IOException {
         TarArchiveInputStream tar = new TarArchiveInputStream(nonClosing(uncompressed), "UTF-8");
         Map<String, PackageDatabase> found = new TreeMap<>();
         List<Problem> problems = new ArrayList<>();
@@ -93,7 +97,7 @@ public final class LayerPackageReader {
                 problems.add(new Problem(path, unsupported));
                 continue;
             }
-            Optional<Ecosystem> eco = DatabasePaths.file(path);
+            Optional<PackageEcosystem> eco = DatabasePaths.file(path);
             if (eco.isEmpty() || e.isDirectory()) {
                 continue;
             }
@@ -111,11 +115,11 @@ public final class LayerPackageReader {
                 problems.add(ex.toProblem());
             }
         }
-        return new LayerPackages(new ArrayList<>(found.values()), problems);
+        return new LayerDatabases(new ArrayList<>(found.values()), problems);
     }
 
     private static void removed(String target, Map<String, PackageDatabase> found) {
-        Optional<Ecosystem> file = DatabasePaths.file(target);
+        Optional<PackageEcosystem> file = DatabasePaths.file(target);
         if (file.isPresent()) {
             found.put(target, PackageDatabase.removed(file.get(), target));
             return;
@@ -124,9 +128,9 @@ public final class LayerPackageReader {
         DatabasePaths.directory(dir).ifPresent(eco -> found.put(dir, PackageDatabase.removed(eco, dir)));
     }
 
-    private static List<InstalledPackage> parseTarEntry(Ecosystem eco, String path, long size, InputStream in,
+    private static List<InstalledPackage> parseTarEntry(PackageEcosystem eco, String path, long size, InputStream in,
                                                         List<Problem> problems) throws IOException {
-        if (eco == Ecosystem.RPM) {
+        if (eco == PackageEcosystem.RPM) {
             if (size > MAX_RPMDB_BYTES) {
                 throw new UnreadableItemException(path, "is " + size + " bytes, more than the " + MAX_RPMDB_BYTES
                         + " read; the database is not read");
@@ -148,8 +152,8 @@ public final class LayerPackageReader {
         return parseText(eco, in.readNBytes((int) size), path, problems);
     }
 
-    private static List<InstalledPackage> parseText(Ecosystem eco, byte[] text, String path, List<Problem> problems) {
-        return eco == Ecosystem.APK ? ApkInstalled.parse(text, path, problems) : DpkgStatus.parse(text, path, problems);
+    private static List<InstalledPackage> parseText(PackageEcosystem eco, byte[] text, String path, List<Problem> problems) {
+        return eco == PackageEcosystem.APK ? ApkInstalled.parse(text, path, problems) : DpkgStatus.parse(text, path, problems);
     }
 
     /** A tar entry's name as a path relative to the layer root: no {@code ./}, no leading or trailing {@code /}. */
@@ -173,7 +177,7 @@ public final class LayerPackageReader {
      * @param diff the layer's diff folder
      * @throws UnreadableItemException if {@code diff} is not a folder
      */
-    public static LayerPackages readFolder(Path diff) {
+    public static LayerDatabases readFolder(Path diff) {
         if (!Files.isDirectory(diff, LinkOption.NOFOLLOW_LINKS)) {
             throw new UnreadableItemException(diff.toString(), "not a folder: the layer's contents cannot be read");
         }
@@ -191,7 +195,7 @@ public final class LayerPackageReader {
                 problems.add(new Problem(u.getKey(), u.getValue()));
             }
         }
-        for (Map.Entry<String, Ecosystem> f : DatabasePaths.FILES.entrySet()) {
+        for (Map.Entry<String, PackageEcosystem> f : DatabasePaths.FILES.entrySet()) {
             readFolderEntry(diff, f.getKey(), f.getValue(), found, problems);
         }
         Path statusD = diff.resolve(DatabasePaths.DPKG_STATUS_D);
@@ -200,17 +204,17 @@ public final class LayerPackageReader {
                 for (Path file : (Iterable<Path>) s.sorted()::iterator) {
                     String path = DatabasePaths.DPKG_STATUS_D + file.getFileName();
                     if (DatabasePaths.isStatusDFile(path)) {
-                        readFolderEntry(diff, path, Ecosystem.DPKG, found, problems);
+                        readFolderEntry(diff, path, PackageEcosystem.DPKG, found, problems);
                     }
                 }
             } catch (IOException e) {
                 problems.add(new Problem(DatabasePaths.DPKG_STATUS_D, "cannot list: " + e.getMessage()));
             }
         }
-        return new LayerPackages(new ArrayList<>(found.values()), problems);
+        return new LayerDatabases(new ArrayList<>(found.values()), problems);
     }
 
-    private static void readFolderEntry(Path diff, String path, Ecosystem eco, Map<String, PackageDatabase> found,
+    private static void readFolderEntry(Path diff, String path, PackageEcosystem eco, Map<String, PackageDatabase> found,
                                         List<Problem> problems) {
         Path file = diff.resolve(path);
         switch (kind(file)) {
@@ -222,7 +226,7 @@ public final class LayerPackageReader {
                 try {
                     long size = Files.size(file);
                     List<InstalledPackage> packages;
-                    if (eco == Ecosystem.RPM) {
+                    if (eco == PackageEcosystem.RPM) {
                         packages = RpmDatabase.read(file, path, problems);
                     } else if (size > MAX_TEXT_BYTES) {
                         throw new UnreadableItemException(path, "is " + size + " bytes, more than the "

@@ -1,5 +1,7 @@
 package io.layeratlas.ingest.packages;
 
+import io.layeratlas.events.InstalledPackage;
+
 import io.layeratlas.events.Problem;
 import io.layeratlas.ingest.internal.UnreadableItemException;
 import org.sqlite.SQLiteConfig;
@@ -57,7 +59,7 @@ public final class RpmDatabase {
                         throw new RpmHeader.BadHeaderException("no NAME or VERSION tag");
                     }
                     out.add(toPackage(t));
-                } catch (RpmHeader.BadHeaderException e) {
+                } catch (RpmHeader.BadHeaderException | IllegalArgumentException e) {
                     problems.add(new Problem(path, "Packages row hnum=" + hnum + ": " + e.getMessage() + "; left out"));
                 }
             }

@@ -1,5 +1,9 @@
 package io.layeratlas.ingest.packages;
 
+import io.layeratlas.events.PackageEcosystem;
+import io.layeratlas.events.InstalledPackage;
+import io.layeratlas.events.PackageDatabase;
+
 import io.layeratlas.events.Problem;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -63,12 +67,12 @@ class LayerPackageReaderTest {
 
     @Test
     void apks_installed_database_lists_name_version_architecture_and_origin() throws IOException {
-        LayerPackages read = LayerPackageReader.readTar(new ByteArrayInputStream(
+        LayerDatabases read = LayerPackageReader.readTar(new ByteArrayInputStream(
                 LayerTars.layer().file("lib/apk/db/installed", APK_INSTALLED).tar()));
 
         assertThat(read.problems()).isEmpty();
         assertThat(read.databases()).singleElement().satisfies(db -> {
-            assertThat(db.ecosystem()).isEqualTo(Ecosystem.APK);
+            assertThat(db.ecosystem()).isEqualTo(PackageEcosystem.APK);
             assertThat(db.packages()).containsExactly(
                     new InstalledPackage("musl", "1.2.4_git20230717-r4", "x86_64", "musl", "1.2.4_git20230717-r4"),
                     new InstalledPackage("libcrypto3", "3.1.4-r1", "x86_64", "openssl", "3.1.4-r1"));
@@ -77,14 +81,14 @@ class LayerPackageReaderTest {
 
     @Test
     void a_layer_that_touches_no_database_has_no_entries() throws IOException {
-        LayerPackages read = LayerPackageReader.readTar(new ByteArrayInputStream(
+        LayerDatabases read = LayerPackageReader.readTar(new ByteArrayInputStream(
                 LayerTars.layer().file("etc/os-release", "ID=debian\n").file("var/lib/dpkg/info/x.list", "/x\n").tar()));
-        assertThat(read).isEqualTo(LayerPackages.NONE);
+        assertThat(read).isEqualTo(LayerDatabases.NONE);
     }
 
     @Test
     void tar_whiteouts_of_a_database_file_and_of_database_folders_are_removed_entries() throws IOException {
-        LayerPackages read = LayerPackageReader.readTar(new ByteArrayInputStream(LayerTars.layer()
+        LayerDatabases read = LayerPackageReader.readTar(new ByteArrayInputStream(LayerTars.layer()
                 .whiteout("var/lib/dpkg/.wh.status")
                 .whiteout("var/lib/dpkg/status.d/.wh..wh..opq")
                 .whiteout("lib/apk/.wh.db")
@@ -96,28 +100,28 @@ class LayerPackageReaderTest {
         assertThat(read.problems()).isEmpty();
         assertThat(read.databases()).extracting(PackageDatabase::path, PackageDatabase::state, PackageDatabase::ecosystem)
                 .containsExactly(
-                        tuple("lib/apk/db/", PackageDatabase.State.REMOVED, Ecosystem.APK),
-                        tuple("usr/lib/sysimage/rpm/", PackageDatabase.State.REMOVED, Ecosystem.RPM),
-                        tuple("var/lib/dpkg/status", PackageDatabase.State.REMOVED, Ecosystem.DPKG),
-                        tuple("var/lib/dpkg/status.d/", PackageDatabase.State.REMOVED, Ecosystem.DPKG));
+                        tuple("lib/apk/db/", PackageDatabase.REMOVED, PackageEcosystem.APK),
+                        tuple("usr/lib/sysimage/rpm/", PackageDatabase.REMOVED, PackageEcosystem.RPM),
+                        tuple("var/lib/dpkg/status", PackageDatabase.REMOVED, PackageEcosystem.DPKG),
+                        tuple("var/lib/dpkg/status.d/", PackageDatabase.REMOVED, PackageEcosystem.DPKG));
     }
 
     @Test
     void an_opaque_dpkg_folder_that_brings_a_new_status_is_both_a_removal_and_the_new_database() throws IOException {
-        LayerPackages read = LayerPackageReader.readTar(new ByteArrayInputStream(LayerTars.layer()
+        LayerDatabases read = LayerPackageReader.readTar(new ByteArrayInputStream(LayerTars.layer()
                 .whiteout("./var/lib/dpkg/.wh..wh..opq")
                 .file("./var/lib/dpkg/status", "Package: a\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n")
                 .tar()));
 
         assertThat(read.databases()).extracting(PackageDatabase::path, PackageDatabase::state).containsExactly(
-                tuple("var/lib/dpkg/", PackageDatabase.State.REMOVED),
-                tuple("var/lib/dpkg/status", PackageDatabase.State.PRESENT));
+                tuple("var/lib/dpkg/", PackageDatabase.REMOVED),
+                tuple("var/lib/dpkg/status", PackageDatabase.PRESENT));
         assertThat(read.databases().get(1).packages()).containsExactly(new InstalledPackage("a", "1", "all", "a", "1"));
     }
 
     @Test
     void distroless_status_d_files_are_one_database_each_and_md5sums_are_not_databases() throws IOException {
-        LayerPackages read = LayerPackageReader.readTar(new ByteArrayInputStream(LayerTars.layer()
+        LayerDatabases read = LayerPackageReader.readTar(new ByteArrayInputStream(LayerTars.layer()
                 .file("var/lib/dpkg/status.d/base-files", "Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\n")
                 .file("var/lib/dpkg/status.d/base-files.md5sums", "0123  etc/issue\n")
                 .file("var/lib/dpkg/status.d/libssl3", "Package: libssl3\nSource: openssl\nVersion: 3.0.11-1~deb12u2\n"
@@ -127,9 +131,9 @@ class LayerPackageReaderTest {
 
         assertThat(read.problems()).isEmpty();
         assertThat(read.databases()).extracting(PackageDatabase::path, PackageDatabase::state).containsExactly(
-                tuple("var/lib/dpkg/status.d/base-files", PackageDatabase.State.PRESENT),
-                tuple("var/lib/dpkg/status.d/libssl3", PackageDatabase.State.PRESENT),
-                tuple("var/lib/dpkg/status.d/tzdata", PackageDatabase.State.REMOVED));
+                tuple("var/lib/dpkg/status.d/base-files", PackageDatabase.PRESENT),
+                tuple("var/lib/dpkg/status.d/libssl3", PackageDatabase.PRESENT),
+                tuple("var/lib/dpkg/status.d/tzdata", PackageDatabase.REMOVED));
         assertThat(read.databases().get(1).packages()).containsExactly(
                 new InstalledPackage("libssl3", "3.0.11-1~deb12u2", "amd64", "openssl", "3.0.11-1~deb12u2"));
     }
@@ -142,12 +146,12 @@ class LayerPackageReaderTest {
         Tools.run("mknod", diff.resolve("var/lib/dpkg/status").toString(), "c", "0", "0");
         Tools.run("mknod", diff.resolve("lib/apk").toString(), "c", "0", "0");
 
-        LayerPackages read = LayerPackageReader.readFolder(diff);
+        LayerDatabases read = LayerPackageReader.readFolder(diff);
 
         assertThat(read.problems()).isEmpty();
         assertThat(read.databases()).extracting(PackageDatabase::path, PackageDatabase::state).containsExactly(
-                tuple("lib/apk/", PackageDatabase.State.REMOVED),
-                tuple("var/lib/dpkg/status", PackageDatabase.State.REMOVED));
+                tuple("lib/apk/", PackageDatabase.REMOVED),
+                tuple("var/lib/dpkg/status", PackageDatabase.REMOVED));
     }
 
     @Test
@@ -162,12 +166,12 @@ class LayerPackageReaderTest {
 
         assertThat(LayerPackageReader.readFolder(diff).databases())
                 .extracting(PackageDatabase::path, PackageDatabase::state)
-                .containsExactly(tuple("var/lib/dpkg/", PackageDatabase.State.REMOVED));
+                .containsExactly(tuple("var/lib/dpkg/", PackageDatabase.REMOVED));
     }
 
     @Test
     void a_berkeley_db_rpm_database_is_a_located_problem() throws IOException {
-        LayerPackages read = LayerPackageReader.readTar(new ByteArrayInputStream(LayerTars.layer()
+        LayerDatabases read = LayerPackageReader.readTar(new ByteArrayInputStream(LayerTars.layer()
                 .file("var/lib/rpm/Packages", new byte[4096]).tar()));
         assertThat(read.databases()).isEmpty();
         assertThat(read.problems()).containsExactly(
@@ -195,7 +199,7 @@ class LayerPackageReaderTest {
                 Version: 3.0
                 Source: src (3.0-1)
                 """;
-        LayerPackages read = LayerPackageReader.readTar(new ByteArrayInputStream(
+        LayerDatabases read = LayerPackageReader.readTar(new ByteArrayInputStream(
                 LayerTars.layer().file("var/lib/dpkg/status", status).tar()));
 
         assertThat(read.databases().get(0).packages()).extracting(InstalledPackage::name, InstalledPackage::sourceVersion)
@@ -207,7 +211,7 @@ class LayerPackageReaderTest {
 
     @Test
     void a_file_that_is_not_sqlite_at_the_rpm_path_is_a_located_problem_and_other_databases_are_still_read() throws IOException {
-        LayerPackages read = LayerPackageReader.readTar(new ByteArrayInputStream(LayerTars.layer()
+        LayerDatabases read = LayerPackageReader.readTar(new ByteArrayInputStream(LayerTars.layer()
                 .file("var/lib/rpm/rpmdb.sqlite", "not a database at all, just text")
                 .file("lib/apk/db/installed", APK_INSTALLED)
                 .tar()));

@@ -1,5 +1,8 @@
 package io.layeratlas.ingest.packages;
 
+import io.layeratlas.events.PackageEcosystem;
+import io.layeratlas.events.PackageDatabase;
+
 import io.layeratlas.ingest.containerd.TrixieDocker;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,13 +34,13 @@ class LayerPackageReaderTruthTest {
                 .file("var/lib/dpkg/status", Files.readAllBytes(admin.resolve("status")))
                 .file("etc/hostname", "x\n")
                 .tar();
-        LayerPackages read = LayerPackageReader.readTar(new ByteArrayInputStream(tar));
+        LayerDatabases read = LayerPackageReader.readTar(new ByteArrayInputStream(tar));
 
         assertThat(read.problems()).isEmpty();
         assertThat(read.databases()).singleElement().satisfies(db -> {
-            assertThat(db.ecosystem()).isEqualTo(Ecosystem.DPKG);
+            assertThat(db.ecosystem()).isEqualTo(PackageEcosystem.DPKG);
             assertThat(db.path()).isEqualTo("var/lib/dpkg/status");
-            assertThat(db.state()).isEqualTo(PackageDatabase.State.PRESENT);
+            assertThat(db.state()).isEqualTo(PackageDatabase.PRESENT);
             assertThat(Tools.lines(String.join("\n", db.packages().stream().map(p -> p.name() + " " + p.version() + " "
                     + p.architecture() + " " + p.sourceName() + " " + p.sourceVersion()).toList())))
                     .hasSizeGreaterThan(50)
@@ -50,7 +53,7 @@ class LayerPackageReaderTruthTest {
         Path root = TrixieDocker.rootfsOrSkip();
         byte[] tar = LayerTars.layer().file("var/lib/dpkg/status", Files.readAllBytes(root.resolve("var/lib/dpkg/status"))).tar();
 
-        LayerPackages folder = LayerPackageReader.readFolder(root);
+        LayerDatabases folder = LayerPackageReader.readFolder(root);
 
         assertThat(folder.problems()).isEmpty();
         assertThat(folder.databases()).isEqualTo(LayerPackageReader.readTar(new ByteArrayInputStream(tar)).databases());
@@ -69,13 +72,13 @@ class LayerPackageReaderTruthTest {
         List<String> truth = Tools.lines(Tools.run("rpm", "-qa", "--dbpath", dbPath.toString(), "--qf",
                 "%{NAME} %{EVR} %{ARCH} %{SOURCERPM}\\n"));
 
-        LayerPackages folder = LayerPackageReader.readFolder(root);
+        LayerDatabases folder = LayerPackageReader.readFolder(root);
         byte[] tar = LayerTars.layer().file("var/lib/rpm/rpmdb.sqlite", Files.readAllBytes(dbPath.resolve("rpmdb.sqlite"))).tar();
-        LayerPackages fromTar = LayerPackageReader.readTar(new ByteArrayInputStream(tar));
+        LayerDatabases fromTar = LayerPackageReader.readTar(new ByteArrayInputStream(tar));
 
         assertThat(folder.problems()).isEmpty();
         assertThat(folder.databases()).singleElement().satisfies(db -> {
-            assertThat(db.ecosystem()).isEqualTo(Ecosystem.RPM);
+            assertThat(db.ecosystem()).isEqualTo(PackageEcosystem.RPM);
             assertThat(db.path()).isEqualTo("var/lib/rpm/rpmdb.sqlite");
             assertThat(Tools.lines(String.join("\n", db.packages().stream().map(p -> p.name() + " " + p.version() + " "
                     + p.architecture() + " " + p.sourceName() + "-" + p.sourceVersion() + ".src.rpm").toList())))
