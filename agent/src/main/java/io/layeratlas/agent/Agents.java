@@ -1,11 +1,13 @@
 package io.layeratlas.agent;
 
 import io.layeratlas.events.HostInventory;
+import io.layeratlas.events.SourceKind;
 import io.layeratlas.ingest.Scanner;
 import io.layeratlas.ingest.SourceScan;
 import io.layeratlas.ingest.agent.Agent;
 import io.layeratlas.ingest.agent.AgentConfig;
 import io.layeratlas.ingest.agent.InventorySource;
+import io.layeratlas.ingest.packages.LayerContents;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -26,7 +28,10 @@ public final class Agents {
             if (first.getAndSet(false)) {
                 firstScan.accept(scan.inventory());
             }
-            return InventorySource.Scan.ofBytes(scan.inventory(), scan.configs());
+            InventorySource.Scan out = InventorySource.Scan.ofBytes(scan.inventory(), scan.configs());
+            return config.readPackages()
+                    ? out.withLayerContents(LayerContents.of(SourceKind.fromId(scan.inventory().kind()), config.source()))
+                    : out;
         };
         Agent agent = new Agent(config, source);
         agent.start();

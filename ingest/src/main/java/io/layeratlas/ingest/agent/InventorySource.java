@@ -2,6 +2,7 @@ package io.layeratlas.ingest.agent;
 
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.HostInventory;
+import io.layeratlas.ingest.packages.LayerContents;
 
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -35,11 +36,25 @@ public interface InventorySource {
      * @param inventory the images, layers and problems found
      * @param configs   image ID to the image config JSON verbatim, as UTF-8 text; an image without an entry
      *                  gets no {@link io.layeratlas.events.ImageConfigEvent} (never null)
+     * @param layerContents reads a layer's package databases from its own contents, for the agent's
+     *                  {@link io.layeratlas.events.LayerPackages} events; {@link LayerContents#NONE} when the source's
+     *                  layer contents cannot be reached (never null)
      */
-    record Scan(HostInventory inventory, Map<Digest, String> configs) {
+    record Scan(HostInventory inventory, Map<Digest, String> configs, LayerContents layerContents) {
         public Scan {
             Objects.requireNonNull(inventory, "inventory");
             configs = configs == null ? Map.of() : Map.copyOf(configs);
+            layerContents = layerContents == null ? LayerContents.NONE : layerContents;
+        }
+
+        /** A scan whose layers' contents are not read. */
+        public Scan(HostInventory inventory, Map<Digest, String> configs) {
+            this(inventory, configs, LayerContents.NONE);
+        }
+
+        /** This scan, its layers' contents read by {@code contents}. */
+        public Scan withLayerContents(LayerContents contents) {
+            return new Scan(inventory, configs, contents);
         }
 
         /** A scan from config bytes as stored on disk (UTF-8 JSON). */
