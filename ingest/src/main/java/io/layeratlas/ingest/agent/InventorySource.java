@@ -2,6 +2,9 @@ package io.layeratlas.ingest.agent;
 
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.HostInventory;
+import io.layeratlas.events.SourceKind;
+import io.layeratlas.ingest.Scanner;
+import io.layeratlas.ingest.SourceScan;
 import io.layeratlas.ingest.packages.LayerContents;
 
 import java.nio.charset.StandardCharsets;
@@ -29,6 +32,21 @@ public interface InventorySource {
      * @throws Exception anything: the agent logs it, counts a failed scan, and tries again at the next trigger
      */
     Scan scan(String hostId) throws Exception;
+
+    /**
+     * The production source: {@code config.source()} read by {@code scanner} (as {@code config.kind()}, or detected),
+     * and, with {@link AgentConfig#readPackages()}, its layers' contents where the kind read has them reachable
+     * ({@link LayerContents#of}).
+     */
+    static InventorySource of(Scanner scanner, AgentConfig config) {
+        return hostId -> {
+            SourceScan s = scanner.read(config.source(), config.kind(), hostId);
+            Scan scan = Scan.ofBytes(s.inventory(), s.configs());
+            return config.readPackages()
+                    ? scan.withLayerContents(LayerContents.of(SourceKind.fromId(s.inventory().kind()), config.source()))
+                    : scan;
+        };
+    }
 
     /**
      * One read of the storage.
