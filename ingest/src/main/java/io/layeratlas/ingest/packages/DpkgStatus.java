@@ -23,6 +23,8 @@ import java.util.List;
  * naming its line. Thread-safe (stateless).
  */
 public final class DpkgStatus {
+    private static final java.util.regex.Pattern WHITESPACE = java.util.regex.Pattern.compile("\\s+");
+
     private DpkgStatus() {
     }
 
@@ -39,7 +41,7 @@ public final class DpkgStatus {
             String version = stanza.get("Version");
             String status = stanza.get("Status");
             if (status != null) {
-                String[] words = status.split("\\s+");
+                String[] words = WHITESPACE.split(status);
                 if (words.length != 3) {
                     p.add(new Problem(path, "line " + stanza.line() + ": Status '" + Stanzas.abbreviate(status)
                             + "' is not 'want flag status'; package " + name + " left out"));

@@ -183,33 +183,39 @@ public final class LayerPackageReader {
         }
         Map<String, PackageDatabase> found = new TreeMap<>();
         List<Problem> problems = new ArrayList<>();
+        // Parents before children (sorted): a folder whose parent is not a folder is not looked at, so an empty
+        // layer costs three lookups (var, lib, usr), not one per database path.
+        Map<String, Kind> folders = new java.util.HashMap<>();
+        folders.put("", Kind.FOLDER);
         for (String dir : DatabasePaths.directories()) {
-            Path p = diff.resolve(dir);
-            Kind k = kind(p);
-            if (k == Kind.WHITEOUT || (k == Kind.FOLDER && opaque(p))) {
+            Kind k = folders.get(parentOf(dir)) == Kind.FOLDER ? kind(diff.resolve(dir)) : Kind.ABSENT;
+            folders.put(dir, k);
+            if (k == Kind.WHITEOUT || (k == Kind.FOLDER && opaque(diff.resolve(dir)))) {
                 DatabasePaths.directory(dir).ifPresent(eco -> found.put(dir, PackageDatabase.removed(eco, dir)));
             }
         }
         for (Map.Entry<String, String> u : DatabasePaths.UNSUPPORTED.entrySet()) {
-            if (kind(diff.resolve(u.getKey())) == Kind.FILE) {
+            if (folders.get(parentOf(u.getKey())) == Kind.FOLDER && kind(diff.resolve(u.getKey())) == Kind.FILE) {
                 problems.add(new Problem(u.getKey(), u.getValue()));
             }
         }
         for (Map.Entry<String, PackageEcosystem> f : DatabasePaths.FILES.entrySet()) {
-            readFolderEntry(diff, f.getKey(), f.getValue(), found, problems);
-        }
-        Path statusD = diff.resolve(DatabasePaths.DPKG_STATUS_D);
-        if (kind(statusD) == Kind.FOLDER) {
-            try (var s = Files.list(statusD)) {
-                for (Path file : (Iterable<Path>) s.sorted()::iterator) {
-                    String path = DatabasePaths.DPKG_STATUS_D + file.getFileName();
-                    if (DatabasePaths.isStatusDFile(path)) {
-                        readFolderEntry(diff, path, PackageEcosystem.DPKG, found, problems);
-                    }
-                }
-            } catch (IOException e) {
-                problems.add(new Problem(DatabasePaths.DPKG_STATUS_D, "cannot list: " + e.getMessage()));
+            if (folders.get(parentOf(f.getKey())) == Kind.FOLDER) {
+                readFolderEntry(diff, f.getKey(), f.getValue(), found, problems);
             }
+        }
+        if (folders.get(DatabasePaths.DPKG_STATUS_D) != Kind.FOLDER) {
+            return new LayerDatabases(new ArrayList<>(found.values()), problems);
+        }
+        try (var s = Files.list(diff.resolve(DatabasePaths.DPKG_STATUS_D))) {
+            for (Path file : (Iterable<Path>) s.sorted()::iterator) {
+                String path = DatabasePaths.DPKG_STATUS_D + file.getFileName();
+                if (DatabasePaths.isStatusDFile(path)) {
+                    readFolderEntry(diff, path, PackageEcosystem.DPKG, found, problems);
+                }
+            }
+        } catch (IOException e) {
+            problems.add(new Problem(DatabasePaths.DPKG_STATUS_D, "cannot list: " + e.getMessage()));
         }
         return new LayerDatabases(new ArrayList<>(found.values()), problems);
     }
@@ -245,6 +251,13 @@ public final class LayerPackageReader {
     }
 
     private enum Kind { ABSENT, FILE, FOLDER, LINK, WHITEOUT, OTHER }
+
+    /** {@code var/lib/dpkg/status} → {@code var/lib/dpkg/}; {@code var/lib/} → {@code var/}; {@code var/} → {@code ""}. */
+    private static String parentOf(String path) {
+        String p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        int slash = p.lastIndexOf('/');
+        return slash < 0 ? "" : p.substring(0, slash + 1);
+    }
 
     private static Kind kind(Path p) {
         try {
