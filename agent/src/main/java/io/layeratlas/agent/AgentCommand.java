@@ -78,6 +78,12 @@ public final class AgentCommand implements Callable<Integer> {
                     + "Env: LAYERATLAS_MAX_MESSAGE_BYTES. Default: 1000000.")
     String maxMessageBytes;
 
+    @Option(names = "--packages", negatable = true, defaultValue = "${env:LAYERATLAS_PACKAGES:-true}", fallbackValue = "true",
+            description = "Read OS package databases (dpkg, apk, rpm) from each layer's own contents and publish them once "
+                    + "per diff ID (topic layeratlas.layer-packages); --no-packages turns it off. Env: LAYERATLAS_PACKAGES. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    boolean packages;
+
     @Override
     public Integer call() throws Exception {
         Map<String, String> values = new LinkedHashMap<>();
@@ -94,6 +100,7 @@ public final class AgentCommand implements Callable<Integer> {
         values.put("docker-host", dockerHost);
         values.put("metrics-port", metricsPort);
         values.put("max-message-bytes", maxMessageBytes);
+        values.put("packages", String.valueOf(packages));
         values.values().removeIf(v -> v == null);
         AgentConfig config = AgentConfig.fromValues(values, kafka.clientProperties());
         Agent agent = Agents.start(config, inventory -> System.out.println("host " + inventory.hostId() + ": "

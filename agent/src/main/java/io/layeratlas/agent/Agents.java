@@ -2,7 +2,6 @@ package io.layeratlas.agent;
 
 import io.layeratlas.events.HostInventory;
 import io.layeratlas.ingest.Scanner;
-import io.layeratlas.ingest.SourceScan;
 import io.layeratlas.ingest.agent.Agent;
 import io.layeratlas.ingest.agent.AgentConfig;
 import io.layeratlas.ingest.agent.InventorySource;
@@ -21,12 +20,13 @@ public final class Agents {
     public static Agent start(AgentConfig config, Consumer<HostInventory> firstScan) {
         Scanner scanner = new Scanner();
         AtomicBoolean first = new AtomicBoolean(true);
+        InventorySource reading = InventorySource.of(scanner, config);
         InventorySource source = hostId -> {
-            SourceScan scan = scanner.read(config.source(), config.kind(), hostId);
+            InventorySource.Scan scan = reading.scan(hostId);
             if (first.getAndSet(false)) {
                 firstScan.accept(scan.inventory());
             }
-            return InventorySource.Scan.ofBytes(scan.inventory(), scan.configs());
+            return scan;
         };
         Agent agent = new Agent(config, source);
         agent.start();

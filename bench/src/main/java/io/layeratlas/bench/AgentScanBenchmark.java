@@ -1,6 +1,12 @@
 package io.layeratlas.bench;
 
 import io.layeratlas.bench.dataroot.DataRootGenerator;
+import io.layeratlas.events.EventCodec;
+import io.layeratlas.events.HostInventory;
+import io.layeratlas.events.LayerPackages;
+import io.layeratlas.events.LayerRecord;
+import io.layeratlas.ingest.packages.DataRootLayerContents;
+import io.layeratlas.ingest.packages.LayerDatabases;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -18,6 +24,11 @@ import java.util.stream.Stream;
  * except {@code tar-split.json.gz} (which a metadata reader never needs). Both are run warm (as many warm-ups as timed
  * runs); the median is reported. Heap: bytes allocated per scan by the scanning thread, and heap still used while the
  * scan's result is alive (after a GC) against the bytes of the files themselves.
+ *
+ * <p>(b) The same scan with package reading on, as an agent's first scan does it (issue 15): after the metadata
+ * scan, every layer's overlay2 diff folder is read for package databases ({@link DataRootLayerContents}) and its
+ * layer-packages event encoded and kept (the agent holds them until Kafka acknowledges). Later scans read only new
+ * layers, so this is the worst case; compared with (a)'s scan.
  */
 public final class AgentScanBenchmark {
     private AgentScanBenchmark() {
@@ -25,7 +36,8 @@ public final class AgentScanBenchmark {
 
     public static List<BenchmarkResult> run(Scale scale, Path work, Optional<BenchPlugins.DataRootScanner> scanner)
             throws Exception {
-        Path root = work.resolve("dataroot-" + scale.dataRootImages());
+        // "-pkg": data-roots generated before layers held dpkg status files are not reused
+        Path root = work.resolve("dataroot-" + scale.dataRootImages() + "-pkg");
         if (!Files.exists(root.resolve("image"))) {
             DataRootGenerator.generate(root, scale.dataRootImages(), 42);
         }
@@ -59,7 +71,46 @@ public final class AgentScanBenchmark {
                 "heap held by one scan's result vs the metadata files' size"));
         out.add(BenchmarkResult.of("agent.scan.allocated", scan.allocatedBytes, "bytes", floor.allocatedBytes,
                 "allocated per scan vs per floor read"));
+        out.addAll(withPackages(n, root, scanner.get(), scan));
         return out;
+    }
+
+    /** (b): scan plus every layer's package databases read and encoded, against the scan alone. */
+    static List<BenchmarkResult> withPackages(int n, Path root, BenchPlugins.DataRootScanner scanner, Measured scan)
+            throws Exception {
+        DataRootLayerContents contents = new DataRootLayerContents(root);
+        int[] counts = new int[2];
+        Measured packages = measure(n, () -> {
+            Object result = scanner.scan(root);
+            if (!(result instanceof HostInventory inventory)) {
+                return null;
+            }
+            List<byte[]> events = new ArrayList<>();
+            int withDatabases = 0;
+            for (LayerRecord layer : inventory.layers()) {
+                java.util.Optional<LayerDatabases> read = contents.read(layer);
+                if (read.isPresent()) {
+                    withDatabases += read.get().databases().isEmpty() ? 0 : 1;
+                    events.add(EventCodec.encode(LayerPackages.of(layer.diffId(), "bench", java.time.Instant.now(),
+                            read.get().databases(), read.get().problems())));
+                }
+            }
+            counts[0] = events.size();
+            counts[1] = withDatabases;
+            return List.of(inventory, events);
+        });
+        if (counts[0] == 0) {
+            return List.of(BenchmarkResult.skipped("agent.scan.packages.time", "ms",
+                    "the scanner plugged in returns no HostInventory, or no layer folder was found"));
+        }
+        String what = counts[0] + " layers read, " + counts[1] + " with a dpkg status";
+        return List.of(
+                BenchmarkResult.of("agent.scan.packages.time", packages.medianMs, "ms", scan.medianMs,
+                        "first scan with package reading on vs agent.scan.time (off); " + what),
+                BenchmarkResult.of("agent.scan.packages.retained-heap", packages.retainedBytes, "bytes", scan.retainedBytes,
+                        "inventory + encoded layer-packages events vs the inventory alone"),
+                BenchmarkResult.of("agent.scan.packages.allocated", packages.allocatedBytes, "bytes", scan.allocatedBytes,
+                        "allocated per scan with packages vs without"));
     }
 
     /** Every file a metadata reader may read: everything under {@code image/} but the tar-split streams. */

@@ -38,7 +38,10 @@ import java.util.zip.GZIPOutputStream;
  * (moby: image/fs.go, layer/filestore.go, distribution/metadata/, daemon/graphdriver/overlay2/overlay.go.)
  * Metadata files have no trailing newline, digests are {@code sha256:<hex>}, sizes decimal bytes, as Docker writes.
  *
- * <p>Layer contents are not materialised: {@code diff/} folders are empty and {@code tar-split.json.gz} describes a
+ * <p>Layer contents are not materialised, except package databases: a base layer (no parent) holds a dpkg
+ * {@code var/lib/dpkg/status} of {@value #BASE_PACKAGES} installed packages (a slim Debian base), and every fifth upper
+ * layer one with {@value #ADDED_PACKAGES} more (an {@code apt-get install} step rewrites the whole file), in the
+ * format and size per package of a real status file; other {@code diff/} folders are empty. {@code tar-split.json.gz} describes a
  * one-file tar of the layer's size whose CRC is zero, so {@code tar-split asm} does not reproduce the diff ID. A
  * reader that hashes layer content cannot be benchmarked on this; one that reads metadata (the agent's data-root
  * reader) sees exactly what Docker would give it. Not thread-safe; one generator per folder.
@@ -47,6 +50,23 @@ public final class DataRootGenerator {
     /** The storage driver folder name. */
     public static final String DRIVER = "overlay2";
     private static final String BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    /** Packages of a base layer's dpkg status: Debian's slim base has 80-90. */
+    static final int BASE_PACKAGES = 85;
+    /** Packages an {@code apt-get install} layer adds. */
+    static final int ADDED_PACKAGES = 12;
+    /** Binary package names of a Debian base; more are numbered after them. */
+    private static final String[] PACKAGE_NAMES = {"adduser", "apt", "base-files", "base-passwd", "bash", "bsdutils",
+            "coreutils", "dash", "debconf", "debian-archive-keyring", "debianutils", "diffutils", "dpkg", "e2fsprogs",
+            "findutils", "gcc-12-base", "gpgv", "grep", "gzip", "hostname", "init-system-helpers", "libacl1", "libapt-pkg6.0",
+            "libattr1", "libaudit-common", "libaudit1", "libblkid1", "libbz2-1.0", "libc-bin", "libc6", "libcap-ng0",
+            "libcap2", "libcom-err2", "libcrypt1", "libdb5.3", "libdebconfclient0", "libext2fs2", "libffi8", "libgcc-s1",
+            "libgcrypt20", "libgmp10", "libgnutls30", "libgpg-error0", "libhogweed6", "libidn2-0", "liblz4-1",
+            "liblzma5", "libmd0", "libmount1", "libnettle8", "libp11-kit0", "libpam-modules", "libpam-runtime",
+            "libpam0g", "libpcre2-8-0", "libseccomp2", "libselinux1", "libsemanage2", "libsepol2", "libsmartcols1",
+            "libss2", "libssl3", "libstdc++6", "libsystemd0", "libtasn1-6", "libtinfo6", "libudev1", "libunistring2",
+            "libuuid1", "libxxhash0", "libzstd1", "login", "logsave", "mawk", "mount", "ncurses-base", "ncurses-bin",
+            "openssl", "passwd", "perl-base", "sed", "sysvinit-utils", "tar", "tzdata", "usr-is-merged", "util-linux",
+            "zlib1g", "ca-certificates", "curl", "libcurl4", "libnghttp2-14", "libpsl5", "librtmp1", "libssh2-1"};
 
     private final ImageCatalog catalog;
 
@@ -216,6 +236,36 @@ public final class DataRootGenerator {
             writeFile(dir.resolve("tar-split.json.gz"), tarSplit(layer), "rw-r--r--");
             String link = driverFolder(cacheId, layer.parent() < 0 ? null : lowerOf(layer.parent(), linkOf));
             linkOf.put(layer.index(), link);
+            if (layer.parent() < 0 || layer.index() % 5 == 0) {
+                Path dpkg = root.resolve("overlay2").resolve(cacheId).resolve("diff/var/lib/dpkg");
+                Files.createDirectories(dpkg);
+                writeFile(dpkg.resolve("status"), dpkgStatus(layer.index(),
+                        layer.parent() < 0 ? BASE_PACKAGES : BASE_PACKAGES + ADDED_PACKAGES), "rw-r--r--");
+            }
+        }
+
+        /** A dpkg status file of {@code count} installed packages, stanzas shaped like Debian's. */
+        private static byte[] dpkgStatus(int layerIndex, int count) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < count; i++) {
+                String name = i < PACKAGE_NAMES.length ? PACKAGE_NAMES[i] : "lib" + PACKAGE_NAMES[i % PACKAGE_NAMES.length] + i;
+                String version = (i % 7 == 0 ? "1:" : "") + (1 + i % 5) + "." + (layerIndex % 13) + "." + (i % 9)
+                        + "-" + (1 + i % 3) + (i % 4 == 0 ? "~deb12u1" : "");
+                sb.append("Package: ").append(name).append('\n')
+                        .append("Status: install ok installed\n")
+                        .append("Priority: ").append(i % 3 == 0 ? "required" : "optional").append('\n')
+                        .append("Section: ").append(i % 2 == 0 ? "libs" : "admin").append('\n')
+                        .append("Installed-Size: ").append(100 + (i * 37) % 4000).append('\n')
+                        .append("Maintainer: Debian Maintainers <debian-devel@lists.debian.org>\n")
+                        .append("Architecture: amd64\n")
+                        .append(i % 3 == 0 ? "Source: " + name.replaceAll("[0-9.-]+$", "") + "\n" : "")
+                        .append("Version: ").append(version).append('\n')
+                        .append("Depends: libc6 (>= 2.34)").append(i % 2 == 0 ? ", zlib1g (>= 1:1.2.0)" : "").append('\n')
+                        .append("Description: package ").append(name).append(" of a generated data-root\n")
+                        .append(" A longer description continues on indented lines, as dpkg keeps it.\n")
+                        .append("Homepage: https://packages.debian.org/").append(name).append("\n\n");
+            }
+            return sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         }
 
         /** {@code l/A:l/B:…}: this layer's lower folders, nearest first (overlay2's {@code lower} file). */

@@ -8,10 +8,12 @@ import io.layeratlas.events.HostInventory;
 import io.layeratlas.events.ImageConfigEvent;
 import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.LayerAtlasEvent;
+import io.layeratlas.events.LayerPackages;
 import io.layeratlas.events.LayerRecord;
 import io.layeratlas.events.Problem;
 import io.layeratlas.events.SnapshotChunker;
 import io.layeratlas.events.Topics;
+import io.layeratlas.ingest.packages.LayerDatabases;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +55,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *       {@code max.request.size}), and {@code chunk}/{@code chunkCount} let the indexer apply only complete
  *       generations. Each chunk carries its {@link io.layeratlas.events.SnapshotEnvelope} as headers.</li>
  * </ol>
+ * With {@link AgentConfig#readPackages()} (the default), every scan also reads, for each diff ID of the inventory not
+ * sent before, the package databases of the layer's own contents ({@link InventorySource.Scan#layerContents()}) and
+ * offers one {@link LayerPackages} (topic {@link Topics#LAYER_PACKAGES}, key diff ID). A diff ID counts as sent once
+ * Kafka acknowledges it ({@link SentLayers}, kept in the state folder across restarts), and as offered while it
+ * waits, so an unchanged layer is read once, not on every rescan; a layer whose contents the source cannot reach
+ * is not sent.
  * A scan equal to the last one (scan time aside) publishes nothing, except every
  * {@link AgentConfig#fullResendInterval()}, when the state and every config are sent again under a new
  * generation; such a resend of an unchanged state goes to {@link Topics#HOST_LAYERS_RESEND} instead. A {@link Heartbeat} (topic {@link Topics#HEARTBEATS}) goes out every
@@ -101,6 +109,8 @@ public final class Agent implements AutoCloseable {
     private Content lastPublished;
     private Instant nextFullResend;
     private final Set<Digest> configsOffered = new HashSet<>();
+    private final Set<Digest> packagesOffered = new HashSet<>();
+    private SentLayers sentLayers;
 
     private volatile Throwable failure;
 
@@ -150,7 +160,10 @@ public final class Agent implements AutoCloseable {
             if (config.metricsPort() > 0) {
                 metricsServer = new MetricsServer(config.metricsPort(), metrics::scrape, this::healthProblem);
             }
-            publisher = new KafkaPublisher(config, identity.hostId(), metrics, this::fail);
+            if (config.readPackages()) {
+                sentLayers = new SentLayers(config.stateDir());
+            }
+            publisher = new KafkaPublisher(config, identity.hostId(), metrics, this::fail, this::delivered);
         } catch (RuntimeException e) {
             // Bad Kafka properties or a busy port: release what was opened, then report.
             close(Duration.ZERO);
@@ -333,10 +346,65 @@ public final class Agent implements AutoCloseable {
         metrics.layers.set(inventory.layers().size());
 
         try {
+            publishLayerPackages(scan);
             publish(scan, Duration.ofNanos(nanos));
         } catch (RuntimeException e) {
             metrics.scansFailed.increment();
             log.error("cannot publish the scan of {}: {}", config.source(), e.toString(), e);
+        }
+    }
+
+    /** Reads and offers the package databases of each layer not sent or offered before; one bad layer is logged. */
+    private void publishLayerPackages(InventorySource.Scan scan) {
+        if (!config.readPackages()) {
+            return;
+        }
+        String topic = config.topic(Topics.LAYER_PACKAGES);
+        Set<Digest> present = new HashSet<>();
+        List<KafkaPublisher.Outgoing> out = new ArrayList<>();
+        long started = System.nanoTime();
+        for (LayerRecord layer : scan.inventory().layers()) {
+            Digest diffId = layer.diffId();
+            if (!present.add(diffId) || sentLayers.contains(diffId) || packagesOffered.contains(diffId)) {
+                continue;
+            }
+            Optional<LayerDatabases> read;
+            try {
+                read = scan.layerContents().read(layer);
+            } catch (RuntimeException e) {
+                log.warn("layer {} (chain ID {}): cannot read its package databases: {}", diffId, layer.chainId(), e.toString(), e);
+                continue;
+            }
+            if (read.isEmpty()) {
+                continue;
+            }
+            metrics.layersRead.increment();
+            read.get().problems().forEach(p -> log.info("layer {} (chain ID {}): {}: {}", diffId, layer.chainId(),
+                    p.path(), p.reason()));
+            packagesOffered.add(diffId);
+            byte[] value = EventCodec.encode(LayerPackages.of(diffId, version(), Instant.now(), read.get().databases(),
+                    read.get().problems()));
+            String key = diffId.toString();
+            if (value.length > KafkaPublisher.maxValueBytes(config, key)) {
+                metrics.rejectedRecords.increment();
+                log.error("the layer-packages event of layer {} takes {} bytes, more than a Kafka message may carry ({} bytes); not sent",
+                        diffId, value.length, KafkaPublisher.maxValueBytes(config, key));
+                continue;
+            }
+            out.add(new KafkaPublisher.Outgoing(KafkaPublisher.Kind.LAYER_PACKAGES, topic, key, value, -1));
+        }
+        packagesOffered.retainAll(present);
+        sentLayers.retainOnly(present);
+        publisher.offerConfigs(out);
+        if (!out.isEmpty()) {
+            log.info("read the package databases of {} new layers in {} ms", out.size(),
+                    Duration.ofNanos(System.nanoTime() - started).toMillis());
+        }
+    }
+
+    private void delivered(KafkaPublisher.Outgoing o) {
+        if (o.kind() == KafkaPublisher.Kind.LAYER_PACKAGES && sentLayers != null) {
+            sentLayers.acknowledged(Digest.parse(o.key()));
         }
     }
 

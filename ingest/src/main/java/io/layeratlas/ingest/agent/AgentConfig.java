@@ -50,11 +50,13 @@ import java.util.regex.Pattern;
  * @param metricsPort        TCP port for Prometheus metrics at {@code /metrics}; 0 = no metrics server
  * @param maxMessageBytes    largest record value the agent sends, in bytes; the effective limit is the smaller of
  *                           this and the producer's {@code max.request.size}
+ * @param readPackages       read OS package databases from layer contents and publish one
+ *                           {@link io.layeratlas.events.LayerPackages} per diff ID not sent before (default true)
  */
 public record AgentConfig(String source, Optional<SourceKind> kind, String hostId, String bootstrapServers,
                           Map<String, String> kafkaProperties, String topicPrefix, Duration rescanInterval,
                           Duration heartbeatInterval, Duration fullResendInterval, Duration debounce, Path stateDir,
-                          String dockerHost, int metricsPort, int maxMessageBytes) {
+                          String dockerHost, int metricsPort, int maxMessageBytes, boolean readPackages) {
 
     /** Rescans are a safety net behind change notification; five minutes bounds staleness at little cost. */
     public static final Duration DEFAULT_RESCAN_INTERVAL = Duration.ofMinutes(5);
@@ -119,57 +121,61 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
     public static AgentConfig defaults(String source, String bootstrapServers) {
         return new AgentConfig(source, Optional.empty(), null, bootstrapServers, Map.of(), "",
                 DEFAULT_RESCAN_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_FULL_RESEND_INTERVAL, DEFAULT_DEBOUNCE,
-                DEFAULT_STATE_DIR, null, 0, DEFAULT_MAX_MESSAGE_BYTES);
+                DEFAULT_STATE_DIR, null, 0, DEFAULT_MAX_MESSAGE_BYTES, true);
     }
 
     // Withers, so tests and the CLI can change one field of the defaults.
 
     public AgentConfig withKind(Optional<SourceKind> v) {
-        return new AgentConfig(source, v, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes);
+        return new AgentConfig(source, v, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
     }
 
     public AgentConfig withHostId(String v) {
-        return new AgentConfig(source, kind, v, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes);
+        return new AgentConfig(source, kind, v, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
     }
 
     public AgentConfig withKafkaProperties(Map<String, String> v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, v, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, v, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
     }
 
     public AgentConfig withTopicPrefix(String v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, v, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, v, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
     }
 
     public AgentConfig withRescanInterval(Duration v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, v, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, v, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
     }
 
     public AgentConfig withHeartbeatInterval(Duration v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, v, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, v, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
     }
 
     public AgentConfig withFullResendInterval(Duration v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, v, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, v, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
     }
 
     public AgentConfig withDebounce(Duration v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, v, stateDir, dockerHost, metricsPort, maxMessageBytes);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, v, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
     }
 
     public AgentConfig withStateDir(Path v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, v, dockerHost, metricsPort, maxMessageBytes);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, v, dockerHost, metricsPort, maxMessageBytes, readPackages);
     }
 
     public AgentConfig withDockerHost(String v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, v, metricsPort, maxMessageBytes);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, v, metricsPort, maxMessageBytes, readPackages);
     }
 
     public AgentConfig withMetricsPort(int v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, v, maxMessageBytes);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, v, maxMessageBytes, readPackages);
+    }
+
+    public AgentConfig withReadPackages(boolean v) {
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, v);
     }
 
     public AgentConfig withMaxMessageBytes(int v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, v);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, v, readPackages);
     }
 
     /** The topic this agent writes {@code baseName} (one of {@link io.layeratlas.events.Topics}) to. */
@@ -198,6 +204,8 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
     /** Environment variables starting with this pass through as Kafka properties
      *  ({@code LAYERATLAS_KAFKA_SASL_JAAS_CONFIG} is {@code sasl.jaas.config}). */
     public static final String KAFKA_ENV_PREFIX = "LAYERATLAS_KAFKA_";
+    /** The negation of {@code --packages} (picocli's negatable form), the documented way to turn package reading off. */
+    public static final String NO_PACKAGES_FLAG = "--no-packages";
     /** The repeatable flag for one Kafka client property, {@code --kafka-property key=value}. */
     public static final String KAFKA_PROPERTY_FLAG = "--kafka-property";
 
@@ -218,6 +226,7 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
             new Option("docker-host", "LAYERATLAS_DOCKER_HOST", "", "daemon to follow /events from; default: the source if it is an Engine API URI, else watch the data-root"),
             new Option("metrics-port", "LAYERATLAS_METRICS_PORT", "0", "port for Prometheus metrics at /metrics; 0 = off"),
             new Option("max-message-bytes", "LAYERATLAS_MAX_MESSAGE_BYTES", String.valueOf(DEFAULT_MAX_MESSAGE_BYTES), "largest Kafka record value in bytes; snapshots are chunked below it"),
+            new Option("packages", "LAYERATLAS_PACKAGES", "true", "read OS package databases (dpkg, apk, rpm) from layer contents and publish them once per diff ID; false (--no-packages) turns it off"),
             new Option("kafka-properties-file", "LAYERATLAS_KAFKA_PROPERTIES_FILE", "", "a Kafka client .properties file (TLS, SASL), read at start"));
 
     /** The option named {@code name} ({@code "host-id"}, with or without {@code --}). */
@@ -235,7 +244,7 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
     /** True when {@code flag} ({@code --name} or {@code --name=value}) is one the agent understands. */
     public static boolean isKnownFlag(String flag) {
         String f = flag.contains("=") ? flag.substring(0, flag.indexOf('=')) : flag;
-        return f.equals(KAFKA_PROPERTY_FLAG) || OPTIONS.stream().anyMatch(o -> o.flag().equals(f));
+        return f.equals(KAFKA_PROPERTY_FLAG) || f.equals(NO_PACKAGES_FLAG) || OPTIONS.stream().anyMatch(o -> o.flag().equals(f));
     }
 
     /**
@@ -280,7 +289,8 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
                     Path.of(v.get("state-dir")),
                     v.get("docker-host").isEmpty() ? null : v.get("docker-host"),
                     parseInt("metrics-port", v.get("metrics-port")),
-                    parseInt("max-message-bytes", v.get("max-message-bytes")));
+                    parseInt("max-message-bytes", v.get("max-message-bytes")),
+                    parseBoolean("packages", v.get("packages")));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid agent configuration: " + e.getMessage(), e);
         }
@@ -357,6 +367,14 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
         }
     }
 
+    private static boolean parseBoolean(String option, String text) {
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> throw new IllegalArgumentException(option + ": not true or false: '" + text + "'");
+        };
+    }
+
     private static int parseInt(String option, String text) {
         try {
             return Integer.parseInt(text.trim().replace("_", ""));
@@ -406,7 +424,8 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
                 .append("state-dir = ").append(stateDir).append('\n')
                 .append("docker-host = ").append(dockerHost == null ? "(none)" : dockerHost).append('\n')
                 .append("metrics-port = ").append(metricsPort == 0 ? "0 (off)" : metricsPort).append('\n')
-                .append("max-message-bytes = ").append(maxMessageBytes);
+                .append("max-message-bytes = ").append(maxMessageBytes).append('\n')
+                .append("packages = ").append(readPackages);
         maskedKafkaProperties().forEach((k, val) -> sb.append('\n').append("kafka-property ").append(k).append(" = ").append(val));
         return sb.toString();
     }
@@ -418,7 +437,7 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
                 + ", bootstrapServers=" + bootstrapServers + ", kafkaProperties=" + maskedKafkaProperties()
                 + ", topicPrefix=" + topicPrefix + ", rescanInterval=" + rescanInterval + ", heartbeatInterval=" + heartbeatInterval
                 + ", fullResendInterval=" + fullResendInterval + ", debounce=" + debounce + ", stateDir=" + stateDir
-                + ", dockerHost=" + dockerHost + ", metricsPort=" + metricsPort + ", maxMessageBytes=" + maxMessageBytes + "]";
+                + ", dockerHost=" + dockerHost + ", metricsPort=" + metricsPort + ", maxMessageBytes=" + maxMessageBytes + ", readPackages=" + readPackages + "]";
     }
 
     private static void requirePositive(String what, Duration d) {

@@ -40,6 +40,10 @@ final class AgentMetrics {
             .description("host snapshots Kafka acknowledged completely").register(registry);
     final Counter configsPublished = Counter.builder("layeratlas.agent.configs.published")
             .description("image config events Kafka acknowledged").register(registry);
+    final Counter layerPackagesPublished = Counter.builder("layeratlas.agent.layer.packages.published")
+            .description("layer-packages events Kafka acknowledged (one per diff ID)").register(registry);
+    final Counter layersRead = Counter.builder("layeratlas.agent.layers.read")
+            .description("layers whose contents were read for package databases").register(registry);
     final Counter heartbeatsPublished = Counter.builder("layeratlas.agent.heartbeats.published")
             .description("heartbeats Kafka acknowledged").register(registry);
     final Counter retriableErrors = publishErrors("retriable");

@@ -2,6 +2,10 @@ package io.layeratlas.ingest.agent;
 
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.HostInventory;
+import io.layeratlas.events.SourceKind;
+import io.layeratlas.ingest.Scanner;
+import io.layeratlas.ingest.SourceScan;
+import io.layeratlas.ingest.packages.LayerContents;
 
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -30,16 +34,45 @@ public interface InventorySource {
     Scan scan(String hostId) throws Exception;
 
     /**
+     * The production source: {@code config.source()} read by {@code scanner} (as {@code config.kind()}, or detected),
+     * and, with {@link AgentConfig#readPackages()}, its layers' contents where the kind read has them reachable
+     * ({@link LayerContents#of}).
+     */
+    static InventorySource of(Scanner scanner, AgentConfig config) {
+        return hostId -> {
+            SourceScan s = scanner.read(config.source(), config.kind(), hostId);
+            Scan scan = Scan.ofBytes(s.inventory(), s.configs());
+            return config.readPackages()
+                    ? scan.withLayerContents(LayerContents.of(SourceKind.fromId(s.inventory().kind()), config.source()))
+                    : scan;
+        };
+    }
+
+    /**
      * One read of the storage.
      *
      * @param inventory the images, layers and problems found
      * @param configs   image ID to the image config JSON verbatim, as UTF-8 text; an image without an entry
      *                  gets no {@link io.layeratlas.events.ImageConfigEvent} (never null)
+     * @param layerContents reads a layer's package databases from its own contents, for the agent's
+     *                  {@link io.layeratlas.events.LayerPackages} events; {@link LayerContents#NONE} when the source's
+     *                  layer contents cannot be reached (never null)
      */
-    record Scan(HostInventory inventory, Map<Digest, String> configs) {
+    record Scan(HostInventory inventory, Map<Digest, String> configs, LayerContents layerContents) {
         public Scan {
             Objects.requireNonNull(inventory, "inventory");
             configs = configs == null ? Map.of() : Map.copyOf(configs);
+            layerContents = layerContents == null ? LayerContents.NONE : layerContents;
+        }
+
+        /** A scan whose layers' contents are not read. */
+        public Scan(HostInventory inventory, Map<Digest, String> configs) {
+            this(inventory, configs, LayerContents.NONE);
+        }
+
+        /** This scan, its layers' contents read by {@code contents}. */
+        public Scan withLayerContents(LayerContents contents) {
+            return new Scan(inventory, configs, contents);
         }
 
         /** A scan from config bytes as stored on disk (UTF-8 JSON). */

@@ -56,7 +56,7 @@ final class KafkaPublisher implements AutoCloseable {
     private static final int RECORD_OVERHEAD_BYTES = 256;
 
     /** What a record carries, for metrics and the log. */
-    enum Kind { CONFIG, SNAPSHOT_CHUNK, HEARTBEAT }
+    enum Kind { CONFIG, LAYER_PACKAGES, SNAPSHOT_CHUNK, HEARTBEAT }
 
     /**
      * One record to send. {@code generation} is the snapshot's for chunks and heartbeats, -1 for configs;
@@ -71,11 +71,13 @@ final class KafkaPublisher implements AutoCloseable {
     private final Producer<String, byte[]> producer;
     private final AgentMetrics metrics;
     private final Consumer<Throwable> onFatal;
+    private final Consumer<Outgoing> onDelivered;
     private final Thread thread;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    // Guarded by lock: the latest state not yet acknowledged, one entry per topic key.
+    // Guarded by lock: the latest state not yet acknowledged, one entry per topic key. Content-addressed records
+    // (image configs, layer packages) share one map keyed by topic and key.
     private final Map<String, Outgoing> pendingConfigs = new LinkedHashMap<>();
     private List<Outgoing> pendingSnapshot = List.of();
     private Outgoing pendingHeartbeat;
@@ -90,15 +92,21 @@ final class KafkaPublisher implements AutoCloseable {
     private volatile long deliveredGeneration = -1;
     private volatile Throwable fatal;
 
-    KafkaPublisher(AgentConfig config, String hostId, AgentMetrics metrics, Consumer<Throwable> onFatal) {
+    /**
+     * @param onDelivered told each record Kafka acknowledged, on the publishing thread (must be quick)
+     */
+    KafkaPublisher(AgentConfig config, String hostId, AgentMetrics metrics, Consumer<Throwable> onFatal,
+                   Consumer<Outgoing> onDelivered) {
         this(new KafkaProducer<>(producerConfig(config, hostId), new StringSerializer(), new ByteArraySerializer()),
-                metrics, onFatal);
+                metrics, onFatal, onDelivered);
     }
 
-    KafkaPublisher(Producer<String, byte[]> producer, AgentMetrics metrics, Consumer<Throwable> onFatal) {
+    KafkaPublisher(Producer<String, byte[]> producer, AgentMetrics metrics, Consumer<Throwable> onFatal,
+                   Consumer<Outgoing> onDelivered) {
         this.producer = producer;
         this.metrics = metrics;
         this.onFatal = onFatal;
+        this.onDelivered = onDelivered;
         this.thread = new Thread(this::run, "layeratlas-agent-publish");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -154,7 +162,10 @@ final class KafkaPublisher implements AutoCloseable {
         }
     }
 
-    /** Adds image config records, replacing any pending one for the same image ID. */
+    /**
+     * Adds content-addressed records (image configs, layer packages), replacing any pending one for the same topic
+     * and key.
+     */
     void offerConfigs(List<Outgoing> configs) {
         if (configs.isEmpty()) {
             return;
@@ -162,7 +173,7 @@ final class KafkaPublisher implements AutoCloseable {
         lock.lock();
         try {
             for (Outgoing c : configs) {
-                pendingConfigs.put(c.key(), c);
+                pendingConfigs.put(keyed(c), c);
             }
             updatePending();
             changed.signalAll();
@@ -380,10 +391,20 @@ final class KafkaPublisher implements AutoCloseable {
         return Severity.FATAL;
     }
 
+    private static String keyed(Outgoing o) {
+        return o.topic() + " " + o.key();
+    }
+
     private void delivered(Outgoing o) {
         metrics.lastPublishEpochSeconds.set(Instant.now().getEpochSecond());
+        try {
+            onDelivered.accept(o);
+        } catch (RuntimeException e) {
+            log.warn("after delivering {} {}: {}", o.kind(), o.key(), e.toString(), e);
+        }
         switch (o.kind()) {
             case CONFIG -> metrics.configsPublished.increment();
+            case LAYER_PACKAGES -> metrics.layerPackagesPublished.increment();
             case HEARTBEAT -> metrics.heartbeatsPublished.increment();
             case SNAPSHOT_CHUNK -> {
             }
@@ -412,7 +433,7 @@ final class KafkaPublisher implements AutoCloseable {
             List<Outgoing> failedChunks = new ArrayList<>();
             for (Outgoing o : retry) {
                 switch (o.kind()) {
-                    case CONFIG -> pendingConfigs.putIfAbsent(o.key(), o);
+                    case CONFIG, LAYER_PACKAGES -> pendingConfigs.putIfAbsent(keyed(o), o);
                     case HEARTBEAT -> {
                         if (pendingHeartbeat == null) {
                             pendingHeartbeat = o;

@@ -4,10 +4,15 @@ import io.layeratlas.embedded.EmbeddedKafka;
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.ImageConfigEvent;
 import io.layeratlas.events.ImageRecord;
+import io.layeratlas.events.EventCodec;
+import io.layeratlas.events.LayerPackages;
+import io.layeratlas.events.PackageDatabase;
 import io.layeratlas.events.Topics;
 import io.layeratlas.ingest.Scanner;
 import io.layeratlas.ingest.SourceScan;
+import io.layeratlas.ingest.containerd.TrixieDocker;
 import io.layeratlas.ingest.engine.DockerDaemon;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -192,6 +197,62 @@ class AgentDockerDaemonTest {
     // -------------------------------------------------------------------------------------------------------
 
     /** The production wiring (app's {@code Agents}): the storage readers' facade, recording each config seen. */
+    /**
+     * A rootfs with the dpkg status of a Debian root made by mmdebstrap, {@code docker import}ed: the agent reading
+     * the daemon's data-root sends one layer-packages event keyed by the layer's diff ID as Docker reports it, with
+     * the packages {@code dpkg-query} lists.
+     */
+    @Test
+    void an_imported_layer_with_a_dpkg_status_is_sent_once_with_the_packages_dpkg_query_lists(@TempDir Path state)
+            throws Exception {
+        Assumptions.assumeTrue(daemon.driver().equals("overlay2"),
+                "layer contents are read from overlay2 diff folders; this daemon runs " + daemon.driver());
+        Path admin = TrixieDocker.rootfsOrSkip().resolve("var/lib/dpkg");
+        Path tar = work.resolve("dpkg-rootfs.tar");
+        try (var out = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(Files.newOutputStream(tar))) {
+            byte[] status = Files.readAllBytes(admin.resolve("status"));
+            for (String dir : List.of("var/", "var/lib/", "var/lib/dpkg/")) {
+                out.putArchiveEntry(new org.apache.commons.compress.archivers.tar.TarArchiveEntry(dir));
+                out.closeArchiveEntry();
+            }
+            var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("var/lib/dpkg/status");
+            entry.setSize(status.length);
+            out.putArchiveEntry(entry);
+            out.write(status);
+            out.closeArchiveEntry();
+        }
+        Digest image = Digest.parse(daemon.docker("import", tar.toString(), "atlas/dpkg:1").strip());
+        Digest diffId = Digest.parse(daemon.docker("image", "inspect", "--format", "{{index .RootFS.Layers 0}}",
+                image.toString()).strip());
+        Process q = new ProcessBuilder("dpkg-query", "--admindir=" + admin, "-W", "-f",
+                "${Package} ${Version} ${Architecture}\\n").start();
+        List<String> truth = new String(q.getInputStream().readAllBytes()).lines().sorted().toList();
+        assertThat(q.waitFor()).isZero();
+
+        AgentConfig config = AgentConfig.defaults(daemon.dataRoot().toString(), kafka.bootstrapServers())
+                .withHostId("live-packages").withStateDir(state).withTopicPrefix(prefix());
+        try (Agent agent = new Agent(config, InventorySource.of(new Scanner(), config));
+             TopicReader packages = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.LAYER_PACKAGES))) {
+            agent.start();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(packages.poll()).anySatisfy(r -> assertThat(r.key()).isEqualTo(diffId.toString())));
+            List<LayerPackages> mine = packages.poll().stream().filter(r -> r.key().equals(diffId.toString()))
+                    .map(r -> (LayerPackages) EventCodec.decode(r.value())).toList();
+            assertThat(mine).singleElement().satisfies(e -> {
+                assertThat(e.diffId()).isEqualTo(diffId);
+                assertThat(e.problems()).isEmpty();
+                assertThat(e.databases()).singleElement().satisfies(db -> {
+                    assertThat(db.path()).isEqualTo("var/lib/dpkg/status");
+                    assertThat(db.state()).isEqualTo(PackageDatabase.PRESENT);
+                    assertThat(db.packages().stream().map(p -> p.name() + " " + p.version() + " " + p.architecture())
+                            .sorted().toList()).isEqualTo(truth);
+                });
+            });
+        } finally {
+            daemon.docker("rmi", "atlas/dpkg:1");
+        }
+    }
+
     private static InventorySource scanner(AgentConfig config, Map<Digest, String> seen) {
         Scanner scanner = new Scanner();
         return hostId -> {

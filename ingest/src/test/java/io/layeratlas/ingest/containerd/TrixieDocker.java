@@ -31,7 +31,7 @@ import java.util.stream.Stream;
  * Where the root file system cannot be built or the daemon cannot start, {@link #startOrSkip} aborts the test with
  * the reason, or fails it when the environment variable {@code CI} is {@code true} (.ci/run installs mmdebstrap).
  */
-final class TrixieDocker implements AutoCloseable {
+public final class TrixieDocker implements AutoCloseable {
     static final String CACHE = "/var/cache/layeratlas-test/trixie-docker";
     private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(20);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
@@ -97,6 +97,14 @@ final class TrixieDocker implements AutoCloseable {
         String log = d.log();
         d.close();
         return unavailable("dockerd gave no answer within " + START_TIMEOUT.toSeconds() + " s: " + log);
+    }
+
+    /**
+     * The cached Debian trixie root file system ({@value #CACHE}), built first if it is not there; aborts (or, with
+     * {@code CI=true}, fails) the test when it cannot be built. Read it only: running daemons use it.
+     */
+    public static Path rootfsOrSkip() {
+        return rootfs();
     }
 
     /** The cached root file system, built first if it is not there (the time it took is printed). */
