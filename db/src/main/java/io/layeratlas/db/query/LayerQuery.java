@@ -162,67 +162,58 @@ public final class LayerQuery {
         return "EXISTS (SELECT 1 FROM host_layers hl WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (" + keys + "))";
     }
 
-    // The layer keys a full digest names, by resolve's rule in SQL: the chains of a diff ID, else the one chain ID;
-    // keys is null when neither matches. Six parameters: the digest each time.
-    private static final String REF = """
-            SELECT CASE WHEN bool_or(diff_id = ?) THEN array_agg(layer_key) FILTER (WHERE diff_id = ?)
-                        ELSE array_agg(layer_key) FILTER (WHERE chain_id = ?) END AS keys,
-                   coalesce(bool_or(diff_id = ?), false) AS by_diff
-              FROM layers WHERE diff_id = ? OR chain_id = ?""";
-
-    // A page of the hosts holding r.keys, each with its images containing the layer (as JSON
-    // [[image_id, position, chain_id, repo_tags]…], by image ID and position), computed for the page's rows only.
+    // A page of the hosts holding the layer (parameters: its keys twice, then the page's).
     private static final Keyset HOSTS = new Keyset("""
             SELECT %s, {keys},
                    (SELECT min(hl.first_seen) FROM host_layers hl
-                     WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (r.keys)) AS layer_first_seen,
-                   (SELECT json_agg(json_build_array(i.image_id, il.position, l.chain_id, hi.repo_tags)
-                                    ORDER BY i.image_id, il.position)
-                      FROM host_images hi
+                     WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (?)) AS layer_first_seen
+              FROM hosts h
+             WHERE h.retired_at IS NULL AND %s AND {keyset}
+             {order}""".formatted(Sql.HOST_COLUMNS, holds("?")), List.of("h.host_id"), List.of("text"), false);
+
+    /**
+     * One statement answers the remediation list of a resolved layer: the freshness of every host holding it (its
+     * count is the list's total), one page of hosts, and each page host's images containing the layer as JSON
+     * ({@code [[image_id, position, chain_id, repo_tags]…]} by image ID and position), gathered set-wise for the page
+     * (one join of the page's host_images rows with the layer's image_layers rows); one row per host of the page (a
+     * single row with no host columns when the page is empty), in page order. The layer keys are parameters, so the
+     * planner sees them (keys derived inside the statement hid them and cost a sequential scan of host_layers).
+     */
+    private static String hostsStatement(PageRequest page) {
+        return "WITH f AS (" + Sql.freshnessSql(holds("?")) + "),\n"
+                + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + HOSTS.sql(page) + ") s),\n"
+                + """
+                imgs AS (
+                    SELECT hi.host_key, json_agg(json_build_array(i.image_id, il.position, l.chain_id, hi.repo_tags)
+                                                 ORDER BY i.image_id, il.position) AS images_json
+                      FROM p JOIN host_images hi ON hi.host_key = p.host_key
                       JOIN image_layers il ON il.image_key = hi.image_key
                       JOIN images i ON i.image_key = il.image_key
                       JOIN layers l ON l.layer_key = il.layer_key
-                     WHERE hi.host_key = h.host_key AND il.layer_key = ANY (r.keys)) AS images_json
-              FROM hosts h
-             WHERE h.retired_at IS NULL AND %s AND {keyset}
-             {order}""".formatted(Sql.HOST_COLUMNS, holds("r.keys")), List.of("h.host_id"), List.of("text"), false);
-
-    /**
-     * One statement answers the remediation list: the layer's keys, the freshness of every host holding it (its
-     * count is the list's total) and one page of hosts with their images; one row per host of the page (a single row
-     * with no host columns when the page is empty), in page order.
-     */
-    private static String hostsStatement(PageRequest page) {
-        return "SELECT r.keys, r.by_diff, f.*, p.* FROM (" + REF + ") r\n"
-                + " CROSS JOIN LATERAL (" + Sql.freshnessSql(holds("r.keys")) + ") f\n"
-                + " LEFT JOIN LATERAL (SELECT s.*, row_number() OVER () AS page_rn FROM (" + HOSTS.sql(page) + ") s) p ON TRUE\n"
-                + " ORDER BY p.page_rn";
+                     WHERE il.layer_key = ANY (?)
+                     GROUP BY hi.host_key)
+                SELECT f.*, p.*, imgs.images_json FROM f LEFT JOIN p ON TRUE LEFT JOIN imgs ON imgs.host_key = p.host_key
+                 ORDER BY p.page_rn""";
     }
 
-    /** What {@link #hostsStatement} read: the layer, the freshness of its hosts, and the page. */
-    private record HostsRead(LayerRef ref, Freshness freshness, Page<HostHolding> hosts) {
+    /** What {@link #hostsStatement} read: the freshness of the layer's hosts, and the page. */
+    private record HostsRead(Freshness freshness, Page<HostHolding> hosts) {
     }
 
-    private HostsRead readHosts(Connection c, String digest, PageRequest page) throws SQLException {
-        List<Object> params = new ArrayList<>(List.of(digest, digest, digest, digest, digest, digest, Sql.staleBefore(policy)));
+    private HostsRead readHosts(Connection c, LayerRef ref, PageRequest page) throws SQLException {
+        Array keys = c.createArrayOf("bigint", ref.layerKeys().toArray());
+        List<Object> params = new ArrayList<>(List.of(Sql.staleBefore(policy), keys, keys, keys));
         params.addAll(HOSTS.params(page));
+        params.add(keys);
         try (PreparedStatement ps = c.prepareStatement(hostsStatement(page))) {
             for (int i = 0; i < params.size(); i++) {
                 ps.setObject(i + 1, params.get(i));
             }
             try (ResultSet rs = ps.executeQuery()) {
-                LayerRef ref = null;
                 Freshness freshness = null;
                 List<Keyset.Keyed<HostHolding>> rows = new ArrayList<>();
                 while (rs.next()) {
-                    if (ref == null) {
-                        Array keys = rs.getArray("keys");
-                        if (keys == null) {
-                            throw new QueryException.NotFound("no layer has diff or chain ID " + digest);
-                        }
-                        List<Long> layerKeys = java.util.Arrays.stream((Object[]) keys.getArray())
-                                .map(k -> ((Number) k).longValue()).toList();
-                        ref = new LayerRef(digest, rs.getBoolean("by_diff") ? MatchedBy.DIFF_ID : MatchedBy.CHAIN_ID, layerKeys);
+                    if (freshness == null) {
                         freshness = Sql.freshness(rs, policy);
                     }
                     if (rs.getObject("page_rn") != null) {
@@ -230,7 +221,7 @@ public final class LayerQuery {
                                 images(r.getString("images_json")))));
                     }
                 }
-                return new HostsRead(ref, freshness, HOSTS.page(page, freshness.hostCount(), rows));
+                return new HostsRead(freshness, HOSTS.page(page, freshness.hostCount(), rows));
             }
         } catch (SQLException e) {
             throw Keyset.badCursor(e);
@@ -257,11 +248,6 @@ public final class LayerQuery {
         } catch (java.io.IOException e) {
             throw new SQLException("images of a host are not the JSON expected: " + e.getMessage(), e);
         }
-    }
-
-    /** The full digest a digest or unique prefix names (one statement for a prefix, none for a full digest). */
-    private String digest(Connection c, Matches.DigestPrefix d) throws SQLException {
-        return d.complete() ? d.text() : resolve(c, d).digest();
     }
 
     // The export: every host with every image of it containing the layer, one row per (host, image), in host ID
@@ -318,8 +304,8 @@ public final class LayerQuery {
     public LayerDetail detail(String digestOrPrefix, PageRequest hostsPage, PageRequest imagesPage) {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
         return Sql.inSnapshot(dataSource, "layer detail", c -> {
-            HostsRead read = readHosts(c, digest(c, d), hostsPage);
-            LayerRef ref = read.ref();
+            LayerRef ref = resolve(c, d);
+            HostsRead read = readHosts(c, ref, hostsPage);
             long[] imageCount = {-1};
             List<Blob> blobs = new ArrayList<>();
             List<Chain> chains = Sql.list(c, CHAINS, rs -> {
@@ -364,20 +350,20 @@ public final class LayerQuery {
     }
 
     /**
-     * One page of the hosts holding a layer, each with its images that contain it: the remediation list. A full
-     * digest is answered with one statement (one round trip); a prefix adds one to resolve it.
+     * One page of the hosts holding a layer, each with its images that contain it: the remediation list. Two round
+     * trips in autocommit: resolve (two for a prefix), then one statement for the total, freshness, page and images.
      *
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
      */
     public LayerHosts hosts(String digestOrPrefix, PageRequest page) {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
-        Sql.Work<LayerHosts> work = c -> {
-            HostsRead read = readHosts(c, digest(c, d), page);
-            return new LayerHosts(read.ref().digest(), read.ref().matchedBy(), read.freshness().hostCount(),
-                    read.hosts().items(), read.hosts().info(), read.freshness());
-        };
-        return d.complete() ? Sql.oneStatement(dataSource, "layer hosts", work)
-                : Sql.inSnapshot(dataSource, "layer hosts", work);
+        // Autocommit: the two statements need not share a snapshot, since a layer's keys never change.
+        return Sql.oneStatement(dataSource, "layer hosts", c -> {
+            LayerRef ref = resolve(c, d);
+            HostsRead read = readHosts(c, ref, page);
+            return new LayerHosts(ref.digest(), ref.matchedBy(), read.freshness().hostCount(), read.hosts().items(),
+                    read.hosts().info(), read.freshness());
+        });
     }
 
     /** Told which layer an export lists, once it is resolved and before its first host. */
