@@ -320,6 +320,11 @@ final class BenchChildren {
         }
 
         @Override
+        public URI hostsExportJson(Digest chainId) {
+            return at("/api/v1/layers/" + chainId + "/hosts.json");
+        }
+
+        @Override
         public boolean showsGeneration(String hostId, long generation) throws Exception {
             HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(hostPage(hostId)).GET().build(),
                     HttpResponse.BodyHandlers.ofByteArray());

@@ -94,6 +94,9 @@ public record BenchPlugins(Optional<DataRootScanner> scanner, Optional<IndexerHa
         /** The remediation export: every host holding the layer, one CSV line each, streamed. */
         URI hostsExport(Digest chainId);
 
+        /** The same export as one JSON document: {@code {"hosts":[…],"hostCount"}}, streamed. */
+        URI hostsExportJson(Digest chainId);
+
         /**
          * For freshness: true once the API shows this host at this snapshot generation or later.
          * Implementations typically GET {@link #hostPage} and read the generation.

@@ -22,7 +22,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Runs every benchmark in order and collects the figures: (a) agent scan, (b) indexer throughput against COPY,
- * (d) queries against bare SQL, (c) freshness against the transport, (e) memory. Starts its own embedded PostgreSQL
+ * (d) queries against bare SQL (on the quiet COPY-loaded fleet, and again on the indexer's database while it applies
+ * churn rounds), (c) freshness against the transport, (e) memory. Starts its own embedded PostgreSQL
  * and Kafka under {@code work}. Parts not plugged in ({@link BenchPlugins}) are reported as skipped; their baselines
  * still run. One run at a time.
  */
@@ -40,8 +41,9 @@ public final class BenchRunner {
     }
 
     /**
-     * @param queriesOnly run only (d), the queries against bare SQL, on the COPY-loaded fleet: a minute or two instead
-     *                    of the whole run, for profiling the dashboard
+     * @param queriesOnly run only (d), the queries against bare SQL, on the COPY-loaded fleet and then on the
+     *                    indexer's database while it applies churn rounds (Kafka, round 0 and the indexer started for
+     *                    it): a few minutes instead of the whole run, for profiling the dashboard
      */
     public BenchRunner(Scale scale, Path work, BenchPlugins plugins, boolean queriesOnly) {
         this.scale = scale;
@@ -113,10 +115,6 @@ public final class BenchRunner {
                     }
                 }
             }
-            if (queriesOnly) {
-                return report;
-            }
-
             try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka-" + runId), 0,
                     java.util.Map.of("num.partitions", "4"))) {
                 String bootstrap = kafka.bootstrapServers();
@@ -151,52 +149,60 @@ public final class BenchRunner {
                             if (plugins.dashboard().isPresent()) {
                                 dash = Optional.of(plugins.dashboard().get().start(url, pg.user(), ""));
                             }
-                            long r0 = System.nanoTime();
-                            CompletableFuture<PublishReport> load = CompletableFuture.supplyAsync(() ->
-                                    publishRound(sim, bootstrap, 1));
-                            if (dash.isPresent()) {
-                                apiFreshness = Optional.of(FreshnessBenchmark.throughApi(bootstrap, sim,
-                                        scale.freshnessSamples(), dash.get(), 0));
-                            }
-                            PublishReport round1 = load.get();
-                            boolean again = indexer.awaitCaughtUp(Duration.ofMinutes(30));
-                            double rs = (System.nanoTime() - r0) / 1e9;
-                            report.add(again ? BenchmarkResult.of("indexer.rescan", round1.hostLayerLinks() / rs, "links/s",
-                                    rescan.linksPerSecond(), "publish + apply round 1 (publishing alone "
-                                            + round1.elapsed().toMillis() + " ms), vs staged COPY merge")
-                                    : BenchmarkResult.skipped("indexer.rescan", "links/s", "indexer did not catch up"));
-
-                            // Every agent's periodic full resend at once, nothing changed: published while the
-                            // indexer is held (a lock on its hosts table), then timed from release to caught up,
-                            // so the figure is the indexer's, not the simulator's encoding speed.
-                            PublishReport resent;
-                            long h0;
-                            try (Connection hold = java.sql.DriverManager.getConnection(url, pg.user(), "")) {
-                                hold.setAutoCommit(false);
-                                try (Statement st = hold.createStatement()) {
-                                    st.execute("LOCK TABLE hosts IN EXCLUSIVE MODE");
+                            if (queriesOnly) {
+                                if (dash.isPresent()) {
+                                    report.addAll(churnQueries(scale, url, pg.user(), sim, bootstrap, indexer, dash.get(), 1));
                                 }
-                                resent = publishResend(sim, bootstrap, 1, FleetSimulator.resendGeneration(1));
-                                h0 = System.nanoTime();
-                                hold.commit();
-                            }
-                            boolean resendDone = indexer.awaitCaughtUp(Duration.ofMinutes(30));
-                            double hs = (System.nanoTime() - h0) / 1e9;
-                            report.add(resendDone
-                                    ? BenchmarkResult.of("indexer.resend-unchanged", resent.hostLayerLinks() / hs, "links/s",
-                                    published.hostLayerLinks() / seconds, "every host resends its unchanged state ("
-                                            + resent.chunks() + " chunks), applied in " + Math.round(hs * 1000)
-                                            + " ms, vs indexer.fresh")
-                                    : BenchmarkResult.skipped("indexer.resend-unchanged", "links/s", "indexer did not catch up"
-                                    ));
+                            } else {
+                                long r0 = System.nanoTime();
+                                CompletableFuture<PublishReport> load = CompletableFuture.supplyAsync(() ->
+                                        publishRound(sim, bootstrap, 1));
+                                if (dash.isPresent()) {
+                                    apiFreshness = Optional.of(FreshnessBenchmark.throughApi(bootstrap, sim,
+                                            scale.freshnessSamples(), dash.get(), 0));
+                                }
+                                PublishReport round1 = load.get();
+                                boolean again = indexer.awaitCaughtUp(Duration.ofMinutes(30));
+                                double rs = (System.nanoTime() - r0) / 1e9;
+                                report.add(again ? BenchmarkResult.of("indexer.rescan", round1.hostLayerLinks() / rs, "links/s",
+                                        rescan.linksPerSecond(), "publish + apply round 1 (publishing alone "
+                                                + round1.elapsed().toMillis() + " ms), vs staged COPY merge")
+                                        : BenchmarkResult.skipped("indexer.rescan", "links/s", "indexer did not catch up"));
 
-                            if (dash.isPresent()) {
-                                CompletableFuture<PublishReport> resendLoad = CompletableFuture.supplyAsync(() ->
-                                        publishResend(sim, bootstrap, 1, FleetSimulator.resendGeneration(1) + 1));
-                                resendFreshness = Optional.of(FreshnessBenchmark.throughApi(bootstrap, sim,
-                                        scale.freshnessSamples(), dash.get(), scale.freshnessSamples()));
-                                resendLoad.get();
-                                indexer.awaitCaughtUp(Duration.ofMinutes(30));
+                                // Every agent's periodic full resend at once, nothing changed: published while the
+                                // indexer is held (a lock on its hosts table), then timed from release to caught up,
+                                // so the figure is the indexer's, not the simulator's encoding speed.
+                                PublishReport resent;
+                                long h0;
+                                try (Connection hold = java.sql.DriverManager.getConnection(url, pg.user(), "")) {
+                                    hold.setAutoCommit(false);
+                                    try (Statement st = hold.createStatement()) {
+                                        st.execute("LOCK TABLE hosts IN EXCLUSIVE MODE");
+                                    }
+                                    resent = publishResend(sim, bootstrap, 1, FleetSimulator.resendGeneration(1));
+                                    h0 = System.nanoTime();
+                                    hold.commit();
+                                }
+                                boolean resendDone = indexer.awaitCaughtUp(Duration.ofMinutes(30));
+                                double hs = (System.nanoTime() - h0) / 1e9;
+                                report.add(resendDone
+                                        ? BenchmarkResult.of("indexer.resend-unchanged", resent.hostLayerLinks() / hs, "links/s",
+                                        published.hostLayerLinks() / seconds, "every host resends its unchanged state ("
+                                                + resent.chunks() + " chunks), applied in " + Math.round(hs * 1000)
+                                                + " ms, vs indexer.fresh")
+                                        : BenchmarkResult.skipped("indexer.resend-unchanged", "links/s", "indexer did not catch up"
+                                        ));
+
+                                if (dash.isPresent()) {
+                                    CompletableFuture<PublishReport> resendLoad = CompletableFuture.supplyAsync(() ->
+                                            publishResend(sim, bootstrap, 1, FleetSimulator.resendGeneration(1) + 1));
+                                    resendFreshness = Optional.of(FreshnessBenchmark.throughApi(bootstrap, sim,
+                                            scale.freshnessSamples(), dash.get(), scale.freshnessSamples()));
+                                    resendLoad.get();
+                                    indexer.awaitCaughtUp(Duration.ofMinutes(30));
+                                    // Round 2 is the transport baseline's load below; the churn starts after it.
+                                    report.addAll(churnQueries(scale, url, pg.user(), sim, bootstrap, indexer, dash.get(), 3));
+                                }
                             }
                         } finally {
                             if (dash.isPresent()) {
@@ -211,20 +217,61 @@ public final class BenchRunner {
                     report.add(BenchmarkResult.skipped("indexer.resend-unchanged", "links/s", "indexer not plugged in"));
                 }
 
-                log.info("(c) freshness: transport baseline under load");
-                CompletableFuture<PublishReport> load = CompletableFuture.supplyAsync(() ->
-                        publishRound(sim, bootstrap, 2));
-                Latencies kafkaFreshness = FreshnessBenchmark.kafkaBaseline(bootstrap, sim, scale.freshnessSamples());
-                load.get();
-                report.addAll(FreshnessBenchmark.results(kafkaFreshness, apiFreshness, resendFreshness));
-                report.add(memoryRow("memory.indexer.rss", Optional.of(indexerRss), startRss,
-                        "indexer not plugged in or runs in this JVM"));
+                if (!queriesOnly) {
+                    log.info("(c) freshness: transport baseline under load");
+                    CompletableFuture<PublishReport> load = CompletableFuture.supplyAsync(() ->
+                            publishRound(sim, bootstrap, 2));
+                    Latencies kafkaFreshness = FreshnessBenchmark.kafkaBaseline(bootstrap, sim, scale.freshnessSamples());
+                    load.get();
+                    report.addAll(FreshnessBenchmark.results(kafkaFreshness, apiFreshness, resendFreshness));
+                    report.add(memoryRow("memory.indexer.rss", Optional.of(indexerRss), startRss,
+                            "indexer not plugged in or runs in this JVM"));
+                }
             }
+        }
+        if (queriesOnly) {
+            deleteQuietly(work.resolve("kafka-" + runId));
+            return report;
         }
         report.add(BenchmarkResult.absolute("memory.bench.rss", Rss.self().orElse(0), "bytes",
                 "this JVM at the end (embedded Kafka and all); at start " + startRss));
         deleteQuietly(work.resolve("kafka-" + runId));
         return report;
+    }
+
+    /**
+     * (d) again, on the indexer's database while it applies churn: rounds {@code firstRound, firstRound + 1, …} are
+     * published back to back (each host's agent sending its changed snapshot) for as long as the four lookups run,
+     * then the indexer catches up. Figures are named {@code query.<kind>.churn.…}, each beside the bare SQL of the same
+     * answer on the same database at the same time.
+     */
+    private static List<BenchmarkResult> churnQueries(Scale scale, String url, String user, FleetSimulator sim,
+                                                      String bootstrap, BenchPlugins.RunningIndexer indexer,
+                                                      BenchPlugins.RunningDashboard dash, int firstRound) throws Exception {
+        log.info("(d) queries while the indexer applies churn rounds from round {}", firstRound);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger published = new java.util.concurrent.atomic.AtomicInteger();
+        CompletableFuture<Void> churn = CompletableFuture.runAsync(() -> {
+            for (int round = firstRound; !stop.get(); round++) {
+                publishRound(sim, bootstrap, round);
+                published.incrementAndGet();
+            }
+        });
+        List<BenchmarkResult> out;
+        try (Database db = Database.open(url, user, "", scale.queryClients() + 2, true)) {
+            // The hosts' layers as of the round before the churn: what users ask about while it lands.
+            out = QueryBenchmark.run(scale, db.dataSource(), sim, firstRound - 1, Optional.of(dash), ".churn",
+                    ", while the indexer applies churn rounds");
+        } finally {
+            stop.set(true);
+            int during = published.get();
+            churn.get();
+            log.info("churn: {} rounds published while the queries ran, {} in all", during, published.get());
+        }
+        if (!indexer.awaitCaughtUp(Duration.ofMinutes(30))) {
+            throw new IllegalStateException("the indexer did not catch up after the churn rounds");
+        }
+        return out;
     }
 
     private static BenchmarkResult memoryRow(String name, Optional<OptionalLong> rss, long baseline, String missing) {

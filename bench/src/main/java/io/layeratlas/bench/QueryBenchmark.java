@@ -27,6 +27,7 @@ import java.util.concurrent.Future;
  * picked as a random layer of a random host, so popular layers come up as often as users would meet them.
  */
 public final class QueryBenchmark {
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private QueryBenchmark() {
     }
 
@@ -34,10 +35,25 @@ public final class QueryBenchmark {
 
     public static List<BenchmarkResult> run(Scale scale, DataSource db, FleetSimulator sim, int round,
                                             Optional<BenchPlugins.RunningDashboard> dashboard) throws Exception {
+        List<BenchmarkResult> out = run(scale, db, sim, round, dashboard, "", "");
+        out.addAll(mostShared(scale, db, dashboard, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()));
+        return out;
+    }
+
+    /**
+     * The four lookups only, named {@code query.<kind><suffix>.sql|api.p50|p99}: e.g. with suffix {@code .churn} while
+     * the indexer applies churn rounds to the same database.
+     *
+     * @param round the round whose hosts' layers are asked for
+     * @param when  added to each figure's note, e.g. ", during churn rounds"
+     */
+    public static List<BenchmarkResult> run(Scale scale, DataSource db, FleetSimulator sim, int round,
+                                            Optional<BenchPlugins.RunningDashboard> dashboard, String suffix, String when)
+            throws Exception {
         List<BenchmarkResult> out = new ArrayList<>();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         for (Kind kind : Kind.values()) {
-            String name = "query." + kind.name().toLowerCase().replace('_', '-');
+            String name = "query." + kind.name().toLowerCase().replace('_', '-') + suffix;
             Latencies sql = runClients(scale, sim, round, kind, (c, layer, host) -> {
                 try (Connection conn = db.getConnection()) {
                     switch (kind) {
@@ -49,8 +65,8 @@ public final class QueryBenchmark {
                 }
             });
             out.add(BenchmarkResult.absolute(name + ".sql.p50", sql.percentileMs(50), "ms",
-                    "bare indexed SQL, " + scale.queryClients() + " clients, " + sql.count() + " requests"));
-            out.add(BenchmarkResult.absolute(name + ".sql.p99", sql.percentileMs(99), "ms", "bare indexed SQL"));
+                    "bare indexed SQL, " + scale.queryClients() + " clients, " + sql.count() + " requests" + when));
+            out.add(BenchmarkResult.absolute(name + ".sql.p99", sql.percentileMs(99), "ms", "bare indexed SQL" + when));
             if (dashboard.isEmpty()) {
                 out.add(BenchmarkResult.skipped(name + ".api.p50", "ms", "dashboard not plugged in (BenchPlugins.dashboard)"));
                 out.add(BenchmarkResult.skipped(name + ".api.p99", "ms", "dashboard not plugged in"));
@@ -70,10 +86,9 @@ public final class QueryBenchmark {
                     throw new IllegalStateException("GET " + uri + " answered " + r.statusCode());
                 }
             });
-            out.add(BenchmarkResult.of(name + ".api.p50", api.percentileMs(50), "ms", sql.percentileMs(50), "vs bare SQL p50"));
-            out.add(BenchmarkResult.of(name + ".api.p99", api.percentileMs(99), "ms", sql.percentileMs(99), "vs bare SQL p99"));
+            out.add(BenchmarkResult.of(name + ".api.p50", api.percentileMs(50), "ms", sql.percentileMs(50), "vs bare SQL p50" + when));
+            out.add(BenchmarkResult.of(name + ".api.p99", api.percentileMs(99), "ms", sql.percentileMs(99), "vs bare SQL p99" + when));
         }
-        out.addAll(mostShared(scale, db, dashboard, http));
         return out;
     }
 
@@ -116,29 +131,41 @@ public final class QueryBenchmark {
         if (dashboard.isEmpty()) {
             out.add(BenchmarkResult.skipped("query.most-shared-layer-page.api.p99", "ms", "dashboard not plugged in"));
             out.add(BenchmarkResult.skipped("export.csv", "rows/s", "dashboard not plugged in"));
+            out.add(BenchmarkResult.skipped("export.json", "rows/s", "dashboard not plugged in"));
             return out;
         }
         Digest layer = Digest.parse(chainId);
         Latencies page = new Latencies();
         Latencies export = new Latencies();
+        Latencies exportJson = new Latencies();
         long lines = 0;
+        long jsonHosts = 0;
         for (int i = 0; i < 20 + scale.queriesPerClient(); i++) {
             long t0 = System.nanoTime();
             send(http, dashboard.get().layerPage(layer));
             long t1 = System.nanoTime();
             lines = send(http, dashboard.get().hostsExport(layer)).lines().count() - 1; // minus the header
+            long t2 = System.nanoTime();
+            String json = send(http, dashboard.get().hostsExportJson(layer));
+            long t3 = System.nanoTime();
+            jsonHosts = JSON.readTree(json).path("hosts").size();
             if (i >= 20) {
                 page.add(t1 - t0);
-                export.add(System.nanoTime() - t1);
+                export.add(t2 - t1);
+                exportJson.add(t3 - t2);
             }
         }
-        if (lines != holders) {
-            throw new IllegalStateException("the export of " + chainId + " listed " + lines + " hosts, not " + holders);
+        if (lines != holders || jsonHosts != holders) {
+            throw new IllegalStateException("the exports of " + chainId + " listed " + lines + " (CSV) and " + jsonHosts
+                    + " (JSON) hosts, not " + holders);
         }
         out.add(BenchmarkResult.of("query.most-shared-layer-page.api.p99", page.percentileMs(99), "ms",
                 sql.percentileMs(99), note + ", vs bare SQL p99"));
         out.add(BenchmarkResult.of("export.csv", holders / (export.percentileMs(50) / 1000), "rows/s", sqlRowsPerSecond,
                 "GET hosts.csv of the most shared layer (" + holders + " rows), median of " + export.count() + ", vs bare SQL"));
+        out.add(BenchmarkResult.of("export.json", holders / (exportJson.percentileMs(50) / 1000), "rows/s", sqlRowsPerSecond,
+                "GET hosts.json of the most shared layer (" + holders + " hosts), median of " + exportJson.count()
+                        + ", vs bare SQL"));
         return out;
     }
 

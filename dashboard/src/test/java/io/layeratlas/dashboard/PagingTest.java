@@ -141,4 +141,47 @@ class PagingTest {
         String other = json(fleet.get("/api/v1/hosts?sort=heartbeat&limit=1")).path("next").asText();
         assertThat(fleet.get("/api/v1/layers/" + layer.getKey() + "/hosts?cursor=" + enc(other)).statusCode()).isEqualTo(400);
     }
+
+    @Test
+    void search_results_page_one_at_a_time_with_their_total_and_find_every_host_with_the_prefix_once() throws Exception {
+        Set<String> truth = new TreeSet<>();
+        FleetLoader.truthImages().stream().map(FleetLoader.TruthImage::host).filter(h -> h.startsWith("web-0")).forEach(truth::add);
+        assertThat(truth).hasSizeGreaterThan(1);
+        List<String> seen = new ArrayList<>();
+        List<JsonNode> pages = new ArrayList<>();
+        String cursor = null;
+        do {
+            JsonNode page = json(fleet.get("/api/v1/search?q=web-0&limit=1" + (cursor == null ? "" : "&cursor=" + enc(cursor))));
+            pages.add(page);
+            page.path("matches").forEach(m -> seen.add(m.path("kind").asText() + " " + m.path("key").asText()));
+            cursor = page.path("next").isNull() ? null : page.path("next").asText();
+        } while (cursor != null && pages.size() < 100);
+        assertThat(seen).doesNotHaveDuplicates().containsAll(truth.stream().map(h -> "HOST " + h).toList());
+        assertThat(pages).allSatisfy(p -> assertThat(p.path("total").asInt()).isEqualTo(seen.size()));
+        assertThat(pages.get(0).path("unique").asBoolean()).isFalse();
+        // The HTML page shows the total and the next link.
+        String html = fleet.get("/search?q=web-0&limit=1").body();
+        assertThat(html).contains(seen.size() + " matches").contains("rel=\"next\"");
+    }
+
+    @Test
+    void an_images_children_page_one_at_a_time_to_the_same_list() throws Exception {
+        String busy = json(fleet.get("/api/v1/search?q=" + enc("127.0.0.1:5055/base/busy:1.36"))).path("matches").get(0).path("key").asText();
+        JsonNode first = json(fleet.get("/api/v1/images/" + busy));
+        List<String> all = new ArrayList<>();
+        first.path("children").forEach(c -> all.add(c.path("imageId").asText()));
+        assertThat(all).hasSizeGreaterThan(1);
+        assertThat(first.path("childrenPage").path("total").asInt()).isEqualTo(all.size());
+        List<String> paged = new ArrayList<>();
+        JsonNode page = json(fleet.get("/api/v1/images/" + busy + "?limit=1"));
+        while (true) {
+            page.path("children").forEach(c -> paged.add(c.path("imageId").asText()));
+            if (page.path("childrenPage").path("next").isNull()) {
+                break;
+            }
+            page = json(fleet.get("/api/v1/images/" + busy + "?limit=1&children_cursor="
+                    + enc(page.path("childrenPage").path("next").asText())));
+        }
+        assertThat(paged).containsExactlyElementsOf(all);
+    }
 }

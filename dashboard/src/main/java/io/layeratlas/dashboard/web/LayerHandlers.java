@@ -61,38 +61,50 @@ final class LayerHandlers {
     }
 
     void hostsCsv(Context ctx) throws Exception {
-        LayerQuery.LayerRef ref = query.resolve(ctx.pathParam("digest"));
-        ctx.contentType("text/csv; charset=utf-8");
-        ctx.header("Content-Disposition", "attachment; filename=\"layer-" + Fmt.shortId(ref.digest()) + "-hosts.csv\"");
-        try (Writer out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16)) {
-            out.write(Csv.line(List.of("host_id", "stale", "last_report_at", "first_seen", "image_ids", "repo_tags")));
-            query.exportHosts(ref, h -> {
+        Writer[] out = {null};
+        try {
+            query.exportHosts(ctx.pathParam("digest"), ref -> {
+                ctx.contentType("text/csv; charset=utf-8");
+                ctx.header("Content-Disposition", "attachment; filename=\"layer-" + Fmt.shortId(ref.digest()) + "-hosts.csv\"");
+                out[0] = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16);
+                out[0].write(Csv.line(List.of("host_id", "stale", "last_report_at", "first_seen", "image_ids", "repo_tags")));
+            }, h -> {
                 List<String> tags = new ArrayList<>();
                 h.images().forEach(i -> tags.addAll(i.repoTags()));
-                out.write(Csv.line(List.of(h.host().hostId(), Boolean.toString(h.host().stale()),
+                out[0].write(Csv.line(List.of(h.host().hostId(), Boolean.toString(h.host().stale()),
                         Fmt.iso(h.host().lastReportAt()), Fmt.iso(h.firstSeen()), String.join(" ", h.imageIds()),
                         String.join(" ", tags.stream().distinct().toList()))));
             });
+        } finally {
+            if (out[0] != null) {
+                out[0].close();
+            }
         }
     }
 
     /** {@code {"digest","matchedBy","hosts":[HostEntry…],"hostCount"}}, streamed: every host, no cap. */
     void hostsJson(Context ctx) throws Exception {
-        LayerQuery.LayerRef ref = query.resolve(ctx.pathParam("digest"));
-        ctx.contentType("application/json");
-        try (JsonGenerator g = mapper.getFactory().createGenerator(ctx.outputStream())) {
-            g.writeStartObject();
-            g.writeStringField("digest", ref.digest());
-            g.writeStringField("matchedBy", ref.matchedBy().name());
-            g.writeArrayFieldStart("hosts");
-            long[] count = {0};
-            query.exportHosts(ref, h -> {
-                mapper.writeValue(g, HostEntry.of(h));
+        JsonGenerator[] g = {null};
+        long[] count = {0};
+        try {
+            query.exportHosts(ctx.pathParam("digest"), ref -> {
+                ctx.contentType("application/json");
+                g[0] = mapper.getFactory().createGenerator(ctx.outputStream());
+                g[0].writeStartObject();
+                g[0].writeStringField("digest", ref.digest());
+                g[0].writeStringField("matchedBy", ref.matchedBy().name());
+                g[0].writeArrayFieldStart("hosts");
+            }, h -> {
+                mapper.writeValue(g[0], HostEntry.of(h));
                 count[0]++;
             });
-            g.writeEndArray();
-            g.writeNumberField("hostCount", count[0]);
-            g.writeEndObject();
+            g[0].writeEndArray();
+            g[0].writeNumberField("hostCount", count[0]);
+            g[0].writeEndObject();
+        } finally {
+            if (g[0] != null) {
+                g[0].close();
+            }
         }
     }
 

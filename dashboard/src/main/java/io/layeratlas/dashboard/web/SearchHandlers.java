@@ -7,7 +7,7 @@ import io.layeratlas.db.query.SearchQuery;
 import java.util.HashMap;
 import java.util.Map;
 
-/** The search box ({@code /}, {@code /search}) and {@code /api/v1/search}. */
+/** The search box ({@code /}, {@code /search}) and {@code /api/v1/search}; {@code ?cursor=} and {@code ?limit=} page the matches. */
 final class SearchHandlers {
     private final SearchQuery query;
     private final Pages pages;
@@ -22,27 +22,36 @@ final class SearchHandlers {
         pages.render(ctx, "home.jte", params);
     }
 
-    /** Lands on the one page a search leads to, or lists the candidates. */
+    /** Lands on the one page a search leads to, or lists the candidates, a page at a time ({@code ?cursor=}). */
     void page(Context ctx) {
-        SearchQuery.SearchResult result = query.search(ctx.queryParam("q"));
+        SearchQuery.SearchResult result = query.search(ctx.queryParam("q"), Pager.request(ctx, "cursor"));
         if (result.unique().isPresent()) {
             ctx.redirect(Links.of(result.unique().get()));
             return;
         }
-        pages.render(ctx, "search.jte", Map.of("result", result));
+        pages.render(ctx, "search.jte", Map.of("result", result,
+                "pager", Pager.of(ctx, "search", "cursor", result.matches().size(), result.page())));
     }
 
     /** The JSON answer: every match, each with the page and API address it leads to. */
     record MatchEntry(Match.Kind kind, String what, String key, String label, String page, String api) {
     }
 
-    record SearchAnswer(String query, boolean unique, java.util.List<MatchEntry> matches) {
+    /**
+     * One page of a search's matches.
+     *
+     * @param total    every page's matches
+     * @param next     cursor of the next page ({@code ?cursor=}), null on the last
+     * @param previous cursor of the previous page, null on the first
+     */
+    record SearchAnswer(String query, boolean unique, java.util.List<MatchEntry> matches, long total, int limit,
+                        String next, String previous) {
     }
 
     void api(Context ctx) {
-        SearchQuery.SearchResult result = query.search(ctx.queryParam("q"));
+        SearchQuery.SearchResult result = query.search(ctx.queryParam("q"), Pager.request(ctx, "cursor"));
         ctx.json(new SearchAnswer(result.query(), result.unique().isPresent(), result.matches().stream()
                 .map(m -> new MatchEntry(m.kind(), m.what(), m.key(), m.label(), Links.of(m), "/api/v1" + Links.of(m)))
-                .toList()));
+                .toList(), result.page().total(), result.page().limit(), result.page().next(), result.page().previous()));
     }
 }

@@ -139,10 +139,15 @@ public final class HostQuery {
         }
     }
 
+    // The host with its totals, the length of its change log and its freshness: one round trip.
     private static final String ONE = """
-            SELECT %s, h.problems::text AS problems_json, %s AS images, %s AS layers, %s AS stored
-              FROM hosts h WHERE h.host_id = ? AND h.retired_at IS NULL""".formatted(
-            Sql.HOST_COLUMNS, IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL);
+            SELECT o.*, f.* FROM (
+                SELECT %s, h.problems::text AS problems_json, %s AS images, %s AS layers, %s AS stored,
+                       (SELECT coalesce(sum(cardinality(c.keys)), 0) FROM host_changes c
+                         WHERE c.host_key = h.host_key) AS change_total
+                  FROM hosts h WHERE h.host_id = ? AND h.retired_at IS NULL) o
+            CROSS JOIN LATERAL (%s) f""".formatted(Sql.HOST_COLUMNS, IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL,
+            Sql.freshnessSql("h.host_key = o.host_key"));
 
     private static final Keyset IMAGES = new Keyset("""
             SELECT i.image_id, hi.repo_tags, hi.repo_digests, i.created, hi.containers, hi.size, hi.shared_size,
@@ -201,10 +206,12 @@ public final class HostQuery {
             throw new QueryException.InvalidParameter("a host ID is required");
         }
         return Sql.inSnapshot(dataSource, "host detail", c -> {
-            record Row(long key, HostStatus status, String problems, long images, long layers, long stored) {
+            record Row(long key, HostStatus status, String problems, long images, long layers, long stored,
+                       long changes, Freshness freshness) {
             }
             List<Row> rows = Sql.list(c, ONE, rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy),
-                    rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored")), hostId);
+                    rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored"),
+                    rs.getLong("change_total"), Sql.freshness(rs, policy)), hostId, Sql.staleBefore(policy));
             if (rows.isEmpty()) {
                 throw new QueryException.NotFound("no host '" + Matches.shorten(hostId) + "' in the index");
             }
@@ -216,17 +223,15 @@ public final class HostQuery {
             Page<HostLayer> layers = LAYERS.page(c, pages.layers(), h.layers(), rs -> new HostLayer(rs.getString("chain_id"),
                     rs.getString("diff_id"), Sql.nullableLong(rs, "size"), Sql.instant(rs, "first_seen"),
                     rs.getInt("host_count")), h.key());
-            Page<Change> changes = changes(c, h.key(), pages.changes());
+            Page<Change> changes = changes(c, h.key(), h.changes(), pages.changes());
             return new HostDetail(h.status(), images.items(), images.info(), layers.items(), layers.info(), h.layers(),
-                    h.stored(), changes.items(), changes.info(), h.problems(),
-                    Sql.freshness(c, policy, "h.host_key = ?", h.key()));
+                    h.stored(), changes.items(), changes.info(), h.problems(), h.freshness());
         });
     }
 
-    // The change log. Every SQL that reads host_changes is in changes(): its storage may change.
+    // The change log. The SQL that reads host_changes is here and in ONE's change_total: its storage may change.
     // The table keeps one row per generation, change and subject with the image or layer keys (V2 migration): one
     // line per key, newest change first.
-    private static final String CHANGE_COUNT = "SELECT coalesce(sum(cardinality(keys)), 0) FROM host_changes WHERE host_key = ?";
     private static final Keyset CHANGES = new Keyset("""
             SELECT c.generation, c.at, c.change, c.subject, COALESCE(i.image_id, l.chain_id) AS digest, {keys}
               FROM host_changes c CROSS JOIN LATERAL unnest(c.keys) WITH ORDINALITY AS k(key, n)
@@ -235,9 +240,8 @@ public final class HostQuery {
              WHERE c.host_key = ? AND {keyset}
              {order}""", List.of("c.change_id", "k.n"), List.of("bigint", "bigint"), true);
 
-    /** One page of a host's change log, newest first, with the log's length. */
-    private static Page<Change> changes(Connection c, long hostKey, PageRequest page) throws SQLException {
-        long total = Sql.list(c, CHANGE_COUNT, rs -> rs.getLong(1), hostKey).get(0);
+    /** One page of a host's change log, newest first; total: the log's length (ONE's change_total). */
+    private static Page<Change> changes(Connection c, long hostKey, long total, PageRequest page) throws SQLException {
         return CHANGES.page(c, page, total, rs -> new Change(rs.getLong("generation"), Sql.instant(rs, "at"),
                 rs.getString("change"), rs.getString("subject"), rs.getString("digest")), hostKey);
     }

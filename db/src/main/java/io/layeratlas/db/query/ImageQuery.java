@@ -63,6 +63,8 @@ public final class ImageQuery {
      * Everything about an image, with one page of the hosts holding it. {@code size} is bytes, the sum of its layers;
      * null until known.
      *
+     * @param children     one page of the images built on it (Docker's children and images whose inferred base it is)
+     * @param childrenPage where {@code children} sits in that list (total: every child)
      * @param repoTags  every tag the fleet gives it (retired hosts excluded)
      * @param hostCount every page's hosts
      * @param hostsPage where {@code hosts} sits in the list of its hosts (by host ID)
@@ -70,7 +72,8 @@ public final class ImageQuery {
      */
     public record ImageDetail(String imageId, Instant created, String os, String architecture, Integer layerCount, Long size,
                               boolean configKnown, ConfigHighlights config, List<HistoryEntry> history, List<StackLayer> layers,
-                              List<Relative> parents, List<Relative> children, List<String> repoTags, List<OnHost> hosts,
+                              List<Relative> parents, List<Relative> children, PageInfo childrenPage,
+                              List<String> repoTags, List<OnHost> hosts,
                               int hostCount, PageInfo hostsPage, Freshness freshness) {
     }
 
@@ -100,12 +103,18 @@ public final class ImageQuery {
               FROM image_parents p JOIN images i ON i.image_key = p.parent_key
              WHERE p.child_key = ? GROUP BY i.image_key ORDER BY min(p.source), i.image_id""";
 
-    private static final String CHILDREN = """
-            SELECT i.image_id, array_agg(p.source ORDER BY p.source) AS sources, i.layer_count,
-                   ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
-                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY t) AS tags
-              FROM image_parents p JOIN images i ON i.image_key = p.child_key
-             WHERE p.parent_key = ? GROUP BY i.image_key ORDER BY min(p.source), i.image_id LIMIT 200""";
+    // Children, paged (a base image can have thousands): by how they are related, then image ID.
+    private static final Keyset CHILDREN = new Keyset("""
+            SELECT x.*, {keys} FROM (
+                SELECT i.image_id, array_agg(p.source ORDER BY p.source) AS sources, i.layer_count, min(p.source) AS first_source,
+                       ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
+                              WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY t) AS tags
+                  FROM image_parents p JOIN images i ON i.image_key = p.child_key
+                 WHERE p.parent_key = ? GROUP BY i.image_key) x
+             WHERE {keyset}
+             {order}""", List.of("x.first_source", "x.image_id"), List.of("text", "text"), false);
+
+    private static final String CHILD_COUNT = "SELECT count(DISTINCT child_key) FROM image_parents WHERE parent_key = ?";
 
     private static final String HOLDS = """
             EXISTS (SELECT 1 FROM host_images hi WHERE hi.host_key = h.host_key AND hi.image_key = ?)""";
@@ -149,6 +158,16 @@ public final class ImageQuery {
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
      */
     public ImageDetail detail(String idOrPrefix, PageRequest hostsPage) {
+        return detail(idOrPrefix, hostsPage, PageRequest.first());
+    }
+
+    /**
+     * Everything about an image, with one page of its hosts and one of its children.
+     *
+     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve};
+     *                                         InvalidParameter also for a cursor of another list
+     */
+    public ImageDetail detail(String idOrPrefix, PageRequest hostsPage, PageRequest childrenPage) {
         Matches.DigestPrefix d = Matches.parseDigest(idOrPrefix);
         return Sql.inSnapshot(dataSource, "image detail", c -> {
             String imageId = resolve(c, d);
@@ -164,8 +183,9 @@ public final class ImageQuery {
                     rs.getLong("size"), null), img.key()), stack);
             List<Relative> parents = Sql.list(c, PARENTS, rs -> new Relative(rs.getString("image_id"), Sql.strings(rs, "sources"),
                     Sql.strings(rs, "tags"), (Integer) rs.getObject("layer_count")), img.key());
-            List<Relative> children = Sql.list(c, CHILDREN, rs -> new Relative(rs.getString("image_id"), Sql.strings(rs, "sources"),
-                    Sql.strings(rs, "tags"), (Integer) rs.getObject("layer_count")), img.key());
+            long childCount = Sql.list(c, CHILD_COUNT, rs -> rs.getLong(1), img.key()).get(0);
+            Page<Relative> children = CHILDREN.page(c, childrenPage, childCount, rs -> new Relative(rs.getString("image_id"),
+                    Sql.strings(rs, "sources"), Sql.strings(rs, "tags"), (Integer) rs.getObject("layer_count")), img.key());
             Freshness freshness = Sql.freshness(c, policy, HOLDS, img.key());
             Page<OnHost> hosts = HOSTS.page(c, hostsPage, freshness.hostCount(), rs -> new OnHost(Sql.host(rs, policy),
                     Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests"), rs.getInt("containers"),
@@ -174,8 +194,8 @@ public final class ImageQuery {
             List<String> tags = Sql.list(c, TAGS, rs -> Sql.strings(rs, "tags"), img.key()).get(0);
             ConfigHighlights config = highlights(img.config(), img.os(), img.arch(), img.created());
             return new ImageDetail(img.id(), img.created(), img.os(), img.arch(), img.layerCount(), img.size(),
-                    img.config() != null, config, history, stack, parents, children, tags, hosts.items(),
-                    freshness.hostCount(), hosts.info(), freshness);
+                    img.config() != null, config, history, stack, parents, children.items(), children.info(), tags,
+                    hosts.items(), freshness.hostCount(), hosts.info(), freshness);
         });
     }
 

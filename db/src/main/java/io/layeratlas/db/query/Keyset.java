@@ -58,28 +58,65 @@ final class Keyset {
      */
     <T> Page<T> page(Connection c, PageRequest request, long total, Sql.RowMapper<T> mapper, Object... params)
             throws SQLException {
+        List<Object> all = new ArrayList<>(List.of(params));
+        all.addAll(params(request));
+        List<Keyed<T>> rows;
+        try {
+            rows = Sql.list(c, sql(request), rs -> keyed(rs, mapper), all.toArray());
+        } catch (SQLException e) {
+            throw badCursor(e);
+        }
+        return page(request, total, rows);
+    }
+
+    /** A row of a page with its sort key. */
+    record Keyed<T>(T item, List<String> key) {
+    }
+
+    /**
+     * The SQL of the page a request asks for, for a caller that reads it inside a larger statement (its total and
+     * freshness in the same round trip): the template's parameters, then {@link #params}, bind in order.
+     *
+     * @throws QueryException.InvalidParameter for a cursor whose key does not fit this list
+     */
+    String sql(PageRequest request) {
         PageRequest.Cursor cursor = request.cursor();
         if (cursor != null && cursor.key().size() != keyCount) {
             throw new QueryException.InvalidParameter("not a page cursor of this list");
         }
-        List<Object> all = new ArrayList<>(List.of(params));
-        String sql = first;
-        if (cursor != null) {
-            sql = cursor.forward() ? after : before;
-            all.addAll(cursor.key());
+        return cursor == null ? first : cursor.forward() ? after : before;
+    }
+
+    /** The parameters {@link #sql} adds after the template's own: the cursor's key, then the row limit. */
+    List<Object> params(PageRequest request) {
+        List<Object> out = new ArrayList<>();
+        if (request.cursor() != null) {
+            out.addAll(request.cursor().key());
         }
-        all.add(request.limit() + 1);
-        record Row<T>(T item, List<String> key) {
+        out.add(request.limit() + 1);
+        return out;
+    }
+
+    /** Maps one row of {@link #sql}'s result, with its key. */
+    <T> Keyed<T> keyed(ResultSet rs, Sql.RowMapper<T> mapper) throws SQLException {
+        return new Keyed<>(mapper.map(rs), key(rs));
+    }
+
+    /** A cursor whose key PostgreSQL cannot cast back is the client's error, not the server's. */
+    static SQLException badCursor(SQLException e) {
+        if ("22P02".equals(e.getSQLState()) || "22007".equals(e.getSQLState()) || "22008".equals(e.getSQLState())) {
+            throw new QueryException.InvalidParameter("not a page cursor of this list");
         }
-        List<Row<T>> rows;
-        try {
-            rows = Sql.list(c, sql, rs -> new Row<>(mapper.map(rs), key(rs)), all.toArray());
-        } catch (SQLException e) {
-            if ("22P02".equals(e.getSQLState()) || "22007".equals(e.getSQLState()) || "22008".equals(e.getSQLState())) {
-                throw new QueryException.InvalidParameter("not a page cursor of this list");
-            }
-            throw e;
-        }
+        return e;
+    }
+
+    /**
+     * The page from the rows {@link #sql} returned, in the order it returned them.
+     *
+     * @param total rows in the whole list (counted in the same snapshot)
+     */
+    <T> Page<T> page(PageRequest request, long total, List<Keyed<T>> rows) {
+        PageRequest.Cursor cursor = request.cursor();
         boolean more = rows.size() > request.limit();
         if (more) {
             rows = rows.subList(0, request.limit());
@@ -93,7 +130,7 @@ final class Keyset {
         boolean hasPrevious = cursor == null ? false : cursor.forward() || more;
         String next = hasNext && !rows.isEmpty() ? new PageRequest.Cursor(true, rows.get(rows.size() - 1).key()).encode() : null;
         String previous = hasPrevious && !rows.isEmpty() ? new PageRequest.Cursor(false, rows.get(0).key()).encode() : null;
-        return new Page<>(rows.stream().map(Row::item).toList(), new PageInfo(total, request.limit(), next, previous));
+        return new Page<>(rows.stream().map(Keyed::item).toList(), new PageInfo(total, request.limit(), next, previous));
     }
 
     private List<String> key(ResultSet rs) throws SQLException {

@@ -3,7 +3,6 @@ package io.layeratlas.db.query;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -33,67 +32,95 @@ public final class SearchQuery {
     public static final int MAX_LENGTH = 512;
 
     /**
-     * What a search found.
+     * What a search found: one page of it.
      *
      * @param query   the question, trimmed
-     * @param matches at least one; at most {@link Matches#LIMIT} per kind of match
+     * @param matches this page's matches, hosts or layers first, then images, each kind by key
+     * @param page    where the page sits; {@code total} counts every match
      */
-    public record SearchResult(String query, List<Match> matches) {
+    public record SearchResult(String query, List<Match> matches, PageInfo page) {
         public SearchResult {
             matches = List.copyOf(matches);
         }
 
-        /** The single page to go to, if every match leads to the same one. */
+        /** The single page to go to, if the search found exactly one thing. */
         public java.util.Optional<Match> unique() {
-            return matches.size() == 1 ? java.util.Optional.of(matches.get(0)) : java.util.Optional.empty();
+            return page.total() == 1 && matches.size() == 1 ? java.util.Optional.of(matches.get(0)) : java.util.Optional.empty();
         }
     }
 
-    private static final String LAYER_DIGESTS = """
-            (SELECT DISTINCT 'diff ID' AS what, diff_id AS key, diff_id AS label FROM layers
-              WHERE diff_id ~>=~ ? AND diff_id ~<~ ? LIMIT 21)
-            UNION ALL
-            (SELECT DISTINCT 'chain ID', chain_id, chain_id FROM layers
-              WHERE chain_id ~>=~ ? AND chain_id ~<~ ? LIMIT 21)
-            UNION ALL
-            (SELECT DISTINCT 'compressed digest', diff_id, compressed_digest FROM layer_blobs
-              WHERE compressed_digest ~>=~ ? AND compressed_digest ~<~ ? LIMIT 21)
-            UNION ALL
-            (SELECT DISTINCT 'v1 layer ID', chain_id, v1_id FROM layers
-              WHERE v1_id ~>=~ ? AND v1_id ~<~ ? LIMIT 21)""";
+    // Every SQL below selects (kind, kind_order, what, key, label), one row per thing found: a layer by its diff or
+    // chain ID (a diff ID wins for a bottom layer, whose chain ID is the same), an image with every label that matched
+    // joined, a host. A page of them is read through MATCHES.
 
-    private static final String IMAGE_IDS = """
-            SELECT 'image ID' AS what, image_id AS key, image_id AS label FROM images
-             WHERE image_id ~>=~ ? AND image_id ~<~ ? ORDER BY image_id LIMIT 21""";
+    private static final String LAYER_AND_IMAGE_DIGESTS = """
+            SELECT DISTINCT ON (kind_order, key) kind, kind_order, what, key, label FROM (
+                SELECT 'LAYER' AS kind, 0 AS kind_order, 0 AS what_order, 'diff ID' AS what, diff_id AS key, diff_id AS label
+                  FROM layers WHERE diff_id ~>=~ ? AND diff_id ~<~ ?
+                UNION ALL
+                SELECT 'LAYER', 0, 1, 'chain ID', chain_id, chain_id FROM layers WHERE chain_id ~>=~ ? AND chain_id ~<~ ?
+                UNION ALL
+                SELECT 'LAYER', 0, 2, 'compressed digest', diff_id, compressed_digest FROM layer_blobs
+                 WHERE compressed_digest ~>=~ ? AND compressed_digest ~<~ ?
+                UNION ALL
+                SELECT 'LAYER', 0, 3, 'v1 layer ID', chain_id, v1_id FROM layers WHERE v1_id ~>=~ ? AND v1_id ~<~ ?
+                UNION ALL
+                SELECT 'IMAGE', 1, 0, 'image ID', image_id, image_id FROM images WHERE image_id ~>=~ ? AND image_id ~<~ ?) m
+             ORDER BY kind_order, key, what_order, label""";
 
     private static final String REPO_DIGEST = """
-            SELECT DISTINCT 'repo digest' AS what, i.image_id AS key, d AS label
-              FROM host_images hi JOIN images i ON i.image_key = hi.image_key, unnest(hi.repo_digests) d
-             WHERE d = ? OR right(d, length(?) + 1) = '/' || ?
-             ORDER BY 2 LIMIT 21""";
+            SELECT 'IMAGE' AS kind, 1 AS kind_order, 'repo digest' AS what, key, string_agg(label, ', ' ORDER BY label) AS label
+              FROM (SELECT DISTINCT i.image_id AS key, d AS label
+                      FROM host_images hi JOIN images i ON i.image_key = hi.image_key, unnest(hi.repo_digests) d
+                     WHERE d = ? OR right(d, length(?) + 1) = '/' || ?) m
+             GROUP BY key""";
 
-    private static final String HOSTS = """
-            SELECT 'host ID' AS what, host_id AS key, host_id AS label FROM hosts
+    private static final String EXACT_HOST = """
+            SELECT host_id FROM hosts WHERE retired_at IS NULL AND host_id = ?""";
+
+    private static final String HOSTS_AND_TAGS = """
+            SELECT 'HOST' AS kind, 0 AS kind_order, 'host ID' AS what, host_id AS key, host_id AS label FROM hosts
              WHERE retired_at IS NULL AND (host_id = ? OR starts_with(lower(host_id), lower(?)))
-             ORDER BY host_id <> ?, host_id LIMIT 21""";
+            UNION ALL
+            SELECT 'IMAGE', 1, 'repo tag', key, string_agg(label, ', ' ORDER BY label)
+              FROM (SELECT DISTINCT i.image_id AS key, t AS label
+                      FROM host_images hi JOIN images i ON i.image_key = hi.image_key, unnest(hi.repo_tags) t
+                     WHERE t = ? OR right(t, length(?) + 1) = '/' || ?
+                        OR starts_with(t, ? || ':') OR position('/' || ? || ':' IN t) > 0) m
+             GROUP BY key""";
 
-    private static final String TAGS = """
-            SELECT DISTINCT 'repo tag' AS what, i.image_id AS key, t AS label
-              FROM host_images hi JOIN images i ON i.image_key = hi.image_key, unnest(hi.repo_tags) t
-             WHERE t = ? OR right(t, length(?) + 1) = '/' || ?
-                OR starts_with(t, ? || ':') OR position('/' || ? || ':' IN t) > 0
-             ORDER BY 2, 3 LIMIT 41""";
+    private static Keyset matches(String sql) {
+        return new Keyset("SELECT x.*, {keys} FROM (" + sql + ") x WHERE {keyset} {order}",
+                List.of("x.kind_order", "x.key"), List.of("integer", "text"), false);
+    }
 
-    private static final String PACKAGE_NAME = """
-            SELECT 'package' AS what, name AS key, name AS label FROM packages WHERE name = ? LIMIT 1""";
+    private static final Keyset LAYER_AND_IMAGE_PAGE = matches(LAYER_AND_IMAGE_DIGESTS);
+    private static final Keyset REPO_DIGEST_PAGE = matches(REPO_DIGEST);
+    // A package name found as it is (its versions are asked with a package question: openssl<3.0.8).
+    private static final String HOSTS_TAGS_AND_PACKAGES = HOSTS_AND_TAGS + """
+
+            UNION ALL
+            SELECT DISTINCT 'PACKAGE', 2, 'package', name, name FROM packages WHERE name = ?""";
+    private static final Keyset HOSTS_TAGS_AND_PACKAGES_PAGE = matches(HOSTS_TAGS_AND_PACKAGES);
 
     /**
-     * Searches.
+     * Searches; the first page of {@link PageRequest#DEFAULT_LIMIT} matches.
      *
      * @throws QueryException.InvalidParameter for an empty or overlong question, or a too-short hex prefix
      * @throws QueryException.NotFound         when nothing matches
      */
     public SearchResult search(String text) {
+        return search(text, PageRequest.first());
+    }
+
+    /**
+     * Searches; one page of the matches (keyset-paged by kind, then key), with their total.
+     *
+     * @throws QueryException.InvalidParameter for an empty or overlong question, a too-short hex prefix, or a cursor
+     *                                         of another list
+     * @throws QueryException.NotFound         when nothing matches
+     */
+    public SearchResult search(String text, PageRequest page) {
         if (text == null || text.isBlank()) {
             throw new QueryException.InvalidParameter("type a digest, image ID, repo:tag, host name or package (openssl<3.0.8)"
                     + " to search for");
@@ -104,51 +131,39 @@ public final class SearchQuery {
         }
         if (PackageSpec.looksLikeOne(q)) {
             String spec = PackageSpec.parse(q).toString();
-            return new SearchResult(q, List.of(new Match(Match.Kind.PACKAGE, "package version", spec, spec)));
+            return new SearchResult(q, List.of(new Match(Match.Kind.PACKAGE, "package version", spec, spec)),
+                    new PageInfo(1, page.limit(), null, null));
         }
-        List<Match> found = Sql.inSnapshot(dataSource, "search", c -> find(c, q));
-        if (found.isEmpty()) {
+        Page<Match> found = Sql.inSnapshot(dataSource, "search", c -> find(c, q, page));
+        if (found.info().total() == 0) {
             throw new QueryException.NotFound("nothing in the index matches '" + Matches.shorten(q) + "'");
         }
-        return new SearchResult(q, found);
+        return new SearchResult(q, found.items(), found.info());
     }
 
-    private List<Match> find(Connection c, String q) throws SQLException {
+    private Page<Match> find(Connection c, String q, PageRequest page) throws SQLException {
         int at = q.indexOf('@');
         if (at > 0 && Matches.looksLikeDigest(q.substring(at + 1))) {
             Matches.parseDigest(q.substring(at + 1)); // a clear 400 for a malformed digest part
-            return images(Sql.list(c, REPO_DIGEST, rs -> match(Match.Kind.IMAGE, rs), q, q, q));
+            return page(c, REPO_DIGEST, REPO_DIGEST_PAGE, page, q, q, q);
         }
         if (Matches.looksLikeDigest(q)) {
             Matches.DigestPrefix d = Matches.parseDigest(q);
-            List<Match> out = new ArrayList<>(Sql.list(c, LAYER_DIGESTS, rs -> match(Match.Kind.LAYER, rs),
-                    d.low(), d.high(), d.low(), d.high(), d.low(), d.high(), d.hex(), d.hex() + "g"));
-            out.addAll(Sql.list(c, IMAGE_IDS, rs -> match(Match.Kind.IMAGE, rs), d.low(), d.high()));
-            return Matches.distinct(out);
+            return page(c, LAYER_AND_IMAGE_DIGESTS, LAYER_AND_IMAGE_PAGE, page, d.low(), d.high(), d.low(), d.high(),
+                    d.low(), d.high(), d.hex(), d.hex() + "g", d.low(), d.high());
         }
-        List<Match> out = new ArrayList<>(Sql.list(c, HOSTS, rs -> match(Match.Kind.HOST, rs), q, q, q));
-        if (!out.isEmpty() && out.get(0).key().equals(q)) {
-            return List.of(out.get(0));
+        List<String> exact = Sql.list(c, EXACT_HOST, rs -> rs.getString(1), q);
+        if (!exact.isEmpty()) { // a host's exact name leads to that host alone
+            return new Page<>(List.of(new Match(Match.Kind.HOST, "host ID", exact.get(0), exact.get(0))),
+                    new PageInfo(1, page.limit(), null, null));
         }
-        out.addAll(images(Sql.list(c, TAGS, rs -> match(Match.Kind.IMAGE, rs), q, q, q, q, q)));
-        out.addAll(Sql.list(c, PACKAGE_NAME, rs -> match(Match.Kind.PACKAGE, rs), q));
-        return Matches.distinct(out);
+        return page(c, HOSTS_TAGS_AND_PACKAGES, HOSTS_TAGS_AND_PACKAGES_PAGE, page, q, q, q, q, q, q, q, q);
     }
 
-    /** One match per image, its labels (tags or digests) joined. */
-    private static List<Match> images(List<Match> rows) {
-        java.util.Map<String, List<String>> labels = new java.util.LinkedHashMap<>();
-        java.util.Map<String, String> what = new java.util.HashMap<>();
-        for (Match m : rows) {
-            labels.computeIfAbsent(m.key(), k -> new ArrayList<>()).add(m.label());
-            what.putIfAbsent(m.key(), m.what());
-        }
-        return labels.entrySet().stream()
-                .map(e -> new Match(Match.Kind.IMAGE, what.get(e.getKey()), e.getKey(), String.join(", ", e.getValue())))
-                .toList();
-    }
-
-    private static Match match(Match.Kind kind, java.sql.ResultSet rs) throws SQLException {
-        return new Match(kind, rs.getString("what"), rs.getString("key"), rs.getString("label"));
+    private static Page<Match> page(Connection c, String all, Keyset keyset, PageRequest page, Object... params)
+            throws SQLException {
+        long total = Sql.list(c, "SELECT count(*) FROM (" + all + ") x", rs -> rs.getLong(1), params).get(0);
+        return keyset.page(c, page, total, rs -> new Match(Match.Kind.valueOf(rs.getString("kind")), rs.getString("what"),
+                rs.getString("key"), rs.getString("label")), params);
     }
 }

@@ -61,6 +61,18 @@ final class Sql {
         }
     }
 
+    /**
+     * Runs work that reads its whole answer with one statement: in autocommit, so the answer costs one round trip
+     * (no BEGIN, no COMMIT); a single statement sees one snapshot at any isolation level.
+     */
+    static <T> T oneStatement(DataSource ds, String what, Work<T> work) {
+        try (Connection c = ds.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new QueryException("database query failed (" + what + "): " + e.getMessage(), e);
+        }
+    }
+
     /** Whether the pool's connections are already REPEATABLE READ and read-only (Database.open's read-only pools). */
     private static boolean snapshotPool(DataSource ds) {
         return ds instanceof com.zaxxer.hikari.HikariDataSource h && h.isReadOnly()
@@ -122,14 +134,32 @@ final class Sql {
      * left out; {@code hostCount} of the result is the number of hosts involved.
      */
     static Freshness freshness(Connection c, Freshness.Policy policy, String filter, Object... params) throws SQLException {
-        String sql = FRESHNESS.replace("{filter}", filter);
         Object[] all = new Object[params.length + 1];
-        all[0] = Timestamp.from(policy.staleBefore());
+        all[0] = staleBefore(policy);
         System.arraycopy(params, 0, all, 1, params.length);
-        return list(c, sql, rs -> policy.of(rs.getInt("hosts"), instant(rs, "oldest_report"),
-                instant(rs, "oldest_inventory"), strings(rs, "stale"), rs.getBoolean("standby")
+        return list(c, freshnessSql(filter), rs -> freshness(rs, policy), all).get(0);
+    }
+
+    /**
+     * The freshness aggregate of the hosts that pass {@code filter}, as one row (columns {@code standby, replayed_at,
+     * caught_up, lag, hosts, oldest_report, oldest_inventory, stale}), for a statement that reads it beside other
+     * things; its first parameter is {@link #staleBefore}, then the filter's.
+     */
+    static String freshnessSql(String filter) {
+        return FRESHNESS.replace("{filter}", filter);
+    }
+
+    /** The parameter of {@link #freshnessSql}: reports before it are stale. */
+    static Timestamp staleBefore(Freshness.Policy policy) {
+        return Timestamp.from(policy.staleBefore());
+    }
+
+    /** Reads the columns of {@link #freshnessSql} from the current row. */
+    static Freshness freshness(ResultSet rs, Freshness.Policy policy) throws SQLException {
+        return policy.of(rs.getInt("hosts"), instant(rs, "oldest_report"), instant(rs, "oldest_inventory"),
+                strings(rs, "stale"), rs.getBoolean("standby")
                         ? new Freshness.Replica(instant(rs, "replayed_at"), rs.getBoolean("caught_up"), rs.getDouble("lag"))
-                        : null), all).get(0);
+                        : null);
     }
 
     // A host's last report is the later of its last heartbeat and its last applied snapshot (HostStatus).
