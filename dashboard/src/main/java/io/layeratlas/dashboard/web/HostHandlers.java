@@ -59,7 +59,7 @@ final class HostHandlers {
 
     private HostQuery.HostDetail detail(Context ctx) {
         return query.detail(ctx.pathParam("hostId"), new HostQuery.DetailPages(Pager.request(ctx, "images_cursor"),
-                Pager.request(ctx, "layers_cursor"), Pager.request(ctx, "changes_cursor")));
+                Pager.request(ctx, "layers_cursor"), Pager.request(ctx, "changes_cursor"), Params.bool(ctx, "all", false)));
     }
 
     private HostQuery.HostList list(Context ctx) {
@@ -67,6 +67,6 @@ final class HostHandlers {
     }
 
     private static boolean descending(Context ctx) {
-        return "true".equalsIgnoreCase(ctx.queryParam("desc"));
+        return Params.bool(ctx, "desc", false);
     }
 }

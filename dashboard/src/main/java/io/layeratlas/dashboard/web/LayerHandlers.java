@@ -96,6 +96,11 @@ final class LayerHandlers {
         }
     }
 
+    /** {@code /api/v1/layers/{digest}/origin}: the history step that created the layer and its base-image family. */
+    void originApi(Context ctx) {
+        ctx.json(query.origin(ctx.pathParam("digest")));
+    }
+
     void api(Context ctx) {
         ctx.json(query.detail(ctx.pathParam("digest"), Pager.request(ctx, "hosts_cursor"), Pager.request(ctx, "images_cursor")));
     }
@@ -108,7 +113,7 @@ final class LayerHandlers {
             ctx.redirect("/layers/" + Fmt.path(layer.digest()));
             return;
         }
-        pages.render(ctx, "layer.jte", Map.of("layer", layer,
+        pages.render(ctx, "layer.jte", Map.of("layer", layer, "origin", query.origin(layer.digest()),
                 "hostsPager", Pager.of(ctx, "layer-hosts", "hosts_cursor", layer.hosts().size(), layer.hostsPage()),
                 "imagesPager", Pager.of(ctx, "layer-images", "images_cursor", layer.images().size(), layer.imagesPage())));
     }

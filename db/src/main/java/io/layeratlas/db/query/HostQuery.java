@@ -75,18 +75,28 @@ public final class HostQuery {
     /**
      * One host, with one page of each of its lists.
      *
-     * @param images       tagged images first, newest first; {@code imagesPage.total()} is every image of the host
+     * @param images       tagged images first, newest first; {@code imagesPage.total()} counts the images of the list
+     *                     asked for: those {@code docker image ls} shows, or with {@code -a} every image of the host
+     * @param allImages    whether {@code images} lists every image ({@code -a}) or hides intermediate ones
+     * @param imageCount   every image of the host ({@code docker image ls -a})
+     * @param shownImageCount the images {@code docker image ls} shows ({@link FleetQuery#SHOWN})
      * @param layers       newest first; {@code layersPage.total()} equals {@code layerCount}
      * @param changes      newest first; {@code changesPage.total()} is every line of its change log
      * @param problemsJson the last snapshot's scan problems, as the agent sent them (JSON array text)
      */
     public record HostDetail(HostStatus status, List<HostImage> images, PageInfo imagesPage, List<HostLayer> layers,
                              PageInfo layersPage, long layerCount, long storedBytes, List<Change> changes,
-                             PageInfo changesPage, String problemsJson, Freshness freshness) {
+                             PageInfo changesPage, String problemsJson, Freshness freshness, boolean allImages,
+                             long imageCount, long shownImageCount) {
     }
 
     /** Pages of a host's three lists. */
-    public record DetailPages(PageRequest images, PageRequest layers, PageRequest changes) {
+    public record DetailPages(PageRequest images, PageRequest layers, PageRequest changes, boolean allImages) {
+        /** Intermediate images hidden, as {@code docker image ls} hides them. */
+        public DetailPages(PageRequest images, PageRequest layers, PageRequest changes) {
+            this(images, layers, changes, false);
+        }
+
         /** The first page of each. */
         public static DetailPages first() {
             return new DetailPages(PageRequest.first(), PageRequest.first(), PageRequest.first());
@@ -95,6 +105,9 @@ public final class HostQuery {
 
     // Per-host totals: only for the hosts of one page, or for every host when the list is sorted by one of them.
     private static final String IMAGE_TOTAL = "(SELECT count(*) FROM host_images hi WHERE hi.host_key = h.host_key)";
+    private static final String SHOWN_TOTAL = """
+            (SELECT count(*) FROM host_images hi JOIN images i ON i.image_key = hi.image_key
+              WHERE hi.host_key = h.host_key AND %s)""".formatted(FleetQuery.SHOWN);
     private static final String LAYER_TOTAL = "(SELECT count(*) FROM host_layers hl WHERE hl.host_key = h.host_key)";
     private static final String BYTES_TOTAL = """
             (SELECT coalesce(sum(l.size), 0) FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
@@ -140,18 +153,24 @@ public final class HostQuery {
     }
 
     private static final String ONE = """
-            SELECT %s, h.problems::text AS problems_json, %s AS images, %s AS layers, %s AS stored
+            SELECT %s, h.problems::text AS problems_json, %s AS images, %s AS layers, %s AS stored, %s AS shown
               FROM hosts h WHERE h.host_id = ? AND h.retired_at IS NULL""".formatted(
-            Sql.HOST_COLUMNS, IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL);
+            Sql.HOST_COLUMNS, IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL, SHOWN_TOTAL);
 
-    private static final Keyset IMAGES = new Keyset("""
+    private static final String IMAGES_TEMPLATE = """
             SELECT i.image_id, hi.repo_tags, hi.repo_digests, i.created, hi.containers, hi.size, hi.shared_size,
                    hi.unique_size, hi.first_seen, coalesce(u.host_count, 0) AS host_count, {keys}
               FROM host_images hi JOIN images i ON i.image_key = hi.image_key
               LEFT JOIN image_usage u ON u.image_key = hi.image_key
-             WHERE hi.host_key = ? AND {keyset}
-             {order}""", List.of("cardinality(hi.repo_tags) > 0", "coalesce(i.created, '-infinity')", "i.image_id"),
-            List.of("boolean", "timestamptz", "text"), true);
+             WHERE hi.host_key = ? AND {shown} AND {keyset}
+             {order}""";
+    private static final List<String> IMAGE_KEYS = List.of("cardinality(hi.repo_tags) > 0", "coalesce(i.created, '-infinity')", "i.image_id");
+    private static final List<String> IMAGE_CASTS = List.of("boolean", "timestamptz", "text");
+    /** Every image of a host ({@code docker image ls -a}). */
+    private static final Keyset IMAGES = new Keyset(IMAGES_TEMPLATE.replace("{shown}", "TRUE"), IMAGE_KEYS, IMAGE_CASTS, true);
+    /** The images {@code docker image ls} shows. */
+    private static final Keyset SHOWN_IMAGES = new Keyset(IMAGES_TEMPLATE.replace("{shown}", FleetQuery.SHOWN), IMAGE_KEYS,
+            IMAGE_CASTS, true);
 
     private static final Keyset LAYERS = new Keyset("""
             SELECT l.chain_id, l.diff_id, l.size, hl.first_seen, coalesce(u.host_count, 0) AS host_count, {keys}
@@ -201,15 +220,17 @@ public final class HostQuery {
             throw new QueryException.InvalidParameter("a host ID is required");
         }
         return Sql.inSnapshot(dataSource, "host detail", c -> {
-            record Row(long key, HostStatus status, String problems, long images, long layers, long stored) {
+            record Row(long key, HostStatus status, String problems, long images, long layers, long stored, long shown) {
             }
             List<Row> rows = Sql.list(c, ONE, rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy),
-                    rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored")), hostId);
+                    rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored"),
+                    rs.getLong("shown")), hostId);
             if (rows.isEmpty()) {
                 throw new QueryException.NotFound("no host '" + Matches.shorten(hostId) + "' in the index");
             }
             Row h = rows.get(0);
-            Page<HostImage> images = IMAGES.page(c, pages.images(), h.images(), rs -> new HostImage(rs.getString("image_id"),
+            Keyset imageList = pages.allImages() ? IMAGES : SHOWN_IMAGES;
+            Page<HostImage> images = imageList.page(c, pages.images(), pages.allImages() ? h.images() : h.shown(), rs -> new HostImage(rs.getString("image_id"),
                     Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests"), Sql.instant(rs, "created"),
                     rs.getInt("containers"), rs.getLong("size"), rs.getLong("shared_size"), rs.getLong("unique_size"),
                     Sql.instant(rs, "first_seen"), rs.getInt("host_count")), h.key());
@@ -219,7 +240,7 @@ public final class HostQuery {
             Page<Change> changes = changes(c, h.key(), pages.changes());
             return new HostDetail(h.status(), images.items(), images.info(), layers.items(), layers.info(), h.layers(),
                     h.stored(), changes.items(), changes.info(), h.problems(),
-                    Sql.freshness(c, policy, "h.host_key = ?", h.key()));
+                    Sql.freshness(c, policy, "h.host_key = ?", h.key()), pages.allImages(), h.images(), h.shown());
         });
     }
 
