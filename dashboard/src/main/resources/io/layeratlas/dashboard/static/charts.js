@@ -15,12 +15,13 @@
   } else {
     counts = buckets.map(function (b) { return b.hostCount; });
   }
-  // Bytes in SI units as the pages and the Docker CLI show them (1 kB = 1000 B): 35 GB, never "35000.0 MB".
+  // Bytes in SI units with three significant digits, as the pages show them (Fmt.bytes; 1 kB = 1000 B, as the Docker
+  // CLI counts): "35.0 GB", never "35000.0 MB".
   var UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   function human(v) {
     var u = 0;
     while (Math.abs(v) >= 1000 && u < UNITS.length - 1) { v /= 1000; u++; }
-    return (u === 0 || v >= 100 ? Math.round(v) : v >= 10 ? v.toFixed(1) : v.toFixed(2)).toString().replace(/\.0+$/, '') + ' ' + UNITS[u];
+    return (u === 0 ? String(Math.round(v)) : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)) + ' ' + UNITS[u];
   }
   var chart = echarts.init(el, null, { renderer: 'canvas' });
   chart.setOption({

@@ -32,7 +32,7 @@ public final class FleetQuery {
 
     /** Most change-log rows (one per host, generation, change and subject) in the feed. */
     public static final int FEED_LIMIT = 50;
-    /** Most images named per feed row; the row's {@code count} says how many there are. */
+    /** Most images named per feed row, tagged ones first; the row's {@code count} says how many there are. */
     static final int FEED_IMAGES = 8;
 
     private final DataSource dataSource;
@@ -75,7 +75,8 @@ public final class FleetQuery {
 
     private static final String FEED = """
             SELECT h.host_id, c.generation, c.at, c.change, c.subject, cardinality(c.keys) AS n,
-                   CASE WHEN c.subject = 'image' THEN c.keys[1:%d] END AS sample
+                   CASE WHEN c.subject = 'image' THEN ARRAY(SELECT k FROM unnest(c.keys) k
+                                                             ORDER BY image_tagged_somewhere(k) DESC, k LIMIT %d) END AS sample
               FROM host_changes c JOIN hosts h ON h.host_key = c.host_key
              WHERE c.at >= ? AND h.retired_at IS NULL
              ORDER BY c.at DESC, c.change_id DESC

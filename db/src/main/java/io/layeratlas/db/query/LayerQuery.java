@@ -348,8 +348,8 @@ public final class LayerQuery {
      *
      * @param steps          the history step that created it, from the first image containing it whose history pairs
      *                       with its layers (images on modern hosts first, then fewest layers); empty when none does
-     * @param introducedBy   the image with the fewest layers that contains it (the first image built with it), null if
-     *                       no image contains it
+     * @param introducedBy   the image with the fewest layers that contains it (the first image built with it; a tagged
+     *                       one before untagged intermediates of as many layers), null if no image contains it
      * @param introducedTags that image's tags
      * @param familyRoot     the root of that image's base-image family (following inferred bases down to an image
      *                       with none, as the reuse page's families do); equals {@code introducedBy} when it has no base
@@ -364,7 +364,8 @@ public final class LayerQuery {
     // (moby daemon/images/image_history.go). Only images whose non-empty entries are as many as their layers are
     // asked: elsewhere (a hand-made config) the pairing is not known to hold. A v1-migrated image's history is lossy (each
     // v1 layer's JSON carries the command of its image, not always of its layer; DESIGN, "Legacy (pre-1.10) image
-    // IDs"), so images held by a host that is not a legacy graph come first.
+    // IDs"), so images held by a host that is not a legacy graph come first; among equally long stacks a tagged image
+    // before the classic builder's untagged intermediate images of the same layers.
     private static final String STEPS = """
             SELECT i.image_id, i.image_key, s.created_by, s.created,
                    i.layer_count = (SELECT count(*) FROM image_history h WHERE h.image_key = i.image_key AND NOT h.empty_layer) AS paired
@@ -375,7 +376,7 @@ public final class LayerQuery {
              WHERE il.layer_key = ANY (?)
              ORDER BY EXISTS (SELECT 1 FROM host_images hi JOIN hosts ho ON ho.host_key = hi.host_key
                                WHERE hi.image_key = i.image_key AND ho.source_kind IS DISTINCT FROM 'legacy-graph') DESC,
-                      i.layer_count NULLS LAST, i.created NULLS LAST, i.image_id
+                      i.layer_count NULLS LAST, image_tagged_somewhere(i.image_key) DESC, i.created NULLS LAST, i.image_id
              LIMIT 20""";
 
     private static final String ROOT = """
