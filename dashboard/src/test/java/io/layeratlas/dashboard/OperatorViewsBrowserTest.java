@@ -163,6 +163,68 @@ class OperatorViewsBrowserTest {
         shot(browser, "tag-page");
     }
 
+    /** {@code docker ps -a} of a host, from truth: name → state. */
+    private static Map<String, String> truthContainers(String host) throws Exception {
+        Map<String, String> out = new java.util.TreeMap<>();
+        Path p = Fixtures.truth(host).resolve("containers.jsonl");
+        if (Files.exists(p)) {
+            for (String line : Files.readAllLines(p)) {
+                if (!line.isBlank()) {
+                    JsonNode n = LayerApiTest.JSONM.readTree(line);
+                    out.put(n.path("Names").asText(), n.path("State").asText());
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void point_4_host_image_and_layer_pages_show_which_containers_run_an_affected_image() throws Exception {
+        for (String host : List.of("build-01", "web-01")) {
+            Map<String, String> truth = truthContainers(host);
+            assertThat(truth).as(host).isNotEmpty();
+            open("/hosts/" + host);
+            Map<String, String> shown = new java.util.TreeMap<>();
+            for (WebElement row : driver.findElements(By.cssSelector("#host-containers tbody tr[data-container]"))) {
+                shown.put(row.getAttribute("data-container"), row.findElements(By.tagName("td")).get(1).getText());
+            }
+            assertThat(shown).as(host).isEqualTo(truth);
+        }
+        // web-01's container runs shop/api:1.1 (truth: its Image column); the image's and its top layer's pages say so.
+        String tag = "127.0.0.1:5055/shop/api:1.1";
+        DockerTruth.Inspect api = DockerTruth.inspect("web-01").stream().filter(i -> i.repoTags().contains(tag))
+                .findFirst().orElseThrow();
+        Set<String> running = new TreeSet<>();
+        for (String host : Fixtures.fleetMainHosts()) {
+            Path p = Fixtures.truth(host).resolve("containers.jsonl");
+            if (Files.exists(p)) {
+                for (String line : Files.readAllLines(p)) {
+                    if (!line.isBlank() && LayerApiTest.JSONM.readTree(line).path("Image").asText().equals(tag)) {
+                        running.add(host);
+                    }
+                }
+            }
+        }
+        assertThat(running).containsExactly("web-01");
+        open("/images/" + api.id());
+        assertThat(driver.findElement(By.cssSelector("#image-hosts tr[data-host='web-01'] .containers")).getText())
+                .contains(truthContainers("web-01").keySet().iterator().next());
+        open("/layers/" + api.diffIds().get(api.diffIds().size() - 1));
+        for (WebElement row : driver.findElements(By.cssSelector("#layer-hosts tbody tr"))) {
+            String host = row.getAttribute("data-host");
+            List<String> names = new ArrayList<>();
+            row.findElements(By.cssSelector(".container-line")).forEach(c -> names.add(c.getAttribute("data-container")));
+            if (running.contains(host)) {
+                assertThat(names).as(host).containsExactlyElementsOf(truthContainers(host).keySet());
+            } else {
+                assertThat(names).as(host).isEmpty();
+                assertThat(row.findElement(By.cssSelector(".containers")).getText()).contains("unused images only");
+            }
+        }
+        assertNothingWrapsInsideAnId();
+        shot(browser, "layer-page-containers");
+    }
+
     @Test
     void point_5_the_layer_page_shows_the_history_step_that_created_it_and_its_base_image_family() throws Exception {
         DockerTruth.Inspect worker = DockerTruth.inspect("build-01").stream()

@@ -1,6 +1,7 @@
 package io.layeratlas.dashboard.web;
 
 import io.javalin.http.Context;
+import io.layeratlas.db.query.ContainerQuery;
 import io.layeratlas.db.query.ImageQuery;
 import io.layeratlas.db.query.QueryException;
 import io.layeratlas.db.query.TagQuery;
@@ -17,8 +18,10 @@ final class ImageHandlers {
     private final ImageQuery query;
     private final TagQuery tags;
     private final Pages pages;
+    private final ContainerQuery containers;
 
-    ImageHandlers(ImageQuery query, TagQuery tags, Pages pages) {
+    ImageHandlers(ImageQuery query, TagQuery tags, ContainerQuery containers, Pages pages) {
+        this.containers = containers;
         this.query = query;
         this.tags = tags;
         this.pages = pages;
@@ -48,6 +51,7 @@ final class ImageHandlers {
             return;
         }
         pages.render(ctx, "image.jte", Map.of("image", image, "sameContent", tags.sameContent(image.imageId()),
+                "containers", containers.ofImage(image.imageId()),
                 "hostsPager", Pager.of(ctx, "image-hosts", "hosts_cursor", image.hosts().size(), image.hostsPage())));
     }
 }

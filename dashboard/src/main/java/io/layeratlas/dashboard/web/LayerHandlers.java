@@ -3,6 +3,7 @@ package io.layeratlas.dashboard.web;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
+import io.layeratlas.db.query.ContainerQuery;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.HostStatus;
 import io.layeratlas.db.query.LayerQuery;
@@ -25,9 +26,11 @@ final class LayerHandlers {
     private final LayerQuery query;
     private final Pages pages;
     private final ObjectMapper mapper;
+    private final ContainerQuery containers;
 
-    LayerHandlers(LayerQuery query, Pages pages, ObjectMapper mapper) {
+    LayerHandlers(LayerQuery query, ContainerQuery containers, Pages pages, ObjectMapper mapper) {
         this.query = query;
+        this.containers = containers;
         this.pages = pages;
         this.mapper = mapper;
     }
@@ -114,6 +117,7 @@ final class LayerHandlers {
             return;
         }
         pages.render(ctx, "layer.jte", Map.of("layer", layer, "origin", query.origin(layer.digest()),
+                "containers", containers.ofLayer(layer.digest()),
                 "hostsPager", Pager.of(ctx, "layer-hosts", "hosts_cursor", layer.hosts().size(), layer.hostsPage()),
                 "imagesPager", Pager.of(ctx, "layer-images", "images_cursor", layer.images().size(), layer.imagesPage())));
     }
