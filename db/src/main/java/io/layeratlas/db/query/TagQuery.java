@@ -39,7 +39,11 @@ public final class TagQuery {
     public record HostTag(HostStatus host, List<String> repoTags, List<String> repoDigests) {
     }
 
-    /** Another image with exactly the same layers (diff IDs), and the tags hosts give it. */
+    /**
+     * Another image with exactly the same layers (diff IDs), and the tags hosts give it. Only images tagged on some
+     * live host are named: the classic builder's untagged intermediate images of metadata steps (ENV, CMD…) share
+     * their image's layers and would only be noise.
+     */
     public record SameContent(String imageId, Instant created, List<String> repoTags) {
     }
 
@@ -93,8 +97,7 @@ public final class TagQuery {
                           WHERE hi.image_key = j.image_key AND h.retired_at IS NULL ORDER BY t) AS tags
               FROM images j
              WHERE j.top_layer_key = ? AND j.layer_count = ? AND j.image_key <> ?
-               AND EXISTS (SELECT 1 FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
-                            WHERE hi.image_key = j.image_key AND h.retired_at IS NULL)
+               AND image_tagged_somewhere(j.image_key)
              ORDER BY j.created DESC NULLS LAST, j.image_id LIMIT 20""";
 
     private static final String IMAGE_KEYS = "SELECT image_key, layer_count, top_layer_key FROM images WHERE image_id = ?";
