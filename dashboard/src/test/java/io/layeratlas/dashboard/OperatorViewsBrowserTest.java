@@ -80,7 +80,7 @@ class OperatorViewsBrowserTest {
     private void assertNothingWrapsInsideAnId() {
         Object wrapped = ((JavascriptExecutor) driver).executeScript("""
                 var bad = [];
-                document.querySelectorAll('a.mono, span.mono, a.hostid, #host-id').forEach(function (e) {
+                document.querySelectorAll('a.mono, span.mono, a.hostid, #host-id, tr[data-host] > td:first-child > a').forEach(function (e) {
                   if (e.getClientRects().length > 1) { bad.push(e.textContent.trim()); }
                 });
                 return bad;""");
