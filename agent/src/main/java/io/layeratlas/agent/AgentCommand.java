@@ -84,6 +84,12 @@ public final class AgentCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     boolean packages;
 
+    @Option(names = {"--label", "--labels"}, paramLabel = "KEY=VALUE", defaultValue = "${env:LAYERATLAS_LABELS}",
+            description = "An operator label published with this host (env=prod); repeatable, or several "
+                    + "comma-separated (values cannot hold commas). The dashboard filters by them (label=env=prod). "
+                    + "Env: LAYERATLAS_LABELS (comma-separated).")
+    java.util.List<String> labels;
+
     @Override
     public Integer call() throws Exception {
         Map<String, String> values = new LinkedHashMap<>();
@@ -101,6 +107,7 @@ public final class AgentCommand implements Callable<Integer> {
         values.put("metrics-port", metricsPort);
         values.put("max-message-bytes", maxMessageBytes);
         values.put("packages", String.valueOf(packages));
+        values.put("labels", labels == null ? null : String.join(",", labels.stream().filter(l -> l != null).toList()));
         values.values().removeIf(v -> v == null);
         AgentConfig config = AgentConfig.fromValues(values, kafka.clientProperties());
         Agent agent = Agents.start(config, inventory -> System.out.println("host " + inventory.hostId() + ": "

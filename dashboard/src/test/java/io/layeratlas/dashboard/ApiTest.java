@@ -34,7 +34,8 @@ class ApiTest {
         assertThat(paths).containsExactlyInAnyOrder("/api/v1/search", "/api/v1/layers/{digest}", "/api/v1/layers/{digest}/hosts",
                 "/api/v1/layers/{digest}/hosts.csv", "/api/v1/layers/{digest}/hosts.json", "/api/v1/reuse", "/api/v1/images/{id}", "/api/v1/hosts",
                 "/api/v1/hosts/{hostId}", "/api/v1/openapi.json", "/api/v1/packages", "/api/v1/packages/hosts.csv",
-                "/api/v1/packages/hosts.json", "/api/v1/images/{id}/packages");
+                "/api/v1/packages/hosts.json", "/api/v1/images/{id}/packages", "/api/v1/overview", "/api/v1/tags/{name}",
+                "/api/v1/layers/{digest}/origin", "/api/v1/bulk", "/api/v1/bulk.csv");
     }
 
     @Test

@@ -89,7 +89,8 @@ class BrowserTest {
         assertThat(chart.findElements(By.tagName("canvas"))).isNotEmpty();
         Object points = ((JavascriptExecutor) driver).executeScript(
                 "return echarts.getInstanceByDom(document.getElementById('share-chart')).getOption().series[0].data;");
-        assertThat((List<?>) points).isNotEmpty().allSatisfy(p -> assertThat(((Number) p).longValue()).isPositive());
+        assertThat((List<?>) points).isNotEmpty().allSatisfy(p -> assertThat(((Number) p).longValue()).isNotNegative());
+        assertThat(((List<?>) points).stream().mapToLong(p -> ((Number) p).longValue()).sum()).isPositive();
         shot("03-reuse");
     }
 

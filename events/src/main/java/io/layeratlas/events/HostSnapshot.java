@@ -22,11 +22,23 @@ import java.util.Objects;
  * @param images        this chunk's images (never null)
  * @param layers        this chunk's layers (never null)
  * @param problems      this chunk's scan problems (never null)
+ * @param containers    this chunk's containers (never null; absent in snapshots of agents before issue 16)
+ * @param host          the host's metadata and labels, the same in every chunk; null when unknown
  */
 public record HostSnapshot(int schemaVersion, String hostId, long generation, int chunk, int chunkCount,
                            Instant scannedAt, String agentVersion, String sourceKind, String source,
-                           List<ImageRecord> images, List<LayerRecord> layers, List<Problem> problems)
+                           List<ImageRecord> images, List<LayerRecord> layers, List<Problem> problems,
+                           List<ContainerRecord> containers, HostMetadata host)
         implements LayerAtlasEvent {
+
+    /** A chunk without containers or host metadata. */
+    public HostSnapshot(int schemaVersion, String hostId, long generation, int chunk, int chunkCount,
+                        Instant scannedAt, String agentVersion, String sourceKind, String source,
+                        List<ImageRecord> images, List<LayerRecord> layers, List<Problem> problems) {
+        this(schemaVersion, hostId, generation, chunk, chunkCount, scannedAt, agentVersion, sourceKind, source, images,
+                layers, problems, List.of(), null);
+    }
+
     public HostSnapshot {
         Objects.requireNonNull(hostId, "hostId");
         Objects.requireNonNull(scannedAt, "scannedAt");
@@ -42,11 +54,13 @@ public record HostSnapshot(int schemaVersion, String hostId, long generation, in
         images = images == null ? List.of() : List.copyOf(images);
         layers = layers == null ? List.of() : List.copyOf(layers);
         problems = problems == null ? List.of() : List.copyOf(problems);
+        containers = containers == null ? List.of() : List.copyOf(containers);
+        host = host == null || host.isEmpty() ? null : host;
     }
 
     /**
-     * One snapshot from all chunks of a generation, in chunk order: chunk 0's metadata (as chunk 0 of 1), every
-     * chunk's images, layers and problems.
+     * One snapshot from all chunks of a generation, in chunk order: chunk 0's metadata and host (as chunk 0 of 1),
+     * every chunk's images, layers, problems and containers.
      *
      * @throws IllegalArgumentException if {@code chunks} is empty
      */
@@ -61,13 +75,16 @@ public record HostSnapshot(int schemaVersion, String hostId, long generation, in
         List<ImageRecord> images = new java.util.ArrayList<>();
         List<LayerRecord> layers = new java.util.ArrayList<>();
         List<Problem> problems = new java.util.ArrayList<>();
+        List<ContainerRecord> containers = new java.util.ArrayList<>();
         for (HostSnapshot chunk : chunks) {
             images.addAll(chunk.images());
             layers.addAll(chunk.layers());
             problems.addAll(chunk.problems());
+            containers.addAll(chunk.containers());
         }
         return new HostSnapshot(first.schemaVersion(), first.hostId(), first.generation(), 0, 1, first.scannedAt(),
-                first.agentVersion(), first.sourceKind(), first.source(), images, layers, problems);
+                first.agentVersion(), first.sourceKind(), first.source(), images, layers, problems, containers,
+                first.host());
     }
 
     @Override

@@ -11,8 +11,8 @@ import java.util.List;
  *
  * <p>Sizes are measured, not guessed: each image, layer and problem is encoded once with the codec's mapper (a
  * record encodes to the same bytes alone as inside the snapshot's list), plus one byte for the separating comma,
- * and the envelope is measured with the widest chunk numbers. Items are packed greedily in inventory order:
- * images, then layers, then problems. An item that cannot fit even in a chunk of its own is left out and replaced
+ * and the envelope (with the host's metadata, which every chunk carries) is measured with the widest chunk numbers.
+ * Items are packed greedily in inventory order: images, then layers, then containers, then problems. An item that cannot fit even in a chunk of its own is left out and replaced
  * by a {@link Problem} saying so. Every chunk is encoded here and its size checked, so the caller sends the
  * bytes returned, with the {@link SnapshotEnvelope} (headers) of each chunk: the agent and the fleet simulator both
  * publish through this one chunker. Stateless and thread-safe.
@@ -33,9 +33,10 @@ public final class SnapshotChunker {
      */
     public static List<EncodedChunk> chunk(HostInventory inventory, String hostId, long generation, String agentVersion,
                                     int maxValueBytes) {
+        HostMetadata host = inventory.host().isEmpty() ? null : inventory.host();
         HostSnapshot widest = new HostSnapshot(LayerAtlasEvent.SCHEMA_VERSION, hostId, generation,
                 Integer.MAX_VALUE - 1, Integer.MAX_VALUE, inventory.scannedAt(), agentVersion, inventory.kind(),
-                inventory.source(), List.of(), List.of(), List.of());
+                inventory.source(), List.of(), List.of(), List.of(), List.of(), host);
         int envelope = EventCodec.encode(widest).length;
         int room = maxValueBytes - envelope;
         if (room <= 0) {
@@ -47,9 +48,11 @@ public final class SnapshotChunker {
         Group current = new Group();
         groups.add(current);
         List<Problem> leftOut = new ArrayList<>();
-        List<Object> items = new ArrayList<>(inventory.images().size() + inventory.layers().size() + inventory.problems().size());
+        List<Object> items = new ArrayList<>(inventory.images().size() + inventory.layers().size()
+                + inventory.containers().size() + inventory.problems().size());
         items.addAll(inventory.images());
         items.addAll(inventory.layers());
+        items.addAll(inventory.containers());
         items.addAll(inventory.problems());
         for (int i = 0; i < items.size() || !leftOut.isEmpty(); i++) {
             boolean generated = i >= items.size();
@@ -73,17 +76,21 @@ public final class SnapshotChunker {
         List<ImageRecord> allImages = new ArrayList<>();
         List<LayerRecord> allLayers = new ArrayList<>();
         List<Problem> allProblems = new ArrayList<>();
+        List<ContainerRecord> allContainers = new ArrayList<>();
         for (Group g : groups) {
             allImages.addAll(g.images);
             allLayers.addAll(g.layers);
             allProblems.addAll(g.problems);
+            allContainers.addAll(g.containers);
         }
-        Digest holdings = Holdings.of(agentVersion, inventory.kind(), inventory.source(), allImages, allLayers, allProblems);
+        Digest holdings = Holdings.of(agentVersion, inventory.kind(), inventory.source(), allImages, allLayers, allProblems,
+                allContainers, host);
         List<EncodedChunk> chunks = new ArrayList<>(groups.size());
         for (int c = 0; c < groups.size(); c++) {
             Group g = groups.get(c);
             HostSnapshot s = new HostSnapshot(LayerAtlasEvent.SCHEMA_VERSION, hostId, generation, c, groups.size(),
-                    inventory.scannedAt(), agentVersion, inventory.kind(), inventory.source(), g.images, g.layers, g.problems);
+                    inventory.scannedAt(), agentVersion, inventory.kind(), inventory.source(), g.images, g.layers, g.problems,
+                    g.containers, host);
             byte[] value = EventCodec.encode(s);
             if (value.length > maxValueBytes) {
                 // Cannot happen while records encode the same alone and in a list; fail loudly rather than send.
@@ -108,6 +115,8 @@ public final class SnapshotChunker {
             return "image " + i.id();
         } else if (item instanceof LayerRecord l) {
             return "layer " + l.chainId();
+        } else if (item instanceof ContainerRecord c) {
+            return "container " + c.id();
         } else if (item instanceof Problem p) {
             return p.path().length() > 200 ? p.path().substring(0, 200) + "..." : p.path();
         }
@@ -118,6 +127,7 @@ public final class SnapshotChunker {
         final List<ImageRecord> images = new ArrayList<>();
         final List<LayerRecord> layers = new ArrayList<>();
         final List<Problem> problems = new ArrayList<>();
+        final List<ContainerRecord> containers = new ArrayList<>();
         int bytes;
 
         void add(Object item, int size) {
@@ -125,6 +135,8 @@ public final class SnapshotChunker {
                 images.add(i);
             } else if (item instanceof LayerRecord l) {
                 layers.add(l);
+            } else if (item instanceof ContainerRecord c) {
+                containers.add(c);
             } else {
                 problems.add((Problem) item);
             }

@@ -46,4 +46,29 @@ class EventCodecTest {
                 "{\"type\":\"heartbeat\",\"schemaVersion\":1,\"hostId\":\"h\",\"at\":\"2026-01-01T00:00:00Z\",\"intervalSeconds\":0}".getBytes()))
                 .isInstanceOf(UndecodableEventException.class).hasMessageContaining("intervalSeconds must be positive");
     }
+
+    @Test
+    void a_snapshot_without_containers_or_host_keeps_the_holdings_digest_it_had_before_issue_16() {
+        // printf '%s' '{"agentVersion":"0.1.0",...,"problems":[{"path":"p","reason":"r"}]}' | sha256sum
+        String before = "{\"type\":\"host-snapshot\",\"schemaVersion\":1,\"hostId\":\"web-01\",\"generation\":7,"
+                + "\"chunk\":0,\"chunkCount\":1,\"scannedAt\":\"2026-11-29T08:30:36Z\",\"agentVersion\":\"0.1.0\","
+                + "\"sourceKind\":\"data-root\",\"source\":\"/var/lib/docker\",\"images\":[],\"layers\":[],"
+                + "\"problems\":[{\"path\":\"p\",\"reason\":\"r\"}]}";
+        HostSnapshot old = (HostSnapshot) EventCodec.decode(before.getBytes(StandardCharsets.UTF_8));
+        assertThat(old.containers()).isEmpty();
+        assertThat(old.host()).isNull();
+        assertThat(Holdings.of(old).toString())
+                .isEqualTo("sha256:0fa5ae546cb942d66db2f99a66f8d3907bb48c4ad25969848771fcf7b27c232f");
+
+        HostSnapshot withContainer = new HostSnapshot(1, "web-01", 7, 0, 1, old.scannedAt(), "0.1.0", "data-root",
+                "/var/lib/docker", List.of(), List.of(), old.problems(),
+                List.of(new ContainerRecord("c1", "web", "running", null, null, "busybox")),
+                new HostMetadata(null, "overlay2", null, null, java.util.Map.of("env", "prod")));
+        HostSnapshot back = (HostSnapshot) EventCodec.decode(EventCodec.encode(withContainer));
+        assertThat(back).isEqualTo(withContainer);
+        assertThat(Holdings.of(back)).isNotEqualTo(Holdings.of(old));
+        assertThat(Holdings.of(back.host() == null ? old : new HostSnapshot(1, "web-01", 7, 0, 1, old.scannedAt(), "0.1.0",
+                "data-root", "/var/lib/docker", List.of(), List.of(), old.problems(), back.containers(), null)))
+                .isNotEqualTo(Holdings.of(back)); // labels are part of what a snapshot says
+    }
 }

@@ -47,9 +47,28 @@ public final class Fmt {
         return bytes == null || bytes < 0 ? "unknown" : String.format(Locale.ROOT, "%,d bytes", bytes);
     }
 
-    /** {@code 2026-11-29 07:25:01 UTC}, or "never". */
+    /**
+     * How far in the future a report may be before it is flagged as clock skew: the dashboard's, the database's and
+     * the agents' clocks are NTP-synchronised, but not to the millisecond.
+     */
+    static final Duration SKEW_TOLERANCE = Duration.ofSeconds(30);
+
+    /**
+     * {@code 2026-11-29 07:25:01 UTC}, or "unknown" for a time not known: null, or at or before the Unix epoch
+     * (Go's zero {@code time.Time} and a {@code created} of 0 both mean "not recorded", never a date in 1970).
+     */
     public static String time(Instant t) {
-        return t == null ? "never" : TIME.format(t);
+        return known(t) ? TIME.format(t) : "unknown";
+    }
+
+    /** Whether a time is a real one: not null and after the Unix epoch (see {@link #time}). */
+    public static boolean known(Instant t) {
+        return t != null && t.isAfter(Instant.EPOCH);
+    }
+
+    /** Whether {@code t} lies further in the future of {@code now} than clocks disagree: a skewed agent clock. */
+    public static boolean skewed(Instant t, Instant now) {
+        return t != null && t.isAfter(now.plus(SKEW_TOLERANCE));
     }
 
     /** ISO-8601, for {@code <time datetime>}. */
@@ -57,10 +76,20 @@ public final class Fmt {
         return t == null ? "" : t.toString();
     }
 
-    /** "3 minutes ago" relative to now, or "never". */
+    /**
+     * "3 min ago" relative to now, "never" for null, "unknown" for a time at or before the epoch, and for a time more
+     * than {@link #SKEW_TOLERANCE} in the future "5 min in the future (clock skew)": a report from the future says a
+     * clock is wrong, not that the host reported just now.
+     */
     public static String ago(Instant t, Instant now) {
         if (t == null) {
             return "never";
+        }
+        if (!known(t)) {
+            return "unknown";
+        }
+        if (skewed(t, now)) {
+            return span(Duration.between(now, t).toSeconds()) + " in the future (clock skew)";
         }
         Duration d = Duration.between(t, now);
         if (d.isNegative()) {
@@ -77,6 +106,19 @@ public final class Fmt {
             return s / 3600 + " h " + (s % 3600) / 60 + " min ago";
         }
         return s / 86400 + " days ago";
+    }
+
+    private static String span(long s) {
+        if (s < 60) {
+            return s + " s";
+        }
+        if (s < 3600) {
+            return s / 60 + " min";
+        }
+        if (s < 86400) {
+            return s / 3600 + " h " + (s % 3600) / 60 + " min";
+        }
+        return s / 86400 + " days";
     }
 
     /** The first 12 hex characters of a digest, as {@code docker image ls} shows IDs. */

@@ -1,6 +1,7 @@
 package io.layeratlas.dashboard.web;
 
 import io.javalin.http.Context;
+import io.layeratlas.db.query.ContainerQuery;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.HostQuery;
 
@@ -15,8 +16,10 @@ import java.util.Map;
 final class HostHandlers {
     private final HostQuery query;
     private final Pages pages;
+    private final ContainerQuery containers;
 
-    HostHandlers(HostQuery query, Pages pages) {
+    HostHandlers(HostQuery query, ContainerQuery containers, Pages pages) {
+        this.containers = containers;
         this.query = query;
         this.pages = pages;
     }
@@ -51,7 +54,7 @@ final class HostHandlers {
 
     void page(Context ctx) {
         HostQuery.HostDetail host = detail(ctx);
-        pages.render(ctx, "host.jte", Map.of("host", host,
+        pages.render(ctx, "host.jte", Map.of("host", host, "containers", containers.ofHost(host.status().hostId()),
                 "imagesPager", Pager.of(ctx, "host-images", "images_cursor", host.images().size(), host.imagesPage()),
                 "layersPager", Pager.of(ctx, "host-layers", "layers_cursor", host.layers().size(), host.layersPage()),
                 "changesPager", Pager.of(ctx, "host-changes", "changes_cursor", host.changes().size(), host.changesPage())));
@@ -59,7 +62,7 @@ final class HostHandlers {
 
     private HostQuery.HostDetail detail(Context ctx) {
         return query.detail(ctx.pathParam("hostId"), new HostQuery.DetailPages(Pager.request(ctx, "images_cursor"),
-                Pager.request(ctx, "layers_cursor"), Pager.request(ctx, "changes_cursor")));
+                Pager.request(ctx, "layers_cursor"), Pager.request(ctx, "changes_cursor"), Params.bool(ctx, "all", false)));
     }
 
     private HostQuery.HostList list(Context ctx) {
@@ -67,6 +70,6 @@ final class HostHandlers {
     }
 
     private static boolean descending(Context ctx) {
-        return "true".equalsIgnoreCase(ctx.queryParam("desc"));
+        return Params.bool(ctx, "desc", false);
     }
 }

@@ -1,36 +1,63 @@
 package io.layeratlas.dashboard.web;
 
 import io.javalin.http.Context;
+import io.layeratlas.db.query.ContainerQuery;
 import io.layeratlas.db.query.ImageQuery;
 import io.layeratlas.db.query.PackageQuery;
+import io.layeratlas.db.query.QueryException;
+import io.layeratlas.db.query.TagQuery;
 
 import java.util.Map;
 
-/** {@code /images/{id}} and {@code /api/v1/images/{id}}; {@code ?hosts_cursor=}, {@code ?children_cursor=}
- * and {@code ?limit=} page its hosts and its children. */
+/**
+ * {@code /images/{ref}} and {@code /api/v1/images/{ref}}; {@code ?hosts_cursor=}, {@code ?children_cursor=} and
+ * {@code ?limit=} page its hosts and its children.
+ * {@code ref} is an image ID (or a unique hex prefix) or, as the search takes it, a {@code repo:tag} with its slashes
+ * URL-encoded ({@code shop%2Fapi:1.1}). A tag naming several images is a 409 listing them (the page goes to the tag
+ * page instead).
+ */
 final class ImageHandlers {
     private final ImageQuery query;
     private final PackageQuery packages;
+    private final TagQuery tags;
     private final Pages pages;
+    private final ContainerQuery containers;
 
-    ImageHandlers(ImageQuery query, PackageQuery packages, Pages pages) {
+    ImageHandlers(ImageQuery query, PackageQuery packages, TagQuery tags, ContainerQuery containers, Pages pages) {
+        this.containers = containers;
         this.query = query;
         this.packages = packages;
+        this.tags = tags;
         this.pages = pages;
     }
 
+    /** The image ID a reference stands for: itself if it is a digest, else the one image the tag names. */
+    private String imageRef(String ref) {
+        return TagQuery.isDigest(ref) ? ref : tags.resolveImage(ref);
+    }
+
     void api(Context ctx) {
-        ctx.json(query.detail(ctx.pathParam("id"), Pager.request(ctx, "hosts_cursor"), Pager.request(ctx, "children_cursor")));
+        ctx.json(query.detail(imageRef(ctx.pathParam("id")), Pager.request(ctx, "hosts_cursor"),
+                Pager.request(ctx, "children_cursor")));
     }
 
     void page(Context ctx) {
-        ImageQuery.ImageDetail image = query.detail(ctx.pathParam("id"), Pager.request(ctx, "hosts_cursor"),
+        String ref = ctx.pathParam("id");
+        String idOrPrefix;
+        try {
+            idOrPrefix = imageRef(ref);
+        } catch (QueryException.Ambiguous e) {
+            ctx.redirect(Links.tag(ref));
+            return;
+        }
+        ImageQuery.ImageDetail image = query.detail(idOrPrefix, Pager.request(ctx, "hosts_cursor"),
                 Pager.request(ctx, "children_cursor"));
-        if (!image.imageId().equals(ctx.pathParam("id"))) {
+        if (!image.imageId().equals(ref)) {
             ctx.redirect(Links.image(image.imageId()));
             return;
         }
         pages.render(ctx, "image.jte", Map.of("image", image, "packages", packages.ofImage(image.imageId()),
+                "sameContent", tags.sameContent(image.imageId()), "containers", containers.ofImage(image.imageId()),
                 "hostsPager", Pager.of(ctx, "image-hosts", "hosts_cursor", image.hosts().size(), image.hostsPage()),
                 "childrenPager", Pager.of(ctx, "image-children", "children_cursor", image.children().size(),
                         image.childrenPage())));

@@ -3,6 +3,7 @@ package io.layeratlas.dashboard.web;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
+import io.layeratlas.db.query.ContainerQuery;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.HostStatus;
 import io.layeratlas.db.query.LayerQuery;
@@ -25,9 +26,11 @@ final class LayerHandlers {
     private final LayerQuery query;
     private final Pages pages;
     private final ObjectMapper mapper;
+    private final ContainerQuery containers;
 
-    LayerHandlers(LayerQuery query, Pages pages, ObjectMapper mapper) {
+    LayerHandlers(LayerQuery query, ContainerQuery containers, Pages pages, ObjectMapper mapper) {
         this.query = query;
+        this.containers = containers;
         this.pages = pages;
         this.mapper = mapper;
     }
@@ -108,6 +111,11 @@ final class LayerHandlers {
         }
     }
 
+    /** {@code /api/v1/layers/{digest}/origin}: the history step that created the layer and its base-image family. */
+    void originApi(Context ctx) {
+        ctx.json(query.origin(ctx.pathParam("digest")));
+    }
+
     void api(Context ctx) {
         ctx.json(query.detail(ctx.pathParam("digest"), Pager.request(ctx, "hosts_cursor"), Pager.request(ctx, "images_cursor")));
     }
@@ -120,7 +128,8 @@ final class LayerHandlers {
             ctx.redirect("/layers/" + Fmt.path(layer.digest()));
             return;
         }
-        pages.render(ctx, "layer.jte", Map.of("layer", layer,
+        pages.render(ctx, "layer.jte", Map.of("layer", layer, "origin", query.origin(layer.digest()),
+                "containers", containers.ofLayer(layer.digest()),
                 "hostsPager", Pager.of(ctx, "layer-hosts", "hosts_cursor", layer.hosts().size(), layer.hostsPage()),
                 "imagesPager", Pager.of(ctx, "layer-images", "images_cursor", layer.images().size(), layer.imagesPage())));
     }

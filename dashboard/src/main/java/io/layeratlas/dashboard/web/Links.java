@@ -33,6 +33,11 @@ public final class Links {
         return "/packages?q=" + Fmt.param(question);
     }
 
+    /** The page of a repository or {@code repo:tag}; its slashes are encoded ({@code %2F}) like any other character. */
+    public static String tag(String name) {
+        return "/tags/" + Fmt.path(name);
+    }
+
     public static String search(String q) {
         return "/search?q=" + Fmt.param(q);
     }

@@ -4,10 +4,12 @@ import io.javalin.http.Context;
 import io.layeratlas.db.query.Match;
 import io.layeratlas.db.query.SearchQuery;
 
-import java.util.HashMap;
 import java.util.Map;
 
-/** The search box ({@code /}, {@code /search}) and {@code /api/v1/search}; {@code ?cursor=} and {@code ?limit=} page the matches. */
+/**
+ * The search box ({@code /search}) and {@code /api/v1/search}; {@code ?cursor=} and {@code ?limit=} page the matches.
+ * The home page is {@link OverviewHandlers}'.
+ */
 final class SearchHandlers {
     private final SearchQuery query;
     private final Pages pages;
@@ -15,11 +17,6 @@ final class SearchHandlers {
     SearchHandlers(SearchQuery query, Pages pages) {
         this.query = query;
         this.pages = pages;
-    }
-
-    void home(Context ctx) {
-        Map<String, Object> params = new HashMap<>();
-        pages.render(ctx, "home.jte", params);
     }
 
     /** Lands on the one page a search leads to, or lists the candidates, a page at a time ({@code ?cursor=}). */

@@ -7,6 +7,9 @@ import io.javalin.Javalin;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.layeratlas.dashboard.DashboardConfig;
+import io.layeratlas.db.query.BulkQuery;
+import io.layeratlas.db.query.ContainerQuery;
+import io.layeratlas.db.query.FleetQuery;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.HostQuery;
 import io.layeratlas.db.query.ImageQuery;
@@ -14,6 +17,7 @@ import io.layeratlas.db.query.PackageQuery;
 import io.layeratlas.db.query.LayerQuery;
 import io.layeratlas.db.query.ReuseQuery;
 import io.layeratlas.db.query.SearchQuery;
+import io.layeratlas.db.query.TagQuery;
 
 import javax.sql.DataSource;
 import java.time.Clock;
@@ -38,14 +42,21 @@ public final class WebApp {
         Freshness.Policy policy = new Freshness.Policy(clock, config.staleAfter());
         Pages pages = new Pages();
         Auth auth = new Auth(config);
-        var layers = new LayerHandlers(new LayerQuery(dataSource, policy), pages, mapper);
+        var reuseQuery = new ReuseQuery(dataSource, policy, REUSE_MAX_AGE);
+        var containerQuery = new ContainerQuery(dataSource);
+        var layers = new LayerHandlers(new LayerQuery(dataSource, policy), containerQuery, pages, mapper);
         var search = new SearchHandlers(new SearchQuery(dataSource), pages);
-        var reuse = new ReuseHandlers(new ReuseQuery(dataSource, policy, REUSE_MAX_AGE), pages, mapper);
-        ImageQuery imageQuery = new ImageQuery(dataSource, policy);
+        var reuse = new ReuseHandlers(reuseQuery, pages, mapper);
+        var tagQuery = new TagQuery(dataSource, policy);
+        var imageQuery = new ImageQuery(dataSource, policy);
+        var hostQuery = new HostQuery(dataSource, policy);
         PackageQuery packageQuery = new PackageQuery(dataSource, policy);
-        var images = new ImageHandlers(imageQuery, packageQuery, pages);
+        var images = new ImageHandlers(imageQuery, packageQuery, tagQuery, containerQuery, pages);
         var packages = new PackageHandlers(packageQuery, imageQuery, pages, mapper);
-        var hosts = new HostHandlers(new HostQuery(dataSource, policy), pages);
+        var tags = new TagHandlers(tagQuery, pages);
+        var bulk = new BulkHandlers(new BulkQuery(new LayerQuery(dataSource, policy), imageQuery, tagQuery), pages);
+        var overview = new OverviewHandlers(new FleetQuery(dataSource, policy), reuseQuery, hostQuery, pages);
+        var hosts = new HostHandlers(hostQuery, containerQuery, pages);
 
         Javalin app = Javalin.create(c -> {
             c.showJavalinBanner = false;
@@ -58,6 +69,12 @@ public final class WebApp {
             });
             c.http.prefer405over404 = false;
             c.jetty.modifyServer(server -> server.setErrorHandler(new ServerErrors()));
+            // A repo:tag in a path carries its slashes encoded (/api/v1/images/shop%2Fapi:1.1); Jetty 11 refuses an
+            // encoded slash as an ambiguous path separator unless told otherwise. Routes match on the raw path and
+            // decode each parameter themselves, so an encoded slash cannot reach another route.
+            c.jetty.modifyHttpConfiguration(http -> http.setUriCompliance(
+                    org.eclipse.jetty.http.UriCompliance.DEFAULT.with("layeratlas",
+                            org.eclipse.jetty.http.UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR)));
         });
         app.before(ctx -> {
             ctx.header("X-Content-Type-Options", "nosniff");
@@ -72,13 +89,21 @@ public final class WebApp {
         ErrorMapping.register(app, pages);
         app.get("/healthz", ctx -> ctx.result("ok"));
 
-        app.get("/", search::home);
+        app.get("/", overview::page);
+        app.get("/api/v1/overview", overview::api);
+        app.get("/tags/{name}", tags::page);
+        app.get("/api/v1/tags/{name}", tags::api);
+        app.get("/bulk", bulk::form);
+        app.post("/bulk", bulk::page);
+        app.post("/api/v1/bulk", bulk::api);
+        app.post("/api/v1/bulk.csv", bulk::csv);
         app.get("/search", search::page);
         app.get("/api/v1/search", search::api);
 
         app.get("/layers/{digest}", layers::page);
         app.get("/api/v1/layers/{digest}", layers::api);
         app.get("/api/v1/layers/{digest}/hosts", layers::hostsApi);
+        app.get("/api/v1/layers/{digest}/origin", layers::originApi);
         app.get("/api/v1/layers/{digest}/hosts.csv", layers::hostsCsv);
         app.get("/api/v1/layers/{digest}/hosts.json", layers::hostsJson);
 

@@ -35,7 +35,8 @@ import java.util.TreeSet;
  *   <li>heartbeats; then everything the batch says about layers, blobs, images, configs, stacks, histories and
  *       Docker parents, each one statement for the whole batch;</li>
  *   <li>per round (the first completed generation of every host, then the second of hosts that completed two…):
- *       the hosts' contents merged ({@link HostContentsStore#replace}), counters by delta, change log, host rows;</li>
+ *       the hosts' contents merged ({@link HostContentsStore#replace}), counters by delta, change log, their
+ *       containers and metadata ({@link HostRuntimeStore}), host rows;</li>
  *   <li>pending chunks stored and dropped; layers' packages written and the effective packages of the images they or
  *       a new stack touch recomputed ({@link PackageStore}); the inferred bases recomputed once ({@link LineageStore}).</li>
  * </ol>
@@ -118,6 +119,7 @@ final class BatchApplier {
         for (int k = 0; k < rounds; k++) {
             List<HostContentsStore.NewContents> contents = new ArrayList<>();
             List<HostStore.Applied> applied = new ArrayList<>();
+            List<HostRuntimeStore.Runtime> runtime = new ArrayList<>();
             for (Walk w : walks.values()) {
                 if (w.gens.size() <= k) {
                     continue;
@@ -133,10 +135,15 @@ final class BatchApplier {
                 boolean wasEmpty = k == 0 && (host.generation() < 0 || host.retired());
                 contents.add(new HostContentsStore.NewContents(host.key(), g.generation(), g.scannedAt(),
                         heldImages(snap, facts), heldLayers(snap, facts), true, wasEmpty));
+                runtime.add(new HostRuntimeStore.Runtime(host.key(), snap.containers(), snap.host()));
                 applied.add(new HostStore.Applied(host.key(), g.generation(), g.scannedAt(), true, snap.source(),
                         snap.sourceKind(), snap.agentVersion(), problemsJson(snap.problems()), g.holdings()));
             }
             HostContentsStore.replace(s, contents);
+            if (!contents.isEmpty()) {
+                HostRuntimeStore.replaceContainers(s, runtime);
+                HostRuntimeStore.updateMetadata(s, runtime);
+            }
             contentsChanged |= !contents.isEmpty();
             // After the contents: a retired host a snapshot brings back counts again for "tagged somewhere".
             HostStore.applied(s, applied);
@@ -163,6 +170,7 @@ final class BatchApplier {
         }
         HostContentsStore.replace(s, List.of(new HostContentsStore.NewContents(host.key(), host.generation(), Instant.now(),
                 Map.of(), Set.of(), false, false)));
+        HostRuntimeStore.replaceContainers(s, List.of()); // a retired host runs nothing the index knows of
         HostStore.markRetired(s, host.key());
         HostContentsStore.settleTagFlips(s);
         // Images tagged only on this host are no longer "tagged somewhere": the bases built on them may change.

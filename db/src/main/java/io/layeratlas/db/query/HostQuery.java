@@ -75,18 +75,28 @@ public final class HostQuery {
     /**
      * One host, with one page of each of its lists.
      *
-     * @param images       tagged images first, newest first; {@code imagesPage.total()} is every image of the host
+     * @param images       tagged images first, newest first; {@code imagesPage.total()} counts the images of the list
+     *                     asked for: those {@code docker image ls} shows, or with {@code -a} every image of the host
+     * @param allImages    whether {@code images} lists every image ({@code -a}) or hides intermediate ones
+     * @param imageCount   every image of the host ({@code docker image ls -a})
+     * @param shownImageCount the images {@code docker image ls} shows ({@link FleetQuery#SHOWN})
      * @param layers       newest first; {@code layersPage.total()} equals {@code layerCount}
      * @param changes      newest first; {@code changesPage.total()} is every line of its change log
      * @param problemsJson the last snapshot's scan problems, as the agent sent them (JSON array text)
      */
     public record HostDetail(HostStatus status, List<HostImage> images, PageInfo imagesPage, List<HostLayer> layers,
                              PageInfo layersPage, long layerCount, long storedBytes, List<Change> changes,
-                             PageInfo changesPage, String problemsJson, Freshness freshness) {
+                             PageInfo changesPage, String problemsJson, Freshness freshness, boolean allImages,
+                             long imageCount, long shownImageCount) {
     }
 
     /** Pages of a host's three lists. */
-    public record DetailPages(PageRequest images, PageRequest layers, PageRequest changes) {
+    public record DetailPages(PageRequest images, PageRequest layers, PageRequest changes, boolean allImages) {
+        /** Intermediate images hidden, as {@code docker image ls} hides them. */
+        public DetailPages(PageRequest images, PageRequest layers, PageRequest changes) {
+            this(images, layers, changes, false);
+        }
+
         /** The first page of each. */
         public static DetailPages first() {
             return new DetailPages(PageRequest.first(), PageRequest.first(), PageRequest.first());
@@ -95,6 +105,9 @@ public final class HostQuery {
 
     // Per-host totals: only for the hosts of one page, or for every host when the list is sorted by one of them.
     private static final String IMAGE_TOTAL = "(SELECT count(*) FROM host_images hi WHERE hi.host_key = h.host_key)";
+    private static final String SHOWN_TOTAL = """
+            (SELECT count(*) FROM host_images hi JOIN images i ON i.image_key = hi.image_key
+              WHERE hi.host_key = h.host_key AND %s)""".formatted(FleetQuery.SHOWN);
     private static final String LAYER_TOTAL = "(SELECT count(*) FROM host_layers hl WHERE hl.host_key = h.host_key)";
     private static final String BYTES_TOTAL = """
             (SELECT coalesce(sum(l.size), 0) FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
@@ -142,21 +155,27 @@ public final class HostQuery {
     // The host with its totals, the length of its change log and its freshness: one round trip.
     private static final String ONE = """
             SELECT o.*, f.* FROM (
-                SELECT %s, h.problems::text AS problems_json, %s AS images, %s AS layers, %s AS stored,
+                SELECT %s, h.problems::text AS problems_json, %s AS images, %s AS layers, %s AS stored, %s AS shown,
                        (SELECT coalesce(sum(cardinality(c.keys)), 0) FROM host_changes c
                          WHERE c.host_key = h.host_key) AS change_total
                   FROM hosts h WHERE h.host_id = ? AND h.retired_at IS NULL) o
-            CROSS JOIN LATERAL (%s) f""".formatted(Sql.HOST_COLUMNS, IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL,
+            CROSS JOIN LATERAL (%s) f""".formatted(Sql.HOST_COLUMNS, IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL, SHOWN_TOTAL,
             Sql.freshnessSql("h.host_key = o.host_key"));
 
-    private static final Keyset IMAGES = new Keyset("""
+    private static final String IMAGES_TEMPLATE = """
             SELECT i.image_id, hi.repo_tags, hi.repo_digests, i.created, hi.containers, hi.size, hi.shared_size,
                    hi.unique_size, hi.first_seen, coalesce(u.host_count, 0) AS host_count, {keys}
               FROM host_images hi JOIN images i ON i.image_key = hi.image_key
               LEFT JOIN image_usage u ON u.image_key = hi.image_key
-             WHERE hi.host_key = ? AND {keyset}
-             {order}""", List.of("cardinality(hi.repo_tags) > 0", "coalesce(i.created, '-infinity')", "i.image_id"),
-            List.of("boolean", "timestamptz", "text"), true);
+             WHERE hi.host_key = ? AND {shown} AND {keyset}
+             {order}""";
+    private static final List<String> IMAGE_KEYS = List.of("cardinality(hi.repo_tags) > 0", "coalesce(i.created, '-infinity')", "i.image_id");
+    private static final List<String> IMAGE_CASTS = List.of("boolean", "timestamptz", "text");
+    /** Every image of a host ({@code docker image ls -a}). */
+    private static final Keyset IMAGES = new Keyset(IMAGES_TEMPLATE.replace("{shown}", "TRUE"), IMAGE_KEYS, IMAGE_CASTS, true);
+    /** The images {@code docker image ls} shows. */
+    private static final Keyset SHOWN_IMAGES = new Keyset(IMAGES_TEMPLATE.replace("{shown}", FleetQuery.SHOWN), IMAGE_KEYS,
+            IMAGE_CASTS, true);
 
     private static final Keyset LAYERS = new Keyset("""
             SELECT l.chain_id, l.diff_id, l.size, hl.first_seen, coalesce(u.host_count, 0) AS host_count, {keys}
@@ -207,16 +226,18 @@ public final class HostQuery {
         }
         return Sql.inSnapshot(dataSource, "host detail", c -> {
             record Row(long key, HostStatus status, String problems, long images, long layers, long stored,
-                       long changes, Freshness freshness) {
+                       long shown, long changes, Freshness freshness) {
             }
             List<Row> rows = Sql.list(c, ONE, rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy),
                     rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored"),
-                    rs.getLong("change_total"), Sql.freshness(rs, policy)), hostId, Sql.staleBefore(policy));
+                    rs.getLong("shown"), rs.getLong("change_total"), Sql.freshness(rs, policy)), hostId,
+                    Sql.staleBefore(policy));
             if (rows.isEmpty()) {
                 throw new QueryException.NotFound("no host '" + Matches.shorten(hostId) + "' in the index");
             }
             Row h = rows.get(0);
-            Page<HostImage> images = IMAGES.page(c, pages.images(), h.images(), rs -> new HostImage(rs.getString("image_id"),
+            Keyset imageList = pages.allImages() ? IMAGES : SHOWN_IMAGES;
+            Page<HostImage> images = imageList.page(c, pages.images(), pages.allImages() ? h.images() : h.shown(), rs -> new HostImage(rs.getString("image_id"),
                     Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests"), Sql.instant(rs, "created"),
                     rs.getInt("containers"), rs.getLong("size"), rs.getLong("shared_size"), rs.getLong("unique_size"),
                     Sql.instant(rs, "first_seen"), rs.getInt("host_count")), h.key());
@@ -225,7 +246,8 @@ public final class HostQuery {
                     rs.getInt("host_count")), h.key());
             Page<Change> changes = changes(c, h.key(), h.changes(), pages.changes());
             return new HostDetail(h.status(), images.items(), images.info(), layers.items(), layers.info(), h.layers(),
-                    h.stored(), changes.items(), changes.info(), h.problems(), h.freshness());
+                    h.stored(), changes.items(), changes.info(), h.problems(), h.freshness(), pages.allImages(),
+                    h.images(), h.shown());
         });
     }
 

@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -57,8 +58,11 @@ public final class LayerQuery {
     public record Blob(String compressedDigest, String mediaType, String sourceRepository) {
     }
 
-    /** An image on a host that contains the layer, at {@code position} (0 = bottom) of its stack. */
-    public record ImageOnHost(String imageId, int position, String chainId, List<String> repoTags) {
+    /**
+     * An image on a host that contains the layer, at {@code position} (0 = bottom) of its stack, with its tags and repo
+     * digests on that host (an image pulled by digest has a repo digest and no tag).
+     */
+    public record ImageOnHost(String imageId, int position, String chainId, List<String> repoTags, List<String> repoDigests) {
     }
 
     /** A host holding the layer: since when, and which of its images contain it. */
@@ -174,7 +178,7 @@ public final class LayerQuery {
     /**
      * One statement answers the remediation list of a resolved layer: the freshness of every host holding it (its
      * count is the list's total), one page of hosts, and each page host's images containing the layer as JSON
-     * ({@code [[image_id, position, chain_id, repo_tags]…]} by image ID and position), gathered set-wise for the page
+     * ({@code [[image_id, position, chain_id, repo_tags, repo_digests]…]} by image ID and position), gathered set-wise for the page
      * (one join of the page's host_images rows with the layer's image_layers rows); one row per host of the page (a
      * single row with no host columns when the page is empty), in page order. The layer keys are parameters, so the
      * planner sees them (keys derived inside the statement hid them and cost a sequential scan of host_layers).
@@ -184,7 +188,7 @@ public final class LayerQuery {
                 + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + HOSTS.sql(page) + ") s),\n"
                 + """
                 imgs AS (
-                    SELECT hi.host_key, json_agg(json_build_array(i.image_id, il.position, l.chain_id, hi.repo_tags)
+                    SELECT hi.host_key, json_agg(json_build_array(i.image_id, il.position, l.chain_id, hi.repo_tags, hi.repo_digests)
                                                  ORDER BY i.image_id, il.position) AS images_json
                       FROM p JOIN host_images hi ON hi.host_key = p.host_key
                       JOIN image_layers il ON il.image_key = hi.image_key
@@ -236,18 +240,24 @@ public final class LayerQuery {
         try {
             List<ImageOnHost> out = new ArrayList<>();
             for (JsonNode n : JSON.readTree(json)) {
-                List<String> tags = new ArrayList<>();
-                n.get(3).forEach(t -> {
-                    if (!t.isNull()) {
-                        tags.add(t.asText());
-                    }
-                });
-                out.add(new ImageOnHost(n.get(0).asText(), n.get(1).asInt(), n.get(2).asText(), List.copyOf(tags)));
+                out.add(new ImageOnHost(n.get(0).asText(), n.get(1).asInt(), n.get(2).asText(), texts(n.get(3)),
+                        texts(n.get(4))));
             }
             return List.copyOf(out);
         } catch (java.io.IOException e) {
             throw new SQLException("images of a host are not the JSON expected: " + e.getMessage(), e);
         }
+    }
+
+    /** A JSON array of text (a PostgreSQL text[] as json_build_array gives it), nulls left out. */
+    private static List<String> texts(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(t -> {
+            if (!t.isNull()) {
+                out.add(t.asText());
+            }
+        });
+        return List.copyOf(out);
     }
 
     // The export: every host with every image of it containing the layer, one row per (host, image), in host ID
@@ -257,13 +267,14 @@ public final class LayerQuery {
                 SELECT host_key, min(first_seen) AS first_seen FROM host_layers
                  WHERE layer_key = ANY (?) GROUP BY host_key),
             uses AS (
-                SELECT hi.host_key, i.image_id, il.position, l.chain_id, hi.repo_tags
+                SELECT hi.host_key, i.image_id, il.position, l.chain_id, hi.repo_tags, hi.repo_digests
                   FROM image_layers il
                   JOIN host_images hi ON hi.image_key = il.image_key
                   JOIN images i ON i.image_key = il.image_key
                   JOIN layers l ON l.layer_key = il.layer_key
                  WHERE il.layer_key = ANY (?))
-            SELECT %s, x.first_seen AS layer_first_seen, u.image_id, u.position, u.chain_id, u.repo_tags
+            SELECT %s, x.first_seen AS layer_first_seen, u.image_id, u.position, u.chain_id, u.repo_tags,
+                   u.repo_digests
               FROM holders x JOIN hosts h ON h.host_key = x.host_key
               LEFT JOIN uses u ON u.host_key = x.host_key
              WHERE h.retired_at IS NULL
@@ -416,7 +427,7 @@ public final class LayerQuery {
                         String imageId = rs.getString("image_id");
                         if (imageId != null) {
                             images.add(new ImageOnHost(imageId, rs.getInt("position"), rs.getString("chain_id"),
-                                    Sql.strings(rs, "repo_tags")));
+                                    Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests")));
                         }
                     }
                     if (host != null) {
@@ -439,5 +450,85 @@ public final class LayerQuery {
         } catch (Exception e) {
             throw new QueryException("export stopped: " + e.getMessage(), e);
         }
+    }
+
+    /** A {@code docker history} step that created the layer: its {@code created by} and time, in an image containing it. */
+    public record Step(String createdBy, Instant created, String imageId) {
+    }
+
+    /**
+     * Where a layer comes from.
+     *
+     * @param steps          the history step that created it, from the first image containing it whose history pairs
+     *                       with its layers (images on modern hosts first, then fewest layers); empty when none does
+     * @param introducedBy   the image with the fewest layers that contains it (the first image built with it; a tagged
+     *                       one before untagged intermediates of as many layers), null if no image contains it
+     * @param introducedTags that image's tags
+     * @param familyRoot     the root of that image's base-image family (following inferred bases down to an image
+     *                       with none, as the reuse page's families do); equals {@code introducedBy} when it has no base
+     * @param familyTags     the root's tags
+     */
+    public record Origin(List<Step> steps, String introducedBy, List<String> introducedTags, String familyRoot,
+                         List<String> familyTags) {
+    }
+
+    // The history step of the layer at position p of an image is the image's (p+1)-th history entry that is not an
+    // empty layer (image-spec config.md: history entries with empty_layer add no diff ID), as Docker pairs them
+    // (moby daemon/images/image_history.go). Only images whose non-empty entries are as many as their layers are
+    // asked: elsewhere (a hand-made config) the pairing is not known to hold. A v1-migrated image's history is lossy (each
+    // v1 layer's JSON carries the command of its image, not always of its layer; DESIGN, "Legacy (pre-1.10) image
+    // IDs"), so images held by a host that is not a legacy graph come first; among equally long stacks a tagged image
+    // before the classic builder's untagged intermediate images of the same layers.
+    private static final String STEPS = """
+            SELECT i.image_id, i.image_key, s.created_by, s.created,
+                   i.layer_count = (SELECT count(*) FROM image_history h WHERE h.image_key = i.image_key AND NOT h.empty_layer) AS paired
+              FROM image_layers il JOIN images i ON i.image_key = il.image_key
+              LEFT JOIN LATERAL (SELECT h.created_by, h.created FROM image_history h
+                                  WHERE h.image_key = i.image_key AND NOT h.empty_layer
+                                  ORDER BY h.position OFFSET il.position LIMIT 1) s ON TRUE
+             WHERE il.layer_key = ANY (?)
+             ORDER BY EXISTS (SELECT 1 FROM host_images hi JOIN hosts ho ON ho.host_key = hi.host_key
+                               WHERE hi.image_key = i.image_key AND ho.source_kind IS DISTINCT FROM 'legacy-graph') DESC,
+                      i.layer_count NULLS LAST, image_tagged_somewhere(i.image_key) DESC, i.created NULLS LAST, i.image_id
+             LIMIT 20""";
+
+    private static final String ROOT = """
+            WITH RECURSIVE up(image_key, depth) AS (
+                SELECT ?::bigint, 0
+                UNION ALL
+                SELECT p.parent_key, up.depth + 1 FROM up
+                  JOIN image_parents p ON p.child_key = up.image_key AND p.source = 'inferred-base'
+                 WHERE up.depth < 200)
+            SELECT i.image_id,
+                   ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
+                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY t) AS tags
+              FROM up JOIN images i ON i.image_key = up.image_key
+             ORDER BY up.depth""";
+
+    /**
+     * Where the layer a digest or prefix names comes from: the history step that created it and its base-image family.
+     *
+     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
+     */
+    public Origin origin(String digestOrPrefix) {
+        Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
+        return Sql.inSnapshot(dataSource, "layer origin", c -> {
+            LayerRef ref = resolve(c, d);
+            record Row(String imageId, long imageKey, String createdBy, Instant created, boolean paired) {
+            }
+            List<Row> rows = Sql.list(c, STEPS, rs -> new Row(rs.getString("image_id"), rs.getLong("image_key"),
+                    rs.getString("created_by"), Sql.instant(rs, "created"), rs.getBoolean("paired")), ref.layerKeys());
+            if (rows.isEmpty()) {
+                return new Origin(List.of(), null, List.of(), null, List.of());
+            }
+            List<Step> steps = rows.stream().filter(r -> r.createdBy() != null && r.paired()).limit(1)
+                    .map(r -> new Step(r.createdBy(), r.created(), r.imageId())).toList();
+            List<Map.Entry<String, List<String>>> chain = Sql.list(c, ROOT,
+                    rs -> Map.entry(rs.getString("image_id"), Sql.strings(rs, "tags")), rows.get(0).imageKey());
+            var introduced = chain.get(0);
+            var root = chain.get(chain.size() - 1);
+            return new Origin(steps, introduced.getKey(), introduced.getValue(), root.getKey(),
+                    root.getValue());
+        });
     }
 }

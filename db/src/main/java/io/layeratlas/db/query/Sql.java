@@ -126,7 +126,8 @@ final class Sql {
     /** The host columns every query that reports freshness selects, aliased {@code h}. */
     static final String HOST_COLUMNS = """
             h.host_key, h.host_id, h.source, h.source_kind, h.agent_version, h.generation, h.scanned_at,
-            h.snapshot_applied_at, h.last_heartbeat_at, h.heartbeat_interval_seconds, h.first_seen""";
+            h.snapshot_applied_at, h.last_heartbeat_at, h.heartbeat_interval_seconds, h.first_seen,
+            h.docker_version, h.storage_driver, h.data_root, h.operating_system, h.labels::text AS labels""";
 
     /**
      * The freshness of the hosts that pass {@code filter} (a condition on {@code hosts h}, parameters {@code params}),
@@ -187,6 +188,7 @@ final class Sql {
         return new HostStatus(rs.getString("host_id"), rs.getString("source"), rs.getString("source_kind"),
                 rs.getString("agent_version"), rs.getLong("generation"), instant(rs, "scanned_at"), applied, heartbeat,
                 nullableLong(rs, "heartbeat_interval_seconds"), instant(rs, "first_seen"), lastReport,
-                policy.isStale(lastReport));
+                policy.isStale(lastReport), rs.getString("docker_version"), rs.getString("storage_driver"),
+                rs.getString("data_root"), rs.getString("operating_system"), Labels.parse(rs.getString("labels")));
     }
 }

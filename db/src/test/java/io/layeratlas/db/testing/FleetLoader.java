@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layeratlas.db.Database;
 import io.layeratlas.db.index.IndexWriter;
+import io.layeratlas.events.ContainerRecord;
 import io.layeratlas.events.Digest;
+import io.layeratlas.events.HostMetadata;
 import io.layeratlas.events.Heartbeat;
 import io.layeratlas.events.HistoryEntry;
 import io.layeratlas.events.HostInventory;
@@ -27,6 +29,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -92,12 +95,31 @@ public final class FleetLoader {
         return out;
     }
 
-    /** Indexes all five fleet-main hosts, scanned from their data-roots; hosts in {@code staleHosts} send no heartbeat. */
+    /**
+     * The operator labels each fleet-main host's agent is given in the tests ({@code --label}, which the agent adds
+     * to what it read): web-01 and web-02 {@code env=prod, team=web}, batch-01 {@code env=prod, team=batch},
+     * build-01 {@code env=build}, legacy-01 none.
+     */
+    public static Map<String, String> labelsOf(String host) {
+        return switch (host) {
+            case "web-01", "web-02" -> Map.of("env", "prod", "team", "web");
+            case "batch-01" -> Map.of("env", "prod", "team", "batch");
+            case "build-01" -> Map.of("env", "build");
+            default -> Map.of();
+        };
+    }
+
+    /**
+     * Indexes all five fleet-main hosts, scanned from their data-roots (containers included), with
+     * {@link #labelsOf their labels}; hosts in {@code staleHosts} send no heartbeat.
+     */
     public void loadFleetMain(Set<String> staleHosts) {
         List<LayerAtlasEvent> events = new ArrayList<>();
         for (SourceScan scan : fleetMainScans()) {
-            String host = scan.inventory().hostId();
-            events.addAll(agentEvents(scan, staleHosts.contains(host) ? null : now.minus(Duration.ofMinutes(1))));
+            HostInventory inv = scan.inventory();
+            String host = inv.hostId();
+            SourceScan labelled = new SourceScan(inv.withHost(inv.host().withLabels(labelsOf(host))), scan.configs());
+            events.addAll(agentEvents(labelled, staleHosts.contains(host) ? null : now.minus(Duration.ofMinutes(1))));
         }
         apply(events);
     }
@@ -145,8 +167,12 @@ public final class FleetLoader {
         ImageRecord image = new ImageRecord(imageId, List.of(tag), List.of(), null, created, 4242, List.of(diffId),
                 List.of(diffId), List.of(new HistoryEntry(created, createdBy, null, false, 4242)), 0, 0, 4242,
                 "linux", "amd64");
+        ContainerRecord container = new ContainerRecord("c0ffee" + "0".repeat(58), "evil-<script>alert('container')</script>",
+                "running", created, imageId, tag);
         HostInventory inventory = new HostInventory("/var/lib/<docker>", "data-root", hostId, now.minus(Duration.ofMinutes(2)),
-                List.of(image), List.of(LayerRecord.of(diffId, diffId, null, 4242)), List.of());
+                List.of(image), List.of(LayerRecord.of(diffId, diffId, null, 4242)), List.of(), List.of(container),
+                new HostMetadata("<b>20.10</b>", "overlay2", "/var/lib/<docker>", "Debian \"<i>evil</i>\"",
+                        Map.of(labelKey, labelValue)));
         apply(agentEvents(new SourceScan(inventory, java.util.Map.of(imageId,
                 configText.getBytes(java.nio.charset.StandardCharsets.UTF_8))), now.minus(Duration.ofMinutes(1))));
         return new Hostile(hostId, imageId.toString(), tag, diffId.toString(), labelKey, labelValue, longValue);
@@ -157,7 +183,7 @@ public final class FleetLoader {
         HostInventory inv = scan.inventory();
         List<LayerAtlasEvent> events = new ArrayList<>();
         events.add(new HostSnapshot(LayerAtlasEvent.SCHEMA_VERSION, inv.hostId(), 1, 0, 1, inv.scannedAt(), "0.1.0-test",
-                inv.kind(), inv.source(), inv.images(), inv.layers(), inv.problems()));
+                inv.kind(), inv.source(), inv.images(), inv.layers(), inv.problems(), inv.containers(), inv.host()));
         for (ImageRecord image : inv.images()) {
             scan.configText(image.id()).ifPresent(text -> events.add(ImageConfigEvent.of(text, image)));
         }

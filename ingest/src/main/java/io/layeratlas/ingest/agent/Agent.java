@@ -312,9 +312,10 @@ public final class Agent implements AutoCloseable {
     }
 
     /** What makes two scans the same: everything but the scan time. */
-    private record Content(String source, String kind, List<ImageRecord> images, List<LayerRecord> layers, List<Problem> problems) {
+    private record Content(String source, String kind, List<ImageRecord> images, List<LayerRecord> layers, List<Problem> problems,
+                           List<io.layeratlas.events.ContainerRecord> containers, io.layeratlas.events.HostMetadata host) {
         static Content of(HostInventory i) {
-            return new Content(i.source(), i.kind(), i.images(), i.layers(), i.problems());
+            return new Content(i.source(), i.kind(), i.images(), i.layers(), i.problems(), i.containers(), i.host());
         }
     }
 
@@ -409,7 +410,8 @@ public final class Agent implements AutoCloseable {
     }
 
     private void publish(InventorySource.Scan scan, Duration took) {
-        HostInventory inventory = scan.inventory();
+        // The operator's labels are the agent's to say, whatever the reader found.
+        HostInventory inventory = scan.inventory().withHost(scan.inventory().host().withLabels(config.labels()));
         Content content = Content.of(inventory);
         boolean fullResend = !Instant.now().isBefore(nextFullResend);
         if (!fullResend && content.equals(lastPublished)) {

@@ -52,11 +52,14 @@ import java.util.regex.Pattern;
  *                           this and the producer's {@code max.request.size}
  * @param readPackages       read OS package databases from layer contents and publish one
  *                           {@link io.layeratlas.events.LayerPackages} per diff ID not sent before (default true)
+ * @param labels             operator labels published with every snapshot ({@code --label env=prod}), sorted by key
+ *                           (never null; keys non-blank)
  */
 public record AgentConfig(String source, Optional<SourceKind> kind, String hostId, String bootstrapServers,
                           Map<String, String> kafkaProperties, String topicPrefix, Duration rescanInterval,
                           Duration heartbeatInterval, Duration fullResendInterval, Duration debounce, Path stateDir,
-                          String dockerHost, int metricsPort, int maxMessageBytes, boolean readPackages) {
+                          String dockerHost, int metricsPort, int maxMessageBytes, boolean readPackages,
+                          Map<String, String> labels) {
 
     /** Rescans are a safety net behind change notification; five minutes bounds staleness at little cost. */
     public static final Duration DEFAULT_RESCAN_INTERVAL = Duration.ofMinutes(5);
@@ -115,67 +118,106 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
         if (maxMessageBytes < MIN_MAX_MESSAGE_BYTES) {
             throw new IllegalArgumentException("max message bytes must be at least " + MIN_MAX_MESSAGE_BYTES + ": " + maxMessageBytes);
         }
+        TreeMap<String, String> sortedLabels = new TreeMap<>();
+        if (labels != null) {
+            labels.forEach((k, val) -> {
+                if (k == null || k.isBlank()) {
+                    throw new IllegalArgumentException("a label needs a key: key=value");
+                }
+                sortedLabels.put(k, val == null ? "" : val);
+            });
+        }
+        labels = java.util.Collections.unmodifiableMap(sortedLabels);
+    }
+
+    /**
+     * Parses operator labels: {@code key=value} items separated by commas ({@code env=prod,team=web}), so values
+     * cannot hold commas; blank items are skipped; a later item with the same key wins. The command line joins
+     * repeated {@code --label} flags with commas.
+     *
+     * @throws IllegalArgumentException for an item without {@code =} or with an empty key, naming it
+     */
+    public static Map<String, String> parseLabels(String text) {
+        Map<String, String> out = new TreeMap<>();
+        if (text == null) {
+            return out;
+        }
+        for (String item : text.split(",")) {
+            if (item.isBlank()) {
+                continue;
+            }
+            int eq = item.indexOf('=');
+            if (eq <= 0 || item.substring(0, eq).isBlank()) {
+                throw new IllegalArgumentException("label: not key=value: '" + item.trim() + "'");
+            }
+            out.put(item.substring(0, eq).trim(), item.substring(eq + 1).trim());
+        }
+        return out;
     }
 
     /** A config with every default: host ID resolved, metrics off. */
     public static AgentConfig defaults(String source, String bootstrapServers) {
         return new AgentConfig(source, Optional.empty(), null, bootstrapServers, Map.of(), "",
                 DEFAULT_RESCAN_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_FULL_RESEND_INTERVAL, DEFAULT_DEBOUNCE,
-                DEFAULT_STATE_DIR, null, 0, DEFAULT_MAX_MESSAGE_BYTES, true);
+                DEFAULT_STATE_DIR, null, 0, DEFAULT_MAX_MESSAGE_BYTES, true, Map.of());
     }
 
     // Withers, so tests and the CLI can change one field of the defaults.
 
     public AgentConfig withKind(Optional<SourceKind> v) {
-        return new AgentConfig(source, v, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
+        return new AgentConfig(source, v, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages, labels);
     }
 
     public AgentConfig withHostId(String v) {
-        return new AgentConfig(source, kind, v, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
+        return new AgentConfig(source, kind, v, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages, labels);
     }
 
     public AgentConfig withKafkaProperties(Map<String, String> v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, v, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, v, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages, labels);
     }
 
     public AgentConfig withTopicPrefix(String v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, v, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, v, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages, labels);
     }
 
     public AgentConfig withRescanInterval(Duration v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, v, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, v, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages, labels);
     }
 
     public AgentConfig withHeartbeatInterval(Duration v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, v, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, v, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages, labels);
     }
 
     public AgentConfig withFullResendInterval(Duration v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, v, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, v, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages, labels);
     }
 
     public AgentConfig withDebounce(Duration v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, v, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, v, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages, labels);
     }
 
     public AgentConfig withStateDir(Path v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, v, dockerHost, metricsPort, maxMessageBytes, readPackages);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, v, dockerHost, metricsPort, maxMessageBytes, readPackages, labels);
     }
 
     public AgentConfig withDockerHost(String v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, v, metricsPort, maxMessageBytes, readPackages);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, v, metricsPort, maxMessageBytes, readPackages, labels);
     }
 
     public AgentConfig withMetricsPort(int v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, v, maxMessageBytes, readPackages);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, v, maxMessageBytes, readPackages, labels);
     }
 
     public AgentConfig withReadPackages(boolean v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, v);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, v, labels);
     }
 
     public AgentConfig withMaxMessageBytes(int v) {
-        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, v, readPackages);
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, v, readPackages, labels);
+    }
+
+    public AgentConfig withLabels(Map<String, String> v) {
+        return new AgentConfig(source, kind, hostId, bootstrapServers, kafkaProperties, topicPrefix, rescanInterval, heartbeatInterval, fullResendInterval, debounce, stateDir, dockerHost, metricsPort, maxMessageBytes, readPackages, v);
     }
 
     /** The topic this agent writes {@code baseName} (one of {@link io.layeratlas.events.Topics}) to. */
@@ -208,6 +250,8 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
     public static final String NO_PACKAGES_FLAG = "--no-packages";
     /** The repeatable flag for one Kafka client property, {@code --kafka-property key=value}. */
     public static final String KAFKA_PROPERTY_FLAG = "--kafka-property";
+    /** The repeatable flag for one label, {@code --label key=value}: the singular of option {@code labels}. */
+    public static final String LABEL_FLAG = "--label";
 
     /** Every option {@link #fromValues} understands, in {@code --help} order. Durations are {@code 30s},
      *  {@code 5m}, {@code 2h}, {@code 500ms}, a bare number of seconds, or ISO-8601 ({@code PT30S}). */
@@ -227,6 +271,7 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
             new Option("metrics-port", "LAYERATLAS_METRICS_PORT", "0", "port for Prometheus metrics at /metrics; 0 = off"),
             new Option("max-message-bytes", "LAYERATLAS_MAX_MESSAGE_BYTES", String.valueOf(DEFAULT_MAX_MESSAGE_BYTES), "largest Kafka record value in bytes; snapshots are chunked below it"),
             new Option("packages", "LAYERATLAS_PACKAGES", "true", "read OS package databases (dpkg, apk, rpm) from layer contents and publish them once per diff ID; false (--no-packages) turns it off"),
+            new Option("labels", "LAYERATLAS_LABELS", "", "operator labels key=value,key=value published with the host (--label env=prod, repeatable)"),
             new Option("kafka-properties-file", "LAYERATLAS_KAFKA_PROPERTIES_FILE", "", "a Kafka client .properties file (TLS, SASL), read at start"));
 
     /** The option named {@code name} ({@code "host-id"}, with or without {@code --}). */
@@ -244,7 +289,7 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
     /** True when {@code flag} ({@code --name} or {@code --name=value}) is one the agent understands. */
     public static boolean isKnownFlag(String flag) {
         String f = flag.contains("=") ? flag.substring(0, flag.indexOf('=')) : flag;
-        return f.equals(KAFKA_PROPERTY_FLAG) || f.equals(NO_PACKAGES_FLAG) || OPTIONS.stream().anyMatch(o -> o.flag().equals(f));
+        return f.equals(KAFKA_PROPERTY_FLAG) || f.equals(NO_PACKAGES_FLAG) || f.equals(LABEL_FLAG) || OPTIONS.stream().anyMatch(o -> o.flag().equals(f));
     }
 
     /**
@@ -290,7 +335,8 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
                     v.get("docker-host").isEmpty() ? null : v.get("docker-host"),
                     parseInt("metrics-port", v.get("metrics-port")),
                     parseInt("max-message-bytes", v.get("max-message-bytes")),
-                    parseBoolean("packages", v.get("packages")));
+                    parseBoolean("packages", v.get("packages")),
+                    parseLabels(v.get("labels")));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("invalid agent configuration: " + e.getMessage(), e);
         }
@@ -425,7 +471,8 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
                 .append("docker-host = ").append(dockerHost == null ? "(none)" : dockerHost).append('\n')
                 .append("metrics-port = ").append(metricsPort == 0 ? "0 (off)" : metricsPort).append('\n')
                 .append("max-message-bytes = ").append(maxMessageBytes).append('\n')
-                .append("packages = ").append(readPackages);
+                .append("packages = ").append(readPackages).append('\n')
+                .append("labels = ").append(labels);
         maskedKafkaProperties().forEach((k, val) -> sb.append('\n').append("kafka-property ").append(k).append(" = ").append(val));
         return sb.toString();
     }
@@ -437,7 +484,7 @@ public record AgentConfig(String source, Optional<SourceKind> kind, String hostI
                 + ", bootstrapServers=" + bootstrapServers + ", kafkaProperties=" + maskedKafkaProperties()
                 + ", topicPrefix=" + topicPrefix + ", rescanInterval=" + rescanInterval + ", heartbeatInterval=" + heartbeatInterval
                 + ", fullResendInterval=" + fullResendInterval + ", debounce=" + debounce + ", stateDir=" + stateDir
-                + ", dockerHost=" + dockerHost + ", metricsPort=" + metricsPort + ", maxMessageBytes=" + maxMessageBytes + ", readPackages=" + readPackages + "]";
+                + ", dockerHost=" + dockerHost + ", metricsPort=" + metricsPort + ", maxMessageBytes=" + maxMessageBytes + ", readPackages=" + readPackages + ", labels=" + labels + "]";
     }
 
     private static void requirePositive(String what, Duration d) {

@@ -2,6 +2,8 @@ package io.layeratlas.ingest.dataroot;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.layeratlas.events.ChainIds;
+import io.layeratlas.events.ContainerRecord;
+import io.layeratlas.events.HostMetadata;
 import io.layeratlas.events.CompressedDigest;
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.HistoryEntry;
@@ -56,7 +58,8 @@ import java.util.regex.Pattern;
  *       ({@code layer/filestore.go}); {@code size} is the layer's own bytes ({@code DiffSize}).</li>
  *   <li>{@code image/<driver>/distribution/v2metadata-by-diffid/sha256/<diff hex>}: JSON list of
  *       {@code {Digest, SourceRepository, HMAC}}, the compressed digests ({@code distribution/metadata/v2_metadata_service.go}).</li>
- *   <li>{@code containers/<id>/config.v2.json}: the {@code Image} each container uses.</li>
+ *   <li>{@code containers/<id>/config.v2.json}: the containers, and the {@code Image} each uses
+ *       ({@link ContainerConfigs}).</li>
  * </ul>
  * A data-root without {@code image/<driver>/} whose images are in Docker's containerd image store (Docker with
  * {@code containerd-snapshotter}) is read by {@link ContainerdImageStore}, with that store's image IDs and sizes;
@@ -104,7 +107,13 @@ public final class DataRootReader implements StorageReader {
         if (!hasGraphDriverStore(root)) {
             Optional<Path> containerd = ContainerdImageStore.locate(root);
             if (containerd.isPresent()) {
-                return ContainerdImageStore.read(source, kind().id(), containerd.get(), hostId);
+                SourceScan scan = ContainerdImageStore.read(source, kind().id(), containerd.get(), hostId);
+                List<Problem> problems = new ArrayList<>(scan.inventory().problems());
+                List<ContainerRecord> containers = ContainerConfigs.read(SafeFiles.forSource(source), problems);
+                HostInventory i = scan.inventory();
+                return new SourceScan(new HostInventory(i.source(), i.kind(), i.hostId(), i.scannedAt(), i.images(),
+                        i.layers(), problems, containers, new HostMetadata(null, null, source, null, Map.of())),
+                        scan.configs());
             }
         }
         SafeFiles files = SafeFiles.forSource(source);
@@ -122,7 +131,8 @@ public final class DataRootReader implements StorageReader {
         if (drivers.isEmpty()) {
             throw new UnreadableSourceException(source, "no image/<driver>/ folder: not a Docker data-root");
         }
-        Map<Digest, Integer> containers = readContainers(files, problems);
+        List<ContainerRecord> containerList = ContainerConfigs.read(files, problems);
+        Map<Digest, Integer> containers = ContainerConfigs.countByImage(containerList);
 
         Map<Digest, ImageRecord> images = new TreeMap<>();
         Map<Digest, LayerRecord> layers = new TreeMap<>();
@@ -130,38 +140,12 @@ public final class DataRootReader implements StorageReader {
         for (Path driver : drivers) {
             new DriverStore(files, driver, containers, problems).read(images, layers, configs);
         }
+        // The storage driver is the image/<driver>/ folder's name (several when a host switched drivers).
+        String driver = String.join(",", drivers.stream().map(d -> d.getFileName().toString()).sorted().toList());
         HostInventory inventory = new HostInventory(source, kind().id(), hostId, Instant.now(),
-                new ArrayList<>(images.values()), new ArrayList<>(layers.values()), problems);
+                new ArrayList<>(images.values()), new ArrayList<>(layers.values()), problems, containerList,
+                new HostMetadata(null, driver, source, null, Map.of()));
         return new SourceScan(inventory, configs);
-    }
-
-    /** Container count per image ID, from {@code containers/<id>/config.v2.json}'s {@code Image}. */
-    private static Map<Digest, Integer> readContainers(SafeFiles files, List<Problem> problems) {
-        Map<Digest, Integer> counts = new HashMap<>();
-        List<Path> dirs;
-        try {
-            dirs = files.list(files.root().resolve("containers"));
-        } catch (UnreadableItemException e) {
-            problems.add(e.toProblem());
-            return counts;
-        }
-        for (Path dir : dirs) {
-            Path config = dir.resolve("config.v2.json");
-            try {
-                Optional<byte[]> bytes = files.readIfPresent(config);
-                if (bytes.isEmpty()) {
-                    continue;
-                }
-                JsonNode node = GoJson.parse(bytes.get(), files.rel(config), "container config");
-                String image = GoJson.text(node, "Image");
-                counts.merge(Digest.parse(image), 1, Integer::sum);
-            } catch (UnreadableItemException e) {
-                problems.add(e.toProblem());
-            } catch (IllegalArgumentException e) {
-                problems.add(new Problem(files.rel(config), "Image is not an image ID: " + e.getMessage()));
-            }
-        }
-        return counts;
     }
 
     /** One {@code image/<driver>/} folder. */

@@ -3,6 +3,8 @@ package io.layeratlas.ingest.engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.dockerjava.transport.DockerHttpClient;
 import io.layeratlas.events.ChainIds;
+import io.layeratlas.events.ContainerRecord;
+import io.layeratlas.events.HostMetadata;
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.HistoryEntry;
 import io.layeratlas.events.HostInventory;
@@ -52,6 +54,10 @@ import java.util.TreeMap;
  *   <li>{@code GET /images/{id}/history}: the history, newest first; {@code Size} is bytes of the layer a step
  *       made ({@code daemon/images/image_history.go}), {@code Created} is Unix seconds.</li>
  *   <li>{@code GET /system/df}: {@code Images[].SharedSize} (bytes) and {@code Containers[].ImageID}.</li>
+ *   <li>{@code GET /containers/json?all=1}: the containers, running or not: {@code Id}, {@code Names[0]}
+ *       (without its {@code /}), {@code State}, {@code Created} (Unix seconds), {@code ImageID}, {@code Image}.</li>
+ *   <li>{@code GET /info}: the host's {@code ServerVersion}, {@code Driver}, {@code DockerRootDir} and
+ *       {@code OperatingSystem}.</li>
  * </ul>
  *
  * <p>What is derived, and how it differs from the data-root:
@@ -245,8 +251,10 @@ public final class EngineApiReader implements StorageReader {
                         img.parent(), created(in), size, img.diffIds(), chainIds, histories.get(img.id()), containers,
                         shared, size >= 0 && shared >= 0 ? size - shared : -1, text(in, "Os"), text(in, "Architecture")));
             }
+            List<ContainerRecord> containers = containers();
+            HostMetadata host = info();
             HostInventory inventory = new HostInventory(source, SourceKind.ENGINE_API.id(), hostId, Instant.now(),
-                    new ArrayList<>(records.values()), new ArrayList<>(layers.values()), problems);
+                    new ArrayList<>(records.values()), new ArrayList<>(layers.values()), problems, containers, host);
             return new SourceScan(inventory, Map.of());
         }
 
@@ -289,6 +297,56 @@ public final class EngineApiReader implements StorageReader {
                 problems.add(new Problem(e.path(), e.reason() + "; the image is kept without history, its layer sizes unknown"));
             }
             return new Inspected(id, in, List.copyOf(diffIds), parent, history);
+        }
+
+        /** {@code GET /containers/json?all=1}; a failure is a problem and no containers. */
+        private List<ContainerRecord> containers() {
+            String path = "/containers/json?all=1";
+            JsonNode list;
+            try {
+                list = api.get(path);
+            } catch (UnreadableItemException e) {
+                problems.add(new Problem(e.path(), e.reason() + "; the host's containers are unknown"));
+                return List.of();
+            }
+            List<ContainerRecord> out = new ArrayList<>();
+            for (JsonNode c : list) {
+                String id = c.path("Id").asText("");
+                if (id.isEmpty()) {
+                    problems.add(new Problem(EngineApi.request(path), "a container without Id is left out"));
+                    continue;
+                }
+                String name = c.path("Names").path(0).asText("");
+                name = name.startsWith("/") ? name.substring(1) : name;
+                long created = c.path("Created").asLong(0);
+                Digest imageId = null;
+                String imageIdText = c.path("ImageID").asText("");
+                if (!imageIdText.isEmpty()) {
+                    try {
+                        imageId = Digest.parse(imageIdText);
+                    } catch (IllegalArgumentException e) {
+                        problems.add(new Problem(EngineApi.request(path), "container " + id + ": ImageID is not an image ID: "
+                                + e.getMessage()));
+                    }
+                }
+                out.add(new ContainerRecord(id, name.isEmpty() ? null : name, text(c, "State"),
+                        created == 0 ? null : Instant.ofEpochSecond(created), imageId, text(c, "Image")));
+            }
+            out.sort(java.util.Comparator.comparing(ContainerRecord::id));
+            return out;
+        }
+
+        /** {@code GET /info}; a failure is a problem and metadata unknown. */
+        private HostMetadata info() {
+            JsonNode info;
+            try {
+                info = api.get("/info");
+            } catch (UnreadableItemException e) {
+                problems.add(new Problem(e.path(), e.reason() + "; the host's Docker version and driver are unknown"));
+                return HostMetadata.unknown();
+            }
+            return new HostMetadata(text(info, "ServerVersion"), text(info, "Driver"), text(info, "DockerRootDir"),
+                    text(info, "OperatingSystem"), Map.of());
         }
 
         private record SystemDf(boolean ok, Map<Digest, Long> sharedSize, Map<Digest, Integer> containers) {

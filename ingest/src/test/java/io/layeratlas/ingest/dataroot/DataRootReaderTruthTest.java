@@ -121,6 +121,34 @@ class DataRootReaderTruthTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"batch-01", "build-01", "web-01", "web-02"})
+    void containers_match_docker_ps_all(String host) {
+        // containers.jsonl: docker ps -a --no-trunc --format '{{json .}}'; CreatedAt in whole seconds
+        java.time.format.DateTimeFormatter psCreated = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss Z 'UTC'");
+        List<String> want = DockerTruth.of(host).lines("containers.jsonl").stream()
+                .map(c -> c.get("ID").asText() + " " + c.get("Names").asText() + " " + c.get("State").asText() + " "
+                        + java.time.ZonedDateTime.parse(c.get("CreatedAt").asText(), psCreated).toInstant() + " "
+                        + c.get("Image").asText()).toList();
+        List<String> got = scan(host).containers().stream()
+                .map(c -> c.id() + " " + c.name() + " " + c.state() + " "
+                        + c.created().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + " " + c.image()).toList();
+        assertThat(got).containsExactlyInAnyOrderElementsOf(want);
+        // the image each runs is the image docker image inspect gives for its reference, counted as docker does
+        Map<String, ImageRecord> images = images(host);
+        scan(host).containers().forEach(c -> assertThat(images.get(c.imageId().toString()).repoTags()).contains(c.image()));
+        DockerTruth.of(host).inspect().keySet().forEach(id -> assertThat(images.get(id).containers()).isEqualTo(
+                (int) scan(host).containers().stream().filter(c -> c.imageId().toString().equals(id)).count()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"batch-01", "build-01", "web-01", "web-02"})
+    void the_storage_driver_is_the_one_docker_info_names_and_the_data_root_the_path_read(String host) {
+        assertThat(scan(host).host().storageDriver()).isEqualTo(DockerTruth.of(host).read("info.json").get("Driver").asText());
+        assertThat(scan(host).host().dataRoot()).isEqualTo(Fixtures.dataRoot(host).toString());
+        assertThat(scan(host).host().dockerVersion()).isNull(); // not on disk
+    }
+
     static List<String> texts(JsonNode array) {
         List<String> out = new ArrayList<>();
         if (array != null) {

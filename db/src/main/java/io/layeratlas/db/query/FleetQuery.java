@@ -1,0 +1,130 @@
+package io.layeratlas.db.query;
+
+import javax.sql.DataSource;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The fleet overview (the dashboard's home): how many images {@code docker image ls} would show across the fleet
+ * and how many {@code docker image ls -a} would, the stale agents, and the fleet-wide feed of recent changes with
+ * the tags of the images that arrived or left. Fleet totals of layers and bytes are {@link ReuseQuery}'s.
+ *
+ * <p><b>Intermediate images</b> are hidden as Docker 20.10 hides them in {@code docker image ls} without {@code -a}
+ * (moby {@code daemon/images/images.go}, {@code Images}: an image with neither repo tags nor repo digests is skipped
+ * when it has children): on one host, an image with no tag and no repo digest that is the local parent
+ * ({@code host_images.parent_id}) of another image on the same host. An image pulled by digest has a repo digest and
+ * is never hidden. The rule is {@link #SHOWN}, used by every query that hides intermediate images. Thread-safe.
+ */
+public final class FleetQuery {
+    /**
+     * SQL condition on a {@code host_images} row aliased {@code hi} joined to its {@code images} row {@code i}: true
+     * when {@code docker image ls} (without {@code -a}) on that host lists the image.
+     */
+    public static final String SHOWN = """
+            (cardinality(hi.repo_tags) > 0 OR cardinality(hi.repo_digests) > 0
+             OR NOT EXISTS (SELECT 1 FROM host_images ch WHERE ch.host_key = hi.host_key AND ch.parent_id = i.image_id))""";
+
+    /** Most change-log rows (one per host, generation, change and subject) in the feed. */
+    public static final int FEED_LIMIT = 50;
+    /** Most images named per feed row, tagged ones first; the row's {@code count} says how many there are. */
+    static final int FEED_IMAGES = 8;
+
+    private final DataSource dataSource;
+    private final Freshness.Policy policy;
+
+    public FleetQuery(DataSource dataSource, Freshness.Policy policy) {
+        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        this.policy = Objects.requireNonNull(policy, "policy");
+    }
+
+    /** An image named in the feed: its ID and every tag and repo digest hosts give it (retired hosts excluded). */
+    public record FeedImage(String imageId, List<String> repoTags, List<String> repoDigests) {
+    }
+
+    /**
+     * One line of the fleet's change log: on {@code hostId}, at the agent's scan time {@code at}, {@code count}
+     * images or layers were {@code added} or {@code removed}. {@code images}: up to {@value #FEED_IMAGES} of them
+     * (empty for layer lines).
+     */
+    public record FeedEntry(String hostId, long generation, Instant at, String change, String subject, int count,
+                            List<FeedImage> images) {
+    }
+
+    /**
+     * The overview.
+     *
+     * @param shownImages images {@code docker image ls} lists on at least one live (not retired) host
+     * @param allImages   images {@code docker image ls -a} lists on at least one such host
+     * @param since       start of the feed's window
+     * @param feed        newest first, at most {@link #FEED_LIMIT} lines
+     * @param freshness   of every host; its {@code hostCount} is zero on an empty index
+     */
+    public record Overview(long shownImages, long allImages, Instant since, List<FeedEntry> feed, Freshness freshness) {
+    }
+
+    private static final String IMAGE_COUNTS = """
+            SELECT count(DISTINCT hi.image_key) FILTER (WHERE %s) AS shown, count(DISTINCT hi.image_key) AS all_images
+              FROM host_images hi JOIN images i ON i.image_key = hi.image_key JOIN hosts h ON h.host_key = hi.host_key
+             WHERE h.retired_at IS NULL""".formatted(SHOWN);
+
+    private static final String FEED = """
+            SELECT h.host_id, c.generation, c.at, c.change, c.subject, cardinality(c.keys) AS n,
+                   CASE WHEN c.subject = 'image' THEN ARRAY(SELECT k FROM unnest(c.keys) k
+                                                             ORDER BY image_tagged_somewhere(k) DESC, k LIMIT %d) END AS sample
+              FROM host_changes c JOIN hosts h ON h.host_key = c.host_key
+             WHERE c.at >= ? AND h.retired_at IS NULL
+             ORDER BY c.at DESC, c.change_id DESC
+             LIMIT %d""".formatted(FEED_IMAGES, FEED_LIMIT);
+
+    private static final String FEED_NAMES = """
+            SELECT i.image_key, i.image_id,
+                   ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
+                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY t) AS tags,
+                   ARRAY(SELECT DISTINCT d FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_digests) d
+                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY d) AS digests
+              FROM images i WHERE i.image_key = ANY (?)""";
+
+    /**
+     * The overview, with the change feed of the last {@code window}.
+     *
+     * @throws QueryException.InvalidParameter for a window that is not positive or longer than 30 days
+     */
+    public Overview overview(Duration window) {
+        if (window.isNegative() || window.isZero() || window.compareTo(Duration.ofDays(30)) > 0) {
+            throw new QueryException.InvalidParameter("the feed's window must be between 1 hour and 30 days");
+        }
+        Instant since = policy.clock().instant().minus(window);
+        return Sql.inSnapshot(dataSource, "overview", c -> {
+            Freshness freshness = Sql.freshness(c, policy, "TRUE");
+            long[] counts = Sql.list(c, IMAGE_COUNTS, rs -> new long[]{rs.getLong("shown"), rs.getLong("all_images")}).get(0);
+            record Row(String hostId, long generation, Instant at, String change, String subject, int count, List<Long> sample) {
+            }
+            List<Row> rows = Sql.list(c, FEED, rs -> {
+                java.sql.Array a = rs.getArray("sample");
+                List<Long> sample = new ArrayList<>();
+                if (a != null) {
+                    for (Object o : (Object[]) a.getArray()) {
+                        sample.add(((Number) o).longValue());
+                    }
+                }
+                return new Row(rs.getString("host_id"), rs.getLong("generation"), Sql.instant(rs, "at"),
+                        rs.getString("change"), rs.getString("subject"), rs.getInt("n"), sample);
+            }, Timestamp.from(since));
+            List<Long> keys = rows.stream().flatMap(r -> r.sample().stream()).distinct().toList();
+            Map<Long, FeedImage> names = new HashMap<>();
+            if (!keys.isEmpty()) {
+                Sql.list(c, FEED_NAMES, rs -> names.put(rs.getLong("image_key"), new FeedImage(rs.getString("image_id"),
+                        Sql.strings(rs, "tags"), Sql.strings(rs, "digests"))), keys);
+            }
+            List<FeedEntry> feed = rows.stream().map(r -> new FeedEntry(r.hostId(), r.generation(), r.at(), r.change(),
+                    r.subject(), r.count(), r.sample().stream().map(names::get).filter(Objects::nonNull).toList())).toList();
+            return new Overview(counts[0], counts[1], since, feed, freshness);
+        });
+    }
+}
