@@ -16,11 +16,11 @@ final class ImageHandlers {
     }
 
     void api(Context ctx) {
-        ctx.json(query.detail(ctx.pathParam("id"), Pager.request(ctx, "hosts_cursor")));
+        ctx.json(query.detail(ctx.pathParam("id"), Pager.request(ctx, "hosts_cursor"), Pager.labels(ctx)));
     }
 
     void page(Context ctx) {
-        ImageQuery.ImageDetail image = query.detail(ctx.pathParam("id"), Pager.request(ctx, "hosts_cursor"));
+        ImageQuery.ImageDetail image = query.detail(ctx.pathParam("id"), Pager.request(ctx, "hosts_cursor"), Pager.labels(ctx));
         if (!image.imageId().equals(ctx.pathParam("id"))) {
             ctx.redirect(Links.image(image.imageId()));
             return;

@@ -79,10 +79,15 @@ public final class HostQuery {
      * @param layers       newest first; {@code layersPage.total()} equals {@code layerCount}
      * @param changes      newest first; {@code changesPage.total()} is every line of its change log
      * @param problemsJson the last snapshot's scan problems, as the agent sent them (JSON array text)
+     * @param containers   every container of the host (by name), as its last snapshot reported them
      */
     public record HostDetail(HostStatus status, List<HostImage> images, PageInfo imagesPage, List<HostLayer> layers,
                              PageInfo layersPage, long layerCount, long storedBytes, List<Change> changes,
-                             PageInfo changesPage, String problemsJson, Freshness freshness) {
+                             PageInfo changesPage, String problemsJson, Freshness freshness,
+                             List<ContainerOnHost> containers) {
+        public HostDetail {
+            containers = containers == null ? List.of() : List.copyOf(containers);
+        }
     }
 
     /** Pages of a host's three lists. */
@@ -105,9 +110,9 @@ public final class HostQuery {
     private static final String LIST = """
             SELECT *, {keys} FROM (
                 SELECT %s, jsonb_array_length(h.problems) AS problems, %%s AS sort_key
-                  FROM hosts h WHERE h.retired_at IS NULL) x
+                  FROM hosts h WHERE h.retired_at IS NULL AND %s) x
              WHERE {keyset}
-             {order}""".formatted(Sql.HOST_COLUMNS);
+             {order}""".formatted(Sql.HOST_COLUMNS, Labels.FILTER);
 
     private static final String TOTALS = """
             SELECT h.host_key, %s AS images, %s AS layers, %s AS stored FROM hosts h WHERE h.host_key = ANY (?)""".formatted(
@@ -140,9 +145,9 @@ public final class HostQuery {
     }
 
     private static final String ONE = """
-            SELECT %s, h.problems::text AS problems_json, %s AS images, %s AS layers, %s AS stored
+            SELECT %s, h.problems::text AS problems_json, %s AS images, %s AS layers, %s AS stored, %s AS containers
               FROM hosts h WHERE h.host_id = ? AND h.retired_at IS NULL""".formatted(
-            Sql.HOST_COLUMNS, IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL);
+            Sql.HOST_COLUMNS, IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL, Containers.of("h.host_key", null));
 
     private static final Keyset IMAGES = new Keyset("""
             SELECT i.image_id, hi.repo_tags, hi.repo_digests, i.created, hi.containers, hi.size, hi.shared_size,
@@ -166,16 +171,25 @@ public final class HostQuery {
      * @param descending reverse the order
      */
     public HostList list(Sort sort, boolean descending, PageRequest page) {
+        return list(sort, descending, page, java.util.Map.of());
+    }
+
+    /**
+     * Every host carrying every label of {@code labels} ({@link Labels}; empty = every host), one page, ordered;
+     * the page's total and freshness count those hosts.
+     */
+    public HostList list(Sort sort, boolean descending, PageRequest page, java.util.Map<String, String> labels) {
         Objects.requireNonNull(sort, "sort");
         Keyset keyset = LISTS.get(sort + (descending ? "/desc" : "/asc"));
+        String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "host list", c -> {
-            Freshness freshness = Sql.freshness(c, policy, "TRUE");
+            Freshness freshness = Sql.freshness(c, policy, Labels.FILTER, labelsJson);
             record Row(long key, HostStatus status, int problems) {
             }
             Sql.RowMapper<Row> row = rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy), rs.getInt("problems"));
             Page<Row> rows = sort == Sort.STALE
-                    ? keyset.page(c, page, freshness.hostCount(), row, java.sql.Timestamp.from(policy.staleBefore()))
-                    : keyset.page(c, page, freshness.hostCount(), row);
+                    ? keyset.page(c, page, freshness.hostCount(), row, java.sql.Timestamp.from(policy.staleBefore()), labelsJson)
+                    : keyset.page(c, page, freshness.hostCount(), row, labelsJson);
             java.util.Map<Long, long[]> totals = new java.util.HashMap<>();
             List<Long> keys = rows.items().stream().map(Row::key).toList();
             if (!keys.isEmpty()) {
@@ -201,10 +215,12 @@ public final class HostQuery {
             throw new QueryException.InvalidParameter("a host ID is required");
         }
         return Sql.inSnapshot(dataSource, "host detail", c -> {
-            record Row(long key, HostStatus status, String problems, long images, long layers, long stored) {
+            record Row(long key, HostStatus status, String problems, long images, long layers, long stored,
+                       List<ContainerOnHost> containers) {
             }
             List<Row> rows = Sql.list(c, ONE, rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy),
-                    rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored")), hostId);
+                    rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored"),
+                    Containers.parse(rs.getString("containers"))), hostId);
             if (rows.isEmpty()) {
                 throw new QueryException.NotFound("no host '" + Matches.shorten(hostId) + "' in the index");
             }
@@ -219,7 +235,7 @@ public final class HostQuery {
             Page<Change> changes = changes(c, h.key(), pages.changes());
             return new HostDetail(h.status(), images.items(), images.info(), layers.items(), layers.info(), h.layers(),
                     h.stored(), changes.items(), changes.info(), h.problems(),
-                    Sql.freshness(c, policy, "h.host_key = ?", h.key()));
+                    Sql.freshness(c, policy, "h.host_key = ?", h.key()), h.containers());
         });
     }
 

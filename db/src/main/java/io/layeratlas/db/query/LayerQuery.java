@@ -55,8 +55,21 @@ public final class LayerQuery {
     public record ImageOnHost(String imageId, int position, String chainId, List<String> repoTags) {
     }
 
-    /** A host holding the layer: since when, and which of its images contain it. */
-    public record HostHolding(HostStatus host, Instant firstSeen, List<ImageOnHost> images) {
+    /**
+     * A host holding the layer: since when, which of its images contain it, and the host's containers that run one of
+     * those images (none: the layer is only in images nothing runs there).
+     */
+    public record HostHolding(HostStatus host, Instant firstSeen, List<ImageOnHost> images, List<ContainerOnHost> containers) {
+        public HostHolding {
+            images = List.copyOf(images);
+            containers = containers == null ? List.of() : List.copyOf(containers);
+        }
+
+        /** A holding without containers. */
+        public HostHolding(HostStatus host, Instant firstSeen, List<ImageOnHost> images) {
+            this(host, firstSeen, images, List.of());
+        }
+
         /** The image IDs, for the short API answer. */
         public List<String> imageIds() {
             return images.stream().map(ImageOnHost::imageId).distinct().toList();
@@ -171,17 +184,17 @@ public final class LayerQuery {
                    (SELECT min(hl.first_seen) FROM host_layers hl
                      WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (?)) AS layer_first_seen
               FROM hosts h
-             WHERE h.retired_at IS NULL AND %s AND {keyset}
-             {order}""".formatted(Sql.HOST_COLUMNS, HOLDS), List.of("h.host_id"), List.of("text"), false);
+             WHERE h.retired_at IS NULL AND %s AND %s AND {keyset}
+             {order}""".formatted(Sql.HOST_COLUMNS, HOLDS, Labels.FILTER), List.of("h.host_id"), List.of("text"), false);
 
     private static final String IMAGES_ON_HOSTS = """
-            SELECT hi.host_key, i.image_id, il.position, l.chain_id, hi.repo_tags
+            SELECT hi.host_key, i.image_id, il.position, l.chain_id, hi.repo_tags, %s AS containers
               FROM host_images hi
               JOIN image_layers il ON il.image_key = hi.image_key
               JOIN images i ON i.image_key = il.image_key
               JOIN layers l ON l.layer_key = il.layer_key
              WHERE hi.host_key = ANY (?) AND il.layer_key = ANY (?)
-             ORDER BY i.image_id, il.position""";
+             ORDER BY i.image_id, il.position""".formatted(Containers.of("hi.host_key", "i.image_id"));
 
     // The export: every host with every image of it containing the layer, one row per (host, image), in host ID
     // order, gathered set-wise (one pass over the layer's image_layers rows and their host_images rows).
@@ -196,11 +209,13 @@ public final class LayerQuery {
                   JOIN images i ON i.image_key = il.image_key
                   JOIN layers l ON l.layer_key = il.layer_key
                  WHERE il.layer_key = ANY (?))
-            SELECT %s, x.first_seen AS layer_first_seen, u.image_id, u.position, u.chain_id, u.repo_tags
+            SELECT %s, x.first_seen AS layer_first_seen, u.image_id, u.position, u.chain_id, u.repo_tags,
+                   %s AS containers
               FROM holders x JOIN hosts h ON h.host_key = x.host_key
               LEFT JOIN uses u ON u.host_key = x.host_key
-             WHERE h.retired_at IS NULL
-             ORDER BY h.host_id, u.image_id, u.position""".formatted(Sql.HOST_COLUMNS);
+             WHERE h.retired_at IS NULL AND %s
+             ORDER BY h.host_id, u.image_id, u.position""".formatted(Sql.HOST_COLUMNS,
+            Containers.of("x.host_key", "u.image_id"), Labels.FILTER);
 
     // Images held by at least one host (as layer_usage.image_count counts them), most widely held first.
     private static final Keyset IMAGES = new Keyset("""
@@ -224,7 +239,16 @@ public final class LayerQuery {
      *                                         InvalidParameter also for a cursor of another list
      */
     public LayerDetail detail(String digestOrPrefix, PageRequest hostsPage, PageRequest imagesPage) {
+        return detail(digestOrPrefix, hostsPage, imagesPage, Map.of());
+    }
+
+    /**
+     * As {@link #detail(String, PageRequest, PageRequest)}, its hosts (list, count, freshness) only those carrying
+     * every label of {@code labels} ({@link Labels}).
+     */
+    public LayerDetail detail(String digestOrPrefix, PageRequest hostsPage, PageRequest imagesPage, Map<String, String> labels) {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
+        String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "layer detail", c -> {
             LayerRef ref = resolve(c, d);
             List<Chain> chains = Sql.list(c, CHAINS, rs -> new Chain(rs.getString("chain_id"), rs.getString("diff_id"),
@@ -234,8 +258,8 @@ public final class LayerQuery {
             List<Blob> blobs = Sql.list(c, BLOBS, rs -> new Blob(rs.getString(1), rs.getString(2), rs.getString(3)),
                     (Object) c.createArrayOf("text", diffIds));
             Long size = chains.stream().map(Chain::size).filter(Objects::nonNull).max(Long::compare).orElse(null);
-            Freshness freshness = Sql.freshness(c, policy, HOLDS, ref.layerKeys());
-            Page<HostHolding> hosts = hosts(c, ref, hostsPage, freshness.hostCount());
+            Freshness freshness = Sql.freshness(c, policy, HOLDS + " AND " + Labels.FILTER, ref.layerKeys(), labelsJson);
+            Page<HostHolding> hosts = hosts(c, ref, hostsPage, freshness.hostCount(), labelsJson);
             long imageCount = Sql.list(c, IMAGE_COUNT, rs -> rs.getLong(1), ref.layerKeys()).get(0);
             Page<ImageContaining> images = IMAGES.page(c, imagesPage, imageCount, rs -> new ImageContaining(
                     rs.getString("image_id"), rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"),
@@ -252,11 +276,17 @@ public final class LayerQuery {
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
      */
     public LayerHosts hosts(String digestOrPrefix, PageRequest page) {
+        return hosts(digestOrPrefix, page, Map.of());
+    }
+
+    /** As {@link #hosts(String, PageRequest)}, only hosts carrying every label of {@code labels} ({@link Labels}). */
+    public LayerHosts hosts(String digestOrPrefix, PageRequest page, Map<String, String> labels) {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
+        String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "layer hosts", c -> {
             LayerRef ref = resolve(c, d);
-            Freshness freshness = Sql.freshness(c, policy, HOLDS, ref.layerKeys());
-            Page<HostHolding> hosts = hosts(c, ref, page, freshness.hostCount());
+            Freshness freshness = Sql.freshness(c, policy, HOLDS + " AND " + Labels.FILTER, ref.layerKeys(), labelsJson);
+            Page<HostHolding> hosts = hosts(c, ref, page, freshness.hostCount(), labelsJson);
             return new LayerHosts(ref.digest(), ref.matchedBy(), freshness.hostCount(), hosts.items(), hosts.info(),
                     freshness);
         });
@@ -271,20 +301,29 @@ public final class LayerQuery {
      * @throws QueryException wrapping whatever {@code sink} throws
      */
     public LayerRef exportHosts(LayerRef ref, HostSink sink) {
+        return exportHosts(ref, Map.of(), sink);
+    }
+
+    /** As {@link #exportHosts(LayerRef, HostSink)}, only hosts carrying every label of {@code labels}. */
+    public LayerRef exportHosts(LayerRef ref, Map<String, String> labels, HostSink sink) {
+        String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "layer hosts export", c -> {
             try (var ps = c.prepareStatement(EXPORT)) {
                 ps.setFetchSize(2_000);
                 ps.setArray(1, c.createArrayOf("bigint", ref.layerKeys().toArray()));
                 ps.setArray(2, c.createArrayOf("bigint", ref.layerKeys().toArray()));
+                ps.setString(3, labelsJson);
                 try (var rs = ps.executeQuery()) {
                     HostStatus host = null;
                     Instant firstSeen = null;
                     List<ImageOnHost> images = new ArrayList<>();
+                    Map<String, ContainerOnHost> containers = new java.util.TreeMap<>();
                     while (rs.next()) {
                         String hostId = rs.getString("host_id");
                         if (host != null && !host.hostId().equals(hostId)) {
-                            emit(sink, new HostHolding(host, firstSeen, List.copyOf(images)));
+                            emit(sink, new HostHolding(host, firstSeen, List.copyOf(images), sorted(containers.values())));
                             images.clear();
+                            containers.clear();
                             host = null;
                         }
                         if (host == null) {
@@ -295,10 +334,11 @@ public final class LayerQuery {
                         if (imageId != null) {
                             images.add(new ImageOnHost(imageId, rs.getInt("position"), rs.getString("chain_id"),
                                     Sql.strings(rs, "repo_tags")));
+                            Containers.parse(rs.getString("containers")).forEach(k -> containers.putIfAbsent(k.containerId(), k));
                         }
                     }
                     if (host != null) {
-                        emit(sink, new HostHolding(host, firstSeen, List.copyOf(images)));
+                        emit(sink, new HostHolding(host, firstSeen, List.copyOf(images), sorted(containers.values())));
                     }
                 }
             }
@@ -316,21 +356,34 @@ public final class LayerQuery {
         }
     }
 
-    private Page<HostHolding> hosts(Connection c, LayerRef ref, PageRequest request, long total) throws SQLException {
+    private Page<HostHolding> hosts(Connection c, LayerRef ref, PageRequest request, long total, String labelsJson)
+            throws SQLException {
         record HostRow(long key, HostStatus host, Instant firstSeen) {
         }
         Page<HostRow> rows = HOSTS.page(c, request, total, rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy),
-                Sql.instant(rs, "layer_first_seen")), ref.layerKeys(), ref.layerKeys());
+                Sql.instant(rs, "layer_first_seen")), ref.layerKeys(), ref.layerKeys(), labelsJson);
         List<Long> hostKeys = rows.items().stream().map(HostRow::key).toList();
         Map<Long, List<ImageOnHost>> images = new LinkedHashMap<>();
+        Map<Long, Map<String, ContainerOnHost>> containers = new LinkedHashMap<>();
         if (!hostKeys.isEmpty()) {
-            for (var row : Sql.list(c, IMAGES_ON_HOSTS, rs -> Map.entry(rs.getLong("host_key"), new ImageOnHost(
-                    rs.getString("image_id"), rs.getInt("position"), rs.getString("chain_id"), Sql.strings(rs, "repo_tags"))),
-                    hostKeys, ref.layerKeys())) {
-                images.computeIfAbsent(row.getKey(), k -> new ArrayList<>()).add(row.getValue());
+            record Use(long host, ImageOnHost image, List<ContainerOnHost> containers) {
+            }
+            for (Use u : Sql.list(c, IMAGES_ON_HOSTS, rs -> new Use(rs.getLong("host_key"), new ImageOnHost(
+                    rs.getString("image_id"), rs.getInt("position"), rs.getString("chain_id"), Sql.strings(rs, "repo_tags")),
+                    Containers.parse(rs.getString("containers"))), hostKeys, ref.layerKeys())) {
+                images.computeIfAbsent(u.host(), k -> new ArrayList<>()).add(u.image());
+                u.containers().forEach(k -> containers.computeIfAbsent(u.host(), x -> new java.util.TreeMap<>())
+                        .putIfAbsent(k.containerId(), k));
             }
         }
         return new Page<>(rows.items().stream().map(r -> new HostHolding(r.host(), r.firstSeen(),
-                List.copyOf(images.getOrDefault(r.key(), List.of())))).toList(), rows.info());
+                List.copyOf(images.getOrDefault(r.key(), List.of())),
+                sorted(containers.getOrDefault(r.key(), Map.of()).values()))).toList(), rows.info());
+    }
+
+    /** Containers by name, then ID, as {@link Containers} orders them. */
+    private static List<ContainerOnHost> sorted(java.util.Collection<ContainerOnHost> containers) {
+        return containers.stream().sorted(java.util.Comparator.comparing((ContainerOnHost k) -> k.name() == null ? "" : k.name())
+                .thenComparing(ContainerOnHost::containerId)).toList();
     }
 }
