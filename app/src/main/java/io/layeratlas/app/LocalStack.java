@@ -77,7 +77,7 @@ final class LocalStack implements AutoCloseable {
         running.push(pg);
         db = Database.migrateAndOpen(pg.jdbcUrl(), pg.user(), "", 8);
         running.push(db);
-        out.println("  PostgreSQL at " + pg.jdbcUrl() + " (user " + pg.user() + "), e.g. ./layeratlas hosts list --db-url "
+        out.println("  PostgreSQL at " + pg.jdbcUrl() + " (user " + pg.user() + "), e.g. ./layeratlas hosts retire HOST --db-url "
                 + pg.jdbcUrl() + " --db-user " + pg.user());
 
         TopicSetup.ensureTopics(kafka.bootstrapServers(), Map.of(), 1);

@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
         versionProvider = CommandLines.Version.class,
         description = "Which of my hosts hold this container image layer, and how much do my hosts share?",
         subcommands = {ScanCommand.class, AgentCommand.class, IndexerCommand.class, DashboardCommand.class,
-                UpCommand.class, HostsCommand.class, SimulateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                UpCommand.class, HostsCommand.class, QueryCommands.LayerCommand.class, QueryCommands.ImageCommand.class, SimulateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -125,4 +125,40 @@ class CommandLineTest {
         assertThat(run.exit()).isEqualTo(2);
         assertThat(run.err()).contains("unknown source kind 'floppy'");
     }
+
+    @Test
+    void scan_as_a_table_lists_images_as_docker_image_ls_did_and_containers_as_docker_ps_did() throws Exception {
+        String host = "web-01";
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream saved = System.out;
+        int code;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            code = Main.commandLine().execute("scan", "--format", "table",
+                    host + "=" + io.layeratlas.testing.Fixtures.dataRoot(host));
+        } finally {
+            System.setOut(saved);
+        }
+        assertThat(code).isZero();
+        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines.get(1)).startsWith("REPOSITORY").contains("TAG", "IMAGE ID", "CREATED", "SIZE");
+        java.util.Set<String> got = new java.util.TreeSet<>();
+        for (String line : lines.subList(2, lines.indexOf(""))) {
+            String[] f = line.split(" {3,}");
+            got.add(f[0] + " " + f[1] + " " + f[2] + " " + f[4]);
+        }
+        // truth/web-01/image-ls.jsonl: docker image ls -a --digests --format '{{json .}}'
+        java.util.Set<String> want = new java.util.TreeSet<>();
+        ObjectMapper json = new ObjectMapper();
+        for (String line : Files.readAllLines(io.layeratlas.testing.Fixtures.truth(host).resolve("image-ls.jsonl"))) {
+            JsonNode i = json.readTree(line);
+            want.add(i.path("Repository").asText() + " " + i.path("Tag").asText() + " " + i.path("ID").asText().substring(7, 19)
+                    + " " + i.path("Size").asText());
+        }
+        assertThat(got).isEqualTo(want);
+        // truth/web-01/containers.jsonl: docker ps -a
+        JsonNode ps = json.readTree(Files.readAllLines(io.layeratlas.testing.Fixtures.truth(host).resolve("containers.jsonl")).get(0));
+        assertThat(lines).anySatisfy(l -> assertThat(l).startsWith(ps.path("ID").asText().substring(0, 12))
+                .contains(ps.path("Image").asText()).contains(ps.path("State").asText()).endsWith(ps.path("Names").asText()));
+    }
 }

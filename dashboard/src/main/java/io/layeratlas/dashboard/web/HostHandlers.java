@@ -66,7 +66,8 @@ final class HostHandlers {
     }
 
     private HostQuery.HostList list(Context ctx) {
-        return query.list(HostQuery.Sort.parse(ctx.queryParam("sort")), descending(ctx), Pager.request(ctx, "cursor"));
+        return query.list(HostQuery.Sort.parse(ctx.queryParam("sort")), descending(ctx), Pager.request(ctx, "cursor"),
+                Pager.labels(ctx));
     }
 
     private static boolean descending(Context ctx) {

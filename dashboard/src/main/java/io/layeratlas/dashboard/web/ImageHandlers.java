@@ -38,7 +38,7 @@ final class ImageHandlers {
 
     void api(Context ctx) {
         ctx.json(query.detail(imageRef(ctx.pathParam("id")), Pager.request(ctx, "hosts_cursor"),
-                Pager.request(ctx, "children_cursor")));
+                Pager.request(ctx, "children_cursor"), Pager.labels(ctx)));
     }
 
     void page(Context ctx) {
@@ -51,7 +51,7 @@ final class ImageHandlers {
             return;
         }
         ImageQuery.ImageDetail image = query.detail(idOrPrefix, Pager.request(ctx, "hosts_cursor"),
-                Pager.request(ctx, "children_cursor"));
+                Pager.request(ctx, "children_cursor"), Pager.labels(ctx));
         if (!image.imageId().equals(ref)) {
             ctx.redirect(Links.image(image.imageId()));
             return;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.layeratlas.db.query.ContainerQuery;
 import io.layeratlas.db.query.Freshness;
+import io.layeratlas.db.query.ContainerOnHost;
 import io.layeratlas.db.query.HostStatus;
 import io.layeratlas.db.query.LayerQuery;
 
@@ -35,13 +36,17 @@ final class LayerHandlers {
         this.mapper = mapper;
     }
 
-    /** A host in the remediation list. {@code images} are image IDs; {@code imageRefs} adds position and tags. */
+    /**
+     * A host in the remediation list. {@code images} are image IDs; {@code imageRefs} adds position and tags;
+     * {@code containers} are the host's containers running one of those images; {@code labels} the operator's.
+     */
     record HostEntry(String hostId, List<String> images, List<LayerQuery.ImageOnHost> imageRefs, Instant firstSeen,
-                     boolean stale, Instant lastReportAt, Instant lastInventoryAt, String agentVersion, String sourceKind) {
+                     boolean stale, Instant lastReportAt, Instant lastInventoryAt, String agentVersion, String sourceKind,
+                     List<ContainerOnHost> containers, Map<String, String> labels) {
         static HostEntry of(LayerQuery.HostHolding h) {
             HostStatus s = h.host();
             return new HostEntry(s.hostId(), h.imageIds(), h.images(), h.firstSeen(), s.stale(), s.lastReportAt(),
-                    s.lastInventoryAt(), s.agentVersion(), s.sourceKind());
+                    s.lastInventoryAt(), s.agentVersion(), s.sourceKind(), h.containers(), s.labels());
         }
     }
 
@@ -57,57 +62,56 @@ final class LayerHandlers {
     }
 
     void hostsApi(Context ctx) {
-        LayerQuery.LayerHosts answer = query.hosts(ctx.pathParam("digest"), Pager.request(ctx, "cursor"));
+        LayerQuery.LayerHosts answer = query.hosts(ctx.pathParam("digest"), Pager.request(ctx, "cursor"), Pager.labels(ctx));
         ctx.json(new HostsAnswer(answer.digest(), answer.matchedBy(), answer.hostCount(),
                 answer.hosts().stream().map(HostEntry::of).toList(), answer.page().limit(), answer.page().next(),
                 answer.page().previous(), answer.freshness()));
     }
 
+    /**
+     * The remediation CSV: one line per host. {@code containers}: the host's containers running an affected image, as
+     * {@code name:state} separated by spaces (Docker's names hold neither); {@code labels}: {@code key=value}
+     * separated by {@code ;}.
+     */
     void hostsCsv(Context ctx) throws Exception {
-        Writer[] out = {null};
-        try {
-            query.exportHosts(ctx.pathParam("digest"), ref -> {
-                ctx.contentType("text/csv; charset=utf-8");
-                ctx.header("Content-Disposition", "attachment; filename=\"layer-" + Fmt.shortId(ref.digest()) + "-hosts.csv\"");
-                out[0] = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16);
-                out[0].write(Csv.line(List.of("host_id", "stale", "last_report_at", "first_seen", "image_ids", "repo_tags")));
-            }, h -> {
+        LayerQuery.LayerRef ref = query.resolve(ctx.pathParam("digest"));
+        Map<String, String> labels = Pager.labels(ctx);
+        ctx.contentType("text/csv; charset=utf-8");
+        ctx.header("Content-Disposition", "attachment; filename=\"layer-" + Fmt.shortId(ref.digest()) + "-hosts.csv\"");
+        try (Writer out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16)) {
+            out.write(Csv.line(List.of("host_id", "stale", "last_report_at", "first_seen", "image_ids", "repo_tags",
+                    "containers", "labels")));
+            query.exportHosts(ref, labels, h -> {
                 List<String> tags = new ArrayList<>();
                 h.images().forEach(i -> tags.addAll(i.repoTags()));
-                out[0].write(Csv.line(List.of(h.host().hostId(), Boolean.toString(h.host().stale()),
+                out.write(Csv.line(List.of(h.host().hostId(), Boolean.toString(h.host().stale()),
                         Fmt.iso(h.host().lastReportAt()), Fmt.iso(h.firstSeen()), String.join(" ", h.imageIds()),
-                        String.join(" ", tags.stream().distinct().toList()))));
+                        String.join(" ", tags.stream().distinct().toList()),
+                        String.join(" ", h.containers().stream().map(c -> (c.name() == null ? c.containerId() : c.name())
+                                + ":" + (c.state() == null ? "unknown" : c.state())).toList()),
+                        String.join(";", h.host().labels().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()))));
             });
-        } finally {
-            if (out[0] != null) {
-                out[0].close();
-            }
         }
     }
 
     /** {@code {"digest","matchedBy","hosts":[HostEntry…],"hostCount"}}, streamed: every host, no cap. */
     void hostsJson(Context ctx) throws Exception {
-        JsonGenerator[] g = {null};
-        long[] count = {0};
-        try {
-            query.exportHosts(ctx.pathParam("digest"), ref -> {
-                ctx.contentType("application/json");
-                g[0] = mapper.getFactory().createGenerator(ctx.outputStream());
-                g[0].writeStartObject();
-                g[0].writeStringField("digest", ref.digest());
-                g[0].writeStringField("matchedBy", ref.matchedBy().name());
-                g[0].writeArrayFieldStart("hosts");
-            }, h -> {
-                mapper.writeValue(g[0], HostEntry.of(h));
+        LayerQuery.LayerRef ref = query.resolve(ctx.pathParam("digest"));
+        Map<String, String> labels = Pager.labels(ctx);
+        ctx.contentType("application/json");
+        try (JsonGenerator g = mapper.getFactory().createGenerator(ctx.outputStream())) {
+            g.writeStartObject();
+            g.writeStringField("digest", ref.digest());
+            g.writeStringField("matchedBy", ref.matchedBy().name());
+            g.writeArrayFieldStart("hosts");
+            long[] count = {0};
+            query.exportHosts(ref, labels, h -> {
+                mapper.writeValue(g, HostEntry.of(h));
                 count[0]++;
             });
-            g[0].writeEndArray();
-            g[0].writeNumberField("hostCount", count[0]);
-            g[0].writeEndObject();
-        } finally {
-            if (g[0] != null) {
-                g[0].close();
-            }
+            g.writeEndArray();
+            g.writeNumberField("hostCount", count[0]);
+            g.writeEndObject();
         }
     }
 
@@ -117,12 +121,13 @@ final class LayerHandlers {
     }
 
     void api(Context ctx) {
-        ctx.json(query.detail(ctx.pathParam("digest"), Pager.request(ctx, "hosts_cursor"), Pager.request(ctx, "images_cursor")));
+        ctx.json(query.detail(ctx.pathParam("digest"), Pager.request(ctx, "hosts_cursor"), Pager.request(ctx, "images_cursor"),
+                Pager.labels(ctx)));
     }
 
     void page(Context ctx) {
         LayerQuery.LayerDetail layer = query.detail(ctx.pathParam("digest"), Pager.request(ctx, "hosts_cursor"),
-                Pager.request(ctx, "images_cursor"));
+                Pager.request(ctx, "images_cursor"), Pager.labels(ctx));
         if (!layer.digest().equals(ctx.pathParam("digest"))) {
             // A prefix: land on the canonical address, so links and bookmarks carry the full digest.
             ctx.redirect("/layers/" + Fmt.path(layer.digest()));

@@ -24,6 +24,15 @@ public record Pager(String id, long from, int shown, PageInfo info, String next,
     static final String LIMIT = "limit";
 
     /** The page of the list whose cursor travels in {@code param}, as the request asks for it. */
+    /**
+     * The {@code label=key=value} filters of a request (repeatable; a host must carry all of them).
+     *
+     * @throws io.layeratlas.db.query.QueryException.InvalidParameter for a filter without {@code =}
+     */
+    static java.util.Map<String, String> labels(Context ctx) {
+        return io.layeratlas.db.query.Labels.parseFilters(ctx.queryParams("label"));
+    }
+
     static PageRequest request(Context ctx, String param) {
         return PageRequest.parse(ctx.queryParam(param), ctx.queryParam(LIMIT));
     }

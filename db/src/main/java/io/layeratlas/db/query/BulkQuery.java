@@ -91,7 +91,7 @@ public final class BulkQuery {
                     if (ref != null) {
                         kind = "layer";
                         matched.add(ref.digest());
-                        layers.exportHosts(ref.digest(), r -> { }, h -> {
+                        layers.exportHosts(ref, h -> {
                             Acc a = acc.apply(h.host());
                             h.images().forEach(i -> {
                                 a.imageIds().add(i.imageId());

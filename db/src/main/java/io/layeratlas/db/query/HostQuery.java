@@ -83,11 +83,15 @@ public final class HostQuery {
      * @param layers       newest first; {@code layersPage.total()} equals {@code layerCount}
      * @param changes      newest first; {@code changesPage.total()} is every line of its change log
      * @param problemsJson the last snapshot's scan problems, as the agent sent them (JSON array text)
+     * @param containers   every container of the host (by name), as its last snapshot reported them
      */
     public record HostDetail(HostStatus status, List<HostImage> images, PageInfo imagesPage, List<HostLayer> layers,
                              PageInfo layersPage, long layerCount, long storedBytes, List<Change> changes,
                              PageInfo changesPage, String problemsJson, Freshness freshness, boolean allImages,
-                             long imageCount, long shownImageCount) {
+                             long imageCount, long shownImageCount, List<ContainerOnHost> containers) {
+        public HostDetail {
+            containers = containers == null ? List.of() : List.copyOf(containers);
+        }
     }
 
     /** Pages of a host's three lists. */
@@ -118,9 +122,9 @@ public final class HostQuery {
     private static final String LIST = """
             SELECT *, {keys} FROM (
                 SELECT %s, jsonb_array_length(h.problems) AS problems, %%s AS sort_key
-                  FROM hosts h WHERE h.retired_at IS NULL) x
+                  FROM hosts h WHERE h.retired_at IS NULL AND %s) x
              WHERE {keyset}
-             {order}""".formatted(Sql.HOST_COLUMNS);
+             {order}""".formatted(Sql.HOST_COLUMNS, Labels.FILTER);
 
     private static final String TOTALS = """
             SELECT h.host_key, %s AS images, %s AS layers, %s AS stored FROM hosts h WHERE h.host_key = ANY (?)""".formatted(
@@ -156,11 +160,12 @@ public final class HostQuery {
     private static final String ONE = """
             SELECT o.*, f.* FROM (
                 SELECT %s, h.problems::text AS problems_json, %s AS images, %s AS layers, %s AS stored, %s AS shown,
+                       %s AS containers,
                        (SELECT coalesce(sum(cardinality(c.keys)), 0) FROM host_changes c
                          WHERE c.host_key = h.host_key) AS change_total
                   FROM hosts h WHERE h.host_id = ? AND h.retired_at IS NULL) o
             CROSS JOIN LATERAL (%s) f""".formatted(Sql.HOST_COLUMNS, IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL, SHOWN_TOTAL,
-            Sql.freshnessSql("h.host_key = o.host_key"));
+            Containers.of("h.host_key", null), Sql.freshnessSql("h.host_key = o.host_key"));
 
     private static final String IMAGES_TEMPLATE = """
             SELECT i.image_id, hi.repo_tags, hi.repo_digests, i.created, hi.containers, hi.size, hi.shared_size,
@@ -190,16 +195,25 @@ public final class HostQuery {
      * @param descending reverse the order
      */
     public HostList list(Sort sort, boolean descending, PageRequest page) {
+        return list(sort, descending, page, java.util.Map.of());
+    }
+
+    /**
+     * Every host carrying every label of {@code labels} ({@link Labels}; empty = every host), one page, ordered;
+     * the page's total and freshness count those hosts.
+     */
+    public HostList list(Sort sort, boolean descending, PageRequest page, java.util.Map<String, String> labels) {
         Objects.requireNonNull(sort, "sort");
         Keyset keyset = LISTS.get(sort + (descending ? "/desc" : "/asc"));
+        String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "host list", c -> {
-            Freshness freshness = Sql.freshness(c, policy, "TRUE");
+            Freshness freshness = Sql.freshness(c, policy, Labels.FILTER, labelsJson);
             record Row(long key, HostStatus status, int problems) {
             }
             Sql.RowMapper<Row> row = rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy), rs.getInt("problems"));
             Page<Row> rows = sort == Sort.STALE
-                    ? keyset.page(c, page, freshness.hostCount(), row, java.sql.Timestamp.from(policy.staleBefore()))
-                    : keyset.page(c, page, freshness.hostCount(), row);
+                    ? keyset.page(c, page, freshness.hostCount(), row, java.sql.Timestamp.from(policy.staleBefore()), labelsJson)
+                    : keyset.page(c, page, freshness.hostCount(), row, labelsJson);
             java.util.Map<Long, long[]> totals = new java.util.HashMap<>();
             List<Long> keys = rows.items().stream().map(Row::key).toList();
             if (!keys.isEmpty()) {
@@ -226,12 +240,12 @@ public final class HostQuery {
         }
         return Sql.inSnapshot(dataSource, "host detail", c -> {
             record Row(long key, HostStatus status, String problems, long images, long layers, long stored,
-                       long shown, long changes, Freshness freshness) {
+                       long shown, List<ContainerOnHost> containers, long changes, Freshness freshness) {
             }
             List<Row> rows = Sql.list(c, ONE, rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy),
                     rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored"),
-                    rs.getLong("shown"), rs.getLong("change_total"), Sql.freshness(rs, policy)), hostId,
-                    Sql.staleBefore(policy));
+                    rs.getLong("shown"), Containers.parse(rs.getString("containers")), rs.getLong("change_total"),
+                    Sql.freshness(rs, policy)), hostId, Sql.staleBefore(policy));
             if (rows.isEmpty()) {
                 throw new QueryException.NotFound("no host '" + Matches.shorten(hostId) + "' in the index");
             }
@@ -247,7 +261,7 @@ public final class HostQuery {
             Page<Change> changes = changes(c, h.key(), h.changes(), pages.changes());
             return new HostDetail(h.status(), images.items(), images.info(), layers.items(), layers.info(), h.layers(),
                     h.stored(), changes.items(), changes.info(), h.problems(), h.freshness(), pages.allImages(),
-                    h.images(), h.shown());
+                    h.images(), h.shown(), h.containers());
         });
     }
 

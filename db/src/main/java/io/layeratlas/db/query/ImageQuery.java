@@ -54,9 +54,22 @@ public final class ImageQuery {
     public record Relative(String imageId, List<String> sources, List<String> repoTags, Integer layerCount) {
     }
 
-    /** The image on one host: its tags and repo digests there, and Docker's sizes (bytes, -1 if unknown). */
+    /**
+     * The image on one host: its tags and repo digests there, Docker's sizes (bytes, -1 if unknown), and the host's
+     * containers that run it ({@code containerList}; {@code containers} is Docker's count, -1 when unknown).
+     */
     public record OnHost(HostStatus host, List<String> repoTags, List<String> repoDigests, int containers, long size,
-                         long sharedSize, long uniqueSize, Instant firstSeen, Instant lastSeen) {
+                         long sharedSize, long uniqueSize, Instant firstSeen, Instant lastSeen,
+                         List<ContainerOnHost> containerList) {
+        public OnHost {
+            containerList = containerList == null ? List.of() : List.copyOf(containerList);
+        }
+
+        /** An image on a host, without its containers. */
+        public OnHost(HostStatus host, List<String> repoTags, List<String> repoDigests, int containers, long size,
+                      long sharedSize, long uniqueSize, Instant firstSeen, Instant lastSeen) {
+            this(host, repoTags, repoDigests, containers, size, sharedSize, uniqueSize, firstSeen, lastSeen, List.of());
+        }
     }
 
     /**
@@ -121,10 +134,12 @@ public final class ImageQuery {
 
     private static final Keyset HOSTS = new Keyset("""
             SELECT %s, hi.repo_tags, hi.repo_digests, hi.containers, hi.size AS hi_size, hi.shared_size, hi.unique_size,
-                   hi.first_seen AS hi_first_seen, h.scanned_at AS hi_last_seen, {keys}
+                   hi.first_seen AS hi_first_seen, h.scanned_at AS hi_last_seen, %s AS container_list, {keys}
               FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
-             WHERE hi.image_key = ? AND h.retired_at IS NULL AND {keyset}
-             {order}""".formatted(Sql.HOST_COLUMNS), List.of("h.host_id"), List.of("text"), false);
+             WHERE hi.image_key = ? AND h.retired_at IS NULL AND %s AND {keyset}
+             {order}""".formatted(Sql.HOST_COLUMNS,
+            Containers.of("h.host_key", "(SELECT i.image_id FROM images i WHERE i.image_key = hi.image_key)"), Labels.FILTER),
+            List.of("h.host_id"), List.of("text"), false);
 
     private static final String TAGS = """
             SELECT ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
@@ -158,17 +173,27 @@ public final class ImageQuery {
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
      */
     public ImageDetail detail(String idOrPrefix, PageRequest hostsPage) {
-        return detail(idOrPrefix, hostsPage, PageRequest.first());
+        return detail(idOrPrefix, hostsPage, PageRequest.first(), Map.of());
     }
 
     /**
-     * Everything about an image, with one page of its hosts and one of its children.
+     * As {@link #detail(String, PageRequest)}, its hosts (list, count, freshness) only those carrying every label of
+     * {@code labels} ({@link Labels}); the fleet-wide facts (tags, stack, lineage) stay the fleet's.
+     */
+    public ImageDetail detail(String idOrPrefix, PageRequest hostsPage, Map<String, String> labels) {
+        return detail(idOrPrefix, hostsPage, PageRequest.first(), labels);
+    }
+
+    /**
+     * Everything about an image, with one page of its hosts (only those carrying every label of {@code labels}) and one
+     * of its children.
      *
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve};
      *                                         InvalidParameter also for a cursor of another list
      */
-    public ImageDetail detail(String idOrPrefix, PageRequest hostsPage, PageRequest childrenPage) {
+    public ImageDetail detail(String idOrPrefix, PageRequest hostsPage, PageRequest childrenPage, Map<String, String> labels) {
         Matches.DigestPrefix d = Matches.parseDigest(idOrPrefix);
+        String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "image detail", c -> {
             String imageId = resolve(c, d);
             record Row(long key, String id, String config, Instant created, String os, String arch, Integer layerCount, Long size) {
@@ -186,11 +211,12 @@ public final class ImageQuery {
             long childCount = Sql.list(c, CHILD_COUNT, rs -> rs.getLong(1), img.key()).get(0);
             Page<Relative> children = CHILDREN.page(c, childrenPage, childCount, rs -> new Relative(rs.getString("image_id"),
                     Sql.strings(rs, "sources"), Sql.strings(rs, "tags"), (Integer) rs.getObject("layer_count")), img.key());
-            Freshness freshness = Sql.freshness(c, policy, HOLDS, img.key());
+            Freshness freshness = Sql.freshness(c, policy, HOLDS + " AND " + Labels.FILTER, img.key(), labelsJson);
             Page<OnHost> hosts = HOSTS.page(c, hostsPage, freshness.hostCount(), rs -> new OnHost(Sql.host(rs, policy),
                     Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests"), rs.getInt("containers"),
                     rs.getLong("hi_size"), rs.getLong("shared_size"), rs.getLong("unique_size"),
-                    Sql.instant(rs, "hi_first_seen"), Sql.instant(rs, "hi_last_seen")), img.key());
+                    Sql.instant(rs, "hi_first_seen"), Sql.instant(rs, "hi_last_seen"),
+                    Containers.parse(rs.getString("container_list"))), img.key(), labelsJson);
             List<String> tags = Sql.list(c, TAGS, rs -> Sql.strings(rs, "tags"), img.key()).get(0);
             ConfigHighlights config = highlights(img.config(), img.os(), img.arch(), img.created());
             return new ImageDetail(img.id(), img.created(), img.os(), img.arch(), img.layerCount(), img.size(),

@@ -1,16 +1,11 @@
 package io.layeratlas.db.query;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import javax.sql.DataSource;
-import java.sql.Array;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,8 +18,6 @@ import java.util.Objects;
  * ({@code ChainID(L0) = DiffID(L0)}). Thread-safe; every call reads one consistent snapshot.
  */
 public final class LayerQuery {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final DataSource dataSource;
     private final Freshness.Policy policy;
 
@@ -65,8 +58,21 @@ public final class LayerQuery {
     public record ImageOnHost(String imageId, int position, String chainId, List<String> repoTags, List<String> repoDigests) {
     }
 
-    /** A host holding the layer: since when, and which of its images contain it. */
-    public record HostHolding(HostStatus host, Instant firstSeen, List<ImageOnHost> images) {
+    /**
+     * A host holding the layer: since when, which of its images contain it, and the host's containers that run one of
+     * those images (none: the layer is only in images nothing runs there).
+     */
+    public record HostHolding(HostStatus host, Instant firstSeen, List<ImageOnHost> images, List<ContainerOnHost> containers) {
+        public HostHolding {
+            images = List.copyOf(images);
+            containers = containers == null ? List.of() : List.copyOf(containers);
+        }
+
+        /** A holding without containers. */
+        public HostHolding(HostStatus host, Instant firstSeen, List<ImageOnHost> images) {
+            this(host, firstSeen, images, List.of());
+        }
+
         /** The image IDs, for the short API answer. */
         public List<String> imageIds() {
             return images.stream().map(ImageOnHost::imageId).distinct().toList();
@@ -160,105 +166,38 @@ public final class LayerQuery {
         throw new QueryException.NotFound("no layer has diff or chain ID " + q);
     }
 
-    // A host is in the list when it holds any chain of the layer (keys: the layer keys' SQL array expression); EXISTS
-    // lets a popular layer's first page stop after `limit` hosts read in host ID order instead of gathering all of them.
-    private static String holds(String keys) {
-        return "EXISTS (SELECT 1 FROM host_layers hl WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (" + keys + "))";
-    }
+    private static final String CHAINS = """
+            SELECT l.chain_id, l.diff_id, l.parent_chain_id, l.size, l.v1_id, l.first_seen,
+                   coalesce(u.host_count, 0) AS host_count, coalesce(u.image_count, 0) AS image_count
+              FROM layers l LEFT JOIN layer_usage u ON u.layer_key = l.layer_key
+             WHERE l.layer_key = ANY (?)
+             ORDER BY u.host_count DESC NULLS LAST, l.chain_id""";
 
-    // A page of the hosts holding the layer (parameters: its keys twice, then the page's).
+    private static final String BLOBS = """
+            SELECT compressed_digest, media_type, source_repository FROM layer_blobs
+             WHERE diff_id = ANY (?::text[]) ORDER BY compressed_digest""";
+
+    // A host is in the list when it holds any chain of the layer; EXISTS lets a popular layer's first page stop after
+    // `limit` hosts read in host ID order instead of gathering all of them.
+    private static final String HOLDS = """
+            EXISTS (SELECT 1 FROM host_layers hl WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (?))""";
+
     private static final Keyset HOSTS = new Keyset("""
             SELECT %s, {keys},
                    (SELECT min(hl.first_seen) FROM host_layers hl
                      WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (?)) AS layer_first_seen
               FROM hosts h
-             WHERE h.retired_at IS NULL AND %s AND {keyset}
-             {order}""".formatted(Sql.HOST_COLUMNS, holds("?")), List.of("h.host_id"), List.of("text"), false);
+             WHERE h.retired_at IS NULL AND %s AND %s AND {keyset}
+             {order}""".formatted(Sql.HOST_COLUMNS, HOLDS, Labels.FILTER), List.of("h.host_id"), List.of("text"), false);
 
-    /**
-     * One statement answers the remediation list of a resolved layer: the freshness of every host holding it (its
-     * count is the list's total), one page of hosts, and each page host's images containing the layer as JSON
-     * ({@code [[image_id, position, chain_id, repo_tags, repo_digests]…]} by image ID and position), gathered set-wise for the page
-     * (one join of the page's host_images rows with the layer's image_layers rows); one row per host of the page (a
-     * single row with no host columns when the page is empty), in page order. The layer keys are parameters, so the
-     * planner sees them (keys derived inside the statement hid them and cost a sequential scan of host_layers).
-     */
-    private static String hostsStatement(PageRequest page) {
-        return "WITH f AS (" + Sql.freshnessSql(holds("?")) + "),\n"
-                + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + HOSTS.sql(page) + ") s),\n"
-                + """
-                imgs AS (
-                    SELECT hi.host_key, json_agg(json_build_array(i.image_id, il.position, l.chain_id, hi.repo_tags, hi.repo_digests)
-                                                 ORDER BY i.image_id, il.position) AS images_json
-                      FROM p JOIN host_images hi ON hi.host_key = p.host_key
-                      JOIN image_layers il ON il.image_key = hi.image_key
-                      JOIN images i ON i.image_key = il.image_key
-                      JOIN layers l ON l.layer_key = il.layer_key
-                     WHERE il.layer_key = ANY (?)
-                     GROUP BY hi.host_key)
-                SELECT f.*, p.*, imgs.images_json FROM f LEFT JOIN p ON TRUE LEFT JOIN imgs ON imgs.host_key = p.host_key
-                 ORDER BY p.page_rn""";
-    }
-
-    /** What {@link #hostsStatement} read: the freshness of the layer's hosts, and the page. */
-    private record HostsRead(Freshness freshness, Page<HostHolding> hosts) {
-    }
-
-    private HostsRead readHosts(Connection c, LayerRef ref, PageRequest page) throws SQLException {
-        Array keys = c.createArrayOf("bigint", ref.layerKeys().toArray());
-        List<Object> params = new ArrayList<>(List.of(Sql.staleBefore(policy), keys, keys, keys));
-        params.addAll(HOSTS.params(page));
-        params.add(keys);
-        try (PreparedStatement ps = c.prepareStatement(hostsStatement(page))) {
-            for (int i = 0; i < params.size(); i++) {
-                ps.setObject(i + 1, params.get(i));
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                Freshness freshness = null;
-                List<Keyset.Keyed<HostHolding>> rows = new ArrayList<>();
-                while (rs.next()) {
-                    if (freshness == null) {
-                        freshness = Sql.freshness(rs, policy);
-                    }
-                    if (rs.getObject("page_rn") != null) {
-                        rows.add(HOSTS.keyed(rs, r -> new HostHolding(Sql.host(r, policy), Sql.instant(r, "layer_first_seen"),
-                                images(r.getString("images_json")))));
-                    }
-                }
-                return new HostsRead(freshness, HOSTS.page(page, freshness.hostCount(), rows));
-            }
-        } catch (SQLException e) {
-            throw Keyset.badCursor(e);
-        }
-    }
-
-    /** The images_json column of {@link #HOSTS}. */
-    private static List<ImageOnHost> images(String json) throws SQLException {
-        if (json == null) {
-            return List.of();
-        }
-        try {
-            List<ImageOnHost> out = new ArrayList<>();
-            for (JsonNode n : JSON.readTree(json)) {
-                out.add(new ImageOnHost(n.get(0).asText(), n.get(1).asInt(), n.get(2).asText(), texts(n.get(3)),
-                        texts(n.get(4))));
-            }
-            return List.copyOf(out);
-        } catch (java.io.IOException e) {
-            throw new SQLException("images of a host are not the JSON expected: " + e.getMessage(), e);
-        }
-    }
-
-    /** A JSON array of text (a PostgreSQL text[] as json_build_array gives it), nulls left out. */
-    private static List<String> texts(JsonNode array) {
-        List<String> out = new ArrayList<>();
-        array.forEach(t -> {
-            if (!t.isNull()) {
-                out.add(t.asText());
-            }
-        });
-        return List.copyOf(out);
-    }
+    private static final String IMAGES_ON_HOSTS = """
+            SELECT hi.host_key, i.image_id, il.position, l.chain_id, hi.repo_tags, hi.repo_digests, %s AS containers
+              FROM host_images hi
+              JOIN image_layers il ON il.image_key = hi.image_key
+              JOIN images i ON i.image_key = il.image_key
+              JOIN layers l ON l.layer_key = il.layer_key
+             WHERE hi.host_key = ANY (?) AND il.layer_key = ANY (?)
+             ORDER BY i.image_id, il.position""".formatted(Containers.of("hi.host_key", "i.image_id"));
 
     // The export: every host with every image of it containing the layer, one row per (host, image), in host ID
     // order, gathered set-wise (one pass over the layer's image_layers rows and their host_images rows).
@@ -274,11 +213,12 @@ public final class LayerQuery {
                   JOIN layers l ON l.layer_key = il.layer_key
                  WHERE il.layer_key = ANY (?))
             SELECT %s, x.first_seen AS layer_first_seen, u.image_id, u.position, u.chain_id, u.repo_tags,
-                   u.repo_digests
+                   u.repo_digests, %s AS containers
               FROM holders x JOIN hosts h ON h.host_key = x.host_key
               LEFT JOIN uses u ON u.host_key = x.host_key
-             WHERE h.retired_at IS NULL
-             ORDER BY h.host_id, u.image_id, u.position""".formatted(Sql.HOST_COLUMNS);
+             WHERE h.retired_at IS NULL AND %s
+             ORDER BY h.host_id, u.image_id, u.position""".formatted(Sql.HOST_COLUMNS,
+            Containers.of("x.host_key", "u.image_id"), Labels.FILTER);
 
     // Images held by at least one host (as layer_usage.image_count counts them), most widely held first.
     private static final Keyset IMAGES = new Keyset("""
@@ -291,20 +231,9 @@ public final class LayerQuery {
              WHERE il.layer_key = ANY (?) AND u.host_count > 0 AND {keyset}
              {order}""", List.of("u.host_count", "i.image_id", "il.position"), List.of("integer", "text", "integer"), true);
 
-    // The chains with the layer on top, each row also carrying the layer's blobs (JSON [[digest, media type,
-    // repository]…] by digest) and how many images held by some host contain it.
-    private static final String CHAINS = """
-            SELECT l.chain_id, l.diff_id, l.parent_chain_id, l.size, l.v1_id, l.first_seen,
-                   coalesce(u.host_count, 0) AS host_count, coalesce(u.image_count, 0) AS image_count,
-                   (SELECT json_agg(json_build_array(b.compressed_digest, b.media_type, b.source_repository)
-                                    ORDER BY b.compressed_digest)
-                      FROM layer_blobs b
-                     WHERE b.diff_id IN (SELECT x.diff_id FROM layers x WHERE x.layer_key = ANY (?))) AS blobs_json,
-                   (SELECT count(*) FROM image_layers il JOIN image_usage iu ON iu.image_key = il.image_key
-                     WHERE il.layer_key = ANY (?) AND iu.host_count > 0) AS images_total
-              FROM layers l LEFT JOIN layer_usage u ON u.layer_key = l.layer_key
-             WHERE l.layer_key = ANY (?)
-             ORDER BY u.host_count DESC NULLS LAST, l.chain_id""";
+    private static final String IMAGE_COUNT = """
+            SELECT count(*) FROM image_layers il JOIN image_usage u ON u.image_key = il.image_key
+             WHERE il.layer_key = ANY (?) AND u.host_count > 0""";
 
     /**
      * Everything about the layer a digest or prefix names, with one page of its hosts and one of its images.
@@ -313,111 +242,91 @@ public final class LayerQuery {
      *                                         InvalidParameter also for a cursor of another list
      */
     public LayerDetail detail(String digestOrPrefix, PageRequest hostsPage, PageRequest imagesPage) {
-        Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
-        return Sql.inSnapshot(dataSource, "layer detail", c -> {
-            LayerRef ref = resolve(c, d);
-            HostsRead read = readHosts(c, ref, hostsPage);
-            long[] imageCount = {-1};
-            List<Blob> blobs = new ArrayList<>();
-            List<Chain> chains = Sql.list(c, CHAINS, rs -> {
-                if (imageCount[0] < 0) { // the same on every row
-                    blobs.addAll(blobs(rs.getString("blobs_json")));
-                    imageCount[0] = rs.getLong("images_total");
-                }
-                return new Chain(rs.getString("chain_id"), rs.getString("diff_id"),
-                        rs.getString("parent_chain_id"), Sql.nullableLong(rs, "size"), rs.getString("v1_id"),
-                        Sql.instant(rs, "first_seen"), rs.getInt("host_count"), rs.getInt("image_count"));
-            }, ref.layerKeys(), ref.layerKeys(), ref.layerKeys());
-            String[] diffIds = chains.stream().map(Chain::diffId).distinct().toArray(String[]::new);
-            Long size = chains.stream().map(Chain::size).filter(Objects::nonNull).max(Long::compare).orElse(null);
-            Page<ImageContaining> images = IMAGES.page(c, imagesPage, imageCount[0], rs -> new ImageContaining(
-                    rs.getString("image_id"), rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"),
-                    Sql.instant(rs, "created")), ref.layerKeys());
-            Freshness freshness = read.freshness();
-            return new LayerDetail(ref.digest(), ref.matchedBy(), diffIds.length == 1 ? diffIds[0] : null, chains,
-                    List.copyOf(blobs), size, freshness.hostCount(), read.hosts().items(), read.hosts().info(),
-                    imageCount[0], images.items(), images.info(), freshness);
-        });
-    }
-
-    /** The blobs_json column of {@link #CHAINS}. */
-    private static List<Blob> blobs(String json) throws SQLException {
-        if (json == null) {
-            return List.of();
-        }
-        try {
-            List<Blob> out = new ArrayList<>();
-            for (JsonNode n : JSON.readTree(json)) {
-                out.add(new Blob(text(n.get(0)), text(n.get(1)), text(n.get(2))));
-            }
-            return out;
-        } catch (java.io.IOException e) {
-            throw new SQLException("blobs of a layer are not the JSON expected: " + e.getMessage(), e);
-        }
-    }
-
-    private static String text(JsonNode n) {
-        return n == null || n.isNull() ? null : n.asText();
+        return detail(digestOrPrefix, hostsPage, imagesPage, Map.of());
     }
 
     /**
-     * One page of the hosts holding a layer, each with its images that contain it: the remediation list. Two round
-     * trips in autocommit: resolve (two for a prefix), then one statement for the total, freshness, page and images.
+     * As {@link #detail(String, PageRequest, PageRequest)}, its hosts (list, count, freshness) only those carrying
+     * every label of {@code labels} ({@link Labels}).
+     */
+    public LayerDetail detail(String digestOrPrefix, PageRequest hostsPage, PageRequest imagesPage, Map<String, String> labels) {
+        Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
+        String labelsJson = Labels.json(labels);
+        return Sql.inSnapshot(dataSource, "layer detail", c -> {
+            LayerRef ref = resolve(c, d);
+            List<Chain> chains = Sql.list(c, CHAINS, rs -> new Chain(rs.getString("chain_id"), rs.getString("diff_id"),
+                    rs.getString("parent_chain_id"), Sql.nullableLong(rs, "size"), rs.getString("v1_id"),
+                    Sql.instant(rs, "first_seen"), rs.getInt("host_count"), rs.getInt("image_count")), ref.layerKeys());
+            String[] diffIds = chains.stream().map(Chain::diffId).distinct().toArray(String[]::new);
+            List<Blob> blobs = Sql.list(c, BLOBS, rs -> new Blob(rs.getString(1), rs.getString(2), rs.getString(3)),
+                    (Object) c.createArrayOf("text", diffIds));
+            Long size = chains.stream().map(Chain::size).filter(Objects::nonNull).max(Long::compare).orElse(null);
+            Freshness freshness = Sql.freshness(c, policy, HOLDS + " AND " + Labels.FILTER, ref.layerKeys(), labelsJson);
+            Page<HostHolding> hosts = hosts(c, ref, hostsPage, freshness.hostCount(), labelsJson);
+            long imageCount = Sql.list(c, IMAGE_COUNT, rs -> rs.getLong(1), ref.layerKeys()).get(0);
+            Page<ImageContaining> images = IMAGES.page(c, imagesPage, imageCount, rs -> new ImageContaining(
+                    rs.getString("image_id"), rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"),
+                    Sql.instant(rs, "created")), ref.layerKeys());
+            return new LayerDetail(ref.digest(), ref.matchedBy(), diffIds.length == 1 ? diffIds[0] : null, chains, blobs,
+                    size, freshness.hostCount(), hosts.items(), hosts.info(), imageCount, images.items(), images.info(),
+                    freshness);
+        });
+    }
+
+    /**
+     * One page of the hosts holding a layer, each with its images that contain it: the remediation list.
      *
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
      */
     public LayerHosts hosts(String digestOrPrefix, PageRequest page) {
+        return hosts(digestOrPrefix, page, Map.of());
+    }
+
+    /** As {@link #hosts(String, PageRequest)}, only hosts carrying every label of {@code labels} ({@link Labels}). */
+    public LayerHosts hosts(String digestOrPrefix, PageRequest page, Map<String, String> labels) {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
-        // Autocommit: the two statements need not share a snapshot, since a layer's keys never change.
-        return Sql.oneStatement(dataSource, "layer hosts", c -> {
+        String labelsJson = Labels.json(labels);
+        return Sql.inSnapshot(dataSource, "layer hosts", c -> {
             LayerRef ref = resolve(c, d);
-            HostsRead read = readHosts(c, ref, page);
-            return new LayerHosts(ref.digest(), ref.matchedBy(), read.freshness().hostCount(), read.hosts().items(),
-                    read.hosts().info(), read.freshness());
+            Freshness freshness = Sql.freshness(c, policy, HOLDS + " AND " + Labels.FILTER, ref.layerKeys(), labelsJson);
+            Page<HostHolding> hosts = hosts(c, ref, page, freshness.hostCount(), labelsJson);
+            return new LayerHosts(ref.digest(), ref.matchedBy(), freshness.hostCount(), hosts.items(), hosts.info(),
+                    freshness);
         });
     }
 
-    /** Told which layer an export lists, once it is resolved and before its first host. */
-    @FunctionalInterface
-    public interface RefSink {
-        void accept(LayerRef ref) throws Exception;
+    /**
+     * Every host holding a layer, streamed in host ID order with no cap, from one snapshot: the remediation export.
+     * Rows are fetched from the server in batches, so memory does not grow with the fleet.
+     *
+     * @return the layer the hosts hold
+     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
+     * @throws QueryException wrapping whatever {@code sink} throws
+     */
+    public LayerRef exportHosts(LayerRef ref, HostSink sink) {
+        return exportHosts(ref, Map.of(), sink);
     }
 
-    /**
-     * Every host holding the layer a digest or prefix names, streamed in host ID order with no cap, from one
-     * snapshot on one connection: the remediation export. Rows are fetched from the server in batches of
-     * {@value #EXPORT_FETCH} rows, so memory does not grow with the fleet.
-     *
-     * @param onRef told the layer before the first host (e.g. to name the download)
-     * @return the layer the hosts hold
-     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve},
-     *                                         before {@code onRef} is called
-     * @throws QueryException wrapping whatever {@code onRef} or {@code sink} throws
-     */
-    public LayerRef exportHosts(String digestOrPrefix, RefSink onRef, HostSink sink) {
-        Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
+    /** As {@link #exportHosts(LayerRef, HostSink)}, only hosts carrying every label of {@code labels}. */
+    public LayerRef exportHosts(LayerRef ref, Map<String, String> labels, HostSink sink) {
+        String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "layer hosts export", c -> {
-            LayerRef ref = resolve(c, d);
-            try {
-                onRef.accept(ref);
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new QueryException("export stopped: " + e.getMessage(), e);
-            }
             try (var ps = c.prepareStatement(EXPORT)) {
-                ps.setFetchSize(EXPORT_FETCH);
+                ps.setFetchSize(2_000);
                 ps.setArray(1, c.createArrayOf("bigint", ref.layerKeys().toArray()));
                 ps.setArray(2, c.createArrayOf("bigint", ref.layerKeys().toArray()));
+                ps.setString(3, labelsJson);
                 try (var rs = ps.executeQuery()) {
                     HostStatus host = null;
                     Instant firstSeen = null;
                     List<ImageOnHost> images = new ArrayList<>();
+                    Map<String, ContainerOnHost> containers = new java.util.TreeMap<>();
                     while (rs.next()) {
                         String hostId = rs.getString("host_id");
                         if (host != null && !host.hostId().equals(hostId)) {
-                            emit(sink, new HostHolding(host, firstSeen, List.copyOf(images)));
+                            emit(sink, new HostHolding(host, firstSeen, List.copyOf(images), sorted(containers.values())));
                             images.clear();
+                            containers.clear();
                             host = null;
                         }
                         if (host == null) {
@@ -428,19 +337,17 @@ public final class LayerQuery {
                         if (imageId != null) {
                             images.add(new ImageOnHost(imageId, rs.getInt("position"), rs.getString("chain_id"),
                                     Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests")));
+                            Containers.parse(rs.getString("containers")).forEach(k -> containers.putIfAbsent(k.containerId(), k));
                         }
                     }
                     if (host != null) {
-                        emit(sink, new HostHolding(host, firstSeen, List.copyOf(images)));
+                        emit(sink, new HostHolding(host, firstSeen, List.copyOf(images), sorted(containers.values())));
                     }
                 }
             }
             return ref;
         });
     }
-
-    /** Rows per fetch of the export: large enough that a 10,000-host export is a few round trips. */
-    private static final int EXPORT_FETCH = 5_000;
 
     private static void emit(HostSink sink, HostHolding h) {
         try {
@@ -450,6 +357,38 @@ public final class LayerQuery {
         } catch (Exception e) {
             throw new QueryException("export stopped: " + e.getMessage(), e);
         }
+    }
+
+    private Page<HostHolding> hosts(Connection c, LayerRef ref, PageRequest request, long total, String labelsJson)
+            throws SQLException {
+        record HostRow(long key, HostStatus host, Instant firstSeen) {
+        }
+        Page<HostRow> rows = HOSTS.page(c, request, total, rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy),
+                Sql.instant(rs, "layer_first_seen")), ref.layerKeys(), ref.layerKeys(), labelsJson);
+        List<Long> hostKeys = rows.items().stream().map(HostRow::key).toList();
+        Map<Long, List<ImageOnHost>> images = new LinkedHashMap<>();
+        Map<Long, Map<String, ContainerOnHost>> containers = new LinkedHashMap<>();
+        if (!hostKeys.isEmpty()) {
+            record Use(long host, ImageOnHost image, List<ContainerOnHost> containers) {
+            }
+            for (Use u : Sql.list(c, IMAGES_ON_HOSTS, rs -> new Use(rs.getLong("host_key"), new ImageOnHost(
+                    rs.getString("image_id"), rs.getInt("position"), rs.getString("chain_id"), Sql.strings(rs, "repo_tags"),
+                    Sql.strings(rs, "repo_digests")),
+                    Containers.parse(rs.getString("containers"))), hostKeys, ref.layerKeys())) {
+                images.computeIfAbsent(u.host(), k -> new ArrayList<>()).add(u.image());
+                u.containers().forEach(k -> containers.computeIfAbsent(u.host(), x -> new java.util.TreeMap<>())
+                        .putIfAbsent(k.containerId(), k));
+            }
+        }
+        return new Page<>(rows.items().stream().map(r -> new HostHolding(r.host(), r.firstSeen(),
+                List.copyOf(images.getOrDefault(r.key(), List.of())),
+                sorted(containers.getOrDefault(r.key(), Map.of()).values()))).toList(), rows.info());
+    }
+
+    /** Containers by name, then ID, as {@link Containers} orders them. */
+    private static List<ContainerOnHost> sorted(java.util.Collection<ContainerOnHost> containers) {
+        return containers.stream().sorted(java.util.Comparator.comparing((ContainerOnHost k) -> k.name() == null ? "" : k.name())
+                .thenComparing(ContainerOnHost::containerId)).toList();
     }
 
     /** A {@code docker history} step that created the layer: its {@code created by} and time, in an image containing it. */

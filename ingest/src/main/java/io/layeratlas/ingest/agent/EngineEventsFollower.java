@@ -14,8 +14,9 @@ import java.util.Set;
 /**
  * Follows the Docker Engine API's {@code GET /events} stream (image and container events) and calls back when what
  * the host holds may have changed: an image pulled, loaded, imported, tagged, untagged, deleted or pruned; a
- * container created, destroyed or pruned (each image's container count) or committed (a new image, which has no
- * image event of its own unless it is tagged). Events are listed in {@link #changesInventory}; Docker's own list
+ * container created, destroyed or pruned (each image's container count), committed (a new image, which has no
+ * image event of its own unless it is tagged), started, stopped (die), paused, unpaused, restarted or renamed (the
+ * snapshot's containers). Events are listed in {@link #changesInventory}; Docker's own list
  * is {@code api/types/events/events.go}.
  *
  * <p>It also calls back each time the stream opens, the first time included: the agent's first scan runs before
@@ -29,8 +30,13 @@ final class EngineEventsFollower implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EngineEventsFollower.class);
     /** Image actions that change what a host holds (Docker's daemon/events, "image" type). */
     static final Set<String> IMAGE_ACTIONS = Set.of("pull", "load", "import", "tag", "untag", "delete", "prune", "create");
-    /** Container actions that change what a host holds: the container counts per image, or a new image (commit). */
-    static final Set<String> CONTAINER_ACTIONS = Set.of("create", "destroy", "prune", "commit");
+    /**
+     * Container actions that change what a host holds or runs: the containers (and counts per image), a new image
+     * (commit), and a container's state or name, which snapshots carry since issue 16 (start, die — also after stop
+     * and kill —, pause, unpause, restart, rename).
+     */
+    static final Set<String> CONTAINER_ACTIONS = Set.of("create", "destroy", "prune", "commit", "start", "die", "pause",
+            "unpause", "restart", "rename");
 
     private final String dockerHost;
     private final Runnable onChange;

@@ -146,8 +146,11 @@ public final class LegacyGraphReader implements StorageReader {
             tags.keySet().stream().filter(v1 -> !done.containsKey(v1)).forEach(v1 -> problems.add(new Problem(
                     "repositories-" + String.join(",", drivers), "tags " + tags.get(v1) + " point at v1 layer " + v1
                     + ", which could not be read")));
+            // The driver is the repositories-<driver> file's suffix; a pre-1.10 layout keeps no containers we read.
             HostInventory inv = new HostInventory(source, SourceKind.LEGACY_GRAPH.id(), hostId, Instant.now(),
-                    new ArrayList<>(images.values()), new ArrayList<>(layers.values()), problems);
+                    new ArrayList<>(images.values()), new ArrayList<>(layers.values()), problems, List.of(),
+                    new io.layeratlas.events.HostMetadata(null, drivers.isEmpty() ? null
+                            : String.join(",", new java.util.TreeSet<>(drivers)), source, null, java.util.Map.of()));
             return new SourceScan(inv, configs);
         }
 
