@@ -226,6 +226,36 @@ class OperatorViewsBrowserTest {
     }
 
     @Test
+    void point_6_host_pages_show_docker_s_facts_and_the_labels_and_the_host_list_filters_by_label() throws Exception {
+        // Truth: what `docker info` said on the host (info.json) and the labels the tests' agents were given.
+        for (String host : List.of("web-01", "build-01")) {
+            JsonNode info = LayerApiTest.JSONM.readTree(Fixtures.truth(host).resolve("info.json").toFile());
+            open("/hosts/" + host);
+            assertThat(driver.findElement(By.id("host-storage-driver")).getText()).as(host)
+                    .isEqualTo(info.path("Driver").asText());
+            assertThat(driver.findElement(By.id("host-data-root")).getText()).as(host)
+                    .isEqualTo(Fixtures.dataRoot(host).toString());
+            List<String> labels = new ArrayList<>();
+            driver.findElements(By.cssSelector("#host-labels a.badge")).forEach(a -> labels.add(a.getText()));
+            assertThat(labels).as(host).containsExactlyElementsOf(new java.util.TreeMap<>(FleetLoader.labelsOf(host))
+                    .entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
+        }
+        // A label on the host page leads to the hosts carrying it, exactly.
+        open("/hosts/web-01");
+        driver.findElement(By.xpath("//td[@id='host-labels']/a[text()='team=web']")).click();
+        new WebDriverWait(driver, Duration.ofSeconds(10)).until(ExpectedConditions.urlContains("/hosts?label="));
+        Set<String> listed = new TreeSet<>();
+        driver.findElements(By.cssSelector("tr[data-host]")).forEach(r -> listed.add(r.getAttribute("data-host")));
+        Set<String> want = new TreeSet<>();
+        for (String host : Fixtures.fleetMainHosts()) {
+            if ("web".equals(FleetLoader.labelsOf(host).get("team"))) {
+                want.add(host);
+            }
+        }
+        assertThat(listed).isEqualTo(want).isNotEmpty();
+    }
+
+    @Test
     void point_5_the_layer_page_shows_the_history_step_that_created_it_and_its_base_image_family() throws Exception {
         DockerTruth.Inspect worker = DockerTruth.inspect("build-01").stream()
                 .filter(i -> i.repoTags().contains(WORKER)).findFirst().orElseThrow();
