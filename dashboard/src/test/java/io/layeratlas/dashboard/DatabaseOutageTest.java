@@ -58,9 +58,20 @@ class DatabaseOutageTest {
                 pg = EmbeddedPostgresServer.start(data, pgPort);
                 await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(statuses(base)).isEqualTo(healthy));
 
-                List<Long> frozen = serverProcesses(data);
+                List<Long> frozen = new java.util.ArrayList<>(serverProcesses(data));
                 java.time.Instant frozenAt = java.time.Instant.now();
                 signal("STOP", frozen);
+                // A backend forked between listing and stopping would keep serving its pooled connection: stop
+                // until no new server process appears (the postmaster, stopped, forks no more).
+                for (int round = 0; round < 5; round++) {
+                    List<Long> late = new java.util.ArrayList<>(serverProcesses(data));
+                    late.removeAll(frozen);
+                    if (late.isEmpty()) {
+                        break;
+                    }
+                    signal("STOP", late);
+                    frozen.addAll(late);
+                }
                 try {
                     assertUnavailable(base, "frozen", frozenAt);
                 } finally {
