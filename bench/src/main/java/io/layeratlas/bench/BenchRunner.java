@@ -151,7 +151,7 @@ public final class BenchRunner {
                             }
                             if (queriesOnly) {
                                 if (dash.isPresent()) {
-                                    report.addAll(churnQueries(scale, url, pg.user(), sim, bootstrap, indexer, dash.get(), 1));
+                                    report.addAll(churnQueries(scale, url, pg.user(), sim, bootstrap, indexer, dash.get(), 0, 1));
                                 }
                             } else {
                                 long r0 = System.nanoTime();
@@ -201,7 +201,7 @@ public final class BenchRunner {
                                     resendLoad.get();
                                     indexer.awaitCaughtUp(Duration.ofMinutes(30));
                                     // Round 2 is the transport baseline's load below; the churn starts after it.
-                                    report.addAll(churnQueries(scale, url, pg.user(), sim, bootstrap, indexer, dash.get(), 3));
+                                    report.addAll(churnQueries(scale, url, pg.user(), sim, bootstrap, indexer, dash.get(), 1, 3));
                                 }
                             }
                         } finally {
@@ -247,20 +247,23 @@ public final class BenchRunner {
      */
     private static List<BenchmarkResult> churnQueries(Scale scale, String url, String user, FleetSimulator sim,
                                                       String bootstrap, BenchPlugins.RunningIndexer indexer,
-                                                      BenchPlugins.RunningDashboard dash, int firstRound) throws Exception {
+                                                      BenchPlugins.RunningDashboard dash, int askRound, int firstRound)
+            throws Exception {
         log.info("(d) queries while the indexer applies churn rounds from round {}", firstRound);
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicInteger published = new java.util.concurrent.atomic.AtomicInteger();
         CompletableFuture<Void> churn = CompletableFuture.runAsync(() -> {
             for (int round = firstRound; !stop.get(); round++) {
-                publishRound(sim, bootstrap, round);
+                // Above every generation the index has seen (resends from 501, freshness probes from 1001), so each
+                // churn round is news to the indexer and not skipped as stale.
+                publishRound(sim, bootstrap, round, CHURN_GENERATIONS + round);
                 published.incrementAndGet();
             }
         });
         List<BenchmarkResult> out;
         try (Database db = Database.open(url, user, "", scale.queryClients() + 2, true)) {
-            // The hosts' layers as of the round before the churn: what users ask about while it lands.
-            out = QueryBenchmark.run(scale, db.dataSource(), sim, firstRound - 1, Optional.of(dash), ".churn",
+            // The hosts' layers as of the last round the index holds in full: what users ask about while churn lands.
+            out = QueryBenchmark.run(scale, db.dataSource(), sim, askRound, Optional.of(dash), ".churn",
                     ", while the indexer applies churn rounds");
         } finally {
             stop.set(true);
@@ -283,10 +286,17 @@ public final class BenchRunner {
 
     /** One round with a producer of its own, closed afterwards (as every host's agent has its own). */
     private static PublishReport publishRound(FleetSimulator sim, String bootstrap, int round) {
+        return publishRound(sim, bootstrap, round, -1);
+    }
+
+    /** First generation of the churn rounds published while queries run: above resends' and probes' generations. */
+    private static final long CHURN_GENERATIONS = 100_000;
+
+    private static PublishReport publishRound(FleetSimulator sim, String bootstrap, int round, long generation) {
         try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(FleetSimulator.producerConfig(bootstrap),
                 new org.apache.kafka.common.serialization.StringSerializer(),
                 new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-            return sim.publishRound(producer, round);
+            return sim.publishRound(producer, round, generation);
         }
     }
 

@@ -187,8 +187,17 @@ public final class FleetSimulator {
 
     /** Publishes one round of every host and flushes; fails if any record was not acknowledged. */
     public PublishReport publishRound(Producer<String, byte[]> producer, int round) {
+        return publishRound(producer, round, -1);
+    }
+
+    /**
+     * Publishes one round of every host as {@link #publishRound(Producer, int)}, under {@code generation} instead of
+     * the round's own ({@code round + 1}) when it is not negative: a churn round that must land after resends and
+     * probes that already used higher generations. Flushes; fails if any record was not acknowledged.
+     */
+    public PublishReport publishRound(Producer<String, byte[]> producer, int round, long generation) {
         Sender sender = new Sender(producer);
-        eachHost(host -> sendHost(sender, host, round), "round " + round);
+        eachHost(host -> sendHost(sender, host, round, generation), "round " + round);
         return sender.finish();
     }
 
@@ -237,7 +246,7 @@ public final class FleetSimulator {
      */
     public PublishReport publishHost(Producer<String, byte[]> producer, int host, int round) {
         Sender sender = new Sender(producer);
-        sendHost(sender, host, round);
+        sendHost(sender, host, round, -1);
         return sender.finish();
     }
 
@@ -300,8 +309,10 @@ public final class FleetSimulator {
         return out;
     }
 
-    private void sendHost(Sender sender, int host, int round) {
-        HostState state = model.host(host, round);
+    private void sendHost(Sender sender, int host, int round, long generation) {
+        HostState modelled = model.host(host, round);
+        HostState state = generation < 0 ? modelled : new HostState(modelled.host(), modelled.hostId(), modelled.round(),
+                generation, modelled.images(), modelled.layers());
         // Configs first, so an indexer that sees the snapshot can usually already resolve its images.
         int[] previous = round == 0 ? new int[0] : model.host(host, round - 1).images();
         for (int image : state.images()) {
