@@ -71,7 +71,12 @@ class OperatorViewsApiTest {
                 DockerTruth.Inspect t = truth.stream().filter(x -> x.id().equals(i.path("imageId").asText())).findFirst().orElseThrow();
                 List<String> tags = new ArrayList<>();
                 i.path("repoTags").forEach(x -> tags.add(x.asText()));
-                assertThat(tags).as("tags of %s", t.id()).containsAll(t.repoTags());
+                // The host's own names, as its `docker image inspect` gives them: not another host's tags.
+                assertThat(tags).as("tags of %s on %s", t.id(), host).containsExactlyInAnyOrderElementsOf(t.repoTags());
+                List<String> digests = new ArrayList<>();
+                i.path("repoDigests").forEach(x -> digests.add(x.asText()));
+                assertThat(digests).as("repo digests of %s on %s", t.id(), host)
+                        .containsExactlyInAnyOrderElementsOf(t.repoDigests());
             }
         }
     }

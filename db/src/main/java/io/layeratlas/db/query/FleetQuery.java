@@ -43,7 +43,10 @@ public final class FleetQuery {
         this.policy = Objects.requireNonNull(policy, "policy");
     }
 
-    /** An image named in the feed: its ID and every tag and repo digest hosts give it (retired hosts excluded). */
+    /**
+     * An image named in the feed: its ID, and the tags and repo digests the row's host gives it (while it holds it;
+     * else every tag and repo digest hosts give it, retired hosts excluded).
+     */
     public record FeedImage(String imageId, List<String> repoTags, List<String> repoDigests) {
     }
 
@@ -74,7 +77,7 @@ public final class FleetQuery {
              WHERE h.retired_at IS NULL""".formatted(SHOWN);
 
     private static final String FEED = """
-            SELECT h.host_id, c.generation, c.at, c.change, c.subject, cardinality(c.keys) AS n,
+            SELECT h.host_id, h.host_key, c.generation, c.at, c.change, c.subject, cardinality(c.keys) AS n,
                    CASE WHEN c.subject = 'image' THEN ARRAY(SELECT k FROM unnest(c.keys) k
                                                              ORDER BY image_tagged_somewhere(k) DESC, k LIMIT %d) END AS sample
               FROM host_changes c JOIN hosts h ON h.host_key = c.host_key
@@ -82,13 +85,20 @@ public final class FleetQuery {
              ORDER BY c.at DESC, c.change_id DESC
              LIMIT %d""".formatted(FEED_IMAGES, FEED_LIMIT);
 
+    // An image of a feed row is named as that row's host names it while the host holds it (Docker's tags are per
+    // host: the same image may be api:current on one host only); an image the host no longer holds, by the names
+    // the fleet gives it.
     private static final String FEED_NAMES = """
-            SELECT i.image_key, i.image_id,
+            SELECT p.host_key, i.image_key, i.image_id,
+                   CASE WHEN own.image_key IS NOT NULL THEN own.repo_tags ELSE
                    ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
-                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY t) AS tags,
+                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY t) END AS tags,
+                   CASE WHEN own.image_key IS NOT NULL THEN own.repo_digests ELSE
                    ARRAY(SELECT DISTINCT d FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_digests) d
-                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY d) AS digests
-              FROM images i WHERE i.image_key = ANY (?)""";
+                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY d) END AS digests
+              FROM unnest(?::integer[], ?::bigint[]) AS p(host_key, image_key)
+              JOIN images i ON i.image_key = p.image_key
+              LEFT JOIN host_images own ON own.host_key = p.host_key AND own.image_key = p.image_key""";
 
     /**
      * The overview, with the change feed of the last {@code window}.
@@ -103,7 +113,8 @@ public final class FleetQuery {
         return Sql.inSnapshot(dataSource, "overview", c -> {
             Freshness freshness = Sql.freshness(c, policy, "TRUE");
             long[] counts = Sql.list(c, IMAGE_COUNTS, rs -> new long[]{rs.getLong("shown"), rs.getLong("all_images")}).get(0);
-            record Row(String hostId, long generation, Instant at, String change, String subject, int count, List<Long> sample) {
+            record Row(String hostId, int hostKey, long generation, Instant at, String change, String subject, int count,
+                       List<Long> sample) {
             }
             List<Row> rows = Sql.list(c, FEED, rs -> {
                 java.sql.Array a = rs.getArray("sample");
@@ -113,17 +124,22 @@ public final class FleetQuery {
                         sample.add(((Number) o).longValue());
                     }
                 }
-                return new Row(rs.getString("host_id"), rs.getLong("generation"), Sql.instant(rs, "at"),
+                return new Row(rs.getString("host_id"), rs.getInt("host_key"), rs.getLong("generation"), Sql.instant(rs, "at"),
                         rs.getString("change"), rs.getString("subject"), rs.getInt("n"), sample);
             }, Timestamp.from(since));
-            List<Long> keys = rows.stream().flatMap(r -> r.sample().stream()).distinct().toList();
-            Map<Long, FeedImage> names = new HashMap<>();
-            if (!keys.isEmpty()) {
-                Sql.list(c, FEED_NAMES, rs -> names.put(rs.getLong("image_key"), new FeedImage(rs.getString("image_id"),
-                        Sql.strings(rs, "tags"), Sql.strings(rs, "digests"))), keys);
+            java.util.Set<List<Long>> pairs = new java.util.LinkedHashSet<>();
+            rows.forEach(r -> r.sample().forEach(k -> pairs.add(List.of((long) r.hostKey(), k))));
+            Map<List<Long>, FeedImage> names = new HashMap<>();
+            if (!pairs.isEmpty()) {
+                Integer[] hostKeys = pairs.stream().map(p -> (int) (long) p.get(0)).toArray(Integer[]::new);
+                Long[] imageKeys = pairs.stream().map(p -> p.get(1)).toArray(Long[]::new);
+                Sql.list(c, FEED_NAMES, rs -> names.put(List.of((long) rs.getInt("host_key"), rs.getLong("image_key")),
+                        new FeedImage(rs.getString("image_id"), Sql.strings(rs, "tags"), Sql.strings(rs, "digests"))),
+                        c.createArrayOf("integer", hostKeys), c.createArrayOf("bigint", imageKeys));
             }
             List<FeedEntry> feed = rows.stream().map(r -> new FeedEntry(r.hostId(), r.generation(), r.at(), r.change(),
-                    r.subject(), r.count(), r.sample().stream().map(names::get).filter(Objects::nonNull).toList())).toList();
+                    r.subject(), r.count(), r.sample().stream().map(k -> names.get(List.of((long) r.hostKey(), k)))
+                            .filter(Objects::nonNull).toList())).toList();
             return new Overview(counts[0], counts[1], since, feed, freshness);
         });
     }
