@@ -74,8 +74,7 @@ final class Keyset {
     }
 
     /**
-     * The SQL of the page a request asks for, for a caller that reads it inside a larger statement (its total and
-     * freshness in the same round trip): the template's parameters, then {@link #params}, bind in order.
+     * The SQL of the page a request asks for: the template's parameters, then {@link #params}, bind in order.
      *
      * @throws QueryException.InvalidParameter for a cursor whose key does not fit this list
      */

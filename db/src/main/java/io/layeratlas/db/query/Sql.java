@@ -61,18 +61,6 @@ final class Sql {
         }
     }
 
-    /**
-     * Runs work that reads its whole answer with one statement: in autocommit, so the answer costs one round trip
-     * (no BEGIN, no COMMIT); a single statement sees one snapshot at any isolation level.
-     */
-    static <T> T oneStatement(DataSource ds, String what, Work<T> work) {
-        try (Connection c = ds.getConnection()) {
-            return work.run(c);
-        } catch (SQLException e) {
-            throw new QueryException("database query failed (" + what + "): " + e.getMessage(), e);
-        }
-    }
-
     /** Whether the pool's connections are already REPEATABLE READ and read-only (Database.open's read-only pools). */
     private static boolean snapshotPool(DataSource ds) {
         return ds instanceof com.zaxxer.hikari.HikariDataSource h && h.isReadOnly()
