@@ -27,7 +27,9 @@ class IndexerCrashTest extends IndexerTestBase {
         String prefix = unique("crash") + ".";
         String group = unique("g");
         TopicSetup.ensureTopics(kafka.bootstrapServers(), Map.of(), 2, prefix);
-        List<LayerAtlasEvent> events = EventStreams.stream(21, 10, 25, 40);
+        // Long enough that six short-lived processes cannot finish it, however fast the machine: each applies its
+        // first batch plus at most 150 ms of batches of 20 records (about 200 records here) before it is killed.
+        List<LayerAtlasEvent> events = EventStreams.stream(21, 10, 100, 40);
         ExpectedIndex expected = new ExpectedIndex();
         events.forEach(expected::accept);
         String dbName = unique("crash");
@@ -46,7 +48,7 @@ class IndexerCrashTest extends IndexerTestBase {
                     long before = progress;
                     await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(20))
                             .until(() -> offsetSum(writer, group) > before);
-                    Thread.sleep(random.nextInt(400));
+                    Thread.sleep(random.nextInt(150));
                 } finally {
                     p.destroyForcibly();
                     p.waitFor(30, TimeUnit.SECONDS);
@@ -54,7 +56,8 @@ class IndexerCrashTest extends IndexerTestBase {
                 progress = offsetSum(writer, group);
                 progressAtKill.add(progress);
             }
-            assertThat(progressAtKill).as("stored progress at each kill: the stream was still being worked through")
+            assertThat(progressAtKill).as("stored progress at each kill, of %d records: the stream was still being worked"
+                            + " through", events.size())
                     .allMatch(n -> n > 0 && n < events.size());
 
             try (Indexer indexer = new Indexer(config(prefix, group), db, new SimpleMeterRegistry())) {

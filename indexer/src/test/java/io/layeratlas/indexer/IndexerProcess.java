@@ -17,7 +17,7 @@ public final class IndexerProcess {
                 // Static membership: the restarted process takes over its predecessor's partitions at once,
                 // instead of waiting for the killed member's session to time out.
                 .withKafkaProperties(Map.of("group.instance.id", "crash-test", "session.timeout.ms", "6000",
-                        "heartbeat.interval.ms", "1000", "max.poll.records", "50"));
+                        "heartbeat.interval.ms", "1000", "max.poll.records", "20"));
         Indexer indexer = new Indexer(config, db);
         indexer.start();
         Thread.currentThread().join();
