@@ -49,7 +49,7 @@ final class BenchChildren {
     static final String CHILD_HEAP = "-Xmx1g";
     /**
      * The indexer's heap, as README's deployment section gives it: its memory is bounded by its batches (at most
-     * two of 32 MiB of values: one applied, the next decoded), not by the fleet, so that it fits its 768 MiB.
+     * two of 16 MiB of values: one applied, the next decoded), not by the fleet, so that it fits its 768 MiB.
      */
     static final String INDEXER_HEAP = "-Xmx512m";
 

@@ -54,7 +54,9 @@ public record Digest(String algorithm, String hex) implements Comparable<Digest>
         if (colon < 0) {
             throw new IllegalArgumentException("not a digest (no 'algorithm:' prefix): '" + abbreviate(text) + "'");
         }
-        return new Digest(text.substring(0, colon), text.substring(colon + 1));
+        String algorithm = text.substring(0, colon);
+        // One shared algorithm string: an indexer's batch holds a few million digests.
+        return new Digest(algorithm.equals("sha256") ? "sha256" : algorithm, text.substring(colon + 1));
     }
 
     /** A sha256 digest from its 64 hex characters, as Docker names folders ({@code layerdb/sha256/<hex>}). */

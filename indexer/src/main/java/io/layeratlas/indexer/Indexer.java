@@ -109,8 +109,12 @@ public final class Indexer implements AutoCloseable {
     public static final String HEADER_OFFSET = "offset";
 
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
-    /** Bounds of one batch transaction: raw value bytes, records, and how long to gather already-fetched polls. */
-    private static final long MAX_BATCH_BYTES = 32L * 1024 * 1024;
+    /**
+     * Bounds of one batch transaction: raw value bytes, records, and how long to gather already-fetched polls. Two
+     * batches live at once (one applied, the next decoded) and a decoded snapshot takes several times its JSON on the
+     * heap: at 32 MiB the bench's indexer died of OutOfMemoryError at -Xmx512m during churn (JFR: 480 MB live).
+     */
+    private static final long MAX_BATCH_BYTES = 16L * 1024 * 1024;
     /** Default records per batch (and per poll); {@code max.poll.records} in the Kafka properties sets both. */
     private static final int DEFAULT_BATCH_RECORDS = 2_000;
     private static final Duration MAX_BATCH_WAIT = Duration.ofMillis(100);
@@ -269,8 +273,8 @@ public final class Indexer implements AutoCloseable {
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, DEFAULT_BATCH_RECORDS);
         // A host's snapshot is a few chunks of up to the agents' 1 MiB message limit: fetch several hosts per partition
         // at once (Kafka's default of 1 MiB per partition would make every batch a host or two).
-        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
-        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 32 * 1024 * 1024);
+        p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
+        p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 16 * 1024 * 1024);
         p.putAll(config.kafkaProperties());
         // Offsets are stored with the effects, in PostgreSQL; Kafka's copy is written after each commit, never before.
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

@@ -32,6 +32,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -259,8 +260,11 @@ public final class FleetSimulator {
     /** The chunks the host publishes in that round, encoded by the agent's chunker. */
     public List<SnapshotChunker.EncodedChunk> snapshotChunks(HostState state) {
         List<ImageRecord> images = new ArrayList<>(state.images().length);
+        Set<Digest> configsPublished = new HashSet<>(state.images().length * 2);
         for (int i : state.images()) {
             images.add(catalog.image(i).record());
+            // Every catalog image has a config, published before the host's first snapshot that holds it.
+            configsPublished.add(catalog.image(i).id());
         }
         List<LayerRecord> layers = new ArrayList<>(state.layers().length);
         for (int l : state.layers()) {
@@ -273,7 +277,8 @@ public final class FleetSimulator {
         }
         HostInventory inventory = new HostInventory("/var/lib/docker", SourceKind.DATA_ROOT.id(), state.hostId(),
                 scannedAt(state.host(), state.round()), images, layers, List.of());
-        return SnapshotChunker.chunk(inventory, state.hostId(), state.generation(), AGENT_VERSION, spec.maxMessageBytes());
+        return SnapshotChunker.chunk(inventory, state.hostId(), state.generation(), AGENT_VERSION, spec.maxMessageBytes(),
+                configsPublished);
     }
 
     /** Host ID → chain IDs it holds after that round. Materialises the whole fleet: for tests and small fleets. */

@@ -154,7 +154,7 @@ final class LayerStore {
     }
 
     /** Records the compressed (blob) digests known for diff IDs; fills a missing media type or repository. */
-    static void upsertBlobs(Statements st, Map<Digest, List<CompressedDigest>> byDiffId) throws SQLException {
+    static void upsertBlobs(Statements st, Map<Digest, ? extends Collection<CompressedDigest>> byDiffId) throws SQLException {
         Connection c = st.connection();
         Map<String, CompressedDigest> unique = new HashMap<>();
         Map<String, Digest> diffOf = new HashMap<>();

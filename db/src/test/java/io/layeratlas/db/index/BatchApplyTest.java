@@ -2,10 +2,13 @@ package io.layeratlas.db.index;
 
 import io.layeratlas.db.Database;
 import io.layeratlas.embedded.EmbeddedPostgresServer;
+import io.layeratlas.events.Digest;
 import io.layeratlas.events.Holdings;
+import io.layeratlas.events.HostInventory;
 import io.layeratlas.events.HostSnapshot;
 import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.LayerAtlasEvent;
+import io.layeratlas.events.SnapshotChunker;
 import io.layeratlas.events.SnapshotEnvelope;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -13,9 +16,11 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -113,6 +118,58 @@ class BatchApplyTest {
                 }
             }
         }
+    }
+
+    /**
+     * The contract's "image facts by reference": a snapshot may name an image with only its host's own fields when
+     * the image's config is on {@code image-configs}. Once every config has arrived, the index must be the one the
+     * same snapshots carrying every image's diff IDs, chain IDs and history leave, whatever came first.
+     */
+    @Test
+    void snapshots_naming_images_by_reference_leave_the_index_full_snapshots_leave_once_the_configs_arrive() {
+        for (long seed = 4; seed <= 5; seed++) {
+            SyntheticFleet fleet = new SyntheticFleet(seed, 24);
+            List<LayerAtlasEvent> full = new ArrayList<>(stream(seed));
+            // Every config, some before the snapshots naming their images and the rest after.
+            List<LayerAtlasEvent> configs = new ArrayList<>();
+            fleet.images().forEach(i -> configs.add(fleet.config(i)));
+            full.addAll(0, configs.subList(0, configs.size() / 3));
+            full.addAll(configs.subList(configs.size() / 3, configs.size()));
+            List<LayerAtlasEvent> byReference = new ArrayList<>();
+            for (LayerAtlasEvent e : full) {
+                byReference.add(e instanceof HostSnapshot chunk ? withImagesByReference(chunk) : e);
+            }
+            assertThat(byReference).as("the stream names images by reference").anySatisfy(e -> assertThat(e)
+                    .isInstanceOfSatisfying(HostSnapshot.class, c -> assertThat(c.images()).isNotEmpty()
+                            .allSatisfy(i -> assertThat(i.chainIds()).isEmpty())));
+            Map<String, List<String>> expected;
+            try (Database db = freshDatabase()) {
+                applyInBatches(new IndexWriter(db), full, 1);
+                expected = IndexDump.of(db.dataSource());
+            }
+            for (int size : new int[]{1, 7, byReference.size()}) {
+                try (Database db = freshDatabase()) {
+                    applyInBatches(new IndexWriter(db), byReference, size);
+                    assertThat(IndexDump.of(db.dataSource())).as("seed %d, batches of %d", seed, size).isEqualTo(expected);
+                    assertThat(new IndexWriter(db).recount()).isZero();
+                }
+            }
+        }
+    }
+
+    /**
+     * The chunk as an agent sends it when it publishes every image's config. Done per chunk, the layers a chunk's
+     * images need but another chunk lists are added to this one too, with their identities only: harmless repeats.
+     */
+    private static HostSnapshot withImagesByReference(HostSnapshot c) {
+        HostInventory inv = new HostInventory(c.source(), c.sourceKind(), c.hostId(), c.scannedAt(), c.images(), c.layers(),
+                c.problems(), c.containers(), c.host());
+        Set<Digest> all = new HashSet<>();
+        c.images().forEach(i -> all.add(i.id()));
+        HostInventory compact = SnapshotChunker.byReference(inv, all);
+        return new HostSnapshot(c.schemaVersion(), c.hostId(), c.generation(), c.chunk(), c.chunkCount(), c.scannedAt(),
+                c.agentVersion(), c.sourceKind(), c.source(), compact.images(), compact.layers(), c.problems(),
+                c.containers(), c.host());
     }
 
     @Test

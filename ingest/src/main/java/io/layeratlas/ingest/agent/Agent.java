@@ -109,6 +109,8 @@ public final class Agent implements AutoCloseable {
     private Content lastPublished;
     private Instant nextFullResend;
     private final Set<Digest> configsOffered = new HashSet<>();
+    /** Images whose config event is over Kafka's message limit: said once, their facts travel in the snapshot. */
+    private final Set<Digest> configsTooLarge = new HashSet<>();
     private final Set<Digest> packagesOffered = new HashSet<>();
     private SentLayers sentLayers;
 
@@ -428,28 +430,34 @@ public final class Agent implements AutoCloseable {
         String configTopic = config.topic(Topics.IMAGE_CONFIGS);
         Set<Digest> present = new HashSet<>();
         List<KafkaPublisher.Outgoing> configs = new ArrayList<>();
+        // Images whose config event is offered (now or before): the snapshot names them by reference.
+        Set<Digest> byReference = new HashSet<>();
         for (ImageRecord image : inventory.images()) {
             present.add(image.id());
             if (configsOffered.contains(image.id())) {
+                byReference.add(image.id());
                 continue;
             }
             String text = scan.configs().get(image.id());
-            if (text == null) {
-                log.debug("no config text for image {}; no config event", image.id());
+            if (text == null || configsTooLarge.contains(image.id())) {
+                log.debug("no config event for image {}; its facts travel in the snapshot", image.id());
                 continue;
             }
-            configsOffered.add(image.id());
             byte[] value = EventCodec.encode(ImageConfigEvent.of(text, image));
             String key = image.id().toString();
             if (value.length > KafkaPublisher.maxValueBytes(config, key)) {
                 metrics.rejectedRecords.increment();
                 log.error("the config event of image {} takes {} bytes, more than a Kafka message may carry ({} bytes); not sent",
                         image.id(), value.length, KafkaPublisher.maxValueBytes(config, key));
+                configsTooLarge.add(image.id());
                 continue;
             }
+            configsOffered.add(image.id());
+            byReference.add(image.id());
             configs.add(new KafkaPublisher.Outgoing(KafkaPublisher.Kind.CONFIG, configTopic, key, value, -1));
         }
         configsOffered.retainAll(present);
+        configsTooLarge.retainAll(present);
 
         long generation = generations.next();
         // A resend of what was already published goes to its own topic, so that changes never queue behind a fleet's
@@ -458,7 +466,7 @@ public final class Agent implements AutoCloseable {
         String snapshotTopic = config.topic(unchanged ? Topics.HOST_LAYERS_RESEND : Topics.HOST_LAYERS);
         List<KafkaPublisher.Outgoing> chunks = new ArrayList<>();
         for (SnapshotChunker.EncodedChunk c : SnapshotChunker.chunk(inventory, identity.hostId(), generation, version(),
-                maxSnapshotValueBytes)) {
+                maxSnapshotValueBytes, byReference)) {
             chunks.add(new KafkaPublisher.Outgoing(KafkaPublisher.Kind.SNAPSHOT_CHUNK, snapshotTopic, identity.hostId(),
                     c.value(), generation, c.envelope().headers()));
         }

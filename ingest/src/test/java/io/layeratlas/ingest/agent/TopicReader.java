@@ -66,6 +66,28 @@ final class TopicReader implements AutoCloseable {
 
     /** A complete generation put back together, chunks in order. */
     record Reassembled(long generation, List<ImageRecord> images, List<LayerRecord> layers, List<Problem> problems) {
+
+        /**
+         * The images as a consumer knows them once it has the configs too: an image sent by reference (no chain IDs)
+         * takes its diff IDs, chain IDs and history from its config event (events/README.md, "Image facts by
+         * reference"); fails if such an image has no config event.
+         */
+        List<ImageRecord> imagesWithFacts(List<ImageConfigEvent> configs) {
+            Map<io.layeratlas.events.Digest, ImageRecord> facts = new java.util.HashMap<>();
+            configs.forEach(c -> facts.put(c.imageId(), c.image()));
+            return images.stream().map(i -> {
+                if (!i.chainIds().isEmpty()) {
+                    return i;
+                }
+                ImageRecord f = facts.get(i.id());
+                if (f == null) {
+                    throw new AssertionError("image " + i.id() + " was sent by reference without a config event");
+                }
+                return new ImageRecord(i.id(), i.repoTags(), i.repoDigests(), i.parent(), i.created(), i.size(),
+                        f.diffIds(), f.chainIds(), f.history(), i.containers(), i.sharedSize(), i.uniqueSize(), i.os(),
+                        i.architecture());
+            }).toList();
+        }
     }
 
     /** The newest generation of {@code hostId} whose every chunk was read. */
