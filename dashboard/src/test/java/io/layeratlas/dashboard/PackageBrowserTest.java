@@ -131,6 +131,24 @@ class PackageBrowserTest {
         browser.screenshot(SHOTS, "21-image-packages");
     }
 
+    /** The user trial of issue 15: {@code openssl<3.0.8} found nothing on trixie images and did not say why. */
+    @Test
+    void a_range_no_image_matches_says_so_and_lists_the_versions_the_fleet_has() {
+        driver.get(base + "/packages?q=" + java.net.URLEncoder.encode("openssl<1", java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(driver.findElement(By.id("package-empty-why")).getText()).contains("at no version that matches");
+        List<String> others = new ArrayList<>();
+        for (WebElement row : driver.findElements(By.cssSelector("#package-other-versions tbody tr"))) {
+            List<WebElement> cells = row.findElements(By.tagName("td"));
+            others.add(cells.get(1).getText() + " " + cells.get(2).getText());
+        }
+        assertThat(others).contains("openssl " + fleet.bookworm().version("openssl"), "openssl " + fleet.trixie().version("openssl"));
+
+        driver.get(base + "/packages?q=no-such-package");
+        assertThat(driver.findElement(By.id("package-empty-why")).getText())
+                .contains("lists a package or a source package named no-such-package");
+        assertThat(driver.findElements(By.id("package-other-versions"))).isEmpty();
+    }
+
     @Test
     void a_malformed_range_is_a_clear_400() throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(

@@ -53,15 +53,21 @@ public final class PackageQuery {
 
     /**
      * One answer: the versions that matched, a page of the images having one (by image ID) and a page of the hosts
-     * holding such an image (by host ID).
+     * holding such an image (by host ID), and what tells an empty answer's reasons apart.
      *
-     * @param imageCount every page's images
-     * @param hostCount  every page's hosts
-     * @param freshness  of every host in the answer
+     * @param imageCount    every page's images
+     * @param hostCount     every page's hosts
+     * @param freshness     of every host in the answer
+     * @param otherVersions the builds of the name (or of binaries of that source) the index knows that the
+     *                      constraints left out, ordered as {@code versions}: why {@code openssl<3.0.8} is empty
+     *                      on a fleet whose openssl is newer
+     * @param packagesRead  false while no agent has sent any layer's package databases: then every answer is empty
+     *                      because nothing was read, not because no image has the package
      */
     public record PackageSearch(String query, String name, List<PackageSpec.Constraint> constraints,
                                 List<PackageVersion> versions, long imageCount, List<ImageHit> images, PageInfo imagesPage,
-                                int hostCount, List<HostHit> hosts, PageInfo hostsPage, Freshness freshness) {
+                                int hostCount, List<HostHit> hosts, PageInfo hostsPage, Freshness freshness,
+                                List<PackageVersion> otherVersions, boolean packagesRead) {
     }
 
     /** One row of the remediation export: a host, an image it holds, that image's tags there, a matching package. */
@@ -84,6 +90,8 @@ public final class PackageQuery {
      */
     public record ImagePackages(String imageId, Integer layerCount, int layersRead, List<ImagePackage> packages) {
     }
+
+    private static final String ANY_READ = "SELECT EXISTS (SELECT 1 FROM package_layers)";
 
     private static final String VERSIONS = """
             SELECT package_key, ecosystem, name, version, architecture, source_name, source_version FROM packages
@@ -178,11 +186,13 @@ public final class PackageQuery {
                     held.computeIfAbsent(row.getKey(), k -> new ArrayList<>()).add(row.getValue());
                 }
             }
+            boolean packagesRead = Sql.list(c, ANY_READ, rs -> rs.getBoolean(1)).get(0);
             return new PackageSearch(spec.toString(), spec.name(), spec.constraints(), m.versions(), imageCount,
                     images.items().stream().map(r -> new ImageHit(r.imageId(), r.tags(), r.hostCount(),
                             List.copyOf(packages.getOrDefault(r.key(), List.of())))).toList(), images.info(),
                     freshness.hostCount(), hosts.items().stream().map(r -> new HostHit(r.host(),
-                            List.copyOf(held.getOrDefault(r.key(), List.of())))).toList(), hosts.info(), freshness);
+                            List.copyOf(held.getOrDefault(r.key(), List.of())))).toList(), hosts.info(), freshness,
+                    m.others(), packagesRead);
         });
     }
 
@@ -252,7 +262,7 @@ public final class PackageQuery {
         });
     }
 
-    private record Matched(List<Long> keys, List<PackageVersion> versions) {
+    private record Matched(List<Long> keys, List<PackageVersion> versions, List<PackageVersion> others) {
     }
 
     private static Matched match(Connection c, PackageSpec spec) throws SQLException {
@@ -267,20 +277,26 @@ public final class PackageQuery {
                 spec.name(), spec.name());
         List<Long> keys = new ArrayList<>();
         List<PackageVersion> versions = new ArrayList<>();
+        List<PackageVersion> others = new ArrayList<>();
         for (Row r : rows) {
             if (spec.matches(PackageEcosystem.fromId(r.version().ecosystem()), r.asked(spec.name()))) {
                 keys.add(r.key());
                 if (!versions.contains(r.version())) {
                     versions.add(r.version());
                 }
+            } else if (!others.contains(r.version())) {
+                others.add(r.version());
             }
         }
         keys.sort(null);
-        versions.sort(Comparator.comparing(PackageVersion::ecosystem)
+        Comparator<PackageVersion> order = Comparator.comparing(PackageVersion::ecosystem)
                 .thenComparing((a, b) -> io.layeratlas.db.versions.VersionOrdering.of(PackageEcosystem.fromId(a.ecosystem()))
                         .compare(a.version(), b.version()))
-                .thenComparing(v -> String.valueOf(v.architecture())));
-        return new Matched(keys, versions);
+                .thenComparing(v -> String.valueOf(v.architecture()));
+        versions.sort(order);
+        others.removeAll(versions); // a build listed under its binary name and its source name alike
+        others.sort(order);
+        return new Matched(keys, versions, others);
     }
 
     private static ImagePackage imagePackage(java.sql.ResultSet rs) throws SQLException {

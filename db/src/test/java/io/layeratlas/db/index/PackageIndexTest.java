@@ -176,6 +176,37 @@ class PackageIndexTest {
                 .containsExactly(IMAGES.get(1).imageId().toString());
     }
 
+    /** The user trial of issue 15: {@code openssl<3.0.8} on a fleet whose openssl is newer answered nothing, and said nothing why. */
+    @Test
+    void an_empty_answer_tells_nothing_read_from_no_such_name_from_other_versions_only() {
+        Database db = freshDatabase();
+        var query = new io.layeratlas.db.query.PackageQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
+                java.time.Clock.fixed(T, java.time.ZoneOffset.UTC), java.time.Duration.ofDays(3650)));
+        var first = io.layeratlas.db.query.PageRequest.first();
+        var before = query.search("openssl", first, first);
+        assertThat(before.packagesRead()).isFalse();
+        assertThat(before.otherVersions()).isEmpty();
+
+        List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);
+        all.addAll(LAYERS);
+        all.add(SyntheticFleet.snapshot("host-0", 1, List.of(IMAGES.get(1).image())));
+        new IndexWriter(db).inTransaction(tx -> tx.apply(batch(all)));
+
+        var below = query.search("openssl<3.0.7", first, first);
+        assertThat(below.packagesRead()).isTrue();
+        assertThat(below.imageCount()).isZero();
+        assertThat(below.versions()).isEmpty();
+        assertThat(below.otherVersions()).extracting(v -> v.version())
+                .containsExactly("3.0.7-1~deb12u1", "3.0.11-1~deb12u2"); // dpkg's order
+        var some = query.search("openssl>3.0.7-1~deb12u1", first, first);
+        assertThat(some.versions()).extracting(v -> v.version()).containsExactly("3.0.11-1~deb12u2");
+        assertThat(some.otherVersions()).extracting(v -> v.version()).containsExactly("3.0.7-1~deb12u1");
+        var unknown = query.search("no-such-package", first, first);
+        assertThat(unknown.packagesRead()).isTrue();
+        assertThat(unknown.versions()).isEmpty();
+        assertThat(unknown.otherVersions()).isEmpty();
+    }
+
     @Test
     void the_tables_are_the_same_whatever_the_order_and_batching_of_the_topics_and_a_layer_is_read_once() {
         List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);

@@ -10,16 +10,14 @@ import io.layeratlas.events.LayerAtlasEvent;
 import io.layeratlas.events.LayerPackages;
 import io.layeratlas.events.PackageDatabase;
 import io.layeratlas.events.PackageEcosystem;
+import io.layeratlas.testing.DebianRoots;
 import io.layeratlas.testing.Requires;
-import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,8 +26,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Real Debian layers for the package tests: root file systems made by {@code mmdebstrap --variant=minbase
@@ -40,8 +36,8 @@ import java.util.concurrent.TimeUnit;
  * them). Where the tools are missing the test is skipped, or fails under {@code CI=true} ({@link Requires}).
  */
 public final class DebianLayers {
-    public static final String CACHE = "/var/cache/layeratlas-test";
-    private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(15);
+    /** Where the root tars are cached ({@link DebianRoots}). */
+    public static final String CACHE = DebianRoots.CACHE;
     public static final Instant READ_AT = Instant.parse("2026-12-02T07:00:00Z");
 
     private DebianLayers() {
@@ -69,52 +65,14 @@ public final class DebianLayers {
      */
     public static Layer minbase(String suite, Path work) throws IOException, InterruptedException {
         Requires.executable("/usr/bin/dpkg-query", "dpkg");
-        Path tar = Path.of(CACHE, suite + "-minbase-openssl.tar");
-        if (!Files.isRegularFile(tar)) {
-            Requires.executable("/usr/bin/mmdebstrap", "mmdebstrap");
-            Files.createDirectories(tar.getParent());
-            Path tmp = tar.resolveSibling(tar.getFileName() + ".build-" + UUID.randomUUID().toString().substring(0, 8));
-            long start = System.nanoTime();
-            int exit = run(List.of("mmdebstrap", "--variant=minbase", "--format=tar", "--include=openssl", suite,
-                    tmp.toString()), BUILD_TIMEOUT);
-            if (exit != 0) {
-                Files.deleteIfExists(tmp);
-                unavailable("mmdebstrap " + suite + " failed with exit status " + exit);
-            }
-            System.out.printf("built %s with mmdebstrap in %d s%n", tar,
-                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start));
-            try {
-                Files.move(tmp, tar);
-            } catch (IOException e) {
-                Files.deleteIfExists(tmp); // another run built it at the same time: use theirs
-            }
-        }
+        Path tar = DebianRoots.minbaseTar(suite);
         Digest diffId;
         try (InputStream in = new DigestInputStream(Files.newInputStream(tar), Digest.sha256())) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
             diffId = Digest.sha256Of(((DigestInputStream) in).getMessageDigest());
         }
-        Path root = Files.createDirectories(work.resolve(suite));
-        if (run(List.of("tar", "-xf", tar.toString(), "-C", root.toString(), "./var/lib/dpkg"), Duration.ofMinutes(2)) != 0) {
-            throw new AssertionError("cannot extract var/lib/dpkg from " + tar);
-        }
-        Process q = new ProcessBuilder("dpkg-query", "-W", "--admindir=" + root.resolve("var/lib/dpkg"),
-                "-f", "${Package}\\t${Version}\\t${Architecture}\\t${source:Package}\\t${source:Version}\\n")
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(q.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (q.waitFor() != 0) {
-            throw new AssertionError("dpkg-query failed on " + root);
-        }
-        List<InstalledPackage> packages = new ArrayList<>();
-        for (String line : out.split("\n")) {
-            if (line.isBlank()) {
-                continue;
-            }
-            String[] f = line.split("\t", -1);
-            packages.add(new InstalledPackage(f[0], f[1], f[2].isEmpty() ? null : f[2], f[3].isEmpty() ? null : f[3],
-                    f[4].isEmpty() ? null : f[4]));
-        }
-        return new Layer(suite, diffId, packages);
+        Path admin = DebianRoots.extractDpkgAdmin(tar, work.resolve(suite));
+        return new Layer(suite, diffId, DebianRoots.dpkgQuery(admin));
     }
 
     /**
@@ -192,22 +150,5 @@ public final class DebianLayers {
         ImageRecord record = new ImageRecord(Digest.sha256Of(config.toString()), List.of(name), List.of(), null, READ_AT,
                 -1, diffIds, ChainIds.of(diffIds), List.of(), 0, -1, -1, "linux", "amd64");
         return ImageConfigEvent.of(config.toString(), record);
-    }
-
-    private static int run(List<String> command, Duration timeout) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return -1;
-        }
-        return p.exitValue();
-    }
-
-    private static void unavailable(String why) {
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            throw new AssertionError(why);
-        }
-        Assumptions.abort(why);
     }
 }

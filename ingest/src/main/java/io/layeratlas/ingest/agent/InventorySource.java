@@ -2,7 +2,6 @@ package io.layeratlas.ingest.agent;
 
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.HostInventory;
-import io.layeratlas.events.SourceKind;
 import io.layeratlas.ingest.Scanner;
 import io.layeratlas.ingest.SourceScan;
 import io.layeratlas.ingest.packages.LayerContents;
@@ -43,7 +42,7 @@ public interface InventorySource {
             SourceScan s = scanner.read(config.source(), config.kind(), hostId);
             Scan scan = Scan.ofBytes(s.inventory(), s.configs());
             return config.readPackages()
-                    ? scan.withLayerContents(LayerContents.of(SourceKind.fromId(s.inventory().kind()), config.source()))
+                    ? scan.withLayerContents(LayerContents.of(s, config.source()))
                     : scan;
         };
     }

@@ -127,7 +127,7 @@ public final class ArchiveReader implements StorageReader {
         }
         HostInventory inv = new HostInventory(source, kind().id(), hostId, Instant.now(), assembler.images(),
                 assembler.layers(), problems);
-        return new SourceScan(inv, assembler.configs());
+        return new SourceScan(inv, assembler.configs(), assembler.layerDatabases());
     }
 
     private static InputStream decompress(BufferedInputStream in) throws IOException {

@@ -11,6 +11,7 @@ import io.layeratlas.ingest.internal.HistorySizes;
 import io.layeratlas.ingest.internal.ImageConfig;
 import io.layeratlas.ingest.internal.SharedSizes;
 import io.layeratlas.ingest.internal.UnreadableItemException;
+import io.layeratlas.ingest.packages.LayerDatabases;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,12 +24,14 @@ import java.util.TreeMap;
  * the config, checked against the hashes of the layer streams (a mismatch is a problem: Docker would refuse
  * to load it); layer size = the sum of the layer tar's regular files; compressed digests = the blob digests
  * of compressed layers; shared and unique size by Docker's rule ({@link SharedSizes}) over the images found, as
- * on a host that loaded them.
+ * on a host that loaded them; each layer's package databases, read on the walk that hashed its stream, by diff ID
+ * (only where the stream hashes to the config's diff ID: the events are content-addressed).
  */
 public final class ImageAssembler {
     private final Map<Digest, ImageRecord> images = new TreeMap<>();
     private final Map<Digest, LayerRecord> layers = new TreeMap<>();
     private final Map<Digest, byte[]> configs = new HashMap<>();
+    private final Map<Digest, LayerDatabases> databases = new HashMap<>();
     private final List<Problem> problems;
 
     public ImageAssembler(List<Problem> problems) {
@@ -70,6 +73,8 @@ public final class ImageAssembler {
                 if (!h.uncompressed().equals(diffIds.get(i))) {
                     problems.add(new Problem(l.where(), "layer stream hashes to " + h.uncompressed()
                             + " but the config's diff_ids[" + i + "] is " + diffIds.get(i)));
+                } else if (h.databases() != null) {
+                    databases.putIfAbsent(diffIds.get(i), h.databases());
                 }
                 sizes.add(h.contentSize());
                 List<CompressedDigest> blobs = h.compression() == LayerDigests.Compression.NONE ? List.of()
@@ -119,6 +124,11 @@ public final class ImageAssembler {
 
     public Map<Digest, byte[]> configs() {
         return configs;
+    }
+
+    /** Diff ID to the package databases of that layer's tar stream, for the layers whose stream was read. */
+    public Map<Digest, LayerDatabases> layerDatabases() {
+        return databases;
     }
 
     private static List<String> union(List<String> a, List<String> b) {

@@ -2,6 +2,8 @@ package io.layeratlas.ingest.archive;
 
 import com.github.luben.zstd.ZstdInputStream;
 import io.layeratlas.events.Digest;
+import io.layeratlas.ingest.packages.LayerDatabases;
+import io.layeratlas.ingest.packages.TarLayerDatabases;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
@@ -17,7 +19,9 @@ import java.util.zip.GZIPInputStream;
  * of its decompressed bytes (the diff ID, for a layer: OCI image-spec, config.md {@code rootfs.diff_ids}).
  * The compression is told from magic bytes, not names or media types: gzip {@code 1f 8b}, zstd
  * {@code 28 b5 2f fd}, else plain. For a tar stream it also sums the sizes of its regular files and the
- * lengths of its symbolic links' targets, which is how Docker counts a layer's size. Thread-safe (stateless).
+ * lengths of its symbolic links' targets, which is how Docker counts a layer's size, and hands each of its entries
+ * to a {@link TarLayerDatabases} on the same walk: a layer's package databases are read from the stream its
+ * digests are computed from, never by decompressing it again. Thread-safe (stateless).
  */
 public final class LayerDigests {
     private LayerDigests() {
@@ -33,9 +37,17 @@ public final class LayerDigests {
      * @param uncompressed     sha256 of the decompressed bytes (equals {@code digest} for {@link Compression#NONE})
      * @param uncompressedSize decompressed bytes
      * @param contentSize      sum of the regular files' sizes if the decompressed bytes are a tar, else -1
+     * @param databases        the package databases the tar adds, replaces or deletes ({@link TarLayerDatabases});
+     *                         null if the decompressed bytes are not a tar
      */
     public record Hashes(Digest digest, long size, Compression compression, Digest uncompressed,
-                         long uncompressedSize, long contentSize) {
+                         long uncompressedSize, long contentSize, LayerDatabases databases) {
+
+        /** Hashes of a stream whose package databases were not read. */
+        public Hashes(Digest digest, long size, Compression compression, Digest uncompressed, long uncompressedSize,
+                      long contentSize) {
+            this(digest, size, compression, uncompressed, uncompressedSize, contentSize, null);
+        }
     }
 
     /**
@@ -60,9 +72,9 @@ public final class LayerDigests {
         };
         MessageDigest plainSha = Digest.sha256();
         CountingInputStream plain = new CountingInputStream(new DigestInputStream(decompressed, plainSha));
-        long content;
+        TarWalk walk;
         try {
-            content = tarContentSize(plain);
+            walk = walkTar(plain);
             plain.transferTo(OutputNull.INSTANCE);
         } finally {
             decompressed.close(); // frees the inflater or zstd's native context; `stored` stays open
@@ -70,15 +82,25 @@ public final class LayerDigests {
         in.transferTo(OutputNull.INSTANCE); // whatever follows the compressed stream still counts in the digest
         Digest rawDigest = Digest.sha256Of(rawSha);
         Digest plainDigest = Digest.sha256Of(plainSha);
-        return new Hashes(rawDigest, raw.count(), c, plainDigest, plain.count(), content);
+        return new Hashes(rawDigest, raw.count(), c, plainDigest, plain.count(), walk.contentSize(), walk.databases());
     }
 
-    /** Sum of regular files' sizes and symbolic links' target lengths, in bytes (a long: layers exceed 2 GiB); -1 if not a tar. */
-    static long tarContentSize(InputStream in) {
+    /**
+     * @param contentSize sum of regular files' sizes and symbolic links' target lengths, in bytes (a long: layers
+     *                    exceed 2 GiB); -1 if not a tar
+     * @param databases   the tar's package databases; null if not a tar
+     */
+    record TarWalk(long contentSize, LayerDatabases databases) {
+        static final TarWalk NOT_A_TAR = new TarWalk(-1, null);
+    }
+
+    /** One walk over a tar stream's entries: its content size and its package databases. */
+    static TarWalk walkTar(InputStream in) {
         try {
             // UTF-8, not the JVM's default charset: a link's target length is counted in UTF-8 bytes
             TarArchiveInputStream tar = new TarArchiveInputStream(nonClosing(in), "UTF-8");
             long sum = 0;
+            TarLayerDatabases databases = new TarLayerDatabases();
             TarArchiveEntry e;
             int entries = 0;
             // content is drained here in large reads: left to getNextEntry, it is skipped 2 KiB per call
@@ -93,13 +115,14 @@ public final class LayerDigests {
                 } else if (!e.isLink() && !e.isDirectory() && e.isFile()) {
                     sum += e.getSize();
                 }
+                databases.entry(e, tar); // reads a database's content; the rest is drained below
                 while (tar.read(drain) >= 0) {
                     // the bytes count only in the stream's digests, which the caller's stream computes
                 }
             }
-            return entries == 0 && sum == 0 ? 0 : sum;
+            return new TarWalk(entries == 0 && sum == 0 ? 0 : sum, databases.result());
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return TarWalk.NOT_A_TAR;
         }
     }
 

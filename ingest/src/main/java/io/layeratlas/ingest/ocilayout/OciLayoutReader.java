@@ -80,6 +80,6 @@ public final class OciLayoutReader implements StorageReader {
         }
         HostInventory inv = new HostInventory(source, kind().id(), hostId, Instant.now(), assembler.images(),
                 assembler.layers(), problems);
-        return new SourceScan(inv, assembler.configs());
+        return new SourceScan(inv, assembler.configs(), assembler.layerDatabases());
     }
 }

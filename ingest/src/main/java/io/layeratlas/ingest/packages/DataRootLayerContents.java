@@ -11,7 +11,10 @@ import java.util.Optional;
 /**
  * A Docker data-root's layer folders: a layer's own contents are {@code <data-root>/<driver>/<cache id>/diff} for
  * the overlay2 and fuse-overlayfs drivers (moby's {@code daemon/graphdriver/overlay2/overlay.go}, {@code getDiffPath};
- * the cache ID is {@code layerdb/sha256/<chain id>/cache-id}). vfs, btrfs and zfs keep each layer as a whole file
+ * the cache ID is {@code layerdb/sha256/<chain id>/cache-id}), and {@code <data-root>/aufs/diff/<cache id>} for aufs
+ * (moby's {@code daemon/graphdriver/aufs/aufs.go}, {@code getDiffPath}), whose whiteouts are files named as in a tar.
+ * A pre-1.10 graph keeps aufs layers the same way under their v1 layer ID, which its reader gives as the cache ID.
+ * vfs, btrfs and zfs keep each layer as a whole file
  * system (its parents' files included), so a layer's own databases cannot be told from its parents' there: such
  * layers, and layers of Docker's containerd image store (no cache ID), are not read. Thread-safe.
  */
@@ -27,16 +30,21 @@ public final class DataRootLayerContents implements LayerContents {
 
     @Override
     public Optional<LayerDatabases> read(LayerRecord layer) {
-        Optional<Path> diff = diffFolder(layer);
-        return diff.map(LayerPackageReader::readFolder);
-    }
-
-    /** The layer's own diff folder, if its cache ID names one under a diff-keeping driver. */
-    public Optional<Path> diffFolder(LayerRecord layer) {
         String cacheId = layer.cacheId();
         if (cacheId == null || cacheId.isEmpty() || cacheId.contains("/") || cacheId.startsWith(".")) {
             return Optional.empty();
         }
+        Optional<Path> diff = overlayDiff(cacheId);
+        if (diff.isPresent()) {
+            return diff.map(LayerPackageReader::readFolder);
+        }
+        Path aufs = root.resolve("aufs").resolve("diff").resolve(cacheId);
+        return Files.isDirectory(aufs, LinkOption.NOFOLLOW_LINKS)
+                ? Optional.of(LayerPackageReader.readFolder(aufs, LayerPackageReader.DiffStyle.AUFS))
+                : Optional.empty();
+    }
+
+    private Optional<Path> overlayDiff(String cacheId) {
         for (String driver : DIFF_DRIVERS) {
             Path diff = root.resolve(driver).resolve(cacheId).resolve("diff");
             if (Files.isDirectory(diff, LinkOption.NOFOLLOW_LINKS)) {

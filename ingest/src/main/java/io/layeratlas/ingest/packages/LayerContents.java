@@ -1,9 +1,12 @@
 package io.layeratlas.ingest.packages;
 
+import io.layeratlas.events.Digest;
 import io.layeratlas.events.LayerRecord;
 import io.layeratlas.events.SourceKind;
+import io.layeratlas.ingest.SourceScan;
 
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -24,10 +27,19 @@ public interface LayerContents {
     LayerContents NONE = layer -> Optional.empty();
 
     /**
-     * The layer contents of a source of this kind: a Docker data-root's layer folders ({@link DataRootLayerContents}),
-     * else {@link #NONE}.
+     * The layer contents of what a scan read: a Docker data-root's (or a pre-1.10 graph's) layer folders
+     * ({@link DataRootLayerContents}); for archives and OCI layouts, the databases the scan read from each layer's
+     * tar stream on the walk that hashed it ({@link SourceScan#layerDatabases()}, by diff ID); else {@link #NONE}.
+     *
+     * @param scan   a scan of {@code source}
+     * @param source the path it read
      */
-    static LayerContents of(SourceKind kind, String source) {
-        return kind == SourceKind.DATA_ROOT ? new DataRootLayerContents(Path.of(source)) : NONE;
+    static LayerContents of(SourceScan scan, String source) {
+        SourceKind kind = SourceKind.fromId(scan.inventory().kind());
+        if (kind == SourceKind.DATA_ROOT || kind == SourceKind.LEGACY_GRAPH) {
+            return new DataRootLayerContents(Path.of(source));
+        }
+        Map<Digest, LayerDatabases> streamed = scan.layerDatabases();
+        return streamed.isEmpty() ? NONE : layer -> Optional.ofNullable(streamed.get(layer.diffId()));
     }
 }

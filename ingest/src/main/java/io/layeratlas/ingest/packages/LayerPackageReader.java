@@ -11,7 +11,6 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -38,6 +37,8 @@ import java.util.TreeMap;
  *       only the {@code user.} namespace, so an opaque folder marked with the {@code trusted.} attribute is not seen:
  *       the databases the layer puts in it are read, but the removal of ones below it that the layer does not
  *       replace is missed (DESIGN.md, "Layer packages").</li>
+ *   <li>in an aufs diff folder ({@link DiffStyle#AUFS}), whiteouts are files named as in a tar (moby
+ *       {@code daemon/graphdriver/aufs}): {@link Whiteouts} is the one rule for both.</li>
  * </ul>
  * A deleted database file gives a {@link PackageDatabase#REMOVED} entry for its path; a deleted or opaque
  * folder that holds database paths gives one for the folder, its path ending in {@code /}. Symbolic and hard
@@ -54,8 +55,6 @@ public final class LayerPackageReader {
     /** rpmdb.sqlite of a full Fedora install is under 200 MiB. */
     public static final long MAX_RPMDB_BYTES = 512L << 20;
 
-    private static final String WHITEOUT = ".wh.";
-    private static final String OPAQUE = ".wh..wh..opq";
     private static final int S_IFMT = 0170000;
     private static final int S_IFCHR = 0020000;
 
@@ -65,94 +64,22 @@ public final class LayerPackageReader {
     // ---------------------------------------------------------------------------------------------------- tar
 
     /**
-     * Reads an uncompressed layer tar stream to its end (does not close it). A later entry for the same path
-     * replaces an earlier one, as extraction would.
+     * Reads an uncompressed layer tar stream to its end (does not close it), through {@link TarLayerDatabases}.
+     * A later entry for the same path replaces an earlier one, as extraction would.
      *
      * @throws IOException if the stream cannot be read as a tar
      */
     public static LayerDatabases readTar(InputStream uncompressed) throws IOException {
         TarArchiveInputStream tar = new TarArchiveInputStream(nonClosing(uncompressed), "UTF-8");
-        Map<String, PackageDatabase> found = new TreeMap<>();
-        List<Problem> problems = new ArrayList<>();
+        TarLayerDatabases databases = new TarLayerDatabases();
         TarArchiveEntry e;
         while ((e = tar.getNextEntry()) != null) {
-            String path = normalize(e.getName());
-            if (path.isEmpty()) {
-                continue;
-            }
-            int slash = path.lastIndexOf('/');
-            String parent = slash < 0 ? "" : path.substring(0, slash + 1);
-            String base = path.substring(slash + 1);
-            if (base.equals(OPAQUE) && !parent.isEmpty()) {
-                DatabasePaths.directory(parent).ifPresent(eco -> found.put(parent, PackageDatabase.removed(eco, parent)));
-                continue;
-            }
-            if (base.startsWith(WHITEOUT)) {
-                String target = parent + base.substring(WHITEOUT.length());
-                removed(target, found);
-                continue;
-            }
-            String unsupported = DatabasePaths.UNSUPPORTED.get(path);
-            if (unsupported != null && !e.isDirectory()) {
-                problems.add(new Problem(path, unsupported));
-                continue;
-            }
-            Optional<PackageEcosystem> eco = DatabasePaths.file(path);
-            if (eco.isEmpty() || e.isDirectory()) {
-                continue;
-            }
-            if (e.isSymbolicLink() || e.isLink()) {
-                problems.add(new Problem(path, "is a " + (e.isSymbolicLink() ? "symbolic" : "hard") + " link to '"
-                        + e.getLinkName() + "', not followed; the database is not read"));
-                continue;
-            }
-            if (!e.isFile()) {
-                continue;
-            }
-            try {
-                found.put(path, PackageDatabase.present(eco.get(), path, parseTarEntry(eco.get(), path, e.getSize(), tar, problems)));
-            } catch (UnreadableItemException ex) {
-                problems.add(ex.toProblem());
-            }
+            databases.entry(e, tar);
         }
-        return new LayerDatabases(new ArrayList<>(found.values()), problems);
+        return databases.result();
     }
 
-    private static void removed(String target, Map<String, PackageDatabase> found) {
-        Optional<PackageEcosystem> file = DatabasePaths.file(target);
-        if (file.isPresent()) {
-            found.put(target, PackageDatabase.removed(file.get(), target));
-            return;
-        }
-        String dir = target + "/";
-        DatabasePaths.directory(dir).ifPresent(eco -> found.put(dir, PackageDatabase.removed(eco, dir)));
-    }
-
-    private static List<InstalledPackage> parseTarEntry(PackageEcosystem eco, String path, long size, InputStream in,
-                                                        List<Problem> problems) throws IOException {
-        if (eco == PackageEcosystem.RPM) {
-            if (size > MAX_RPMDB_BYTES) {
-                throw new UnreadableItemException(path, "is " + size + " bytes, more than the " + MAX_RPMDB_BYTES
-                        + " read; the database is not read");
-            }
-            Path spool = Files.createTempFile("layeratlas-rpmdb-", ".sqlite");
-            try {
-                try (OutputStream out = Files.newOutputStream(spool)) {
-                    in.transferTo(out);
-                }
-                return RpmDatabase.read(spool, path, problems);
-            } finally {
-                Files.deleteIfExists(spool);
-            }
-        }
-        if (size > MAX_TEXT_BYTES) {
-            throw new UnreadableItemException(path, "is " + size + " bytes, more than the " + MAX_TEXT_BYTES
-                    + " read; the database is not read");
-        }
-        return parseText(eco, in.readNBytes((int) size), path, problems);
-    }
-
-    private static List<InstalledPackage> parseText(PackageEcosystem eco, byte[] text, String path, List<Problem> problems) {
+    static List<InstalledPackage> parseText(PackageEcosystem eco, byte[] text, String path, List<Problem> problems) {
         return eco == PackageEcosystem.APK ? ApkInstalled.parse(text, path, problems) : DpkgStatus.parse(text, path, problems);
     }
 
@@ -170,14 +97,28 @@ public final class LayerPackageReader {
 
     // ------------------------------------------------------------------------------------------------- folder
 
+    /** How a diff folder marks deletions. */
+    public enum DiffStyle {
+        /** overlay2, fuse-overlayfs: character devices 0/0 and the {@code overlay.opaque} attribute. */
+        OVERLAY,
+        /** aufs: {@code .wh.<name>} and {@code .wh..wh..opq} files, as in a tar ({@link Whiteouts}). */
+        AUFS
+    }
+
+    /** {@link #readFolder(Path, DiffStyle)} of an overlay2 (or fuse-overlayfs) diff folder. */
+    public static LayerDatabases readFolder(Path diff) {
+        return readFolder(diff, DiffStyle.OVERLAY);
+    }
+
     /**
-     * Reads a layer's own folder (overlay2's {@code <cache id>/diff}): only the database paths and the folders
-     * holding them are looked at, never the whole tree. Files are opened read-only.
+     * Reads a layer's own folder (overlay2's {@code <cache id>/diff}, aufs's {@code diff/<id>}): only the database
+     * paths and the folders holding them are looked at, never the whole tree. Files are opened read-only.
      *
-     * @param diff the layer's diff folder
+     * @param diff  the layer's diff folder
+     * @param style how the driver that wrote it marks deletions
      * @throws UnreadableItemException if {@code diff} is not a folder
      */
-    public static LayerDatabases readFolder(Path diff) {
+    public static LayerDatabases readFolder(Path diff, DiffStyle style) {
         if (!Files.isDirectory(diff, LinkOption.NOFOLLOW_LINKS)) {
             throw new UnreadableItemException(diff.toString(), "not a folder: the layer's contents cannot be read");
         }
@@ -188,20 +129,20 @@ public final class LayerPackageReader {
         Map<String, Kind> folders = new java.util.HashMap<>();
         folders.put("", Kind.FOLDER);
         for (String dir : DatabasePaths.directories()) {
-            Kind k = folders.get(parentOf(dir)) == Kind.FOLDER ? kind(diff.resolve(dir)) : Kind.ABSENT;
+            Kind k = folders.get(parentOf(dir)) == Kind.FOLDER ? kind(diff.resolve(dir), style) : Kind.ABSENT;
             folders.put(dir, k);
-            if (k == Kind.WHITEOUT || (k == Kind.FOLDER && opaque(diff.resolve(dir)))) {
+            if (k == Kind.WHITEOUT || (k == Kind.FOLDER && opaque(diff.resolve(dir), style))) {
                 DatabasePaths.directory(dir).ifPresent(eco -> found.put(dir, PackageDatabase.removed(eco, dir)));
             }
         }
         for (Map.Entry<String, String> u : DatabasePaths.UNSUPPORTED.entrySet()) {
-            if (folders.get(parentOf(u.getKey())) == Kind.FOLDER && kind(diff.resolve(u.getKey())) == Kind.FILE) {
+            if (folders.get(parentOf(u.getKey())) == Kind.FOLDER && kind(diff.resolve(u.getKey()), style) == Kind.FILE) {
                 problems.add(new Problem(u.getKey(), u.getValue()));
             }
         }
         for (Map.Entry<String, PackageEcosystem> f : DatabasePaths.FILES.entrySet()) {
             if (folders.get(parentOf(f.getKey())) == Kind.FOLDER) {
-                readFolderEntry(diff, f.getKey(), f.getValue(), found, problems);
+                readFolderEntry(diff, f.getKey(), f.getValue(), style, found, problems);
             }
         }
         if (folders.get(DatabasePaths.DPKG_STATUS_D) != Kind.FOLDER) {
@@ -209,9 +150,14 @@ public final class LayerPackageReader {
         }
         try (var s = Files.list(diff.resolve(DatabasePaths.DPKG_STATUS_D))) {
             for (Path file : (Iterable<Path>) s.sorted()::iterator) {
-                String path = DatabasePaths.DPKG_STATUS_D + file.getFileName();
-                if (DatabasePaths.isStatusDFile(path)) {
-                    readFolderEntry(diff, path, PackageEcosystem.DPKG, found, problems);
+                String name = file.getFileName().toString();
+                String path = DatabasePaths.DPKG_STATUS_D + name;
+                Optional<String> deleted = style == DiffStyle.AUFS ? Whiteouts.deleted(name) : Optional.empty();
+                if (deleted.isPresent() && DatabasePaths.isStatusDFile(DatabasePaths.DPKG_STATUS_D + deleted.get())) {
+                    String gone = DatabasePaths.DPKG_STATUS_D + deleted.get();
+                    found.put(gone, PackageDatabase.removed(PackageEcosystem.DPKG, gone));
+                } else if (DatabasePaths.isStatusDFile(path)) {
+                    readFolderEntry(diff, path, PackageEcosystem.DPKG, style, found, problems);
                 }
             }
         } catch (IOException e) {
@@ -220,10 +166,10 @@ public final class LayerPackageReader {
         return new LayerDatabases(new ArrayList<>(found.values()), problems);
     }
 
-    private static void readFolderEntry(Path diff, String path, PackageEcosystem eco, Map<String, PackageDatabase> found,
-                                        List<Problem> problems) {
+    private static void readFolderEntry(Path diff, String path, PackageEcosystem eco, DiffStyle style,
+                                        Map<String, PackageDatabase> found, List<Problem> problems) {
         Path file = diff.resolve(path);
-        switch (kind(file)) {
+        switch (kind(file, style)) {
             case ABSENT, FOLDER, OTHER -> {
             }
             case WHITEOUT -> found.put(path, PackageDatabase.removed(eco, path));
@@ -259,7 +205,11 @@ public final class LayerPackageReader {
         return slash < 0 ? "" : p.substring(0, slash + 1);
     }
 
-    private static Kind kind(Path p) {
+    private static Kind kind(Path p, DiffStyle style) {
+        if (style == DiffStyle.AUFS && p.getFileName() != null
+                && Files.exists(p.resolveSibling(Whiteouts.PREFIX + p.getFileName()), LinkOption.NOFOLLOW_LINKS)) {
+            return Kind.WHITEOUT;
+        }
         try {
             Map<String, Object> a = Files.readAttributes(p, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
             int type = ((Integer) a.get("mode")) & S_IFMT;
@@ -285,8 +235,14 @@ public final class LayerPackageReader {
         }
     }
 
-    /** {@code user.overlay.opaque=y} (rootless overlay); the {@code trusted.} one is out of the JDK's reach. */
-    private static boolean opaque(Path dir) {
+    /**
+     * aufs: a {@code .wh..wh..opq} file in it; overlay: {@code user.overlay.opaque=y} (rootless), the {@code trusted.}
+     * one being out of the JDK's reach.
+     */
+    private static boolean opaque(Path dir, DiffStyle style) {
+        if (style == DiffStyle.AUFS) {
+            return Files.exists(dir.resolve(Whiteouts.OPAQUE), LinkOption.NOFOLLOW_LINKS);
+        }
         try {
             UserDefinedFileAttributeView view = Files.getFileAttributeView(dir, UserDefinedFileAttributeView.class,
                     LinkOption.NOFOLLOW_LINKS);

@@ -59,6 +59,14 @@ class LegacyGraphReaderTruthTest {
     }
 
     @Test
+    void each_layers_own_aufs_diff_folder_is_read_for_packages_and_these_busybox_layers_have_none() {
+        var scan = new LegacyGraphReader().read(root.toString(), "legacy-01");
+        var contents = io.layeratlas.ingest.packages.LayerContents.of(scan, root.toString());
+        assertThat(inv.layers()).isNotEmpty().allSatisfy(l -> assertThat(contents.read(l)).as("layer %s", l.v1Id())
+                .contains(io.layeratlas.ingest.packages.LayerDatabases.NONE));
+    }
+
+    @Test
     void each_layer_carries_its_v1_layer_id_in_stack_order() {
         Map<Digest, LayerRecord> layers = inv.layers().stream().collect(Collectors.toMap(LayerRecord::chainId, Function.identity()));
         for (JsonNode want : truth) {

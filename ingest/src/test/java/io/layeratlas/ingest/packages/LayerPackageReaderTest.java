@@ -154,6 +154,45 @@ class LayerPackageReaderTest {
                 tuple("var/lib/dpkg/status", PackageDatabase.REMOVED));
     }
 
+    /**
+     * aufs keeps a layer's own files in {@code aufs/diff/<id>} with whiteouts as files named as in a tar, and its
+     * layer tar is that folder tarred as it is (moby {@code daemon/graphdriver/aufs}, {@code Diff}): so GNU tar's tar
+     * of the folder, read as a layer, must say what the folder read says.
+     */
+    @Test
+    void an_aufs_diff_folder_with_whiteout_files_reads_as_its_own_tar_does(@TempDir Path work) throws Exception {
+        Tools.require("tar", "tar");
+        Path diff = Files.createDirectories(work.resolve("aufs/diff/0123abcd"));
+        Files.createDirectories(diff.resolve("var/lib/dpkg/status.d"));
+        Files.writeString(diff.resolve("var/lib/dpkg/.wh.status"), "");
+        Files.writeString(diff.resolve("var/lib/dpkg/status.d/.wh..wh..opq"), "");
+        Files.writeString(diff.resolve("var/lib/dpkg/status.d/libssl3"),
+                "Package: libssl3\nSource: openssl\nVersion: 3.0.11-1~deb12u2\nArchitecture: amd64\n");
+        Files.writeString(diff.resolve("var/lib/dpkg/status.d/.wh.tzdata"), "");
+        Files.createDirectories(diff.resolve("lib"));
+        Files.writeString(diff.resolve("lib/.wh.apk"), "");
+        Files.createDirectories(diff.resolve(".wh..wh.plnk")); // aufs's own bookkeeping, not a whiteout
+        Path tar = work.resolve("layer.tar");
+        Tools.run("tar", "-C", diff.toString(), "-cf", tar.toString(), ".");
+
+        LayerDatabases folder = LayerPackageReader.readFolder(diff, LayerPackageReader.DiffStyle.AUFS);
+
+        assertThat(folder.problems()).isEmpty();
+        assertThat(folder.databases()).extracting(PackageDatabase::path, PackageDatabase::state).containsExactly(
+                tuple("lib/apk/", PackageDatabase.REMOVED),
+                tuple("var/lib/dpkg/status", PackageDatabase.REMOVED),
+                tuple("var/lib/dpkg/status.d/", PackageDatabase.REMOVED),
+                tuple("var/lib/dpkg/status.d/libssl3", PackageDatabase.PRESENT),
+                tuple("var/lib/dpkg/status.d/tzdata", PackageDatabase.REMOVED));
+        try (var in = Files.newInputStream(tar)) {
+            assertThat(LayerPackageReader.readTar(in)).isEqualTo(folder);
+        }
+        io.layeratlas.events.Digest diffId = io.layeratlas.events.Digest.sha256Of("d");
+        io.layeratlas.events.LayerRecord layer = new io.layeratlas.events.LayerRecord(diffId, diffId, null, 0, List.of(),
+                "0123abcd", null);
+        assertThat(new DataRootLayerContents(work).read(layer)).as("a data-root's aufs/diff/<cache id>").contains(folder);
+    }
+
     @Test
     void a_rootless_overlay_opaque_folder_removes_the_databases_below(@TempDir Path diff) throws Exception {
         Path dpkg = Files.createDirectories(diff.resolve("var/lib/dpkg"));
