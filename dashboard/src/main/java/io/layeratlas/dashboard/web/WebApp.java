@@ -1,8 +1,6 @@
 package io.layeratlas.dashboard.web;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.javalin.Javalin;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
@@ -35,9 +33,7 @@ public final class WebApp {
 
     /** See {@link io.layeratlas.dashboard.Dashboard#create}. */
     public static Javalin create(DashboardConfig config, DataSource dataSource, Clock clock) {
-        ObjectMapper mapper = new ObjectMapper()
-                .registerModule(new JavaTimeModule())
-                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+        ObjectMapper mapper = ApiJson.mapper();
         Freshness.Policy policy = new Freshness.Policy(clock, config.staleAfter());
         Pages pages = new Pages();
         Auth auth = new Auth(config);
