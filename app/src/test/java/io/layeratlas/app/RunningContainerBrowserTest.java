@@ -44,11 +44,14 @@ import static org.awaitility.Awaitility.await;
  * {@code docker inspect} reports, the layer's remediation CSV carries it, and the host page's Docker version, storage
  * driver and data-root are {@code docker info}'s. With the environment variable {@code LAYERATLAS_SCREENS} set to a
  * folder, the overview, the tag page and the layer page with the running container are saved there as PNGs.
+ * Then {@code docker rmi} of one of the image's two tags shows on both hosts' change logs and the overview's feed as
+ * that tag's removal.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RunningContainerBrowserTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TAG = "live/busybox:1";
+    private static final String OLD_TAG = "live/busybox:old";
     private static final String API_HOST = "live-api";
     private static final String DISK_HOST = "live-disk";
 
@@ -70,6 +73,8 @@ class RunningContainerBrowserTest {
         docker = DockerDaemon.startOrSkip(target);
         Path rootfs = DockerDaemon.busyboxRootfs(Files.createTempFile(target, "live-rootfs-", ".tar"), "live");
         docker.docker("import", rootfs.toString(), TAG);
+        // A second tag, removed while the agents run (the tag removal test).
+        docker.docker("tag", TAG, OLD_TAG);
         String id = docker.docker("run", "-d", "--network", "host", "--name", "live-sleeper", TAG,
                 "/bin/busybox", "sleep", "600").strip();
         // The truth: what this daemon says about its image, its container and itself.
@@ -211,10 +216,49 @@ class RunningContainerBrowserTest {
         List<String> hosts = sections.get(0).findElements(By.cssSelector("tr[data-host]")).stream()
                 .map(r -> r.getAttribute("data-host")).sorted().toList();
         assertThat(hosts).containsExactly(API_HOST, DISK_HOST);
+        // The review's tag page: fleet-main's tag that names two images (a modern one and its v1-migrated twin).
+        driver.get(base() + "/tags/" + URLEncoder.encode("127.0.0.1:5055/shop/worker:1.0", StandardCharsets.UTF_8));
+        assertThat(driver.findElements(By.cssSelector("section.tag-image"))).hasSize(2);
         shot("tag-page");
 
         driver.get(base() + "/");
         assertThat(driver.findElement(By.id("change-feed")).getText()).contains(API_HOST, DISK_HOST, TAG);
         shot("overview");
+    }
+
+    @Test
+    void a_tag_removed_by_docker_rmi_shows_as_a_tag_removal_in_the_host_change_log_and_the_fleet_feed() throws Exception {
+        List<String> before = tags();
+        docker.docker("rmi", OLD_TAG);
+        List<String> after = tags();
+        // Docker's own answer: the image stays, and lost exactly this tag.
+        List<String> removed = before.stream().filter(t -> !after.contains(t)).toList();
+        assertThat(removed).containsExactly(OLD_TAG);
+        assertThat(after).contains(TAG);
+
+        for (String host : List.of(API_HOST, DISK_HOST)) {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                driver.get(base() + "/hosts/" + host);
+                List<String> lines = driver.findElements(By.cssSelector("#host-changes tbody tr")).stream()
+                        .map(WebElement::getText).toList();
+                assertThat(lines).as(host).anySatisfy(l -> assertThat(l).contains("removed", "tag " + OLD_TAG + " from image",
+                        image.path("Id").asText().substring("sha256:".length(), "sha256:".length() + 12)));
+            });
+        }
+        driver.get(base() + "/");
+        for (String host : List.of(API_HOST, DISK_HOST)) {
+            WebElement line = driver.findElement(By.cssSelector(
+                    "#change-feed tr[data-host='" + host + "'][data-subject='tag'][data-change='removed']"));
+            assertThat(line.findElements(By.cssSelector(".feed-tags a")).stream().map(WebElement::getText).toList())
+                    .as(host).isEqualTo(removed);
+        }
+    }
+
+    /** {@code docker image inspect}'s RepoTags of the image. */
+    private List<String> tags() throws Exception {
+        List<String> out = new ArrayList<>();
+        JSON.readTree(docker.docker("image", "inspect", image.path("Id").asText())).get(0).path("RepoTags")
+                .forEach(t -> out.add(t.asText()));
+        return out;
     }
 }
