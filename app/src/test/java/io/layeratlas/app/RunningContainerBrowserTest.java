@@ -89,7 +89,7 @@ class RunningContainerBrowserTest {
         for (String host : Fixtures.fleetMainHosts()) {
             sources.add(new SourceSpec(Optional.of(host), Fixtures.dataRoot(host).toString()));
         }
-        stack = LocalStack.start(new LocalStack.Settings(Files.createTempDirectory("layeratlas-live"), 0, 0, sources,
+        stack = LocalStack.start(new LocalStack.Settings(Files.createTempDirectory(target, "live-state-"), 0, 0, sources,
                 Optional.empty(), Duration.ofMinutes(10), false), new PrintStream(new ByteArrayOutputStream()));
         browser = Chromium.start();
         driver = browser.driver();
