@@ -31,6 +31,35 @@ class OperatorViewsApiTest {
     }
 
     @Test
+    void an_unknown_created_time_is_null_in_the_api_never_1970() throws Exception {
+        // legacy-01's truth: each v1 layer ID is an image of the pre-1.10 graph; those not tagged are the intermediate
+        // images, whose v1 JSON says "created": "1970-01-01T00:00:00Z" (not recorded, as `docker history` shows it).
+        JsonNode truth = LayerApiTest.JSONM.readTree(Fixtures.truth("legacy-01").resolve("images.json").toFile());
+        Set<String> v1Ids = new TreeSet<>();
+        truth.forEach(i -> i.path("v1LayerIds").forEach(v -> v1Ids.add(v.asText())));
+        int intermediate = v1Ids.size() - truth.size();
+        assertThat(intermediate).isPositive();
+
+        JsonNode host = json(fleet.get("/api/v1/hosts/legacy-01?all=true"));
+        List<String> unknown = new ArrayList<>();
+        for (JsonNode i : host.path("images")) {
+            assertThat(i.has("created")).isTrue();
+            if (i.path("repoTags").isEmpty()) {
+                assertThat(i.path("created").isNull()).as("created of %s", i.path("imageId")).isTrue();
+                unknown.add(i.path("imageId").asText());
+            } else {
+                assertThat(i.path("created").asText()).as("created of %s", i.path("imageId")).startsWith("20");
+            }
+        }
+        assertThat(unknown).hasSize(intermediate);
+        JsonNode image = json(fleet.get("/api/v1/images/" + unknown.get(0)));
+        assertThat(image.path("imageId").asText()).isEqualTo(unknown.get(0));
+        assertThat(image.has("created")).isTrue();
+        assertThat(image.path("created").isNull()).isTrue();
+        assertThat(image.toString()).doesNotContain("1970-01-01");
+    }
+
+    @Test
     void the_overview_counts_hosts_and_the_images_docker_image_ls_shows_with_and_without_a() throws Exception {
         JsonNode o = json(fleet.get("/api/v1/overview"));
         List<String> hosts = Fixtures.fleetMainHosts();

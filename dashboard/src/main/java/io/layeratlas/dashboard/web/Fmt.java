@@ -71,9 +71,9 @@ public final class Fmt {
         return t != null && t.isAfter(now.plus(SKEW_TOLERANCE));
     }
 
-    /** ISO-8601, for {@code <time datetime>}. */
+    /** ISO-8601, for {@code <time datetime>} and the CSV exports; empty for a time not {@link #known}. */
     public static String iso(Instant t) {
-        return t == null ? "" : t.toString();
+        return known(t) ? t.toString() : "";
     }
 
     /**

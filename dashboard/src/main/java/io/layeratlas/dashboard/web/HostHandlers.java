@@ -1,7 +1,6 @@
 package io.layeratlas.dashboard.web;
 
 import io.javalin.http.Context;
-import io.layeratlas.db.query.ContainerQuery;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.HostQuery;
 
@@ -16,10 +15,8 @@ import java.util.Map;
 final class HostHandlers {
     private final HostQuery query;
     private final Pages pages;
-    private final ContainerQuery containers;
 
-    HostHandlers(HostQuery query, ContainerQuery containers, Pages pages) {
-        this.containers = containers;
+    HostHandlers(HostQuery query, Pages pages) {
         this.query = query;
         this.pages = pages;
     }
@@ -54,7 +51,7 @@ final class HostHandlers {
 
     void page(Context ctx) {
         HostQuery.HostDetail host = detail(ctx);
-        pages.render(ctx, "host.jte", Map.of("host", host, "containers", containers.ofHost(host.status().hostId()),
+        pages.render(ctx, "host.jte", Map.of("host", host,
                 "imagesPager", Pager.of(ctx, "host-images", "images_cursor", host.images().size(), host.imagesPage()),
                 "layersPager", Pager.of(ctx, "host-layers", "layers_cursor", host.layers().size(), host.layersPage()),
                 "changesPager", Pager.of(ctx, "host-changes", "changes_cursor", host.changes().size(), host.changesPage())));

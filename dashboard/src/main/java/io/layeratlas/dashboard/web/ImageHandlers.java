@@ -1,7 +1,6 @@
 package io.layeratlas.dashboard.web;
 
 import io.javalin.http.Context;
-import io.layeratlas.db.query.ContainerQuery;
 import io.layeratlas.db.query.ImageQuery;
 import io.layeratlas.db.query.PackageQuery;
 import io.layeratlas.db.query.QueryException;
@@ -21,10 +20,8 @@ final class ImageHandlers {
     private final PackageQuery packages;
     private final TagQuery tags;
     private final Pages pages;
-    private final ContainerQuery containers;
 
-    ImageHandlers(ImageQuery query, PackageQuery packages, TagQuery tags, ContainerQuery containers, Pages pages) {
-        this.containers = containers;
+    ImageHandlers(ImageQuery query, PackageQuery packages, TagQuery tags, Pages pages) {
         this.query = query;
         this.packages = packages;
         this.tags = tags;
@@ -57,7 +54,7 @@ final class ImageHandlers {
             return;
         }
         pages.render(ctx, "image.jte", Map.of("image", image, "packages", packages.ofImage(image.imageId()),
-                "sameContent", tags.sameContent(image.imageId()), "containers", containers.ofImage(image.imageId()),
+                "sameContent", tags.sameContent(image.imageId()),
                 "hostsPager", Pager.of(ctx, "image-hosts", "hosts_cursor", image.hosts().size(), image.hostsPage()),
                 "childrenPager", Pager.of(ctx, "image-children", "children_cursor", image.children().size(),
                         image.childrenPage())));

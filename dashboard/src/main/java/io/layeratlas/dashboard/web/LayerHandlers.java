@@ -3,7 +3,6 @@ package io.layeratlas.dashboard.web;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
-import io.layeratlas.db.query.ContainerQuery;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.ContainerOnHost;
 import io.layeratlas.db.query.HostStatus;
@@ -27,11 +26,9 @@ final class LayerHandlers {
     private final LayerQuery query;
     private final Pages pages;
     private final ObjectMapper mapper;
-    private final ContainerQuery containers;
 
-    LayerHandlers(LayerQuery query, ContainerQuery containers, Pages pages, ObjectMapper mapper) {
+    LayerHandlers(LayerQuery query, Pages pages, ObjectMapper mapper) {
         this.query = query;
-        this.containers = containers;
         this.pages = pages;
         this.mapper = mapper;
     }
@@ -134,7 +131,6 @@ final class LayerHandlers {
             return;
         }
         pages.render(ctx, "layer.jte", Map.of("layer", layer, "origin", query.origin(layer.digest()),
-                "containers", containers.ofLayer(layer.digest()),
                 "hostsPager", Pager.of(ctx, "layer-hosts", "hosts_cursor", layer.hosts().size(), layer.hostsPage()),
                 "imagesPager", Pager.of(ctx, "layer-images", "images_cursor", layer.images().size(), layer.imagesPage())));
     }

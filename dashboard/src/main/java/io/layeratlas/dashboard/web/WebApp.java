@@ -1,14 +1,11 @@
 package io.layeratlas.dashboard.web;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.javalin.Javalin;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
 import io.layeratlas.dashboard.DashboardConfig;
 import io.layeratlas.db.query.BulkQuery;
-import io.layeratlas.db.query.ContainerQuery;
 import io.layeratlas.db.query.FleetQuery;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.HostQuery;
@@ -36,27 +33,24 @@ public final class WebApp {
 
     /** See {@link io.layeratlas.dashboard.Dashboard#create}. */
     public static Javalin create(DashboardConfig config, DataSource dataSource, Clock clock) {
-        ObjectMapper mapper = new ObjectMapper()
-                .registerModule(new JavaTimeModule())
-                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+        ObjectMapper mapper = ApiJson.mapper();
         Freshness.Policy policy = new Freshness.Policy(clock, config.staleAfter());
         Pages pages = new Pages();
         Auth auth = new Auth(config);
         var reuseQuery = new ReuseQuery(dataSource, policy, REUSE_MAX_AGE);
-        var containerQuery = new ContainerQuery(dataSource);
-        var layers = new LayerHandlers(new LayerQuery(dataSource, policy), containerQuery, pages, mapper);
+        var layers = new LayerHandlers(new LayerQuery(dataSource, policy), pages, mapper);
         var search = new SearchHandlers(new SearchQuery(dataSource), pages);
         var reuse = new ReuseHandlers(reuseQuery, pages, mapper);
         var tagQuery = new TagQuery(dataSource, policy);
         var imageQuery = new ImageQuery(dataSource, policy);
         var hostQuery = new HostQuery(dataSource, policy);
         PackageQuery packageQuery = new PackageQuery(dataSource, policy);
-        var images = new ImageHandlers(imageQuery, packageQuery, tagQuery, containerQuery, pages);
+        var images = new ImageHandlers(imageQuery, packageQuery, tagQuery, pages);
         var packages = new PackageHandlers(packageQuery, imageQuery, pages, mapper);
         var tags = new TagHandlers(tagQuery, pages);
         var bulk = new BulkHandlers(new BulkQuery(new LayerQuery(dataSource, policy), imageQuery, tagQuery), pages);
         var overview = new OverviewHandlers(new FleetQuery(dataSource, policy), reuseQuery, hostQuery, pages);
-        var hosts = new HostHandlers(hostQuery, containerQuery, pages);
+        var hosts = new HostHandlers(hostQuery, pages);
 
         Javalin app = Javalin.create(c -> {
             c.showJavalinBanner = false;

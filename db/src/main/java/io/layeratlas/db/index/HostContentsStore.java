@@ -16,8 +16,9 @@ import java.util.TreeMap;
  * What hosts hold: {@code host_images}, {@code host_layers}, and the {@code host_changes} log of both, replaced for a
  * set of hosts at once ({@link #replace}). The new contents are copied into temporary tables and merged with a fixed
  * number of set-based statements whatever the number of hosts: rows that left are deleted, rows that arrived are
- * inserted, rows whose attributes changed are updated, and nothing else is written. What arrived and left goes to
- * the change log (one row per host, generation, change and subject) and moves the usage counters by exactly that
+ * inserted, rows whose attributes changed are updated, and nothing else is written. What arrived and left, and the
+ * repo tags an image the host keeps gained or lost (subject {@code tag}, V6), goes to the change log (one row per host,
+ * generation, change and subject) and moves the usage counters by exactly that
  * difference ({@link UsageStore#applyDeltas}); images whose "tagged somewhere" changed go to {@code la_tag_flip}
  * for the lineage ({@link #settleTagFlips}). The caller holds the hosts' row locks.
  */
@@ -39,12 +40,13 @@ final class HostContentsStore {
                 shared_size bigint NOT NULL, unique_size bigint NOT NULL, PRIMARY KEY (host_key, image_key)) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_layer_delta (host_key integer NOT NULL, layer_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_image_delta (host_key integer NOT NULL, image_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS la_tag_delta (host_key integer NOT NULL, image_key bigint NOT NULL, tag text NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_tag_candidate (image_key bigint NOT NULL, was_tagged boolean NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_tag_flip (image_key bigint NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_new_stack (image_key bigint NOT NULL) ON COMMIT DELETE ROWS
             """;
 
-    private static final String CLEAR = "TRUNCATE la_round, la_hl, la_hi, la_layer_delta, la_image_delta, la_tag_candidate";
+    private static final String CLEAR = "TRUNCATE la_round, la_hl, la_hi, la_layer_delta, la_image_delta, la_tag_delta, la_tag_candidate";
 
     private static final String ROUND = """
             INSERT INTO la_round (host_key, generation, at, record_changes)
@@ -99,6 +101,19 @@ final class HostContentsStore {
             INSERT INTO la_image_delta SELECT host_key, image_key, -1 FROM gone
             """;
 
+    // Tags an image the host keeps gained (d = 1) or lost (d = -1), read before UPDATE_IMAGES overwrites them. la_hi
+    // holds only the round's hosts; an image that arrives or leaves is not in this join (its change is the image's).
+    private static final String TAG_DELTAS = """
+            WITH kept AS (
+                SELECT hi.host_key, hi.image_key, hi.repo_tags AS before, s.repo_tags AS after
+                  FROM host_images hi JOIN la_hi s ON s.host_key = hi.host_key AND s.image_key = hi.image_key
+                 WHERE hi.repo_tags IS DISTINCT FROM s.repo_tags)
+            INSERT INTO la_tag_delta (host_key, image_key, tag, d)
+            SELECT host_key, image_key, t, 1 FROM kept, unnest(after) t WHERE t <> ALL (before)
+            UNION ALL
+            SELECT host_key, image_key, t, -1 FROM kept, unnest(before) t WHERE t <> ALL (after)
+            """;
+
     private static final String UPDATE_IMAGES = """
             UPDATE host_images hi SET repo_tags = s.repo_tags, repo_digests = s.repo_digests, parent_id = s.parent_id,
                                       containers = s.containers, size = s.size, shared_size = s.shared_size,
@@ -122,18 +137,23 @@ final class HostContentsStore {
             INSERT INTO la_image_delta SELECT host_key, image_key, 1 FROM came
             """;
 
-    // Per host and generation: removed images, added images, removed layers, added layers, each one row of keys.
+    // Per host and generation: removed images, added images, removed layers, added layers, removed tags, added tags,
+    // each one row of keys (tag rows with their tags, in the keys' order).
     private static final String CHANGE_LOG = """
-            INSERT INTO host_changes (host_key, generation, at, change, subject, keys)
-            SELECT r.host_key, r.generation, r.at, c.change, c.subject, c.keys
+            INSERT INTO host_changes (host_key, generation, at, change, subject, keys, tags)
+            SELECT r.host_key, r.generation, r.at, c.change, c.subject, c.keys, c.tags
               FROM la_round r
               JOIN (SELECT host_key, CASE WHEN d > 0 THEN 'added' ELSE 'removed' END AS change, 'image' AS subject,
-                           array_agg(image_key ORDER BY image_key) AS keys
+                           array_agg(image_key ORDER BY image_key) AS keys, NULL::text[] AS tags
                       FROM la_image_delta GROUP BY host_key, d
                     UNION ALL
                     SELECT host_key, CASE WHEN d > 0 THEN 'added' ELSE 'removed' END, 'layer',
-                           array_agg(layer_key ORDER BY layer_key)
-                      FROM la_layer_delta GROUP BY host_key, d) c USING (host_key)
+                           array_agg(layer_key ORDER BY layer_key), NULL
+                      FROM la_layer_delta GROUP BY host_key, d
+                    UNION ALL
+                    SELECT host_key, CASE WHEN d > 0 THEN 'added' ELSE 'removed' END, 'tag',
+                           array_agg(image_key ORDER BY image_key, tag), array_agg(tag ORDER BY image_key, tag)
+                      FROM la_tag_delta GROUP BY host_key, d) c USING (host_key)
              WHERE r.record_changes
              ORDER BY r.host_key, c.subject, c.change DESC
             """;
@@ -210,6 +230,7 @@ final class HostContentsStore {
         if (anyHeld) {
             s.execute(REMOVE_LAYERS);
             s.execute(REMOVE_IMAGES);
+            s.execute(TAG_DELTAS);
             s.execute(UPDATE_IMAGES);
         }
         if (anyLayers) {

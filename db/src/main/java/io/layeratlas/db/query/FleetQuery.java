@@ -52,11 +52,13 @@ public final class FleetQuery {
 
     /**
      * One line of the fleet's change log: on {@code hostId}, at the agent's scan time {@code at}, {@code count}
-     * images or layers were {@code added} or {@code removed}. {@code images}: up to {@value #FEED_IMAGES} of them
-     * (empty for layer lines).
+     * images, layers or repo tags ({@code subject} {@code image}, {@code layer}, {@code tag}) were {@code added} or
+     * {@code removed}; a tag line is about tags an image the host kept gained or lost. {@code images}: up to
+     * {@value #FEED_IMAGES} of the images (empty for layer lines); {@code tags}: up to {@value #FEED_IMAGES} of the
+     * tags of a tag line (empty for the others).
      */
     public record FeedEntry(String hostId, long generation, Instant at, String change, String subject, int count,
-                            List<FeedImage> images) {
+                            List<FeedImage> images, List<String> tags) {
     }
 
     /**
@@ -78,12 +80,13 @@ public final class FleetQuery {
 
     private static final String FEED = """
             SELECT h.host_id, h.host_key, c.generation, c.at, c.change, c.subject, cardinality(c.keys) AS n,
-                   CASE WHEN c.subject = 'image' THEN ARRAY(SELECT k FROM unnest(c.keys) k
-                                                             ORDER BY image_tagged_somewhere(k) DESC, k LIMIT %d) END AS sample
+                   CASE WHEN c.subject IN ('image', 'tag') THEN ARRAY(SELECT k FROM (SELECT DISTINCT k FROM unnest(c.keys) k) d
+                                                             ORDER BY image_tagged_somewhere(k) DESC, k LIMIT %d) END AS sample,
+                   c.tags[1:%d] AS tags
               FROM host_changes c JOIN hosts h ON h.host_key = c.host_key
              WHERE c.at >= ? AND h.retired_at IS NULL
              ORDER BY c.at DESC, c.change_id DESC
-             LIMIT %d""".formatted(FEED_IMAGES, FEED_LIMIT);
+             LIMIT %d""".formatted(FEED_IMAGES, FEED_IMAGES, FEED_LIMIT);
 
     // An image of a feed row is named as that row's host names it while the host holds it (Docker's tags are per
     // host: the same image may be api:current on one host only); an image the host no longer holds, by the names
@@ -114,7 +117,7 @@ public final class FleetQuery {
             Freshness freshness = Sql.freshness(c, policy, "TRUE");
             long[] counts = Sql.list(c, IMAGE_COUNTS, rs -> new long[]{rs.getLong("shown"), rs.getLong("all_images")}).get(0);
             record Row(String hostId, int hostKey, long generation, Instant at, String change, String subject, int count,
-                       List<Long> sample) {
+                       List<Long> sample, List<String> tags) {
             }
             List<Row> rows = Sql.list(c, FEED, rs -> {
                 java.sql.Array a = rs.getArray("sample");
@@ -125,7 +128,8 @@ public final class FleetQuery {
                     }
                 }
                 return new Row(rs.getString("host_id"), rs.getInt("host_key"), rs.getLong("generation"), Sql.instant(rs, "at"),
-                        rs.getString("change"), rs.getString("subject"), rs.getInt("n"), sample);
+                        rs.getString("change"), rs.getString("subject"), rs.getInt("n"), sample,
+                        Sql.strings(rs, "tags"));
             }, Timestamp.from(since));
             java.util.Set<List<Long>> pairs = new java.util.LinkedHashSet<>();
             rows.forEach(r -> r.sample().forEach(k -> pairs.add(List.of((long) r.hostKey(), k))));
@@ -139,7 +143,7 @@ public final class FleetQuery {
             }
             List<FeedEntry> feed = rows.stream().map(r -> new FeedEntry(r.hostId(), r.generation(), r.at(), r.change(),
                     r.subject(), r.count(), r.sample().stream().map(k -> names.get(List.of((long) r.hostKey(), k)))
-                            .filter(Objects::nonNull).toList())).toList();
+                            .filter(Objects::nonNull).toList(), r.tags())).toList();
             return new Overview(counts[0], counts[1], since, feed, freshness);
         });
     }

@@ -68,8 +68,13 @@ public final class HostQuery {
     public record HostLayer(String chainId, String diffId, Long size, Instant firstSeen, int hostCount) {
     }
 
-    /** One line of the change log: an image or layer (by image ID or chain ID) added to or removed from the host. */
-    public record Change(long generation, Instant at, String change, String subject, String digest) {
+    /**
+     * One line of the change log: an image or layer (by image ID or chain ID, {@code subject} {@code image} or
+     * {@code layer}) added to or removed from the host, or a repo tag ({@code subject} {@code tag}, the tag in
+     * {@code tag}, the image ID in {@code digest}) that an image the host kept gained or lost. {@code tag} is null for
+     * the other subjects; {@code change} is {@code added} or {@code removed}.
+     */
+    public record Change(long generation, Instant at, String change, String subject, String digest, String tag) {
     }
 
     /**
@@ -266,12 +271,12 @@ public final class HostQuery {
     }
 
     // The change log. The SQL that reads host_changes is here and in ONE's change_total: its storage may change.
-    // The table keeps one row per generation, change and subject with the image or layer keys (V2 migration): one
-    // line per key, newest change first.
+    // The table keeps one row per generation, change and subject with the image or layer keys (V2 migration), and for
+    // tag rows the tags in the keys' order (V6): one line per key, newest change first.
     private static final Keyset CHANGES = new Keyset("""
-            SELECT c.generation, c.at, c.change, c.subject, COALESCE(i.image_id, l.chain_id) AS digest, {keys}
-              FROM host_changes c CROSS JOIN LATERAL unnest(c.keys) WITH ORDINALITY AS k(key, n)
-              LEFT JOIN images i ON c.subject = 'image' AND i.image_key = k.key
+            SELECT c.generation, c.at, c.change, c.subject, COALESCE(i.image_id, l.chain_id) AS digest, k.tag, {keys}
+              FROM host_changes c CROSS JOIN LATERAL unnest(c.keys, c.tags) WITH ORDINALITY AS k(key, tag, n)
+              LEFT JOIN images i ON c.subject IN ('image', 'tag') AND i.image_key = k.key
               LEFT JOIN layers l ON c.subject = 'layer' AND l.layer_key = k.key
              WHERE c.host_key = ? AND {keyset}
              {order}""", List.of("c.change_id", "k.n"), List.of("bigint", "bigint"), true);
@@ -279,6 +284,6 @@ public final class HostQuery {
     /** One page of a host's change log, newest first; total: the log's length (ONE's change_total). */
     private static Page<Change> changes(Connection c, long hostKey, long total, PageRequest page) throws SQLException {
         return CHANGES.page(c, page, total, rs -> new Change(rs.getLong("generation"), Sql.instant(rs, "at"),
-                rs.getString("change"), rs.getString("subject"), rs.getString("digest")), hostKey);
+                rs.getString("change"), rs.getString("subject"), rs.getString("digest"), rs.getString("tag")), hostKey);
     }
 }

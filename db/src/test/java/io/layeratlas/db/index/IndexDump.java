@@ -56,12 +56,13 @@ public final class IndexDump {
         SECTIONS.put("image_parents", """
                 SELECT c.image_id || ' ' || p.source || ' ' || pi.image_id
                   FROM image_parents p JOIN images c ON c.image_key = p.child_key JOIN images pi ON pi.image_key = p.parent_key""");
-        // One line per image or layer that arrived or left (the table keeps them as arrays per host and generation).
+        // One line per image or layer that arrived or left, and per tag a kept image gained or lost (the table keeps them
+        // as arrays per host and generation).
         SECTIONS.put("host_changes", """
                 SELECT h.host_id || ' gen=' || c.generation || ' at=' || c.at || ' ' || c.change || ' ' || c.subject || ' '
-                       || COALESCE(i.image_id, l.chain_id)
-                  FROM host_changes c JOIN hosts h USING (host_key) CROSS JOIN LATERAL unnest(c.keys) AS k(key)
-                  LEFT JOIN images i ON c.subject = 'image' AND i.image_key = k.key
+                       || COALESCE(i.image_id, l.chain_id) || COALESCE(' ' || k.tag, '')
+                  FROM host_changes c JOIN hosts h USING (host_key) CROSS JOIN LATERAL unnest(c.keys, c.tags) AS k(key, tag)
+                  LEFT JOIN images i ON c.subject IN ('image', 'tag') AND i.image_key = k.key
                   LEFT JOIN layers l ON c.subject = 'layer' AND l.layer_key = k.key""");
         SECTIONS.put("package_layers", """
                 SELECT diff_id || ' agent=' || agent_version || ' read=' || read_at || ' problems=' || problems::text FROM package_layers""");

@@ -88,6 +88,27 @@ class IndexWriterTest {
     }
 
     @Test
+    void a_tag_removed_from_an_image_the_host_keeps_is_a_tag_removal_in_the_change_log_and_a_tag_added_an_addition() {
+        SyntheticFleet fleet = new SyntheticFleet(9, 3);
+        ImageRecord kept = fleet.images().get(0);
+        ImageRecord twoTags = new ImageRecord(kept.id(), List.of("shop/api:1.1", "shop/api:latest"), kept.repoDigests(),
+                kept.parent(), kept.created(), kept.size(), kept.diffIds(), kept.chainIds(), kept.history(), kept.containers(),
+                kept.sharedSize(), kept.uniqueSize(), kept.os(), kept.architecture());
+        // `docker rmi shop/api:latest` and `docker tag shop/api:1.1 shop/api:stable`: the image stays on the host.
+        ImageRecord retagged = new ImageRecord(kept.id(), List.of("shop/api:1.1", "shop/api:stable"), kept.repoDigests(),
+                kept.parent(), kept.created(), kept.size(), kept.diffIds(), kept.chainIds(), kept.history(), kept.containers(),
+                kept.sharedSize(), kept.uniqueSize(), kept.os(), kept.architecture());
+        apply(SyntheticFleet.snapshot("web-01", 1, List.of(twoTags, fleet.images().get(1))));
+        apply(SyntheticFleet.snapshot("web-01", 2, List.of(retagged, fleet.images().get(1))));
+        apply(SyntheticFleet.snapshot("web-01", 3, List.of(retagged, fleet.images().get(1))));
+
+        List<String> gen2 = dump("host_changes").get("host_changes").stream().filter(l -> l.contains(" gen=2 ")).toList();
+        assertThat(gen2).hasSize(2).anySatisfy(l -> assertThat(l).endsWith(" removed tag " + kept.id() + " shop/api:latest"))
+                .anySatisfy(l -> assertThat(l).endsWith(" added tag " + kept.id() + " shop/api:stable"));
+        assertThat(dump("host_changes").get("host_changes")).noneMatch(l -> l.contains(" gen=3 "));
+    }
+
+    @Test
     void applying_the_same_events_twice_changes_nothing() {
         SyntheticFleet fleet = new SyntheticFleet(2, 10);
         List<LayerAtlasEvent> events = new ArrayList<>();

@@ -1,0 +1,49 @@
+package io.layeratlas.dashboard.web;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.fasterxml.jackson.datatype.jsr310.ser.InstantSerializer;
+
+import java.io.IOException;
+import java.time.Instant;
+
+/**
+ * The API's JSON mapping: times are ISO-8601 UTC strings ({@code 2026-11-29T07:25:01.123Z}), and a time that is not
+ * known is {@code null}, never a date in 1970. "Not known" is {@link Fmt#known}'s rule, the one the pages' "unknown"
+ * follows: null, or at or before the Unix epoch (Go's zero {@code time.Time}, and the {@code "created":
+ * "1970-01-01T00:00:00Z"} a pre-1.10 intermediate image's v1 JSON carries). Every answer, streamed exports included,
+ * is written by this mapper.
+ */
+final class ApiJson {
+    private ApiJson() {
+    }
+
+    /** A new mapper for the API (thread-safe once built, as Jackson's mappers are). */
+    static ObjectMapper mapper() {
+        return new ObjectMapper()
+                .registerModule(new JavaTimeModule())
+                // registered after JavaTimeModule: the later module's serializer for a type wins
+                .registerModule(new SimpleModule("known-times").addSerializer(Instant.class, new KnownInstant()))
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    }
+
+    private static final class KnownInstant extends StdSerializer<Instant> {
+        KnownInstant() {
+            super(Instant.class);
+        }
+
+        @Override
+        public void serialize(Instant t, JsonGenerator gen, SerializerProvider provider) throws IOException {
+            if (Fmt.known(t)) {
+                InstantSerializer.INSTANCE.serialize(t, gen, provider);
+            } else {
+                gen.writeNull();
+            }
+        }
+    }
+}
