@@ -8,6 +8,8 @@ import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -63,7 +65,8 @@ public final class Database implements AutoCloseable {
      * connection failures, 57014 when the server cancelled a statement), instead of waiting for ever. The pool
      * replaces broken connections by itself, so callers recover when the database is back.
      *
-     * @param readOnly when true, every connection is read-only
+     * @param readOnly when true, every connection is read-only, REPEATABLE READ, and plans every statement for its
+     *                 parameters ({@link #READER_SESSION})
      */
     public static Database open(String jdbcUrl, String user, String password, int poolSize, boolean readOnly, Timeouts timeouts) {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
@@ -80,9 +83,21 @@ public final class Database implements AutoCloseable {
         config.setPoolName("layeratlas");
         // Fail fast at start-up if the database is unreachable, instead of on the first query.
         config.setInitializationFailTimeout(30_000);
-        timeouts.applyTo(config);
+        timeouts.applyTo(config, readOnly ? READER_SESSION : List.of());
         return new Database(new HikariDataSource(config));
     }
+    /**
+     * Session settings of a reader's connections, set once per connection. {@code plan_cache_mode =
+     * force_custom_plan}: PgJDBC prepares a statement on the server once a connection has run it 5 times
+     * ({@code prepareThreshold}), and PostgreSQL then switches to a generic plan after 5 more if that plan's estimate
+     * looks no worse (PostgreSQL docs, PREPARE, "Notes"). A generic plan cannot see the values of {@code layer_key =
+     * ANY (?)}: the dashboard's answers ask for a layer held by one host and a base layer held by every host with the
+     * same statement, and the generic plan of the layer-hosts answer took 550–650 ms where its custom plan took
+     * 25–65 ms on the same loaded box (bench --only queries, 2026-12-02). Planning each execution costs about a
+     * millisecond.
+     */
+    static final List<String> READER_SESSION = List.of("SET plan_cache_mode = force_custom_plan");
+
     /** Applies pending Flyway migrations. */
     public void migrate() {
         Flyway flyway = Flyway.configure()
@@ -148,16 +163,21 @@ public final class Database implements AutoCloseable {
             }
         }
 
-        private void applyTo(HikariConfig config) {
+        private void applyTo(HikariConfig config, List<String> sessionSettings) {
             config.addDataSourceProperty("connectTimeout", String.valueOf(seconds(connect)));
             config.addDataSourceProperty("loginTimeout", String.valueOf(seconds(connect)));
             config.addDataSourceProperty("socketTimeout", String.valueOf(seconds(socket)));
             config.setConnectionTimeout(connect.toMillis());
             // Checking a pooled connection before handing it out must fit in the wait for a connection.
             config.setValidationTimeout(Math.min(config.getValidationTimeout(), Math.max(250, connect.toMillis() / 2)));
+            List<String> init = new ArrayList<>(sessionSettings);
             if (!statement.isZero()) {
                 // SET takes no bind parameters; the number comes from a Duration, never from input.
-                config.setConnectionInitSql("SET statement_timeout = " + statement.toMillis());
+                init.add(0, "SET statement_timeout = " + statement.toMillis());
+            }
+            if (!init.isEmpty()) {
+                // Once per new connection, one round trip (PgJDBC runs the simple-query string as it is).
+                config.setConnectionInitSql(String.join("; ", init));
             }
         }
 

@@ -28,4 +28,26 @@ class DatabaseTest {
                     "consumer_offsets", "pending_snapshot_chunks");
         }
     }
+
+    @Test
+    void a_readers_connections_plan_each_statement_for_its_parameters_and_a_writers_keep_the_servers_default()
+            throws Exception {
+        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.startTemporary()) {
+            String url = pg.createDatabase("plans");
+            try (Database writer = Database.migrateAndOpen(url, pg.user(), "", 2);
+                 Database reader = Database.open(url, pg.user(), "", 1, true)) {
+                // PostgreSQL's own answer (SHOW), on a connection of each pool.
+                assertThat(show(writer, "plan_cache_mode")).isEqualTo("auto");
+                assertThat(show(reader, "plan_cache_mode")).isEqualTo("force_custom_plan");
+                assertThat(show(reader, "statement_timeout")).isEqualTo("10s");
+            }
+        }
+    }
+
+    private static String show(Database db, String setting) throws Exception {
+        try (var c = db.dataSource().getConnection(); var rs = c.createStatement().executeQuery("SHOW " + setting)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
 }

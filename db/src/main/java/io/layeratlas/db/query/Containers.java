@@ -22,12 +22,24 @@ final class Containers {
      * {@code imageId} (SQL expressions of the enclosing query; {@code imageId} null = any image).
      */
     static String of(String hostKey, String imageId) {
+        return containers(hostKey, imageId == null ? "TRUE" : "hc.image_id = " + imageId);
+    }
+
+    /**
+     * The SQL expression (a JSON array, or NULL for none) of the containers on host {@code hostKey} running any image
+     * of {@code imageIds} (a {@code text[]} SQL expression of the enclosing query): one subquery per host where
+     * {@link #of} would be one per host and image.
+     */
+    static String ofAny(String hostKey, String imageIds) {
+        return containers(hostKey, "hc.image_id = ANY (" + imageIds + ")");
+    }
+
+    private static String containers(String hostKey, String condition) {
         return """
                 (SELECT json_agg(json_build_object('containerId', hc.container_id, 'name', hc.name, 'state', hc.state,
                                  'created', hc.created, 'imageId', hc.image_id, 'image', hc.image)
                                  ORDER BY hc.name, hc.container_id)
-                   FROM host_containers hc WHERE hc.host_key = %s AND %s)""".formatted(hostKey,
-                imageId == null ? "TRUE" : "hc.image_id = " + imageId);
+                   FROM host_containers hc WHERE hc.host_key = %s AND %s)""".formatted(hostKey, condition);
     }
 
     /** The containers of an {@link #of} column's value (null = none). */

@@ -1,11 +1,16 @@
 package io.layeratlas.db.query;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.layeratlas.events.EventCodec;
+
 import javax.sql.DataSource;
+import java.io.IOException;
+import java.sql.Array;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -35,10 +40,24 @@ public final class LayerQuery {
      * @param digest    the full diff or chain ID
      * @param matchedBy which of the two it is
      * @param layerKeys the chain-ID rows it covers (internal keys; not for display)
+     * @param chainIds  the chain ID of each of {@code layerKeys}, in the same order
      */
-    public record LayerRef(String digest, MatchedBy matchedBy, List<Long> layerKeys) {
+    public record LayerRef(String digest, MatchedBy matchedBy, List<Long> layerKeys, List<String> chainIds) {
         public LayerRef {
             layerKeys = List.copyOf(layerKeys);
+            chainIds = List.copyOf(chainIds);
+            if (layerKeys.size() != chainIds.size()) {
+                throw new IllegalArgumentException("a chain ID for each layer key: " + layerKeys + " vs " + chainIds);
+            }
+        }
+
+        /** The chain ID of one of {@code layerKeys}. */
+        String chainId(long layerKey) {
+            int i = layerKeys.indexOf(layerKey);
+            if (i < 0) {
+                throw new IllegalStateException("layer key " + layerKey + " is not one of " + digest);
+            }
+            return chainIds.get(i);
         }
     }
 
@@ -133,7 +152,8 @@ public final class LayerQuery {
      */
     public LayerRef resolve(String digestOrPrefix) {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
-        return Sql.inSnapshot(dataSource, "resolve layer", c -> resolve(c, d));
+        // A layer's keys never change once written: no snapshot to share, so one round trip (two for a prefix).
+        return Sql.oneStatement(dataSource, "resolve layer", c -> resolve(c, d));
     }
 
     LayerRef resolve(Connection c, Matches.DigestPrefix d) throws SQLException {
@@ -155,27 +175,33 @@ public final class LayerQuery {
         }
         String q = digest;
         List<Row> rows = Sql.list(c, EXACT, rs -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3)), q, q);
-        List<Long> byDiff = rows.stream().filter(r -> r.diffId().equals(q)).map(Row::key).toList();
+        List<Row> byDiff = rows.stream().filter(r -> r.diffId().equals(q)).toList();
         if (!byDiff.isEmpty()) {
-            return new LayerRef(q, MatchedBy.DIFF_ID, byDiff);
+            return new LayerRef(q, MatchedBy.DIFF_ID, byDiff.stream().map(Row::key).toList(),
+                    byDiff.stream().map(Row::chainId).toList());
         }
-        List<Long> byChain = rows.stream().filter(r -> r.chainId().equals(q)).map(Row::key).toList();
+        List<Row> byChain = rows.stream().filter(r -> r.chainId().equals(q)).toList();
         if (!byChain.isEmpty()) {
-            return new LayerRef(q, MatchedBy.CHAIN_ID, byChain);
+            return new LayerRef(q, MatchedBy.CHAIN_ID, byChain.stream().map(Row::key).toList(),
+                    byChain.stream().map(Row::chainId).toList());
         }
         throw new QueryException.NotFound("no layer has diff or chain ID " + q);
     }
 
+    // The chains with the layer on top, each row also carrying the layer's blobs (JSON [[digest, media type,
+    // repository]…] by digest) and how many images held by some host contain it: one round trip for the three.
     private static final String CHAINS = """
             SELECT l.chain_id, l.diff_id, l.parent_chain_id, l.size, l.v1_id, l.first_seen,
-                   coalesce(u.host_count, 0) AS host_count, coalesce(u.image_count, 0) AS image_count
+                   coalesce(u.host_count, 0) AS host_count, coalesce(u.image_count, 0) AS image_count,
+                   (SELECT json_agg(json_build_array(b.compressed_digest, b.media_type, b.source_repository)
+                                    ORDER BY b.compressed_digest)
+                      FROM layer_blobs b
+                     WHERE b.diff_id IN (SELECT x.diff_id FROM layers x WHERE x.layer_key = ANY (?))) AS blobs_json,
+                   (SELECT count(*) FROM image_layers il JOIN image_usage iu ON iu.image_key = il.image_key
+                     WHERE il.layer_key = ANY (?) AND iu.host_count > 0) AS images_total
               FROM layers l LEFT JOIN layer_usage u ON u.layer_key = l.layer_key
              WHERE l.layer_key = ANY (?)
              ORDER BY u.host_count DESC NULLS LAST, l.chain_id""";
-
-    private static final String BLOBS = """
-            SELECT compressed_digest, media_type, source_repository FROM layer_blobs
-             WHERE diff_id = ANY (?::text[]) ORDER BY compressed_digest""";
 
     // A host is in the list when it holds any chain of the layer; EXISTS lets a popular layer's first page stop after
     // `limit` hosts read in host ID order instead of gathering all of them.
@@ -190,35 +216,149 @@ public final class LayerQuery {
              WHERE h.retired_at IS NULL AND %s AND %s AND {keyset}
              {order}""".formatted(Sql.HOST_COLUMNS, HOLDS, Labels.FILTER), List.of("h.host_id"), List.of("text"), false);
 
-    private static final String IMAGES_ON_HOSTS = """
-            SELECT hi.host_key, i.image_id, il.position, l.chain_id, hi.repo_tags, hi.repo_digests, %s AS containers
-              FROM host_images hi
-              JOIN image_layers il ON il.image_key = hi.image_key
-              JOIN images i ON i.image_key = il.image_key
-              JOIN layers l ON l.layer_key = il.layer_key
-             WHERE hi.host_key = ANY (?) AND il.layer_key = ANY (?)
-             ORDER BY i.image_id, il.position""".formatted(Containers.of("hi.host_key", "i.image_id"));
+    /**
+     * The images of some hosts that contain the layer, one row per host: {@code host_key}, {@code images_json}
+     * ({@code [[image_id, position, layer_key, repo_tags, repo_digests]…]} by image ID and position) and
+     * {@code image_ids}, gathered set-wise (one join of the layer's image_layers rows with those hosts' host_images
+     * rows). {@code hosts} is a relation of the enclosing statement with a {@code host_key} column; the parameter is
+     * the layer keys. The chain ID of each image's layer is the layer key's ({@link LayerRef#chainId}): joining
+     * {@code layers} for it cost a scan of the whole table per answer.
+     */
+    private static String uses(String hosts) {
+        return """
+                SELECT hi.host_key,
+                       json_agg(json_build_array(i.image_id, il.position, il.layer_key, hi.repo_tags, hi.repo_digests)
+                                ORDER BY i.image_id, il.position) AS images_json,
+                       array_agg(i.image_id) AS image_ids
+                  FROM image_layers il
+                  JOIN host_images hi ON hi.image_key = il.image_key
+                  JOIN images i ON i.image_key = il.image_key
+                 WHERE il.layer_key = ANY (?) AND hi.host_key IN (SELECT host_key FROM %s)
+                 GROUP BY hi.host_key""".formatted(hosts);
+    }
 
-    // The export: every host with every image of it containing the layer, one row per (host, image), in host ID
-    // order, gathered set-wise (one pass over the layer's image_layers rows and their host_images rows).
+    /** The columns a {@link #uses} row adds to its host's ({@code u}: the uses; {@code hostKey}: the host's key). */
+    private static String usesColumns(String hostKey) {
+        return "u.images_json, " + Containers.ofAny(hostKey, "u.image_ids") + " AS containers";
+    }
+
+    /**
+     * One statement answers the remediation list of a resolved layer: the freshness of every host holding it (its
+     * count is the list's total), one page of hosts, each page host's images containing the layer and its containers
+     * running one of them; one row per host of the page (a single row with no host columns when the page is empty),
+     * in page order. The layer keys are parameters, so the planner sees them (keys derived inside the statement hid
+     * them and cost a sequential scan of host_layers).
+     */
+    private static String hostsStatement(PageRequest page) {
+        return "WITH f AS (" + Sql.freshnessSql(HOLDS + " AND " + Labels.FILTER) + "),\n"
+                + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + HOSTS.sql(page) + ") s),\n"
+                + "u AS (" + uses("p") + ")\n"
+                + "SELECT f.*, p.*, " + usesColumns("p.host_key") + "\n"
+                + "  FROM f LEFT JOIN p ON TRUE LEFT JOIN u ON u.host_key = p.host_key ORDER BY p.page_rn";
+    }
+
+    /** What {@link #hostsStatement} read: the freshness of the layer's hosts, and the page. */
+    private record HostsRead(Freshness freshness, Page<HostHolding> hosts) {
+    }
+
+    private HostsRead readHosts(Connection c, LayerRef ref, PageRequest page, String labelsJson) throws SQLException {
+        Array keys = c.createArrayOf("bigint", ref.layerKeys().toArray());
+        List<Object> params = new ArrayList<>(List.of(Sql.staleBefore(policy), keys, labelsJson, keys, keys, labelsJson));
+        params.addAll(HOSTS.params(page));
+        params.add(keys);
+        try (var ps = c.prepareStatement(hostsStatement(page))) {
+            for (int i = 0; i < params.size(); i++) {
+                ps.setObject(i + 1, params.get(i));
+            }
+            try (var rs = ps.executeQuery()) {
+                Freshness freshness = null;
+                List<Keyset.Keyed<HostHolding>> rows = new ArrayList<>();
+                while (rs.next()) {
+                    if (freshness == null) {
+                        freshness = Sql.freshness(rs, policy);
+                    }
+                    if (rs.getObject("page_rn") != null) {
+                        rows.add(HOSTS.keyed(rs, r -> holding(r, ref)));
+                    }
+                }
+                return new HostsRead(freshness, HOSTS.page(page, freshness.hostCount(), rows));
+            }
+        } catch (SQLException e) {
+            throw Keyset.badCursor(e);
+        }
+    }
+
+    /** A host with the {@link #usesColumns} of its row. */
+    private HostHolding holding(ResultSet rs, LayerRef ref) throws SQLException {
+        return new HostHolding(Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen"),
+                images(rs.getString("images_json"), ref), sorted(Containers.parse(rs.getString("containers"))));
+    }
+
+    /** The images_json column of {@link #uses}. */
+    private static List<ImageOnHost> images(String json, LayerRef ref) throws SQLException {
+        if (json == null) {
+            return List.of();
+        }
+        try {
+            List<ImageOnHost> out = new ArrayList<>();
+            for (JsonNode n : EventCodec.mapper().readTree(json)) {
+                out.add(new ImageOnHost(n.get(0).asText(), n.get(1).asInt(), ref.chainId(n.get(2).asLong()),
+                        texts(n.get(3)), texts(n.get(4))));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new SQLException("images of a host are not the JSON built for them: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> out = new ArrayList<>(array.size());
+        array.forEach(t -> {
+            if (!t.isNull()) {
+                out.add(t.asText());
+            }
+        });
+        return out;
+    }
+
+    /** The blobs_json column of {@link #CHAINS}. */
+    private static List<Blob> blobs(String json) throws SQLException {
+        if (json == null) {
+            return List.of();
+        }
+        try {
+            List<Blob> out = new ArrayList<>();
+            for (JsonNode n : EventCodec.mapper().readTree(json)) {
+                out.add(new Blob(text(n.get(0)), text(n.get(1)), text(n.get(2))));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new SQLException("blobs of a layer are not the JSON built for them: " + e.getMessage(), e);
+        }
+    }
+
+    private static String text(JsonNode n) {
+        return n == null || n.isNull() ? null : n.asText();
+    }
+
+    // The export: every host holding the layer, one row per host in host ID order, with its images and containers
+    // gathered set-wise (one pass over the layer's image_layers rows and their host_images rows).
     private static final String EXPORT = """
             WITH holders AS (
                 SELECT host_key, min(first_seen) AS first_seen FROM host_layers
                  WHERE layer_key = ANY (?) GROUP BY host_key),
-            uses AS (
-                SELECT hi.host_key, i.image_id, il.position, l.chain_id, hi.repo_tags, hi.repo_digests
-                  FROM image_layers il
-                  JOIN host_images hi ON hi.image_key = il.image_key
-                  JOIN images i ON i.image_key = il.image_key
-                  JOIN layers l ON l.layer_key = il.layer_key
-                 WHERE il.layer_key = ANY (?))
-            SELECT %s, x.first_seen AS layer_first_seen, u.image_id, u.position, u.chain_id, u.repo_tags,
-                   u.repo_digests, %s AS containers
+            u AS (%s)
+            SELECT %s, x.first_seen AS layer_first_seen, %s
               FROM holders x JOIN hosts h ON h.host_key = x.host_key
-              LEFT JOIN uses u ON u.host_key = x.host_key
+              LEFT JOIN u ON u.host_key = x.host_key
              WHERE h.retired_at IS NULL AND %s
-             ORDER BY h.host_id, u.image_id, u.position""".formatted(Sql.HOST_COLUMNS,
-            Containers.of("x.host_key", "u.image_id"), Labels.FILTER);
+             ORDER BY h.host_id""".formatted(uses("holders"), Sql.HOST_COLUMNS, usesColumns("x.host_key"), Labels.FILTER);
+
+    /**
+     * Hosts (rows) per fetch of the export: a row carries a host's images containing the layer (at most a few hundred,
+     * tens of KB), so 500 keep a fetch within tens of MB while a 10,000-host export is 20 round trips.
+     */
+    private static final int EXPORT_FETCH = 500;
 
     // Images held by at least one host (as layer_usage.image_count counts them), most widely held first.
     private static final Keyset IMAGES = new Keyset("""
@@ -231,9 +371,6 @@ public final class LayerQuery {
              WHERE il.layer_key = ANY (?) AND u.host_count > 0 AND {keyset}
              {order}""", List.of("u.host_count", "i.image_id", "il.position"), List.of("integer", "text", "integer"), true);
 
-    private static final String IMAGE_COUNT = """
-            SELECT count(*) FROM image_layers il JOIN image_usage u ON u.image_key = il.image_key
-             WHERE il.layer_key = ANY (?) AND u.host_count > 0""";
 
     /**
      * Everything about the layer a digest or prefix names, with one page of its hosts and one of its images.
@@ -254,22 +391,28 @@ public final class LayerQuery {
         String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "layer detail", c -> {
             LayerRef ref = resolve(c, d);
-            List<Chain> chains = Sql.list(c, CHAINS, rs -> new Chain(rs.getString("chain_id"), rs.getString("diff_id"),
-                    rs.getString("parent_chain_id"), Sql.nullableLong(rs, "size"), rs.getString("v1_id"),
-                    Sql.instant(rs, "first_seen"), rs.getInt("host_count"), rs.getInt("image_count")), ref.layerKeys());
+            long[] imageCount = {-1};
+            List<Blob> blobs = new ArrayList<>();
+            List<Chain> chains = Sql.list(c, CHAINS, rs -> {
+                if (imageCount[0] < 0) { // the same on every row
+                    blobs.addAll(blobs(rs.getString("blobs_json")));
+                    imageCount[0] = rs.getLong("images_total");
+                }
+                return new Chain(rs.getString("chain_id"), rs.getString("diff_id"), rs.getString("parent_chain_id"),
+                        Sql.nullableLong(rs, "size"), rs.getString("v1_id"), Sql.instant(rs, "first_seen"),
+                        rs.getInt("host_count"), rs.getInt("image_count"));
+            }, ref.layerKeys(), ref.layerKeys(), ref.layerKeys());
             String[] diffIds = chains.stream().map(Chain::diffId).distinct().toArray(String[]::new);
-            List<Blob> blobs = Sql.list(c, BLOBS, rs -> new Blob(rs.getString(1), rs.getString(2), rs.getString(3)),
-                    (Object) c.createArrayOf("text", diffIds));
             Long size = chains.stream().map(Chain::size).filter(Objects::nonNull).max(Long::compare).orElse(null);
-            Freshness freshness = Sql.freshness(c, policy, HOLDS + " AND " + Labels.FILTER, ref.layerKeys(), labelsJson);
-            Page<HostHolding> hosts = hosts(c, ref, hostsPage, freshness.hostCount(), labelsJson);
-            long imageCount = Sql.list(c, IMAGE_COUNT, rs -> rs.getLong(1), ref.layerKeys()).get(0);
-            Page<ImageContaining> images = IMAGES.page(c, imagesPage, imageCount, rs -> new ImageContaining(
+            HostsRead read = readHosts(c, ref, hostsPage, labelsJson);
+            Freshness freshness = read.freshness();
+            Page<HostHolding> hosts = read.hosts();
+            Page<ImageContaining> images = IMAGES.page(c, imagesPage, imageCount[0], rs -> new ImageContaining(
                     rs.getString("image_id"), rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"),
                     Sql.instant(rs, "created")), ref.layerKeys());
-            return new LayerDetail(ref.digest(), ref.matchedBy(), diffIds.length == 1 ? diffIds[0] : null, chains, blobs,
-                    size, freshness.hostCount(), hosts.items(), hosts.info(), imageCount, images.items(), images.info(),
-                    freshness);
+            return new LayerDetail(ref.digest(), ref.matchedBy(), diffIds.length == 1 ? diffIds[0] : null, chains,
+                    List.copyOf(blobs), size, freshness.hostCount(), hosts.items(), hosts.info(), imageCount[0],
+                    images.items(), images.info(), freshness);
         });
     }
 
@@ -282,22 +425,27 @@ public final class LayerQuery {
         return hosts(digestOrPrefix, page, Map.of());
     }
 
-    /** As {@link #hosts(String, PageRequest)}, only hosts carrying every label of {@code labels} ({@link Labels}). */
+    /**
+     * As {@link #hosts(String, PageRequest)}, only hosts carrying every label of {@code labels} ({@link Labels}). Two
+     * round trips in autocommit: resolve (two for a prefix), then one statement ({@link #hostsStatement}) for the
+     * total, freshness, page, images and containers.
+     */
     public LayerHosts hosts(String digestOrPrefix, PageRequest page, Map<String, String> labels) {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
         String labelsJson = Labels.json(labels);
-        return Sql.inSnapshot(dataSource, "layer hosts", c -> {
+        // Autocommit: the two statements need not share a snapshot, since a layer's keys never change.
+        return Sql.oneStatement(dataSource, "layer hosts", c -> {
             LayerRef ref = resolve(c, d);
-            Freshness freshness = Sql.freshness(c, policy, HOLDS + " AND " + Labels.FILTER, ref.layerKeys(), labelsJson);
-            Page<HostHolding> hosts = hosts(c, ref, page, freshness.hostCount(), labelsJson);
-            return new LayerHosts(ref.digest(), ref.matchedBy(), freshness.hostCount(), hosts.items(), hosts.info(),
-                    freshness);
+            HostsRead read = readHosts(c, ref, page, labelsJson);
+            return new LayerHosts(ref.digest(), ref.matchedBy(), read.freshness().hostCount(), read.hosts().items(),
+                    read.hosts().info(), read.freshness());
         });
     }
 
     /**
      * Every host holding a layer, streamed in host ID order with no cap, from one snapshot: the remediation export.
-     * Rows are fetched from the server in batches, so memory does not grow with the fleet.
+     * One statement, one row per host; rows are fetched from the server {@value #EXPORT_FETCH} at a time, so memory
+     * does not grow with the fleet.
      *
      * @return the layer the hosts hold
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
@@ -312,36 +460,14 @@ public final class LayerQuery {
         String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "layer hosts export", c -> {
             try (var ps = c.prepareStatement(EXPORT)) {
-                ps.setFetchSize(2_000);
-                ps.setArray(1, c.createArrayOf("bigint", ref.layerKeys().toArray()));
-                ps.setArray(2, c.createArrayOf("bigint", ref.layerKeys().toArray()));
+                ps.setFetchSize(EXPORT_FETCH);
+                Array keys = c.createArrayOf("bigint", ref.layerKeys().toArray());
+                ps.setArray(1, keys);
+                ps.setArray(2, keys);
                 ps.setString(3, labelsJson);
                 try (var rs = ps.executeQuery()) {
-                    HostStatus host = null;
-                    Instant firstSeen = null;
-                    List<ImageOnHost> images = new ArrayList<>();
-                    Map<String, ContainerOnHost> containers = new java.util.TreeMap<>();
                     while (rs.next()) {
-                        String hostId = rs.getString("host_id");
-                        if (host != null && !host.hostId().equals(hostId)) {
-                            emit(sink, new HostHolding(host, firstSeen, List.copyOf(images), sorted(containers.values())));
-                            images.clear();
-                            containers.clear();
-                            host = null;
-                        }
-                        if (host == null) {
-                            host = Sql.host(rs, policy);
-                            firstSeen = Sql.instant(rs, "layer_first_seen");
-                        }
-                        String imageId = rs.getString("image_id");
-                        if (imageId != null) {
-                            images.add(new ImageOnHost(imageId, rs.getInt("position"), rs.getString("chain_id"),
-                                    Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests")));
-                            Containers.parse(rs.getString("containers")).forEach(k -> containers.putIfAbsent(k.containerId(), k));
-                        }
-                    }
-                    if (host != null) {
-                        emit(sink, new HostHolding(host, firstSeen, List.copyOf(images), sorted(containers.values())));
+                        emit(sink, holding(rs, ref));
                     }
                 }
             }
@@ -357,32 +483,6 @@ public final class LayerQuery {
         } catch (Exception e) {
             throw new QueryException("export stopped: " + e.getMessage(), e);
         }
-    }
-
-    private Page<HostHolding> hosts(Connection c, LayerRef ref, PageRequest request, long total, String labelsJson)
-            throws SQLException {
-        record HostRow(long key, HostStatus host, Instant firstSeen) {
-        }
-        Page<HostRow> rows = HOSTS.page(c, request, total, rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy),
-                Sql.instant(rs, "layer_first_seen")), ref.layerKeys(), ref.layerKeys(), labelsJson);
-        List<Long> hostKeys = rows.items().stream().map(HostRow::key).toList();
-        Map<Long, List<ImageOnHost>> images = new LinkedHashMap<>();
-        Map<Long, Map<String, ContainerOnHost>> containers = new LinkedHashMap<>();
-        if (!hostKeys.isEmpty()) {
-            record Use(long host, ImageOnHost image, List<ContainerOnHost> containers) {
-            }
-            for (Use u : Sql.list(c, IMAGES_ON_HOSTS, rs -> new Use(rs.getLong("host_key"), new ImageOnHost(
-                    rs.getString("image_id"), rs.getInt("position"), rs.getString("chain_id"), Sql.strings(rs, "repo_tags"),
-                    Sql.strings(rs, "repo_digests")),
-                    Containers.parse(rs.getString("containers"))), hostKeys, ref.layerKeys())) {
-                images.computeIfAbsent(u.host(), k -> new ArrayList<>()).add(u.image());
-                u.containers().forEach(k -> containers.computeIfAbsent(u.host(), x -> new java.util.TreeMap<>())
-                        .putIfAbsent(k.containerId(), k));
-            }
-        }
-        return new Page<>(rows.items().stream().map(r -> new HostHolding(r.host(), r.firstSeen(),
-                List.copyOf(images.getOrDefault(r.key(), List.of())),
-                sorted(containers.getOrDefault(r.key(), Map.of()).values()))).toList(), rows.info());
     }
 
     /** Containers by name, then ID, as {@link Containers} orders them. */

@@ -61,6 +61,19 @@ final class Sql {
         }
     }
 
+    /**
+     * Runs work whose answer needs no shared snapshot beyond one statement's (a layer's keys never change, so resolving
+     * them and then reading the answer in one statement is as consistent as one transaction): in autocommit, so the
+     * answer costs its statements' round trips only (no BEGIN, no COMMIT).
+     */
+    static <T> T oneStatement(DataSource ds, String what, Work<T> work) {
+        try (Connection c = ds.getConnection()) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new QueryException("database query failed (" + what + "): " + e.getMessage(), e);
+        }
+    }
+
     /** Whether the pool's connections are already REPEATABLE READ and read-only (Database.open's read-only pools). */
     private static boolean snapshotPool(DataSource ds) {
         return ds instanceof com.zaxxer.hikari.HikariDataSource h && h.isReadOnly()
