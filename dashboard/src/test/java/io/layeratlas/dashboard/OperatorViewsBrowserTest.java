@@ -128,11 +128,17 @@ class OperatorViewsBrowserTest {
                 .filter(i -> i.repoTags().isEmpty() && !i.repoDigests().isEmpty()).findFirst().orElseThrow();
         open("/hosts/batch-01");
         WebElement row = driver.findElement(By.cssSelector("#host-images tr[data-image='" + byDigest.id() + "']"));
-        assertThat(row.findElement(By.cssSelector(".by-digest")).getText()).isEqualTo(String.join(", ", byDigest.repoDigests()));
+        // Shown as name@sha256:<12 hex>…, the full repo digest in the title, as IDs are.
+        assertThat(row.findElements(By.cssSelector(".by-digest")).stream().map(e -> e.getAttribute("title")).toList())
+                .isEqualTo(byDigest.repoDigests());
+        String first = byDigest.repoDigests().get(0);
+        assertThat(row.findElement(By.cssSelector(".by-digest")).getText())
+                .isEqualTo(first.substring(0, first.indexOf("@sha256:") + "@sha256:".length() + 12) + "…");
         // The layer page lists it under its digest too, not folded away as untagged.
         open("/layers/" + byDigest.diffIds().get(byDigest.diffIds().size() - 1));
         WebElement host = driver.findElement(By.cssSelector("#layer-hosts tr[data-host='batch-01']"));
-        assertThat(host.findElement(By.cssSelector(".by-digest")).getText()).contains(byDigest.repoDigests().get(0));
+        assertThat(host.findElements(By.cssSelector(".by-digest [title*='@sha256:']")).stream()
+                .map(e -> e.getAttribute("title")).toList()).contains(first);
         assertNothingWrapsInsideAnId();
     }
 
@@ -281,6 +287,25 @@ class OperatorViewsBrowserTest {
         assertThat(driver.findElement(By.cssSelector("#layer-introduced a.mono")).getAttribute("title")).isEqualTo(worker.id());
         assertNothingWrapsInsideAnId();
         shot(browser, "layer-page");
+
+        // A `docker import`ed image's only step has no command, just Docker's comment: the page says that, as
+        // `docker history` does, instead of "unknown".
+        JsonNode imported = null;
+        String importedId = null;
+        for (String line : Files.readAllLines(Fixtures.truth("build-01").resolve("api/history.jsonl"))) {
+            JsonNode n = LayerApiTest.JSONM.readTree(line);
+            if (n.path("history").size() == 1 && n.path("history").get(0).path("CreatedBy").asText().isEmpty()
+                    && !n.path("history").get(0).path("Comment").asText().isEmpty()) {
+                imported = n.path("history").get(0);
+                importedId = n.path("id").asText();
+            }
+        }
+        String importedIdFinal = importedId;
+        DockerTruth.Inspect base = DockerTruth.inspect("build-01").stream().filter(i -> i.id().equals(importedIdFinal))
+                .findFirst().orElseThrow();
+        open("/layers/" + base.diffIds().get(0));
+        assertThat(texts("#layer-origin .created-by-step")).containsExactly("no command");
+        assertThat(texts("#layer-origin .created-by-comment")).containsExactly("comment: " + imported.path("Comment").asText());
     }
 
     @Test

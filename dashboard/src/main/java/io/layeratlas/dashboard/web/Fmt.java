@@ -170,6 +170,19 @@ public final class Fmt {
         return whole <= 0 ? "–" : String.format(Locale.ROOT, "%.1f %%", 100.0 * part / whole);
     }
 
+    /**
+     * A repo digest ({@code name@sha256:<64 hex>}) as a table cell shows it: the name and the digest's first 12 hex
+     * characters, as {@link #shortId} gives IDs; the full reference stays in a title attribute. Anything else as is.
+     */
+    public static String shortRepoDigest(String ref) {
+        if (ref == null) {
+            return "";
+        }
+        int at = ref.lastIndexOf('@');
+        return at < 0 ? ref : ref.substring(0, at + 1) + ref.substring(at + 1, ref.indexOf(':', at) + 1)
+                + shortId(ref.substring(at + 1)) + (ref.length() - at - 1 > "sha256:".length() + 12 ? "…" : "");
+    }
+
     /** Long values cut for table cells (the full value stays in a title attribute). */
     public static String cut(String s, int max) {
         if (s == null) {

@@ -78,8 +78,11 @@ public final class WebApp {
             ctx.header("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                     + "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
             auth.check(ctx);
+            // In a plain before-handler, not a before-matched one: Javalin runs Jetty's resource lookup for every path
+            // no route takes as soon as any before-matched handler exists, outside the exception mapping.
+            RequestChecks.checkPath(ctx);
+            RequestChecks.check(ctx);
         });
-        app.beforeMatched(RequestChecks::check);
         ErrorMapping.register(app, pages);
         app.get("/healthz", ctx -> ctx.result("ok"));
 

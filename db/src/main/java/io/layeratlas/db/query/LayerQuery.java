@@ -491,8 +491,11 @@ public final class LayerQuery {
                 .thenComparing(ContainerOnHost::containerId)).toList();
     }
 
-    /** A {@code docker history} step that created the layer: its {@code created by} and time, in an image containing it. */
-    public record Step(String createdBy, Instant created, String imageId) {
+    /**
+     * A {@code docker history} step that created the layer, in an image containing it: its {@code created by} (null
+     * when the step has none, as {@code docker import} writes), its comment (null when none) and time.
+     */
+    public record Step(String createdBy, String comment, Instant created, String imageId) {
     }
 
     /**
@@ -519,10 +522,10 @@ public final class LayerQuery {
     // IDs"), so images held by a host that is not a legacy graph come first; among equally long stacks a tagged image
     // before the classic builder's untagged intermediate images of the same layers.
     private static final String STEPS = """
-            SELECT i.image_id, i.image_key, s.created_by, s.created,
+            SELECT i.image_id, i.image_key, s.created_by, s.comment, s.created,
                    i.layer_count = (SELECT count(*) FROM image_history h WHERE h.image_key = i.image_key AND NOT h.empty_layer) AS paired
               FROM image_layers il JOIN images i ON i.image_key = il.image_key
-              LEFT JOIN LATERAL (SELECT h.created_by, h.created FROM image_history h
+              LEFT JOIN LATERAL (SELECT h.created_by, h.comment, h.created FROM image_history h
                                   WHERE h.image_key = i.image_key AND NOT h.empty_layer
                                   ORDER BY h.position OFFSET il.position LIMIT 1) s ON TRUE
              WHERE il.layer_key = ANY (?)
@@ -553,15 +556,18 @@ public final class LayerQuery {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
         return Sql.inSnapshot(dataSource, "layer origin", c -> {
             LayerRef ref = resolve(c, d);
-            record Row(String imageId, long imageKey, String createdBy, Instant created, boolean paired) {
+            record Row(String imageId, long imageKey, String createdBy, String comment, Instant created, boolean paired) {
             }
             List<Row> rows = Sql.list(c, STEPS, rs -> new Row(rs.getString("image_id"), rs.getLong("image_key"),
-                    rs.getString("created_by"), Sql.instant(rs, "created"), rs.getBoolean("paired")), ref.layerKeys());
+                    rs.getString("created_by"), rs.getString("comment"), Sql.instant(rs, "created"),
+                    rs.getBoolean("paired")), ref.layerKeys());
             if (rows.isEmpty()) {
                 return new Origin(List.of(), null, List.of(), null, List.of());
             }
-            List<Step> steps = rows.stream().filter(r -> r.createdBy() != null && r.paired()).limit(1)
-                    .map(r -> new Step(r.createdBy(), r.created(), r.imageId())).toList();
+            // A step without a command still says where the layer came from: `docker import` writes only a comment
+            // ("Imported from -"), as `docker history` shows.
+            List<Step> steps = rows.stream().filter(r -> r.paired() && (r.createdBy() != null || r.comment() != null))
+                    .limit(1).map(r -> new Step(r.createdBy(), r.comment(), r.created(), r.imageId())).toList();
             List<Map.Entry<String, List<String>>> chain = Sql.list(c, ROOT,
                     rs -> Map.entry(rs.getString("image_id"), Sql.strings(rs, "tags")), rows.get(0).imageKey());
             var introduced = chain.get(0);
