@@ -79,7 +79,7 @@ public final class BenchRunner {
                 .withChurn(Math.max(1, scale.fleet().churnRounds()), scale.fleet().churnFraction()));
         report.context("catalogImages", sim.catalog().imageCount());
         report.context("catalogLayers", sim.catalog().layerCount());
-        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.startTemporary()) {
+        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.startTemporary(StatementProfile.serverSettings())) {
             log.info("(b) COPY baseline: {} hosts", scale.fleet().hosts());
             String copyUrl = pg.createDatabase("copy_baseline");
             CopyLoader.Load fresh;
@@ -134,10 +134,12 @@ public final class BenchRunner {
                     String url = pg.createDatabase("indexer_run");
                     BenchPlugins.IndexerTarget target = new BenchPlugins.IndexerTarget(bootstrap,
                             sim.spec().topicPrefix(), "bench-" + runId, url, pg.user(), "");
+                    StatementProfile.reset(url, pg.user());
                     try (BenchPlugins.RunningIndexer indexer = plugins.indexer().get().start(target)) {
                         long t0 = System.nanoTime();
                         boolean caughtUp = indexer.awaitCaughtUp(Duration.ofMinutes(30));
                         double seconds = (System.nanoTime() - t0) / 1e9;
+                        StatementProfile.write(url, pg.user(), work, "fresh");
                         long rows = countHostLayers(url, pg.user());
                         report.add(caughtUp && rows == published.hostLayerLinks()
                                 ? BenchmarkResult.of("indexer.fresh", published.hostLayerLinks() / seconds, "links/s",
@@ -158,9 +160,11 @@ public final class BenchRunner {
                             } else {
                                 // Round 1 published while the indexer is held (a lock on its hosts table), then
                                 // timed from release to caught up: the indexer's figure, as COPY + merge is.
+                                StatementProfile.reset(url, pg.user());
                                 Held round1 = publishWhileHeld(url, pg.user(), () -> publishRound(sim, bootstrap, 1));
                                 boolean again = indexer.awaitCaughtUp(Duration.ofMinutes(30));
                                 double rs = (System.nanoTime() - round1.releasedAt()) / 1e9;
+                                StatementProfile.write(url, pg.user(), work, "rescan");
                                 report.add(again ? BenchmarkResult.of("indexer.rescan", round1.published().hostLayerLinks() / rs,
                                         "links/s", rescan.linksPerSecond(), "apply round 1 (published beforehand in "
                                                 + round1.published().elapsed().toMillis() + " ms), vs staged COPY merge")

