@@ -153,6 +153,8 @@ public final class Indexer implements AutoCloseable {
         this.writer = new IndexWriter(Objects.requireNonNull(database, "database"));
         this.liveness = new HostLiveness(database);
         this.validator = new EventValidator(config);
+        // Many hosts name the same layers: decode each digest to one shared instance (see Digest#internParsed).
+        Digest.internParsed(true);
         this.batchRecords = Integer.parseInt(String.valueOf(consumerProperties().get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG)).trim());
         this.registry = Objects.requireNonNull(registry, "registry");
         this.batchTimer = Timer.builder("layeratlas.indexer.batch").tag("group", config.groupId())

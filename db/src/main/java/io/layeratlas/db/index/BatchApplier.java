@@ -291,8 +291,7 @@ final class BatchApplier {
         List<ImageConfigEvent> newConfigs = configById.values().stream().filter(e -> !images.get(e.imageId()).hasConfig()).toList();
 
         List<LayerStore.LayerRow> rows = new ArrayList<>();
-        // A set per diff ID: every host of the batch names the same blobs of a shared layer.
-        Map<Digest, Set<CompressedDigest>> blobs = new HashMap<>();
+        Map<Digest, List<CompressedDigest>> blobs = new HashMap<>();
         for (ImageConfigEvent e : newConfigs) {
             rows.addAll(LayerStore.stackRows(e.image().diffIds(), e.image().chainIds(), null));
         }
@@ -301,7 +300,7 @@ final class BatchApplier {
             for (LayerRecord l : snap.layers()) {
                 rows.add(new LayerStore.LayerRow(l.chainId(), l.diffId(), l.parentChainId(), Sql.knownOrNull(l.size()), l.v1Id(), at));
                 if (!l.compressedDigests().isEmpty()) {
-                    blobs.computeIfAbsent(l.diffId(), k -> new HashSet<>()).addAll(l.compressedDigests());
+                    blobs.computeIfAbsent(l.diffId(), k -> new ArrayList<>()).addAll(l.compressedDigests());
                 }
             }
             for (ImageRecord i : snap.images()) {

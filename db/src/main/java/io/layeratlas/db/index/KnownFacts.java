@@ -56,7 +56,7 @@ final class KnownFacts {
     }
 
     private final Map<Digest, Layer> layers = new ConcurrentHashMap<>();
-    private final Map<String, Blob> blobs = new ConcurrentHashMap<>();
+    private final Map<BlobKey, Blob> blobs = new ConcurrentHashMap<>();
     private final Set<Long> dockerParentLinked = ConcurrentHashMap.newKeySet();
 
     /** A new transaction's view: reads what is known, collects what it learns. */
@@ -76,14 +76,14 @@ final class KnownFacts {
         return layers.size();
     }
 
-    static String blobKey(Digest diffId, Digest compressed) {
-        return diffId + " " + compressed;
+    /** A blob of a diff ID: the key of {@code layer_blobs}. */
+    record BlobKey(Digest diffId, Digest compressed) {
     }
 
     /** One transaction's view. Not thread-safe (a transaction is used by one thread). */
     final class Session {
         private final Map<Digest, Layer> learnedLayers = new HashMap<>();
-        private final Map<String, Blob> learnedBlobs = new HashMap<>();
+        private final Map<BlobKey, Blob> learnedBlobs = new HashMap<>();
         private final Set<Long> learnedParents = new HashSet<>();
 
         Layer layer(Digest chainId) {
@@ -95,12 +95,12 @@ final class KnownFacts {
             learnedLayers.put(chainId, layer);
         }
 
-        Blob blob(String key) {
+        Blob blob(BlobKey key) {
             Blob b = learnedBlobs.get(key);
             return b != null ? b : blobs.get(key);
         }
 
-        void learn(String blobKey, Blob blob) {
+        void learn(BlobKey blobKey, Blob blob) {
             learnedBlobs.put(blobKey, blob);
         }
 

@@ -13,7 +13,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The {@code layers} aggregate: layers by chain ID, their usage row, and {@code layer_blobs}.
@@ -156,15 +155,14 @@ final class LayerStore {
     /** Records the compressed (blob) digests known for diff IDs; fills a missing media type or repository. */
     static void upsertBlobs(Statements st, Map<Digest, ? extends Collection<CompressedDigest>> byDiffId) throws SQLException {
         Connection c = st.connection();
-        Map<String, CompressedDigest> unique = new HashMap<>();
-        Map<String, Digest> diffOf = new HashMap<>();
+        Map<KnownFacts.BlobKey, CompressedDigest> unique = new HashMap<>();
         byDiffId.forEach((diffId, blobs) -> {
             for (CompressedDigest blob : blobs) {
-                String k = KnownFacts.blobKey(diffId, blob.digest());
-                unique.merge(k, blob, (a, b) -> new CompressedDigest(a.digest(),
-                        a.mediaType() != null ? a.mediaType() : b.mediaType(),
-                        a.sourceRepository() != null ? a.sourceRepository() : b.sourceRepository()));
-                diffOf.put(k, diffId);
+                // Every host of a batch names the blobs of a shared layer: keep the first unless another fills a gap.
+                unique.merge(new KnownFacts.BlobKey(diffId, blob.digest()), blob, (a, b) ->
+                        (a.mediaType() != null || b.mediaType() == null) && (a.sourceRepository() != null || b.sourceRepository() == null)
+                                ? a : new CompressedDigest(a.digest(), a.mediaType() != null ? a.mediaType() : b.mediaType(),
+                                a.sourceRepository() != null ? a.sourceRepository() : b.sourceRepository()));
             }
         });
         KnownFacts.Session known = st.known();
@@ -180,8 +178,13 @@ final class LayerStore {
         List<String> types = new ArrayList<>();
         List<String> repos = new ArrayList<>();
         // The distinct blobs in key order, so concurrent writers take their row locks in the same order.
-        new TreeMap<>(unique).forEach((k, blob) -> {
-            diffs.add(diffOf.get(k).toString());
+        List<Map.Entry<KnownFacts.BlobKey, CompressedDigest>> ordered = new ArrayList<>(unique.entrySet());
+        ordered.sort(Map.Entry.comparingByKey(java.util.Comparator.comparing(KnownFacts.BlobKey::diffId)
+                .thenComparing(KnownFacts.BlobKey::compressed)));
+        ordered.forEach(e -> {
+            KnownFacts.BlobKey k = e.getKey();
+            CompressedDigest blob = e.getValue();
+            diffs.add(k.diffId().toString());
             digests.add(blob.digest().toString());
             types.add(blob.mediaType());
             repos.add(blob.sourceRepository());
