@@ -57,20 +57,20 @@ final class HostContentsStore {
     // that is not retired before the change: their "tagged somewhere" may change (see TAG_SETTLE).
     private static final String TAG_CANDIDATES = """
             INSERT INTO la_tag_candidate (image_key, was_tagged)
-            SELECT d.image_key, image_tagged_somewhere(d.image_key)
+            SELECT d.image_key, %s
               FROM (SELECT DISTINCT COALESCE(o.image_key, n.image_key) AS image_key
                       FROM (SELECT hi.host_key, hi.image_key FROM host_images hi JOIN la_round r USING (host_key)
                              WHERE hi.repo_tags <> '{}') o
                       FULL JOIN (SELECT host_key, image_key FROM la_hi WHERE repo_tags <> '{}') n USING (host_key, image_key)
                      WHERE o.image_key IS NULL OR n.image_key IS NULL) d
-            """;
+            """.formatted(Sql.taggedSomewhere("d.image_key"));
 
     // Of the candidates, those whose "tagged on some host that is not retired" did change: lineage follows them.
     private static final String TAG_SETTLE = """
             INSERT INTO la_tag_flip (image_key)
             SELECT c.image_key FROM la_tag_candidate c
-             WHERE c.was_tagged <> image_tagged_somewhere(c.image_key)
-            """;
+             WHERE c.was_tagged <> %s
+            """.formatted(Sql.taggedSomewhere("c.image_key"));
 
     private static final String REMOVE_LAYERS = """
             WITH gone AS (

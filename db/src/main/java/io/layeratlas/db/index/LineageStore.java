@@ -41,7 +41,7 @@ final class LineageStore {
                           JOIN images b ON b.top_layer_key = xl.layer_key AND b.layer_count = xl.position + 1
                          WHERE x.image_key = a.image_key
                          ORDER BY xl.position DESC,
-                                  image_tagged_somewhere(b.image_key) DESC,
+                                  %s DESC,
                                   b.image_id
                          LIMIT 1) AS base
                   FROM affected a),
@@ -52,7 +52,7 @@ final class LineageStore {
             SELECT child, base, 'inferred-base' FROM best WHERE base IS NOT NULL ORDER BY child
             ON CONFLICT (child_key, source) DO UPDATE SET parent_key = EXCLUDED.parent_key
              WHERE image_parents.parent_key <> EXCLUDED.parent_key
-            """;
+            """.formatted(Sql.taggedSomewhere("b.image_key"));
 
     private LineageStore() {
     }
