@@ -193,7 +193,7 @@ final class QueryCommands {
                         for (JsonNode h : hosts) {
                             boolean tagged = false;
                             for (JsonNode t : h.path("repoTags")) {
-                                tagged |= t.asText().equals(ref);
+                                tagged |= io.layeratlas.db.query.TagQuery.namesTag(t.asText(), ref);
                             }
                             if (byId || tagged) {
                                 kept.add(h);
@@ -254,7 +254,7 @@ final class QueryCommands {
                             text(s.path("dataRoot")), text(s.path("operatingSystem")), text(h.path("images")),
                             text(h.path("layers")), text(h.path("storedBytes")), labels(s.path("labels"))));
                 }
-                return new Answer(hosts, List.of("host", "state", "last report", "docker", "driver", "images", "stored",
+                return new Answer(hosts, List.of("host", "state", "last report", "docker", "driver", "images (-a)", "stored",
                         "labels"), rows, List.of("host_id", "stale", "last_report_at", "docker_version", "storage_driver",
                         "data_root", "operating_system", "images", "layers", "stored_bytes", "labels"), csv);
             });

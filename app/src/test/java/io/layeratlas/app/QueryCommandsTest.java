@@ -173,6 +173,11 @@ class QueryCommandsTest {
         assertThat(got).containsAll(want);
         assertThat(got.stream().filter(g -> !g.endsWith("legacy-01")).toList()).containsExactlyElementsOf(want);
 
+        // Without the registry part, as the search and the tag page take it (a newcomer's trial: it said no host).
+        Run shortName = cli("image", "hosts", "shop/api:1.0", "--url", base, "--format", "json");
+        assertThat(shortName.code()).as(shortName.out()).isZero();
+        assertThat(JSON.readTree(shortName.out())).isEqualTo(JSON.readTree(run.out()));
+
         Run unknown = cli("image", "hosts", "no/such:image", "--url", base);
         assertThat(unknown.code()).isEqualTo(1);
     }

@@ -333,6 +333,31 @@ class OperatorViewsBrowserTest {
         shot(browser, "bulk");
     }
 
+    /** A newcomer's trial at 600 and 500 px: the overview's tables and the header's button ran off the page. */
+    @Test
+    void point_9_on_a_narrow_window_no_page_is_wider_than_the_window() {
+        org.openqa.selenium.Dimension before = driver.manage().window().getSize();
+        try {
+            for (int width : new int[]{500, 700}) {
+                driver.manage().window().setSize(new org.openqa.selenium.Dimension(width, 900));
+                for (String page : List.of("/", "/hosts/build-01?all=true", "/hosts", "/reuse")) {
+                    open(page);
+                    JavascriptExecutor js = (JavascriptExecutor) driver;
+                    long scroll = ((Number) js.executeScript("return document.documentElement.scrollWidth;")).longValue();
+                    long inner = ((Number) js.executeScript("return document.documentElement.clientWidth;")).longValue();
+                    Object wide = js.executeScript("var w=document.documentElement.clientWidth, out=[];"
+                            + "document.querySelectorAll('body *').forEach(function(e){var r=e.getBoundingClientRect();"
+                            + "if(r.right>w+1 && out.length<6) out.push(e.tagName+'.'+e.className+'#'+e.id+' '+Math.round(r.right));});"
+                            + "return out.join(' | ');");
+                    assertThat(scroll).as("%s at %d px: page width vs window; too wide: %s", page, width, wide)
+                            .isLessThanOrEqualTo(inner);
+                }
+            }
+        } finally {
+            driver.manage().window().setSize(before);
+        }
+    }
+
     @Test
     void point_9_chart_axes_use_human_units_and_show_every_host_count() {
         open("/reuse");

@@ -70,8 +70,8 @@ public final class TagQuery {
     public record TagAnswer(String name, boolean repository, List<NamedImage> images, int hostCount, Freshness freshness) {
     }
 
-    // A tag matches the name exactly or after a registry part ("…/shop/api:1.1"); a repository matches the part of
-    // a tag before its tag, or of a repo digest before its '@'.
+    // A tag matches the name exactly or after a registry part ("…/shop/api:1.1"; in Java: namesTag); a repository
+    // matches the part of a tag before its tag, or of a repo digest before its '@'.
     private static final String MATCH_TAG = "(t = ? OR right(t, length(?) + 1) = '/' || ?)";
     private static final String MATCH_REPO = """
             (r = ? OR right(r, length(?) + 1) = '/' || ?)""";
@@ -167,6 +167,16 @@ public final class TagQuery {
         }
         return Sql.list(c, SAME, rs -> new SameContent(rs.getString("image_id"), Sql.instant(rs, "created"),
                 Sql.strings(rs, "tags")), topLayer, layerCount, imageKey);
+    }
+
+    /**
+     * Whether a host's repo tag is the tag a user named: exactly, or after a registry part ({@code shop/api:1.1} names
+     * {@code 127.0.0.1:5055/shop/api:1.1}). The same rule as the queries' SQL ({@code MATCH_TAG}), for clients that
+     * filter an answer's hosts by tag.
+     */
+    public static boolean namesTag(String repoTag, String name) {
+        return repoTag.equals(name) || (repoTag.endsWith(name) && repoTag.length() > name.length()
+                && repoTag.charAt(repoTag.length() - name.length() - 1) == '/');
     }
 
     /** Whether a name is a repository (no tag): no {@code :} after its last {@code /}. */
