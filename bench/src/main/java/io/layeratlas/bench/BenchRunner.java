@@ -125,7 +125,8 @@ public final class BenchRunner {
                 PublishReport published = publishRound(sim, bootstrap, 0);
                 report.add(BenchmarkResult.absolute("simulator.publish", published.hostLayerLinks()
                                 / Math.max(1e-9, published.elapsed().toNanos() / 1e9), "links/s",
-                        published.chunks() + " chunks, " + published.bytes() + " bytes, largest " + published.largestValue()));
+                        published.chunks() + " chunks, " + published.configs() + " configs, " + published.layerPackages()
+                                + " layer-packages, " + published.bytes() + " bytes, largest " + published.largestValue()));
 
                 Optional<Latencies> apiFreshness = Optional.empty();
                 Optional<Latencies> resendFreshness = Optional.empty();
