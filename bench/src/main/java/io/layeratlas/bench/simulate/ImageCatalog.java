@@ -143,6 +143,13 @@ public final class ImageCatalog {
         return databases.getOrDefault(diffId, List.of());
     }
 
+    /** Every package name some layer's database lists, sorted: what a package search may ask for. */
+    public List<String> packageNames() {
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        databases.values().forEach(dbs -> dbs.forEach(db -> db.packages().forEach(p -> names.add(p.name()))));
+        return List.copyOf(names);
+    }
+
     /** The OpenSSL version ({@code openssl} and {@code libssl*}, dpkg) of every image built on base {@code base}. */
     public String baseOpensslVersion(int base) {
         return SimulatedPackages.opensslVersion(spec.seed(), base);
