@@ -25,9 +25,9 @@ import java.util.concurrent.CompletableFuture;
  * applied from a backlog: round 0 published before the indexer starts, the rescan and an unchanged resend while it
  * is held; then freshness through the API during a churn round and during a resend),
  * (d) queries against bare SQL (on the quiet COPY-loaded fleet, the package search on the indexer's quiet database,
- * and the four lookups again on the indexer's database while it applies churn rounds), (c) freshness against the transport, (e) memory. Starts its own embedded PostgreSQL
- * and Kafka under {@code work}. Parts not plugged in ({@link BenchPlugins}) are reported as skipped; their baselines
- * still run. One run at a time.
+ * and the four lookups again on the indexer's database while it applies churn rounds), (c) freshness against the
+ * transport, (e) memory. Starts its own embedded PostgreSQL and Kafka under {@code work}. Parts not plugged in
+ * ({@link BenchPlugins}) are reported as skipped; their baselines still run. One run at a time.
  */
 public final class BenchRunner {
     private static final Logger log = LoggerFactory.getLogger(BenchRunner.class);

@@ -457,8 +457,8 @@ public final class FleetSimulator {
                 throw new IllegalStateException("publishing to Kafka failed: " + e.getMessage(), e);
             }
             synchronized (this) {
-                return new PublishReport(snapshots, chunks, configs, layerPackages, heartbeats, layerLinks, imageLinks, bytes.get(),
-                        largest, Duration.ofNanos(System.nanoTime() - started));
+                return new PublishReport(snapshots, chunks, configs, layerPackages, heartbeats, layerLinks, imageLinks,
+                        bytes.get(), largest, Duration.ofNanos(System.nanoTime() - started));
             }
         }
     }

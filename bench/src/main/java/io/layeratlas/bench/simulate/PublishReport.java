@@ -16,12 +16,13 @@ import java.time.Duration;
  * @param largestValue   bytes of the largest record value
  * @param elapsed        wall time from the first send to the acknowledgement of the last
  */
-public record PublishReport(long snapshots, long chunks, long configs, long layerPackages, long heartbeats, long hostLayerLinks,
-                            long hostImageLinks, long bytes, long largestValue, Duration elapsed) {
+public record PublishReport(long snapshots, long chunks, long configs, long layerPackages, long heartbeats,
+                            long hostLayerLinks, long hostImageLinks, long bytes, long largestValue, Duration elapsed) {
     public static final PublishReport EMPTY = new PublishReport(0, 0, 0, 0, 0, 0, 0, 0, 0, Duration.ZERO);
 
     public PublishReport plus(PublishReport o) {
-        return new PublishReport(snapshots + o.snapshots, chunks + o.chunks, configs + o.configs, layerPackages + o.layerPackages,
+        return new PublishReport(snapshots + o.snapshots, chunks + o.chunks, configs + o.configs,
+                layerPackages + o.layerPackages,
                 heartbeats + o.heartbeats, hostLayerLinks + o.hostLayerLinks, hostImageLinks + o.hostImageLinks,
                 bytes + o.bytes, Math.max(largestValue, o.largestValue), elapsed.plus(o.elapsed));
     }
