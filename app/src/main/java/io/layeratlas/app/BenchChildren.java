@@ -325,6 +325,11 @@ final class BenchChildren {
         }
 
         @Override
+        public URI packageSearch(String question) {
+            return at("/api/v1/packages?q=" + enc(question));
+        }
+
+        @Override
         public boolean showsGeneration(String hostId, long generation) throws Exception {
             HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(hostPage(hostId)).GET().build(),
                     HttpResponse.BodyHandlers.ofByteArray());

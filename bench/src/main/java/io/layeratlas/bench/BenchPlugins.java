@@ -97,6 +97,9 @@ public record BenchPlugins(Optional<DataRootScanner> scanner, Optional<IndexerHa
         /** The same export as one JSON document: {@code {"hosts":[…],"hostCount"}}, streamed. */
         URI hostsExportJson(Digest chainId);
 
+        /** A package search ({@code openssl<3.0.8}): the images that have a matching version and the hosts holding them. */
+        URI packageSearch(String question);
+
         /**
          * For freshness: true once the API shows this host at this snapshot generation or later.
          * Implementations typically GET {@link #hostPage} and read the generation.

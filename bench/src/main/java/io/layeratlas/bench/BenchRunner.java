@@ -24,10 +24,10 @@ import java.util.concurrent.CompletableFuture;
  * Runs every benchmark in order and collects the figures: (a) agent scan, (b) indexer throughput against COPY (each
  * applied from a backlog: round 0 published before the indexer starts, the rescan and an unchanged resend while it
  * is held; then freshness through the API during a churn round and during a resend),
- * (d) queries against bare SQL (on the quiet COPY-loaded fleet, and again on the indexer's database while it applies
- * churn rounds), (c) freshness against the transport, (e) memory. Starts its own embedded PostgreSQL
- * and Kafka under {@code work}. Parts not plugged in ({@link BenchPlugins}) are reported as skipped; their baselines
- * still run. One run at a time.
+ * (d) queries against bare SQL (on the quiet COPY-loaded fleet, the package search on the indexer's quiet database,
+ * and the four lookups again on the indexer's database while it applies churn rounds), (c) freshness against the
+ * transport, (e) memory. Starts its own embedded PostgreSQL and Kafka under {@code work}. Parts not plugged in
+ * ({@link BenchPlugins}) are reported as skipped; their baselines still run. One run at a time.
  */
 public final class BenchRunner {
     private static final Logger log = LoggerFactory.getLogger(BenchRunner.class);
@@ -125,7 +125,8 @@ public final class BenchRunner {
                 PublishReport published = publishRound(sim, bootstrap, 0);
                 report.add(BenchmarkResult.absolute("simulator.publish", published.hostLayerLinks()
                                 / Math.max(1e-9, published.elapsed().toNanos() / 1e9), "links/s",
-                        published.chunks() + " chunks, " + published.bytes() + " bytes, largest " + published.largestValue()));
+                        published.chunks() + " chunks, " + published.configs() + " configs, " + published.layerPackages()
+                                + " layer-packages, " + published.bytes() + " bytes, largest " + published.largestValue()));
 
                 Optional<Latencies> apiFreshness = Optional.empty();
                 Optional<Latencies> resendFreshness = Optional.empty();
@@ -154,6 +155,7 @@ public final class BenchRunner {
                                 dash = Optional.of(plugins.dashboard().get().start(url, pg.user(), ""));
                             }
                             if (queriesOnly) {
+                                report.addAll(packageQueries(scale, url, pg.user(), sim, dash, "round 0"));
                                 if (dash.isPresent()) {
                                     report.addAll(churnQueries(scale, url, pg.user(), sim, bootstrap, indexer, dash.get(), 0, 1));
                                 }
@@ -169,6 +171,7 @@ public final class BenchRunner {
                                         "links/s", rescan.linksPerSecond(), "apply round 1 (published beforehand in "
                                                 + round1.published().elapsed().toMillis() + " ms), vs staged COPY merge")
                                         : BenchmarkResult.skipped("indexer.rescan", "links/s", "indexer did not catch up"));
+                                report.addAll(packageQueries(scale, url, pg.user(), sim, dash, "round 1"));
 
                                 // A churn round (round 2) published as fast as the simulator can while the probes
                                 // ask the API when their change shows.
@@ -280,6 +283,20 @@ public final class BenchRunner {
             throw new IllegalStateException("the indexer did not catch up after the churn rounds");
         }
         return out;
+    }
+
+    /**
+     * (d) the package search, on the indexer's database, quiet, after {@code applied} is indexed: the COPY-loaded
+     * database the other lookups read first has no package rows (CopyLoader writes none).
+     */
+    private static List<BenchmarkResult> packageQueries(Scale scale, String url, String user, FleetSimulator sim,
+                                                        Optional<BenchPlugins.RunningDashboard> dash, String applied)
+            throws Exception {
+        log.info("(d) package search on the indexer's database");
+        try (Database db = Database.open(url, user, "", scale.queryClients() + 2, true)) {
+            return QueryBenchmark.packageSearch(scale, db.dataSource(), sim, dash,
+                    ", on the indexer's database (the COPY-loaded one has no packages), quiet, " + applied + " indexed");
+        }
     }
 
     private static BenchmarkResult memoryRow(String name, Optional<OptionalLong> rss, long baseline, String missing) {

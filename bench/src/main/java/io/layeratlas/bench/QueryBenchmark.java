@@ -24,9 +24,11 @@ import java.util.concurrent.Future;
  * (d) The four lookups at fleet scale with {@link Scale#queryClients()} concurrent clients: "hosts holding layer X",
  * the layer page, the reuse page and a host page. Each is timed through the dashboard's API (when plugged in) and as
  * the bare indexed SQL for the same answer ({@link SqlQueries}) on the same database; p50 and p99 of both. Layers are
- * picked as a random layer of a random host, so popular layers come up as often as users would meet them.
+ * picked as a random layer of a random host, so popular layers come up as often as users would meet them. A package
+ * search ({@link #packageSearch}) runs the same way where the packages are.
  */
 public final class QueryBenchmark {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QueryBenchmark.class);
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private QueryBenchmark() {
     }
@@ -54,13 +56,13 @@ public final class QueryBenchmark {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         for (Kind kind : Kind.values()) {
             String name = "query." + kind.name().toLowerCase().replace('_', '-') + suffix;
-            Latencies sql = runClients(scale, sim, round, kind, (c, layer, host) -> {
+            Latencies sql = runClients(scale, kind.ordinal(), rng -> pick(sim, round, rng), p -> {
                 try (Connection conn = db.getConnection()) {
                     switch (kind) {
-                        case HOSTS_HOLDING_LAYER -> SqlQueries.hostsHoldingLayer(conn, layer.toString());
-                        case LAYER_PAGE -> SqlQueries.layerPage(conn, layer.toString());
+                        case HOSTS_HOLDING_LAYER -> SqlQueries.hostsHoldingLayer(conn, p.layer().toString());
+                        case LAYER_PAGE -> SqlQueries.layerPage(conn, p.layer().toString());
                         case REUSE_PAGE -> SqlQueries.reusePage(conn);
-                        case HOST_PAGE -> SqlQueries.hostPage(conn, host);
+                        case HOST_PAGE -> SqlQueries.hostPage(conn, p.hostId());
                     }
                 }
             });
@@ -73,19 +75,12 @@ public final class QueryBenchmark {
                 continue;
             }
             BenchPlugins.RunningDashboard d = dashboard.get();
-            Latencies api = runClients(scale, sim, round, kind, (c, layer, host) -> {
-                URI uri = switch (kind) {
-                    case HOSTS_HOLDING_LAYER -> d.hostsHoldingLayer(layer);
-                    case LAYER_PAGE -> d.layerPage(layer);
-                    case REUSE_PAGE -> d.reusePage();
-                    case HOST_PAGE -> d.hostPage(host);
-                };
-                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build(),
-                        HttpResponse.BodyHandlers.ofByteArray());
-                if (r.statusCode() != 200) {
-                    throw new IllegalStateException("GET " + uri + " answered " + r.statusCode());
-                }
-            });
+            Latencies api = runClients(scale, kind.ordinal(), rng -> pick(sim, round, rng), p -> get(http, switch (kind) {
+                case HOSTS_HOLDING_LAYER -> d.hostsHoldingLayer(p.layer());
+                case LAYER_PAGE -> d.layerPage(p.layer());
+                case REUSE_PAGE -> d.reusePage();
+                case HOST_PAGE -> d.hostPage(p.hostId());
+            }));
             out.add(BenchmarkResult.of(name + ".api.p50", api.percentileMs(50), "ms", sql.percentileMs(50), "vs bare SQL p50" + when));
             out.add(BenchmarkResult.of(name + ".api.p99", api.percentileMs(99), "ms", sql.percentileMs(99), "vs bare SQL p99" + when));
         }
@@ -169,6 +164,70 @@ public final class QueryBenchmark {
         return out;
     }
 
+    /** GETs and discards the answer; anything but 200 fails the run. */
+    private static void get(HttpClient http, URI uri) throws Exception {
+        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() != 200) {
+            throw new IllegalStateException("GET " + uri + " answered " + r.statusCode());
+        }
+    }
+
+    /** The range the OpenSSL names are asked with: below it are the fleet's vulnerable builds. */
+    static final String OPENSSL_RANGE = "<3.0.8";
+
+    /**
+     * A package search at fleet scale, {@code query.package-search.sql|api.p50|p99}: a random package name of the
+     * catalog's databases, asked bare (every build of it), or one time in four an OpenSSL name ({@code openssl},
+     * {@code libssl*}) with the range {@link #OPENSSL_RANGE}: through the API ({@code /api/v1/packages?q=…}: images
+     * and hosts, first pages) against the bare SQL of the same answer ({@link SqlQueries#packageSearch}), with
+     * {@link Scale#queryClients()} clients (half as many requests as the lookups, at least 50 a client), on a
+     * database that holds the packages (the indexer's).
+     *
+     * @param where added to each figure's note: which database, in what state
+     */
+    public static List<BenchmarkResult> packageSearch(Scale scale, DataSource db, FleetSimulator sim,
+                                                      Optional<BenchPlugins.RunningDashboard> dashboard, String where)
+            throws Exception {
+        List<String> names = sim.catalog().packageNames();
+        List<String> openssl = names.stream().filter(n -> n.equals("openssl") || n.startsWith("libssl")).toList();
+        if (openssl.isEmpty()) {
+            throw new IllegalStateException("no layer of the catalog lists an OpenSSL package to search for");
+        }
+        java.util.function.Function<SplittableRandom, String> question = rng -> rng.nextInt(4) == 0
+                ? openssl.get(rng.nextInt(openssl.size())) + OPENSSL_RANGE
+                : names.get(rng.nextInt(names.size()));
+        long seed = 100;
+        // Half the lookups' requests (at least 50 a client): keeps --scale small within its time budget.
+        int perClient = Math.max(Math.min(50, scale.queriesPerClient()), scale.queriesPerClient() / 2);
+        String name = "query.package-search";
+        List<BenchmarkResult> out = new ArrayList<>();
+        long started = System.nanoTime();
+        Latencies sql = runClients(scale, perClient, seed, question, q -> {
+            try (Connection conn = db.getConnection()) {
+                SqlQueries.packageSearch(conn, q);
+            }
+        });
+        String what = " of " + names.size() + " names, 1 in 4 an OpenSSL name" + OPENSSL_RANGE;
+        out.add(BenchmarkResult.absolute(name + ".sql.p50", sql.percentileMs(50), "ms", "bare SQL, "
+                + scale.queryClients() + " clients, " + sql.count() + " requests" + what + where));
+        out.add(BenchmarkResult.absolute(name + ".sql.p99", sql.percentileMs(99), "ms", "bare SQL" + where));
+        if (dashboard.isEmpty()) {
+            out.add(BenchmarkResult.skipped(name + ".api.p50", "ms", "dashboard not plugged in (BenchPlugins.dashboard)"));
+            out.add(BenchmarkResult.skipped(name + ".api.p99", "ms", "dashboard not plugged in"));
+            return out;
+        }
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        Latencies api = runClients(scale, perClient, seed, question, q -> get(http, dashboard.get().packageSearch(q)));
+        log.info("package search: {} SQL and {} API requests in {} ms", sql.count(), api.count(),
+                (System.nanoTime() - started) / 1_000_000);
+        out.add(BenchmarkResult.of(name + ".api.p50", api.percentileMs(50), "ms", sql.percentileMs(50),
+                "vs bare SQL p50" + where));
+        out.add(BenchmarkResult.of(name + ".api.p99", api.percentileMs(99), "ms", sql.percentileMs(99),
+                "vs bare SQL p99" + where));
+        return out;
+    }
+
     private static String send(HttpClient http, URI uri) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -178,13 +237,33 @@ public final class QueryBenchmark {
         return r.body();
     }
 
-    @FunctionalInterface
-    interface Request {
-        void run(int client, Digest layer, String hostId) throws Exception;
+    /** A random layer (of a random host's in the round) and that host: what the four lookups ask about. */
+    private record Pick(Digest layer, String hostId) {
     }
 
-    private static Latencies runClients(Scale scale, FleetSimulator sim, int round, Kind kind, Request request)
-            throws Exception {
+    private static Pick pick(FleetSimulator sim, int round, SplittableRandom rng) {
+        int host = rng.nextInt(sim.spec().hosts());
+        HostState s = sim.model().host(host, round);
+        return new Pick(sim.catalog().layer(s.layers()[rng.nextInt(s.layers().length)]).chainId(), s.hostId());
+    }
+
+    @FunctionalInterface
+    interface Request<T> {
+        void run(T input) throws Exception;
+    }
+
+    private static <T> Latencies runClients(Scale scale, long seed, java.util.function.Function<SplittableRandom, T> draw,
+                                            Request<T> request) throws Exception {
+        return runClients(scale, scale.queriesPerClient(), seed, draw, request);
+    }
+
+    /**
+     * {@link Scale#queryClients()} threads, each drawing its inputs from its own stream ({@code seed}, client) and
+     * timing {@code perClient} requests after a tenth as many (at least 5) untimed warm-ups.
+     */
+    private static <T> Latencies runClients(Scale scale, int perClient, long seed,
+                                            java.util.function.Function<SplittableRandom, T> draw,
+                                            Request<T> request) throws Exception {
         int clients = scale.queryClients();
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         try {
@@ -192,15 +271,13 @@ public final class QueryBenchmark {
             for (int c = 0; c < clients; c++) {
                 int client = c;
                 futures.add(pool.submit(() -> {
-                    SplittableRandom rng = new SplittableRandom(kind.ordinal() * 1_000L + client);
+                    SplittableRandom rng = new SplittableRandom(seed * 1_000L + client);
                     Latencies l = new Latencies();
-                    int warmup = Math.max(5, scale.queriesPerClient() / 10);
-                    for (int i = 0; i < warmup + scale.queriesPerClient(); i++) {
-                        int host = rng.nextInt(sim.spec().hosts());
-                        HostState s = sim.model().host(host, round);
-                        Digest layer = sim.catalog().layer(s.layers()[rng.nextInt(s.layers().length)]).chainId();
+                    int warmup = Math.max(5, perClient / 10);
+                    for (int i = 0; i < warmup + perClient; i++) {
+                        T input = draw.apply(rng);
                         long t0 = System.nanoTime();
-                        request.run(client, layer, s.hostId());
+                        request.run(input);
                         if (i >= warmup) {
                             l.add(System.nanoTime() - t0);
                         }

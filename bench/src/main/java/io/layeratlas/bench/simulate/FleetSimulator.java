@@ -8,6 +8,7 @@ import io.layeratlas.events.HostInventory;
 import io.layeratlas.events.ImageConfigEvent;
 import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.LayerAtlasEvent;
+import io.layeratlas.events.LayerPackages;
 import io.layeratlas.events.LayerRecord;
 import io.layeratlas.events.SnapshotChunker;
 import io.layeratlas.events.SourceKind;
@@ -46,8 +47,9 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Publishes the events of a synthetic fleet to Kafka exactly as the hosts' agents would: per host and round, the
- * configs of images it newly holds on {@code image-configs} (key = image ID, value = the config JSON verbatim),
- * then its inventory as {@code HostSnapshot} chunks on {@code host-layers} (key = host ID, no value above
+ * package databases of every layer (diff ID) it newly holds on {@code layer-packages} (key = diff ID; most layers
+ * with {@code databases: []}, see {@link ImageCatalog#layerDatabases}), the configs of images it newly holds on
+ * {@code image-configs} (key = image ID, value = the config JSON verbatim), then its inventory as {@code HostSnapshot} chunks on {@code host-layers} (key = host ID, no value above
  * {@link SimulationSpec#maxMessageBytes()}, with the chunk's envelope headers), then a heartbeat on {@code heartbeats}.
  * Chunks come from the agent's own {@link SnapshotChunker} and go out with the agent's producer settings
  * ({@link ProducerSettings#agent}). {@link #publishResendRound} is every agent's periodic full resend at once: the
@@ -69,6 +71,7 @@ public final class FleetSimulator {
     private final ImageCatalog catalog;
     private final FleetModel model;
     private final BitSet configsSent = new BitSet();
+    private final Set<Digest> packagesSent = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Builds the catalog (about a second for the full spec); hosts are generated while publishing. */
     public FleetSimulator(SimulationSpec spec) {
@@ -105,6 +108,10 @@ public final class FleetSimulator {
         return spec.topicPrefix() + Topics.HEARTBEATS;
     }
 
+    public String layerPackagesTopic() {
+        return spec.topicPrefix() + Topics.LAYER_PACKAGES;
+    }
+
     /**
      * The producer configuration an agent uses ({@link ProducerSettings#agent}), with a larger record pool: one
      * simulator process publishes for a whole fleet, where each agent publishes for one host.
@@ -123,7 +130,7 @@ public final class FleetSimulator {
      */
     public void createTopics(String bootstrapServers, int partitions) {
         List<String> names = List.of(imageConfigsTopic(), hostLayersTopic(), hostLayersResendTopic(), heartbeatsTopic(),
-                spec.topicPrefix() + Topics.DEAD_LETTER);
+                layerPackagesTopic(), spec.topicPrefix() + Topics.DEAD_LETTER);
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
             List<NewTopic> missing = names.stream().filter(n -> !existing.contains(n))
@@ -318,8 +325,11 @@ public final class FleetSimulator {
         HostState modelled = model.host(host, round);
         HostState state = generation < 0 ? modelled : new HostState(modelled.host(), modelled.hostId(), modelled.round(),
                 generation, modelled.images(), modelled.layers());
-        // Configs first, so an indexer that sees the snapshot can usually already resolve its images.
-        int[] previous = round == 0 ? new int[0] : model.host(host, round - 1).images();
+        // Package databases and configs first, as the agent sends them, so an indexer that sees the snapshot can
+        // usually already resolve its images and their packages.
+        HostState before = round == 0 ? null : model.host(host, round - 1);
+        sendLayerPackages(sender, state, before);
+        int[] previous = before == null ? new int[0] : before.images();
         for (int image : state.images()) {
             boolean send;
             if (spec.configsFromEveryHost()) {
@@ -343,6 +353,34 @@ public final class FleetSimulator {
         sender.counted(0, 1, 0, 0, 0, 0);
     }
 
+    /**
+     * One {@code layer-packages} event per diff ID the host holds now and did not hold in {@code before} (null in
+     * round 0), as the agent sends once per diff ID it has not sent before; with
+     * {@link SimulationSpec#configsFromEveryHost()} false, once per fleet instead (what the compacted topic keeps),
+     * the same switch as configs. A layer that touches no database goes with {@code databases: []}.
+     */
+    private void sendLayerPackages(Sender sender, HostState state, HostState before) {
+        Set<Digest> held = new HashSet<>();
+        if (before != null) {
+            for (int l : before.layers()) {
+                held.add(catalog.layer(l).diffId());
+            }
+        }
+        Set<Digest> sentNow = new HashSet<>();
+        for (int l : state.layers()) {
+            Digest diffId = catalog.layer(l).diffId();
+            if (!sentNow.add(diffId)) {
+                continue; // one diff ID under two chain IDs is one layer's contents
+            }
+            boolean send = spec.configsFromEveryHost() ? !held.contains(diffId) : packagesSent.add(diffId);
+            if (send) {
+                sender.send(layerPackagesTopic(), diffId.toString(), LayerPackages.of(diffId, AGENT_VERSION,
+                        scannedAt(state.host(), state.round()), catalog.layerDatabases(diffId), List.of()));
+                sender.countedPackages(1);
+            }
+        }
+    }
+
     private void sendSnapshot(Sender sender, HostState state, String topic) {
         for (SnapshotChunker.EncodedChunk chunk : snapshotChunks(state)) {
             sender.send(topic, state.hostId(), chunk.value(), chunk.envelope().headers());
@@ -360,6 +398,7 @@ public final class FleetSimulator {
         long snapshots;
         long chunks;
         long configs;
+        long layerPackages;
         long heartbeats;
         long layerLinks;
         long imageLinks;
@@ -398,6 +437,10 @@ public final class FleetSimulator {
             });
         }
 
+        synchronized void countedPackages(long layerPackages) {
+            this.layerPackages += layerPackages;
+        }
+
         synchronized void counted(long configs, long heartbeats, long chunks, long snapshots, long layerLinks, long imageLinks) {
             this.configs += configs;
             this.heartbeats += heartbeats;
@@ -414,8 +457,8 @@ public final class FleetSimulator {
                 throw new IllegalStateException("publishing to Kafka failed: " + e.getMessage(), e);
             }
             synchronized (this) {
-                return new PublishReport(snapshots, chunks, configs, heartbeats, layerLinks, imageLinks, bytes.get(),
-                        largest, Duration.ofNanos(System.nanoTime() - started));
+                return new PublishReport(snapshots, chunks, configs, layerPackages, heartbeats, layerLinks, imageLinks,
+                        bytes.get(), largest, Duration.ofNanos(System.nanoTime() - started));
             }
         }
     }

@@ -5,6 +5,7 @@ import io.layeratlas.ingest.internal.GoJson;
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.HistoryEntry;
 import io.layeratlas.events.ImageRecord;
+import io.layeratlas.events.PackageDatabase;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -45,6 +46,8 @@ public final class ImageCatalog {
     private final int[] rankToFamily;
     private final double[] rankCdf;
     private final Digest[] commonDiffIds;
+    /** Diff ID → the package databases its layer carries; layers not in it carry none ({@link SimulatedPackages}). */
+    private final Map<Digest, List<PackageDatabase>> databases = new HashMap<>();
 
     private ImageCatalog(SimulationSpec spec) {
         this.spec = spec;
@@ -128,6 +131,37 @@ public final class ImageCatalog {
 
     public CatalogLayer layer(int index) {
         return layers.get(index);
+    }
+
+    /**
+     * The package databases the layer with this diff ID adds, as an agent reading its contents would send them in
+     * {@code layer-packages} (events/README.md); empty for a layer that touches no database (most of them).
+     * Base images' bottom layers carry a dpkg status, a few application layers a small dpkg or apk database
+     * ({@link SimulatedPackages}).
+     */
+    public List<PackageDatabase> layerDatabases(Digest diffId) {
+        return databases.getOrDefault(diffId, List.of());
+    }
+
+    /** Every package name some layer's database lists, sorted: what a package search may ask for. */
+    public List<String> packageNames() {
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        databases.values().forEach(dbs -> dbs.forEach(db -> db.packages().forEach(p -> names.add(p.name()))));
+        return List.copyOf(names);
+    }
+
+    /** The OpenSSL version ({@code openssl} and {@code libssl*}, dpkg) of every image built on base {@code base}. */
+    public String baseOpensslVersion(int base) {
+        return SimulatedPackages.opensslVersion(spec.seed(), base);
+    }
+
+    /** The base (its family, from 0) an image is built on: the family of the image at the root of its FROM chain. */
+    public int baseOf(int image) {
+        CatalogImage img = images.get(image);
+        while (img.parentImage() >= 0) {
+            img = images.get(img.parentImage());
+        }
+        return img.family();
     }
 
     /** Number of families (bases, runtimes, applications). */
@@ -270,7 +304,9 @@ public final class ImageCatalog {
         List<Step> steps = new ArrayList<>();
         // The root file system: alpine-sized to ubuntu-sized.
         long rootSize = layerSize(rng, 30e6, 0.8, 250_000_000L);
-        int layer = addLayer(-1, newDiffId(), rootSize);
+        Digest root = newDiffId();
+        int layer = addLayer(-1, root, rootSize);
+        databases.put(root, SimulatedPackages.base(spec.seed(), b));
         steps.add(new Step(t, "/bin/sh -c #(nop) ADD file:" + Rng.hex64(b, 7) + " in / ", null, false, layer));
         int extra = rng.nextDouble() < 0.7 ? 0 : 1 + rng.nextInt(2);
         for (int i = 0; i < extra; i++) {
@@ -362,6 +398,13 @@ public final class ImageCatalog {
             Digest diff = useCommon && i == 0 ? commonDiffIds[rng.nextInt(commonDiffIds.length)] : newDiffId();
             long size = useCommon && i == 0 ? 1_337 : layerSize(rng, copyRequirements ? 4e3 : 25e6, 1.5, 600_000_000L);
             layer = addLayer(layer, diff, size);
+            if (i == 1) {
+                // The first install step (never a common diff ID): sometimes a small package database.
+                List<PackageDatabase> dbs = SimulatedPackages.app(spec.seed(), family, app);
+                if (!dbs.isEmpty()) {
+                    databases.put(diff, dbs);
+                }
+            }
             String text = copyRequirements
                     ? (classic ? "/bin/sh -c #(nop) COPY file:" + Rng.hex64(family, i) + " in " + dir + "/deps-" + i + " "
                     : "COPY deps-" + i + " " + dir + "/deps-" + i + " # buildkit")

@@ -1,9 +1,13 @@
 package io.layeratlas.bench.store;
 
+import io.layeratlas.db.query.PackageQuery;
+
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 
 /**
  * The bare indexed SQL behind each dashboard page the query benchmark requests: the baseline an HTTP round trip
@@ -82,10 +86,43 @@ public final class SqlQueries {
                 WHERE h.host_id = ?""", hostId);
     }
 
-    private static int count(Connection c, String sql, String param) throws SQLException {
+    private static final String MATCHED_IMAGES = """
+            SELECT ipd.image_key FROM database_packages dp
+              JOIN image_package_databases ipd ON ipd.db_key = dp.db_key
+             WHERE dp.package_key = ANY (?)""";
+
+    /**
+     * A package search ({@code openssl<3.0.8}): the package builds matched ({@link PackageQuery#matchingKeys}, the
+     * API's own rule: one indexed read of the name's builds, versions compared in Java), then the count and the first
+     * 100 images (held by a host, by image ID) whose effective databases list one, and the count and first 100 live
+     * hosts holding such an image. The API's answer adds each page's packages, tags and freshness.
+     */
+    public static int packageSearch(Connection c, String question) throws SQLException {
+        List<Long> keys = PackageQuery.matchingKeys(c, question);
+        Array array = c.createArrayOf("bigint", keys.toArray());
+        return count(c, """
+                SELECT count(*) FROM images i JOIN image_usage u ON u.image_key = i.image_key
+                 WHERE u.host_count > 0 AND i.image_key IN (%s)""".formatted(MATCHED_IMAGES), array)
+                + count(c, """
+                SELECT i.image_id, u.host_count FROM images i JOIN image_usage u ON u.image_key = i.image_key
+                 WHERE u.host_count > 0 AND i.image_key IN (%s)
+                 ORDER BY i.image_id LIMIT 100""".formatted(MATCHED_IMAGES), array)
+                + count(c, """
+                SELECT count(*) FROM hosts h
+                 WHERE h.retired_at IS NULL
+                   AND h.host_key IN (SELECT hi.host_key FROM host_images hi WHERE hi.image_key IN (%s))"""
+                .formatted(MATCHED_IMAGES), array)
+                + count(c, """
+                SELECT h.host_id FROM hosts h
+                 WHERE h.retired_at IS NULL
+                   AND h.host_key IN (SELECT hi.host_key FROM host_images hi WHERE hi.image_key IN (%s))
+                 ORDER BY h.host_id LIMIT 100""".formatted(MATCHED_IMAGES), array);
+    }
+
+    private static int count(Connection c, String sql, Object param) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             if (param != null) {
-                ps.setString(1, param);
+                ps.setObject(1, param);
             }
             int n = 0;
             try (ResultSet rs = ps.executeQuery()) {

@@ -7,6 +7,7 @@ import io.layeratlas.events.Heartbeat;
 import io.layeratlas.events.HostSnapshot;
 import io.layeratlas.events.ImageConfigEvent;
 import io.layeratlas.events.ImageRecord;
+import io.layeratlas.events.LayerPackages;
 import io.layeratlas.events.LayerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -40,6 +41,11 @@ class FleetSimulatorTest {
     private static final List<ConsumerRecord<String, byte[]>> snapshots = new ArrayList<>();
     private static final List<ConsumerRecord<String, byte[]>> configs = new ArrayList<>();
     private static final List<ConsumerRecord<String, byte[]>> heartbeats = new ArrayList<>();
+    private static final List<ConsumerRecord<String, byte[]>> packages = new ArrayList<>();
+    /** The same fleet published with configsFromEveryHost: each host sends what it newly holds, as agents do. */
+    private static FleetSimulator everyHost;
+    private static PublishReport everyHostReport;
+    private static final List<ConsumerRecord<String, byte[]>> everyHostPackages = new ArrayList<>();
 
     @BeforeAll
     static void publishAndReadBack() {
@@ -54,19 +60,33 @@ class FleetSimulatorTest {
                 "auto.offset.reset", "earliest", "enable.auto.commit", "false"),
                 new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(simulator.hostLayersTopic(), simulator.imageConfigsTopic(),
-                    simulator.heartbeatsTopic()));
+                    simulator.heartbeatsTopic(), simulator.layerPackagesTopic()));
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (snapshots.size() + configs.size() + heartbeats.size() < report.records()
+            while (snapshots.size() + configs.size() + heartbeats.size() + packages.size() < report.records()
                     && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     if (r.topic().equals(simulator.hostLayersTopic())) {
                         snapshots.add(r);
                     } else if (r.topic().equals(simulator.imageConfigsTopic())) {
                         configs.add(r);
+                    } else if (r.topic().equals(simulator.layerPackagesTopic())) {
+                        packages.add(r);
                     } else {
                         heartbeats.add(r);
                     }
                 }
+            }
+        }
+        everyHost = new FleetSimulator(spec.withConfigsFromEveryHost(true).withTopicPrefix("simtest-every."));
+        everyHostReport = everyHost.publish(kafka.bootstrapServers());
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                "bootstrap.servers", kafka.bootstrapServers(), "group.id", "simtest-every-reader",
+                "auto.offset.reset", "earliest", "enable.auto.commit", "false"),
+                new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(everyHost.layerPackagesTopic()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (everyHostPackages.size() < everyHostReport.layerPackages() && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(500)).forEach(everyHostPackages::add);
             }
         }
     }
@@ -81,6 +101,7 @@ class FleetSimulatorTest {
         assertThat(snapshots).hasSize((int) report.chunks());
         assertThat(configs).hasSize((int) report.configs());
         assertThat(heartbeats).hasSize((int) report.heartbeats());
+        assertThat(packages).hasSize((int) report.layerPackages());
         assertThat(report.snapshots()).isEqualTo(12L * 4);
     }
 
@@ -157,5 +178,67 @@ class FleetSimulatorTest {
         }
         assertThat(generations).hasSize(12);
         assertThat(generations.values()).allMatch(g -> g.equals(List.of(1L, 2L, 3L, 4L)));
+    }
+
+    @Test
+    void layer_packages_decode_keyed_by_diff_id_once_per_fleet_for_every_layer_any_host_held() {
+        Map<String, LayerPackages> byKey = new HashMap<>();
+        for (ConsumerRecord<String, byte[]> r : packages) {
+            LayerPackages p = (LayerPackages) EventCodec.decode(r.value());
+            assertThat(r.key()).isEqualTo(p.diffId().toString());
+            assertThat(byKey.put(r.key(), p)).as("second record of %s", r.key()).isNull();
+            assertThat(p.databases()).isEqualTo(simulator.catalog().layerDatabases(p.diffId()));
+        }
+        assertThat(byKey.keySet()).isEqualTo(heldDiffIds(simulator));
+        // A few layers carry databases (base roots: dpkg, some applications: dpkg or apk); most carry none.
+        List<LayerPackages> withDatabases = byKey.values().stream().filter(p -> !p.databases().isEmpty()).toList();
+        assertThat(withDatabases).isNotEmpty().hasSizeLessThan(byKey.size() / 2);
+        assertThat(withDatabases).anySatisfy(p -> assertThat(p.databases().get(0).packages()).hasSizeBetween(80, 120)
+                .anySatisfy(pkg -> assertThat(pkg.name()).isEqualTo("openssl")));
+    }
+
+    @Test
+    void with_every_host_switch_each_host_sends_the_packages_of_each_diff_id_it_newly_holds() {
+        // diff ID -> number of (host, round) in which the host holds it and did not in the round before
+        Map<String, Integer> expected = new TreeMap<>();
+        for (int host = 0; host < everyHost.spec().hosts(); host++) {
+            Set<String> before = Set.of();
+            for (int round = 0; round <= everyHost.spec().churnRounds(); round++) {
+                Set<String> now = diffIds(everyHost, everyHost.model().host(host, round));
+                for (String d : now) {
+                    if (!before.contains(d)) {
+                        expected.merge(d, 1, Integer::sum);
+                    }
+                }
+                before = now;
+            }
+        }
+        Map<String, Integer> sent = new TreeMap<>();
+        for (ConsumerRecord<String, byte[]> r : everyHostPackages) {
+            LayerPackages p = (LayerPackages) EventCodec.decode(r.value());
+            assertThat(r.key()).isEqualTo(p.diffId().toString());
+            sent.merge(r.key(), 1, Integer::sum);
+        }
+        assertThat(sent).isEqualTo(expected);
+        assertThat(everyHostReport.layerPackages()).isGreaterThan(report.layerPackages());
+        assertThat(sent.keySet()).isEqualTo(heldDiffIds(simulator));
+    }
+
+    private static Set<String> heldDiffIds(FleetSimulator sim) {
+        Set<String> out = new HashSet<>();
+        for (int host = 0; host < sim.spec().hosts(); host++) {
+            for (int round = 0; round <= sim.spec().churnRounds(); round++) {
+                out.addAll(diffIds(sim, sim.model().host(host, round)));
+            }
+        }
+        return out;
+    }
+
+    private static Set<String> diffIds(FleetSimulator sim, HostState state) {
+        Set<String> out = new HashSet<>();
+        for (int l : state.layers()) {
+            out.add(sim.catalog().layer(l).diffId().toString());
+        }
+        return out;
     }
 }

@@ -33,6 +33,28 @@ class ImageCatalogTest {
     }
 
     @Test
+    void package_databases_are_the_same_for_the_same_seed_and_base_roots_carry_80_to_120_packages() {
+        ImageCatalog again = ImageCatalog.generate(SPEC);
+        int withDatabases = 0;
+        for (int l = 0; l < catalog.layerCount(); l++) {
+            var diffId = catalog.layer(l).diffId();
+            assertThat(again.layerDatabases(diffId)).isEqualTo(catalog.layerDatabases(diffId));
+            withDatabases += catalog.layerDatabases(diffId).isEmpty() ? 0 : 1;
+        }
+        assertThat(withDatabases).isGreaterThanOrEqualTo(SPEC.baseImages()).isLessThan(catalog.layerCount() / 10);
+        for (int b = 0; b < SPEC.baseImages(); b++) {
+            var root = catalog.layer(catalog.image(catalog.familyVersions(b)[0]).layers()[0]).diffId();
+            String openssl = catalog.baseOpensslVersion(b);
+            assertThat(catalog.layerDatabases(root)).singleElement().satisfies(db -> {
+                assertThat(db.path()).isEqualTo("var/lib/dpkg/status");
+                assertThat(db.packages()).hasSizeBetween(80, 120);
+                assertThat(db.packages()).filteredOn(p -> p.sourceName().equals("openssl")).hasSize(2)
+                        .allSatisfy(p -> assertThat(p.version()).isEqualTo(openssl));
+            });
+        }
+    }
+
+    @Test
     void every_config_hashes_to_its_image_id_and_lists_its_diff_ids() throws Exception {
         ObjectMapper json = new ObjectMapper();
         for (CatalogImage image : catalog.images()) {

@@ -1,6 +1,10 @@
 package io.layeratlas.bench.simulate;
 
+import io.layeratlas.bench.store.SqlQueries;
 import io.layeratlas.db.Database;
+import io.layeratlas.db.query.Freshness;
+import io.layeratlas.db.query.PackageQuery;
+import io.layeratlas.db.query.PageRequest;
 import io.layeratlas.embedded.EmbeddedKafka;
 import io.layeratlas.embedded.EmbeddedPostgresServer;
 import io.layeratlas.events.Digest;
@@ -16,7 +20,9 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -29,7 +35,9 @@ import static org.awaitility.Awaitility.await;
  * The simulator says what it sent ({@link FleetSimulator#expectedHostLayers(int)}, {@link
  * FleetSimulator#expectedHostImages(int)}); the real indexer, fed the simulated topics, must index exactly that:
  * every host at its last generation, holding exactly those layers and images, with usage counters to match.
- * Chunked snapshots (64 KiB messages) and churn rounds are part of the small fleet.
+ * Chunked snapshots (64 KiB messages) and churn rounds are part of the small fleet. The simulated layers' package
+ * databases are indexed too: a range search finds exactly the images whose simulated OpenSSL version
+ * {@code dpkg --compare-versions} puts in the range.
  */
 class SimulatedFleetIndexedTest {
     @TempDir
@@ -116,6 +124,59 @@ class SimulatedFleetIndexedTest {
                  WHERE u.host_count > 0
                 """, rs -> counted.put(rs.getString(1), rs.getInt(2)));
         assertThat(counted).isEqualTo(expected);
+    }
+
+    @Test
+    void openssl_range_searches_find_exactly_the_images_dpkg_compare_versions_puts_in_range() throws Exception {
+        PackageQuery query = new PackageQuery(db.dataSource(), new Freshness.Policy(Clock.systemUTC(), Duration.ofDays(3650)));
+        Map<String, Set<Digest>> hostImages = simulator.expectedHostImages(simulator.spec().churnRounds());
+        Set<Digest> held = new TreeSet<>(java.util.Comparator.comparing(Digest::toString));
+        hostImages.values().forEach(held::addAll);
+        Map<Digest, String> opensslOf = new HashMap<>();
+        for (int i = 0; i < simulator.catalog().imageCount(); i++) {
+            if (held.contains(simulator.catalog().image(i).id())) {
+                opensslOf.put(simulator.catalog().image(i).id(),
+                        simulator.catalog().baseOpensslVersion(simulator.catalog().baseOf(i)));
+            }
+        }
+        for (String[] range : new String[][]{{"<3.0.8", "lt", "3.0.8"}, {">=3.0.11-1~deb12u2", "ge", "3.0.11-1~deb12u2"}}) {
+            Map<String, Boolean> truth = new HashMap<>();
+            Set<String> expectedImages = new TreeSet<>();
+            opensslOf.forEach((image, version) -> {
+                if (truth.computeIfAbsent(version, v -> dpkgCompare(v, range[1], range[2]))) {
+                    expectedImages.add(image.toString());
+                }
+            });
+            Set<String> expectedHosts = new TreeSet<>();
+            hostImages.forEach((host, images) -> images.forEach(i -> {
+                if (expectedImages.contains(i.toString())) {
+                    expectedHosts.add(host);
+                }
+            }));
+            assertThat(expectedImages).as("images in openssl%s", range[0]).isNotEmpty().hasSizeLessThan(held.size());
+
+            PackageQuery.PackageSearch answer = query.search("openssl" + range[0], new PageRequest(null, 1000),
+                    new PageRequest(null, 1000));
+            assertThat(answer.imageCount()).isEqualTo(expectedImages.size());
+            assertThat(answer.images()).extracting(PackageQuery.ImageHit::imageId)
+                    .containsExactlyInAnyOrderElementsOf(expectedImages);
+            assertThat(answer.hosts()).extracting(h -> h.host().hostId())
+                    .containsExactlyInAnyOrderElementsOf(expectedHosts);
+            // The benchmark's bare SQL reads the same answer: counts and first pages of images and hosts.
+            try (Connection c = db.dataSource().getConnection()) {
+                assertThat(SqlQueries.packageSearch(c, "openssl" + range[0])).isEqualTo(2
+                        + Math.min(100, expectedImages.size()) + Math.min(100, expectedHosts.size()));
+            }
+        }
+    }
+
+    /** {@code dpkg --compare-versions a op b}: the real tool's answer. */
+    private static boolean dpkgCompare(String a, String op, String b) {
+        try {
+            return new ProcessBuilder("dpkg", "--compare-versions", a, op, b).start().waitFor() == 0;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot run dpkg --compare-versions " + a + " " + op + " " + b, e);
+        }
     }
 
     private static Map<String, Set<String>> strings(Map<String, Set<Digest>> byHost) {

@@ -265,6 +265,17 @@ public final class PackageQuery {
     private record Matched(List<Long> keys, List<PackageVersion> versions, List<PackageVersion> others) {
     }
 
+    /**
+     * The keys ({@code packages.package_key}, ascending) of the package builds a question matches, by the rule
+     * {@link #search} applies: for baselines that time the rest of the answer as bare SQL over these keys.
+     *
+     * @throws QueryException.InvalidParameter for bad syntax
+     * @throws SQLException                    from the connection
+     */
+    public static List<Long> matchingKeys(Connection c, String question) throws SQLException {
+        return match(c, PackageSpec.parse(question)).keys();
+    }
+
     private static Matched match(Connection c, PackageSpec spec) throws SQLException {
         record Row(long key, PackageVersion version, String sourceName, String sourceVersion) {
             /** The version the question is about: the binary's by its name, else the source package's. */
