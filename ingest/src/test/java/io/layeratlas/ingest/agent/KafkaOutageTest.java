@@ -59,8 +59,10 @@ class KafkaOutageTest {
             kafka = EmbeddedKafka.start(brokerDir, port, Map.of());
             try (TopicReader snapshots = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.HOST_LAYERS));
                  TopicReader configs = new TopicReader(kafka.bootstrapServers(), config.topic(Topics.IMAGE_CONFIGS))) {
+                // Images travel by reference: with the configs delivered, they are the latest inventory's.
                 await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
-                        TopicReader.latestComplete(snapshots.snapshots(), "outage-host").orElseThrow(TopicReader::notYet).images())
+                        TopicReader.latestComplete(snapshots.snapshots(), "outage-host").orElseThrow(TopicReader::notYet)
+                                .imagesWithFacts(configs.configs()))
                         .containsExactlyElementsOf(latest.inventory().images()));
                 Map<Digest, String> expected = new HashMap<>(before.configs());
                 expected.putAll(during.configs());
