@@ -313,6 +313,13 @@ class OperatorViewsApiTest {
         assertThat(lines[0]).isEqualTo("host_id,stale,last_report_at,items,image_ids,repo_tags");
         assertThat(lines).hasSize(expected.size() + 1);
         assertThat(post("/api/v1/bulk", "  \n").statusCode()).isEqualTo(400);
+
+        // A JSON body is refused with what is taken, not read line by line as items.
+        HttpResponse<String> asJson = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(fleet.base
+                        + "/api/v1/bulk")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"items\":[\"" + tag + "\"]}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(asJson.statusCode()).isEqualTo(415);
+        assertThat(json(asJson).path("error").asText()).contains("text/plain").contains("application/json");
     }
 
     private HttpResponse<String> post(String path, String body) throws Exception {

@@ -82,8 +82,13 @@ final class BulkHandlers {
                     }
                 }
             }
-        } else {
+        } else if (ctx.contentType() == null || type.startsWith("text/plain")) {
             parts.add(ctx.body());
+        } else {
+            // A JSON body ({"items": [...]}) read as lines would answer its braces and quotes as items (a newcomer's
+            // trial): say what is taken instead.
+            throw new io.javalin.http.HttpResponseException(415, "the list is taken as text/plain (one item per line),"
+                    + " a form field items or an uploaded file (multipart/form-data), not " + Fmt.cut(type, 80));
         }
         String text = String.join("\n", parts);
         if (text.indexOf('\u0000') >= 0) {
