@@ -51,7 +51,7 @@ final class ErrorMapping {
         // Javalin decodes path parameters before any handler runs; a broken percent-escape there ("/layers/%2") is the
         // caller's mistake, found by HostileRequestsTest.
         app.exception(IllegalArgumentException.class, (e, ctx) -> {
-            if (String.valueOf(e.getMessage()).startsWith("URLDecoder:") || brokenEscape(ctx.req().getRequestURI())) {
+            if (String.valueOf(e.getMessage()).startsWith("URLDecoder:")) {
                 answer(pages, ctx, HttpStatus.BAD_REQUEST, "the path has a malformed percent-escape (%XX)", List.of());
             } else {
                 log.error("unexpected error on {} {}", ctx.method(), ctx.path(), e);
@@ -69,20 +69,6 @@ final class ErrorMapping {
             log.error("unexpected error on {} {}", ctx.method(), ctx.path(), e);
             answer(pages, ctx, HttpStatus.INTERNAL_SERVER_ERROR, "internal error", List.of());
         });
-    }
-
-    /** Whether a raw request path has a {@code %} not followed by two hex digits (RFC 3986 section 2.1). */
-    static boolean brokenEscape(String rawPath) {
-        if (rawPath == null) {
-            return false;
-        }
-        for (int i = rawPath.indexOf('%'); i >= 0; i = rawPath.indexOf('%', i + 1)) {
-            if (i + 2 >= rawPath.length() || Character.digit(rawPath.charAt(i + 1), 16) < 0
-                    || Character.digit(rawPath.charAt(i + 2), 16) < 0) {
-                return true;
-            }
-        }
-        return false;
     }
 
     static boolean isApi(Context ctx) {
