@@ -32,13 +32,13 @@ public final class BenchMain {
 
     /** Runs, writes the JSON to {@code out}, and returns the report (for {@code layeratlas bench}). */
     public static BenchReport run(Scale scale, Path work, Path out, BenchPlugins plugins) throws Exception {
-        return run(scale, work, out, plugins, false);
+        return run(scale, work, out, plugins, BenchRunner.Part.ALL);
     }
 
-    /** As {@link #run(Scale, Path, Path, BenchPlugins)}; {@code queriesOnly} runs only the query benchmark. */
-    public static BenchReport run(Scale scale, Path work, Path out, BenchPlugins plugins, boolean queriesOnly)
+    /** As {@link #run(Scale, Path, Path, BenchPlugins)}, only the benchmarks of {@code part}. */
+    public static BenchReport run(Scale scale, Path work, Path out, BenchPlugins plugins, BenchRunner.Part part)
             throws Exception {
-        BenchReport report = new BenchRunner(scale, work, plugins, queriesOnly).run();
+        BenchReport report = new BenchRunner(scale, work, plugins, part).run();
         report.writeJson(out);
         return report;
     }

@@ -36,22 +36,45 @@ public final class BenchRunner {
     private final Path work;
     private final BenchPlugins plugins;
 
+    private final Part part;
     private final boolean queriesOnly;
 
-    public BenchRunner(Scale scale, Path work, BenchPlugins plugins) {
-        this(scale, work, plugins, false);
+    /** Which benchmarks a run does. */
+    public enum Part {
+        /** Everything, in the order of the class comment. */
+        ALL,
+        /**
+         * Only (d), the queries against bare SQL, on the COPY-loaded fleet and then on the indexer's database while
+         * it applies churn rounds (Kafka, round 0 and the indexer started for it): for profiling the dashboard.
+         */
+        QUERIES,
+        /**
+         * Only (b) and (c): the COPY baselines, the indexer's fresh load, rescan and unchanged resend, and freshness
+         * through the API during a churn round and a resend beside the transport's: for profiling the indexer.
+         */
+        INDEXER;
+
+        /** {@code all}, {@code queries} or {@code indexer}. */
+        public static Part named(String name) {
+            return switch (name) {
+                case "all" -> ALL;
+                case "queries" -> QUERIES;
+                case "indexer" -> INDEXER;
+                default -> throw new IllegalArgumentException("unknown part '" + name + "' (all, queries, indexer)");
+            };
+        }
     }
 
-    /**
-     * @param queriesOnly run only (d), the queries against bare SQL, on the COPY-loaded fleet and then on the
-     *                    indexer's database while it applies churn rounds (Kafka, round 0 and the indexer started for
-     *                    it): a few minutes instead of the whole run, for profiling the dashboard
-     */
-    public BenchRunner(Scale scale, Path work, BenchPlugins plugins, boolean queriesOnly) {
+    public BenchRunner(Scale scale, Path work, BenchPlugins plugins) {
+        this(scale, work, plugins, Part.ALL);
+    }
+
+    public BenchRunner(Scale scale, Path work, BenchPlugins plugins, Part part) {
         this.scale = scale;
         this.work = work;
         this.plugins = plugins;
-        this.queriesOnly = queriesOnly;
+        this.part = part;
+        this.queriesOnly = part == Part.QUERIES;
     }
 
     public BenchReport run() throws Exception {
@@ -69,7 +92,7 @@ public final class BenchRunner {
         report.context("java", System.getProperty("java.version"));
         long startRss = Rss.self().orElse(0);
 
-        if (!queriesOnly) {
+        if (part == Part.ALL) {
             log.info("(a) agent scan of a {}-image data-root", scale.dataRootImages());
             report.addAll(AgentScanBenchmark.run(scale, work, plugins.scanner()));
         }
@@ -79,7 +102,7 @@ public final class BenchRunner {
                 .withChurn(Math.max(1, scale.fleet().churnRounds()), scale.fleet().churnFraction()));
         report.context("catalogImages", sim.catalog().imageCount());
         report.context("catalogLayers", sim.catalog().layerCount());
-        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.startTemporary(StatementProfile.serverSettings())) {
+        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.startTemporary(StatementProfile.serverSettings(work))) {
             log.info("(b) COPY baseline: {} hosts", scale.fleet().hosts());
             String copyUrl = pg.createDatabase("copy_baseline");
             CopyLoader.Load fresh;
@@ -102,19 +125,8 @@ public final class BenchRunner {
                         "staged COPY + set-based merge of round 1: " + rescan.hostLayerLinks() + " links in "
                                 + rescan.elapsed().toMillis() + " ms"));
 
-                log.info("(d) queries: SQL baseline{}", plugins.dashboard().isPresent() ? " and the dashboard" : "");
-                Optional<BenchPlugins.RunningDashboard> dashboardOnCopy = Optional.empty();
-                try {
-                    if (plugins.dashboard().isPresent()) {
-                        dashboardOnCopy = Optional.of(plugins.dashboard().get().start(copyUrl, pg.user(), ""));
-                    }
-                    report.addAll(QueryBenchmark.run(scale, db.dataSource(), sim, 1, dashboardOnCopy));
-                    report.add(memoryRow("memory.dashboard.rss", dashboardOnCopy.map(BenchPlugins.RunningDashboard::rssBytes),
-                            startRss, "dashboard not plugged in"));
-                } finally {
-                    if (dashboardOnCopy.isPresent()) {
-                        dashboardOnCopy.get().close();
-                    }
+                if (part != Part.INDEXER) {
+                    report.addAll(queriesOnCopy(db, copyUrl, pg.user(), sim, startRss));
                 }
             }
             try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka-" + runId), 0,
@@ -171,10 +183,13 @@ public final class BenchRunner {
                                         "links/s", rescan.linksPerSecond(), "apply round 1 (published beforehand in "
                                                 + round1.published().elapsed().toMillis() + " ms), vs staged COPY merge")
                                         : BenchmarkResult.skipped("indexer.rescan", "links/s", "indexer did not catch up"));
-                                report.addAll(packageQueries(scale, url, pg.user(), sim, dash, "round 1"));
+                                if (part == Part.ALL) {
+                                    report.addAll(packageQueries(scale, url, pg.user(), sim, dash, "round 1"));
+                                }
 
                                 // A churn round (round 2) published as fast as the simulator can while the probes
                                 // ask the API when their change shows.
+                                StatementProfile.reset(url, pg.user());
                                 CompletableFuture<PublishReport> churn = CompletableFuture.supplyAsync(() ->
                                         publishRound(sim, bootstrap, 2));
                                 if (dash.isPresent()) {
@@ -183,6 +198,7 @@ public final class BenchRunner {
                                 }
                                 churn.get();
                                 indexer.awaitCaughtUp(Duration.ofMinutes(30));
+                                StatementProfile.write(url, pg.user(), work, "churn");
 
                                 // Every agent's periodic full resend at once, nothing changed: published while the
                                 // indexer is held (a lock on its hosts table), then timed from release to caught up,
@@ -209,7 +225,9 @@ public final class BenchRunner {
                                     indexer.awaitCaughtUp(Duration.ofMinutes(30));
                                     // Round 2 again is the transport baseline's load below (stale for the indexer by
                                     // then); the churn while queries run starts at round 3.
-                                    report.addAll(churnQueries(scale, url, pg.user(), sim, bootstrap, indexer, dash.get(), 1, 3));
+                                    if (part == Part.ALL) {
+                                        report.addAll(churnQueries(scale, url, pg.user(), sim, bootstrap, indexer, dash.get(), 1, 3));
+                                    }
                                 }
                             }
                         } finally {
@@ -245,6 +263,27 @@ public final class BenchRunner {
                 "this JVM at the end (embedded Kafka and all); at start " + startRss));
         deleteQuietly(work.resolve("kafka-" + runId));
         return report;
+    }
+
+    /** (d) the lookups on the quiet COPY-loaded fleet, beside their bare SQL, and the dashboard's memory. */
+    private List<BenchmarkResult> queriesOnCopy(Database db, String copyUrl, String user, FleetSimulator sim, long startRss)
+            throws Exception {
+        log.info("(d) queries: SQL baseline{}", plugins.dashboard().isPresent() ? " and the dashboard" : "");
+        Optional<BenchPlugins.RunningDashboard> dashboardOnCopy = Optional.empty();
+        List<BenchmarkResult> out = new java.util.ArrayList<>();
+        try {
+            if (plugins.dashboard().isPresent()) {
+                dashboardOnCopy = Optional.of(plugins.dashboard().get().start(copyUrl, user, ""));
+            }
+            out.addAll(QueryBenchmark.run(scale, db.dataSource(), sim, 1, dashboardOnCopy));
+            out.add(memoryRow("memory.dashboard.rss", dashboardOnCopy.map(BenchPlugins.RunningDashboard::rssBytes),
+                    startRss, "dashboard not plugged in"));
+        } finally {
+            if (dashboardOnCopy.isPresent()) {
+                dashboardOnCopy.get().close();
+            }
+        }
+        return out;
     }
 
     /**

@@ -26,6 +26,7 @@ import java.util.Optional;
  * {@code 1000+i}, newer than anything the load sends.
  */
 public final class FreshnessBenchmark {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FreshnessBenchmark.class);
     private static final int FIRST_PROBE_ROUND = 1_000;
 
     private FreshnessBenchmark() {
@@ -74,6 +75,7 @@ public final class FreshnessBenchmark {
         try (Producer<String, byte[]> producer = new KafkaProducer<>(FleetSimulator.producerConfig(bootstrap),
                 new StringSerializer(), new ByteArraySerializer())) {
             String host = sim.model().hostId(0);
+            StringBuilder inOrder = new StringBuilder();
             for (int i = 0; i < samples; i++) {
                 int round = FIRST_PROBE_ROUND + firstSample + i;
                 long t0 = System.nanoTime();
@@ -82,11 +84,14 @@ public final class FreshnessBenchmark {
                 while (System.nanoTime() < deadline) {
                     if (dashboard.showsGeneration(host, round + 1L)) {
                         out.add(System.nanoTime() - t0);
+                        inOrder.append(' ').append((System.nanoTime() - t0) / 1_000_000);
                         break;
                     }
                     Thread.sleep(5);
                 }
             }
+            // In order, so that a slow stretch (a large batch, a GC, the load's start) shows where it happened.
+            log.info("publish -> visible via the API, ms, in order:{}", inOrder);
         }
         return out;
     }

@@ -12,6 +12,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -28,10 +29,32 @@ final class StatementProfile {
     private StatementProfile() {
     }
 
-    /** Server settings the embedded PostgreSQL needs for the profile (none when it is off). */
-    static Map<String, String> serverSettings() {
-        return ON ? Map.of("shared_preload_libraries", "pg_stat_statements", "pg_stat_statements.track", "all",
-                "pg_stat_statements.max", "1000") : Map.of();
+    /**
+     * Plans of statements slower than this many milliseconds, with their actual rows and buffers, are logged by
+     * PostgreSQL's {@code auto_explain} to {@code <work>/pg-log/}: the environment variable
+     * {@code LAYERATLAS_BENCH_PG_EXPLAIN_MS}, opt-in like the statement profile.
+     */
+    private static final String EXPLAIN_MS = System.getenv("LAYERATLAS_BENCH_PG_EXPLAIN_MS");
+
+    /** Server settings the embedded PostgreSQL needs for the profile and the plans (none when both are off). */
+    static Map<String, String> serverSettings(Path work) {
+        Map<String, String> settings = new java.util.HashMap<>();
+        List<String> libraries = new java.util.ArrayList<>();
+        if (ON) {
+            libraries.add("pg_stat_statements");
+            settings.putAll(Map.of("pg_stat_statements.track", "all", "pg_stat_statements.max", "1000",
+                    "pg_stat_statements.track_planning", "on"));
+        }
+        if (EXPLAIN_MS != null) {
+            libraries.add("auto_explain");
+            settings.putAll(Map.of("auto_explain.log_min_duration", EXPLAIN_MS, "auto_explain.log_analyze", "on",
+                    "auto_explain.log_buffers", "on", "auto_explain.log_nested_statements", "on",
+                    "logging_collector", "on", "log_directory", work.resolve("pg-log").toAbsolutePath().toString()));
+        }
+        if (!libraries.isEmpty()) {
+            settings.put("shared_preload_libraries", String.join(",", libraries));
+        }
+        return settings;
     }
 
     /** Starts a phase: the counters of every database are zeroed. */
@@ -53,21 +76,21 @@ final class StatementProfile {
             return;
         }
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "# pg_stat_statements, phase %s, database %s%n"
-                + "%12s %10s %12s %10s  %s%n", phase, url, "total ms", "calls", "rows", "mean ms", "statement"));
+                + "%12s %10s %10s %12s %10s  %s%n", phase, url, "total ms", "plan ms", "calls", "rows", "mean ms", "statement"));
         try (Connection c = DriverManager.getConnection(url, user, ""); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("""
-                     SELECT total_exec_time, calls, rows, mean_exec_time,
-                            regexp_replace(left(query, 160), '\\s+', ' ', 'g') AS q,
+                     SELECT total_exec_time, calls, rows, mean_exec_time, total_plan_time,
+                            regexp_replace(left(query, 200), '\\s+', ' ', 'g') AS q,
                             sum(total_exec_time) OVER () AS all_ms
                        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-                      ORDER BY total_exec_time DESC LIMIT 25""")) {
+                      ORDER BY total_exec_time + total_plan_time DESC LIMIT 40""")) {
             double all = 0;
             while (rs.next()) {
                 all = rs.getDouble("all_ms");
-                out.append(String.format(Locale.ROOT, "%12.0f %10d %12d %10.2f  %s%n", rs.getDouble(1), rs.getLong(2),
-                        rs.getLong(3), rs.getDouble(4), rs.getString("q")));
+                out.append(String.format(Locale.ROOT, "%12.0f %10.0f %10d %12d %10.2f  %s%n", rs.getDouble(1),
+                        rs.getDouble("total_plan_time"), rs.getLong(2), rs.getLong(3), rs.getDouble(4), rs.getString("q")));
             }
-            out.append(String.format(Locale.ROOT, "# all statements of this database: %.0f ms%n", all));
+            out.append(String.format(Locale.ROOT, "# all statements of this database: %.0f ms executing%n", all));
             Path file = work.resolve("pg-statements-" + phase + ".txt");
             Files.writeString(file, out);
             log.info("statement profile of {} in {}", phase, file.toAbsolutePath());

@@ -417,8 +417,19 @@ public final class Indexer implements AutoCloseable {
         /** Hands a decoded batch to the applying thread. */
         private InFlight submit(Decoded batch) {
             return new InFlight(batch, applying.submit(() -> {
+                long start = System.nanoTime();
                 Map<TopicPartition, Long> next = new HashMap<>();
                 applySlice(batch.entries(), next);
+                if (log.isDebugEnabled()) {
+                    Map<String, Integer> byTopic = new java.util.TreeMap<>();
+                    long bytes = 0;
+                    for (var e : batch.records().entrySet()) {
+                        byTopic.merge(e.getKey().topic(), e.getValue().size(), Integer::sum);
+                        bytes += e.getValue().stream().mapToLong(r -> Math.max(0, r.serializedValueSize())).sum();
+                    }
+                    log.debug("batch applied: {} bytes, {}, {} ms after its poll, {} ms in the database", bytes, byTopic,
+                            (start - batch.startNanos()) / 1_000_000, (System.nanoTime() - start) / 1_000_000);
+                }
                 return next;
             }));
         }

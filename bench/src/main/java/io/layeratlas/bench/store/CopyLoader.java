@@ -155,8 +155,10 @@ public final class CopyLoader {
         files.put("COPY layer_usage (layer_key, host_count, image_count) FROM STDIN", render("layer_usage", w ->
                 knownLayers.stream().forEach(l -> row(w, Integer.toString(layerKey[l]), Integer.toString(layerHosts[l]),
                         Integer.toString(layerImages[l])))));
-        files.put("COPY image_usage (image_key, host_count) FROM STDIN", render("image_usage", w ->
-                heldImages.stream().forEach(i -> row(w, Integer.toString(imageKey[i]), Integer.toString(imageHosts[i])))));
+        // Every simulated host_images row carries its image's repo tag: each holder counts as tagging it.
+        files.put("COPY image_usage (image_key, host_count, tagged_host_count) FROM STDIN", render("image_usage", w ->
+                heldImages.stream().forEach(i -> row(w, Integer.toString(imageKey[i]), Integer.toString(imageHosts[i]),
+                        Integer.toString(imageHosts[i])))));
 
         long t0 = System.nanoTime();
         boolean auto = c.getAutoCommit();
@@ -299,8 +301,10 @@ public final class CopyLoader {
                     + "ON CONFLICT (layer_key) DO UPDATE SET host_count = excluded.host_count",
             "UPDATE layer_usage u SET host_count = 0 WHERE host_count > 0 "
                     + "AND NOT EXISTS (SELECT 1 FROM host_layers hl WHERE hl.layer_key = u.layer_key)",
-            "INSERT INTO image_usage (image_key, host_count) SELECT image_key, count(*) FROM host_images GROUP BY image_key "
-                    + "ON CONFLICT (image_key) DO UPDATE SET host_count = excluded.host_count");
+            "INSERT INTO image_usage (image_key, host_count, tagged_host_count) SELECT image_key, count(*), "
+                    + "count(*) FILTER (WHERE repo_tags <> '{}') FROM host_images GROUP BY image_key "
+                    + "ON CONFLICT (image_key) DO UPDATE SET host_count = excluded.host_count, "
+                    + "tagged_host_count = excluded.tagged_host_count");
 
     private static int[] keys(BitSet present, int size) {
         int[] key = new int[size];

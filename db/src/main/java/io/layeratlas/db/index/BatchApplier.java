@@ -145,11 +145,7 @@ final class BatchApplier {
                 HostRuntimeStore.updateMetadata(s, runtime);
             }
             contentsChanged |= !contents.isEmpty();
-            // After the contents: a retired host a snapshot brings back counts again for "tagged somewhere".
             HostStore.applied(s, applied);
-            if (!contents.isEmpty()) {
-                HostContentsStore.settleTagFlips(s);
-            }
         }
 
         storePending(walks.values());
@@ -172,7 +168,6 @@ final class BatchApplier {
                 Map.of(), Set.of(), false, false)));
         HostRuntimeStore.replaceContainers(s, List.of()); // a retired host runs nothing the index knows of
         HostStore.markRetired(s, host.key());
-        HostContentsStore.settleTagFlips(s);
         // Images tagged only on this host are no longer "tagged somewhere": the bases built on them may change.
         LineageStore.recompute(s);
         return true;

@@ -19,8 +19,9 @@ import java.util.TreeMap;
  * inserted, rows whose attributes changed are updated, and nothing else is written. What arrived and left, and the
  * repo tags an image the host keeps gained or lost (subject {@code tag}, V6), goes to the change log (one row per host,
  * generation, change and subject) and moves the usage counters by exactly that
- * difference ({@link UsageStore#applyDeltas}); images whose "tagged somewhere" changed go to {@code la_tag_flip}
- * for the lineage ({@link #settleTagFlips}). The caller holds the hosts' row locks.
+ * difference ({@link UsageStore#applyDeltas}), and so do the hosts an image is tagged on
+ * ({@code image_usage.tagged_host_count}): images whose "tagged somewhere" changed go to {@code la_tag_flip} for the
+ * lineage. The caller holds the hosts' row locks.
  */
 final class HostContentsStore {
 
@@ -41,36 +42,36 @@ final class HostContentsStore {
             CREATE TEMP TABLE IF NOT EXISTS la_layer_delta (host_key integer NOT NULL, layer_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_image_delta (host_key integer NOT NULL, image_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_tag_delta (host_key integer NOT NULL, image_key bigint NOT NULL, tag text NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
-            CREATE TEMP TABLE IF NOT EXISTS la_tag_candidate (image_key bigint NOT NULL, was_tagged boolean NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_tag_flip (image_key bigint NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_new_stack (image_key bigint NOT NULL) ON COMMIT DELETE ROWS
             """;
 
-    private static final String CLEAR = "TRUNCATE la_round, la_hl, la_hi, la_layer_delta, la_image_delta, la_tag_delta, la_tag_candidate";
+    private static final String CLEAR = "TRUNCATE la_round, la_hl, la_hi, la_layer_delta, la_image_delta, la_tag_delta";
 
     private static final String ROUND = """
             INSERT INTO la_round (host_key, generation, at, record_changes)
             SELECT t.k, t.g, t.a::timestamptz, t.r FROM unnest(?::integer[], ?::bigint[], ?::text[], ?::boolean[]) AS t(k, g, a, r)
             """;
 
-    // Images tagged on a host before and not after, or the other way round, with whether they were tagged on some host
-    // that is not retired before the change: their "tagged somewhere" may change (see TAG_SETTLE).
-    private static final String TAG_CANDIDATES = """
-            INSERT INTO la_tag_candidate (image_key, was_tagged)
-            SELECT d.image_key, %s
-              FROM (SELECT DISTINCT COALESCE(o.image_key, n.image_key) AS image_key
-                      FROM (SELECT hi.host_key, hi.image_key FROM host_images hi JOIN la_round r USING (host_key)
-                             WHERE hi.repo_tags <> '{}') o
-                      FULL JOIN (SELECT host_key, image_key FROM la_hi WHERE repo_tags <> '{}') n USING (host_key, image_key)
-                     WHERE o.image_key IS NULL OR n.image_key IS NULL) d
-            """.formatted(Sql.taggedSomewhere("d.image_key"));
-
-    // Of the candidates, those whose "tagged on some host that is not retired" did change: lineage follows them.
-    private static final String TAG_SETTLE = """
+    // Hosts on which an image is tagged now and not before, or the other way round, move its tagged_host_count (read
+    // before the images are replaced); images whose count went from 0 to more or back changed "tagged somewhere":
+    // lineage follows them (la_tag_flip).
+    private static final String TAGGED_HOSTS = """
+            WITH d AS (
+                SELECT COALESCE(o.image_key, n.image_key) AS image_key,
+                       sum(CASE WHEN n.image_key IS NULL THEN -1 ELSE 1 END)::integer AS n
+                  FROM (SELECT hi.host_key, hi.image_key FROM host_images hi JOIN la_round r USING (host_key)
+                         WHERE hi.repo_tags <> '{}') o
+                  FULL JOIN (SELECT host_key, image_key FROM la_hi WHERE repo_tags <> '{}') n USING (host_key, image_key)
+                 WHERE o.image_key IS NULL OR n.image_key IS NULL
+                 GROUP BY 1),
+            moved AS (
+                UPDATE image_usage u SET tagged_host_count = u.tagged_host_count + d.n FROM d
+                 WHERE u.image_key = d.image_key AND d.n <> 0
+                RETURNING u.image_key, u.tagged_host_count AS now, d.n)
             INSERT INTO la_tag_flip (image_key)
-            SELECT c.image_key FROM la_tag_candidate c
-             WHERE c.was_tagged <> %s
-            """.formatted(Sql.taggedSomewhere("c.image_key"));
+            SELECT image_key FROM moved WHERE (now > 0) <> (now - n > 0)
+            """;
 
     private static final String REMOVE_LAYERS = """
             WITH gone AS (
@@ -162,8 +163,8 @@ final class HostContentsStore {
     }
 
     /**
-     * Replaces what the given hosts hold (each host at most once). Afterwards {@code la_tag_candidate} holds the
-     * images whose tagged state flipped on one of them; call {@link #settleTagFlips} once the host rows are final.
+     * Replaces what the given hosts hold (each host at most once); images whose "tagged somewhere" it changed are
+     * added to {@code la_tag_flip}.
      */
     static void replace(Statements s, List<NewContents> hosts) throws SQLException {
         if (hosts.isEmpty()) {
@@ -176,7 +177,10 @@ final class HostContentsStore {
                 throw new IllegalArgumentException("host " + h.hostKey() + " twice in one replacement");
             }
         }
-        s.execute(CLEAR);
+        if (s.tempTablesUsed()) {
+            // ON COMMIT DELETE ROWS empties them at commit; a TRUNCATE costs ~4 ms even on empty tables.
+            s.execute(CLEAR);
+        }
         List<Integer> keys = new ArrayList<>();
         List<Long> generations = new ArrayList<>();
         List<String> ats = new ArrayList<>();
@@ -224,9 +228,11 @@ final class HostContentsStore {
                 }
             });
         }
-        // Temporary tables are never analyzed by autovacuum; the merge's plans need their sizes.
+        // Temporary tables are never analyzed by autovacuum; the merge's plans need their sizes, also a one-host
+        // batch's: without, the planner scales the last analyzed density by the tables' pages, takes one host for
+        // 166 and reads all of host_images (auto_explain, bench --scale small).
         s.execute("ANALYZE la_round, la_hl, la_hi");
-        s.execute(TAG_CANDIDATES);
+        s.execute(TAGGED_HOSTS);
         if (anyHeld) {
             s.execute(REMOVE_LAYERS);
             s.execute(REMOVE_IMAGES);
@@ -241,13 +247,5 @@ final class HostContentsStore {
         }
         UsageStore.applyDeltas(s);
         s.execute(CHANGE_LOG);
-    }
-
-    /**
-     * After {@link #replace} and once the hosts' {@code retired_at} is final for the round: adds to {@code la_tag_flip}
-     * the images whose "tagged on some host that is not retired" the round changed.
-     */
-    static void settleTagFlips(Statements s) throws SQLException {
-        s.execute(TAG_SETTLE);
     }
 }

@@ -18,13 +18,14 @@ final class Sql {
 
     /**
      * "Tagged on some host that is not retired" for the image whose key is the SQL expression {@code imageKey}: the
-     * body of V2's {@code image_tagged_somewhere(image)}, written into the write path's statements because PostgreSQL
-     * cannot inline a SQL function with a sub-select and runs it as a statement of its own per row (8,952 calls in a
-     * fresh {@code bench --scale small} load, pg_stat_statements). The dashboard's queries call the function.
+     * body of V9's {@code image_tagged_somewhere(image)}, the counter {@code image_usage.tagged_host_count} kept by
+     * {@link UsageStore}, written into the write path's statements because PostgreSQL cannot inline a SQL function
+     * with a sub-select and runs it as a statement of its own per row (8,952 calls in a fresh
+     * {@code bench --scale small} load, pg_stat_statements). The dashboard's queries call the function.
      */
     static String taggedSomewhere(String imageKey) {
-        return "EXISTS (SELECT 1 FROM host_images ts_hi JOIN hosts ts_h ON ts_h.host_key = ts_hi.host_key"
-                + " WHERE ts_hi.image_key = " + imageKey + " AND ts_hi.repo_tags <> '{}' AND ts_h.retired_at IS NULL)";
+        return "COALESCE((SELECT ts_u.tagged_host_count > 0 FROM image_usage ts_u WHERE ts_u.image_key = " + imageKey
+                + "), false)";
     }
 
     static Array texts(Connection c, Collection<String> values) throws SQLException {

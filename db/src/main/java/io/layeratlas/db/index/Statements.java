@@ -20,6 +20,7 @@ final class Statements {
     private final Connection c;
     private final KnownFacts.Session known;
     private int count;
+    private boolean tempTablesUsed;
 
     Statements(Connection c, KnownFacts.Session known) {
         this.c = c;
@@ -37,6 +38,16 @@ final class Statements {
 
     int count() {
         return count;
+    }
+
+    /**
+     * Whether this transaction already filled the replacement's temporary tables ({@code ON COMMIT DELETE ROWS}: empty
+     * at the transaction's start); marks them used.
+     */
+    boolean tempTablesUsed() {
+        boolean was = tempTablesUsed;
+        tempTablesUsed = true;
+        return was;
     }
 
     /** A prepared statement, counted once (execute it once). */

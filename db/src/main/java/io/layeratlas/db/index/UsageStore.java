@@ -9,7 +9,9 @@ import java.util.List;
  * The usage counters, kept exact in the same transaction as the facts they count:
  * {@code image_usage.host_count} = hosts with a {@code host_images} row for the image;
  * {@code layer_usage.host_count} = hosts with a {@code host_layers} row for the layer;
- * {@code layer_usage.image_count} = images held by at least one host whose stack contains the layer.
+ * {@code layer_usage.image_count} = images held by at least one host whose stack contains the layer;
+ * {@code image_usage.tagged_host_count} = hosts that are not retired whose {@code host_images} row for the image has a
+ * repo tag (V9; moved by {@link HostContentsStore} as it replaces a host's images).
  * They move by deltas, set-based ({@link #applyDeltas}, {@link #stacksAdded}); {@link #recount(Connection)}
  * recomputes all three from the facts.
  */
@@ -53,12 +55,15 @@ final class UsageStore {
             """;
 
     private static final String RECOUNT_IMAGES = """
-            UPDATE image_usage u SET host_count = c.hosts
-              FROM (SELECT i.image_key, COALESCE(h.n, 0)::integer AS hosts
+            UPDATE image_usage u SET host_count = c.hosts, tagged_host_count = c.tagged
+              FROM (SELECT i.image_key, COALESCE(h.n, 0)::integer AS hosts, COALESCE(h.t, 0)::integer AS tagged
                       FROM images i
-                      LEFT JOIN (SELECT image_key, count(*) AS n FROM host_images GROUP BY image_key) h
+                      LEFT JOIN (SELECT hi.image_key, count(*) AS n,
+                                        count(*) FILTER (WHERE hi.repo_tags <> '{}' AND hs.retired_at IS NULL) AS t
+                                   FROM host_images hi JOIN hosts hs ON hs.host_key = hi.host_key
+                                  GROUP BY hi.image_key) h
                              ON h.image_key = i.image_key) AS c
-             WHERE u.image_key = c.image_key AND u.host_count <> c.hosts
+             WHERE u.image_key = c.image_key AND (u.host_count <> c.hosts OR u.tagged_host_count <> c.tagged)
             """;
 
     private static final String RECOUNT_LAYERS = """
