@@ -70,9 +70,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Consumes the contract topics into the PostgreSQL index: one consumer thread polls and decodes, one applying thread
  * runs one database transaction per polled batch that applies the batch's effects <em>and</em> stores the next
- * offsets ({@code consumer_offsets}); batches are applied one at a time in poll order, and the next batch is decoded
- * while the one before it is applied (the two cost about the same: CPU in this process, then in PostgreSQL),
- * then a best-effort {@code commitSync} to Kafka for the usual lag tools (KafkaConsumer Javadoc, "Storing Offsets
+ * offsets ({@code consumer_offsets}); batches are applied one at a time in poll order, and the next batch gathers and
+ * decodes what arrives while the one before it is applied (the two cost about the same: CPU in this process, then in
+ * PostgreSQL), up to bounds of records, bytes and time: the byte bound adapts so that a batch takes about 400 ms in
+ * the database, so a change published during a flood of others waits about two batches, not the flood. After each
+ * batch, a best-effort {@code commitSync} to Kafka for the usual lag tools (KafkaConsumer Javadoc, "Storing Offsets
  * Outside Kafka"). On partition assignment it seeks to the offsets stored in the database, or to the beginning
  * when there are none, so an empty or restored database resumes exactly where its data ends.
  *
@@ -111,13 +113,28 @@ public final class Indexer implements AutoCloseable {
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
     /**
      * Bounds of one batch transaction: raw value bytes, records, and how long to gather already-fetched polls. Two
-     * batches live at once (one applied, the next decoded) and a decoded snapshot takes several times its JSON on the
-     * heap: at 32 MiB the bench's indexer died of OutOfMemoryError at -Xmx512m during churn (JFR: 480 MB live).
+     * batches live at once (one applied, the next gathered and decoded) and a decoded snapshot takes several times its
+     * JSON on the heap: at 32 MiB the bench's indexer died of OutOfMemoryError at -Xmx512m during churn (JFR: 480 MB
+     * live).
      */
     private static final long MAX_BATCH_BYTES = 16L * 1024 * 1024;
-    /** Default records per batch (and per poll); {@code max.poll.records} in the Kafka properties sets both. */
+    private static final long MIN_BATCH_BYTES = 1L * 1024 * 1024;
+    /**
+     * Batches are bounded in time too: the byte bound adapts so that a batch takes about this long in the database. A
+     * change gathered while a batch is applied goes in the next one, so it waits at most about twice this behind a
+     * backlog that the indexer keeps up with (issue 10: a change visible within 1 s during a churn round).
+     */
+    private static final long TARGET_BATCH_NANOS = Duration.ofMillis(400).toNanos();
+    /** Default records per batch; {@code max.poll.records} in the Kafka properties sets it. */
     private static final int DEFAULT_BATCH_RECORDS = 2_000;
+    /**
+     * Records per poll: few, so that a batch stops within a few records of its byte bound (snapshot chunks are up to
+     * the agents' 1 MiB; a poll of 2,000 took 44 MB into one batch).
+     */
+    private static final int POLL_RECORDS = 8;
     private static final Duration MAX_BATCH_WAIT = Duration.ofMillis(100);
+    /** How long a poll waits while a batch is being applied, before asking whether it is done. */
+    private static final Duration POLL_WHILE_APPLYING = Duration.ofMillis(5);
 
     private final IndexerConfig config;
     private final IndexWriter writer;
@@ -155,7 +172,7 @@ public final class Indexer implements AutoCloseable {
         this.validator = new EventValidator(config);
         // Many hosts name the same layers: decode each digest to one shared instance (see Digest#internParsed).
         Digest.internParsed(true);
-        this.batchRecords = Integer.parseInt(String.valueOf(consumerProperties().get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG)).trim());
+        this.batchRecords = batchRecordsOf(config);
         this.registry = Objects.requireNonNull(registry, "registry");
         this.batchTimer = Timer.builder("layeratlas.indexer.batch").tag("group", config.groupId())
                 .description("time to apply one polled batch, transaction and dead letters included").register(registry);
@@ -270,17 +287,22 @@ public final class Indexer implements AutoCloseable {
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         // Where to start is decided on assignment from the offsets stored in PostgreSQL; this is only the fallback.
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        // A batch is a fixed number of statements whatever its size, so larger batches are cheaper per record; the
-        // batch's byte bound (MAX_BATCH_BYTES) keeps a transaction of large snapshot chunks short anyway.
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, DEFAULT_BATCH_RECORDS);
         // A host's snapshot is a few chunks of up to the agents' 1 MiB message limit: fetch several hosts per partition
         // at once (Kafka's default of 1 MiB per partition would make every batch a host or two).
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
         p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 16 * 1024 * 1024);
         p.putAll(config.kafkaProperties());
+        // A batch gathers many polls (max.poll.records given here bounds the batch's records instead): see POLL_RECORDS.
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(POLL_RECORDS, batchRecordsOf(config)));
         // Offsets are stored with the effects, in PostgreSQL; Kafka's copy is written after each commit, never before.
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         return p;
+    }
+
+    /** Records per batch: {@code max.poll.records} of the Kafka properties, or {@link #DEFAULT_BATCH_RECORDS}. */
+    private static int batchRecordsOf(IndexerConfig config) {
+        String given = config.kafkaProperties().get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG);
+        return given == null ? DEFAULT_BATCH_RECORDS : Integer.parseInt(given.trim());
     }
 
     private Map<String, Object> producerProperties() {
@@ -344,6 +366,8 @@ public final class Indexer implements AutoCloseable {
         private Duration backoff = MIN_BACKOFF;
         /** The batch the applying thread works on, if any: at most one, so batches commit in poll order. */
         private InFlight inFlight;
+        /** The byte bound of the batch gathering now ({@link #adaptBudget}). */
+        private long budgetBytes = MAX_BATCH_BYTES;
 
         Loop(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, ExecutorService applying) {
             this.consumer = consumer;
@@ -353,11 +377,16 @@ public final class Indexer implements AutoCloseable {
 
         void run() {
             consumer.subscribe(config.consumedTopics(), this);
+            Gathering gathering = new Gathering();
             try {
                 while (!closing) {
-                    // While a batch is being applied, take what is already fetched without waiting: decoding it
-                    // overlaps the database's work on the batch before.
-                    ConsumerRecords<byte[], byte[]> records = consumer.poll(inFlight == null ? config.pollTimeout() : Duration.ZERO);
+                    // While a batch is being applied, the next one gathers (and decodes) what arrives, up to its
+                    // bounds: a change that comes meanwhile goes in the very next transaction.
+                    ConsumerRecords<byte[], byte[]> records = ConsumerRecords.empty();
+                    if (!gathering.full()) {
+                        records = consumer.poll(inFlight != null ? POLL_WHILE_APPLYING
+                                : gathering.isEmpty() ? config.pollTimeout() : Duration.ZERO);
+                    }
                     boolean due = System.nanoTime() - retryAtNanos >= 0;
                     if (!unpositioned.isEmpty() && due) {
                         position();
@@ -368,24 +397,27 @@ public final class Indexer implements AutoCloseable {
                         consumer.resume(resumable);
                         pausedForRetry = false;
                     }
-                    Decoded next = records.isEmpty() ? null : decode(accumulate(records));
+                    gathering.add(records);
+                    boolean send = gathering.full() || records.isEmpty()
+                            || System.nanoTime() - gathering.startNanos() >= MAX_BATCH_WAIT.toNanos();
                     if (inFlight != null) {
+                        if (!inFlight.result().isDone() && !gathering.full()) {
+                            afterPoll(records);
+                            continue;
+                        }
                         InFlight done = inFlight;
                         inFlight = null;
-                        if (!finish(done)) {
-                            if (next != null) {
-                                rewind(next.records(), Set.copyOf(done.batch().records().keySet()));
-                                next = null;
-                            }
+                        if (!finish(done) && !gathering.isEmpty()) {
+                            rewind(gathering.records(), Set.copyOf(done.batch().records().keySet()));
+                            gathering = new Gathering();
                         }
+                        send = true;
                     }
-                    if (next != null) {
-                        inFlight = submit(next);
+                    if (send && !gathering.isEmpty()) {
+                        inFlight = submit(gathering.decoded());
+                        gathering = new Gathering();
                     }
-                    updateLag();
-                    if (!pausedForRetry) {
-                        prioritiseChanges(next == null ? Set.of() : next.records().keySet());
-                    }
+                    afterPoll(records);
                 }
             } finally {
                 if (inFlight != null) {
@@ -399,19 +431,91 @@ public final class Indexer implements AutoCloseable {
             }
         }
 
-        /** Decodes a batch's records on every core: the CPU-heavy part outside the database; records are independent. */
-        private Decoded decode(Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> records) {
-            long start = System.nanoTime();
-            List<ConsumerRecord<byte[], byte[]>> ordered = new ArrayList<>();
-            List<TopicPartition> partitions = new ArrayList<>(records.keySet());
-            // A fixed order, so that two consumers claiming the same partitions (one a zombie) cannot deadlock.
-            partitions.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
-            for (TopicPartition tp : partitions) {
-                ordered.addAll(records.get(tp));
+        private void afterPoll(ConsumerRecords<byte[], byte[]> records) {
+            updateLag();
+            if (!pausedForRetry) {
+                prioritiseChanges(records.partitions());
             }
-            List<Entry> entries = new ArrayList<>(java.util.Arrays.asList(ordered.parallelStream()
-                    .map(r -> prepare(r, false)).toArray(Entry[]::new)));
-            return new Decoded(records, entries, start);
+        }
+
+        /**
+         * The next batch as it gathers: polled records by partition in offset order, each decoded as it arrives (the
+         * CPU-heavy part outside the database, overlapping the batch being applied), until {@link #full()}.
+         */
+        private final class Gathering {
+            private final Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> records = new HashMap<>();
+            private final Map<TopicPartition, List<Entry>> entries = new HashMap<>();
+            private long bytes;
+            private int count;
+            private long startNanos;
+
+            void add(ConsumerRecords<byte[], byte[]> polled) {
+                if (polled.isEmpty()) {
+                    return;
+                }
+                if (count == 0) {
+                    startNanos = System.nanoTime();
+                }
+                for (TopicPartition tp : polled.partitions()) {
+                    List<ConsumerRecord<byte[], byte[]>> list = polled.records(tp);
+                    long size = 0;
+                    for (ConsumerRecord<byte[], byte[]> r : list) {
+                        size += Math.max(0, r.serializedValueSize());
+                    }
+                    // Records are independent: large ones decode on every core.
+                    List<Entry> decoded = (size > 256 * 1024 ? list.parallelStream() : list.stream())
+                            .map(r -> prepare(r, false)).toList();
+                    records.computeIfAbsent(tp, t -> new ArrayList<>()).addAll(list);
+                    entries.computeIfAbsent(tp, t -> new ArrayList<>()).addAll(decoded);
+                    bytes += size;
+                    count += list.size();
+                }
+            }
+
+            boolean isEmpty() {
+                return count == 0;
+            }
+
+            boolean full() {
+                return bytes >= budgetBytes || count >= batchRecords;
+            }
+
+            long startNanos() {
+                return startNanos;
+            }
+
+            Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> records() {
+                return records;
+            }
+
+            Decoded decoded() {
+                List<TopicPartition> partitions = new ArrayList<>(entries.keySet());
+                // A fixed order, so that two consumers claiming the same partitions (one a zombie) cannot deadlock.
+                partitions.sort(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+                List<Entry> ordered = new ArrayList<>(count);
+                for (TopicPartition tp : partitions) {
+                    ordered.addAll(entries.get(tp));
+                }
+                return new Decoded(records, ordered, startNanos, bytes);
+            }
+        }
+
+        /**
+         * Bounds batches in time: after each applied batch, the byte bound becomes what the database applied in
+         * {@link #TARGET_BATCH_NANOS} at that batch's rate, growing at most twofold a batch and only from a batch that
+         * filled at least half of it (a small batch says little of the rate), within
+         * [{@link #MIN_BATCH_BYTES}, {@link #MAX_BATCH_BYTES}].
+         */
+        private void adaptBudget(long bytes, long applyNanos) {
+            if (bytes <= 0 || applyNanos <= 0) {
+                return;
+            }
+            long atRate = (long) (bytes * ((double) TARGET_BATCH_NANOS / applyNanos));
+            if (applyNanos > TARGET_BATCH_NANOS) {
+                budgetBytes = Math.max(MIN_BATCH_BYTES, Math.min(budgetBytes, atRate));
+            } else if (bytes >= budgetBytes / 2) {
+                budgetBytes = Math.min(MAX_BATCH_BYTES, Math.max(budgetBytes, Math.min(2 * budgetBytes, atRate)));
+            }
         }
 
         /** Hands a decoded batch to the applying thread. */
@@ -420,17 +524,14 @@ public final class Indexer implements AutoCloseable {
                 long start = System.nanoTime();
                 Map<TopicPartition, Long> next = new HashMap<>();
                 applySlice(batch.entries(), next);
+                long applyNanos = System.nanoTime() - start;
                 if (log.isDebugEnabled()) {
                     Map<String, Integer> byTopic = new java.util.TreeMap<>();
-                    long bytes = 0;
-                    for (var e : batch.records().entrySet()) {
-                        byTopic.merge(e.getKey().topic(), e.getValue().size(), Integer::sum);
-                        bytes += e.getValue().stream().mapToLong(r -> Math.max(0, r.serializedValueSize())).sum();
-                    }
-                    log.debug("batch applied: {} bytes, {}, {} ms after its poll, {} ms in the database", bytes, byTopic,
-                            (start - batch.startNanos()) / 1_000_000, (System.nanoTime() - start) / 1_000_000);
+                    batch.records().forEach((tp, list) -> byTopic.merge(tp.topic(), list.size(), Integer::sum));
+                    log.debug("batch applied: {} bytes, {}, {} ms after its first poll, {} ms in the database",
+                            batch.bytes(), byTopic, (start - batch.startNanos()) / 1_000_000, applyNanos / 1_000_000);
                 }
-                return next;
+                return new Applied(next, applyNanos);
             }));
         }
 
@@ -445,7 +546,9 @@ public final class Indexer implements AutoCloseable {
             try {
                 Map<TopicPartition, Long> nextOffsets;
                 try {
-                    nextOffsets = batch.result().get();
+                    Applied applied = batch.result().get();
+                    nextOffsets = applied.nextOffsets();
+                    adaptBudget(batch.batch().bytes(), applied.applyNanos());
                 } catch (ExecutionException e) {
                     throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
                 } catch (InterruptedException e) {
@@ -570,39 +673,6 @@ public final class Indexer implements AutoCloseable {
                 log.warn("cannot read stored offsets, retrying in {} ms: {}", backoff.toMillis(), e.getMessage());
                 scheduleRetry();
             }
-        }
-
-        /**
-         * The records of one poll, and of the polls that return at once after it (already fetched), up to
-         * {@link #MAX_BATCH_BYTES}, {@code max.poll.records} or {@link #MAX_BATCH_WAIT}: a batch costs a fixed number
-         * of statements, so larger batches cost less per record, and the bounds keep each transaction short.
-         */
-        private Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> accumulate(ConsumerRecords<byte[], byte[]> first) {
-            Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> batch = new HashMap<>();
-            long bytes = add(batch, first);
-            int count = first.count();
-            long deadline = System.nanoTime() + MAX_BATCH_WAIT.toNanos();
-            while (!closing && bytes < MAX_BATCH_BYTES && count < batchRecords && System.nanoTime() < deadline) {
-                ConsumerRecords<byte[], byte[]> more = consumer.poll(Duration.ZERO);
-                if (more.isEmpty()) {
-                    break;
-                }
-                bytes += add(batch, more);
-                count += more.count();
-            }
-            return batch;
-        }
-
-        private static long add(Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> batch, ConsumerRecords<byte[], byte[]> records) {
-            long bytes = 0;
-            for (TopicPartition tp : records.partitions()) {
-                List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
-                batch.computeIfAbsent(tp, t -> new ArrayList<>()).addAll(list);
-                for (ConsumerRecord<byte[], byte[]> r : list) {
-                    bytes += Math.max(0, r.serializedValueSize());
-                }
-            }
-            return bytes;
         }
 
         private void scheduleRetry() {
@@ -797,13 +867,19 @@ public final class Indexer implements AutoCloseable {
         }
     }
 
-    /** A polled batch, decoded: its records by partition, its entries in apply order, when it was polled. */
+    /**
+     * A gathered batch, decoded: its records by partition, its entries in apply order, when its first record was
+     * polled, its records' value bytes.
+     */
     private record Decoded(Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> records, List<Entry> entries,
-                           long startNanos) {
+                           long startNanos, long bytes) {
     }
 
-    /** A decoded batch being applied: the next offsets it stored, once its transaction committed. */
-    private record InFlight(Decoded batch, Future<Map<TopicPartition, Long>> result) {
+    /** A decoded batch being applied: the next offsets it stored and its time in the database, once committed. */
+    private record InFlight(Decoded batch, Future<Applied> result) {
+    }
+
+    private record Applied(Map<TopicPartition, Long> nextOffsets, long applyNanos) {
     }
 
     /** One polled record as the batch sees it: decoded, left undecoded as an unchanged resend, or poison. */
