@@ -144,6 +144,7 @@ public final class Indexer implements AutoCloseable {
     private final Timer batchTimer;
     private final Counter retries;
     private final DistributionSummary statementsPerBatch;
+    private final DistributionSummary batchBytes;
     private final int batchRecords;
     private final AtomicLong lag = new AtomicLong(-1);
 
@@ -163,7 +164,8 @@ public final class Indexer implements AutoCloseable {
      * An indexer reporting to {@code registry}: {@code layeratlas.indexer.records} (counter; tags topic, outcome =
      * applied | dead-lettered | duplicate), {@code layeratlas.indexer.batch} (timer), {@code layeratlas.indexer.retries}
      * (batches rolled back for a retry), {@code layeratlas.indexer.lag} (gauge: records behind on the assigned
-     * partitions at the last poll).
+     * partitions at the last poll), {@code layeratlas.indexer.batch.bytes} (summary: record value bytes per applied
+     * batch).
      */
     public Indexer(IndexerConfig config, Database database, MeterRegistry registry) {
         this.config = Objects.requireNonNull(config, "config");
@@ -180,6 +182,9 @@ public final class Indexer implements AutoCloseable {
                 .description("batches rolled back to be retried").register(registry);
         this.statementsPerBatch = DistributionSummary.builder("layeratlas.indexer.statements").tag("group", config.groupId())
                 .description("SQL statements per batch transaction: fixed, whatever the number of records in it")
+                .register(registry);
+        this.batchBytes = DistributionSummary.builder("layeratlas.indexer.batch.bytes").tag("group", config.groupId())
+                .baseUnit("bytes").description("record value bytes of one applied batch: bounded by size and by time")
                 .register(registry);
         Gauge.builder("layeratlas.indexer.lag", lag, AtomicLong::get).tag("group", config.groupId())
                 .description("records behind on the assigned partitions at the last poll; -1 when unknown")
@@ -549,6 +554,7 @@ public final class Indexer implements AutoCloseable {
                     Applied applied = batch.result().get();
                     nextOffsets = applied.nextOffsets();
                     adaptBudget(batch.batch().bytes(), applied.applyNanos());
+                    batchBytes.record(batch.batch().bytes());
                 } catch (ExecutionException e) {
                     throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
                 } catch (InterruptedException e) {

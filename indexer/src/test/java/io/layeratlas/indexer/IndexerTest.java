@@ -125,6 +125,41 @@ class IndexerTest extends IndexerTestBase {
         }
     }
 
+    /**
+     * The bound that keeps the indexer's heap in check: 44 MB of snapshot chunks once went into one batch meant to hold
+     * 16 MiB (the bench's DEBUG log, a 2,000-record poll of fetches buffered during the batch before). Forty 700 KB
+     * records over four partitions (28 MB; undecodable, so they are dead-lettered, which a batch does in its
+     * transaction like any other record) must arrive in several batches, none past the bound by more than one poll.
+     */
+    @Test
+    void a_backlog_larger_than_the_batch_bound_is_applied_in_several_batches_each_within_it() {
+        String prefix = unique("bounded") + ".";
+        TopicSetup.ensureTopics(kafka.bootstrapServers(), Map.of(), 4, prefix);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        int records = 40;
+        int size = 700 * 1024;
+        try (TestKafka producer = new TestKafka(kafka.bootstrapServers(), prefix);
+             Database db = database(unique("bounded"));
+             Indexer indexer = new Indexer(config(prefix, unique("g")), db, registry)) {
+            byte[] junk = new byte[size];
+            java.util.Arrays.fill(junk, (byte) 'x');
+            for (int i = 0; i < records; i++) {
+                producer.sendRaw(Topics.HOST_LAYERS, "web-" + i, junk);
+            }
+            producer.flush();
+            indexer.start();
+            awaitCaughtUp(indexer);
+
+            assertThat(producer.readAll(prefix + Topics.DEAD_LETTER)).hasSize(records);
+            var batches = registry.find("layeratlas.indexer.batch.bytes").summary();
+            assertThat(batches).isNotNull();
+            assertThat(batches.totalAmount()).isEqualTo((double) records * size);
+            assertThat(batches.count()).isGreaterThanOrEqualTo(2);
+            // 16 MiB, and at most one poll's 8 records past it.
+            assertThat(batches.max()).isLessThanOrEqualTo(16.0 * 1024 * 1024 + 8.0 * size);
+        }
+    }
+
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {
         var h = r.headers().lastHeader(name);
         return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
