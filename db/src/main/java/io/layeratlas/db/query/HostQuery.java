@@ -187,10 +187,14 @@ public final class HostQuery {
     private static final Keyset SHOWN_IMAGES = new Keyset(IMAGES_TEMPLATE.replace("{shown}", FleetQuery.SHOWN), IMAGE_KEYS,
             IMAGE_CASTS, true);
 
+    // The layer's host count is a scalar subquery, not a join: PostgreSQL evaluates such a select-list expression
+    // after the sort and LIMIT, so only the page's rows are looked up; the join read all of layer_usage for a hash
+    // join over every layer of the host (EXPLAIN in bench/results/host-page-explain-small.txt).
     private static final Keyset LAYERS = new Keyset("""
-            SELECT l.chain_id, l.diff_id, l.size, hl.first_seen, coalesce(u.host_count, 0) AS host_count, {keys}
+            SELECT l.chain_id, l.diff_id, l.size, hl.first_seen,
+                   coalesce((SELECT u.host_count FROM layer_usage u WHERE u.layer_key = hl.layer_key), 0) AS host_count,
+                   {keys}
               FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
-              LEFT JOIN layer_usage u ON u.layer_key = hl.layer_key
              WHERE hl.host_key = ? AND {keyset}
              {order}""", List.of("hl.first_seen", "l.chain_id"), List.of("timestamptz", "text"), true);
 
@@ -273,11 +277,14 @@ public final class HostQuery {
     // The change log. The SQL that reads host_changes is here and in ONE's change_total: its storage may change.
     // The table keeps one row per generation, change and subject with the image or layer keys (V2 migration), and for
     // tag rows the tags in the keys' order (V6): one line per key, newest change first.
+    // The digest of each line is looked up by scalar subqueries, which PostgreSQL evaluates after the sort and LIMIT:
+    // only the page's lines are looked up, where joins read every line of the log and all of images and layers.
     private static final Keyset CHANGES = new Keyset("""
-            SELECT c.generation, c.at, c.change, c.subject, COALESCE(i.image_id, l.chain_id) AS digest, k.tag, {keys}
+            SELECT c.generation, c.at, c.change, c.subject,
+                   CASE WHEN c.subject IN ('image', 'tag') THEN (SELECT i.image_id FROM images i WHERE i.image_key = k.key)
+                        WHEN c.subject = 'layer' THEN (SELECT l.chain_id FROM layers l WHERE l.layer_key = k.key)
+                   END AS digest, k.tag, {keys}
               FROM host_changes c CROSS JOIN LATERAL unnest(c.keys, c.tags) WITH ORDINALITY AS k(key, tag, n)
-              LEFT JOIN images i ON c.subject IN ('image', 'tag') AND i.image_key = k.key
-              LEFT JOIN layers l ON c.subject = 'layer' AND l.layer_key = k.key
              WHERE c.host_key = ? AND {keyset}
              {order}""", List.of("c.change_id", "k.n"), List.of("bigint", "bigint"), true);
 
