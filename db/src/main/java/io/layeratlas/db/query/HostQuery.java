@@ -1,7 +1,6 @@
 package io.layeratlas.db.query;
 
 import javax.sql.DataSource;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
@@ -172,13 +171,17 @@ public final class HostQuery {
             CROSS JOIN LATERAL (%s) f""".formatted(Sql.HOST_COLUMNS, IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL, SHOWN_TOTAL,
             Containers.of("h.host_key", null), Sql.freshnessSql("h.host_key = o.host_key"));
 
+    // A host's lists are read in the round trip of its header (ONE, Sql.Pipeline), before its key is known: they name
+    // the host by ID.
+    private static final String HOST_KEY = "(SELECT hk.host_key FROM hosts hk WHERE hk.host_id = ?)";
+
     private static final String IMAGES_TEMPLATE = """
             SELECT i.image_id, hi.repo_tags, hi.repo_digests, i.created, hi.containers, hi.size, hi.shared_size,
                    hi.unique_size, hi.first_seen, coalesce(u.host_count, 0) AS host_count, {keys}
               FROM host_images hi JOIN images i ON i.image_key = hi.image_key
               LEFT JOIN image_usage u ON u.image_key = hi.image_key
-             WHERE hi.host_key = ? AND {shown} AND {keyset}
-             {order}""";
+             WHERE hi.host_key = {host} AND {shown} AND {keyset}
+             {order}""".replace("{host}", HOST_KEY);
     private static final List<String> IMAGE_KEYS = List.of("cardinality(hi.repo_tags) > 0", "coalesce(i.created, '-infinity')", "i.image_id");
     private static final List<String> IMAGE_CASTS = List.of("boolean", "timestamptz", "text");
     /** Every image of a host ({@code docker image ls -a}). */
@@ -187,12 +190,16 @@ public final class HostQuery {
     private static final Keyset SHOWN_IMAGES = new Keyset(IMAGES_TEMPLATE.replace("{shown}", FleetQuery.SHOWN), IMAGE_KEYS,
             IMAGE_CASTS, true);
 
+    // The layer's host count is a scalar subquery, not a join: PostgreSQL evaluates such a select-list expression
+    // after the sort and LIMIT, so only the page's rows are looked up; the join read all of layer_usage for a hash
+    // join over every layer of the host (EXPLAIN in bench/results/host-page-explain-small.txt).
     private static final Keyset LAYERS = new Keyset("""
-            SELECT l.chain_id, l.diff_id, l.size, hl.first_seen, coalesce(u.host_count, 0) AS host_count, {keys}
+            SELECT l.chain_id, l.diff_id, l.size, hl.first_seen,
+                   coalesce((SELECT u.host_count FROM layer_usage u WHERE u.layer_key = hl.layer_key), 0) AS host_count,
+                   {keys}
               FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
-              LEFT JOIN layer_usage u ON u.layer_key = hl.layer_key
-             WHERE hl.host_key = ? AND {keyset}
-             {order}""", List.of("hl.first_seen", "l.chain_id"), List.of("timestamptz", "text"), true);
+             WHERE hl.host_key = {host} AND {keyset}
+             {order}""".replace("{host}", HOST_KEY), List.of("hl.first_seen", "l.chain_id"), List.of("timestamptz", "text"), true);
 
     /**
      * Every host, one page, ordered.
@@ -243,27 +250,38 @@ public final class HostQuery {
         if (hostId == null || hostId.isBlank()) {
             throw new QueryException.InvalidParameter("a host ID is required");
         }
+        // One round trip for the header and the three lists (BEGIN rides along; COMMIT is the second): under load each
+        // round trip waits for the server's and the dashboard's threads to be scheduled again.
         return Sql.inSnapshot(dataSource, "host detail", c -> {
             record Row(long key, HostStatus status, String problems, long images, long layers, long stored,
                        long shown, List<ContainerOnHost> containers, long changes, Freshness freshness) {
             }
-            List<Row> rows = Sql.list(c, ONE, rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy),
+            Sql.Pipeline pipeline = new Sql.Pipeline();
+            var one = pipeline.add(ONE, rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy),
                     rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored"),
                     rs.getLong("shown"), Containers.parse(rs.getString("containers")), rs.getLong("change_total"),
                     Sql.freshness(rs, policy)), hostId, Sql.staleBefore(policy));
-            if (rows.isEmpty()) {
-                throw new QueryException.NotFound("no host '" + Matches.shorten(hostId) + "' in the index");
-            }
-            Row h = rows.get(0);
             Keyset imageList = pages.allImages() ? IMAGES : SHOWN_IMAGES;
-            Page<HostImage> images = imageList.page(c, pages.images(), pages.allImages() ? h.images() : h.shown(), rs -> new HostImage(rs.getString("image_id"),
+            var imageRows = imageList.add(pipeline, pages.images(), rs -> new HostImage(rs.getString("image_id"),
                     Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests"), Sql.instant(rs, "created"),
                     rs.getInt("containers"), rs.getLong("size"), rs.getLong("shared_size"), rs.getLong("unique_size"),
-                    Sql.instant(rs, "first_seen"), rs.getInt("host_count")), h.key());
-            Page<HostLayer> layers = LAYERS.page(c, pages.layers(), h.layers(), rs -> new HostLayer(rs.getString("chain_id"),
+                    Sql.instant(rs, "first_seen"), rs.getInt("host_count")), hostId);
+            var layerRows = LAYERS.add(pipeline, pages.layers(), rs -> new HostLayer(rs.getString("chain_id"),
                     rs.getString("diff_id"), Sql.nullableLong(rs, "size"), Sql.instant(rs, "first_seen"),
-                    rs.getInt("host_count")), h.key());
-            Page<Change> changes = changes(c, h.key(), h.changes(), pages.changes());
+                    rs.getInt("host_count")), hostId);
+            var changeRows = CHANGES.add(pipeline, pages.changes(), HostQuery::change, hostId);
+            try {
+                pipeline.run(c);
+            } catch (SQLException e) {
+                throw Keyset.badCursor(e);
+            }
+            if (one.rows().isEmpty()) {
+                throw new QueryException.NotFound("no host '" + Matches.shorten(hostId) + "' in the index");
+            }
+            Row h = one.rows().get(0);
+            Page<HostImage> images = imageList.page(pages.images(), pages.allImages() ? h.images() : h.shown(), imageRows.rows());
+            Page<HostLayer> layers = LAYERS.page(pages.layers(), h.layers(), layerRows.rows());
+            Page<Change> changes = CHANGES.page(pages.changes(), h.changes(), changeRows.rows());
             return new HostDetail(h.status(), images.items(), images.info(), layers.items(), layers.info(), h.layers(),
                     h.stored(), changes.items(), changes.info(), h.problems(), h.freshness(), pages.allImages(),
                     h.images(), h.shown(), h.containers());
@@ -273,17 +291,20 @@ public final class HostQuery {
     // The change log. The SQL that reads host_changes is here and in ONE's change_total: its storage may change.
     // The table keeps one row per generation, change and subject with the image or layer keys (V2 migration), and for
     // tag rows the tags in the keys' order (V6): one line per key, newest change first.
+    // The digest of each line is looked up by scalar subqueries, which PostgreSQL evaluates after the sort and LIMIT:
+    // only the page's lines are looked up, where joins read every line of the log and all of images and layers.
     private static final Keyset CHANGES = new Keyset("""
-            SELECT c.generation, c.at, c.change, c.subject, COALESCE(i.image_id, l.chain_id) AS digest, k.tag, {keys}
+            SELECT c.generation, c.at, c.change, c.subject,
+                   CASE WHEN c.subject IN ('image', 'tag') THEN (SELECT i.image_id FROM images i WHERE i.image_key = k.key)
+                        WHEN c.subject = 'layer' THEN (SELECT l.chain_id FROM layers l WHERE l.layer_key = k.key)
+                   END AS digest, k.tag, {keys}
               FROM host_changes c CROSS JOIN LATERAL unnest(c.keys, c.tags) WITH ORDINALITY AS k(key, tag, n)
-              LEFT JOIN images i ON c.subject IN ('image', 'tag') AND i.image_key = k.key
-              LEFT JOIN layers l ON c.subject = 'layer' AND l.layer_key = k.key
-             WHERE c.host_key = ? AND {keyset}
-             {order}""", List.of("c.change_id", "k.n"), List.of("bigint", "bigint"), true);
+             WHERE c.host_key = {host} AND {keyset}
+             {order}""".replace("{host}", HOST_KEY), List.of("c.change_id", "k.n"), List.of("bigint", "bigint"), true);
 
-    /** One page of a host's change log, newest first; total: the log's length (ONE's change_total). */
-    private static Page<Change> changes(Connection c, long hostKey, long total, PageRequest page) throws SQLException {
-        return CHANGES.page(c, page, total, rs -> new Change(rs.getLong("generation"), Sql.instant(rs, "at"),
-                rs.getString("change"), rs.getString("subject"), rs.getString("digest"), rs.getString("tag")), hostKey);
+    /** A line of {@link #CHANGES}: one page of a host's change log, newest first, its total ONE's change_total. */
+    private static Change change(java.sql.ResultSet rs) throws SQLException {
+        return new Change(rs.getLong("generation"), Sql.instant(rs, "at"), rs.getString("change"), rs.getString("subject"),
+                rs.getString("digest"), rs.getString("tag"));
     }
 }

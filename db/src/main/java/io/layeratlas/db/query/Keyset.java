@@ -69,6 +69,19 @@ final class Keyset {
         return page(request, total, rows);
     }
 
+    /**
+     * Adds the page a request asks for to a pipeline; {@link #page(PageRequest, long, List)} makes the page of its rows
+     * once the pipeline ran ({@link #badCursor} maps the pipeline's SQLException for a cursor PostgreSQL cannot cast).
+     *
+     * @param params the template's own parameters, in order
+     * @throws QueryException.InvalidParameter for a cursor whose key does not fit this list
+     */
+    <T> Sql.Pipeline.Part<Keyed<T>> add(Sql.Pipeline pipeline, PageRequest request, Sql.RowMapper<T> mapper, Object... params) {
+        List<Object> all = new ArrayList<>(List.of(params));
+        all.addAll(params(request));
+        return pipeline.add(sql(request), rs -> keyed(rs, mapper), all.toArray());
+    }
+
     /** A row of a page with its sort key. */
     record Keyed<T>(T item, List<String> key) {
     }

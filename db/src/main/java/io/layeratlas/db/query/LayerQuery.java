@@ -261,31 +261,29 @@ public final class LayerQuery {
     private record HostsRead(Freshness freshness, Page<HostHolding> hosts) {
     }
 
-    private HostsRead readHosts(Connection c, LayerRef ref, PageRequest page, String labelsJson) throws SQLException {
-        Array keys = c.createArrayOf("bigint", ref.layerKeys().toArray());
+    /** A row of {@link #hostsStatement}: the freshness (read from the first row only), and the row's host if any. */
+    private record HostsRow(Freshness freshness, Keyset.Keyed<HostHolding> host) {
+    }
+
+    /** Adds {@link #hostsStatement} to a pipeline; {@link #hostsRead} makes its answer once the pipeline ran. */
+    private Sql.Pipeline.Part<HostsRow> addHosts(Sql.Pipeline pipeline, LayerRef ref, PageRequest page, String labelsJson) {
+        List<Long> keys = ref.layerKeys();
         List<Object> params = new ArrayList<>(List.of(Sql.staleBefore(policy), keys, labelsJson, keys, keys, labelsJson));
         params.addAll(HOSTS.params(page));
         params.add(keys);
-        try (var ps = c.prepareStatement(hostsStatement(page))) {
-            for (int i = 0; i < params.size(); i++) {
-                ps.setObject(i + 1, params.get(i));
-            }
-            try (var rs = ps.executeQuery()) {
-                Freshness freshness = null;
-                List<Keyset.Keyed<HostHolding>> rows = new ArrayList<>();
-                while (rs.next()) {
-                    if (freshness == null) {
-                        freshness = Sql.freshness(rs, policy);
-                    }
-                    if (rs.getObject("page_rn") != null) {
-                        rows.add(HOSTS.keyed(rs, r -> holding(r, ref)));
-                    }
-                }
-                return new HostsRead(freshness, HOSTS.page(page, freshness.hostCount(), rows));
-            }
-        } catch (SQLException e) {
-            throw Keyset.badCursor(e);
-        }
+        boolean[] first = {true};
+        return pipeline.add(hostsStatement(page), rs -> {
+            Freshness freshness = first[0] ? Sql.freshness(rs, policy) : null; // the same on every row
+            first[0] = false;
+            return new HostsRow(freshness, rs.getObject("page_rn") == null ? null : HOSTS.keyed(rs, r -> holding(r, ref)));
+        }, params.toArray());
+    }
+
+    private static HostsRead hostsRead(Sql.Pipeline.Part<HostsRow> part, PageRequest page) {
+        List<HostsRow> rows = part.rows();
+        Freshness freshness = rows.get(0).freshness(); // the statement always returns a row: f has one
+        List<Keyset.Keyed<HostHolding>> hosts = rows.stream().map(HostsRow::host).filter(Objects::nonNull).toList();
+        return new HostsRead(freshness, HOSTS.page(page, freshness.hostCount(), hosts));
     }
 
     /** A host with the {@link #usesColumns} of its row. */
@@ -393,7 +391,9 @@ public final class LayerQuery {
             LayerRef ref = resolve(c, d);
             long[] imageCount = {-1};
             List<Blob> blobs = new ArrayList<>();
-            List<Chain> chains = Sql.list(c, CHAINS, rs -> {
+            // The chains, the hosts and the images in one round trip once the keys are known (Sql.Pipeline).
+            Sql.Pipeline pipeline = new Sql.Pipeline();
+            var chainRows = pipeline.add(CHAINS, rs -> {
                 if (imageCount[0] < 0) { // the same on every row
                     blobs.addAll(blobs(rs.getString("blobs_json")));
                     imageCount[0] = rs.getLong("images_total");
@@ -402,14 +402,22 @@ public final class LayerQuery {
                         Sql.nullableLong(rs, "size"), rs.getString("v1_id"), Sql.instant(rs, "first_seen"),
                         rs.getInt("host_count"), rs.getInt("image_count"));
             }, ref.layerKeys(), ref.layerKeys(), ref.layerKeys());
-            String[] diffIds = chains.stream().map(Chain::diffId).distinct().toArray(String[]::new);
-            Long size = chains.stream().map(Chain::size).filter(Objects::nonNull).max(Long::compare).orElse(null);
-            HostsRead read = readHosts(c, ref, hostsPage, labelsJson);
-            Freshness freshness = read.freshness();
-            Page<HostHolding> hosts = read.hosts();
-            Page<ImageContaining> images = IMAGES.page(c, imagesPage, imageCount[0], rs -> new ImageContaining(
+            var hostRows = addHosts(pipeline, ref, hostsPage, labelsJson);
+            var imageRows = IMAGES.add(pipeline, imagesPage, rs -> new ImageContaining(
                     rs.getString("image_id"), rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"),
                     Sql.instant(rs, "created")), ref.layerKeys());
+            try {
+                pipeline.run(c);
+            } catch (SQLException e) {
+                throw Keyset.badCursor(e);
+            }
+            List<Chain> chains = chainRows.rows();
+            String[] diffIds = chains.stream().map(Chain::diffId).distinct().toArray(String[]::new);
+            Long size = chains.stream().map(Chain::size).filter(Objects::nonNull).max(Long::compare).orElse(null);
+            HostsRead read = hostsRead(hostRows, hostsPage);
+            Freshness freshness = read.freshness();
+            Page<HostHolding> hosts = read.hosts();
+            Page<ImageContaining> images = IMAGES.page(imagesPage, imageCount[0], imageRows.rows());
             return new LayerDetail(ref.digest(), ref.matchedBy(), diffIds.length == 1 ? diffIds[0] : null, chains,
                     List.copyOf(blobs), size, freshness.hostCount(), hosts.items(), hosts.info(), imageCount[0],
                     images.items(), images.info(), freshness);
@@ -436,7 +444,14 @@ public final class LayerQuery {
         // Autocommit: the two statements need not share a snapshot, since a layer's keys never change.
         return Sql.oneStatement(dataSource, "layer hosts", c -> {
             LayerRef ref = resolve(c, d);
-            HostsRead read = readHosts(c, ref, page, labelsJson);
+            Sql.Pipeline pipeline = new Sql.Pipeline();
+            var rows = addHosts(pipeline, ref, page, labelsJson);
+            try {
+                pipeline.run(c);
+            } catch (SQLException e) {
+                throw Keyset.badCursor(e);
+            }
+            HostsRead read = hostsRead(rows, page);
             return new LayerHosts(ref.digest(), ref.matchedBy(), read.freshness().hostCount(), read.hosts().items(),
                     read.hosts().info(), read.freshness());
         });

@@ -94,6 +94,72 @@ final class Sql {
         }
     }
 
+    /**
+     * Independent statements of one answer sent in one round trip: PgJDBC sends the statements of a multi-statement
+     * text together, with one Sync, and reads their results in order. {@link #add} each statement, then {@link #run}
+     * once; each {@link Part} then holds its rows. Parameters bind as {@link #list}'s do. Not thread-safe; one use.
+     */
+    static final class Pipeline {
+        private final List<Part<?>> parts = new ArrayList<>();
+
+        /** One statement of a pipeline and, once the pipeline ran, its rows. */
+        static final class Part<T> {
+            private final String sql;
+            private final Object[] params;
+            private final RowMapper<T> mapper;
+            private List<T> rows;
+
+            private Part(String sql, RowMapper<T> mapper, Object[] params) {
+                this.sql = sql;
+                this.mapper = mapper;
+                this.params = params;
+            }
+
+            /** The statement's rows, in its order. @throws IllegalStateException before the pipeline ran */
+            List<T> rows() {
+                if (rows == null) {
+                    throw new IllegalStateException("the pipeline has not run");
+                }
+                return rows;
+            }
+
+            private void read(ResultSet rs) throws SQLException {
+                List<T> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(mapper.map(rs));
+                }
+                rows = out;
+            }
+        }
+
+        /** Adds a statement (no {@code ;} of its own) with its positional parameters. */
+        <T> Part<T> add(String sql, RowMapper<T> mapper, Object... params) {
+            Part<T> part = new Part<>(sql, mapper, params);
+            parts.add(part);
+            return part;
+        }
+
+        /** Sends every statement added, in one round trip, and reads each one's rows into its part. */
+        void run(Connection c) throws SQLException {
+            List<Object> all = new ArrayList<>();
+            parts.forEach(p -> all.addAll(Arrays.asList(p.params)));
+            String sql = String.join(";\n", parts.stream().map(p -> p.sql).toList());
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                bind(c, ps, all.toArray());
+                boolean result = ps.execute();
+                for (Part<?> part : parts) {
+                    if (!result) {
+                        throw new SQLException("a statement of the pipeline returned no rows: " + part.sql);
+                    }
+                    try (ResultSet rs = ps.getResultSet()) {
+                        part.read(rs);
+                    }
+                    result = ps.getMoreResults();
+                }
+            }
+        }
+    }
+
     private static void bind(Connection c, PreparedStatement ps, Object... params) throws SQLException {
         for (int i = 0; i < params.length; i++) {
             Object p = params[i];
