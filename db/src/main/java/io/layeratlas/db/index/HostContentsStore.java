@@ -82,13 +82,17 @@ final class HostContentsStore {
             INSERT INTO la_layer_delta SELECT host_key, layer_key, -1 FROM gone
             """;
 
-    // The hosts' rows are locked by this transaction: no other writer can add the same row meanwhile.
+    // Every new row is offered and the primary key decides: RETURNING gives exactly the rows that arrived. An anti-join
+    // (WHERE NOT EXISTS) did the same, but the planner may answer it with a hash join over all of host_layers, read
+    // whole for every batch (auto_explain, bench --scale small: 52,096 rows for a batch of 41 hosts); a conflict check
+    // is one index probe per offered row, whatever the fleet's size, and a row that is already there fires no
+    // foreign-key check. The hosts' rows are locked by this transaction: no other writer adds the same row meanwhile.
     private static final String ADD_LAYERS = """
             WITH came AS (
                 INSERT INTO host_layers (host_key, layer_key, first_seen)
                 SELECT s.host_key, s.layer_key, r.at FROM la_hl s JOIN la_round r USING (host_key)
-                 WHERE NOT EXISTS (SELECT 1 FROM host_layers hl WHERE hl.host_key = s.host_key AND hl.layer_key = s.layer_key)
                  ORDER BY s.host_key, s.layer_key
+                ON CONFLICT (host_key, layer_key) DO NOTHING
                 RETURNING host_key, layer_key)
             INSERT INTO la_layer_delta SELECT host_key, layer_key, 1 FROM came
             """;
@@ -125,6 +129,7 @@ final class HostContentsStore {
                    IS DISTINCT FROM (s.repo_tags, s.repo_digests, s.parent_id, s.containers, s.size, s.shared_size, s.unique_size)
             """;
 
+    // As ADD_LAYERS: the primary key decides what arrived.
     private static final String ADD_IMAGES = """
             WITH came AS (
                 INSERT INTO host_images (host_key, image_key, repo_tags, repo_digests, parent_id, containers, size,
@@ -132,8 +137,8 @@ final class HostContentsStore {
                 SELECT s.host_key, s.image_key, s.repo_tags, s.repo_digests, s.parent_id, s.containers, s.size,
                        s.shared_size, s.unique_size, r.at
                   FROM la_hi s JOIN la_round r USING (host_key)
-                 WHERE NOT EXISTS (SELECT 1 FROM host_images hi WHERE hi.host_key = s.host_key AND hi.image_key = s.image_key)
                  ORDER BY s.host_key, s.image_key
+                ON CONFLICT (host_key, image_key) DO NOTHING
                 RETURNING host_key, image_key)
             INSERT INTO la_image_delta SELECT host_key, image_key, 1 FROM came
             """;
