@@ -90,11 +90,13 @@ public final class SqlQueries {
      * A package search ({@code openssl<3.0.8}): the package builds matched ({@link PackageQuery#matchingKeys}, the
      * API's own rule: one indexed read of the name's builds, versions compared in Java), then the images (held by a
      * host) whose effective databases list one, read once (their number is the count), the first 100 of them by image
-     * ID, the live hosts holding one of them, read once (their number is the count), and the first 100 of those by
+     * ID, the hosts holding one of them, read once, then the count of the live ones and the first 100 of those by
      * host ID. The API's answer adds each page's packages, tags, freshness and each host's first matching images.
      * Matched images are read first, as the API does: asked as a subquery in each statement, the planner expected
      * ~1,600 of 1,878 images for any package and walked every host's images for 17
      * (bench/results/package-search-small-3.txt).
+     *
+     * @return 2 (the two counts) plus the rows of the two first pages
      */
     public static int packageSearch(Connection c, String question) throws SQLException {
         List<Long> keys = PackageQuery.matchingKeys(c, question);
@@ -107,7 +109,7 @@ public final class SqlQueries {
         List<Long> holders = keys(c, "SELECT DISTINCT hi.host_key FROM host_images hi WHERE hi.image_key = ANY (?)",
                 imageArray);
         Array hostArray = c.createArrayOf("bigint", holders.toArray());
-        return images.size()
+        return 1 // the images' count (images.size()), one row as the hosts' count(*) is
                 + count(c, """
                 SELECT i.image_id, u.host_count FROM images i JOIN image_usage u ON u.image_key = i.image_key
                  WHERE i.image_key = ANY (?)
