@@ -51,15 +51,6 @@ public final class LayerDigests {
     }
 
     /**
-     * Reads the stream to its end (does not close it), its package databases included.
-     *
-     * @throws IOException if reading or decompressing fails (a truncated gzip, a corrupt zstd frame)
-     */
-    public static Hashes hash(InputStream stored) throws IOException {
-        return hash(stored, true);
-    }
-
-    /**
      * Reads the stream to its end (does not close it).
      *
      * @param readDatabases whether to read the package databases of a tar stream; without, {@link Hashes#databases}
