@@ -18,7 +18,7 @@ public final class Agents {
      * @param firstScan told the first inventory read, so the command can say what it found
      */
     public static Agent start(AgentConfig config, Consumer<HostInventory> firstScan) {
-        Scanner scanner = new Scanner();
+        Scanner scanner = new Scanner(config.readPackages());
         AtomicBoolean first = new AtomicBoolean(true);
         InventorySource reading = InventorySource.of(scanner, config);
         InventorySource source = hostId -> {

@@ -53,7 +53,7 @@ public final class ScanCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Optional<SourceKind> forced = Optional.ofNullable(kind).map(SourceKind::fromId);
-        Scanner scanner = new Scanner();
+        Scanner scanner = new Scanner(false); // prints inventories only: no layer's package databases are read
         List<HostInventory> inventories = new ArrayList<>();
         for (String text : sources) {
             SourceSpec spec = SourceSpec.parse(text);

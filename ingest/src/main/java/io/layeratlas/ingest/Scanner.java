@@ -30,9 +30,21 @@ import java.util.Optional;
 public final class Scanner {
     private final Map<SourceKind, StorageReader> readers = new EnumMap<>(SourceKind.class);
 
-    /** A scanner with every reader this module has. */
+    /** A scanner with every reader this module has; archives' and OCI layouts' package databases are read. */
     public Scanner() {
-        this(defaultReaders());
+        this(true);
+    }
+
+    /**
+     * A scanner with every reader this module has.
+     *
+     * @param readPackages whether archives and OCI layouts read their layers' package databases on the walk that
+     *                     hashes each layer ({@link SourceScan#layerDatabases()}); off, that map is empty and only
+     *                     the inventory is read (the agent's {@code --no-packages}, and {@code scan}, which prints
+     *                     the inventory only). Data-roots never read packages here (the agent reads their folders).
+     */
+    public Scanner(boolean readPackages) {
+        this(defaultReaders(readPackages));
     }
 
     /** A scanner with these readers (one per kind; a later one replaces an earlier one of the same kind). */
@@ -42,8 +54,9 @@ public final class Scanner {
         }
     }
 
-    static List<StorageReader> defaultReaders() {
-        return List.of(new DataRootReader(), new LegacyGraphReader(), new ArchiveReader(), new OciLayoutReader(),
+    static List<StorageReader> defaultReaders(boolean readPackages) {
+        return List.of(new DataRootReader(), new LegacyGraphReader(), new ArchiveReader(readPackages),
+                new OciLayoutReader(readPackages),
                 new EngineApiReader());
     }
 

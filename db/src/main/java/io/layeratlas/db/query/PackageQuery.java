@@ -47,9 +47,20 @@ public final class PackageQuery {
     public record HeldImage(String imageId, List<String> repoTags) {
     }
 
-    /** A host holding at least one matching image. */
-    public record HostHit(HostStatus host, List<HeldImage> images) {
+    /**
+     * A host holding at least one matching image.
+     *
+     * @param images     up to {@link #HELD_SHOWN} of them, by image ID (the remediation export lists them all)
+     * @param imageCount how many matching images the host holds
+     */
+    public record HostHit(HostStatus host, List<HeldImage> images, int imageCount) {
     }
+
+    /**
+     * How many of a host's matching images an answer lists: a host may hold hundreds, and a page of 100 hosts listing
+     * every one was most of the answer's time and bytes (package-search-small-3.txt).
+     */
+    public static final int HELD_SHOWN = 10;
 
     /**
      * One answer: the versions that matched, a page of the images having one (by image ID) and a page of the hosts
@@ -97,23 +108,24 @@ public final class PackageQuery {
             SELECT package_key, ecosystem, name, version, architecture, source_name, source_version FROM packages
              WHERE name = ? OR source_name = ?""";
 
-    // The images (held by some host) whose effective databases list a matching package.
+    // The images (held by some host) whose effective databases list a matching package: read first, into Java, so
+    // that every later statement gets them as an array whose length the planner sees. Estimated through the join
+    // instead, the planner expected ~1,600 of 1,878 images for any package (its databases' image counts are skewed:
+    // a base layer's database is in hundreds of images, most in one), and walked every host's images for 17
+    // (bench/results/package-search-small-3.txt).
     private static final String MATCHED_IMAGES = """
-            i.image_key IN (SELECT ipd.image_key FROM database_packages dp
-                              JOIN image_package_databases ipd ON ipd.db_key = dp.db_key
-                             WHERE dp.package_key = ANY (?))""";
-
-    private static final String IMAGE_COUNT = """
-            SELECT count(*) FROM images i JOIN image_usage u ON u.image_key = i.image_key
-             WHERE u.host_count > 0 AND %s""".formatted(MATCHED_IMAGES);
+            SELECT DISTINCT ipd.image_key FROM database_packages dp
+              JOIN image_package_databases ipd ON ipd.db_key = dp.db_key
+              JOIN image_usage u ON u.image_key = ipd.image_key
+             WHERE dp.package_key = ANY (?) AND u.host_count > 0""";
 
     private static final Keyset IMAGES = new Keyset("""
             SELECT i.image_key, i.image_id, u.host_count, {keys},
                    ARRAY(SELECT DISTINCT t FROM host_images hi, unnest(hi.repo_tags) t
                           WHERE hi.image_key = i.image_key ORDER BY t) AS tags
               FROM images i JOIN image_usage u ON u.image_key = i.image_key
-             WHERE u.host_count > 0 AND %s AND {keyset}
-             {order}""".formatted(MATCHED_IMAGES), List.of("i.image_id"), List.of("text"), false);
+             WHERE i.image_key = ANY (?) AND {keyset}
+             {order}""", List.of("i.image_id"), List.of("text"), false);
 
     private static final String PACKAGES_OF_IMAGES = """
             SELECT ip.image_key, ip.ecosystem, ip.name, ip.version, ip.architecture, ip.source_name, ip.source_version,
@@ -122,20 +134,31 @@ public final class PackageQuery {
              WHERE ip.image_key = ANY (?) AND ip.package_key = ANY (?)
              ORDER BY ip.name, ip.version, ip.path""";
 
-    private static final String HOLDS = """
-            h.host_key IN (SELECT hi.host_key FROM host_images hi JOIN images i ON i.image_key = hi.image_key
-                            WHERE %s)""".formatted(MATCHED_IMAGES);
+    // The hosts holding a matched image, read once into Java as well: from the matched images to host_images (index
+    // host_images_image, or one pass over it with the array hashed, as the planner judges from the array's length).
+    // Asked host by host instead ("does this host hold one of them?"), PostgreSQL 17 sorts the array again for each
+    // host's index probe: 20-27 ms a freshness statement for up to 1,878 images and 200 hosts, where this takes 2-3.
+    private static final String HOLDERS = """
+            SELECT DISTINCT hi.host_key FROM host_images hi WHERE hi.image_key = ANY (?)""";
+
+    private static final String HOLDS = "h.host_key = ANY (?)";
 
     private static final Keyset HOSTS = new Keyset("""
             SELECT %s, {keys} FROM hosts h
              WHERE h.retired_at IS NULL AND %s AND {keyset}
              {order}""".formatted(Sql.HOST_COLUMNS, HOLDS), List.of("h.host_id"), List.of("text"), false);
 
+    // Per host of the page: how many matched images it holds, and the first HELD_SHOWN of them in host_images' key
+    // order (host_key, image_key: the index's own order, so no sort); the caller lists those by image ID.
     private static final String IMAGES_ON_HOSTS = """
-            SELECT hi.host_key, i.image_id, hi.repo_tags
-              FROM host_images hi JOIN images i ON i.image_key = hi.image_key
-             WHERE hi.host_key = ANY (?) AND %s
-             ORDER BY i.image_id""".formatted(MATCHED_IMAGES);
+            SELECT x.host_key, x.held, i.image_id, x.repo_tags
+              FROM (SELECT hi.host_key, hi.image_key, hi.repo_tags,
+                           row_number() OVER (PARTITION BY hi.host_key ORDER BY hi.image_key) AS n,
+                           count(*) OVER (PARTITION BY hi.host_key) AS held
+                      FROM host_images hi
+                     WHERE hi.host_key = ANY (?) AND hi.image_key = ANY (?)) x
+              JOIN images i ON i.image_key = x.image_key
+             WHERE x.n <= %d""".formatted(HELD_SHOWN);
 
     private static final String EXPORT = """
             WITH matched AS (
@@ -160,11 +183,13 @@ public final class PackageQuery {
         PackageSpec spec = PackageSpec.parse(question);
         return Sql.inSnapshot(dataSource, "package search", c -> {
             Matched m = match(c, spec);
-            long imageCount = Sql.list(c, IMAGE_COUNT, rs -> rs.getLong(1), m.keys()).get(0);
+            List<Long> matched = m.keys().isEmpty() ? List.of()
+                    : Sql.list(c, MATCHED_IMAGES, rs -> rs.getLong(1), m.keys());
+            long imageCount = matched.size();
             record ImageRow(long key, String imageId, List<String> tags, int hostCount) {
             }
             Page<ImageRow> images = IMAGES.page(c, imagesPage, imageCount, rs -> new ImageRow(rs.getLong("image_key"),
-                    rs.getString("image_id"), Sql.strings(rs, "tags"), rs.getInt("host_count")), m.keys());
+                    rs.getString("image_id"), Sql.strings(rs, "tags"), rs.getInt("host_count")), matched);
             Map<Long, List<ImagePackage>> packages = new LinkedHashMap<>();
             List<Long> imageKeys = images.items().stream().map(ImageRow::key).toList();
             if (!imageKeys.isEmpty()) {
@@ -173,25 +198,34 @@ public final class PackageQuery {
                     packages.computeIfAbsent(row.getKey(), k -> new ArrayList<>()).add(row.getValue());
                 }
             }
-            Freshness freshness = Sql.freshness(c, policy, HOLDS, m.keys());
+            List<Long> holders = matched.isEmpty() ? List.of() : Sql.list(c, HOLDERS, rs -> rs.getLong(1), matched);
+            Freshness freshness = Sql.freshness(c, policy, HOLDS, holders);
             record HostRow(long key, HostStatus host) {
             }
             Page<HostRow> hosts = HOSTS.page(c, hostsPage, freshness.hostCount(),
-                    rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy)), m.keys());
+                    rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy)), holders);
             Map<Long, List<HeldImage>> held = new LinkedHashMap<>();
+            Map<Long, Integer> heldCount = new LinkedHashMap<>();
             List<Long> hostKeys = hosts.items().stream().map(HostRow::key).toList();
             if (!hostKeys.isEmpty()) {
-                for (var row : Sql.list(c, IMAGES_ON_HOSTS, rs -> Map.entry(rs.getLong("host_key"),
-                        new HeldImage(rs.getString("image_id"), Sql.strings(rs, "repo_tags"))), hostKeys, m.keys())) {
-                    held.computeIfAbsent(row.getKey(), k -> new ArrayList<>()).add(row.getValue());
+                record HeldRow(long host, int count, HeldImage image) {
                 }
+                for (HeldRow row : Sql.list(c, IMAGES_ON_HOSTS, rs -> new HeldRow(rs.getLong("host_key"), rs.getInt("held"),
+                        new HeldImage(rs.getString("image_id"), Sql.strings(rs, "repo_tags"))), hostKeys, matched)) {
+                    heldCount.put(row.host(), row.count());
+                    held.computeIfAbsent(row.host(), k -> new ArrayList<>()).add(row.image());
+                }
+                held.values().forEach(l -> l.sort(Comparator.comparing(HeldImage::imageId)));
             }
-            boolean packagesRead = Sql.list(c, ANY_READ, rs -> rs.getBoolean(1)).get(0);
+            // A build in the index came from a layer that was read: only an empty list needs the question.
+            boolean packagesRead = !m.versions().isEmpty() || !m.others().isEmpty()
+                    || Sql.list(c, ANY_READ, rs -> rs.getBoolean(1)).get(0);
             return new PackageSearch(spec.toString(), spec.name(), spec.constraints(), m.versions(), imageCount,
                     images.items().stream().map(r -> new ImageHit(r.imageId(), r.tags(), r.hostCount(),
                             List.copyOf(packages.getOrDefault(r.key(), List.of())))).toList(), images.info(),
                     freshness.hostCount(), hosts.items().stream().map(r -> new HostHit(r.host(),
-                            List.copyOf(held.getOrDefault(r.key(), List.of())))).toList(), hosts.info(), freshness,
+                            List.copyOf(held.getOrDefault(r.key(), List.of())), heldCount.getOrDefault(r.key(), 0)))
+                            .toList(), hosts.info(), freshness,
                     m.others(), packagesRead);
         });
     }

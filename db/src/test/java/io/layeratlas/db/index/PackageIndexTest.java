@@ -1,6 +1,7 @@
 package io.layeratlas.db.index;
 
 import io.layeratlas.db.Database;
+import io.layeratlas.db.query.PackageQuery;
 import io.layeratlas.embedded.EmbeddedPostgresServer;
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.ImageConfigEvent;
@@ -24,6 +25,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * The package index against the contract's rule (events/README.md, {@code layer-packages}: per database path the
@@ -153,6 +155,17 @@ class PackageIndexTest {
         assertThat(whole.imageCount()).isEqualTo(4);
         assertThat(whole.hosts()).extracting(h -> h.host().hostId())
                 .containsExactly("host-0", "host-1", "host-2", "host-4", "host-5", "host-6");
+        // Each host lists the matching ones of the two images it was given, by image ID, and how many.
+        assertThat(whole.hosts()).extracting(h -> h.host().hostId(), PackageQuery.HostHit::imageCount)
+                .containsExactly(tuple("host-0", 2), tuple("host-1", 1),
+                        tuple("host-2", 1), tuple("host-4", 1),
+                        tuple("host-5", 1), tuple("host-6", 2));
+        assertThat(whole.hosts().get(0).images()).extracting(PackageQuery.HeldImage::imageId)
+                .containsExactlyElementsOf(java.util.stream.Stream.of(IMAGES.get(0), IMAGES.get(2))
+                        .map(i -> i.imageId().toString()).sorted().toList());
+        assertThat(whole.hosts().get(5).images()).extracting(PackageQuery.HeldImage::imageId)
+                .containsExactlyElementsOf(java.util.stream.Stream.of(IMAGES.get(6), IMAGES.get(1))
+                        .map(i -> i.imageId().toString()).sorted().toList());
         List<String> images = new ArrayList<>();
         String cursor = null;
         do {

@@ -52,6 +52,21 @@ public final class ArchiveReader implements StorageReader {
     private static final long KEEP_BYTES = 16L << 20;
     private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
 
+    private final boolean readPackages;
+
+    /** A reader that also reads each layer's package databases on the walk that hashes it. */
+    public ArchiveReader() {
+        this(true);
+    }
+
+    /**
+     * @param readPackages whether to read each layer's package databases on the walk that hashes it; without,
+     *                     {@link SourceScan#layerDatabases()} is empty (the agent's {@code --no-packages})
+     */
+    public ArchiveReader(boolean readPackages) {
+        this.readPackages = readPackages;
+    }
+
     @Override
     public SourceKind kind() {
         return SourceKind.ARCHIVE;
@@ -75,7 +90,7 @@ public final class ArchiveReader implements StorageReader {
         Map<String, Entry> entries = new HashMap<>();
         String label = file.getFileName().toString();
         try (InputStream raw = Files.newInputStream(file, StandardOpenOption.READ)) {
-            readEntries(decompress(new BufferedInputStream(raw, 64 * 1024)), label, entries, problems);
+            readEntries(decompress(new BufferedInputStream(raw, 64 * 1024)), label, entries, problems, readPackages);
         } catch (IOException e) {
             long complete = entries.values().stream().filter(x -> x.broken() == null).count();
             if (complete == 0) {
@@ -143,8 +158,8 @@ public final class ArchiveReader implements StorageReader {
         return in;
     }
 
-    private static void readEntries(InputStream in, String label, Map<String, Entry> entries, List<Problem> problems)
-            throws IOException {
+    private static void readEntries(InputStream in, String label, Map<String, Entry> entries, List<Problem> problems,
+                                    boolean readPackages) throws IOException {
         // Names are UTF-8 as Go's archive/tar writes them (docker save, skopeo), whatever the JVM's default charset
         TarArchiveInputStream tar = new TarArchiveInputStream(in, "UTF-8");
         TarArchiveEntry e;
@@ -172,9 +187,9 @@ public final class ArchiveReader implements StorageReader {
             try {
                 if (declared <= KEEP_BYTES) {
                     small = content.readAllBytes();
-                    hashes = LayerDigests.hash(new java.io.ByteArrayInputStream(small));
+                    hashes = LayerDigests.hash(new java.io.ByteArrayInputStream(small), readPackages);
                 } else {
-                    hashes = LayerDigests.hash(content);
+                    hashes = LayerDigests.hash(content, readPackages);
                 }
             } catch (IOException ex) {
                 // A stream cannot go past a broken entry: remember it, so that whatever names it says why.

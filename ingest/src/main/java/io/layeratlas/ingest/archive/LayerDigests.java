@@ -38,7 +38,7 @@ public final class LayerDigests {
      * @param uncompressedSize decompressed bytes
      * @param contentSize      sum of the regular files' sizes if the decompressed bytes are a tar, else -1
      * @param databases        the package databases the tar adds, replaces or deletes ({@link TarLayerDatabases});
-     *                         null if the decompressed bytes are not a tar
+     *                         null if the decompressed bytes are not a tar, or if they were not asked for
      */
     public record Hashes(Digest digest, long size, Compression compression, Digest uncompressed,
                          long uncompressedSize, long contentSize, LayerDatabases databases) {
@@ -53,9 +53,11 @@ public final class LayerDigests {
     /**
      * Reads the stream to its end (does not close it).
      *
+     * @param readDatabases whether to read the package databases of a tar stream; without, {@link Hashes#databases}
+     *                      is null and only the digests and sizes are computed (the agent's {@code --no-packages})
      * @throws IOException if reading or decompressing fails (a truncated gzip, a corrupt zstd frame)
      */
-    public static Hashes hash(InputStream stored) throws IOException {
+    public static Hashes hash(InputStream stored, boolean readDatabases) throws IOException {
         MessageDigest rawSha = Digest.sha256();
         CountingInputStream raw = new CountingInputStream(new DigestInputStream(stored, rawSha));
         BufferedInputStream in = new BufferedInputStream(raw, 64 * 1024);
@@ -74,7 +76,7 @@ public final class LayerDigests {
         CountingInputStream plain = new CountingInputStream(new DigestInputStream(decompressed, plainSha));
         TarWalk walk;
         try {
-            walk = walkTar(plain);
+            walk = walkTar(plain, readDatabases);
             plain.transferTo(OutputNull.INSTANCE);
         } finally {
             decompressed.close(); // frees the inflater or zstd's native context; `stored` stays open
@@ -94,13 +96,13 @@ public final class LayerDigests {
         static final TarWalk NOT_A_TAR = new TarWalk(-1, null);
     }
 
-    /** One walk over a tar stream's entries: its content size and its package databases. */
-    static TarWalk walkTar(InputStream in) {
+    /** One walk over a tar stream's entries: its content size, and its package databases if {@code readDatabases}. */
+    static TarWalk walkTar(InputStream in, boolean readDatabases) {
         try {
             // UTF-8, not the JVM's default charset: a link's target length is counted in UTF-8 bytes
             TarArchiveInputStream tar = new TarArchiveInputStream(nonClosing(in), "UTF-8");
             long sum = 0;
-            TarLayerDatabases databases = new TarLayerDatabases();
+            TarLayerDatabases databases = readDatabases ? new TarLayerDatabases() : null;
             TarArchiveEntry e;
             int entries = 0;
             // content is drained here in large reads: left to getNextEntry, it is skipped 2 KiB per call
@@ -115,12 +117,14 @@ public final class LayerDigests {
                 } else if (!e.isLink() && !e.isDirectory() && e.isFile()) {
                     sum += e.getSize();
                 }
-                databases.entry(e, tar); // reads a database's content; the rest is drained below
+                if (databases != null) {
+                    databases.entry(e, tar); // reads a database's content; the rest is drained below
+                }
                 while (tar.read(drain) >= 0) {
                     // the bytes count only in the stream's digests, which the caller's stream computes
                 }
             }
-            return new TarWalk(entries == 0 && sum == 0 ? 0 : sum, databases.result());
+            return new TarWalk(entries == 0 && sum == 0 ? 0 : sum, databases == null ? null : databases.result());
         } catch (IOException | RuntimeException e) {
             return TarWalk.NOT_A_TAR;
         }

@@ -29,6 +29,20 @@ import java.util.List;
  * never followed out of the folder.
  */
 public final class OciLayoutReader implements StorageReader {
+    private final boolean readPackages;
+
+    /** A reader that also reads each layer's package databases on the walk that hashes it. */
+    public OciLayoutReader() {
+        this(true);
+    }
+
+    /**
+     * @param readPackages whether to read each layer's package databases on the walk that hashes it; without,
+     *                     {@link SourceScan#layerDatabases()} is empty (the agent's {@code --no-packages})
+     */
+    public OciLayoutReader(boolean readPackages) {
+        this.readPackages = readPackages;
+    }
 
     @Override
     public SourceKind kind() {
@@ -53,7 +67,7 @@ public final class OciLayoutReader implements StorageReader {
             @Override
             public LayerDigests.Hashes hashes(Digest d) {
                 try (InputStream in = files.open(path(d))) {
-                    return LayerDigests.hash(in);
+                    return LayerDigests.hash(in, readPackages);
                 } catch (IOException e) {
                     throw new UnreadableItemException(where(d), "cannot read or decompress: " + e.getMessage(), e);
                 }

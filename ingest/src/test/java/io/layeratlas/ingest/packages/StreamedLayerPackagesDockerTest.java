@@ -133,6 +133,29 @@ class StreamedLayerPackagesDockerTest {
         }
     }
 
+    /**
+     * The agent's {@code --no-packages} reaches the readers: an archive and an OCI layout read without packages give
+     * the inventory they give with them, and no layer's databases (so the agent has nothing to publish); with them, the
+     * same sources give both layers' (the base one's being dpkg-query's list, as above).
+     */
+    @Test
+    void with_packages_off_archives_and_oci_layouts_give_the_same_inventory_and_no_layer_databases() throws Exception {
+        Path layout = ociLayout("gzip", work.resolve("oci-packages-off"));
+        for (Path source : List.of(saved, layout)) {
+            SourceScan on = new Scanner(true).read(source.toString(), Optional.empty(), "h");
+            SourceScan off = new Scanner(false).read(source.toString(), Optional.empty(), "h");
+            assertThat(on.layerDatabases()).as("%s with packages", source).containsOnlyKeys(baseLayer, rmLayer);
+            assertThat(sorted(on.layerDatabases().get(baseLayer).databases().get(0).packages())).isEqualTo(truth);
+            assertThat(off.layerDatabases()).as("%s without packages", source).isEmpty();
+            LayerContents contents = LayerContents.of(off, source.toString());
+            assertThat(off.inventory().layers()).allSatisfy(l -> assertThat(contents.read(l)).isEmpty());
+            assertThat(off.inventory().problems()).isEmpty();
+            assertThat(off.inventory().layers()).isEqualTo(on.inventory().layers());
+            assertThat(off.inventory().images()).isEqualTo(on.inventory().images());
+            assertThat(off.configs().keySet()).isEqualTo(on.configs().keySet());
+        }
+    }
+
     /** Reads {@code source}, checks the two layers' databases against dpkg-query and the whiteout, and returns the scan. */
     private SourceScan assertStreamedDatabases(Path source, SourceKind kind) {
         assertThat(Scanner.detect(source.toString())).contains(kind);
