@@ -100,8 +100,10 @@ public final class Database implements AutoCloseable {
 
     /** Applies pending Flyway migrations. */
     public void migrate() {
+        // Flyway holds one connection for its lock and works on a second: over its own connections, not the pool's,
+        // so a pool of one (`layeratlas hosts retire`) can migrate, and no pool time limit cuts a long migration.
         Flyway flyway = Flyway.configure()
-                .dataSource(dataSource)
+                .dataSource(dataSource.getJdbcUrl(), dataSource.getUsername(), dataSource.getPassword())
                 .locations("classpath:db/migration")
                 .load();
         var result = flyway.migrate();

@@ -29,6 +29,15 @@ class DatabaseTest {
         }
     }
 
+    /** The case: {@code layeratlas hosts retire} opens a pool of one and timed out migrating (a helper's trial). */
+    @Test
+    void a_pool_of_one_connection_migrates_and_then_serves() throws Exception {
+        try (EmbeddedPostgresServer pg = EmbeddedPostgresServer.startTemporary();
+             Database db = Database.migrateAndOpen(pg.createDatabase("one"), pg.user(), "", 1)) {
+            assertThat(show(db, "server_version")).isNotBlank();
+        }
+    }
+
     @Test
     void a_readers_connections_plan_each_statement_for_its_parameters_and_a_writers_keep_the_servers_default()
             throws Exception {
