@@ -47,6 +47,8 @@ class DatabaseTest {
                  Database reader = Database.open(url, pg.user(), "", 1, true)) {
                 // PostgreSQL's own answer (SHOW), on a connection of each pool.
                 assertThat(show(writer, "plan_cache_mode")).isEqualTo("auto");
+                assertThat(show(writer, "random_page_cost")).isEqualTo("1.1");
+                assertThat(show(reader, "random_page_cost")).isEqualTo("4");
                 assertThat(show(reader, "plan_cache_mode")).isEqualTo("force_custom_plan");
                 assertThat(show(reader, "statement_timeout")).isEqualTo("10s");
             }
