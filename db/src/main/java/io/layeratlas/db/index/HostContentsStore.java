@@ -91,20 +91,21 @@ final class HostContentsStore {
             INSERT INTO la_layer_delta SELECT host_key, layer_key, -1 FROM gone
             """.formatted(ROUND_HOSTS);
 
-    // Every new row is offered and the primary key decides: RETURNING gives exactly the rows that arrived. An anti-join
-    // (WHERE NOT EXISTS) did the same, but the planner may answer it with a hash join over all of host_layers, read
-    // whole for every batch (auto_explain, bench --scale small: 52,096 rows for a batch of 41 hosts); a conflict check
-    // is one index probe per offered row, whatever the fleet's size, and a row that is already there fires no
-    // foreign-key check. The hosts' rows are locked by this transaction: no other writer adds the same row meanwhile.
+    // The rows that arrived: the anti-join's inner side is the round's hosts' rows only (ROUND_HOSTS), so it is empty
+    // in a fresh load and a few thousand rows in a churn batch. Against all of host_layers the planner hashed the
+    // whole table every batch (auto_explain, bench --scale small: 52,096 rows for a batch of 41 hosts); INSERT … ON
+    // CONFLICT DO NOTHING instead probed the index once per offered row and was the fresh load's largest statement.
+    // The hosts' rows are locked by this transaction: no other writer adds the same row meanwhile.
     private static final String ADD_LAYERS = """
             WITH came AS (
                 INSERT INTO host_layers (host_key, layer_key, first_seen)
                 SELECT s.host_key, s.layer_key, r.at FROM la_hl s JOIN la_round r USING (host_key)
+                 WHERE NOT EXISTS (SELECT 1 FROM host_layers hl WHERE hl.host_key = %s
+                                      AND hl.host_key = s.host_key AND hl.layer_key = s.layer_key)
                  ORDER BY s.host_key, s.layer_key
-                ON CONFLICT (host_key, layer_key) DO NOTHING
                 RETURNING host_key, layer_key)
             INSERT INTO la_layer_delta SELECT host_key, layer_key, 1 FROM came
-            """;
+            """.formatted(ROUND_HOSTS);
 
     private static final String REMOVE_IMAGES = """
             WITH gone AS (
@@ -138,7 +139,7 @@ final class HostContentsStore {
                    IS DISTINCT FROM (s.repo_tags, s.repo_digests, s.parent_id, s.containers, s.size, s.shared_size, s.unique_size)
             """.formatted(ROUND_HOSTS);
 
-    // As ADD_LAYERS: the primary key decides what arrived.
+    // As ADD_LAYERS.
     private static final String ADD_IMAGES = """
             WITH came AS (
                 INSERT INTO host_images (host_key, image_key, repo_tags, repo_digests, parent_id, containers, size,
@@ -146,11 +147,12 @@ final class HostContentsStore {
                 SELECT s.host_key, s.image_key, s.repo_tags, s.repo_digests, s.parent_id, s.containers, s.size,
                        s.shared_size, s.unique_size, r.at
                   FROM la_hi s JOIN la_round r USING (host_key)
+                 WHERE NOT EXISTS (SELECT 1 FROM host_images hi WHERE hi.host_key = %s
+                                      AND hi.host_key = s.host_key AND hi.image_key = s.image_key)
                  ORDER BY s.host_key, s.image_key
-                ON CONFLICT (host_key, image_key) DO NOTHING
                 RETURNING host_key, image_key)
             INSERT INTO la_image_delta SELECT host_key, image_key, 1 FROM came
-            """;
+            """.formatted(ROUND_HOSTS);
 
     // Per host and generation: removed images, added images, removed layers, added layers, removed tags, added tags,
     // each one row of keys (tag rows with their tags, in the keys' order).
