@@ -226,17 +226,13 @@ public final class LayerQuery {
                   FROM image_layers il JOIN images i ON i.image_key = il.image_key
                  WHERE il.layer_key = ANY (?))""";
 
-    // A host's images containing the layer as arrays in the same order (by image ID and position): image_ids,
-    // image_positions, image_layer_keys, and each image's repo tags and repo digests on the host as the text output of
-    // its text[] (Sql.arrayElements; an array of arrays must be rectangular), aggregated over rows of li (LAYER_IMAGES)
-    // joined with the host's host_images rows hi. Typed arrays, not a JSON array built in SQL and parsed back: the
-    // export's statement took 34 ms instead of 78 for 1,000 hosts of 13 images (bench/results/layer-hosts-fleet-1000.txt).
+    // A host's images containing the layer as one JSON array ([[image_id, position, layer_key, repo_tags,
+    // repo_digests]…] by image ID and position) and their IDs, aggregated over rows of li (LAYER_IMAGES) joined with
+    // the host's host_images rows hi.
     private static final String USES_COLUMNS = """
-            array_agg(li.image_id ORDER BY li.image_id, li.position) AS image_ids,
-            array_agg(li.position ORDER BY li.image_id, li.position) AS image_positions,
-            array_agg(li.layer_key ORDER BY li.image_id, li.position) AS image_layer_keys,
-            array_agg(hi.repo_tags::text ORDER BY li.image_id, li.position) AS image_repo_tags,
-            array_agg(hi.repo_digests::text ORDER BY li.image_id, li.position) AS image_repo_digests""";
+            json_agg(json_build_array(li.image_id, li.position, li.layer_key, hi.repo_tags, hi.repo_digests)
+                     ORDER BY li.image_id, li.position) AS images_json,
+            array_agg(li.image_id) AS image_ids""";
 
     /**
      * The images of some hosts that contain the layer, one row per host ({@code host_key}, {@link #USES_COLUMNS}),
@@ -268,8 +264,7 @@ public final class LayerQuery {
 
     /** The columns a {@link #uses} row adds to its host's ({@code u}: the uses; {@code hostKey}: the host's key). */
     private static String usesColumns(String hostKey) {
-        return "u.image_ids, u.image_positions, u.image_layer_keys, u.image_repo_tags, u.image_repo_digests, "
-                + Containers.ofAny(hostKey, "u.image_ids") + " AS containers";
+        return "u.images_json, " + Containers.ofAny(hostKey, "u.image_ids") + " AS containers";
     }
 
     /**
@@ -320,31 +315,34 @@ public final class LayerQuery {
     /** A host with the {@link #usesColumns} of its row. */
     private HostHolding holding(ResultSet rs, LayerRef ref) throws SQLException {
         return new HostHolding(Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen"),
-                images(rs, ref), sorted(Containers.parse(rs.getString("containers"))));
+                images(rs.getString("images_json"), ref), sorted(Containers.parse(rs.getString("containers"))));
     }
 
-    /** The images of a host from its {@link #USES_COLUMNS} (none when they are NULL). */
-    private static List<ImageOnHost> images(ResultSet rs, LayerRef ref) throws SQLException {
-        Object[] ids = array(rs, "image_ids");
-        if (ids == null) {
+    /** The images_json column of {@link #uses}. */
+    private static List<ImageOnHost> images(String json, LayerRef ref) throws SQLException {
+        if (json == null) {
             return List.of();
         }
-        Object[] positions = array(rs, "image_positions");
-        Object[] layerKeys = array(rs, "image_layer_keys");
-        Object[] tags = array(rs, "image_repo_tags");
-        Object[] digests = array(rs, "image_repo_digests");
-        List<ImageOnHost> out = new ArrayList<>(ids.length);
-        for (int i = 0; i < ids.length; i++) {
-            out.add(new ImageOnHost((String) ids[i], ((Number) positions[i]).intValue(),
-                    ref.chainId(((Number) layerKeys[i]).longValue()), Sql.arrayElements((String) tags[i]),
-                    Sql.arrayElements((String) digests[i])));
+        try {
+            List<ImageOnHost> out = new ArrayList<>();
+            for (JsonNode n : EventCodec.mapper().readTree(json)) {
+                out.add(new ImageOnHost(n.get(0).asText(), n.get(1).asInt(), ref.chainId(n.get(2).asLong()),
+                        texts(n.get(3)), texts(n.get(4))));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new SQLException("images of a host are not the JSON built for them: " + e.getMessage(), e);
         }
-        return out;
     }
 
-    private static Object[] array(ResultSet rs, String column) throws SQLException {
-        Array a = rs.getArray(column);
-        return a == null ? null : (Object[]) a.getArray();
+    private static List<String> texts(JsonNode array) {
+        List<String> out = new ArrayList<>(array.size());
+        array.forEach(t -> {
+            if (!t.isNull()) {
+                out.add(t.asText());
+            }
+        });
+        return out;
     }
 
     /** The blobs_json column of {@link #CHAINS}. */

@@ -190,50 +190,6 @@ final class Sql {
         return Arrays.stream(values).filter(v -> v != null).map(Object::toString).toList();
     }
 
-    /**
-     * The elements of PostgreSQL's text output of a one-dimensional array ({@code {a,"b c",NULL}}; PostgreSQL
-     * documentation, "Arrays", "Array Input and Output Syntax": an element is double-quoted when it is empty, is NULL
-     * spelled as text, or holds braces, commas, quotes, backslashes or white space, and inside quotes a backslash escapes
-     * the next character). NULL elements are left out, as {@link #strings} leaves them. For an array of arrays of
-     * different lengths, which SQL aggregates as an array of such outputs.
-     *
-     * @throws SQLException if {@code literal} is not such an output
-     */
-    static List<String> arrayElements(String literal) throws SQLException {
-        int end = literal.length() - 1;
-        if (end < 1 || literal.charAt(0) != '{' || literal.charAt(end) != '}') {
-            throw new SQLException("not a one-dimensional array: " + literal);
-        }
-        List<String> out = new ArrayList<>();
-        int i = 1;
-        while (i < end) {
-            StringBuilder element = new StringBuilder();
-            boolean quoted = literal.charAt(i) == '"';
-            if (quoted) {
-                i++;
-                while (i < end && literal.charAt(i) != '"') {
-                    if (literal.charAt(i) == '\\') {
-                        i++;
-                    }
-                    element.append(literal.charAt(i++));
-                }
-                i++; // the closing quote
-            } else {
-                while (i < end && literal.charAt(i) != ',') {
-                    element.append(literal.charAt(i++));
-                }
-            }
-            if (i < end && literal.charAt(i) != ',') {
-                throw new SQLException("not a one-dimensional array: " + literal);
-            }
-            i++; // the comma
-            if (quoted || !element.toString().equalsIgnoreCase("NULL")) {
-                out.add(element.toString());
-            }
-        }
-        return out;
-    }
-
     /** The host columns every query that reports freshness selects, aliased {@code h}. */
     static final String HOST_COLUMNS = """
             h.host_key, h.host_id, h.source, h.source_kind, h.agent_version, h.generation, h.scanned_at,

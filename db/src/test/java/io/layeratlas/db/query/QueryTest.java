@@ -40,22 +40,6 @@ class QueryTest {
     }
 
     @Test
-    void an_array_read_from_its_text_output_has_the_elements_pgjdbc_reads_from_the_array() throws Exception {
-        // Values a host may send as tags: PostgreSQL quotes and escapes some of them in an array's text output.
-        String[] values = {"nginx:1.25", "", "NULL", "null", "a b", "x\"y", "back\\slash", "{}", "a,b", " lead", "é:ü", null};
-        try (Connection c = db.dataSource().getConnection(); var s = c.prepareStatement("SELECT ?::text[]::text AS literal, ?::text[] AS elements")) {
-            for (String[] array : new String[][]{values, {}, {null}, {"one"}}) {
-                s.setArray(1, c.createArrayOf("text", array));
-                s.setArray(2, c.createArrayOf("text", array));
-                try (var rs = s.executeQuery()) {
-                    rs.next();
-                    assertThat(Sql.arrayElements(rs.getString("literal"))).containsExactlyElementsOf(Sql.strings(rs, "elements"));
-                }
-            }
-        }
-    }
-
-    @Test
     void two_layers_sharing_a_twelve_character_prefix_make_that_prefix_ambiguous() throws Exception {
         String first = Digest.sha256Of("first").hex();
         String second = first.substring(0, 12) + Digest.sha256Of("second").hex().substring(12);
