@@ -216,25 +216,50 @@ public final class LayerQuery {
              WHERE h.retired_at IS NULL AND %s AND %s AND {keyset}
              {order}""".formatted(Sql.HOST_COLUMNS, HOLDS, Labels.FILTER), List.of("h.host_id"), List.of("text"), false);
 
+    // The images containing the layer, one row per (image, position of the layer in it), with the image ID: read once
+    // per statement (MATERIALIZED, the parameter is the layer keys), then joined with the host_images rows of the
+    // hosts asked about. The chain ID of each image's layer is the layer key's ({@link LayerRef#chainId}): joining
+    // {@code layers} for it cost a scan of the whole table per answer.
+    private static final String LAYER_IMAGES = """
+            li AS MATERIALIZED (
+                SELECT il.image_key, il.position, il.layer_key, i.image_id
+                  FROM image_layers il JOIN images i ON i.image_key = il.image_key
+                 WHERE il.layer_key = ANY (?))""";
+
+    // A host's images containing the layer as one JSON array ([[image_id, position, layer_key, repo_tags,
+    // repo_digests]…] by image ID and position) and their IDs, aggregated over rows of li (LAYER_IMAGES) joined with
+    // the host's host_images rows hi.
+    private static final String USES_COLUMNS = """
+            json_agg(json_build_array(li.image_id, li.position, li.layer_key, hi.repo_tags, hi.repo_digests)
+                     ORDER BY li.image_id, li.position) AS images_json,
+            array_agg(li.image_id) AS image_ids""";
+
     /**
-     * The images of some hosts that contain the layer, one row per host: {@code host_key}, {@code images_json}
-     * ({@code [[image_id, position, layer_key, repo_tags, repo_digests]…]} by image ID and position) and
-     * {@code image_ids}, gathered set-wise (one join of the layer's image_layers rows with those hosts' host_images
-     * rows). {@code hosts} is a relation of the enclosing statement with a {@code host_key} column; the parameter is
-     * the layer keys. The chain ID of each image's layer is the layer key's ({@link LayerRef#chainId}): joining
-     * {@code layers} for it cost a scan of the whole table per answer.
+     * The images of some hosts that contain the layer, one row per host ({@code host_key}, {@link #USES_COLUMNS}),
+     * gathered set-wise: the layer's images ({@link #LAYER_IMAGES}, a CTE of the enclosing statement) joined with their
+     * host_images rows, which reads those of every host holding the layer. For the export, which wants all of them.
+     * {@code hosts} is a relation of the enclosing statement with a {@code host_key} column.
      */
     private static String uses(String hosts) {
         return """
-                SELECT hi.host_key,
-                       json_agg(json_build_array(i.image_id, il.position, il.layer_key, hi.repo_tags, hi.repo_digests)
-                                ORDER BY i.image_id, il.position) AS images_json,
-                       array_agg(i.image_id) AS image_ids
-                  FROM image_layers il
-                  JOIN host_images hi ON hi.image_key = il.image_key
-                  JOIN images i ON i.image_key = il.image_key
-                 WHERE il.layer_key = ANY (?) AND hi.host_key IN (SELECT host_key FROM %s)
-                 GROUP BY hi.host_key""".formatted(hosts);
+                SELECT hi.host_key, %s
+                  FROM li JOIN host_images hi ON hi.image_key = li.image_key
+                 WHERE hi.host_key IN (SELECT host_key FROM %s)
+                 GROUP BY hi.host_key""".formatted(USES_COLUMNS, hosts);
+    }
+
+    /**
+     * The images of one host that contain the layer ({@link #USES_COLUMNS}; NULLs for none), for a LATERAL join on a
+     * page's hosts: it reads only that host's host_images rows (its primary key) and hashes them against the layer's
+     * images ({@link #LAYER_IMAGES}, a CTE of the enclosing statement), where {@link #uses} read those of every host
+     * holding the layer and then kept the page's (a million rows for a base layer in 100 images on 10,000 hosts).
+     * {@code hostKey} is an SQL expression of the enclosing query.
+     */
+    private static String usesOf(String hostKey) {
+        return """
+                SELECT %s
+                  FROM host_images hi JOIN li ON li.image_key = hi.image_key
+                 WHERE hi.host_key = %s""".formatted(USES_COLUMNS, hostKey);
     }
 
     /** The columns a {@link #uses} row adds to its host's ({@code u}: the uses; {@code hostKey}: the host's key). */
@@ -247,14 +272,16 @@ public final class LayerQuery {
      * count is the list's total), one page of hosts, each page host's images containing the layer and its containers
      * running one of them; one row per host of the page (a single row with no host columns when the page is empty),
      * in page order. The layer keys are parameters, so the planner sees them (keys derived inside the statement hid
-     * them and cost a sequential scan of host_layers).
+     * them and cost a sequential scan of host_layers). The page is cut first and its hosts' images are read per page
+     * host ({@link #usesOf}), so a page costs the same whether the layer is on ten hosts or on the whole fleet.
      */
     private static String hostsStatement(PageRequest page) {
         return "WITH f AS (" + Sql.freshnessSql(HOLDS + " AND " + Labels.FILTER) + "),\n"
-                + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + HOSTS.sql(page) + ") s),\n"
-                + "u AS (" + uses("p") + ")\n"
+                + LAYER_IMAGES + ",\n"
+                + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + HOSTS.sql(page) + ") s)\n"
                 + "SELECT f.*, p.*, " + usesColumns("p.host_key") + "\n"
-                + "  FROM f LEFT JOIN p ON TRUE LEFT JOIN u ON u.host_key = p.host_key ORDER BY p.page_rn";
+                + "  FROM f LEFT JOIN p ON TRUE LEFT JOIN LATERAL (" + usesOf("p.host_key") + ") u ON TRUE\n"
+                + " ORDER BY p.page_rn";
     }
 
     /** What {@link #hostsStatement} read: the freshness of the layer's hosts, and the page. */
@@ -268,9 +295,8 @@ public final class LayerQuery {
     /** Adds {@link #hostsStatement} to a pipeline; {@link #hostsRead} makes its answer once the pipeline ran. */
     private Sql.Pipeline.Part<HostsRow> addHosts(Sql.Pipeline pipeline, LayerRef ref, PageRequest page, String labelsJson) {
         List<Long> keys = ref.layerKeys();
-        List<Object> params = new ArrayList<>(List.of(Sql.staleBefore(policy), keys, labelsJson, keys, keys, labelsJson));
+        List<Object> params = new ArrayList<>(List.of(Sql.staleBefore(policy), keys, labelsJson, keys, keys, keys, labelsJson));
         params.addAll(HOSTS.params(page));
-        params.add(keys);
         boolean[] first = {true};
         return pipeline.add(hostsStatement(page), rs -> {
             Freshness freshness = first[0] ? Sql.freshness(rs, policy) : null; // the same on every row
@@ -345,12 +371,13 @@ public final class LayerQuery {
             WITH holders AS (
                 SELECT host_key, min(first_seen) AS first_seen FROM host_layers
                  WHERE layer_key = ANY (?) GROUP BY host_key),
+            %s,
             u AS (%s)
             SELECT %s, x.first_seen AS layer_first_seen, %s
               FROM holders x JOIN hosts h ON h.host_key = x.host_key
               LEFT JOIN u ON u.host_key = x.host_key
              WHERE h.retired_at IS NULL AND %s
-             ORDER BY h.host_id""".formatted(uses("holders"), Sql.HOST_COLUMNS, usesColumns("x.host_key"), Labels.FILTER);
+             ORDER BY h.host_id""".formatted(LAYER_IMAGES, uses("holders"), Sql.HOST_COLUMNS, usesColumns("x.host_key"), Labels.FILTER);
 
     /**
      * Hosts (rows) per fetch of the export: a row carries a host's images containing the layer (at most a few hundred,
