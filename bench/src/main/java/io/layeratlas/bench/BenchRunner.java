@@ -37,7 +37,6 @@ public final class BenchRunner {
     private final BenchPlugins plugins;
 
     private final Part part;
-    private final boolean queriesOnly;
 
     /** Which benchmarks a run does. */
     public enum Part {
@@ -74,7 +73,6 @@ public final class BenchRunner {
         this.work = work;
         this.plugins = plugins;
         this.part = part;
-        this.queriesOnly = part == Part.QUERIES;
     }
 
     public BenchReport run() throws Exception {
@@ -166,7 +164,7 @@ public final class BenchRunner {
                             if (plugins.dashboard().isPresent()) {
                                 dash = Optional.of(plugins.dashboard().get().start(url, pg.user(), ""));
                             }
-                            if (queriesOnly) {
+                            if (part == Part.QUERIES) {
                                 report.addAll(packageQueries(scale, url, pg.user(), sim, dash, "round 0"));
                                 if (dash.isPresent()) {
                                     report.addAll(churnQueries(scale, url, pg.user(), sim, bootstrap, indexer, dash.get(), 0, 1));
@@ -243,7 +241,7 @@ public final class BenchRunner {
                     report.add(BenchmarkResult.skipped("indexer.resend-unchanged", "links/s", "indexer not plugged in"));
                 }
 
-                if (!queriesOnly) {
+                if (part != Part.QUERIES) {
                     log.info("(c) freshness: transport baseline under load");
                     CompletableFuture<PublishReport> load = CompletableFuture.supplyAsync(() ->
                             publishRound(sim, bootstrap, 2));
@@ -255,7 +253,7 @@ public final class BenchRunner {
                 }
             }
         }
-        if (queriesOnly) {
+        if (part == Part.QUERIES) {
             deleteQuietly(work.resolve("kafka-" + runId));
             return report;
         }

@@ -270,11 +270,7 @@ public final class HostQuery {
                     rs.getString("diff_id"), Sql.nullableLong(rs, "size"), Sql.instant(rs, "first_seen"),
                     rs.getInt("host_count")), hostId);
             var changeRows = CHANGES.add(pipeline, pages.changes(), HostQuery::change, hostId);
-            try {
-                pipeline.run(c);
-            } catch (SQLException e) {
-                throw Keyset.badCursor(e);
-            }
+            Keyset.run(pipeline, c);
             if (one.rows().isEmpty()) {
                 throw new QueryException.NotFound("no host '" + Matches.shorten(hostId) + "' in the index");
             }

@@ -114,6 +114,18 @@ final class Keyset {
         return new Keyed<>(mapper.map(rs), key(rs));
     }
 
+    /**
+     * Runs a pipeline holding pages added by {@link #add}: a cursor PostgreSQL cannot cast back is the client's error
+     * ({@link #badCursor}).
+     */
+    static void run(Sql.Pipeline pipeline, java.sql.Connection c) throws SQLException {
+        try {
+            pipeline.run(c);
+        } catch (SQLException e) {
+            throw badCursor(e);
+        }
+    }
+
     /** A cursor whose key PostgreSQL cannot cast back is the client's error, not the server's. */
     static SQLException badCursor(SQLException e) {
         if ("22P02".equals(e.getSQLState()) || "22007".equals(e.getSQLState()) || "22008".equals(e.getSQLState())) {

@@ -433,11 +433,7 @@ public final class LayerQuery {
             var imageRows = IMAGES.add(pipeline, imagesPage, rs -> new ImageContaining(
                     rs.getString("image_id"), rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"),
                     Sql.instant(rs, "created")), ref.layerKeys());
-            try {
-                pipeline.run(c);
-            } catch (SQLException e) {
-                throw Keyset.badCursor(e);
-            }
+            Keyset.run(pipeline, c);
             List<Chain> chains = chainRows.rows();
             String[] diffIds = chains.stream().map(Chain::diffId).distinct().toArray(String[]::new);
             Long size = chains.stream().map(Chain::size).filter(Objects::nonNull).max(Long::compare).orElse(null);
@@ -473,11 +469,7 @@ public final class LayerQuery {
             LayerRef ref = resolve(c, d);
             Sql.Pipeline pipeline = new Sql.Pipeline();
             var rows = addHosts(pipeline, ref, page, labelsJson);
-            try {
-                pipeline.run(c);
-            } catch (SQLException e) {
-                throw Keyset.badCursor(e);
-            }
+            Keyset.run(pipeline, c);
             HostsRead read = hostsRead(rows, page);
             return new LayerHosts(ref.digest(), ref.matchedBy(), read.freshness().hostCount(), read.hosts().items(),
                     read.hosts().info(), read.freshness());
