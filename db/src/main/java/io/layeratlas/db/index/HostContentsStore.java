@@ -16,7 +16,9 @@ import java.util.TreeMap;
  * What hosts hold: {@code host_images}, {@code host_layers}, and the {@code host_changes} log of both, replaced for a
  * set of hosts at once ({@link #replace}). The new contents are copied into temporary tables and merged with a fixed
  * number of set-based statements whatever the number of hosts: rows that left are deleted, rows that arrived are
- * inserted, rows whose attributes changed are updated, and nothing else is written. What arrived and left, and the
+ * inserted, rows whose attributes changed are updated, and nothing else is written; a host whose holdings the index
+ * knows to be empty (its first snapshot, or its first since retirement) is copied straight in ({@code copyFresh}).
+ * What arrived and left, and the
  * repo tags an image the host keeps gained or lost (subject {@code tag}, V6), goes to the change log (one row per host,
  * generation, change and subject) and moves the usage counters by exactly that
  * difference ({@link UsageStore#applyDeltas}), and so do the hosts an image is tagged on
@@ -33,45 +35,57 @@ final class HostContentsStore {
     /** The temporary tables of a replacement; created once per connection, emptied at commit. */
     static final String TEMP_TABLES = """
             CREATE TEMP TABLE IF NOT EXISTS la_round (host_key integer PRIMARY KEY, generation bigint NOT NULL,
-                at timestamptz NOT NULL, record_changes boolean NOT NULL) ON COMMIT DELETE ROWS;
+                at timestamptz NOT NULL, record_changes boolean NOT NULL, fresh boolean NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_hl (host_key integer NOT NULL, layer_key bigint NOT NULL,
                 PRIMARY KEY (host_key, layer_key)) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_hi (host_key integer NOT NULL, image_key bigint NOT NULL, repo_tags text[] NOT NULL,
                 repo_digests text[] NOT NULL, parent_id text, containers integer NOT NULL, size bigint NOT NULL,
                 shared_size bigint NOT NULL, unique_size bigint NOT NULL, PRIMARY KEY (host_key, image_key)) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_layer_delta (host_key integer NOT NULL, layer_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
+            CREATE TEMP TABLE IF NOT EXISTS la_fresh (host_key integer PRIMARY KEY, layer_keys bigint[] NOT NULL,
+                image_keys bigint[] NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_image_delta (host_key integer NOT NULL, image_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_tag_delta (host_key integer NOT NULL, image_key bigint NOT NULL, tag text NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_tag_flip (image_key bigint NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_new_stack (image_key bigint NOT NULL) ON COMMIT DELETE ROWS
             """;
 
-    private static final String CLEAR = "TRUNCATE la_round, la_hl, la_hi, la_layer_delta, la_image_delta, la_tag_delta";
+    private static final String CLEAR = "TRUNCATE la_round, la_hl, la_hi, la_layer_delta, la_fresh, la_image_delta, la_tag_delta";
 
     /**
-     * The round's hosts as an index condition on a fleet table ({@code x.host_key = ROUND_HOSTS}): the primary key's
-     * leading column, so the statement reads those hosts' rows and no others, at any fleet size. Joined to
-     * {@code la_round} instead, the planner read all of {@code host_images} for a batch of two hosts (auto_explain,
-     * {@code bench --scale small}; 14–17 ms a batch at 1,000 hosts, pg_stat_statements), and would read millions of rows
-     * at 10,000.
+     * The round's hosts that may hold something, as an index condition on a fleet table
+     * ({@code x.host_key = ROUND_HOSTS}): the primary key's leading column, so the statement reads those hosts' rows and
+     * no others, at any fleet size. Joined to {@code la_round} instead, the planner read all of {@code host_images} for
+     * a batch of two hosts (auto_explain, {@code bench --scale small}; 14–17 ms a batch at 1,000 hosts,
+     * pg_stat_statements), and would read millions of rows at 10,000.
      */
-    private static final String ROUND_HOSTS = "ANY (ARRAY(SELECT host_key FROM la_round))";
+    private static final String ROUND_HOSTS = "ANY (ARRAY(SELECT host_key FROM la_round WHERE NOT fresh))";
+
+    /**
+     * The round's hosts whose holdings the index knew to be empty (never applied, or retired), whose rows were just
+     * copied straight into the fleet tables ({@link #replace}).
+     */
+    private static final String FRESH_HOSTS = "ANY (ARRAY(SELECT host_key FROM la_round WHERE fresh))";
 
     private static final String ROUND = """
-            INSERT INTO la_round (host_key, generation, at, record_changes)
-            SELECT t.k, t.g, t.a::timestamptz, t.r FROM unnest(?::integer[], ?::bigint[], ?::text[], ?::boolean[]) AS t(k, g, a, r)
+            INSERT INTO la_round (host_key, generation, at, record_changes, fresh)
+            SELECT t.k, t.g, t.a::timestamptz, t.r, t.f
+              FROM unnest(?::integer[], ?::bigint[], ?::text[], ?::boolean[], ?::boolean[]) AS t(k, g, a, r, f)
             """;
 
     // Hosts on which an image is tagged now and not before, or the other way round, move its tagged_host_count (read
-    // before the images are replaced); images whose count went from 0 to more or back changed "tagged somewhere":
-    // lineage follows them (la_tag_flip).
+    // before the images are replaced; a fresh host's rows are all new); images whose count went from 0 to more or back
+    // changed "tagged somewhere": lineage follows them (la_tag_flip).
     private static final String TAGGED_HOSTS = """
             WITH d AS (
                 SELECT COALESCE(o.image_key, n.image_key) AS image_key,
                        sum(CASE WHEN n.image_key IS NULL THEN -1 ELSE 1 END)::integer AS n
                   FROM (SELECT hi.host_key, hi.image_key FROM host_images hi
                          WHERE hi.host_key = %s AND hi.repo_tags <> '{}') o
-                  FULL JOIN (SELECT host_key, image_key FROM la_hi WHERE repo_tags <> '{}') n USING (host_key, image_key)
+                  FULL JOIN (SELECT host_key, image_key FROM la_hi WHERE repo_tags <> '{}'
+                             UNION ALL
+                             SELECT hi.host_key, hi.image_key FROM host_images hi
+                              WHERE hi.host_key = %s AND hi.repo_tags <> '{}') n USING (host_key, image_key)
                  WHERE o.image_key IS NULL OR n.image_key IS NULL
                  GROUP BY 1),
             moved AS (
@@ -80,7 +94,7 @@ final class HostContentsStore {
                 RETURNING u.image_key, u.tagged_host_count AS now, d.n)
             INSERT INTO la_tag_flip (image_key)
             SELECT image_key FROM moved WHERE (now > 0) <> (now - n > 0)
-            """.formatted(ROUND_HOSTS);
+            """.formatted(ROUND_HOSTS, FRESH_HOSTS);
 
     private static final String REMOVE_LAYERS = """
             WITH gone AS (
@@ -164,9 +178,13 @@ final class HostContentsStore {
                            array_agg(image_key ORDER BY image_key) AS keys, NULL::text[] AS tags
                       FROM la_image_delta GROUP BY host_key, d
                     UNION ALL
+                    SELECT host_key, 'added', 'image', image_keys, NULL FROM la_fresh WHERE cardinality(image_keys) > 0
+                    UNION ALL
                     SELECT host_key, CASE WHEN d > 0 THEN 'added' ELSE 'removed' END, 'layer',
                            array_agg(layer_key ORDER BY layer_key), NULL
                       FROM la_layer_delta GROUP BY host_key, d
+                    UNION ALL
+                    SELECT host_key, 'added', 'layer', layer_keys, NULL FROM la_fresh WHERE cardinality(layer_keys) > 0
                     UNION ALL
                     SELECT host_key, CASE WHEN d > 0 THEN 'added' ELSE 'removed' END, 'tag',
                            array_agg(image_key ORDER BY image_key, tag), array_agg(tag ORDER BY image_key, tag)
@@ -201,45 +219,44 @@ final class HostContentsStore {
         List<Long> generations = new ArrayList<>();
         List<String> ats = new ArrayList<>();
         List<Boolean> record = new ArrayList<>();
-        boolean anyHeld = false;
+        List<Boolean> freshFlags = new ArrayList<>();
+        List<NewContents> staged = new ArrayList<>();
+        List<NewContents> fresh = new ArrayList<>();
         for (NewContents h : byHost.values()) {
             keys.add(h.hostKey());
             generations.add(h.generation());
             ats.add(Sql.iso(h.at()));
             record.add(h.recordChanges());
-            anyHeld |= !h.wasEmpty();
+            freshFlags.add(h.wasEmpty());
+            (h.wasEmpty() ? fresh : staged).add(h);
         }
         try (PreparedStatement ps = s.prepare(ROUND)) {
             ps.setArray(1, Sql.ints(c, keys));
             ps.setArray(2, Sql.longs(c, generations));
             ps.setArray(3, Sql.texts(c, ats));
             ps.setArray(4, Sql.booleans(c, record));
+            ps.setArray(5, Sql.booleans(c, freshFlags));
             ps.executeUpdate();
         }
-        boolean anyLayers = byHost.values().stream().anyMatch(h -> !h.layers().isEmpty());
-        boolean anyImages = byHost.values().stream().anyMatch(h -> !h.images().isEmpty());
-        if (anyLayers) {
+        if (!fresh.isEmpty()) {
+            copyFresh(s, fresh);
+        }
+        boolean stagedLayers = staged.stream().anyMatch(h -> !h.layers().isEmpty());
+        boolean stagedImages = staged.stream().anyMatch(h -> !h.images().isEmpty());
+        if (stagedLayers) {
             s.copy("COPY la_hl (host_key, layer_key) FROM STDIN", row -> {
-                for (NewContents h : byHost.values()) {
-                    // In key order, so the temporary table's primary key is built in order.
-                    long[] layers = h.layers().stream().mapToLong(Long::longValue).toArray();
-                    java.util.Arrays.sort(layers);
-                    for (long layer : layers) {
+                for (NewContents h : staged) {
+                    for (long layer : sortedLayers(h)) {
                         row.value(h.hostKey()).value(layer).end();
                     }
                 }
             });
         }
-        if (anyImages) {
-            s.copy("COPY la_hi (host_key, image_key, repo_tags, repo_digests, parent_id, containers, size, shared_size, "
-                    + "unique_size) FROM STDIN", row -> {
-                for (NewContents h : byHost.values()) {
+        if (stagedImages) {
+            s.copy("COPY la_hi (host_key, image_key, " + HELD_IMAGE_COLUMNS + ") FROM STDIN", row -> {
+                for (NewContents h : staged) {
                     for (var e : new TreeMap<>(h.images()).entrySet()) {
-                        ImageRecord r = e.getValue();
-                        row.value(h.hostKey()).value(e.getKey()).texts(r.repoTags()).texts(r.repoDigests())
-                                .value(r.parent() == null ? null : r.parent().toString())
-                                .value(Math.max(-1, r.containers())).value(Math.max(-1, r.size()))
-                                .value(Math.max(-1, r.sharedSize())).value(Math.max(-1, r.uniqueSize())).end();
+                        heldImage(row.value(h.hostKey()).value(e.getKey()), e.getValue()).end();
                     }
                 }
             });
@@ -249,19 +266,70 @@ final class HostContentsStore {
         // 166 and reads all of host_images (auto_explain, bench --scale small).
         s.execute("ANALYZE la_round, la_hl, la_hi");
         s.execute(TAGGED_HOSTS);
-        if (anyHeld) {
+        if (!staged.isEmpty()) {
             s.execute(REMOVE_LAYERS);
             s.execute(REMOVE_IMAGES);
             s.execute(TAG_DELTAS);
             s.execute(UPDATE_IMAGES);
         }
-        if (anyLayers) {
+        if (stagedLayers) {
             s.execute(ADD_LAYERS);
         }
-        if (anyImages) {
+        if (stagedImages) {
             s.execute(ADD_IMAGES);
         }
         UsageStore.applyDeltas(s);
         s.execute(CHANGE_LOG);
+    }
+
+    /**
+     * Hosts whose holdings the index knows to be empty (never applied, or retired) add everything they hold: their
+     * rows go straight into {@code host_layers} and {@code host_images}, as {@code COPY} would load them, and once
+     * more as one array of keys per host ({@code la_fresh}) for the change log and the counters, instead of one
+     * staged row, one anti-join probe and one delta row per link. The merge statements leave these hosts out
+     * ({@link #ROUND_HOSTS}).
+     */
+    private static void copyFresh(Statements s, List<NewContents> fresh) throws SQLException {
+        if (fresh.stream().anyMatch(h -> !h.layers().isEmpty())) {
+            s.copy("COPY host_layers (host_key, layer_key, first_seen) FROM STDIN", row -> {
+                for (NewContents h : fresh) {
+                    String at = Sql.iso(h.at());
+                    for (long layer : sortedLayers(h)) {
+                        row.value(h.hostKey()).value(layer).value(at).end();
+                    }
+                }
+            });
+        }
+        if (fresh.stream().anyMatch(h -> !h.images().isEmpty())) {
+            s.copy("COPY host_images (host_key, image_key, " + HELD_IMAGE_COLUMNS + ", first_seen) FROM STDIN", row -> {
+                for (NewContents h : fresh) {
+                    String at = Sql.iso(h.at());
+                    for (var e : new TreeMap<>(h.images()).entrySet()) {
+                        heldImage(row.value(h.hostKey()).value(e.getKey()), e.getValue()).value(at).end();
+                    }
+                }
+            });
+        }
+        s.copy("COPY la_fresh (host_key, layer_keys, image_keys) FROM STDIN", row -> {
+            for (NewContents h : fresh) {
+                long[] images = h.images().keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+                row.value(h.hostKey()).longs(sortedLayers(h)).longs(images).end();
+            }
+        });
+    }
+
+    /** A host's layer keys in ascending order, so that the tables' primary keys are built in order. */
+    private static long[] sortedLayers(NewContents h) {
+        return h.layers().stream().mapToLong(Long::longValue).sorted().toArray();
+    }
+
+    /** The host's own fields of a held image ({@code la_hi} and {@code host_images} alike), in COPY order. */
+    private static final String HELD_IMAGE_COLUMNS = "repo_tags, repo_digests, parent_id, containers, size, shared_size, unique_size";
+
+    private static Statements.Row heldImage(Statements.Row row, ImageRecord r) {
+        return row.texts(r.repoTags()).texts(r.repoDigests())
+                .value(r.parent() == null ? null : r.parent().toString())
+                .value(Math.max(-1, r.containers())).value(Math.max(-1, r.size()))
+                .value(Math.max(-1, r.sharedSize())).value(Math.max(-1, r.uniqueSize()));
     }
 }

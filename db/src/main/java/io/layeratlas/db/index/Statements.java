@@ -117,6 +117,20 @@ final class Statements {
             return this;
         }
 
+        /** A {@code bigint[]} value. */
+        Row longs(long[] values) {
+            sep();
+            sb.append('{');
+            for (int i = 0; i < values.length; i++) {
+                if (i > 0) {
+                    sb.append(',');
+                }
+                sb.append(values[i]);
+            }
+            sb.append('}');
+            return this;
+        }
+
         /** A {@code text[]} value; null elements are written as NULL. */
         Row texts(Iterable<String> values) {
             sep();

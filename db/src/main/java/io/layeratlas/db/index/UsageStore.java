@@ -19,13 +19,21 @@ final class UsageStore {
 
     private static final String LAYER_HOSTS = """
             UPDATE layer_usage u SET host_count = u.host_count + d.n
-              FROM (SELECT layer_key, sum(d)::integer AS n FROM la_layer_delta GROUP BY layer_key) d
+              FROM (SELECT layer_key, sum(d)::integer AS n
+                      FROM (SELECT layer_key, d FROM la_layer_delta
+                            UNION ALL
+                            SELECT unnest(layer_keys), 1 FROM la_fresh) x
+                     GROUP BY layer_key) d
              WHERE u.layer_key = d.layer_key AND d.n <> 0
             """;
 
     // Images whose host count went from 0 to more (or back) add (or remove) one image to every layer of their stack.
     private static final String IMAGE_HOSTS = """
-            WITH d AS (SELECT image_key, sum(d)::integer AS n FROM la_image_delta GROUP BY image_key HAVING sum(d) <> 0),
+            WITH d AS (SELECT image_key, sum(d)::integer AS n
+                         FROM (SELECT image_key, d FROM la_image_delta
+                               UNION ALL
+                               SELECT unnest(image_keys), 1 FROM la_fresh) x
+                        GROUP BY image_key HAVING sum(d) <> 0),
             moved AS (
                 UPDATE image_usage u SET host_count = u.host_count + d.n FROM d
                  WHERE u.image_key = d.image_key
@@ -83,7 +91,10 @@ final class UsageStore {
     private UsageStore() {
     }
 
-    /** Moves the counters by the host contents' deltas in {@code la_layer_delta} and {@code la_image_delta}. */
+    /**
+     * Moves the counters by the host contents' deltas in {@code la_layer_delta}, {@code la_image_delta} and
+     * {@code la_fresh} (every layer and image of a host that held none).
+     */
     static void applyDeltas(Statements s) throws SQLException {
         s.execute(LAYER_HOSTS);
         s.execute(IMAGE_HOSTS);
