@@ -50,6 +50,21 @@ final class HostContentsStore {
             CREATE TEMP TABLE IF NOT EXISTS la_new_stack (image_key bigint NOT NULL) ON COMMIT DELETE ROWS
             """;
 
+    /**
+     * The layers that arrived on ({@code d = 1}) or left ({@code d = -1}) each host in this replacement, as a
+     * sub-query {@code (host_key, layer_key, d)}: the merged hosts' deltas and every layer of a fresh host.
+     */
+    static final String LAYER_DELTAS = """
+            (SELECT host_key, layer_key, d FROM la_layer_delta
+             UNION ALL
+             SELECT host_key, unnest(layer_keys), 1 FROM la_fresh)""";
+
+    /** As {@link #LAYER_DELTAS}, for images: {@code (host_key, image_key, d)}. */
+    static final String IMAGE_DELTAS = """
+            (SELECT host_key, image_key, d FROM la_image_delta
+             UNION ALL
+             SELECT host_key, unnest(image_keys), 1 FROM la_fresh)""";
+
     private static final String CLEAR = "TRUNCATE la_round, la_hl, la_hi, la_layer_delta, la_fresh, la_image_delta, la_tag_delta";
 
     /**

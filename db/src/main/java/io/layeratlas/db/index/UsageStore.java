@@ -19,21 +19,13 @@ final class UsageStore {
 
     private static final String LAYER_HOSTS = """
             UPDATE layer_usage u SET host_count = u.host_count + d.n
-              FROM (SELECT layer_key, sum(d)::integer AS n
-                      FROM (SELECT layer_key, d FROM la_layer_delta
-                            UNION ALL
-                            SELECT unnest(layer_keys), 1 FROM la_fresh) x
-                     GROUP BY layer_key) d
+              FROM (SELECT layer_key, sum(d)::integer AS n FROM %s x GROUP BY layer_key) d
              WHERE u.layer_key = d.layer_key AND d.n <> 0
-            """;
+            """.formatted(HostContentsStore.LAYER_DELTAS);
 
     // Images whose host count went from 0 to more (or back) add (or remove) one image to every layer of their stack.
     private static final String IMAGE_HOSTS = """
-            WITH d AS (SELECT image_key, sum(d)::integer AS n
-                         FROM (SELECT image_key, d FROM la_image_delta
-                               UNION ALL
-                               SELECT unnest(image_keys), 1 FROM la_fresh) x
-                        GROUP BY image_key HAVING sum(d) <> 0),
+            WITH d AS (SELECT image_key, sum(d)::integer AS n FROM %s x GROUP BY image_key HAVING sum(d) <> 0),
             moved AS (
                 UPDATE image_usage u SET host_count = u.host_count + d.n FROM d
                  WHERE u.image_key = d.image_key
@@ -44,7 +36,7 @@ final class UsageStore {
                            GROUP BY il.layer_key)
             UPDATE layer_usage u SET image_count = u.image_count + p.n FROM per_layer p
              WHERE u.layer_key = p.layer_key AND p.n <> 0
-            """;
+            """.formatted(HostContentsStore.IMAGE_DELTAS);
 
     // Stacks written in this transaction (la_new_stack) of images some host holds: each of their layers gains one.
     private static final String STACKS_ADDED = """
