@@ -48,7 +48,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             if (!Files.isDirectory(dir)) {
                 initialise(dir);
             }
-            return startOn(dir, port);
+            return startOn(dir, port, true);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start embedded PostgreSQL in " + dataDir + ": " + e.getMessage(), e);
         }
@@ -61,12 +61,13 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
             Folders.deleteTree(init);
         }
         Files.createDirectories(init);
-        startOn(init, 0).close();
+        startOn(init, 0, false).close();
         Files.move(init, dir, StandardCopyOption.ATOMIC_MOVE);
         log.info("initialised a PostgreSQL data directory in {}", dir);
     }
 
-    private static EmbeddedPostgresServer startOn(Path dir, int port) throws IOException {
+    /** {@code announce}: log where it listens (not for the short run that initialises a data directory). */
+    private static EmbeddedPostgresServer startOn(Path dir, int port, boolean announce) throws IOException {
         Postmasters.stopLeftover(dir);
         Postmasters.Watchdog watchdog = Postmasters.Watchdog.start(dir);
         try {
@@ -83,7 +84,9 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
                     .start();
             Postmasters.pidOf(dir).ifPresent(watchdog::watch);
             EmbeddedPostgresServer server = new EmbeddedPostgresServer(pg, watchdog);
-            log.info("PostgreSQL listening on {}", server.jdbcUrl());
+            if (announce) {
+                log.info("PostgreSQL listening on {}", server.jdbcUrl());
+            }
             return server;
         } catch (IOException | RuntimeException e) {
             watchdog.close();
