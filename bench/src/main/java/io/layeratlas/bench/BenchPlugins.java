@@ -102,7 +102,7 @@ public record BenchPlugins(Optional<DataRootScanner> scanner, Optional<IndexerHa
 
         /**
          * For freshness: true once the API shows this host at this snapshot generation or later.
-         * Implementations typically GET {@link #hostPage} and read the generation.
+         * Implementations typically GET {@link #hostPage} with one row a list and read the generation.
          */
         boolean showsGeneration(String hostId, long generation) throws Exception;
 
