@@ -251,21 +251,17 @@ public final class LayerQuery {
     }
 
     /**
-     * The images of one page host that contain the layer, for a LATERAL join on a page's hosts: the host's host_images
-     * rows (its primary key) kept when the image is one of the layer's ({@code IN} the keys of {@link #LAYER_IMAGES}, a
-     * hashed subplan built once per statement), as {@code page_images_json} ({@code [[image_key, repo_tags,
-     * repo_digests]…]}, NULL for none) and {@code page_image_keys}; the image IDs and positions come once per answer
-     * ({@link #hostsStatement}'s {@code layer_images_json}). Joining each host's rows with {@code li} scanned all of
-     * the layer's images once per page host (101 × 770 rows for the most shared layer at small scale) and built an
-     * image ID, position and key per host and image: 16–17 ms of backend CPU for that page, 10–11 ms this way
-     * (/proc/PID/stat over 40 runs each, interleaved). {@code hostKey} is an SQL expression of the enclosing query.
+     * The images of one host that contain the layer ({@link #USES_COLUMNS}; NULLs for none), for a LATERAL join on a
+     * page's hosts: it reads only that host's host_images rows (its primary key) and hashes them against the layer's
+     * images ({@link #LAYER_IMAGES}, a CTE of the enclosing statement), where {@link #uses} read those of every host
+     * holding the layer and then kept the page's (a million rows for a base layer in 100 images on 10,000 hosts).
+     * {@code hostKey} is an SQL expression of the enclosing query.
      */
     private static String usesOf(String hostKey) {
         return """
-                SELECT json_agg(json_build_array(hi.image_key, hi.repo_tags, hi.repo_digests)) AS page_images_json,
-                       array_agg(hi.image_key) AS page_image_keys
-                  FROM host_images hi
-                 WHERE hi.host_key = %s AND hi.image_key IN (SELECT li.image_key FROM li)""".formatted(hostKey);
+                SELECT %s
+                  FROM host_images hi JOIN li ON li.image_key = hi.image_key
+                 WHERE hi.host_key = %s""".formatted(USES_COLUMNS, hostKey);
     }
 
     /** The columns a {@link #uses} row adds to its host's ({@code u}: the uses; {@code hostKey}: the host's key). */
@@ -279,24 +275,15 @@ public final class LayerQuery {
      * running one of them; one row per host of the page (a single row with no host columns when the page is empty),
      * in page order. The layer keys are parameters, so the planner sees them (keys derived inside the statement hid
      * them and cost a sequential scan of host_layers). The page is cut first and its hosts' images are read per page
-     * host ({@link #usesOf}), so a page costs the same whether the layer is on ten hosts or on the whole fleet; the
-     * first row also carries the ID and position of each image of the page ({@code layer_images_json}, by image key).
+     * host ({@link #usesOf}), so a page costs the same whether the layer is on ten hosts or on the whole fleet.
      */
     private static String hostsStatement(PageRequest page) {
         return "WITH f AS (" + Sql.freshnessSql(HOLDS + " AND " + Labels.FILTER) + "),\n"
                 + LAYER_IMAGES + ",\n"
-                + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + HOSTS.sql(page) + ") s),\n"
-                + "pu AS (SELECT p.*, u.page_images_json, u.page_image_keys\n"
-                + "         FROM p LEFT JOIN LATERAL (" + usesOf("p.host_key") + ") u ON TRUE)\n"
-                + "SELECT f.*, pu.*, " + Containers.ofAny("pu.host_key",
-                        "ARRAY(SELECT i.image_id FROM images i WHERE i.image_key = ANY (pu.page_image_keys))") + " AS containers,\n"
-                // The page's images once, on its first row: [[image_key, image_id, position, layer_key]…].
-                + "       CASE WHEN pu.page_rn = 1 THEN (SELECT json_agg(json_build_array(li.image_key, li.image_id, li.position,\n"
-                + "                                                                     li.layer_key))\n"
-                + "                                       FROM li WHERE li.image_key IN (SELECT unnest(x.page_image_keys) FROM pu x))\n"
-                + "       END AS layer_images_json\n"
-                + "  FROM f LEFT JOIN pu ON TRUE\n"
-                + " ORDER BY pu.page_rn";
+                + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + HOSTS.sql(page) + ") s)\n"
+                + "SELECT f.*, p.*, " + usesColumns("p.host_key") + "\n"
+                + "  FROM f LEFT JOIN p ON TRUE LEFT JOIN LATERAL (" + usesOf("p.host_key") + ") u ON TRUE\n"
+                + " ORDER BY p.page_rn";
     }
 
     /** What {@link #hostsStatement} read: the freshness of the layer's hosts, and the page. */
@@ -313,16 +300,10 @@ public final class LayerQuery {
         List<Object> params = new ArrayList<>(List.of(Sql.staleBefore(policy), keys, labelsJson, keys, keys, keys, labelsJson));
         params.addAll(HOSTS.params(page));
         boolean[] first = {true};
-        Map<Long, List<LayerImage>> layerImages = new java.util.HashMap<>();
         return pipeline.add(hostsStatement(page), rs -> {
-            Freshness freshness = null;
-            if (first[0]) { // the same on every row; the page's images only on the first
-                freshness = Sql.freshness(rs, policy);
-                layerImages.putAll(layerImages(rs.getString("layer_images_json")));
-                first[0] = false;
-            }
-            return new HostsRow(freshness, rs.getObject("page_rn") == null ? null
-                    : HOSTS.keyed(rs, r -> pageHolding(r, ref, layerImages)));
+            Freshness freshness = first[0] ? Sql.freshness(rs, policy) : null; // the same on every row
+            first[0] = false;
+            return new HostsRow(freshness, rs.getObject("page_rn") == null ? null : HOSTS.keyed(rs, r -> holding(r, ref)));
         }, params.toArray());
     }
 
@@ -333,77 +314,7 @@ public final class LayerQuery {
         return new HostsRead(freshness, HOSTS.page(page, freshness.hostCount(), hosts));
     }
 
-    /** A page host of {@link #hostsStatement}, its images from {@link #usesOf} and the page's {@code layerImages}. */
-    private HostHolding pageHolding(ResultSet rs, LayerRef ref, Map<Long, List<LayerImage>> layerImages) throws SQLException {
-        return new HostHolding(Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen"),
-                pageImages(rs.getString("page_images_json"), ref, layerImages),
-                sorted(Containers.parse(rs.getString("containers"))));
-    }
-
-    /** An image containing the layer, at {@code position} in its stack: a row of {@link #LAYER_IMAGES}. */
-    private record LayerImage(String imageId, int position, long layerKey) {
-    }
-
-    /** The layer_images_json column of {@link #hostsStatement}: by image key, by position. */
-    private static Map<Long, List<LayerImage>> layerImages(String json) throws SQLException {
-        Map<Long, List<LayerImage>> out = new java.util.HashMap<>();
-        if (json == null) {
-            return out;
-        }
-        try (JsonParser p = EventCodec.mapper().getFactory().createParser(json)) {
-            expect(p.nextToken(), JsonToken.START_ARRAY);
-            while (p.nextToken() == JsonToken.START_ARRAY) {
-                expect(p.nextToken(), JsonToken.VALUE_NUMBER_INT);
-                long imageKey = p.getLongValue();
-                expect(p.nextToken(), JsonToken.VALUE_STRING);
-                String imageId = p.getText();
-                expect(p.nextToken(), JsonToken.VALUE_NUMBER_INT);
-                int position = p.getIntValue();
-                expect(p.nextToken(), JsonToken.VALUE_NUMBER_INT);
-                long layerKey = p.getLongValue();
-                expect(p.nextToken(), JsonToken.END_ARRAY);
-                out.computeIfAbsent(imageKey, k -> new ArrayList<>()).add(new LayerImage(imageId, position, layerKey));
-            }
-            return out;
-        } catch (IOException | IllegalStateException e) {
-            throw new SQLException("images of a layer are not the JSON built for them: " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * The page_images_json column of {@link #usesOf}, each image at each position it has the layer, ordered as
-     * {@link #uses} orders them (image ID, then position).
-     */
-    private static List<ImageOnHost> pageImages(String json, LayerRef ref, Map<Long, List<LayerImage>> layerImages)
-            throws SQLException {
-        if (json == null) {
-            return List.of();
-        }
-        try (JsonParser p = EventCodec.mapper().getFactory().createParser(json)) {
-            List<ImageOnHost> out = new ArrayList<>();
-            expect(p.nextToken(), JsonToken.START_ARRAY);
-            while (p.nextToken() == JsonToken.START_ARRAY) {
-                expect(p.nextToken(), JsonToken.VALUE_NUMBER_INT);
-                long imageKey = p.getLongValue();
-                List<String> tags = texts(p);
-                List<String> digests = texts(p);
-                expect(p.nextToken(), JsonToken.END_ARRAY);
-                List<LayerImage> at = layerImages.get(imageKey);
-                if (at == null) {
-                    throw new IllegalStateException("image key " + imageKey + " is not one of the layer's images");
-                }
-                for (LayerImage i : at) {
-                    out.add(new ImageOnHost(i.imageId(), i.position(), ref.chainId(i.layerKey()), tags, digests));
-                }
-            }
-            out.sort(java.util.Comparator.comparing(ImageOnHost::imageId).thenComparingInt(ImageOnHost::position));
-            return out;
-        } catch (IOException | IllegalStateException e) {
-            throw new SQLException("images of a host are not the JSON built for them: " + e.getMessage(), e);
-        }
-    }
-
-    /** An export host with the {@link #usesColumns} of its row. */
+    /** A host with the {@link #usesColumns} of its row. */
     private HostHolding holding(ResultSet rs, LayerRef ref) throws SQLException {
         return new HostHolding(Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen"),
                 images(rs.getString("images_json"), ref), sorted(Containers.parse(rs.getString("containers"))));
