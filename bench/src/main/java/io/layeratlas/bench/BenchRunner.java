@@ -124,7 +124,9 @@ public final class BenchRunner {
                                 + rescan.elapsed().toMillis() + " ms"));
 
                 if (part != Part.INDEXER) {
+                    StatementProfile.reset(copyUrl, pg.user());
                     report.addAll(queriesOnCopy(db, copyUrl, pg.user(), sim, startRss));
+                    StatementProfile.write(copyUrl, pg.user(), work, "queries");
                 }
             }
             try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka-" + runId), 0,

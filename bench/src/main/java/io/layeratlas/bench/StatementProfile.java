@@ -80,7 +80,7 @@ final class StatementProfile {
         try (Connection c = DriverManager.getConnection(url, user, ""); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("""
                      SELECT total_exec_time, calls, rows, mean_exec_time, total_plan_time,
-                            regexp_replace(left(query, 200), '\\s+', ' ', 'g') AS q,
+                            regexp_replace(left(query, 300), '\\s+', ' ', 'g') AS q,
                             sum(total_exec_time) OVER () AS all_ms
                        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                       ORDER BY total_exec_time + total_plan_time DESC LIMIT 40""")) {

@@ -87,25 +87,31 @@ public final class Database implements AutoCloseable {
         return new Database(new HikariDataSource(config));
     }
     /**
-     * Session settings of a reader's connections, set once per connection. {@code plan_cache_mode =
-     * force_custom_plan}: PgJDBC prepares a statement on the server once a connection has run it 5 times
-     * ({@code prepareThreshold}), and PostgreSQL then switches to a generic plan after 5 more if that plan's estimate
-     * looks no worse (PostgreSQL docs, PREPARE, "Notes"). A generic plan cannot see the values of {@code layer_key =
-     * ANY (?)}: the dashboard's answers ask for a layer held by one host and a base layer held by every host with the
-     * same statement, and the generic plan of the layer-hosts answer took 550–650 ms where its custom plan took
-     * 25–65 ms on the same loaded box (bench --only queries, 2026-12-02). Planning each execution costs about a
-     * millisecond.
+     * {@code random_page_cost = 1.1}, on every connection (PostgreSQL's default 4 prices a random read as a spinning
+     * disk's): the index is read from memory. With the default, the indexer's merges read all of {@code host_images}
+     * (11,884 rows, 11 ms) to update 412 rows of two hosts, where index probes take about 1 ms (auto_explain, bench
+     * --scale small; 17 ms a batch at 1,000 hosts); and the dashboard's host page joined every row of {@code images}
+     * and {@code layers} to the host's 60 images and 370 layers where index probes cost a third less CPU (backend CPU
+     * per statement, /proc/PID/stat, small scale: host images 2.3 to 1.6 ms, host layers 1.7 to 1.0 ms). 1.1 is the
+     * usual value for SSDs and for an index that stays in memory.
      */
-    static final List<String> READER_SESSION = List.of("SET plan_cache_mode = force_custom_plan");
+    private static final String MEMORY_RESIDENT = "SET random_page_cost = 1.1";
 
     /**
-     * Session settings of a writer's connections. {@code random_page_cost = 1.1} (PostgreSQL's default 4 prices a
-     * random read as a spinning disk's): the indexer's merges touch a few hundred rows of a batch's hosts in tables of
-     * the whole fleet, and with the default the planner read all of {@code host_images} (11,884 rows, 11 ms) to update
-     * 412 rows of two hosts, where index probes take about 1 ms (auto_explain, bench --scale small; 17 ms a batch at
-     * 1,000 hosts). 1.1 is the usual value for SSDs and for an index that stays in memory.
+     * Session settings of a reader's connections, set once per connection: {@link #MEMORY_RESIDENT}, and {@code
+     * plan_cache_mode = force_custom_plan}: PgJDBC prepares a statement on the server once a connection has run it 5
+     * times ({@code prepareThreshold}), and PostgreSQL then switches to a generic plan after 5 more if that plan's
+     * estimate looks no worse (PostgreSQL docs, PREPARE, "Notes"). A generic plan cannot see the values of {@code
+     * layer_key = ANY (?)}: the dashboard's answers ask for a layer held by one host and a base layer held by every host
+     * with the same statement, and the generic plan of the layer-hosts answer took 550–650 ms where its custom plan took
+     * 25–65 ms on the same loaded box (bench --only queries, 2026-12-02). Planning each execution costs about a
+     * millisecond; an answer whose plans do not depend on its parameters asks for generic plans in its own transaction
+     * ({@code io.layeratlas.db.query.Sql#STABLE_PLANS}).
      */
-    static final List<String> WRITER_SESSION = List.of("SET random_page_cost = 1.1");
+    static final List<String> READER_SESSION = List.of(MEMORY_RESIDENT, "SET plan_cache_mode = force_custom_plan");
+
+    /** Session settings of a writer's connections: {@link #MEMORY_RESIDENT}. */
+    static final List<String> WRITER_SESSION = List.of(MEMORY_RESIDENT);
 
     /** Applies pending Flyway migrations. */
     public void migrate() {

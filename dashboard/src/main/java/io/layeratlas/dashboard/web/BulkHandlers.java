@@ -47,7 +47,7 @@ final class BulkHandlers {
     }
 
     void api(Context ctx) throws IOException {
-        ctx.json(query.answer(BulkQuery.items(text(ctx))));
+        ctx.jsonStream(query.answer(BulkQuery.items(text(ctx))));
     }
 
     void csv(Context ctx) throws IOException {

@@ -34,7 +34,7 @@ final class HostHandlers {
 
     void listApi(Context ctx) {
         HostQuery.HostList list = list(ctx);
-        ctx.json(new ListAnswer(list.hosts(), list.page().total(), list.page().limit(), list.page().next(),
+        ctx.jsonStream(new ListAnswer(list.hosts(), list.page().total(), list.page().limit(), list.page().next(),
                 list.page().previous(), list.freshness()));
     }
 
@@ -46,7 +46,7 @@ final class HostHandlers {
     }
 
     void api(Context ctx) {
-        ctx.json(detail(ctx));
+        ctx.jsonStream(detail(ctx));
     }
 
     void page(Context ctx) {

@@ -34,7 +34,7 @@ final class ImageHandlers {
     }
 
     void api(Context ctx) {
-        ctx.json(query.detail(imageRef(ctx.pathParam("id")), Pager.request(ctx, "hosts_cursor"),
+        ctx.jsonStream(query.detail(imageRef(ctx.pathParam("id")), Pager.request(ctx, "hosts_cursor"),
                 Pager.request(ctx, "children_cursor"), Pager.labels(ctx)));
     }
 

@@ -63,7 +63,7 @@ final class LayerHandlers {
 
     void hostsApi(Context ctx) {
         LayerQuery.LayerHosts answer = query.hosts(ctx.pathParam("digest"), Pager.request(ctx, "cursor"), Pager.labels(ctx));
-        ctx.json(new HostsAnswer(answer.digest(), answer.matchedBy(), answer.hostCount(),
+        ctx.jsonStream(new HostsAnswer(answer.digest(), answer.matchedBy(), answer.hostCount(),
                 answer.hosts().stream().map(HostEntry::of).toList(), answer.page().limit(), answer.page().next(),
                 answer.page().previous(), answer.freshness()));
     }
@@ -120,11 +120,11 @@ final class LayerHandlers {
 
     /** {@code /api/v1/layers/{digest}/origin}: the history step that created the layer and its base-image family. */
     void originApi(Context ctx) {
-        ctx.json(query.origin(ctx.pathParam("digest")));
+        ctx.jsonStream(query.origin(ctx.pathParam("digest")));
     }
 
     void api(Context ctx) {
-        ctx.json(query.detail(ctx.pathParam("digest"), Pager.request(ctx, "hosts_cursor"), Pager.request(ctx, "images_cursor"),
+        ctx.jsonStream(query.detail(ctx.pathParam("digest"), Pager.request(ctx, "hosts_cursor"), Pager.request(ctx, "images_cursor"),
                 Pager.labels(ctx)));
     }
 

@@ -48,7 +48,7 @@ final class OverviewHandlers {
     }
 
     void api(Context ctx) {
-        ctx.json(answer(ctx));
+        ctx.jsonStream(answer(ctx));
     }
 
     void page(Context ctx) {

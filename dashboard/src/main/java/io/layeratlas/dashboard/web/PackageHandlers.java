@@ -37,7 +37,7 @@ final class PackageHandlers {
     }
 
     void api(Context ctx) {
-        ctx.json(search(ctx));
+        ctx.jsonStream(search(ctx));
     }
 
     void page(Context ctx) {
@@ -82,6 +82,6 @@ final class PackageHandlers {
 
     /** {@code /api/v1/images/{id}/packages}: the image's effective packages and the layer that brought each. */
     void imageApi(Context ctx) {
-        ctx.json(query.ofImage(images.resolve(ctx.pathParam("id"))));
+        ctx.jsonStream(query.ofImage(images.resolve(ctx.pathParam("id"))));
     }
 }

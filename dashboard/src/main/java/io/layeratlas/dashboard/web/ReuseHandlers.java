@@ -24,7 +24,7 @@ final class ReuseHandlers {
     }
 
     void api(Context ctx) {
-        ctx.json(query.reuse(limit(ctx)));
+        ctx.jsonStream(query.reuse(limit(ctx)));
     }
 
     void page(Context ctx) throws JsonProcessingException {

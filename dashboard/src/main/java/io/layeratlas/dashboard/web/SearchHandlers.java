@@ -47,7 +47,7 @@ final class SearchHandlers {
 
     void api(Context ctx) {
         SearchQuery.SearchResult result = query.search(ctx.queryParam("q"), Pager.request(ctx, "cursor"));
-        ctx.json(new SearchAnswer(result.query(), result.unique().isPresent(), result.matches().stream()
+        ctx.jsonStream(new SearchAnswer(result.query(), result.unique().isPresent(), result.matches().stream()
                 .map(m -> new MatchEntry(m.kind(), m.what(), m.key(), m.label(), Links.of(m), "/api/v1" + Links.of(m)))
                 .toList(), result.page().total(), result.page().limit(), result.page().next(), result.page().previous()));
     }

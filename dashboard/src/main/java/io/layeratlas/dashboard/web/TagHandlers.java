@@ -19,7 +19,7 @@ final class TagHandlers {
     }
 
     void api(Context ctx) {
-        ctx.json(query.byName(ctx.pathParam("name")));
+        ctx.jsonStream(query.byName(ctx.pathParam("name")));
     }
 
     void page(Context ctx) {

@@ -3,7 +3,6 @@ package io.layeratlas.dashboard.web;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.Javalin;
 import io.javalin.http.staticfiles.Location;
-import io.javalin.json.JavalinJackson;
 import io.layeratlas.dashboard.DashboardConfig;
 import io.layeratlas.db.query.BulkQuery;
 import io.layeratlas.db.query.FleetQuery;
@@ -54,7 +53,7 @@ public final class WebApp {
 
         Javalin app = Javalin.create(c -> {
             c.showJavalinBanner = false;
-            c.jsonMapper(new JavalinJackson(mapper, false));
+            c.jsonMapper(ApiJson.javalin(mapper));
             c.staticFiles.enableWebjars();
             c.staticFiles.add(s -> {
                 s.hostedPath = "/static";

@@ -1,5 +1,7 @@
 package io.layeratlas.db.query;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.layeratlas.events.EventCodec;
 
@@ -318,30 +320,54 @@ public final class LayerQuery {
                 images(rs.getString("images_json"), ref), sorted(Containers.parse(rs.getString("containers"))));
     }
 
-    /** The images_json column of {@link #uses}. */
+    /**
+     * The images_json column of {@link #uses}, read token by token: building a tree of it first cost a tenth of the
+     * dashboard's CPU on the layer page of the most shared layer (21 images on each of 100 hosts; JFR).
+     */
     private static List<ImageOnHost> images(String json, LayerRef ref) throws SQLException {
         if (json == null) {
             return List.of();
         }
-        try {
+        try (JsonParser p = EventCodec.mapper().getFactory().createParser(json)) {
             List<ImageOnHost> out = new ArrayList<>();
-            for (JsonNode n : EventCodec.mapper().readTree(json)) {
-                out.add(new ImageOnHost(n.get(0).asText(), n.get(1).asInt(), ref.chainId(n.get(2).asLong()),
-                        texts(n.get(3)), texts(n.get(4))));
+            expect(p.nextToken(), JsonToken.START_ARRAY);
+            while (p.nextToken() == JsonToken.START_ARRAY) {
+                expect(p.nextToken(), JsonToken.VALUE_STRING);
+                String imageId = p.getText();
+                expect(p.nextToken(), JsonToken.VALUE_NUMBER_INT);
+                int position = p.getIntValue();
+                expect(p.nextToken(), JsonToken.VALUE_NUMBER_INT);
+                String chainId = ref.chainId(p.getLongValue());
+                List<String> tags = texts(p);
+                List<String> digests = texts(p);
+                expect(p.nextToken(), JsonToken.END_ARRAY);
+                out.add(new ImageOnHost(imageId, position, chainId, tags, digests));
             }
             return out;
-        } catch (IOException e) {
+        } catch (IOException | IllegalStateException e) {
             throw new SQLException("images of a host are not the JSON built for them: " + e.getMessage(), e);
         }
     }
 
-    private static List<String> texts(JsonNode array) {
-        List<String> out = new ArrayList<>(array.size());
-        array.forEach(t -> {
-            if (!t.isNull()) {
-                out.add(t.asText());
+    private static void expect(JsonToken found, JsonToken wanted) {
+        if (found != wanted) {
+            throw new IllegalStateException("expected " + wanted + ", found " + found);
+        }
+    }
+
+    /** The next value: an array of strings (null elements left out), or null (none). */
+    private static List<String> texts(JsonParser p) throws IOException {
+        JsonToken t = p.nextToken();
+        if (t == JsonToken.VALUE_NULL) {
+            return List.of();
+        }
+        expect(t, JsonToken.START_ARRAY);
+        List<String> out = new ArrayList<>();
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            if (t != JsonToken.VALUE_NULL) {
+                out.add(p.getText());
             }
-        });
+        }
         return out;
     }
 

@@ -80,6 +80,17 @@ final class Sql {
                 && "TRANSACTION_REPEATABLE_READ".equals(h.getTransactionIsolation());
     }
 
+    /**
+     * The first statement of a {@link Pipeline} whose answer's plans do not depend on its parameters (one host by its
+     * ID: a unique index probe, then that host's rows): generic plans for the rest of the transaction
+     * ({@code set_config(…, true)} is {@code SET LOCAL}), so that once PgJDBC prepares a statement on the server (its
+     * fifth run on a connection) PostgreSQL plans it once per connection instead of once per run. The reader's
+     * sessions plan every run ({@code Database.READER_SESSION}) because a layer's statements do depend on theirs. Each
+     * of a host page's four statements cost about as much to plan as to run (EXPLAIN ANALYZE, small scale: the header's
+     * 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction ({@link #inSnapshot}).
+     */
+    static final String STABLE_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
+
     /** Runs a query with positional parameters; {@code Collection<Long>} parameters bind as {@code bigint[]}. */
     static <T> List<T> list(Connection c, String sql, RowMapper<T> mapper, Object... params) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
