@@ -124,6 +124,9 @@ final class ImageStore {
 
     /**
      * Creates the images that are not there yet (with a zero {@code image_usage} row) and returns every one's row.
+     * The rows are read first and only the IDs not found are inserted (and read): at fleet scale nearly every image
+     * of a batch is known, and offering all of them to {@code INSERT … ON CONFLICT} probed each one again (17.5 of the
+     * 328 s of statements of a 10,000-host rescan, pg_stat_statements, for no row inserted).
      *
      * @param seenById image ID → when it was first seen in this batch (a scan time), or null for "now"
      */
@@ -131,21 +134,31 @@ final class ImageStore {
         if (seenById.isEmpty()) {
             return Map.of();
         }
-        Connection c = s.connection();
-        List<String> ids = new ArrayList<>();
-        List<String> seen = new ArrayList<>();
-        new TreeMap<>(seenById).forEach((id, at) -> {
-            ids.add(id.toString());
-            seen.add(Sql.iso(at));
-        });
-        try (PreparedStatement ps = s.prepare(INSERT_IMAGES)) {
-            ps.setArray(1, Sql.texts(c, ids));
-            ps.setArray(2, Sql.texts(c, seen));
-            ps.executeUpdate();
+        Map<Digest, ImageRow> rows = read(s, seenById.keySet());
+        if (rows.size() < seenById.size()) {
+            Connection c = s.connection();
+            List<String> ids = new ArrayList<>();
+            List<String> seen = new ArrayList<>();
+            new TreeMap<>(seenById).forEach((id, at) -> {
+                if (!rows.containsKey(id)) {
+                    ids.add(id.toString());
+                    seen.add(Sql.iso(at));
+                }
+            });
+            try (PreparedStatement ps = s.prepare(INSERT_IMAGES)) {
+                ps.setArray(1, Sql.texts(c, ids));
+                ps.setArray(2, Sql.texts(c, seen));
+                ps.executeUpdate();
+            }
+            rows.putAll(read(s, seenById.keySet().stream().filter(id -> !rows.containsKey(id)).toList()));
         }
+        return rows;
+    }
+
+    private static Map<Digest, ImageRow> read(Statements s, java.util.Collection<Digest> ids) throws SQLException {
         Map<Digest, ImageRow> rows = new HashMap<>();
         try (PreparedStatement ps = s.prepare(KEYS)) {
-            ps.setArray(1, Sql.texts(c, ids));
+            ps.setArray(1, Sql.texts(s.connection(), ids.stream().map(Digest::toString).sorted().toList()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     int count = rs.getInt(3);
