@@ -152,22 +152,22 @@ public final class PackageQuery {
              WHERE h.retired_at IS NULL AND %s AND {keyset}
              {order}""".formatted(Sql.HOST_COLUMNS, HOLDS), List.of("h.host_id"), List.of("text"), false);
 
-    // Per host of the page: how many matching images it holds, and the first HELD_SHOWN of them in image key order;
-    // the caller lists those by image ID. The matched databases' images are hashed once for the statement (index
-    // image_package_databases_db) and each page host's host_images rows (primary key) are looked up in them: reads
-    // the page's hosts' rows, growing with the page, not with the fleet. Probed image by image instead (a scalar
-    // subquery per row), a page of hosts holding few matches read 27,708 buffers for 2,929 (libssl1.1, small bench).
-    private static final String HELD_MATCH = """
-            hi.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))""";
-
+    // Per host of the page: how many matching images it holds (a window count over them, before the limit), and the
+    // first HELD_SHOWN of them in image key order; the caller lists those by image ID. Per host, the planner takes
+    // the smaller side: the host's host_images rows looked up in the matched databases' images (hashed once for the
+    // statement, index image_package_databases_db) or those images probed in the host's rows (primary key). Either
+    // way it reads the page's hosts' rows, growing with the page, not with the fleet. Probed image by image instead
+    // (a scalar subquery per row), a page of hosts holding few matches read 27,708 buffers for 2,929 (libssl1.1,
+    // small bench); with images joined inside the per-host subquery, the planner read all images once per host.
     private static final String IMAGES_ON_HOSTS = """
-            SELECT p.host_key, c.held, x.image_id, x.repo_tags
+            SELECT p.host_key, x.held, i.image_id, x.repo_tags
               FROM unnest(?::integer[]) AS p(host_key)
-             CROSS JOIN LATERAL (SELECT count(*) AS held FROM host_images hi
-                                  WHERE hi.host_key = p.host_key AND %1$s) c
-             CROSS JOIN LATERAL (SELECT i.image_id, hi.repo_tags FROM host_images hi JOIN images i ON i.image_key = hi.image_key
-                                  WHERE hi.host_key = p.host_key AND %1$s
-                                  ORDER BY hi.image_key LIMIT %2$d) x""".formatted(HELD_MATCH, HELD_SHOWN);
+             CROSS JOIN LATERAL (
+                   SELECT hi.image_key, hi.repo_tags, count(*) OVER () AS held FROM host_images hi
+                    WHERE hi.host_key = p.host_key
+                      AND hi.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))
+                    ORDER BY hi.image_key LIMIT %d) x
+              JOIN images i ON i.image_key = x.image_key""".formatted(HELD_SHOWN);
 
     private static final String EXPORT = """
             WITH matched AS (
@@ -220,7 +220,7 @@ public final class PackageQuery {
                     rs -> Map.entry(rs.getLong("image_key"), imagePackage(rs)), imageKeys, m.keys());
             var heldRows = hostKeys.isEmpty() ? null : named.add(IMAGES_ON_HOSTS, rs -> new HeldRow(rs.getLong("host_key"),
                     rs.getInt("held"), new HeldImage(rs.getString("image_id"), Sql.strings(rs, "repo_tags"))),
-                    hostKeys, dbs, dbs);
+                    hostKeys, dbs);
             if (packageRows != null || heldRows != null) {
                 named.run(c);
             }
@@ -328,14 +328,15 @@ public final class PackageQuery {
     }
 
     /**
-     * The keys ({@code packages.package_key}, ascending) of the package builds a question matches, by the rule
-     * {@link #search} applies: for baselines that time the rest of the answer as bare SQL over these keys.
+     * The package databases ({@code package_databases.db_key}, ascending, distinct) listing a build a question
+     * matches, by the rule {@link #search} applies: for baselines that time the rest of the answer as bare SQL over
+     * these keys.
      *
      * @throws QueryException.InvalidParameter for bad syntax
      * @throws SQLException                    from the connection
      */
-    public static List<Long> matchingKeys(Connection c, String question) throws SQLException {
-        return match(c, PackageSpec.parse(question)).keys();
+    public static List<Long> matchingDatabases(Connection c, String question) throws SQLException {
+        return match(c, PackageSpec.parse(question)).databases();
     }
 
     private static Matched match(Connection c, PackageSpec spec) throws SQLException {
