@@ -190,6 +190,33 @@ class PackageIndexTest {
                 .containsExactly(IMAGES.get(1).imageId().toString());
     }
 
+    @Test
+    void an_image_whose_two_databases_both_list_the_package_counts_once_on_its_hosts() {
+        Database db = freshDatabase();
+        // status.d/openssl on top of a full status file: the image's two effective databases both list openssl.
+        Digest sslD = Digest.sha256Of("status.d/openssl");
+        List<LayerAtlasEvent> all = new ArrayList<>(LAYERS);
+        all.add(layer(sslD, PackageDatabase.present(PackageEcosystem.DPKG, "var/lib/dpkg/status.d/openssl",
+                List.of(deb("openssl", "3.0.7-1~deb12u1")))));
+        ImageConfigEvent both = image(7, List.of(BASE, sslD));
+        all.add(IMAGES.get(0));
+        all.add(both);
+        all.add(SyntheticFleet.snapshot("host-0", 1, List.of(IMAGES.get(0).image(), both.image())));
+        IndexWriter writer = new IndexWriter(db);
+        writer.inTransaction(tx -> tx.apply(batch(all)));
+        assertThat(writer.recount()).isZero();
+        var query = new io.layeratlas.db.query.PackageQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
+                java.time.Clock.fixed(T, java.time.ZoneOffset.UTC), java.time.Duration.ofDays(3650)));
+        var first = io.layeratlas.db.query.PageRequest.first();
+        var answer = query.search("openssl", first, first);
+        assertThat(answer.imageCount()).isEqualTo(2);
+        assertThat(answer.hosts()).singleElement().satisfies(h -> {
+            assertThat(h.imageCount()).isEqualTo(2);
+            assertThat(h.images()).extracting(PackageQuery.HeldImage::imageId).containsExactlyElementsOf(
+                    java.util.stream.Stream.of(IMAGES.get(0), both).map(i -> i.imageId().toString()).sorted().toList());
+        });
+    }
+
     /** The user trial of issue 15: {@code openssl<3.0.8} on a fleet whose openssl is newer answered nothing, and said nothing why. */
     @Test
     void an_empty_answer_tells_nothing_read_from_no_such_name_from_other_versions_only() {
