@@ -100,7 +100,8 @@ public final class SqlQueries {
         Array dbs = c.createArrayOf("bigint", PackageQuery.matchingDatabases(c, question).toArray());
         String image = "EXISTS (SELECT 1 FROM image_package_databases ipd WHERE ipd.image_key = i.image_key"
                 + " AND ipd.db_key = ANY (?))";
-        String host = "EXISTS (SELECT 1 FROM host_package_databases x WHERE x.host_key = h.host_key AND x.db_key = ANY (?))";
+        String host = "(SELECT true FROM host_package_databases x WHERE x.host_key = h.host_key AND x.db_key = ANY (?)"
+                + " LIMIT 1)";
         return count(c, """
                 SELECT count(*) FROM image_usage u
                  WHERE u.host_count > 0
