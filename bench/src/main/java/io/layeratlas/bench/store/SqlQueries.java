@@ -111,7 +111,10 @@ public final class SqlQueries {
                 SELECT i.image_id, u.host_count FROM images i JOIN image_usage u ON u.image_key = i.image_key
                  WHERE u.host_count > 0 AND %s
                  ORDER BY i.image_id LIMIT 100""".formatted(image), dbs)
-                + count(c, "SELECT count(*) FROM hosts h WHERE h.retired_at IS NULL AND " + host, dbs)
+                + count(c, """
+                SELECT count(*) FROM hosts h WHERE h.retired_at IS NULL
+                   AND h.host_key = ANY (ARRAY(SELECT DISTINCT x.host_key FROM host_package_databases x
+                                                WHERE x.db_key = ANY (?)))""", dbs)
                 + count(c, """
                 SELECT h.host_id FROM hosts h
                  WHERE h.retired_at IS NULL AND %s
