@@ -87,51 +87,38 @@ public final class SqlQueries {
     }
 
     /**
-     * A package search ({@code openssl<3.0.8}): the package builds matched ({@link PackageQuery#matchingKeys}, the
-     * API's own rule: one indexed read of the name's builds, versions compared in Java), then the images (held by a
-     * host) whose effective databases list one, read once (their number is the count), the first 100 of them by image
-     * ID, the hosts holding one of them, read once, then the count of the live ones and the first 100 of those by
-     * host ID. The API's answer adds each page's packages, tags, freshness and each host's first matching images.
-     * Matched images are read first, as the API does: asked as a subquery in each statement, the planner expected
-     * ~1,600 of 1,878 images for any package and walked every host's images for 17
-     * (bench/results/package-search-small-3.txt).
+     * A package search ({@code openssl<3.0.8}): the package databases listing a matched build
+     * ({@link PackageQuery#matchingDatabases}, the API's own rule: one indexed read of the name's builds, versions
+     * compared in Java), then the count of the images (held by a host) having one of them, the first 100 of those by
+     * image ID, the count of the live hosts holding one (host_package_databases) and the first 100 of those by host
+     * ID, each statement the API's own shape. The API's answer adds each page's packages, tags, freshness and each
+     * host's first matching images.
      *
      * @return 2 (the two counts) plus the rows of the two first pages
      */
     public static int packageSearch(Connection c, String question) throws SQLException {
-        List<Long> keys = PackageQuery.matchingKeys(c, question);
-        List<Long> images = keys(c, """
-                SELECT DISTINCT ipd.image_key FROM database_packages dp
-                  JOIN image_package_databases ipd ON ipd.db_key = dp.db_key
-                  JOIN image_usage u ON u.image_key = ipd.image_key
-                 WHERE dp.package_key = ANY (?) AND u.host_count > 0""", c.createArrayOf("bigint", keys.toArray()));
-        Array imageArray = c.createArrayOf("bigint", images.toArray());
-        List<Long> holders = keys(c, "SELECT DISTINCT hi.host_key FROM host_images hi WHERE hi.image_key = ANY (?)",
-                imageArray);
-        Array hostArray = c.createArrayOf("bigint", holders.toArray());
-        return 1 // the images' count (images.size()), one row as the hosts' count(*) is
+        Array dbs = c.createArrayOf("bigint", PackageQuery.matchingDatabases(c, question).toArray());
+        String image = "EXISTS (SELECT 1 FROM image_package_databases ipd WHERE ipd.image_key = i.image_key"
+                + " AND ipd.db_key = ANY (?))";
+        String host = "(SELECT true FROM host_package_databases x WHERE x.host_key = h.host_key AND x.db_key = ANY (?)"
+                + " LIMIT 1)";
+        return count(c, """
+                SELECT count(*) FROM image_usage u
+                 WHERE u.host_count > 0
+                   AND u.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))""",
+                dbs)
                 + count(c, """
                 SELECT i.image_id, u.host_count FROM images i JOIN image_usage u ON u.image_key = i.image_key
-                 WHERE i.image_key = ANY (?)
-                 ORDER BY i.image_id LIMIT 100""", imageArray)
-                + count(c, "SELECT count(*) FROM hosts h WHERE h.retired_at IS NULL AND h.host_key = ANY (?)", hostArray)
+                 WHERE u.host_count > 0 AND %s
+                 ORDER BY i.image_id LIMIT 100""".formatted(image), dbs)
+                + count(c, """
+                SELECT count(*) FROM hosts h WHERE h.retired_at IS NULL
+                   AND h.host_key = ANY (ARRAY(SELECT DISTINCT x.host_key FROM host_package_databases x
+                                                WHERE x.db_key = ANY (?)))""", dbs)
                 + count(c, """
                 SELECT h.host_id FROM hosts h
-                 WHERE h.retired_at IS NULL AND h.host_key = ANY (?)
-                 ORDER BY h.host_id LIMIT 100""", hostArray);
-    }
-
-    private static List<Long> keys(Connection c, String sql, Array param) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setArray(1, param);
-            List<Long> out = new java.util.ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getLong(1));
-                }
-            }
-            return out;
-        }
+                 WHERE h.retired_at IS NULL AND %s
+                 ORDER BY h.host_id LIMIT 100""".formatted(host), dbs);
     }
 
     private static int count(Connection c, String sql, Object param) throws SQLException {

@@ -21,7 +21,8 @@ import java.util.TreeMap;
  * What arrived and left, and the
  * repo tags an image the host keeps gained or lost (subject {@code tag}, V6), goes to the change log (one row per host,
  * generation, change and subject) and moves the usage counters by exactly that
- * difference ({@link UsageStore#applyDeltas}), and so do the hosts an image is tagged on
+ * difference ({@link UsageStore#applyDeltas}; the hosts of each package database, {@link PackageStore#hostsMoved}),
+ * and so do the hosts an image is tagged on
  * ({@code image_usage.tagged_host_count}): images whose "tagged somewhere" changed go to {@code la_tag_flip} for the
  * lineage. The caller holds the hosts' row locks.
  */
@@ -296,6 +297,7 @@ final class HostContentsStore {
             s.execute(ADD_IMAGES);
         }
         UsageStore.applyDeltas(s);
+        PackageStore.hostsMoved(s);
         s.execute(CHANGE_LOG);
     }
 

@@ -21,7 +21,7 @@ import java.util.function.Function;
 public final class IndexWriter {
 
     private static final String DROP_INDEX = """
-            TRUNCATE image_package_databases, database_packages, package_databases, packages, package_layers,
+            TRUNCATE host_package_databases, image_package_databases, database_packages, package_databases, packages, package_layers,
                      host_changes, host_layers, host_images, image_usage, layer_usage, image_parents, image_history,
                      image_layers, layer_blobs, pending_snapshot_chunks, consumer_offsets, images, layers RESTART IDENTITY;
             DELETE FROM hosts WHERE retired_at IS NULL;
@@ -88,8 +88,8 @@ public final class IndexWriter {
     }
 
     /**
-     * Recomputes every usage counter from the facts (repair, and the tests' check that the counters kept
-     * incrementally are exact).
+     * Recomputes every usage counter from the facts, and the hosts of each package database (repair, and the tests'
+     * check that what is kept incrementally is exact).
      *
      * @return how many counter rows were wrong and have been corrected (0 when all were exact)
      */
@@ -97,9 +97,9 @@ public final class IndexWriter {
         return inTransaction(tx -> call("recounting usage", () -> {
             try (Statement s = tx.connection().createStatement()) {
                 // One recount at a time, and no indexer batch in between: the counters must not move under us.
-                s.execute("LOCK TABLE layer_usage, image_usage IN EXCLUSIVE MODE");
+                s.execute("LOCK TABLE layer_usage, image_usage, host_package_databases IN EXCLUSIVE MODE");
             }
-            return UsageStore.recount(tx.connection());
+            return UsageStore.recount(tx.connection()) + PackageStore.recount(tx.connection());
         }));
     }
 

@@ -17,9 +17,10 @@ import java.util.Map;
 /**
  * The package aggregate (V4): what each layer's package databases list ({@code package_layers},
  * {@code package_databases}, {@code packages}, {@code database_packages}) and each image's effective databases
- * ({@code image_package_databases}). A layer is written once: a diff ID already read is skipped, so redelivery and
- * replay change nothing. Every call is a fixed number of set-based statements whatever the number of layers, packages
- * and images: at most eight.
+ * ({@code image_package_databases}), and which hosts hold an image having each database ({@code host_package_databases},
+ * V10: moved by delta, {@link #hostsMoved} and the recompute). A layer is written once: a diff ID already read is
+ * skipped, so redelivery and replay change nothing. Every call is a fixed number of set-based statements whatever the
+ * number of layers, packages, images and hosts: at most nine.
  *
  * <p>The effective rule (events/README.md, {@code layer-packages}): for each database path, the topmost layer (highest
  * position in the image's stack) with an entry for that path, or with a removed directory ({@code …/}) above it,
@@ -77,6 +78,22 @@ final class PackageStore {
             ON CONFLICT (db_key, package_key) DO NOTHING
             """;
 
+    // Applies the deltas of host_package_databases in the CTE "delta" (host_key, db_key, n): added to the stored
+    // count, new pairs inserted; the pairs a delta brought to 0 are deleted after (HOSTS_EMPTY), as one statement
+    // cannot touch a row twice. Not one INSERT … ON CONFLICT DO UPDATE: PostgreSQL checks the proposed row (a negative
+    // delta) against the table's CHECK before it looks for the conflict. A new pair with a negative delta still fails
+    // the CHECK: it would be a count gone wrong.
+    private static final String APPLY_HOST_DELTAS = """
+            up AS (
+                UPDATE host_package_databases t SET image_count = t.image_count + d.n FROM delta d
+                 WHERE t.host_key = d.host_key AND t.db_key = d.db_key
+                RETURNING t.host_key, t.db_key)
+            INSERT INTO host_package_databases AS t (host_key, db_key, image_count)
+            SELECT d.host_key, d.db_key, d.n FROM delta d
+             WHERE NOT EXISTS (SELECT 1 FROM up WHERE up.host_key = d.host_key AND up.db_key = d.db_key)
+             ORDER BY d.host_key, d.db_key
+            ON CONFLICT (host_key, db_key) DO UPDATE SET image_count = t.image_count + excluded.image_count""";
+
     // The effective databases of the affected images, merged with what is stored: rows that no longer hold are
     // deleted, new ones inserted, unchanged ones not touched. Stacks never change, so neither does a row's position.
     private static final String RECOMPUTE = """
@@ -107,13 +124,58 @@ final class PackageStore {
                 DELETE FROM image_package_databases x USING affected a
                  WHERE x.image_key = a.image_key
                    AND NOT EXISTS (SELECT 1 FROM want w WHERE w.image_key = x.image_key AND w.db_key = x.db_key)
-            )
-            INSERT INTO image_package_databases (image_key, db_key, position)
-            SELECT w.image_key, w.db_key, w.position FROM want w
-             WHERE NOT EXISTS (SELECT 1 FROM image_package_databases x WHERE x.image_key = w.image_key AND x.db_key = w.db_key)
-             ORDER BY w.image_key, w.db_key
-            ON CONFLICT (image_key, db_key) DO NOTHING
-            """;
+                RETURNING x.image_key, x.db_key
+            ),
+            came AS (
+                INSERT INTO image_package_databases (image_key, db_key, position)
+                SELECT w.image_key, w.db_key, w.position FROM want w
+                 WHERE NOT EXISTS (SELECT 1 FROM image_package_databases x
+                                    WHERE x.image_key = w.image_key AND x.db_key = w.db_key)
+                 ORDER BY w.image_key, w.db_key
+                ON CONFLICT (image_key, db_key) DO NOTHING
+                RETURNING image_key, db_key
+            ),
+            moved AS (
+                SELECT image_key, db_key, -1 AS d FROM gone
+                UNION ALL
+                SELECT image_key, db_key, 1 FROM came
+            ),
+            delta AS (
+                SELECT hi.host_key, m.db_key, sum(m.d)::integer AS n FROM moved m JOIN host_images hi ON hi.image_key = m.image_key
+                 GROUP BY hi.host_key, m.db_key HAVING sum(m.d) <> 0
+            ),
+            %s
+            """.formatted(APPLY_HOST_DELTAS);
+
+    // Every database an image has, once per host holding it: the hosts' images that came (d = 1) and went (d = -1),
+    // from the host contents' deltas (HostContentsStore, la_image_delta), over the effective databases as they stand.
+    private static final String HOSTS_MOVED = """
+            WITH delta AS (
+                SELECT x.host_key, ipd.db_key, sum(x.d)::integer AS n
+                  FROM la_image_delta x JOIN image_package_databases ipd ON ipd.image_key = x.image_key
+                 GROUP BY x.host_key, ipd.db_key HAVING sum(x.d) <> 0
+            ),
+            %s
+            """.formatted(APPLY_HOST_DELTAS);
+
+    private static final String HOSTS_EMPTY = "DELETE FROM host_package_databases WHERE image_count = 0";
+
+    private static final String HOSTS_WANTED = """
+            SELECT hi.host_key, ipd.db_key, count(*)::integer AS n
+              FROM host_images hi JOIN image_package_databases ipd ON ipd.image_key = hi.image_key
+             GROUP BY hi.host_key, ipd.db_key""";
+
+    // Rows missing or with a wrong count, then rows that should not be there.
+    private static final List<String> RECOUNT_HOSTS = List.of("""
+            INSERT INTO host_package_databases AS t (host_key, db_key, image_count)
+            SELECT w.host_key, w.db_key, w.n FROM (%s) w
+             WHERE NOT EXISTS (SELECT 1 FROM host_package_databases x
+                                WHERE x.host_key = w.host_key AND x.db_key = w.db_key AND x.image_count = w.n)
+            ON CONFLICT (host_key, db_key) DO UPDATE SET image_count = excluded.image_count
+            """.formatted(HOSTS_WANTED), """
+            DELETE FROM host_package_databases t
+             WHERE NOT EXISTS (SELECT 1 FROM (%s) w WHERE w.host_key = t.host_key AND w.db_key = t.db_key)
+            """.formatted(HOSTS_WANTED));
 
     private PackageStore() {
     }
@@ -196,5 +258,30 @@ final class PackageStore {
             ps.setArray(2, Sql.texts(c, changedLayers));
             ps.executeUpdate();
         }
+        s.execute(HOSTS_EMPTY);
+    }
+
+    /**
+     * Moves {@code host_package_databases} by the host contents' image deltas ({@code la_image_delta}, filled by
+     * {@link HostContentsStore}): two statements whatever the number of hosts.
+     */
+    static void hostsMoved(Statements s) throws SQLException {
+        s.execute(HOSTS_MOVED);
+        s.execute(HOSTS_EMPTY);
+    }
+
+    /**
+     * Recomputes {@code host_package_databases} from {@code host_images} and {@code image_package_databases}.
+     *
+     * @return how many rows were wrong, missing or extra (each corrected), 0 when the deltas kept it exact
+     */
+    static int recount(Connection c) throws SQLException {
+        int fixed = 0;
+        for (String sql : RECOUNT_HOSTS) {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                fixed += ps.executeUpdate();
+            }
+        }
+        return fixed;
     }
 }

@@ -18,7 +18,7 @@ import java.util.Objects;
  * from a source package of that name (the source version is compared): {@code openssl<3.0.8} finds Debian's
  * {@code libssl3} of source {@code openssl} as well, which is where the vulnerable code of an OpenSSL advisory ships. Versions are matched in Java with each ecosystem's own ordering ({@link PackageSpec},
  * {@code db.versions}) over the distinct versions the index knows of the name (a short list: one row per build), then
- * everything else is set-based SQL over the package keys that matched. Images count when at least one host holds
+ * everything else is set-based SQL over the package databases that list a matched build. Images count when at least one host holds
  * them; retired hosts are left out. Thread-safe; every call reads one consistent snapshot.
  */
 public final class PackageQuery {
@@ -104,28 +104,34 @@ public final class PackageQuery {
 
     private static final String ANY_READ = "SELECT EXISTS (SELECT 1 FROM package_layers)";
 
+    // The builds of the name with the package databases that list each (index database_packages_package): a search
+    // asks everything else of those databases, a short list (8 for a package every image of the small bench fleet
+    // has), never of the images or hosts they reach.
     private static final String VERSIONS = """
-            SELECT package_key, ecosystem, name, version, architecture, source_name, source_version FROM packages
-             WHERE name = ? OR source_name = ?""";
+            SELECT p.package_key, p.ecosystem, p.name, p.version, p.architecture, p.source_name, p.source_version,
+                   ARRAY(SELECT dp.db_key FROM database_packages dp WHERE dp.package_key = p.package_key) AS dbs
+              FROM packages p
+             WHERE p.name = ? OR p.source_name = ?""";
 
-    // The images (held by some host) whose effective databases list a matching package: read first, into Java, so
-    // that every later statement gets them as an array whose length the planner sees. Estimated through the join
-    // instead, the planner expected ~1,600 of 1,878 images for any package (its databases' image counts are skewed:
-    // a base layer's database is in hundreds of images, most in one), and walked every host's images for 17
-    // (bench/results/package-search-small-3.txt).
-    private static final String MATCHED_IMAGES = """
-            SELECT DISTINCT ipd.image_key FROM database_packages dp
-              JOIN image_package_databases ipd ON ipd.db_key = dp.db_key
-              JOIN image_usage u ON u.image_key = ipd.image_key
-             WHERE dp.package_key = ANY (?) AND u.host_count > 0""";
+    // An image matches when one of its effective databases is a matched one: one probe of image_package_databases'
+    // primary key (image_key, db_key) per image, so a page of images walks images by ID and stops after the page.
+    private static final String IMAGE_MATCHES = """
+            EXISTS (SELECT 1 FROM image_package_databases ipd WHERE ipd.image_key = i.image_key AND ipd.db_key = ANY (?))""";
+
+    // Images held by some host, counted from the matched databases' images (index image_package_databases_db): grows
+    // with the images that have the package, not with the hosts holding them.
+    private static final String IMAGE_COUNT = """
+            SELECT count(*) FROM image_usage u
+             WHERE u.host_count > 0
+               AND u.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))""";
 
     private static final Keyset IMAGES = new Keyset("""
             SELECT i.image_key, i.image_id, u.host_count, {keys},
                    ARRAY(SELECT DISTINCT t FROM host_images hi, unnest(hi.repo_tags) t
                           WHERE hi.image_key = i.image_key ORDER BY t) AS tags
               FROM images i JOIN image_usage u ON u.image_key = i.image_key
-             WHERE i.image_key = ANY (?) AND {keyset}
-             {order}""", List.of("i.image_id"), List.of("text"), false);
+             WHERE u.host_count > 0 AND %s AND {keyset}
+             {order}""".formatted(IMAGE_MATCHES), List.of("i.image_id"), List.of("text"), false);
 
     private static final String PACKAGES_OF_IMAGES = """
             SELECT ip.image_key, ip.ecosystem, ip.name, ip.version, ip.architecture, ip.source_name, ip.source_version,
@@ -134,31 +140,58 @@ public final class PackageQuery {
              WHERE ip.image_key = ANY (?) AND ip.package_key = ANY (?)
              ORDER BY ip.name, ip.version, ip.path""";
 
-    // The hosts holding a matched image, read once into Java as well: from the matched images to host_images (index
-    // host_images_image, or one pass over it with the array hashed, as the planner judges from the array's length).
-    // Asked host by host instead ("does this host hold one of them?"), PostgreSQL 17 sorts the array again for each
-    // host's index probe: 20-27 ms a freshness statement for up to 1,878 images and 200 hosts, where this takes 2-3.
-    private static final String HOLDERS = """
-            SELECT DISTINCT hi.host_key FROM host_images hi WHERE hi.image_key = ANY (?)""";
+    // A host holds a matching image when it has a host_package_databases row (V10, kept by the indexer) for a matched
+    // database. The hosts page walks hosts by ID with one probe of that table's primary key (host_key, db_key) per
+    // host and stops after the page. A scalar subquery, so that it stays a probe whatever the statistics: as EXISTS,
+    // on the bench's freshly loaded database (the table not yet analyzed) the planner rescanned every matched
+    // database's rows once per host (auto_explain: 4,032 buffers and 44 ms for 200 hosts).
+    private static final String HOLDS = """
+            (SELECT true FROM host_package_databases x WHERE x.host_key = h.host_key AND x.db_key = ANY (?) LIMIT 1)""";
 
-    private static final String HOLDS = "h.host_key = ANY (?)";
+    // The freshness aggregate (count, oldest reports, stale hosts) needs every holding host: their keys from the
+    // matched databases' rows (index host_package_databases_db), gathered once into an array (an InitPlan, the same
+    // plan with or without statistics) that hosts' primary key is scanned with. Never the host_images rows of the
+    // matched images: at 10,000 hosts (the small fleet copied 50 times) a name every image has read 596k of them
+    // before (268 ms), 661 buffers now (31 ms, most of it the 10,000 hosts' aggregate); probing every host instead
+    // read 40,010 buffers for it and 217,855 for musl (93 ms).
+    private static final String HOLDERS = """
+            h.host_key = ANY (ARRAY(SELECT DISTINCT x.host_key FROM host_package_databases x WHERE x.db_key = ANY (?)))""";
 
     private static final Keyset HOSTS = new Keyset("""
             SELECT %s, {keys} FROM hosts h
              WHERE h.retired_at IS NULL AND %s AND {keyset}
              {order}""".formatted(Sql.HOST_COLUMNS, HOLDS), List.of("h.host_id"), List.of("text"), false);
 
-    // Per host of the page: how many matched images it holds, and the first HELD_SHOWN of them in host_images' key
-    // order (host_key, image_key: the index's own order, so no sort); the caller lists those by image ID.
+    // Per host of the page: how many matching images it holds, and the first HELD_SHOWN of them in image key order
+    // (the caller lists those by image ID). Both grow with the page, not with the fleet. The count is the host's
+    // host_package_databases counts over the matched databases (one index range per host), less the images counted
+    // twice: those with more than one matched database ("multi", computed once, nearly always empty), each held by
+    // the host counted extra - 1 times. The first images walk the host's host_images rows in key order (no sort),
+    // each looked up in the matched databases' images hashed once for the statement, stopping after HELD_SHOWN.
+    // "OR false" keeps the IN a hashed subplan: a sublink under OR is not made a join, so the plan is the same with
+    // or without statistics. As a join (a window count over a semi-join), on the bench's freshly loaded database the
+    // planner probed each page host for every matched image (31,741 buffers, 87 ms, auto_explain); with one probe of
+    // image_package_databases per row instead, libssl1.1's page read 16,832 buffers (4,662 hashed).
     private static final String IMAGES_ON_HOSTS = """
-            SELECT x.host_key, x.held, i.image_id, x.repo_tags
-              FROM (SELECT hi.host_key, hi.image_key, hi.repo_tags,
-                           row_number() OVER (PARTITION BY hi.host_key ORDER BY hi.image_key) AS n,
-                           count(*) OVER (PARTITION BY hi.host_key) AS held
-                      FROM host_images hi
-                     WHERE hi.host_key = ANY (?) AND hi.image_key = ANY (?)) x
-              JOIN images i ON i.image_key = x.image_key
-             WHERE x.n <= %d""".formatted(HELD_SHOWN);
+            WITH multi AS MATERIALIZED (
+                SELECT ipd.image_key, count(*) - 1 AS extra FROM image_package_databases ipd
+                 WHERE ipd.db_key = ANY (?) GROUP BY ipd.image_key HAVING count(*) > 1)
+            SELECT p.host_key, c.held, i.image_id, x.repo_tags
+              FROM unnest(?::integer[]) AS p(host_key)
+             CROSS JOIN LATERAL (
+                   SELECT (SELECT sum(d.image_count) FROM host_package_databases d
+                            WHERE d.host_key = p.host_key AND d.db_key = ANY (?))
+                        - (SELECT coalesce(sum(m.extra), 0) FROM multi m
+                            WHERE EXISTS (SELECT 1 FROM host_images hm WHERE hm.host_key = p.host_key AND hm.image_key = m.image_key))
+                          AS held
+                   OFFSET 0) c
+             CROSS JOIN LATERAL (
+                   SELECT hi.image_key, hi.repo_tags FROM host_images hi
+                    WHERE hi.host_key = p.host_key
+                      AND (hi.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd
+                                             WHERE ipd.db_key = ANY (?)) OR false)
+                    ORDER BY hi.image_key LIMIT %d) x
+              JOIN images i ON i.image_key = x.image_key""".formatted(HELD_SHOWN);
 
     private static final String EXPORT = """
             WITH matched AS (
@@ -183,35 +216,48 @@ public final class PackageQuery {
         PackageSpec spec = PackageSpec.parse(question);
         return Sql.inSnapshot(dataSource, "package search", c -> {
             Matched m = match(c, spec);
-            List<Long> matched = m.keys().isEmpty() ? List.of()
-                    : Sql.list(c, MATCHED_IMAGES, rs -> rs.getLong(1), m.keys());
-            long imageCount = matched.size();
+            List<Long> dbs = m.databases();
             record ImageRow(long key, String imageId, List<String> tags, int hostCount) {
             }
-            Page<ImageRow> images = IMAGES.page(c, imagesPage, imageCount, rs -> new ImageRow(rs.getLong("image_key"),
-                    rs.getString("image_id"), Sql.strings(rs, "tags"), rs.getInt("host_count")), matched);
-            Map<Long, List<ImagePackage>> packages = new LinkedHashMap<>();
+            record HostRow(long key, HostStatus host) {
+            }
+            // The counts and both pages in one round trip; then what the pages' keys name, in another.
+            Sql.Pipeline pipeline = new Sql.Pipeline();
+            var imageCount = pipeline.add(IMAGE_COUNT, rs -> rs.getLong(1), dbs);
+            var imageRows = IMAGES.add(pipeline, imagesPage, rs -> new ImageRow(rs.getLong("image_key"),
+                    rs.getString("image_id"), Sql.strings(rs, "tags"), rs.getInt("host_count")), dbs);
+            var freshnessRow = pipeline.add(Sql.freshnessSql(HOLDERS), rs -> Sql.freshness(rs, policy),
+                    Sql.staleBefore(policy), dbs);
+            var hostRows = HOSTS.add(pipeline, hostsPage, rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy)),
+                    dbs);
+            Keyset.run(pipeline, c);
+            Freshness freshness = freshnessRow.rows().get(0);
+            Page<ImageRow> images = IMAGES.page(imagesPage, imageCount.rows().get(0), imageRows.rows());
+            Page<HostRow> hosts = HOSTS.page(hostsPage, freshness.hostCount(), hostRows.rows());
+
             List<Long> imageKeys = images.items().stream().map(ImageRow::key).toList();
-            if (!imageKeys.isEmpty()) {
-                for (var row : Sql.list(c, PACKAGES_OF_IMAGES, rs -> Map.entry(rs.getLong("image_key"), imagePackage(rs)),
-                        imageKeys, m.keys())) {
+            List<Long> hostKeys = hosts.items().stream().map(HostRow::key).toList();
+            record HeldRow(long host, int count, HeldImage image) {
+            }
+            Sql.Pipeline named = new Sql.Pipeline();
+            var packageRows = imageKeys.isEmpty() ? null : named.add(PACKAGES_OF_IMAGES,
+                    rs -> Map.entry(rs.getLong("image_key"), imagePackage(rs)), imageKeys, m.keys());
+            var heldRows = hostKeys.isEmpty() ? null : named.add(IMAGES_ON_HOSTS, rs -> new HeldRow(rs.getLong("host_key"),
+                    rs.getInt("held"), new HeldImage(rs.getString("image_id"), Sql.strings(rs, "repo_tags"))),
+                    dbs, hostKeys, dbs, dbs);
+            if (packageRows != null || heldRows != null) {
+                named.run(c);
+            }
+            Map<Long, List<ImagePackage>> packages = new LinkedHashMap<>();
+            if (packageRows != null) {
+                for (var row : packageRows.rows()) {
                     packages.computeIfAbsent(row.getKey(), k -> new ArrayList<>()).add(row.getValue());
                 }
             }
-            List<Long> holders = matched.isEmpty() ? List.of() : Sql.list(c, HOLDERS, rs -> rs.getLong(1), matched);
-            Freshness freshness = Sql.freshness(c, policy, HOLDS, holders);
-            record HostRow(long key, HostStatus host) {
-            }
-            Page<HostRow> hosts = HOSTS.page(c, hostsPage, freshness.hostCount(),
-                    rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy)), holders);
             Map<Long, List<HeldImage>> held = new LinkedHashMap<>();
             Map<Long, Integer> heldCount = new LinkedHashMap<>();
-            List<Long> hostKeys = hosts.items().stream().map(HostRow::key).toList();
-            if (!hostKeys.isEmpty()) {
-                record HeldRow(long host, int count, HeldImage image) {
-                }
-                for (HeldRow row : Sql.list(c, IMAGES_ON_HOSTS, rs -> new HeldRow(rs.getLong("host_key"), rs.getInt("held"),
-                        new HeldImage(rs.getString("image_id"), Sql.strings(rs, "repo_tags"))), hostKeys, matched)) {
+            if (heldRows != null) {
+                for (HeldRow row : heldRows.rows()) {
                     heldCount.put(row.host(), row.count());
                     held.computeIfAbsent(row.host(), k -> new ArrayList<>()).add(row.image());
                 }
@@ -220,7 +266,8 @@ public final class PackageQuery {
             // A build in the index came from a layer that was read: only an empty list needs the question.
             boolean packagesRead = !m.versions().isEmpty() || !m.others().isEmpty()
                     || Sql.list(c, ANY_READ, rs -> rs.getBoolean(1)).get(0);
-            return new PackageSearch(spec.toString(), spec.name(), spec.constraints(), m.versions(), imageCount,
+            return new PackageSearch(spec.toString(), spec.name(), spec.constraints(), m.versions(),
+                    images.info().total(),
                     images.items().stream().map(r -> new ImageHit(r.imageId(), r.tags(), r.hostCount(),
                             List.copyOf(packages.getOrDefault(r.key(), List.of())))).toList(), images.info(),
                     freshness.hostCount(), hosts.items().stream().map(r -> new HostHit(r.host(),
@@ -296,36 +343,44 @@ public final class PackageQuery {
         });
     }
 
-    private record Matched(List<Long> keys, List<PackageVersion> versions, List<PackageVersion> others) {
+    /**
+     * What a question matched: the package keys (ascending), the package databases listing one of them (ascending,
+     * distinct), and the builds matched and left out.
+     */
+    private record Matched(List<Long> keys, List<Long> databases, List<PackageVersion> versions,
+                           List<PackageVersion> others) {
     }
 
     /**
-     * The keys ({@code packages.package_key}, ascending) of the package builds a question matches, by the rule
-     * {@link #search} applies: for baselines that time the rest of the answer as bare SQL over these keys.
+     * The package databases ({@code package_databases.db_key}, ascending, distinct) listing a build a question
+     * matches, by the rule {@link #search} applies: for baselines that time the rest of the answer as bare SQL over
+     * these keys.
      *
      * @throws QueryException.InvalidParameter for bad syntax
      * @throws SQLException                    from the connection
      */
-    public static List<Long> matchingKeys(Connection c, String question) throws SQLException {
-        return match(c, PackageSpec.parse(question)).keys();
+    public static List<Long> matchingDatabases(Connection c, String question) throws SQLException {
+        return match(c, PackageSpec.parse(question)).databases();
     }
 
     private static Matched match(Connection c, PackageSpec spec) throws SQLException {
-        record Row(long key, PackageVersion version, String sourceName, String sourceVersion) {
+        record Row(long key, PackageVersion version, String sourceName, String sourceVersion, List<Long> dbs) {
             /** The version the question is about: the binary's by its name, else the source package's. */
             String asked(String name) {
                 return version.name().equals(name) || sourceVersion == null ? version.version() : sourceVersion;
             }
         }
         List<Row> rows = Sql.list(c, VERSIONS, rs -> new Row(rs.getLong(1), new PackageVersion(rs.getString(2),
-                rs.getString(3), rs.getString(4), rs.getString(5)), rs.getString(6), rs.getString(7)),
+                rs.getString(3), rs.getString(4), rs.getString(5)), rs.getString(6), rs.getString(7), longs(rs, "dbs")),
                 spec.name(), spec.name());
         List<Long> keys = new ArrayList<>();
+        java.util.TreeSet<Long> databases = new java.util.TreeSet<>();
         List<PackageVersion> versions = new ArrayList<>();
         List<PackageVersion> others = new ArrayList<>();
         for (Row r : rows) {
             if (spec.matches(PackageEcosystem.fromId(r.version().ecosystem()), r.asked(spec.name()))) {
                 keys.add(r.key());
+                databases.addAll(r.dbs());
                 if (!versions.contains(r.version())) {
                     versions.add(r.version());
                 }
@@ -341,7 +396,12 @@ public final class PackageQuery {
         versions.sort(order);
         others.removeAll(versions); // a build listed under its binary name and its source name alike
         others.sort(order);
-        return new Matched(keys, versions, others);
+        return new Matched(keys, List.copyOf(databases), versions, others);
+    }
+
+    private static List<Long> longs(java.sql.ResultSet rs, String column) throws SQLException {
+        java.sql.Array a = rs.getArray(column);
+        return a == null ? List.of() : java.util.Arrays.stream((Long[]) a.getArray()).toList();
     }
 
     private static ImagePackage imagePackage(java.sql.ResultSet rs) throws SQLException {

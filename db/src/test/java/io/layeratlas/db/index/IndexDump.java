@@ -77,6 +77,10 @@ public final class IndexDump {
                 SELECT i.image_id || ' ' || ip.ecosystem || ' ' || ip.name || '=' || ip.version || ' ' || ip.path || ' @' || ip.position
                        || ' ' || ip.diff_id
                   FROM image_packages ip JOIN images i USING (image_key)""");
+        SECTIONS.put("host_package_databases", """
+                SELECT h.host_id || ' ' || pl.diff_id || ' ' || d.path || ' images=' || x.image_count
+                  FROM host_package_databases x JOIN hosts h USING (host_key)
+                  JOIN package_databases d USING (db_key) JOIN package_layers pl USING (pkg_layer_key)""");
         SECTIONS.put("pending_snapshot_chunks", "SELECT host_id || ' gen=' || generation || ' chunk=' || chunk || '/' || chunk_count FROM pending_snapshot_chunks");
     }
 

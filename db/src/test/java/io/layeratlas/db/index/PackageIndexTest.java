@@ -36,7 +36,8 @@ class PackageIndexTest {
     private static EmbeddedPostgresServer postgres;
     private static final AtomicInteger databases = new AtomicInteger();
     private static final Instant T = Instant.parse("2026-12-02T06:00:00Z");
-    private static final String[] PACKAGE_SECTIONS = {"package_layers", "package_databases", "image_packages"};
+    private static final String[] PACKAGE_SECTIONS = {"package_layers", "package_databases", "image_packages",
+            "host_package_databases"};
 
     @BeforeAll
     static void startPostgres() {
@@ -189,6 +190,33 @@ class PackageIndexTest {
                 .containsExactly(IMAGES.get(1).imageId().toString());
     }
 
+    @Test
+    void an_image_whose_two_databases_both_list_the_package_counts_once_on_its_hosts() {
+        Database db = freshDatabase();
+        // status.d/openssl on top of a full status file: the image's two effective databases both list openssl.
+        Digest sslD = Digest.sha256Of("status.d/openssl");
+        List<LayerAtlasEvent> all = new ArrayList<>(LAYERS);
+        all.add(layer(sslD, PackageDatabase.present(PackageEcosystem.DPKG, "var/lib/dpkg/status.d/openssl",
+                List.of(deb("openssl", "3.0.7-1~deb12u1")))));
+        ImageConfigEvent both = image(7, List.of(BASE, sslD));
+        all.add(IMAGES.get(0));
+        all.add(both);
+        all.add(SyntheticFleet.snapshot("host-0", 1, List.of(IMAGES.get(0).image(), both.image())));
+        IndexWriter writer = new IndexWriter(db);
+        writer.inTransaction(tx -> tx.apply(batch(all)));
+        assertThat(writer.recount()).isZero();
+        var query = new io.layeratlas.db.query.PackageQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
+                java.time.Clock.fixed(T, java.time.ZoneOffset.UTC), java.time.Duration.ofDays(3650)));
+        var first = io.layeratlas.db.query.PageRequest.first();
+        var answer = query.search("openssl", first, first);
+        assertThat(answer.imageCount()).isEqualTo(2);
+        assertThat(answer.hosts()).singleElement().satisfies(h -> {
+            assertThat(h.imageCount()).isEqualTo(2);
+            assertThat(h.images()).extracting(PackageQuery.HeldImage::imageId).containsExactlyElementsOf(
+                    java.util.stream.Stream.of(IMAGES.get(0), both).map(i -> i.imageId().toString()).sorted().toList());
+        });
+    }
+
     /** The user trial of issue 15: {@code openssl<3.0.8} on a fleet whose openssl is newer answered nothing, and said nothing why. */
     @Test
     void an_empty_answer_tells_nothing_read_from_no_such_name_from_other_versions_only() {
@@ -224,6 +252,11 @@ class PackageIndexTest {
     void the_tables_are_the_same_whatever_the_order_and_batching_of_the_topics_and_a_layer_is_read_once() {
         List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);
         all.addAll(LAYERS);
+        // Hosts too: which host holds an image having which database (V10) follows snapshots and layers alike.
+        all.add(SyntheticFleet.snapshot("host-0", 1, List.of(IMAGES.get(0).image(), IMAGES.get(2).image())));
+        all.add(SyntheticFleet.snapshot("host-1", 1, List.of(IMAGES.get(1).image(), IMAGES.get(6).image())));
+        all.add(SyntheticFleet.snapshot("host-1", 2, List.of(IMAGES.get(4).image(), IMAGES.get(6).image())));
+        all.add(SyntheticFleet.snapshot("host-2", 1, List.of(IMAGES.get(3).image(), IMAGES.get(5).image())));
         Map<String, List<String>> reference = null;
         Random random = new Random(15);
         for (int run = 0; run < 4; run++) {
@@ -242,14 +275,29 @@ class PackageIndexTest {
             for (int from = 0; from < events.size(); from += size) {
                 List<LayerAtlasEvent> slice = events.subList(from, Math.min(events.size(), from + size));
                 writer.inTransaction(tx -> tx.apply(batch(slice)));
+                assertThat(writer.recount()).as("rows a recount corrected, run %d, after events %d-", run, from).isZero();
             }
             Map<String, List<String>> dump = IndexDump.of(db.dataSource(), PACKAGE_SECTIONS);
             if (reference == null) {
                 reference = dump;
                 assertThat(dump.get("image_packages")).isNotEmpty();
+                // From the effective databases of the rule test: image 0 and 6 have the base's status, 1 the upgrade's,
+                // 2 the base's and status.d/tzdata, 3 status.d/tzdata, 4 the opaque layer's status, 5 none. host-1's
+                // second snapshot dropped image 1, and with it the upgrade's status.
+                assertThat(dump.get("host_package_databases")).containsExactlyInAnyOrder(
+                        "host-0 " + BASE + " var/lib/dpkg/status images=2",
+                        "host-0 " + DISTROLESS + " var/lib/dpkg/status.d/tzdata images=1",
+                        "host-1 " + OPAQUE + " var/lib/dpkg/status images=1",
+                        "host-1 " + BASE + " var/lib/dpkg/status images=1",
+                        "host-2 " + DISTROLESS + " var/lib/dpkg/status.d/tzdata images=1");
             } else {
                 assertThat(dump).as("run " + run + " in batches of " + size).isEqualTo(reference);
             }
+            // A retired host holds nothing any more.
+            assertThat(writer.retireHost("host-0")).isTrue();
+            assertThat(IndexDump.of(db.dataSource(), "host_package_databases").get("host_package_databases"))
+                    .noneMatch(row -> row.startsWith("host-0 ")).hasSize(3);
+            assertThat(writer.recount()).isZero();
         }
     }
 
