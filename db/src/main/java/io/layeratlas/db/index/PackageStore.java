@@ -148,15 +148,15 @@ final class PackageStore {
             """.formatted(APPLY_HOST_DELTAS);
 
     // Every database an image has, once per host holding it: the hosts' images that came (d = 1) and went (d = -1),
-    // from the host contents' deltas (HostContentsStore, la_image_delta), over the effective databases as they stand.
+    // from the host contents' deltas (HostContentsStore.IMAGE_DELTAS), over the effective databases as they stand.
     private static final String HOSTS_MOVED = """
             WITH delta AS (
                 SELECT x.host_key, ipd.db_key, sum(x.d)::integer AS n
-                  FROM la_image_delta x JOIN image_package_databases ipd ON ipd.image_key = x.image_key
+                  FROM %s x JOIN image_package_databases ipd ON ipd.image_key = x.image_key
                  GROUP BY x.host_key, ipd.db_key HAVING sum(x.d) <> 0
             ),
             %s
-            """.formatted(APPLY_HOST_DELTAS);
+            """.formatted(HostContentsStore.IMAGE_DELTAS, APPLY_HOST_DELTAS);
 
     private static final String HOSTS_EMPTY = "DELETE FROM host_package_databases WHERE image_count = 0";
 
@@ -262,8 +262,8 @@ final class PackageStore {
     }
 
     /**
-     * Moves {@code host_package_databases} by the host contents' image deltas ({@code la_image_delta}, filled by
-     * {@link HostContentsStore}): two statements whatever the number of hosts.
+     * Moves {@code host_package_databases} by the host contents' image deltas ({@link HostContentsStore#IMAGE_DELTAS}):
+     * two statements whatever the number of hosts.
      */
     static void hostsMoved(Statements s) throws SQLException {
         s.execute(HOSTS_MOVED);
