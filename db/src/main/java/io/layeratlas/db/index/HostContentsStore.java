@@ -309,11 +309,13 @@ final class HostContentsStore {
      * ({@link #ROUND_HOSTS}).
      */
     private static void copyFresh(Statements s, List<NewContents> fresh) throws SQLException {
-        if (fresh.stream().anyMatch(h -> !h.layers().isEmpty())) {
+        List<long[]> layers = fresh.stream().map(HostContentsStore::sortedLayers).toList();
+        if (layers.stream().anyMatch(l -> l.length > 0)) {
             s.copy("COPY host_layers (host_key, layer_key, first_seen) FROM STDIN", row -> {
-                for (NewContents h : fresh) {
+                for (int i = 0; i < fresh.size(); i++) {
+                    NewContents h = fresh.get(i);
                     String at = Sql.iso(h.at());
-                    for (long layer : sortedLayers(h)) {
+                    for (long layer : layers.get(i)) {
                         row.value(h.hostKey()).value(layer).value(at).end();
                     }
                 }
@@ -330,9 +332,10 @@ final class HostContentsStore {
             });
         }
         s.copy("COPY la_fresh (host_key, layer_keys, image_keys) FROM STDIN", row -> {
-            for (NewContents h : fresh) {
+            for (int i = 0; i < fresh.size(); i++) {
+                NewContents h = fresh.get(i);
                 long[] images = h.images().keySet().stream().mapToLong(Long::longValue).sorted().toArray();
-                row.value(h.hostKey()).longs(sortedLayers(h)).longs(images).end();
+                row.value(h.hostKey()).longs(layers.get(i)).longs(images).end();
             }
         });
     }

@@ -135,22 +135,15 @@ final class ImageStore {
             return Map.of();
         }
         Map<Digest, ImageRow> rows = read(s, seenById.keySet());
-        if (rows.size() < seenById.size()) {
+        List<Digest> missing = seenById.keySet().stream().filter(id -> !rows.containsKey(id)).sorted().toList();
+        if (!missing.isEmpty()) {
             Connection c = s.connection();
-            List<String> ids = new ArrayList<>();
-            List<String> seen = new ArrayList<>();
-            new TreeMap<>(seenById).forEach((id, at) -> {
-                if (!rows.containsKey(id)) {
-                    ids.add(id.toString());
-                    seen.add(Sql.iso(at));
-                }
-            });
             try (PreparedStatement ps = s.prepare(INSERT_IMAGES)) {
-                ps.setArray(1, Sql.texts(c, ids));
-                ps.setArray(2, Sql.texts(c, seen));
+                ps.setArray(1, Sql.texts(c, missing.stream().map(Digest::toString).toList()));
+                ps.setArray(2, Sql.texts(c, missing.stream().map(id -> Sql.iso(seenById.get(id))).toList()));
                 ps.executeUpdate();
             }
-            rows.putAll(read(s, seenById.keySet().stream().filter(id -> !rows.containsKey(id)).toList()));
+            rows.putAll(read(s, missing));
         }
         return rows;
     }

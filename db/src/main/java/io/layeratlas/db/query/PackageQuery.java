@@ -371,7 +371,7 @@ public final class PackageQuery {
             }
         }
         List<Row> rows = Sql.list(c, VERSIONS, rs -> new Row(rs.getLong(1), new PackageVersion(rs.getString(2),
-                rs.getString(3), rs.getString(4), rs.getString(5)), rs.getString(6), rs.getString(7), longs(rs, "dbs")),
+                rs.getString(3), rs.getString(4), rs.getString(5)), rs.getString(6), rs.getString(7), Sql.longs(rs, "dbs")),
                 spec.name(), spec.name());
         List<Long> keys = new ArrayList<>();
         java.util.TreeSet<Long> databases = new java.util.TreeSet<>();
@@ -397,11 +397,6 @@ public final class PackageQuery {
         others.removeAll(versions); // a build listed under its binary name and its source name alike
         others.sort(order);
         return new Matched(keys, List.copyOf(databases), versions, others);
-    }
-
-    private static List<Long> longs(java.sql.ResultSet rs, String column) throws SQLException {
-        java.sql.Array a = rs.getArray(column);
-        return a == null ? List.of() : java.util.Arrays.stream((Long[]) a.getArray()).toList();
     }
 
     private static ImagePackage imagePackage(java.sql.ResultSet rs) throws SQLException {

@@ -201,7 +201,13 @@ final class Sql {
         return Arrays.stream(values).filter(v -> v != null).map(Object::toString).toList();
     }
 
-    /** The host columns every query that reports freshness selects, aliased {@code h}. */
+    /** A {@code bigint[]} column as a list; null is empty. */
+    static List<Long> longs(ResultSet rs, String column) throws SQLException {
+        Array a = rs.getArray(column);
+        return a == null ? List.of() : Arrays.stream((Long[]) a.getArray()).toList();
+    }
+
+        /** The host columns every query that reports freshness selects, aliased {@code h}. */
     static final String HOST_COLUMNS = """
             h.host_key, h.host_id, h.source, h.source_kind, h.agent_version, h.generation, h.scanned_at,
             h.snapshot_applied_at, h.last_heartbeat_at, h.heartbeat_interval_seconds, h.first_seen,
