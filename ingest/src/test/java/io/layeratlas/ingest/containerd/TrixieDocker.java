@@ -117,6 +117,13 @@ public final class TrixieDocker implements AutoCloseable {
             return unavailable("no mmdebstrap to build " + CACHE + " (apt-get install mmdebstrap)");
         }
         Path tmp = cache.resolveSibling(cache.getFileName() + ".build-" + UUID.randomUUID().toString().substring(0, 8));
+        try {
+            // mmdebstrap refuses a target whose parent is missing ("unable to get absolute path of target directory"),
+            // as on a fresh machine.
+            Files.createDirectories(cache.getParent());
+        } catch (IOException e) {
+            return unavailable("cannot create " + cache.getParent() + ": " + e.getMessage());
+        }
         long start = System.nanoTime();
         Result r = run(List.of("mmdebstrap", "--variant=apt", "--include=docker.io", "trixie", tmp.toString()),
                 BUILD_TIMEOUT);
