@@ -4,9 +4,11 @@ import io.layeratlas.events.ImageRecord;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -14,9 +16,10 @@ import java.util.TreeMap;
 
 /**
  * What hosts hold: {@code host_images}, {@code host_layers}, and the {@code host_changes} log of both, replaced for a
- * set of hosts at once ({@link #replace}). The new contents are copied into temporary tables and merged with a fixed
- * number of set-based statements whatever the number of hosts: rows that left are deleted, rows that arrived are
- * inserted, rows whose attributes changed are updated, and nothing else is written; a host whose holdings the index
+ * set of hosts at once ({@link #replace}) with a fixed number of statements whatever the number of hosts: rows that
+ * left are deleted, rows that arrived are inserted, rows whose attributes changed are updated, and nothing else is
+ * written. Layers are compared in Java with what the hosts hold (read in one statement), images in SQL against their
+ * new rows copied into a temporary table; a host whose holdings the index
  * knows to be empty (its first snapshot, or its first since retirement) is copied straight in ({@code copyFresh}).
  * What arrived and left, and the
  * repo tags an image the host keeps gained or lost (subject {@code tag}, V6), goes to the change log (one row per host,
@@ -37,8 +40,6 @@ final class HostContentsStore {
     static final String TEMP_TABLES = """
             CREATE TEMP TABLE IF NOT EXISTS la_round (host_key integer PRIMARY KEY, generation bigint NOT NULL,
                 at timestamptz NOT NULL, record_changes boolean NOT NULL, fresh boolean NOT NULL) ON COMMIT DELETE ROWS;
-            CREATE TEMP TABLE IF NOT EXISTS la_hl (host_key integer NOT NULL, layer_key bigint NOT NULL,
-                PRIMARY KEY (host_key, layer_key)) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_hi (host_key integer NOT NULL, image_key bigint NOT NULL, repo_tags text[] NOT NULL,
                 repo_digests text[] NOT NULL, parent_id text, containers integer NOT NULL, size bigint NOT NULL,
                 shared_size bigint NOT NULL, unique_size bigint NOT NULL, PRIMARY KEY (host_key, image_key)) ON COMMIT DELETE ROWS;
@@ -66,7 +67,7 @@ final class HostContentsStore {
              UNION ALL
              SELECT host_key, unnest(image_keys), 1 FROM la_fresh)""";
 
-    private static final String CLEAR = "TRUNCATE la_round, la_hl, la_hi, la_layer_delta, la_fresh, la_image_delta, la_tag_delta";
+    private static final String CLEAR = "TRUNCATE la_round, la_hi, la_layer_delta, la_fresh, la_image_delta, la_tag_delta";
 
     /**
      * The round's hosts that may hold something, as an index condition on a fleet table
@@ -112,30 +113,37 @@ final class HostContentsStore {
             SELECT image_key FROM moved WHERE (now > 0) <> (now - n > 0)
             """.formatted(ROUND_HOSTS, FRESH_HOSTS);
 
+    /**
+     * What the round's merged hosts hold now, one row per host: {@code (host_key, layer_keys)}, keys ascending (the
+     * primary key's index, the hosts' rows only; a host holding nothing has no row).
+     */
+    private static final String HELD_LAYERS = """
+            SELECT hl.host_key, array_agg(hl.layer_key ORDER BY hl.layer_key) AS layer_keys
+              FROM host_layers hl WHERE hl.host_key = ANY (?::integer[]) GROUP BY hl.host_key
+            """;
+
+    // The layers that left each host, as the diff against HELD_LAYERS found them ({@link LayerDiff}). The index
+    // condition on the round's hosts bounds what the statement can read to their rows whatever the planner makes of
+    // the arrays.
     private static final String REMOVE_LAYERS = """
             WITH gone AS (
-                DELETE FROM host_layers hl
-                 WHERE hl.host_key = %s
-                   AND NOT EXISTS (SELECT 1 FROM la_hl s WHERE s.host_key = hl.host_key AND s.layer_key = hl.layer_key)
+                DELETE FROM host_layers hl USING unnest(?::integer[], ?::bigint[]) AS g(host_key, layer_key)
+                 WHERE hl.host_key = %s AND hl.host_key = g.host_key AND hl.layer_key = g.layer_key
                 RETURNING hl.host_key, hl.layer_key)
             INSERT INTO la_layer_delta SELECT host_key, layer_key, -1 FROM gone
             """.formatted(ROUND_HOSTS);
 
-    // The rows that arrived: the anti-join's inner side is the round's hosts' rows only (ROUND_HOSTS), so it is empty
-    // in a fresh load and a few thousand rows in a churn batch. Against all of host_layers the planner hashed the
-    // whole table every batch (auto_explain, bench --scale small: 52,096 rows for a batch of 41 hosts); INSERT … ON
-    // CONFLICT DO NOTHING instead probed the index once per offered row and was the fresh load's largest statement.
-    // The hosts' rows are locked by this transaction: no other writer adds the same row meanwhile.
+    // The layers that arrived, as the same diff found them, in primary-key order. The hosts' rows are locked by this
+    // transaction: no other writer adds or removes a row between HELD_LAYERS and these.
     private static final String ADD_LAYERS = """
             WITH came AS (
                 INSERT INTO host_layers (host_key, layer_key, first_seen)
-                SELECT s.host_key, s.layer_key, r.at FROM la_hl s JOIN la_round r USING (host_key)
-                 WHERE NOT EXISTS (SELECT 1 FROM host_layers hl WHERE hl.host_key = %s
-                                      AND hl.host_key = s.host_key AND hl.layer_key = s.layer_key)
-                 ORDER BY s.host_key, s.layer_key
+                SELECT g.host_key, g.layer_key, r.at
+                  FROM unnest(?::integer[], ?::bigint[]) AS g(host_key, layer_key) JOIN la_round r USING (host_key)
+                 ORDER BY g.host_key, g.layer_key
                 RETURNING host_key, layer_key)
             INSERT INTO la_layer_delta SELECT host_key, layer_key, 1 FROM came
-            """.formatted(ROUND_HOSTS);
+            """;
 
     private static final String REMOVE_IMAGES = """
             WITH gone AS (
@@ -257,17 +265,7 @@ final class HostContentsStore {
         if (!fresh.isEmpty()) {
             copyFresh(s, fresh);
         }
-        boolean stagedLayers = staged.stream().anyMatch(h -> !h.layers().isEmpty());
         boolean stagedImages = staged.stream().anyMatch(h -> !h.images().isEmpty());
-        if (stagedLayers) {
-            s.copy("COPY la_hl (host_key, layer_key) FROM STDIN", row -> {
-                for (NewContents h : staged) {
-                    for (long layer : sortedLayers(h)) {
-                        row.value(h.hostKey()).value(layer).end();
-                    }
-                }
-            });
-        }
         if (stagedImages) {
             s.copy("COPY la_hi (host_key, image_key, " + HELD_IMAGE_COLUMNS + ") FROM STDIN", row -> {
                 for (NewContents h : staged) {
@@ -282,16 +280,19 @@ final class HostContentsStore {
         // 166 and reads all of host_images (auto_explain, bench --scale small). The plans need sizes, not fine
         // histograms: a sample of 3,000 rows instead of 30,000 (ANALYZE was 34 ms a batch, 34 of the 328 s of
         // statements of a 10,000-host rescan, pg_stat_statements).
-        s.execute("SET LOCAL default_statistics_target = 10; ANALYZE la_round, la_hl, la_hi");
+        s.execute("SET LOCAL default_statistics_target = 10; ANALYZE la_round, la_hi");
         s.execute(TAGGED_HOSTS);
+        LayerDiff layers = staged.isEmpty() ? new LayerDiff() : diffLayers(s, staged);
         if (!staged.isEmpty()) {
-            s.execute(REMOVE_LAYERS);
+            if (layers.removed.size() > 0) {
+                layers.removed.execute(s, REMOVE_LAYERS);
+            }
             s.execute(REMOVE_IMAGES);
             s.execute(TAG_DELTAS);
             s.execute(UPDATE_IMAGES);
         }
-        if (stagedLayers) {
-            s.execute(ADD_LAYERS);
+        if (layers.added.size() > 0) {
+            layers.added.execute(s, ADD_LAYERS);
         }
         if (stagedImages) {
             s.execute(ADD_IMAGES);
@@ -338,6 +339,88 @@ final class HostContentsStore {
                 row.value(h.hostKey()).longs(layers.get(i)).longs(images).end();
             }
         });
+    }
+
+    /** The layers the merged hosts gain and lose: {@code (host_key, layer_key)} pairs, hosts and keys ascending. */
+    private static final class LayerDiff {
+        final KeyPairs added = new KeyPairs();
+        final KeyPairs removed = new KeyPairs();
+    }
+
+    /** {@code (host_key, layer_key)} pairs bound as two arrays to a statement's {@code unnest(?, ?)}. */
+    private static final class KeyPairs {
+        private int[] hosts = new int[64];
+        private long[] layers = new long[64];
+        private int size;
+
+        void add(int host, long layer) {
+            if (size == hosts.length) {
+                hosts = Arrays.copyOf(hosts, size * 2);
+                layers = Arrays.copyOf(layers, size * 2);
+            }
+            hosts[size] = host;
+            layers[size++] = layer;
+        }
+
+        int size() {
+            return size;
+        }
+
+        void execute(Statements s, String sql) throws SQLException {
+            Connection c = s.connection();
+            Integer[] h = new Integer[size];
+            Long[] l = new Long[size];
+            for (int i = 0; i < size; i++) {
+                h[i] = hosts[i];
+                l[i] = layers[i];
+            }
+            try (PreparedStatement ps = s.prepare(sql)) {
+                ps.setArray(1, c.createArrayOf("integer", h));
+                ps.setArray(2, c.createArrayOf("bigint", l));
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    /**
+     * Reads what the merged hosts hold ({@link #HELD_LAYERS}, one statement) and compares it with what they sent, both
+     * ascending: only the layers that differ are written. Staging every link of the batch and anti-joining it both ways
+     * was most of a 10,000-host rescan (COPY of 11.8 million links, ANALYZE, and the two anti-joins: 154 of its 328 s
+     * of statements, pg_stat_statements) for 1.6 million links that changed.
+     */
+    private static LayerDiff diffLayers(Statements s, List<NewContents> staged) throws SQLException {
+        Map<Integer, long[]> held = new java.util.HashMap<>();
+        try (PreparedStatement ps = s.prepare(HELD_LAYERS)) {
+            ps.setArray(1, Sql.ints(s.connection(), staged.stream().map(NewContents::hostKey).toList()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Long[] keys = (Long[]) rs.getArray(2).getArray();
+                    long[] ks = new long[keys.length];
+                    for (int i = 0; i < ks.length; i++) {
+                        ks[i] = keys[i];
+                    }
+                    held.put(rs.getInt(1), ks);
+                }
+            }
+        }
+        LayerDiff diff = new LayerDiff();
+        for (NewContents h : staged) {
+            long[] now = sortedLayers(h);
+            long[] before = held.getOrDefault(h.hostKey(), new long[0]);
+            int i = 0;
+            int j = 0;
+            while (i < now.length || j < before.length) {
+                if (j == before.length || (i < now.length && now[i] < before[j])) {
+                    diff.added.add(h.hostKey(), now[i++]);
+                } else if (i == now.length || before[j] < now[i]) {
+                    diff.removed.add(h.hostKey(), before[j++]);
+                } else {
+                    i++;
+                    j++;
+                }
+            }
+        }
+        return diff;
     }
 
     /** A host's layer keys in ascending order, so that the tables' primary keys are built in order. */
