@@ -318,7 +318,9 @@ final class BatchApplier {
                 }
             }
         }
-        ImageStore.fillFacts(s, new ArrayList<>(facts.values()));
+        Map<Long, ImageStore.ImageRow> rowsByKey = new HashMap<>();
+        images.values().forEach(r -> rowsByKey.put(r.key(), r));
+        ImageStore.fillFacts(s, facts.values().stream().filter(f -> !rowsByKey.get(f.key()).covers(f)).toList());
         ImageStore.setConfigs(s, newConfigs.stream().map(e -> new ImageStore.Config(images.get(e.imageId()).key(),
                 e.config(), e.image().created(), e.image().os(), e.image().architecture())).toList());
 

@@ -23,8 +23,18 @@ import java.util.TreeMap;
  */
 final class ImageStore {
 
-    /** An image's surrogate key, how many layers its stored stack has (null: not known yet), whether its config is. */
-    record ImageRow(long key, Integer layerCount, boolean hasConfig) {
+    /**
+     * An image's surrogate key, how many layers its stored stack has (null: not known yet), whether its config is,
+     * which of the facts an inventory may fill ({@link #fillFacts}) the row holds, and its {@code first_seen}.
+     */
+    record ImageRow(long key, Integer layerCount, boolean hasConfig, boolean createdKnown, boolean osKnown,
+                    boolean architectureKnown, boolean sizeKnown, Instant firstSeen) {
+        /** Whether {@link #fillFacts} with {@code f} would leave this row as it is (the rule of {@code FILL_FACTS}). */
+        boolean covers(Facts f) {
+            return (f.created() == null || createdKnown) && (f.os() == null || osKnown)
+                    && (f.architecture() == null || architectureKnown) && (f.size() == null || sizeKnown)
+                    && (f.seen() == null || (firstSeen != null && !firstSeen.isAfter(f.seen())));
+        }
     }
 
     /** What an inventory says of an image, for {@link #fillFacts}; null fields are unknown. */
@@ -50,7 +60,9 @@ final class ImageStore {
             """;
 
     private static final String KEYS = """
-            SELECT image_id, image_key, layer_count, config IS NOT NULL FROM images WHERE image_id = ANY(?::text[])
+            SELECT image_id, image_key, layer_count, config IS NOT NULL, created IS NOT NULL, os IS NOT NULL,
+                   architecture IS NOT NULL, size IS NOT NULL, first_seen
+              FROM images WHERE image_id = ANY(?::text[])
             """;
 
     private static final String FILL_FACTS = """
@@ -156,14 +168,21 @@ final class ImageStore {
                 while (rs.next()) {
                     int count = rs.getInt(3);
                     Integer layerCount = rs.wasNull() ? null : count;
-                    rows.put(Digest.parse(rs.getString(1)), new ImageRow(rs.getLong(2), layerCount, rs.getBoolean(4)));
+                    rows.put(Digest.parse(rs.getString(1)), new ImageRow(rs.getLong(2), layerCount, rs.getBoolean(4),
+                            rs.getBoolean(5), rs.getBoolean(6), rs.getBoolean(7), rs.getBoolean(8),
+                            Sql.getInstant(rs, "first_seen")));
                 }
             }
         }
         return rows;
     }
 
-    /** Fills created, os/arch and size where the image row does not know them yet (inventories never overwrite). */
+    /**
+     * Fills created, os/arch and size where the image row does not know them yet (inventories never overwrite), and
+     * moves {@code first_seen} back. Callers leave out the facts their rows already cover ({@link ImageRow#covers}): at
+     * fleet scale that is nearly all of them, and offering them probed every image of every batch for no row changed
+     * (8.8 of the 328 s of statements of a 10,000-host rescan, pg_stat_statements).
+     */
     static void fillFacts(Statements s, List<Facts> facts) throws SQLException {
         if (facts.isEmpty()) {
             return;
