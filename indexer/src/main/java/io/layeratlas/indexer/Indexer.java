@@ -172,8 +172,6 @@ public final class Indexer implements AutoCloseable {
         this.writer = new IndexWriter(Objects.requireNonNull(database, "database"));
         this.liveness = new HostLiveness(database);
         this.validator = new EventValidator(config);
-        // Many hosts name the same layers: decode each digest to one shared instance (see Digest#internParsed).
-        Digest.internParsed(true);
         this.batchRecords = batchRecordsOf(config);
         this.registry = Objects.requireNonNull(registry, "registry");
         this.batchTimer = Timer.builder("layeratlas.indexer.batch").tag("group", config.groupId())
