@@ -24,8 +24,15 @@ import java.util.Objects;
 public final class Digest implements Comparable<Digest> {
 
     private final String algorithm;
-    /** The hex digits 16 at a time, most significant first: 4 words for sha256, 8 for sha512. */
-    private final long[] words;
+    /**
+     * The hex digits 16 at a time, most significant first: {@code w0..w3} hold a sha256 (in the object itself, so that
+     * comparing two digests reads no other memory), {@code tail} the other four words of a sha512 (null for sha256).
+     */
+    private final long w0;
+    private final long w1;
+    private final long w2;
+    private final long w3;
+    private final long[] tail;
     private final int hash;
     /** The text, made on first use (a benign race: every thread makes the same string). */
     private String text;
@@ -56,20 +63,55 @@ public final class Digest implements Comparable<Digest> {
             throw new IllegalArgumentException("not a " + algorithm + " digest: '" + abbreviate(text.substring(from))
                     + "' (want " + expected + " lower-case hex characters)");
         }
-        this.words = w;
-        this.hash = Long.hashCode(w[0] ^ w[1] * 31 ^ w[w.length - 1] * 961) ^ w.length * 16;
+        this.w0 = w[0];
+        this.w1 = w[1];
+        this.w2 = w[2];
+        this.w3 = w[3];
+        this.tail = w.length > 4 ? Arrays.copyOfRange(w, 4, w.length) : null;
+        this.hash = hash(w);
     }
 
     private Digest(String algorithm, long[] words) {
         this.algorithm = algorithm;
-        this.words = words;
-        this.hash = Long.hashCode(words[0] ^ words[1] * 31 ^ words[words.length - 1] * 961) ^ words.length * 16;
+        this.w0 = words[0];
+        this.w1 = words[1];
+        this.w2 = words[2];
+        this.w3 = words[3];
+        this.tail = null;
+        this.hash = hash(words);
+    }
+
+    private static int hash(long[] w) {
+        return Long.hashCode(w[0] ^ w[1] * 31 ^ w[w.length - 1] * 961) ^ w.length * 16;
+    }
+
+    /** The words, most significant first. */
+    private long[] words() {
+        long[] w = new long[tail == null ? 4 : 8];
+        w[0] = w0;
+        w[1] = w1;
+        w[2] = w2;
+        w[3] = w3;
+        if (tail != null) {
+            System.arraycopy(tail, 0, w, 4, 4);
+        }
+        return w;
     }
 
     /** The sha256 digest whose 32 bytes these are. */
     private static Digest sha256OfBytes(byte[] sum) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(sum);
         return new Digest("sha256", new long[]{b.getLong(), b.getLong(), b.getLong(), b.getLong()});
+    }
+
+    /** Each lower-case hex digit's value; -1 for every other character below 128. */
+    private static final byte[] HEX = new byte[128];
+
+    static {
+        Arrays.fill(HEX, (byte) -1);
+        for (int i = 0; i < 16; i++) {
+            HEX["0123456789abcdef".charAt(i)] = (byte) i;
+        }
     }
 
     /** The words of {@code n * 16} lower-case hex digits from {@code from}, or null if one is not such a digit. */
@@ -80,12 +122,8 @@ public final class Digest implements Comparable<Digest> {
             long v = 0;
             for (int j = 0; j < 16; j++) {
                 char c = s.charAt(p++);
-                int d;
-                if (c >= '0' && c <= '9') {
-                    d = c - '0';
-                } else if (c >= 'a' && c <= 'f') {
-                    d = c - 'a' + 10;
-                } else {
+                int d = c < HEX.length ? HEX[c] : -1;
+                if (d < 0) {
                     return null;
                 }
                 v = v << 4 | d;
@@ -158,6 +196,7 @@ public final class Digest implements Comparable<Digest> {
     public String toString() {
         String t = text;
         if (t == null) {
+            long[] words = words();
             StringBuilder sb = new StringBuilder(algorithm.length() + 1 + words.length * 16).append(algorithm).append(':');
             HexFormat hex = HexFormat.of();
             for (long w : words) {
@@ -171,7 +210,9 @@ public final class Digest implements Comparable<Digest> {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Digest d && hash == d.hash && algorithm.equals(d.algorithm) && Arrays.equals(words, d.words);
+        // The algorithm strings are the two constants (see the constructors).
+        return o instanceof Digest d && hash == d.hash && w0 == d.w0 && w1 == d.w1 && w2 == d.w2 && w3 == d.w3
+                && algorithm == d.algorithm && Arrays.equals(tail, d.tail);
     }
 
     @Override
@@ -181,7 +222,7 @@ public final class Digest implements Comparable<Digest> {
 
     /** The first 12 hex characters, as {@code docker image ls} shows IDs. */
     public String shortHex() {
-        return HexFormat.of().toHexDigits(words[0]).substring(0, 12);
+        return HexFormat.of().toHexDigits(w0).substring(0, 12);
     }
 
     @Override
@@ -191,8 +232,13 @@ public final class Digest implements Comparable<Digest> {
             return c;
         }
         // Lower-case hex digits sort as their values do, so the words compared unsigned sort as the text.
-        for (int i = 0; i < words.length; i++) {
-            c = Long.compareUnsigned(words[i], o.words[i]);
+        c = w0 != o.w0 ? Long.compareUnsigned(w0, o.w0) : w1 != o.w1 ? Long.compareUnsigned(w1, o.w1)
+                : w2 != o.w2 ? Long.compareUnsigned(w2, o.w2) : Long.compareUnsigned(w3, o.w3);
+        if (c != 0 || tail == null) {
+            return c;
+        }
+        for (int i = 0; i < tail.length; i++) {
+            c = Long.compareUnsigned(tail[i], o.tail[i]);
             if (c != 0) {
                 return c;
             }
