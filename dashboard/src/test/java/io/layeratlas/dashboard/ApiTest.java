@@ -202,6 +202,20 @@ class ApiTest {
         assertThat(host.path("changes").size()).isPositive();
         assertThat(host.path("status").path("stale").asBoolean()).isFalse();
         assertThat(fleet.get("/api/v1/hosts/no-such-host").statusCode()).isEqualTo(404);
+
+        // limit=0: the host's status and its lists' totals, no row (what a script polling for a scan asks).
+        JsonNode bare = json(fleet.get("/api/v1/hosts/web-01?limit=0"));
+        assertThat(bare.path("status").path("generation").asLong()).isEqualTo(host.path("status").path("generation").asLong());
+        assertThat(bare.path("images").size()).isZero();
+        assertThat(bare.path("layers").size()).isZero();
+        assertThat(bare.path("changes").size()).isZero();
+        assertThat(bare.path("imagesPage").path("total").asLong()).isEqualTo(DockerTruth.shown("web-01").size());
+        assertThat(json(fleet.get("/api/v1/hosts/web-01?limit=0&all=true")).path("imagesPage").path("total").asLong())
+                .isEqualTo(DockerTruth.inspect("web-01").size());
+        assertThat(bare.path("layersPage").path("total").asLong()).isEqualTo(host.path("layersPage").path("total").asLong())
+                .isPositive();
+        assertThat(bare.path("imagesPage").path("next").isNull()).isTrue();
+        assertThat(fleet.get("/api/v1/hosts/web-01?limit=-1").statusCode()).isEqualTo(400);
     }
 
     @Test

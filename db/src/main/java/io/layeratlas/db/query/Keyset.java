@@ -62,7 +62,7 @@ final class Keyset {
         all.addAll(params(request));
         List<Keyed<T>> rows;
         try {
-            rows = Sql.list(c, sql(request), rs -> keyed(rs, mapper), all.toArray());
+            rows = request.limit() == 0 ? List.of() : Sql.list(c, sql(request), rs -> keyed(rs, mapper), all.toArray());
         } catch (SQLException e) {
             throw badCursor(e);
         }
@@ -77,6 +77,10 @@ final class Keyset {
      * @throws QueryException.InvalidParameter for a cursor whose key does not fit this list
      */
     <T> Sql.Pipeline.Part<Keyed<T>> add(Sql.Pipeline pipeline, PageRequest request, Sql.RowMapper<T> mapper, Object... params) {
+        if (request.limit() == 0) {
+            sql(request);
+            return Sql.Pipeline.Part.none();
+        }
         List<Object> all = new ArrayList<>(List.of(params));
         all.addAll(params(request));
         return pipeline.add(sql(request), rs -> keyed(rs, mapper), all.toArray());

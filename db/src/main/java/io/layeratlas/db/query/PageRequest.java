@@ -15,7 +15,8 @@ import java.util.Objects;
  * {@code ["after"|"before", key…]} holding the sort key of the row the page starts after (or ends before).
  *
  * @param cursor the decoded cursor, or null for the first page
- * @param limit  rows per page, 1–{@value #MAX_LIMIT}
+ * @param limit  rows per page, 0–{@value #MAX_LIMIT}; 0 reads no row, only the list's total (a host's status and totals
+ *               without its lists, say)
  */
 public record PageRequest(Cursor cursor, int limit) {
     /** Rows per page unless asked otherwise: a screenful of hosts, small enough to render in a few milliseconds. */
@@ -26,8 +27,8 @@ public record PageRequest(Cursor cursor, int limit) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public PageRequest {
-        if (limit < 1 || limit > MAX_LIMIT) {
-            throw new QueryException.InvalidParameter("limit must be 1-" + MAX_LIMIT + ": " + limit);
+        if (limit < 0 || limit > MAX_LIMIT) {
+            throw new QueryException.InvalidParameter("limit must be 0-" + MAX_LIMIT + ": " + limit);
         }
     }
 
@@ -49,7 +50,7 @@ public record PageRequest(Cursor cursor, int limit) {
             try {
                 n = Integer.parseInt(limit.trim());
             } catch (NumberFormatException e) {
-                throw new QueryException.InvalidParameter("limit must be a number from 1 to " + MAX_LIMIT);
+                throw new QueryException.InvalidParameter("limit must be a number from 0 to " + MAX_LIMIT);
             }
         }
         return new PageRequest(cursor == null || cursor.isBlank() ? null : Cursor.decode(cursor.trim()), n);

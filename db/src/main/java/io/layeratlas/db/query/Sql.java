@@ -126,6 +126,13 @@ final class Sql {
                 this.params = params;
             }
 
+            /** A part that sends nothing and has no rows (a page of 0 rows). */
+            static <T> Part<T> none() {
+                Part<T> p = new Part<>(null, null, new Object[0]);
+                p.rows = List.of();
+                return p;
+            }
+
             /** The statement's rows, in its order. @throws IllegalStateException before the pipeline ran */
             List<T> rows() {
                 if (rows == null) {
