@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -36,13 +37,17 @@ final class HostContentsStore {
                        boolean recordChanges, boolean wasEmpty) {
     }
 
+    /** The host's own fields of a held image ({@code la_hi} and {@code host_images} alike), in COPY order. */
+    private static final String HELD_IMAGE_COLUMNS = "repo_tags, repo_digests, parent_id, containers, size, shared_size, unique_size";
+
     /** The temporary tables of a replacement; created once per connection, emptied at commit. */
     static final String TEMP_TABLES = """
             CREATE TEMP TABLE IF NOT EXISTS la_round (host_key integer PRIMARY KEY, generation bigint NOT NULL,
                 at timestamptz NOT NULL, record_changes boolean NOT NULL, fresh boolean NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_hi (host_key integer NOT NULL, image_key bigint NOT NULL, repo_tags text[] NOT NULL,
                 repo_digests text[] NOT NULL, parent_id text, containers integer NOT NULL, size bigint NOT NULL,
-                shared_size bigint NOT NULL, unique_size bigint NOT NULL, PRIMARY KEY (host_key, image_key)) ON COMMIT DELETE ROWS;
+                shared_size bigint NOT NULL, unique_size bigint NOT NULL, added boolean NOT NULL,
+                PRIMARY KEY (host_key, image_key)) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_layer_delta (host_key integer NOT NULL, layer_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_fresh (host_key integer PRIMARY KEY, layer_keys bigint[] NOT NULL,
                 image_keys bigint[] NOT NULL) ON COMMIT DELETE ROWS;
@@ -90,20 +95,15 @@ final class HostContentsStore {
               FROM unnest(?::integer[], ?::bigint[], ?::text[], ?::boolean[], ?::boolean[]) AS t(k, g, a, r, f)
             """;
 
-    // Hosts on which an image is tagged now and not before, or the other way round, move its tagged_host_count (read
-    // before the images are replaced; a fresh host's rows are all new); images whose count went from 0 to more or back
-    // changed "tagged somewhere": lineage follows them (la_tag_flip).
+    // Hosts on which an image is tagged now and not before, or the other way round, move its tagged_host_count: the
+    // merged hosts' moves as the Java diff found them ((image_key, n) arrays), a fresh host's tagged rows (all new);
+    // images whose count went from 0 to more or back changed "tagged somewhere": lineage follows them (la_tag_flip).
     private static final String TAGGED_HOSTS = """
             WITH d AS (
-                SELECT COALESCE(o.image_key, n.image_key) AS image_key,
-                       sum(CASE WHEN n.image_key IS NULL THEN -1 ELSE 1 END)::integer AS n
-                  FROM (SELECT hi.host_key, hi.image_key FROM host_images hi
-                         WHERE hi.host_key = %s AND hi.repo_tags <> '{}') o
-                  FULL JOIN (SELECT host_key, image_key FROM la_hi WHERE repo_tags <> '{}'
-                             UNION ALL
-                             SELECT hi.host_key, hi.image_key FROM host_images hi
-                              WHERE hi.host_key = %s AND hi.repo_tags <> '{}') n USING (host_key, image_key)
-                 WHERE o.image_key IS NULL OR n.image_key IS NULL
+                SELECT image_key, sum(n)::integer AS n
+                  FROM (SELECT t.image_key, t.n FROM unnest(?::bigint[], ?::integer[]) AS t(image_key, n)
+                        UNION ALL
+                        SELECT hi.image_key, 1 FROM host_images hi WHERE hi.host_key = %s AND hi.repo_tags <> '{}') x
                  GROUP BY 1),
             moved AS (
                 UPDATE image_usage u SET tagged_host_count = u.tagged_host_count + d.n FROM d
@@ -111,7 +111,7 @@ final class HostContentsStore {
                 RETURNING u.image_key, u.tagged_host_count AS now, d.n)
             INSERT INTO la_tag_flip (image_key)
             SELECT image_key FROM moved WHERE (now > 0) <> (now - n > 0)
-            """.formatted(ROUND_HOSTS, FRESH_HOSTS);
+            """.formatted(FRESH_HOSTS);
 
     /**
      * What the round's merged hosts hold now, one row per host: {@code (host_key, layer_keys)}, keys ascending (the
@@ -145,39 +145,40 @@ final class HostContentsStore {
             INSERT INTO la_layer_delta SELECT host_key, layer_key, 1 FROM came
             """;
 
+    /**
+     * What the round's merged hosts hold of images now, one row per image: {@code (host_key, image_key, the host's own
+     * fields)}, the hosts' rows only.
+     */
+    private static final String HELD_IMAGES = """
+            SELECT hi.host_key, hi.image_key, %s FROM host_images hi WHERE hi.host_key = ANY (?::integer[])
+            """.formatted(HELD_IMAGE_COLUMNS);
+
+    // The images that left each host, as the diff against HELD_IMAGES found them ({@link ImageDiff}).
     private static final String REMOVE_IMAGES = """
             WITH gone AS (
-                DELETE FROM host_images hi
-                 WHERE hi.host_key = %s
-                   AND NOT EXISTS (SELECT 1 FROM la_hi s WHERE s.host_key = hi.host_key AND s.image_key = hi.image_key)
+                DELETE FROM host_images hi USING unnest(?::integer[], ?::bigint[]) AS g(host_key, image_key)
+                 WHERE hi.host_key = %s AND hi.host_key = g.host_key AND hi.image_key = g.image_key
                 RETURNING hi.host_key, hi.image_key)
             INSERT INTO la_image_delta SELECT host_key, image_key, -1 FROM gone
             """.formatted(ROUND_HOSTS);
 
-    // Tags an image the host keeps gained (d = 1) or lost (d = -1), read before UPDATE_IMAGES overwrites them. la_hi
-    // holds only the round's hosts; an image that arrives or leaves is not in this join (its change is the image's).
+    // Tags an image the host keeps gained (d = 1) or lost (d = -1), as the same diff found them; an image that
+    // arrives or leaves is not among them (its change is the image's).
     private static final String TAG_DELTAS = """
-            WITH kept AS (
-                SELECT hi.host_key, hi.image_key, hi.repo_tags AS before, s.repo_tags AS after
-                  FROM host_images hi JOIN la_hi s ON s.host_key = hi.host_key AND s.image_key = hi.image_key
-                 WHERE hi.host_key = %s AND hi.repo_tags IS DISTINCT FROM s.repo_tags)
             INSERT INTO la_tag_delta (host_key, image_key, tag, d)
-            SELECT host_key, image_key, t, 1 FROM kept, unnest(after) t WHERE t <> ALL (before)
-            UNION ALL
-            SELECT host_key, image_key, t, -1 FROM kept, unnest(before) t WHERE t <> ALL (after)
-            """.formatted(ROUND_HOSTS);
+            SELECT * FROM unnest(?::integer[], ?::bigint[], ?::text[], ?::integer[])
+            """;
 
+    // The kept images whose fields changed (la_hi's rows not added).
     private static final String UPDATE_IMAGES = """
             UPDATE host_images hi SET repo_tags = s.repo_tags, repo_digests = s.repo_digests, parent_id = s.parent_id,
                                       containers = s.containers, size = s.size, shared_size = s.shared_size,
                                       unique_size = s.unique_size
               FROM la_hi s
-             WHERE hi.host_key = %s AND hi.host_key = s.host_key AND hi.image_key = s.image_key
-               AND (hi.repo_tags, hi.repo_digests, hi.parent_id, hi.containers, hi.size, hi.shared_size, hi.unique_size)
-                   IS DISTINCT FROM (s.repo_tags, s.repo_digests, s.parent_id, s.containers, s.size, s.shared_size, s.unique_size)
+             WHERE NOT s.added AND hi.host_key = %s AND hi.host_key = s.host_key AND hi.image_key = s.image_key
             """.formatted(ROUND_HOSTS);
 
-    // As ADD_LAYERS.
+    // The images that arrived (la_hi's rows added), in primary-key order.
     private static final String ADD_IMAGES = """
             WITH came AS (
                 INSERT INTO host_images (host_key, image_key, repo_tags, repo_digests, parent_id, containers, size,
@@ -185,12 +186,11 @@ final class HostContentsStore {
                 SELECT s.host_key, s.image_key, s.repo_tags, s.repo_digests, s.parent_id, s.containers, s.size,
                        s.shared_size, s.unique_size, r.at
                   FROM la_hi s JOIN la_round r USING (host_key)
-                 WHERE NOT EXISTS (SELECT 1 FROM host_images hi WHERE hi.host_key = %s
-                                      AND hi.host_key = s.host_key AND hi.image_key = s.image_key)
+                 WHERE s.added
                  ORDER BY s.host_key, s.image_key
                 RETURNING host_key, image_key)
             INSERT INTO la_image_delta SELECT host_key, image_key, 1 FROM came
-            """.formatted(ROUND_HOSTS);
+            """;
 
     // Per host and generation: removed images, added images, removed layers, added layers, removed tags, added tags,
     // each one row of keys (tag rows with their tags, in the keys' order).
@@ -265,36 +265,49 @@ final class HostContentsStore {
         if (!fresh.isEmpty()) {
             copyFresh(s, fresh);
         }
-        boolean stagedImages = staged.stream().anyMatch(h -> !h.images().isEmpty());
-        if (stagedImages) {
-            s.copy("COPY la_hi (host_key, image_key, " + HELD_IMAGE_COLUMNS + ") FROM STDIN", row -> {
-                for (NewContents h : staged) {
-                    for (var e : new TreeMap<>(h.images()).entrySet()) {
-                        heldImage(row.value(h.hostKey()).value(e.getKey()), e.getValue()).end();
-                    }
+        LayerDiff layers = staged.isEmpty() ? new LayerDiff() : diffLayers(s, staged);
+        ImageDiff images = staged.isEmpty() ? new ImageDiff() : diffImages(s, staged);
+        if (!images.rows.isEmpty()) {
+            s.copy("COPY la_hi (host_key, image_key, " + HELD_IMAGE_COLUMNS + ", added) FROM STDIN", row -> {
+                for (ImageDiff.Row r : images.rows) {
+                    r.held().write(row.value(r.host()).value(r.image())).value(r.added() ? "t" : "f").end();
                 }
             });
         }
         // Temporary tables are never analyzed by autovacuum; the merge's plans need their sizes, also a one-host
         // batch's: without, the planner scales the last analyzed density by the tables' pages, takes one host for
         // 166 and reads all of host_images (auto_explain, bench --scale small). The plans need sizes, not fine
-        // histograms: a sample of 3,000 rows instead of 30,000 (ANALYZE was 34 ms a batch, 34 of the 328 s of
-        // statements of a 10,000-host rescan, pg_stat_statements).
+        // histograms: a sample of 3,000 rows instead of 30,000.
         s.execute("SET LOCAL default_statistics_target = 10; ANALYZE la_round, la_hi");
-        s.execute(TAGGED_HOSTS);
-        LayerDiff layers = staged.isEmpty() ? new LayerDiff() : diffLayers(s, staged);
-        if (!staged.isEmpty()) {
-            if (layers.removed.size() > 0) {
-                layers.removed.execute(s, REMOVE_LAYERS);
+        if (!images.taggedMoves.isEmpty() || !fresh.isEmpty()) {
+            try (PreparedStatement ps = s.prepare(TAGGED_HOSTS)) {
+                ps.setArray(1, Sql.longs(c, images.taggedMoves.keySet()));
+                ps.setArray(2, Sql.ints(c, images.taggedMoves.values()));
+                ps.executeUpdate();
             }
-            s.execute(REMOVE_IMAGES);
-            s.execute(TAG_DELTAS);
+        }
+        if (layers.removed.size() > 0) {
+            layers.removed.execute(s, REMOVE_LAYERS);
+        }
+        if (images.removed.size() > 0) {
+            images.removed.execute(s, REMOVE_IMAGES);
+        }
+        if (!images.tagImages.isEmpty()) {
+            try (PreparedStatement ps = s.prepare(TAG_DELTAS)) {
+                ps.setArray(1, Sql.ints(c, images.tagHosts));
+                ps.setArray(2, Sql.longs(c, images.tagImages));
+                ps.setArray(3, Sql.texts(c, images.tags));
+                ps.setArray(4, Sql.ints(c, images.tagDeltas));
+                ps.executeUpdate();
+            }
+        }
+        if (images.changed > 0) {
             s.execute(UPDATE_IMAGES);
         }
         if (layers.added.size() > 0) {
             layers.added.execute(s, ADD_LAYERS);
         }
-        if (stagedImages) {
+        if (images.rows.size() > images.changed) {
             s.execute(ADD_IMAGES);
         }
         UsageStore.applyDeltas(s);
@@ -327,7 +340,7 @@ final class HostContentsStore {
                 for (NewContents h : fresh) {
                     String at = Sql.iso(h.at());
                     for (var e : new TreeMap<>(h.images()).entrySet()) {
-                        heldImage(row.value(h.hostKey()).value(e.getKey()), e.getValue()).value(at).end();
+                        Held.of(e.getValue()).write(row.value(h.hostKey()).value(e.getKey())).value(at).end();
                     }
                 }
             });
@@ -347,7 +360,7 @@ final class HostContentsStore {
         final KeyPairs removed = new KeyPairs();
     }
 
-    /** {@code (host_key, layer_key)} pairs bound as two arrays to a statement's {@code unnest(?, ?)}. */
+    /** {@code (host_key, layer_key)} or {@code (host_key, image_key)} pairs bound as two arrays to {@code unnest(?, ?)}. */
     private static final class KeyPairs {
         private int[] hosts = new int[64];
         private long[] layers = new long[64];
@@ -423,18 +436,128 @@ final class HostContentsStore {
         return diff;
     }
 
+    /**
+     * A held image's host-own fields as {@code host_images} stores them (unknown counts and sizes as -1, the parent as
+     * its ID's text): what is copied in and what the diff compares, one normalization for both.
+     */
+    record Held(List<String> repoTags, List<String> repoDigests, String parentId, int containers, long size,
+                long sharedSize, long uniqueSize) {
+        static Held of(ImageRecord r) {
+            return new Held(r.repoTags(), r.repoDigests(), r.parent() == null ? null : r.parent().toString(),
+                    Math.max(-1, r.containers()), Math.max(-1, r.size()), Math.max(-1, r.sharedSize()),
+                    Math.max(-1, r.uniqueSize()));
+        }
+
+        /** The fields in {@link #HELD_IMAGE_COLUMNS}' order. */
+        Statements.Row write(Statements.Row row) {
+            return row.texts(repoTags).texts(repoDigests).value(parentId).value(containers).value(size)
+                    .value(sharedSize).value(uniqueSize);
+        }
+    }
+
+    /**
+     * What the merged hosts' images do: rows that arrive or whose fields change (for {@code la_hi}), keys that leave,
+     * tags gained and lost on kept images, and each image's move of its tagged-host count.
+     */
+    private static final class ImageDiff {
+        record Row(int host, long image, Held held, boolean added) {
+        }
+
+        final List<Row> rows = new ArrayList<>();
+        int changed;
+        final KeyPairs removed = new KeyPairs();
+        final Map<Long, Integer> taggedMoves = new TreeMap<>();
+        final List<Integer> tagHosts = new ArrayList<>();
+        final List<Long> tagImages = new ArrayList<>();
+        final List<String> tags = new ArrayList<>();
+        final List<Integer> tagDeltas = new ArrayList<>();
+
+        void tagged(long image, int n) {
+            taggedMoves.merge(image, n, Integer::sum);
+        }
+
+        /** Each tag of {@code of} not in {@code other}, as a delta {@code d} (every occurrence, as SQL's {@code <> ALL}). */
+        void tags(int host, long image, List<String> of, List<String> other, int d) {
+            for (String t : of) {
+                if (!other.contains(t)) {
+                    tagHosts.add(host);
+                    tagImages.add(image);
+                    tags.add(t);
+                    tagDeltas.add(d);
+                }
+            }
+        }
+    }
+
+    /**
+     * Reads the merged hosts' images ({@link #HELD_IMAGES}, one statement) and compares them with what the hosts sent:
+     * only the rows that arrive or change are copied in, and the keys that leave are deleted. Copying every held image
+     * of the batch to compare in SQL was 2.4 of the 15.8 s of statements of a 1,000-host rescan, and its ANALYZE
+     * another 1.4 (pg_stat_statements, {@code bench --scale full --hosts 1000}).
+     */
+    private static ImageDiff diffImages(Statements s, List<NewContents> staged) throws SQLException {
+        Map<Integer, Map<Long, Held>> held = new HashMap<>();
+        try (PreparedStatement ps = s.prepare(HELD_IMAGES)) {
+            ps.setArray(1, Sql.ints(s.connection(), staged.stream().map(NewContents::hostKey).toList()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    held.computeIfAbsent(rs.getInt(1), k -> new HashMap<>()).put(rs.getLong(2), new Held(
+                            texts(rs, 3), texts(rs, 4), rs.getString(5), rs.getInt(6), rs.getLong(7), rs.getLong(8),
+                            rs.getLong(9)));
+                }
+            }
+        }
+        ImageDiff diff = new ImageDiff();
+        List<ImageDiff.Row> changed = new ArrayList<>();
+        List<ImageDiff.Row> added = new ArrayList<>();
+        for (NewContents h : staged) {
+            int host = h.hostKey();
+            Map<Long, Held> before = held.getOrDefault(host, Map.of());
+            for (var e : new TreeMap<>(h.images()).entrySet()) {
+                long image = e.getKey();
+                Held now = Held.of(e.getValue());
+                Held was = before.get(image);
+                if (was == null) {
+                    added.add(new ImageDiff.Row(host, image, now, true));
+                    if (!now.repoTags().isEmpty()) {
+                        diff.tagged(image, 1);
+                    }
+                } else if (!was.equals(now)) {
+                    changed.add(new ImageDiff.Row(host, image, now, false));
+                    if (!was.repoTags().equals(now.repoTags())) {
+                        diff.tags(host, image, now.repoTags(), was.repoTags(), 1);
+                        diff.tags(host, image, was.repoTags(), now.repoTags(), -1);
+                        if (was.repoTags().isEmpty() != now.repoTags().isEmpty()) {
+                            diff.tagged(image, now.repoTags().isEmpty() ? -1 : 1);
+                        }
+                    }
+                }
+            }
+            for (var e : new TreeMap<>(before).entrySet()) {
+                if (!h.images().containsKey(e.getKey())) {
+                    diff.removed.add(host, e.getKey());
+                    if (!e.getValue().repoTags().isEmpty()) {
+                        diff.tagged(e.getKey(), -1);
+                    }
+                }
+            }
+        }
+        diff.taggedMoves.values().removeIf(n -> n == 0);
+        diff.rows.addAll(changed);
+        diff.changed = changed.size();
+        diff.rows.addAll(added);
+        return diff;
+    }
+
+    private static List<String> texts(ResultSet rs, int column) throws SQLException {
+        java.sql.Array a = rs.getArray(column);
+        return a == null ? List.of() : Arrays.asList((String[]) a.getArray());
+    }
+
     /** A host's layer keys in ascending order, so that the tables' primary keys are built in order. */
     private static long[] sortedLayers(NewContents h) {
         return h.layers().stream().mapToLong(Long::longValue).sorted().toArray();
     }
 
-    /** The host's own fields of a held image ({@code la_hi} and {@code host_images} alike), in COPY order. */
-    private static final String HELD_IMAGE_COLUMNS = "repo_tags, repo_digests, parent_id, containers, size, shared_size, unique_size";
 
-    private static Statements.Row heldImage(Statements.Row row, ImageRecord r) {
-        return row.texts(r.repoTags()).texts(r.repoDigests())
-                .value(r.parent() == null ? null : r.parent().toString())
-                .value(Math.max(-1, r.containers())).value(Math.max(-1, r.size()))
-                .value(Math.max(-1, r.sharedSize())).value(Math.max(-1, r.uniqueSize()));
-    }
 }
