@@ -81,17 +81,47 @@ final class LayerHandlers {
         try (Writer out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16)) {
             out.write(Csv.line(List.of("host_id", "stale", "last_report_at", "first_seen", "image_ids", "repo_tags",
                     "containers", "labels")));
-            query.exportHosts(ref, labels, h -> {
-                List<String> tags = new ArrayList<>();
-                h.images().forEach(i -> tags.addAll(i.repoTags()));
-                out.write(Csv.line(List.of(h.host().hostId(), Boolean.toString(h.host().stale()),
-                        Fmt.iso(h.host().lastReportAt()), Fmt.iso(h.firstSeen()), String.join(" ", h.imageIds()),
-                        String.join(" ", tags.stream().distinct().toList()),
-                        String.join(" ", h.containers().stream().map(c -> (c.name() == null ? c.containerId() : c.name())
-                                + ":" + (c.state() == null ? "unknown" : c.state())).toList()),
-                        String.join(";", h.host().labels().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()))));
-            });
+            query.exportHosts(ref, labels, h -> out.write(Csv.line(List.of(h.host().hostId(),
+                    Boolean.toString(h.host().stale()), Fmt.iso(h.host().lastReportAt()), Fmt.iso(h.firstSeen()),
+                    String.join(" ", h.imageIds()), String.join(" ", tags(h)), containers(h), labels(h.host())))));
         }
+    }
+
+    /** The tags of a host's images, each once, in image order (loops, not streams: once per host of an export). */
+    private static List<String> tags(LayerQuery.HostHolding h) {
+        List<String> tags = new ArrayList<>();
+        for (LayerQuery.ImageOnHost i : h.images()) {
+            for (String t : i.repoTags()) {
+                if (!tags.contains(t)) {
+                    tags.add(t);
+                }
+            }
+        }
+        return tags;
+    }
+
+    /** The CSV's containers field: {@code name:state} (the ID when unnamed; {@code unknown} state) by spaces. */
+    private static String containers(LayerQuery.HostHolding h) {
+        StringBuilder sb = new StringBuilder();
+        for (ContainerOnHost c : h.containers()) {
+            if (!sb.isEmpty()) {
+                sb.append(' ');
+            }
+            sb.append(c.name() == null ? c.containerId() : c.name()).append(':').append(c.state() == null ? "unknown" : c.state());
+        }
+        return sb.toString();
+    }
+
+    /** The CSV's labels field: {@code key=value} by {@code ;}. */
+    private static String labels(HostStatus s) {
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, String> e : s.labels().entrySet()) {
+            if (!sb.isEmpty()) {
+                sb.append(';');
+            }
+            sb.append(e.getKey()).append('=').append(e.getValue());
+        }
+        return sb.toString();
     }
 
     /** {@code {"digest","matchedBy","hosts":[HostEntry…],"hostCount"}}, streamed: every host, no cap. */

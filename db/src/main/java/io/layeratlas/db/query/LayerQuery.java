@@ -7,15 +7,18 @@ import io.layeratlas.events.EventCodec;
 
 import javax.sql.DataSource;
 import java.io.IOException;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The layer aggregate: which hosts hold a layer, and everything known about it.
@@ -94,9 +97,19 @@ public final class LayerQuery {
             this(host, firstSeen, images, List.of());
         }
 
-        /** The image IDs, for the short API answer. */
+        /** The image IDs, for the short API answer: each once, in the order of {@code images}. */
         public List<String> imageIds() {
-            return images.stream().map(ImageOnHost::imageId).distinct().toList();
+            // A loop, not stream().distinct(): the exports ask it of every host, and hashing each ID cost more than
+            // comparing it with the few already taken (an image holds the layer at one position, or at a few).
+            List<String> ids = new ArrayList<>(images.size());
+            Set<String> seen = images.size() > 16 ? new HashSet<>() : null;
+            for (ImageOnHost i : images) {
+                String id = i.imageId();
+                if (seen == null ? !ids.contains(id) : seen.add(id)) {
+                    ids.add(id);
+                }
+            }
+            return java.util.Collections.unmodifiableList(ids);
         }
     }
 
@@ -237,24 +250,11 @@ public final class LayerQuery {
             array_agg(li.image_id) AS image_ids""";
 
     /**
-     * The images of some hosts that contain the layer, one row per host ({@code host_key}, {@link #USES_COLUMNS}),
-     * gathered set-wise: the layer's images ({@link #LAYER_IMAGES}, a CTE of the enclosing statement) joined with their
-     * host_images rows, which reads those of every host holding the layer. For the export, which wants all of them.
-     * {@code hosts} is a relation of the enclosing statement with a {@code host_key} column.
-     */
-    private static String uses(String hosts) {
-        return """
-                SELECT hi.host_key, %s
-                  FROM li JOIN host_images hi ON hi.image_key = li.image_key
-                 WHERE hi.host_key IN (SELECT host_key FROM %s)
-                 GROUP BY hi.host_key""".formatted(USES_COLUMNS, hosts);
-    }
-
-    /**
      * The images of one host that contain the layer ({@link #USES_COLUMNS}; NULLs for none), for a LATERAL join on a
      * page's hosts: it reads only that host's host_images rows (its primary key) and hashes them against the layer's
-     * images ({@link #LAYER_IMAGES}, a CTE of the enclosing statement), where {@link #uses} read those of every host
-     * holding the layer and then kept the page's (a million rows for a base layer in 100 images on 10,000 hosts).
+     * images ({@link #LAYER_IMAGES}, a CTE of the enclosing statement), where joining the layer's images with their
+     * host_images rows read those of every host holding the layer and then kept the page's (a million rows for a base
+     * layer in 100 images on 10,000 hosts).
      * {@code hostKey} is an SQL expression of the enclosing query.
      */
     private static String usesOf(String hostKey) {
@@ -264,7 +264,7 @@ public final class LayerQuery {
                  WHERE hi.host_key = %s""".formatted(USES_COLUMNS, hostKey);
     }
 
-    /** The columns a {@link #uses} row adds to its host's ({@code u}: the uses; {@code hostKey}: the host's key). */
+    /** The columns a {@link #usesOf} row adds to its host's ({@code u}: the uses; {@code hostKey}: the host's key). */
     private static String usesColumns(String hostKey) {
         return "u.images_json, " + Containers.ofAny(hostKey, "u.image_ids") + " AS containers";
     }
@@ -321,7 +321,7 @@ public final class LayerQuery {
     }
 
     /**
-     * The images_json column of {@link #uses}, read token by token: building a tree of it first cost a tenth of the
+     * The images_json column of {@link #usesOf}, read token by token: building a tree of it first cost a tenth of the
      * dashboard's CPU on the layer page of the most shared layer (21 images on each of 100 hosts; JFR).
      */
     private static List<ImageOnHost> images(String json, LayerRef ref) throws SQLException {
@@ -391,25 +391,56 @@ public final class LayerQuery {
         return n == null || n.isNull() ? null : n.asText();
     }
 
-    // The export: every host holding the layer, one row per host in host ID order, with its images and containers
-    // gathered set-wise (one pass over the layer's image_layers rows and their host_images rows).
-    private static final String EXPORT = """
-            WITH holders AS (
-                SELECT host_key, min(first_seen) AS first_seen FROM host_layers
-                 WHERE layer_key = ANY (?) GROUP BY host_key),
-            %s,
-            u AS (%s)
-            SELECT %s, x.first_seen AS layer_first_seen, %s
-              FROM holders x JOIN hosts h ON h.host_key = x.host_key
-              LEFT JOIN u ON u.host_key = x.host_key
+    // The export reads plain rows and puts each host together in Java, a batch of hosts at a time: its holders in host
+    // ID order from one server-side cursor (EXPORT_HOSTS), and for each batch of holders, in one round trip, their
+    // host_images rows of the layer's images (EXPORT_USES) and their containers running one of them
+    // (Containers.ofHosts), unsorted; with the first batch, the layer's images (EXPORT_IMAGES: image key, position,
+    // image ID). One statement building each host's images as JSON (json_agg over the join, sorted by host) spent most
+    // of its time aggregating, and the dashboard parsed the JSON back. The layer's image keys and IDs are computed
+    // inside the statements that use them (ARRAY(…), evaluated once), so no statement waits for another's rows.
+    // Each image ID by primary key: joined, the planner hashed all of `images` for a few hundred of them.
+    private static final String EXPORT_IMAGES = """
+            SELECT il.image_key, il.position, il.layer_key,
+                   (SELECT i.image_id FROM images i WHERE i.image_key = il.image_key) AS image_id
+              FROM image_layers il
+             WHERE il.layer_key = ANY (?)""";
+
+    private static final String EXPORT_HOSTS = """
+            SELECT %s, x.first_seen AS layer_first_seen
+              FROM (SELECT host_key, min(first_seen) AS first_seen FROM host_layers
+                     WHERE layer_key = ANY (?) GROUP BY host_key) x
+              JOIN hosts h ON h.host_key = x.host_key
              WHERE h.retired_at IS NULL AND %s
-             ORDER BY h.host_id""".formatted(LAYER_IMAGES, uses("holders"), Sql.HOST_COLUMNS, usesColumns("x.host_key"), Labels.FILTER);
+             ORDER BY h.host_id""".formatted(Sql.HOST_COLUMNS, Labels.FILTER);
+
+    private static final String EXPORT_USES = """
+            SELECT hi.host_key, hi.image_key, hi.repo_tags, hi.repo_digests FROM host_images hi
+             WHERE hi.host_key = ANY (?)
+               AND hi.image_key = ANY (ARRAY(SELECT il.image_key FROM image_layers il WHERE il.layer_key = ANY (?)))""";
+
+    // The IDs of the layer's images, for Containers.ofHosts.
+    private static final String EXPORT_IMAGE_IDS = """
+            ARRAY(SELECT i.image_id FROM image_layers il JOIN images i ON i.image_key = il.image_key
+                   WHERE il.layer_key = ANY (?))""";
 
     /**
-     * Hosts (rows) per fetch of the export: a row carries a host's images containing the layer (at most a few hundred,
-     * tens of KB), so 500 keep a fetch within tens of MB while a 10,000-host export is 20 round trips.
+     * Hosts per batch of the export (and rows per fetch of its cursor): a batch holds its hosts' images containing the
+     * layer (at most a few hundred a host), so 500 keep a batch within tens of MB while a 10,000-host export is 20
+     * batches of two round trips (a fetch of the cursor, then the batch's rows).
      */
-    private static final int EXPORT_FETCH = 500;
+    private static final int EXPORT_BATCH = 500;
+
+    /** The layer's images for the export: for each image key, the layer's positions in it. */
+    private record LayerImage(String imageId, int position, long layerKey) {
+    }
+
+    /** A holder of the layer read from the export's cursor, waiting for its batch's images and containers. */
+    private record Holder(long hostKey, HostStatus host, Instant firstSeen) {
+    }
+
+    /** One host_images row of a holder: an image containing the layer, with its tags and repo digests on that host. */
+    private record Use(long imageKey, List<String> repoTags, List<String> repoDigests) {
+    }
 
     // Images held by at least one host (as layer_usage.image_count counts them), most widely held first.
     private static final Keyset IMAGES = new Keyset("""
@@ -504,8 +535,8 @@ public final class LayerQuery {
 
     /**
      * Every host holding a layer, streamed in host ID order with no cap, from one snapshot: the remediation export.
-     * One statement, one row per host; rows are fetched from the server {@value #EXPORT_FETCH} at a time, so memory
-     * does not grow with the fleet.
+     * The hosts come from a server-side cursor {@value #EXPORT_BATCH} at a time, each batch with its images and
+     * containers read beside it, so memory does not grow with the fleet.
      *
      * @return the layer the hosts hold
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
@@ -519,21 +550,83 @@ public final class LayerQuery {
     public LayerRef exportHosts(LayerRef ref, Map<String, String> labels, HostSink sink) {
         String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "layer hosts export", c -> {
-            try (var ps = c.prepareStatement(EXPORT)) {
-                ps.setFetchSize(EXPORT_FETCH);
-                Array keys = c.createArrayOf("bigint", ref.layerKeys().toArray());
-                ps.setArray(1, keys);
-                ps.setArray(2, keys);
-                ps.setString(3, labelsJson);
+            Map<Long, List<LayerImage>> layerImages = new HashMap<>(); // filled with the first batch
+            // The cursor stays open while each batch's images and containers are read beside it (same transaction).
+            try (var ps = c.prepareStatement(EXPORT_HOSTS)) {
+                ps.setFetchSize(EXPORT_BATCH);
+                ps.setArray(1, c.createArrayOf("bigint", ref.layerKeys().toArray()));
+                ps.setString(2, labelsJson);
                 try (var rs = ps.executeQuery()) {
+                    List<Holder> batch = new ArrayList<>(EXPORT_BATCH);
                     while (rs.next()) {
-                        emit(sink, holding(rs, ref));
+                        batch.add(new Holder(rs.getLong("host_key"), Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen")));
+                        if (batch.size() == EXPORT_BATCH) {
+                            exportBatch(c, ref, layerImages, batch, sink);
+                            batch.clear();
+                        }
                     }
+                    exportBatch(c, ref, layerImages, batch, sink);
                 }
             }
             return ref;
         });
     }
+
+    /**
+     * Puts a batch of holders together and hands them to the sink in their order: each host's images containing the
+     * layer by image ID and position (as {@link #USES_COLUMNS} orders them; image IDs are ASCII digests, so Java's order
+     * is the database's), and its containers running one of those images. One round trip; the first batch also reads
+     * the layer's images into {@code layerImages} (image key to the layer's positions in it).
+     */
+    private static void exportBatch(Connection c, LayerRef ref, Map<Long, List<LayerImage>> layerImages,
+                                    List<Holder> batch, HostSink sink) throws SQLException {
+        if (batch.isEmpty()) {
+            return;
+        }
+        List<Long> hostKeys = batch.stream().map(Holder::hostKey).toList();
+        Sql.Pipeline pipeline = new Sql.Pipeline();
+        var images = layerImages.isEmpty() ? pipeline.add(EXPORT_IMAGES, rs -> Map.entry(rs.getLong("image_key"),
+                new LayerImage(rs.getString("image_id"), rs.getInt("position"), rs.getLong("layer_key"))), ref.layerKeys())
+                : null;
+        var uses = pipeline.add(EXPORT_USES, rs -> Map.entry(rs.getLong("host_key"), new Use(rs.getLong("image_key"),
+                Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests"))), hostKeys, ref.layerKeys());
+        var containers = pipeline.add(Containers.ofHosts(EXPORT_IMAGE_IDS),
+                rs -> Map.entry(rs.getLong("host_key"), Containers.row(rs)), hostKeys, ref.layerKeys());
+        pipeline.run(c);
+        if (images != null) {
+            for (var row : images.rows()) {
+                layerImages.computeIfAbsent(row.getKey(), k -> new ArrayList<>(1)).add(row.getValue());
+            }
+        }
+        Map<Long, List<ImageOnHost>> held = new HashMap<>();
+        for (var u : uses.rows()) {
+            List<ImageOnHost> mine = held.computeIfAbsent(u.getKey(), k -> new ArrayList<>());
+            for (LayerImage li : layerImages.get(u.getValue().imageKey())) {
+                mine.add(new ImageOnHost(li.imageId(), li.position(), ref.chainId(li.layerKey()), u.getValue().repoTags(),
+                        u.getValue().repoDigests()));
+            }
+        }
+        Map<Long, List<ContainerOnHost>> running = new HashMap<>();
+        for (var k : containers.rows()) {
+            running.computeIfAbsent(k.getKey(), x -> new ArrayList<>()).add(k.getValue());
+        }
+        for (Holder h : batch) {
+            List<ImageOnHost> mine = held.getOrDefault(h.hostKey(), List.of());
+            if (mine.size() > 1) {
+                mine.sort(IMAGE_ORDER);
+            }
+            List<ContainerOnHost> theirs = running.getOrDefault(h.hostKey(), List.of());
+            if (!theirs.isEmpty()) {
+                Set<String> ids = new HashSet<>();
+                mine.forEach(i -> ids.add(i.imageId()));
+                theirs = sorted(theirs.stream().filter(k -> ids.contains(k.imageId())).toList());
+            }
+            emit(sink, new HostHolding(h.host(), h.firstSeen(), mine, theirs));
+        }
+    }
+
+    private static final Comparator<ImageOnHost> IMAGE_ORDER =
+            Comparator.comparing(ImageOnHost::imageId).thenComparingInt(ImageOnHost::position);
 
     private static void emit(HostSink sink, HostHolding h) {
         try {

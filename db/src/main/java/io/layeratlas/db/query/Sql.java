@@ -205,7 +205,14 @@ final class Sql {
             return List.of();
         }
         Object[] values = (Object[]) a.getArray();
-        return Arrays.stream(values).filter(v -> v != null).map(Object::toString).toList();
+        // A loop, not a stream: the layer export reads two of these per host and image.
+        List<String> out = new ArrayList<>(values.length);
+        for (Object v : values) {
+            if (v != null) {
+                out.add(v.toString());
+            }
+        }
+        return java.util.Collections.unmodifiableList(out);
     }
 
     /** A {@code bigint[]} column as a list; null is empty. */
