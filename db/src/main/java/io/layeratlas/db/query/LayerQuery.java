@@ -30,10 +30,20 @@ import java.util.Set;
 public final class LayerQuery {
     private final DataSource dataSource;
     private final Freshness.Policy policy;
+    private final int exportBatch;
 
     public LayerQuery(DataSource dataSource, Freshness.Policy policy) {
+        this(dataSource, policy, EXPORT_BATCH);
+    }
+
+    /** With {@code exportBatch} hosts per batch of the export: tests cross batches on a small fleet. */
+    LayerQuery(DataSource dataSource, Freshness.Policy policy, int exportBatch) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.policy = Objects.requireNonNull(policy, "policy");
+        if (exportBatch < 1) {
+            throw new IllegalArgumentException("exportBatch must be at least 1: " + exportBatch);
+        }
+        this.exportBatch = exportBatch;
     }
 
     /** How a layer question was understood. */
@@ -553,14 +563,14 @@ public final class LayerQuery {
             Map<Long, List<LayerImage>> layerImages = new HashMap<>(); // filled with the first batch
             // The cursor stays open while each batch's images and containers are read beside it (same transaction).
             try (var ps = c.prepareStatement(EXPORT_HOSTS)) {
-                ps.setFetchSize(EXPORT_BATCH);
+                ps.setFetchSize(exportBatch);
                 ps.setArray(1, c.createArrayOf("bigint", ref.layerKeys().toArray()));
                 ps.setString(2, labelsJson);
                 try (var rs = ps.executeQuery()) {
-                    List<Holder> batch = new ArrayList<>(EXPORT_BATCH);
+                    List<Holder> batch = new ArrayList<>(exportBatch);
                     while (rs.next()) {
                         batch.add(new Holder(rs.getLong("host_key"), Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen")));
-                        if (batch.size() == EXPORT_BATCH) {
+                        if (batch.size() == exportBatch) {
                             exportBatch(c, ref, layerImages, batch, sink);
                             batch.clear();
                         }

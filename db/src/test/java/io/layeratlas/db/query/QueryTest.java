@@ -13,8 +13,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -59,6 +63,33 @@ class QueryTest {
         // The search box lists both instead of failing.
         assertThat(new SearchQuery(db.dataSource()).search(first.substring(0, 12)).matches())
                 .extracting(Match::key).containsExactlyInAnyOrder("sha256:" + first, "sha256:" + second);
+    }
+
+    @Test
+    void the_export_streams_every_holder_once_in_host_id_order_across_batches() throws Exception {
+        // Docker's truth: the hosts whose images contain each diff ID; the export may name more (a host holding the
+        // layer outside any image), never fewer.
+        Map<String, Set<String>> hostsByDiffId = new TreeMap<>();
+        for (FleetLoader.TruthImage i : FleetLoader.truthImages()) {
+            i.diffIds().forEach(d -> hostsByDiffId.computeIfAbsent(d, k -> new TreeSet<>()).add(i.host()));
+        }
+        LayerQuery whole = new LayerQuery(db.dataSource(), policy);
+        LayerQuery byTwo = new LayerQuery(db.dataSource(), policy, 2);
+        int crossed = 0;
+        for (var e : hostsByDiffId.entrySet()) {
+            if (e.getValue().size() < 3) {
+                continue;
+            }
+            crossed++;
+            List<String> inBatchesOfTwo = new ArrayList<>();
+            byTwo.exportHosts(byTwo.resolve(e.getKey()), h -> inBatchesOfTwo.add(h.host().hostId() + " " + h.images()));
+            List<String> inOne = new ArrayList<>();
+            whole.exportHosts(whole.resolve(e.getKey()), h -> inOne.add(h.host().hostId() + " " + h.images()));
+            List<String> hosts = inBatchesOfTwo.stream().map(l -> l.substring(0, l.indexOf(' '))).toList();
+            assertThat(hosts).as(e.getKey()).isSorted().doesNotHaveDuplicates().containsAll(e.getValue());
+            assertThat(inBatchesOfTwo).as(e.getKey()).isEqualTo(inOne);
+        }
+        assertThat(crossed).as("diff IDs held by 3 or more hosts").isPositive();
     }
 
     @Test
