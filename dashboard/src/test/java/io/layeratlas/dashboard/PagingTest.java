@@ -130,13 +130,18 @@ class PagingTest {
     }
 
     @Test
-    void a_cursor_that_is_not_one_or_a_limit_out_of_range_is_a_400() throws Exception {
+    void a_cursor_that_is_not_one_or_a_limit_out_of_range_is_a_400_and_limit_0_is_the_total_alone() throws Exception {
         var layer = mostSharedLayer();
-        for (String q : List.of("cursor=nonsense", "cursor=" + enc("WyJhZnRlciJd"), "limit=0", "limit=1001", "limit=x")) {
+        for (String q : List.of("cursor=nonsense", "cursor=" + enc("WyJhZnRlciJd"), "limit=-1", "limit=1001", "limit=x")) {
             HttpResponse<String> r = fleet.get("/api/v1/layers/" + layer.getKey() + "/hosts?" + q);
             assertThat(r.statusCode()).as(q).isEqualTo(400);
             assertThat(r.body()).as(q).doesNotContain("Exception");
         }
+        // limit=0 is the total alone: no host, no cursor.
+        JsonNode none = json(fleet.get("/api/v1/layers/" + layer.getKey() + "/hosts?limit=0"));
+        assertThat(none.path("hosts").size()).isZero();
+        assertThat(none.path("hostCount").asInt()).isEqualTo(layer.getValue().size());
+        assertThat(none.path("next").isNull()).isTrue();
         // A cursor of another list (the host list sorted by heartbeat: two keys) given to this one (one key).
         String other = json(fleet.get("/api/v1/hosts?sort=heartbeat&limit=1")).path("next").asText();
         assertThat(fleet.get("/api/v1/layers/" + layer.getKey() + "/hosts?cursor=" + enc(other)).statusCode()).isEqualTo(400);
