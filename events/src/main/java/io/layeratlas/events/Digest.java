@@ -50,35 +50,40 @@ public final class Digest implements Comparable<Digest> {
 
     /** {@code text.substring(from)} is the hex; parsed in place. */
     private Digest(String algorithm, String text, int from) {
-        Objects.requireNonNull(algorithm, "algorithm");
-        Objects.requireNonNull(text, "hex");
-        int expected = switch (algorithm) {
-            case "sha256" -> 64;
-            case "sha512" -> 128;
-            default -> throw new IllegalArgumentException("unsupported digest algorithm '" + algorithm + "'");
-        };
-        this.algorithm = expected == 64 ? "sha256" : "sha512";
-        long[] w = text.length() - from == expected ? words(text, from, expected / 16) : null;
-        if (w == null) {
-            throw new IllegalArgumentException("not a " + algorithm + " digest: '" + abbreviate(text.substring(from))
-                    + "' (want " + expected + " lower-case hex characters)");
-        }
-        this.w0 = w[0];
-        this.w1 = w[1];
-        this.w2 = w[2];
-        this.w3 = w[3];
-        this.tail = w.length > 4 ? Arrays.copyOfRange(w, 4, w.length) : null;
-        this.hash = hash(w);
+        this(known(algorithm), words(algorithm, text, from));
     }
 
+    /** The words of a digest of {@code algorithm} (one of the two constants), most significant first. */
     private Digest(String algorithm, long[] words) {
         this.algorithm = algorithm;
         this.w0 = words[0];
         this.w1 = words[1];
         this.w2 = words[2];
         this.w3 = words[3];
-        this.tail = null;
+        this.tail = words.length > 4 ? Arrays.copyOfRange(words, 4, words.length) : null;
         this.hash = hash(words);
+    }
+
+    /** The algorithm's constant ({@code sha256} or {@code sha512}), so that equals may compare it by reference. */
+    private static String known(String algorithm) {
+        Objects.requireNonNull(algorithm, "algorithm");
+        return switch (algorithm) {
+            case "sha256" -> "sha256";
+            case "sha512" -> "sha512";
+            default -> throw new IllegalArgumentException("unsupported digest algorithm '" + algorithm + "'");
+        };
+    }
+
+    /** The words of the hex {@code text.substring(from)} of a digest of {@code algorithm}; refused if it is not one. */
+    private static long[] words(String algorithm, String text, int from) {
+        Objects.requireNonNull(text, "hex");
+        int expected = known(algorithm).equals("sha256") ? 64 : 128;
+        long[] w = text.length() - from == expected ? words(text, from, expected / 16) : null;
+        if (w == null) {
+            throw new IllegalArgumentException("not a " + algorithm + " digest: '" + abbreviate(text.substring(from))
+                    + "' (want " + expected + " lower-case hex characters)");
+        }
+        return w;
     }
 
     private static int hash(long[] w) {

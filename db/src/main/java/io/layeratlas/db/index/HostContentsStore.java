@@ -8,8 +8,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,8 +19,8 @@ import java.util.TreeMap;
  * What hosts hold: {@code host_images}, {@code host_layers}, and the {@code host_changes} log of both, replaced for a
  * set of hosts at once ({@link #replace}) with a fixed number of statements whatever the number of hosts: rows that
  * left are deleted, rows that arrived are inserted, rows whose attributes changed are updated, and nothing else is
- * written. Layers are compared in Java with what the hosts hold (read in one statement), images in SQL against their
- * new rows copied into a temporary table; a host whose holdings the index
+ * written. What the hosts hold is read (one statement per table) and compared in Java with what they sent; a host whose
+ * holdings the index
  * knows to be empty (its first snapshot, or its first since retirement) is copied straight in ({@code copyFresh}).
  * What arrived and left, and the
  * repo tags an image the host keeps gained or lost (subject {@code tag}, V6), goes to the change log (one row per host,
@@ -265,12 +265,16 @@ final class HostContentsStore {
         if (!fresh.isEmpty()) {
             copyFresh(s, fresh);
         }
-        LayerDiff layers = staged.isEmpty() ? new LayerDiff() : diffLayers(s, staged);
-        ImageDiff images = staged.isEmpty() ? new ImageDiff() : diffImages(s, staged);
-        if (!images.rows.isEmpty()) {
+        java.sql.Array stagedKeys = Sql.ints(c, staged.stream().map(NewContents::hostKey).toList());
+        LayerDiff layers = staged.isEmpty() ? new LayerDiff() : diffLayers(s, staged, stagedKeys);
+        ImageDiff images = staged.isEmpty() ? new ImageDiff() : diffImages(s, staged, stagedKeys);
+        if (!images.changed.isEmpty() || !images.added.isEmpty()) {
             s.copy("COPY la_hi (host_key, image_key, " + HELD_IMAGE_COLUMNS + ", added) FROM STDIN", row -> {
-                for (ImageDiff.Row r : images.rows) {
-                    r.held().write(row.value(r.host()).value(r.image())).value(r.added() ? "t" : "f").end();
+                for (ImageDiff.Row r : images.changed) {
+                    r.held().write(row.value(r.host()).value(r.image())).value("f").end();
+                }
+                for (ImageDiff.Row r : images.added) {
+                    r.held().write(row.value(r.host()).value(r.image())).value("t").end();
                 }
             });
         }
@@ -301,13 +305,13 @@ final class HostContentsStore {
                 ps.executeUpdate();
             }
         }
-        if (images.changed > 0) {
+        if (!images.changed.isEmpty()) {
             s.execute(UPDATE_IMAGES);
         }
         if (layers.added.size() > 0) {
             layers.added.execute(s, ADD_LAYERS);
         }
-        if (images.rows.size() > images.changed) {
+        if (!images.added.isEmpty()) {
             s.execute(ADD_IMAGES);
         }
         UsageStore.applyDeltas(s);
@@ -363,16 +367,16 @@ final class HostContentsStore {
     /** {@code (host_key, layer_key)} or {@code (host_key, image_key)} pairs bound as two arrays to {@code unnest(?, ?)}. */
     private static final class KeyPairs {
         private int[] hosts = new int[64];
-        private long[] layers = new long[64];
+        private long[] keys = new long[64];
         private int size;
 
-        void add(int host, long layer) {
+        void add(int host, long key) {
             if (size == hosts.length) {
                 hosts = Arrays.copyOf(hosts, size * 2);
-                layers = Arrays.copyOf(layers, size * 2);
+                keys = Arrays.copyOf(keys, size * 2);
             }
             hosts[size] = host;
-            layers[size++] = layer;
+            keys[size++] = key;
         }
 
         int size() {
@@ -382,14 +386,14 @@ final class HostContentsStore {
         void execute(Statements s, String sql) throws SQLException {
             Connection c = s.connection();
             Integer[] h = new Integer[size];
-            Long[] l = new Long[size];
+            Long[] k = new Long[size];
             for (int i = 0; i < size; i++) {
                 h[i] = hosts[i];
-                l[i] = layers[i];
+                k[i] = keys[i];
             }
             try (PreparedStatement ps = s.prepare(sql)) {
                 ps.setArray(1, c.createArrayOf("integer", h));
-                ps.setArray(2, c.createArrayOf("bigint", l));
+                ps.setArray(2, c.createArrayOf("bigint", k));
                 ps.executeUpdate();
             }
         }
@@ -401,10 +405,10 @@ final class HostContentsStore {
      * was most of a 10,000-host rescan (COPY of 11.8 million links, ANALYZE, and the two anti-joins: 154 of its 328 s
      * of statements, pg_stat_statements) for 1.6 million links that changed.
      */
-    private static LayerDiff diffLayers(Statements s, List<NewContents> staged) throws SQLException {
-        Map<Integer, long[]> held = new java.util.HashMap<>();
+    private static LayerDiff diffLayers(Statements s, List<NewContents> staged, java.sql.Array hostKeys) throws SQLException {
+        Map<Integer, long[]> held = new HashMap<>();
         try (PreparedStatement ps = s.prepare(HELD_LAYERS)) {
-            ps.setArray(1, Sql.ints(s.connection(), staged.stream().map(NewContents::hostKey).toList()));
+            ps.setArray(1, hostKeys);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     Long[] keys = (Long[]) rs.getArray(2).getArray();
@@ -460,11 +464,12 @@ final class HostContentsStore {
      * tags gained and lost on kept images, and each image's move of its tagged-host count.
      */
     private static final class ImageDiff {
-        record Row(int host, long image, Held held, boolean added) {
+        record Row(int host, long image, Held held) {
         }
 
-        final List<Row> rows = new ArrayList<>();
-        int changed;
+        /** Kept images whose fields changed, and images that arrived: each host's in image key order. */
+        final List<Row> changed = new ArrayList<>();
+        final List<Row> added = new ArrayList<>();
         final KeyPairs removed = new KeyPairs();
         final Map<Long, Integer> taggedMoves = new TreeMap<>();
         final List<Integer> tagHosts = new ArrayList<>();
@@ -495,10 +500,10 @@ final class HostContentsStore {
      * of the batch to compare in SQL was 2.4 of the 15.8 s of statements of a 1,000-host rescan, and its ANALYZE
      * another 1.4 (pg_stat_statements, {@code bench --scale full --hosts 1000}).
      */
-    private static ImageDiff diffImages(Statements s, List<NewContents> staged) throws SQLException {
+    private static ImageDiff diffImages(Statements s, List<NewContents> staged, java.sql.Array hostKeys) throws SQLException {
         Map<Integer, Map<Long, Held>> held = new HashMap<>();
         try (PreparedStatement ps = s.prepare(HELD_IMAGES)) {
-            ps.setArray(1, Sql.ints(s.connection(), staged.stream().map(NewContents::hostKey).toList()));
+            ps.setArray(1, hostKeys);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     held.computeIfAbsent(rs.getInt(1), k -> new HashMap<>()).put(rs.getLong(2), new Held(
@@ -508,8 +513,6 @@ final class HostContentsStore {
             }
         }
         ImageDiff diff = new ImageDiff();
-        List<ImageDiff.Row> changed = new ArrayList<>();
-        List<ImageDiff.Row> added = new ArrayList<>();
         for (NewContents h : staged) {
             int host = h.hostKey();
             Map<Long, Held> before = held.getOrDefault(host, Map.of());
@@ -518,12 +521,12 @@ final class HostContentsStore {
                 Held now = Held.of(e.getValue());
                 Held was = before.get(image);
                 if (was == null) {
-                    added.add(new ImageDiff.Row(host, image, now, true));
+                    diff.added.add(new ImageDiff.Row(host, image, now));
                     if (!now.repoTags().isEmpty()) {
                         diff.tagged(image, 1);
                     }
                 } else if (!was.equals(now)) {
-                    changed.add(new ImageDiff.Row(host, image, now, false));
+                    diff.changed.add(new ImageDiff.Row(host, image, now));
                     if (!was.repoTags().equals(now.repoTags())) {
                         diff.tags(host, image, now.repoTags(), was.repoTags(), 1);
                         diff.tags(host, image, was.repoTags(), now.repoTags(), -1);
@@ -543,9 +546,6 @@ final class HostContentsStore {
             }
         }
         diff.taggedMoves.values().removeIf(n -> n == 0);
-        diff.rows.addAll(changed);
-        diff.changed = changed.size();
-        diff.rows.addAll(added);
         return diff;
     }
 

@@ -62,7 +62,8 @@ final class Keyset {
         all.addAll(params(request));
         List<Keyed<T>> rows;
         try {
-            rows = request.limit() == 0 ? List.of() : Sql.list(c, sql(request), rs -> keyed(rs, mapper), all.toArray());
+            String sql = sql(request);
+            rows = request.limit() == 0 ? List.of() : Sql.list(c, sql, rs -> keyed(rs, mapper), all.toArray());
         } catch (SQLException e) {
             throw badCursor(e);
         }
@@ -78,7 +79,7 @@ final class Keyset {
      */
     <T> Sql.Pipeline.Part<Keyed<T>> add(Sql.Pipeline pipeline, PageRequest request, Sql.RowMapper<T> mapper, Object... params) {
         if (request.limit() == 0) {
-            sql(request);
+            sql(request); // a cursor of another list is refused as with any limit
             return Sql.Pipeline.Part.none();
         }
         List<Object> all = new ArrayList<>(List.of(params));
