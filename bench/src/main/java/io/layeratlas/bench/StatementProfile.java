@@ -37,9 +37,32 @@ final class StatementProfile {
      */
     private static final String EXPLAIN_MS = System.getenv("LAYERATLAS_BENCH_PG_EXPLAIN_MS");
 
-    /** Server settings the embedded PostgreSQL needs for the profile and the plans (none when both are off). */
+    /**
+     * Further server settings for the bench's PostgreSQL, as {@code name=value} pairs separated by commas (for example
+     * {@code shared_buffers=1GB,max_wal_size=8GB}): the environment variable {@code LAYERATLAS_BENCH_PG_SETTINGS}, to
+     * measure a deployment's tuning. Both the COPY baselines and the indexer run on the same server, so both get them.
+     */
+    private static final String EXTRA = System.getenv("LAYERATLAS_BENCH_PG_SETTINGS");
+
+    /**
+     * Server settings the embedded PostgreSQL needs for the profile and the plans, and {@link #EXTRA} (none when all
+     * are off).
+     *
+     * @throws IllegalArgumentException when {@code LAYERATLAS_BENCH_PG_SETTINGS} has a pair without {@code =}
+     */
     static Map<String, String> serverSettings(Path work) {
         Map<String, String> settings = new java.util.HashMap<>();
+        if (EXTRA != null && !EXTRA.isBlank()) {
+            for (String pair : EXTRA.split(",")) {
+                int eq = pair.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("LAYERATLAS_BENCH_PG_SETTINGS: \"" + pair
+                            + "\" is not name=value (pairs are separated by commas)");
+                }
+                settings.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+            }
+            log.info("bench PostgreSQL settings from LAYERATLAS_BENCH_PG_SETTINGS: {}", settings);
+        }
         List<String> libraries = new java.util.ArrayList<>();
         if (ON) {
             libraries.add("pg_stat_statements");

@@ -20,13 +20,11 @@ import java.util.TreeMap;
  * set of hosts at once ({@link #replace}) with a fixed number of statements whatever the number of hosts: rows that
  * left are deleted, rows that arrived are inserted, rows whose attributes changed are updated, and nothing else is
  * written. What the hosts hold is read (one statement per table) and compared in Java with what they sent; a host whose
- * holdings the index
- * knows to be empty (its first snapshot, or its first since retirement) is copied straight in ({@code copyFresh}).
- * What arrived and left, and the
- * repo tags an image the host keeps gained or lost (subject {@code tag}, V6), goes to the change log (one row per host,
- * generation, change and subject) and moves the usage counters by exactly that
- * difference ({@link UsageStore#applyDeltas}; the hosts of each package database, {@link PackageStore#hostsMoved}),
- * and so do the hosts an image is tagged on
+ * holdings the index knows to be empty (its first snapshot, or its first since retirement) is copied straight in
+ * ({@code copyFresh}). What arrived and left, as that comparison found it ({@link Deltas}), and the repo tags an
+ * image the host keeps gained or lost (subject {@code tag}, V6), goes to the change log (one row per host, generation,
+ * change and subject) and moves the usage counters by exactly that difference ({@link UsageStore#applyDeltas}; the
+ * hosts of each package database, {@link PackageStore#hostsMoved}), and so do the hosts an image is tagged on
  * ({@code image_usage.tagged_host_count}): images whose "tagged somewhere" changed go to {@code la_tag_flip} for the
  * lineage. The caller holds the hosts' row locks.
  */
@@ -48,31 +46,12 @@ final class HostContentsStore {
                 repo_digests text[] NOT NULL, parent_id text, containers integer NOT NULL, size bigint NOT NULL,
                 shared_size bigint NOT NULL, unique_size bigint NOT NULL, added boolean NOT NULL,
                 PRIMARY KEY (host_key, image_key)) ON COMMIT DELETE ROWS;
-            CREATE TEMP TABLE IF NOT EXISTS la_layer_delta (host_key integer NOT NULL, layer_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
-            CREATE TEMP TABLE IF NOT EXISTS la_fresh (host_key integer PRIMARY KEY, layer_keys bigint[] NOT NULL,
-                image_keys bigint[] NOT NULL) ON COMMIT DELETE ROWS;
-            CREATE TEMP TABLE IF NOT EXISTS la_image_delta (host_key integer NOT NULL, image_key bigint NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_tag_delta (host_key integer NOT NULL, image_key bigint NOT NULL, tag text NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_tag_flip (image_key bigint NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_new_stack (image_key bigint NOT NULL) ON COMMIT DELETE ROWS
             """;
 
-    /**
-     * The layers that arrived on ({@code d = 1}) or left ({@code d = -1}) each host in this replacement, as a
-     * sub-query {@code (host_key, layer_key, d)}: the merged hosts' deltas and every layer of a fresh host.
-     */
-    static final String LAYER_DELTAS = """
-            (SELECT host_key, layer_key, d FROM la_layer_delta
-             UNION ALL
-             SELECT host_key, unnest(layer_keys), 1 FROM la_fresh)""";
-
-    /** As {@link #LAYER_DELTAS}, for images: {@code (host_key, image_key, d)}. */
-    static final String IMAGE_DELTAS = """
-            (SELECT host_key, image_key, d FROM la_image_delta
-             UNION ALL
-             SELECT host_key, unnest(image_keys), 1 FROM la_fresh)""";
-
-    private static final String CLEAR = "TRUNCATE la_round, la_hi, la_layer_delta, la_fresh, la_image_delta, la_tag_delta";
+    private static final String CLEAR = "TRUNCATE la_round, la_hi, la_tag_delta";
 
     /**
      * The round's hosts that may hold something, as an index condition on a fleet table
@@ -83,35 +62,25 @@ final class HostContentsStore {
      */
     private static final String ROUND_HOSTS = "ANY (ARRAY(SELECT host_key FROM la_round WHERE NOT fresh))";
 
-    /**
-     * The round's hosts whose holdings the index knew to be empty (never applied, or retired), whose rows were just
-     * copied straight into the fleet tables ({@link #replace}).
-     */
-    private static final String FRESH_HOSTS = "ANY (ARRAY(SELECT host_key FROM la_round WHERE fresh))";
-
     private static final String ROUND = """
             INSERT INTO la_round (host_key, generation, at, record_changes, fresh)
             SELECT t.k, t.g, t.a::timestamptz, t.r, t.f
               FROM unnest(?::integer[], ?::bigint[], ?::text[], ?::boolean[], ?::boolean[]) AS t(k, g, a, r, f)
             """;
 
-    // Hosts on which an image is tagged now and not before, or the other way round, move its tagged_host_count: the
-    // merged hosts' moves as the Java diff found them ((image_key, n) arrays), a fresh host's tagged rows (all new);
-    // images whose count went from 0 to more or back changed "tagged somewhere": lineage follows them (la_tag_flip).
+    // Hosts on which an image is tagged now and not before, or the other way round, move its tagged_host_count by
+    // the moves the Java comparison found ((image_key, n) arrays, keys ascending, n never 0; a fresh host's tagged
+    // images all move by one); images whose count went from 0 to more or back changed "tagged somewhere": lineage
+    // follows them (la_tag_flip).
     private static final String TAGGED_HOSTS = """
-            WITH d AS (
-                SELECT image_key, sum(n)::integer AS n
-                  FROM (SELECT t.image_key, t.n FROM unnest(?::bigint[], ?::integer[]) AS t(image_key, n)
-                        UNION ALL
-                        SELECT hi.image_key, 1 FROM host_images hi WHERE hi.host_key = %s AND hi.repo_tags <> '{}') x
-                 GROUP BY 1),
-            moved AS (
-                UPDATE image_usage u SET tagged_host_count = u.tagged_host_count + d.n FROM d
-                 WHERE u.image_key = d.image_key AND d.n <> 0
+            WITH moved AS (
+                UPDATE image_usage u SET tagged_host_count = u.tagged_host_count + d.n
+                  FROM unnest(?::bigint[], ?::integer[]) AS d(image_key, n)
+                 WHERE u.image_key = d.image_key
                 RETURNING u.image_key, u.tagged_host_count AS now, d.n)
             INSERT INTO la_tag_flip (image_key)
             SELECT image_key FROM moved WHERE (now > 0) <> (now - n > 0)
-            """.formatted(FRESH_HOSTS);
+            """;
 
     /**
      * What the round's merged hosts hold now, one row per host: {@code (host_key, layer_keys)}, keys ascending (the
@@ -126,23 +95,17 @@ final class HostContentsStore {
     // condition on the round's hosts bounds what the statement can read to their rows whatever the planner makes of
     // the arrays.
     private static final String REMOVE_LAYERS = """
-            WITH gone AS (
-                DELETE FROM host_layers hl USING unnest(?::integer[], ?::bigint[]) AS g(host_key, layer_key)
-                 WHERE hl.host_key = %s AND hl.host_key = g.host_key AND hl.layer_key = g.layer_key
-                RETURNING hl.host_key, hl.layer_key)
-            INSERT INTO la_layer_delta SELECT host_key, layer_key, -1 FROM gone
+            DELETE FROM host_layers hl USING unnest(?::integer[], ?::bigint[]) AS g(host_key, layer_key)
+             WHERE hl.host_key = %s AND hl.host_key = g.host_key AND hl.layer_key = g.layer_key
             """.formatted(ROUND_HOSTS);
 
     // The layers that arrived, as the same diff found them, in primary-key order. The hosts' rows are locked by this
     // transaction: no other writer adds or removes a row between HELD_LAYERS and these.
     private static final String ADD_LAYERS = """
-            WITH came AS (
-                INSERT INTO host_layers (host_key, layer_key, first_seen)
-                SELECT g.host_key, g.layer_key, r.at
-                  FROM unnest(?::integer[], ?::bigint[]) AS g(host_key, layer_key) JOIN la_round r USING (host_key)
-                 ORDER BY g.host_key, g.layer_key
-                RETURNING host_key, layer_key)
-            INSERT INTO la_layer_delta SELECT host_key, layer_key, 1 FROM came
+            INSERT INTO host_layers (host_key, layer_key, first_seen)
+            SELECT g.host_key, g.layer_key, r.at
+              FROM unnest(?::integer[], ?::bigint[]) AS g(host_key, layer_key) JOIN la_round r USING (host_key)
+             ORDER BY g.host_key, g.layer_key
             """;
 
     /**
@@ -155,11 +118,8 @@ final class HostContentsStore {
 
     // The images that left each host, as the diff against HELD_IMAGES found them ({@link ImageDiff}).
     private static final String REMOVE_IMAGES = """
-            WITH gone AS (
-                DELETE FROM host_images hi USING unnest(?::integer[], ?::bigint[]) AS g(host_key, image_key)
-                 WHERE hi.host_key = %s AND hi.host_key = g.host_key AND hi.image_key = g.image_key
-                RETURNING hi.host_key, hi.image_key)
-            INSERT INTO la_image_delta SELECT host_key, image_key, -1 FROM gone
+            DELETE FROM host_images hi USING unnest(?::integer[], ?::bigint[]) AS g(host_key, image_key)
+             WHERE hi.host_key = %s AND hi.host_key = g.host_key AND hi.image_key = g.image_key
             """.formatted(ROUND_HOSTS);
 
     // Tags an image the host keeps gained (d = 1) or lost (d = -1), as the same diff found them; an image that
@@ -180,41 +140,34 @@ final class HostContentsStore {
 
     // The images that arrived (la_hi's rows added), in primary-key order.
     private static final String ADD_IMAGES = """
-            WITH came AS (
-                INSERT INTO host_images (host_key, image_key, repo_tags, repo_digests, parent_id, containers, size,
-                                         shared_size, unique_size, first_seen)
-                SELECT s.host_key, s.image_key, s.repo_tags, s.repo_digests, s.parent_id, s.containers, s.size,
-                       s.shared_size, s.unique_size, r.at
-                  FROM la_hi s JOIN la_round r USING (host_key)
-                 WHERE s.added
-                 ORDER BY s.host_key, s.image_key
-                RETURNING host_key, image_key)
-            INSERT INTO la_image_delta SELECT host_key, image_key, 1 FROM came
+            INSERT INTO host_images (host_key, image_key, repo_tags, repo_digests, parent_id, containers, size,
+                                     shared_size, unique_size, first_seen)
+            SELECT s.host_key, s.image_key, s.repo_tags, s.repo_digests, s.parent_id, s.containers, s.size,
+                   s.shared_size, s.unique_size, r.at
+              FROM la_hi s JOIN la_round r USING (host_key)
+             WHERE s.added
+             ORDER BY s.host_key, s.image_key
             """;
 
-    // Per host and generation: removed images, added images, removed layers, added layers, removed tags, added tags,
-    // each one row of keys (tag rows with their tags, in the keys' order).
-    private static final String CHANGE_LOG = """
+    /**
+     * The change log's image and layer rows, one per host, generation, change and subject ({@code keys} ascending), as
+     * {@link Deltas#writeChangeLog} copies them in: per host, removed images, added images, removed layers, added
+     * layers.
+     */
+    private static final String COPY_CHANGE_LOG = "COPY host_changes (host_key, generation, at, change, subject, keys) FROM STDIN";
+
+    // The change log's tag rows: per host and generation, the removed tags, then the added ones, each one row (image
+    // keys and tags in the order of (image key, tag), the database's collation ordering the tags), after the host's
+    // image and layer rows (COPY_CHANGE_LOG).
+    private static final String TAG_CHANGE_LOG = """
             INSERT INTO host_changes (host_key, generation, at, change, subject, keys, tags)
-            SELECT r.host_key, r.generation, r.at, c.change, c.subject, c.keys, c.tags
+            SELECT r.host_key, r.generation, r.at, c.change, 'tag', c.keys, c.tags
               FROM la_round r
-              JOIN (SELECT host_key, CASE WHEN d > 0 THEN 'added' ELSE 'removed' END AS change, 'image' AS subject,
-                           array_agg(image_key ORDER BY image_key) AS keys, NULL::text[] AS tags
-                      FROM la_image_delta GROUP BY host_key, d
-                    UNION ALL
-                    SELECT host_key, 'added', 'image', image_keys, NULL FROM la_fresh WHERE cardinality(image_keys) > 0
-                    UNION ALL
-                    SELECT host_key, CASE WHEN d > 0 THEN 'added' ELSE 'removed' END, 'layer',
-                           array_agg(layer_key ORDER BY layer_key), NULL
-                      FROM la_layer_delta GROUP BY host_key, d
-                    UNION ALL
-                    SELECT host_key, 'added', 'layer', layer_keys, NULL FROM la_fresh WHERE cardinality(layer_keys) > 0
-                    UNION ALL
-                    SELECT host_key, CASE WHEN d > 0 THEN 'added' ELSE 'removed' END, 'tag',
-                           array_agg(image_key ORDER BY image_key, tag), array_agg(tag ORDER BY image_key, tag)
+              JOIN (SELECT host_key, CASE WHEN d > 0 THEN 'added' ELSE 'removed' END AS change,
+                           array_agg(image_key ORDER BY image_key, tag) AS keys, array_agg(tag ORDER BY image_key, tag) AS tags
                       FROM la_tag_delta GROUP BY host_key, d) c USING (host_key)
              WHERE r.record_changes
-             ORDER BY r.host_key, c.subject, c.change DESC
+             ORDER BY r.host_key, c.change DESC
             """;
 
     private HostContentsStore() {
@@ -283,18 +236,19 @@ final class HostContentsStore {
         // 166 and reads all of host_images (auto_explain, bench --scale small). The plans need sizes, not fine
         // histograms: a sample of 3,000 rows instead of 30,000.
         s.execute("SET LOCAL default_statistics_target = 10; ANALYZE la_round, la_hi");
-        if (!images.taggedMoves.isEmpty() || !fresh.isEmpty()) {
+        Deltas deltas = Deltas.of(fresh, staged, layers, images);
+        if (!deltas.taggedMoves.isEmpty()) {
             try (PreparedStatement ps = s.prepare(TAGGED_HOSTS)) {
-                ps.setArray(1, Sql.longs(c, images.taggedMoves.keySet()));
-                ps.setArray(2, Sql.ints(c, images.taggedMoves.values()));
+                ps.setArray(1, Sql.longs(c, deltas.taggedMoves.keySet()));
+                ps.setArray(2, Sql.ints(c, deltas.taggedMoves.values()));
                 ps.executeUpdate();
             }
         }
         if (layers.removed.size() > 0) {
-            layers.removed.execute(s, REMOVE_LAYERS);
+            layers.removed.execute(s, REMOVE_LAYERS, "host_layers");
         }
         if (images.removed.size() > 0) {
-            images.removed.execute(s, REMOVE_IMAGES);
+            images.removed.execute(s, REMOVE_IMAGES, "host_images");
         }
         if (!images.tagImages.isEmpty()) {
             try (PreparedStatement ps = s.prepare(TAG_DELTAS)) {
@@ -309,22 +263,24 @@ final class HostContentsStore {
             s.execute(UPDATE_IMAGES);
         }
         if (layers.added.size() > 0) {
-            layers.added.execute(s, ADD_LAYERS);
+            layers.added.execute(s, ADD_LAYERS, "host_layers");
         }
         if (!images.added.isEmpty()) {
             s.execute(ADD_IMAGES);
         }
-        UsageStore.applyDeltas(s);
-        PackageStore.hostsMoved(s);
-        s.execute(CHANGE_LOG);
+        UsageStore.applyDeltas(s, deltas.layerHosts, deltas.imageHosts);
+        PackageStore.hostsMoved(s, deltas.imageHostKeys, deltas.imageKeys, deltas.imageMoves);
+        deltas.writeChangeLog(s);
+        if (!images.tagImages.isEmpty()) {
+            s.execute(TAG_CHANGE_LOG);
+        }
     }
 
     /**
      * Hosts whose holdings the index knows to be empty (never applied, or retired) add everything they hold: their
-     * rows go straight into {@code host_layers} and {@code host_images}, as {@code COPY} would load them, and once
-     * more as one array of keys per host ({@code la_fresh}) for the change log and the counters, instead of one
-     * staged row, one anti-join probe and one delta row per link. The merge statements leave these hosts out
-     * ({@link #ROUND_HOSTS}).
+     * rows go straight into {@code host_layers} and {@code host_images}, as {@code COPY} would load them, instead of one
+     * staged row and one anti-join probe per link; their change log rows and counter moves are {@link Deltas}'. The
+     * merge statements leave these hosts out ({@link #ROUND_HOSTS}).
      */
     private static void copyFresh(Statements s, List<NewContents> fresh) throws SQLException {
         List<long[]> layers = fresh.stream().map(HostContentsStore::sortedLayers).toList();
@@ -349,13 +305,111 @@ final class HostContentsStore {
                 }
             });
         }
-        s.copy("COPY la_fresh (host_key, layer_keys, image_keys) FROM STDIN", row -> {
-            for (int i = 0; i < fresh.size(); i++) {
-                NewContents h = fresh.get(i);
-                long[] images = h.images().keySet().stream().mapToLong(Long::longValue).sorted().toArray();
-                row.value(h.hostKey()).longs(layers.get(i)).longs(images).end();
+    }
+
+    /**
+     * What a replacement changes, as the comparison in Java found it (the hosts' rows are locked, so it is exactly what
+     * the statements write): per host, the image and layer keys that left and arrived (the change log), and summed
+     * over the hosts, each layer's and image's move of its host count, each (host, image) move (the hosts of each
+     * package database) and each image's move of its tagged-host count. Every layer and image of a fresh host arrived.
+     * Computing these in Java replaced writing every delta row to temporary tables ({@code RETURNING} of each delete
+     * and insert, and each fresh host's keys once more) only for SQL to sum them: at 10,000 hosts the fresh hosts'
+     * key arrays alone were 16 of 495 s of statements (pg_stat_statements).
+     */
+    private static final class Deltas {
+        /** A host's change log rows: keys ascending; empty arrays write no row. */
+        private record HostChanges(NewContents host, long[] removedImages, long[] addedImages, long[] removedLayers,
+                                   long[] addedLayers) {
+        }
+
+        private static final long[] NONE = new long[0];
+
+        final List<HostChanges> hosts = new ArrayList<>();
+        /** Layer key -> move of its host count, keys ascending, no zero moves. */
+        final Map<Long, Integer> layerHosts = new TreeMap<>();
+        /** Image key -> move of its host count, keys ascending, no zero moves. */
+        final Map<Long, Integer> imageHosts = new TreeMap<>();
+        /** Image key -> move of its tagged-host count, keys ascending, no zero moves. */
+        final Map<Long, Integer> taggedMoves = new TreeMap<>();
+        /** (host, image, +1 or -1) for every image that arrived on or left a host. */
+        final List<Integer> imageHostKeys = new ArrayList<>();
+        final List<Long> imageKeys = new ArrayList<>();
+        final List<Integer> imageMoves = new ArrayList<>();
+
+        static Deltas of(List<NewContents> fresh, List<NewContents> staged, LayerDiff layers, ImageDiff images) {
+            Deltas d = new Deltas();
+            Map<Integer, long[]> removedLayers = layers.removed.byHost();
+            Map<Integer, long[]> addedLayers = layers.added.byHost();
+            Map<Integer, long[]> removedImages = images.removed.byHost();
+            Map<Integer, List<Long>> addedImages = new HashMap<>();
+            images.added.forEach(r -> addedImages.computeIfAbsent(r.host(), k -> new ArrayList<>()).add(r.image()));
+            Map<Integer, NewContents> all = new TreeMap<>();
+            fresh.forEach(h -> all.put(h.hostKey(), h));
+            staged.forEach(h -> all.put(h.hostKey(), h));
+            for (NewContents h : all.values()) {
+                HostChanges c;
+                if (h.wasEmpty()) {
+                    c = new HostChanges(h, NONE, h.images().keySet().stream().mapToLong(Long::longValue).sorted().toArray(),
+                            NONE, sortedLayers(h));
+                    for (var e : h.images().entrySet()) {
+                        if (!Held.of(e.getValue()).repoTags().isEmpty()) {
+                            d.taggedMoves.merge(e.getKey(), 1, Integer::sum);
+                        }
+                    }
+                } else {
+                    c = new HostChanges(h, removedImages.getOrDefault(h.hostKey(), NONE),
+                            addedImages.getOrDefault(h.hostKey(), List.of()).stream().mapToLong(Long::longValue).toArray(),
+                            removedLayers.getOrDefault(h.hostKey(), NONE), addedLayers.getOrDefault(h.hostKey(), NONE));
+                }
+                d.hosts.add(c);
+                d.move(c.host().hostKey(), c.removedImages(), -1, c.removedLayers());
+                d.move(c.host().hostKey(), c.addedImages(), 1, c.addedLayers());
             }
-        });
+            images.taggedMoves.forEach((image, n) -> d.taggedMoves.merge(image, n, Integer::sum));
+            d.taggedMoves.values().removeIf(n -> n == 0);
+            d.layerHosts.values().removeIf(n -> n == 0);
+            d.imageHosts.values().removeIf(n -> n == 0);
+            return d;
+        }
+
+        private void move(int host, long[] images, int by, long[] layers) {
+            for (long image : images) {
+                imageHosts.merge(image, by, Integer::sum);
+                imageHostKeys.add(host);
+                imageKeys.add(image);
+                imageMoves.add(by);
+            }
+            for (long layer : layers) {
+                layerHosts.merge(layer, by, Integer::sum);
+            }
+        }
+
+        /** The image and layer rows of the change log ({@link #COPY_CHANGE_LOG}) of the hosts that record changes. */
+        void writeChangeLog(Statements s) throws SQLException {
+            if (hosts.stream().noneMatch(c -> c.host().recordChanges() && (c.removedImages().length > 0
+                    || c.addedImages().length > 0 || c.removedLayers().length > 0 || c.addedLayers().length > 0))) {
+                return;
+            }
+            s.copy(COPY_CHANGE_LOG, row -> {
+                for (HostChanges c : hosts) {
+                    if (!c.host().recordChanges()) {
+                        continue;
+                    }
+                    row(row, c.host(), "removed", "image", c.removedImages());
+                    row(row, c.host(), "added", "image", c.addedImages());
+                    row(row, c.host(), "removed", "layer", c.removedLayers());
+                    row(row, c.host(), "added", "layer", c.addedLayers());
+                }
+            });
+        }
+
+        private static void row(Statements.Row row, NewContents h, String change, String subject, long[] keys)
+                throws SQLException {
+            if (keys.length > 0) {
+                row.value(h.hostKey()).value(h.generation()).value(Sql.iso(h.at())).value(change).value(subject)
+                        .longs(keys).end();
+            }
+        }
     }
 
     /** The layers the merged hosts gain and lose: {@code (host_key, layer_key)} pairs, hosts and keys ascending. */
@@ -383,7 +437,28 @@ final class HostContentsStore {
             return size;
         }
 
-        void execute(Statements s, String sql) throws SQLException {
+        /** The keys of each host, in the order added (a host's pairs are added together). */
+        Map<Integer, long[]> byHost() {
+            Map<Integer, long[]> out = new HashMap<>();
+            int i = 0;
+            while (i < size) {
+                int j = i;
+                while (j < size && hosts[j] == hosts[i]) {
+                    j++;
+                }
+                out.put(hosts[i], Arrays.copyOfRange(keys, i, j));
+                i = j;
+            }
+            return out;
+        }
+
+        /**
+         * Runs {@code sql} with the pairs bound as its two arrays; it must write exactly one row of {@code table} per
+         * pair (the comparison read the rows under this transaction's locks).
+         *
+         * @throws IllegalStateException when it wrote another number of rows
+         */
+        void execute(Statements s, String sql, String table) throws SQLException {
             Connection c = s.connection();
             Integer[] h = new Integer[size];
             Long[] k = new Long[size];
@@ -394,7 +469,11 @@ final class HostContentsStore {
             try (PreparedStatement ps = s.prepare(sql)) {
                 ps.setArray(1, c.createArrayOf("integer", h));
                 ps.setArray(2, c.createArrayOf("bigint", k));
-                ps.executeUpdate();
+                int written = ps.executeUpdate();
+                if (written != size) {
+                    throw new IllegalStateException(table + ": " + written + " rows written for the " + size
+                            + " the comparison with the stored rows found");
+                }
             }
         }
     }

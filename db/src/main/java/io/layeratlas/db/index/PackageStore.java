@@ -148,15 +148,16 @@ final class PackageStore {
             """.formatted(APPLY_HOST_DELTAS);
 
     // Every database an image has, once per host holding it: the hosts' images that came (d = 1) and went (d = -1),
-    // from the host contents' deltas (HostContentsStore.IMAGE_DELTAS), over the effective databases as they stand.
+    // as (host_key, image_key, d) arrays, over the effective databases as they stand.
     private static final String HOSTS_MOVED = """
             WITH delta AS (
                 SELECT x.host_key, ipd.db_key, sum(x.d)::integer AS n
-                  FROM %s x JOIN image_package_databases ipd ON ipd.image_key = x.image_key
+                  FROM unnest(?::integer[], ?::bigint[], ?::integer[]) AS x(host_key, image_key, d)
+                  JOIN image_package_databases ipd ON ipd.image_key = x.image_key
                  GROUP BY x.host_key, ipd.db_key HAVING sum(x.d) <> 0
             ),
             %s
-            """.formatted(HostContentsStore.IMAGE_DELTAS, APPLY_HOST_DELTAS);
+            """.formatted(APPLY_HOST_DELTAS);
 
     private static final String HOSTS_EMPTY = "DELETE FROM host_package_databases WHERE image_count = 0";
 
@@ -262,11 +263,20 @@ final class PackageStore {
     }
 
     /**
-     * Moves {@code host_package_databases} by the host contents' image deltas ({@link HostContentsStore#IMAGE_DELTAS}):
-     * two statements whatever the number of hosts.
+     * Moves {@code host_package_databases} by the host contents' image moves: {@code (hosts[i], images[i])} arrived
+     * ({@code moves[i] = 1}) or left ({@code -1}); three lists of one length. Two statements whatever the number of
+     * hosts, none when nothing moved.
      */
-    static void hostsMoved(Statements s) throws SQLException {
-        s.execute(HOSTS_MOVED);
+    static void hostsMoved(Statements s, List<Integer> hosts, List<Long> images, List<Integer> moves) throws SQLException {
+        if (hosts.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = s.prepare(HOSTS_MOVED)) {
+            ps.setArray(1, Sql.ints(s.connection(), hosts));
+            ps.setArray(2, Sql.longs(s.connection(), images));
+            ps.setArray(3, Sql.ints(s.connection(), moves));
+            ps.executeUpdate();
+        }
         s.execute(HOSTS_EMPTY);
     }
 

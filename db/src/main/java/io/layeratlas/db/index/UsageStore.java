@@ -1,9 +1,11 @@
 package io.layeratlas.db.index;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The usage counters, kept exact in the same transaction as the facts they count:
@@ -17,17 +19,19 @@ import java.util.List;
  */
 final class UsageStore {
 
+    // (layer_key, n) arrays, keys ascending.
     private static final String LAYER_HOSTS = """
             UPDATE layer_usage u SET host_count = u.host_count + d.n
-              FROM (SELECT layer_key, sum(d)::integer AS n FROM %s x GROUP BY layer_key) d
-             WHERE u.layer_key = d.layer_key AND d.n <> 0
-            """.formatted(HostContentsStore.LAYER_DELTAS);
+              FROM unnest(?::bigint[], ?::integer[]) AS d(layer_key, n)
+             WHERE u.layer_key = d.layer_key
+            """;
 
-    // Images whose host count went from 0 to more (or back) add (or remove) one image to every layer of their stack.
+    // (image_key, n) arrays, keys ascending. Images whose host count went from 0 to more (or back) add (or remove) one
+    // image to every layer of their stack.
     private static final String IMAGE_HOSTS = """
-            WITH d AS (SELECT image_key, sum(d)::integer AS n FROM %s x GROUP BY image_key HAVING sum(d) <> 0),
-            moved AS (
-                UPDATE image_usage u SET host_count = u.host_count + d.n FROM d
+            WITH moved AS (
+                UPDATE image_usage u SET host_count = u.host_count + d.n
+                  FROM unnest(?::bigint[], ?::integer[]) AS d(image_key, n)
                  WHERE u.image_key = d.image_key
                 RETURNING u.image_key, u.host_count AS now, d.n),
             flipped AS (SELECT image_key, CASE WHEN now > 0 THEN 1 ELSE -1 END AS d FROM moved
@@ -36,7 +40,7 @@ final class UsageStore {
                            GROUP BY il.layer_key)
             UPDATE layer_usage u SET image_count = u.image_count + p.n FROM per_layer p
              WHERE u.layer_key = p.layer_key AND p.n <> 0
-            """.formatted(HostContentsStore.IMAGE_DELTAS);
+            """;
 
     // Stacks written in this transaction (la_new_stack) of images some host holds: each of their layers gains one.
     private static final String STACKS_ADDED = """
@@ -84,12 +88,20 @@ final class UsageStore {
     }
 
     /**
-     * Moves the counters by the host contents' deltas in {@code la_layer_delta}, {@code la_image_delta} and
-     * {@code la_fresh} (every layer and image of a host that held none).
+     * Moves the host counts by the host contents' moves: layer key (or image key) -> hosts gained minus hosts lost, keys
+     * ascending (so concurrent writers lock counter rows in the same order), no zero moves. At most two statements.
      */
-    static void applyDeltas(Statements s) throws SQLException {
-        s.execute(LAYER_HOSTS);
-        s.execute(IMAGE_HOSTS);
+    static void applyDeltas(Statements s, Map<Long, Integer> layerHosts, Map<Long, Integer> imageHosts) throws SQLException {
+        for (var sqlAndMoves : List.of(Map.entry(LAYER_HOSTS, layerHosts), Map.entry(IMAGE_HOSTS, imageHosts))) {
+            if (sqlAndMoves.getValue().isEmpty()) {
+                continue;
+            }
+            try (PreparedStatement ps = s.prepare(sqlAndMoves.getKey())) {
+                ps.setArray(1, Sql.longs(s.connection(), sqlAndMoves.getValue().keySet()));
+                ps.setArray(2, Sql.ints(s.connection(), sqlAndMoves.getValue().values()));
+                ps.executeUpdate();
+            }
+        }
     }
 
     /** Stacks just written ({@code la_new_stack}): if a host holds the image, each of its layers gains one image. */
