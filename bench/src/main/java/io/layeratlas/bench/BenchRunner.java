@@ -112,9 +112,14 @@ public final class BenchRunner {
                     Database.Timeouts.BULK)) {
                 CopyLoader loader = new CopyLoader(sim, work.resolve("copy"));
                 try (Connection c = db.dataSource().getConnection()) {
+                    // The baselines' own statements, to compare with the indexer's phase by phase.
+                    StatementProfile.reset(copyUrl, pg.user());
                     fresh = loader.loadFresh(c, 0);
+                    StatementProfile.write(copyUrl, pg.user(), work, "copy-fresh");
                     analyze(c);
+                    StatementProfile.reset(copyUrl, pg.user());
                     rescan = loader.rescan(c, 1);
+                    StatementProfile.write(copyUrl, pg.user(), work, "copy-rescan");
                     report.context("hostLayerLinksRound0", fresh.hostLayerLinks());
                     report.context("hostLayerLinksRound1", rescan.hostLayerLinks());
                     analyze(c);

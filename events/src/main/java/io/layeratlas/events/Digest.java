@@ -55,13 +55,20 @@ public final class Digest implements Comparable<Digest> {
 
     /** The words of a digest of {@code algorithm} (one of the two constants), most significant first. */
     private Digest(String algorithm, long[] words) {
+        this(algorithm, words[0], words[1], words[2], words[3],
+                words.length > 4 ? Arrays.copyOfRange(words, 4, words.length) : null);
+    }
+
+    /** A sha256's four words ({@code tail} null), or a sha512's first four and the other four. */
+    private Digest(String algorithm, long w0, long w1, long w2, long w3, long[] tail) {
         this.algorithm = algorithm;
-        this.w0 = words[0];
-        this.w1 = words[1];
-        this.w2 = words[2];
-        this.w3 = words[3];
-        this.tail = words.length > 4 ? Arrays.copyOfRange(words, 4, words.length) : null;
-        this.hash = hash(words);
+        this.w0 = w0;
+        this.w1 = w1;
+        this.w2 = w2;
+        this.w3 = w3;
+        this.tail = tail;
+        long last = tail == null ? w3 : tail[tail.length - 1];
+        this.hash = Long.hashCode(w0 ^ w1 * 31 ^ last * 961) ^ (tail == null ? 4 : 8) * 16;
     }
 
     /** The algorithm's constant ({@code sha256} or {@code sha512}), so that equals may compare it by reference. */
@@ -84,10 +91,6 @@ public final class Digest implements Comparable<Digest> {
                     + "' (want " + expected + " lower-case hex characters)");
         }
         return w;
-    }
-
-    private static int hash(long[] w) {
-        return Long.hashCode(w[0] ^ w[1] * 31 ^ w[w.length - 1] * 961) ^ w.length * 16;
     }
 
     /** The words, most significant first. */
@@ -136,6 +139,49 @@ public final class Digest implements Comparable<Digest> {
             w[i] = v;
         }
         return w;
+    }
+
+    private static final char[] SHA256_PREFIX = "sha256:".toCharArray();
+
+    /**
+     * Parses {@code sha256:<64 hex>} (or sha512) from {@code length} characters of {@code chars} at {@code offset}, as
+     * {@link #parse(String)} does, without making its text (a JSON decoder's buffer: {@link EventCodec}).
+     *
+     * @throws IllegalArgumentException if the characters are not such a digest
+     */
+    public static Digest parse(char[] chars, int offset, int length) {
+        if (length == SHA256_PREFIX.length + 64 && Arrays.equals(chars, offset, offset + SHA256_PREFIX.length,
+                SHA256_PREFIX, 0, SHA256_PREFIX.length)) {
+            int p = offset + SHA256_PREFIX.length;
+            long w0 = word(chars, p);
+            long w1 = word(chars, p + 16);
+            long w2 = word(chars, p + 32);
+            long w3 = word(chars, p + 48);
+            if (allHex(chars, p, 64)) {
+                return new Digest("sha256", w0, w1, w2, w3, null);
+            }
+        }
+        return parse(new String(chars, offset, length)); // sha512, or the refusal's message
+    }
+
+    /** The value of the 16 hex digits at {@code from} (garbage if one is not a lower-case hex digit). */
+    private static long word(char[] chars, int from) {
+        long v = 0;
+        for (int i = from; i < from + 16; i++) {
+            char c = chars[i];
+            v = v << 4 | (c < HEX.length ? HEX[c] & 0xf : 0);
+        }
+        return v;
+    }
+
+    private static boolean allHex(char[] chars, int from, int n) {
+        for (int i = from; i < from + n; i++) {
+            char c = chars[i];
+            if (c >= HEX.length || HEX[c] < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -52,6 +52,36 @@ class DigestTest {
     }
 
     @Test
+    void parses_from_a_decoders_character_buffer_as_from_its_text() throws Exception {
+        for (String text : List.of(EMPTY, ABC, ABC_512, "sha256:" + "f".repeat(64), "sha256:" + "0".repeat(64))) {
+            char[] buffer = ("{\"diffId\":\"" + text + "\"}").toCharArray();
+            Digest d = Digest.parse(buffer, 11, text.length());
+            assertThat(d).isEqualTo(Digest.parse(text)).hasSameHashCodeAs(Digest.parse(text));
+            assertThat(d.toString()).isEqualTo(text);
+        }
+        for (String bad : List.of("sha256:E3B0", EMPTY.replace('e', 'E'), EMPTY.substring(0, 70) + "g", EMPTY.substring(7),
+                "md5:d41d8cd98f00b204e9800998ecf8427e", "sha256:" + "\u00e9".repeat(64))) {
+            char[] buffer = ("  " + bad + "  ").toCharArray();
+            assertThatThrownBy(() -> Digest.parse(buffer, 2, bad.length())).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(catchMessage(() -> Digest.parse(bad)));
+        }
+        // Through the events' mapper, from JSON bytes (sha256sum's digest of "abc").
+        LayerRecord layer = EventCodec.mapper().readValue(("{\"chainId\":\"" + ABC + "\",\"diffId\":\"" + ABC + "\"}")
+                .getBytes(StandardCharsets.UTF_8), LayerRecord.class);
+        assertThat(layer.diffId()).isEqualTo(Digest.sha256Of("abc"));
+        assertThat(layer.diffId().toString()).isEqualTo(ABC);
+    }
+
+    private static String catchMessage(Runnable r) {
+        try {
+            r.run();
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("not refused");
+    }
+
+    @Test
     void orders_as_the_text_sorts() {
         // sha256 of "0".."199" and the vectors: the texts' own order (String.compareTo) is the truth.
         List<String> texts = new ArrayList<>(List.of(EMPTY, ABC, ABC_512, "sha256:" + "f".repeat(64), "sha256:" + "0".repeat(64),
