@@ -295,7 +295,15 @@ final class BatchApplier {
             for (LayerRecord l : snap.layers()) {
                 rows.add(new LayerStore.LayerRow(l.chainId(), l.diffId(), l.parentChainId(), Sql.knownOrNull(l.size()), l.v1Id(), at));
                 if (!l.compressedDigests().isEmpty()) {
-                    blobs.computeIfAbsent(l.diffId(), k -> new ArrayList<>()).addAll(l.compressedDigests());
+                    // Every host of the batch names the blobs of a shared layer: keep each distinct report once (a
+                    // diff ID has one or two), so the upsert merges distinct blobs, not one per host (JFR: merging
+                    // and looking up every host's copy was a quarter of the applying thread at 1,000 hosts).
+                    List<CompressedDigest> reported = blobs.computeIfAbsent(l.diffId(), k -> new ArrayList<>(2));
+                    for (CompressedDigest blob : l.compressedDigests()) {
+                        if (!reported.contains(blob)) {
+                            reported.add(blob);
+                        }
+                    }
                 }
             }
             for (ImageRecord i : snap.images()) {
