@@ -12,18 +12,20 @@ ALTER TABLE hosts
     ADD COLUMN layer_count       integer NOT NULL DEFAULT 0 CHECK (layer_count >= 0),
     ADD COLUMN stored_bytes      bigint  NOT NULL DEFAULT 0 CHECK (stored_bytes >= 0);
 
--- An upgraded index starts right: the same counts the queries made until now (the SHOWN rule as of this version).
-UPDATE hosts h SET image_count = i.images, shown_image_count = i.shown, layer_count = l.layers, stored_bytes = l.bytes
-  FROM hosts k
-  CROSS JOIN LATERAL (
-      SELECT count(*)::integer AS images,
-             count(*) FILTER (WHERE cardinality(hi.repo_tags) > 0 OR cardinality(hi.repo_digests) > 0
-                              OR NOT EXISTS (SELECT 1 FROM host_images ch
-                                              WHERE ch.host_key = hi.host_key AND ch.parent_id = im.image_id))::integer AS shown
-        FROM host_images hi JOIN images im ON im.image_key = hi.image_key
-       WHERE hi.host_key = k.host_key) i
-  CROSS JOIN LATERAL (
-      SELECT count(*)::integer AS layers, coalesce(sum(ly.size), 0)::bigint AS bytes
-        FROM host_layers hl JOIN layers ly ON ly.layer_key = hl.layer_key
-       WHERE hl.host_key = k.host_key) l
- WHERE h.host_key = k.host_key AND (i.images > 0 OR l.layers > 0);
+-- An upgraded index starts right: the same counts the queries made until now (the SHOWN rule as of this version),
+-- aggregated over the whole fleet at once (one hash join of host_layers and layers, not a probe per link).
+WITH img AS (
+    SELECT hi.host_key, count(*)::integer AS images,
+           (count(*) FILTER (WHERE cardinality(hi.repo_tags) > 0 OR cardinality(hi.repo_digests) > 0
+                             OR NOT EXISTS (SELECT 1 FROM host_images ch
+                                             WHERE ch.host_key = hi.host_key AND ch.parent_id = i.image_id)))::integer AS shown
+      FROM host_images hi JOIN images i ON i.image_key = hi.image_key
+     GROUP BY hi.host_key),
+lay AS (
+    SELECT hl.host_key, count(*)::integer AS layers, coalesce(sum(ly.size), 0)::bigint AS bytes
+      FROM host_layers hl JOIN layers ly ON ly.layer_key = hl.layer_key
+     GROUP BY hl.host_key)
+UPDATE hosts h SET image_count = coalesce(img.images, 0), shown_image_count = coalesce(img.shown, 0),
+                   layer_count = coalesce(lay.layers, 0), stored_bytes = coalesce(lay.bytes, 0)
+  FROM hosts k LEFT JOIN img ON img.host_key = k.host_key LEFT JOIN lay ON lay.host_key = k.host_key
+ WHERE h.host_key = k.host_key AND (img.host_key IS NOT NULL OR lay.host_key IS NOT NULL);

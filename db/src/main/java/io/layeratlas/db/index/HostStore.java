@@ -70,31 +70,37 @@ final class HostStore {
             """;
 
     // A host's totals from what it holds: images (docker image ls -a), the images docker image ls shows
-    // (FleetQuery.SHOWN, the one rule), distinct layers and their bytes (a layer of unknown size counts 0). {hosts} is
-    // the hosts to recount; a row is written only when a total moved. Each host's rows are read through the primary
-    // keys' leading column, so the cost is the recounted hosts' rows whatever the fleet's size.
+    // (FleetQuery.SHOWN, the one rule), distinct layers and their bytes (a layer of unknown size counts 0). {keys} is
+    // the array of hosts to recount; a row is written only when a total moved. Aggregated for all the hosts at once,
+    // so the planner can hash the layers they hold against `layers` once a statement (a batch of 20 hosts at
+    // `bench --scale small`: 4,695 buffers); counted host by host (LATERAL) it probed `layers` once a link
+    // (27,706 buffers, EXPLAIN ANALYZE).
     private static final String RECOUNT_TOTALS = """
-            UPDATE hosts h SET image_count = i.images, shown_image_count = i.shown, layer_count = l.layers,
-                               stored_bytes = l.bytes
-              FROM {hosts} AS k(host_key)
-              CROSS JOIN LATERAL (
-                  SELECT count(*)::integer AS images, (count(*) FILTER (WHERE %s))::integer AS shown
-                    FROM host_images hi JOIN images i ON i.image_key = hi.image_key
-                   WHERE hi.host_key = k.host_key) i
-              CROSS JOIN LATERAL (
-                  SELECT count(*)::integer AS layers, coalesce(sum(ly.size), 0)::bigint AS bytes
-                    FROM host_layers hl JOIN layers ly ON ly.layer_key = hl.layer_key
-                   WHERE hl.host_key = k.host_key) l
-             WHERE h.host_key = k.host_key
+            WITH img AS (
+                SELECT hi.host_key, count(*)::integer AS images, (count(*) FILTER (WHERE %s))::integer AS shown
+                  FROM host_images hi JOIN images i ON i.image_key = hi.image_key
+                 WHERE hi.host_key = ANY ({keys}) GROUP BY hi.host_key),
+            lay AS (
+                SELECT hl.host_key, count(*)::integer AS layers, coalesce(sum(ly.size), 0)::bigint AS bytes
+                  FROM host_layers hl JOIN layers ly ON ly.layer_key = hl.layer_key
+                 WHERE hl.host_key = ANY ({keys}) GROUP BY hl.host_key),
+            t AS (
+                SELECT k.host_key, coalesce(img.images, 0) AS images, coalesce(img.shown, 0) AS shown,
+                       coalesce(lay.layers, 0) AS layers, coalesce(lay.bytes, 0) AS bytes
+                  FROM unnest({keys}) AS k(host_key) LEFT JOIN img USING (host_key) LEFT JOIN lay USING (host_key))
+            UPDATE hosts h SET image_count = t.images, shown_image_count = t.shown, layer_count = t.layers,
+                               stored_bytes = t.bytes
+              FROM t
+             WHERE h.host_key = t.host_key
                AND (h.image_count, h.shown_image_count, h.layer_count, h.stored_bytes)
-                   IS DISTINCT FROM (i.images, i.shown, l.layers, l.bytes)
+                   IS DISTINCT FROM (t.images, t.shown, t.layers, t.bytes)
             """.formatted(FleetQuery.SHOWN);
 
-    /** {@link #RECOUNT_TOTALS} for the hosts bound as an array. */
-    private static final String RECOUNT_HOSTS = RECOUNT_TOTALS.replace("{hosts}", "unnest(?::integer[])");
+    /** {@link #RECOUNT_TOTALS} for the hosts bound as an array (the same array to each of its three parameters). */
+    private static final String RECOUNT_HOSTS = RECOUNT_TOTALS.replace("{keys}", "?::integer[]");
 
     /** {@link #RECOUNT_TOTALS} for every host (repair, {@link IndexWriter#recount}). */
-    private static final String RECOUNT_ALL = RECOUNT_TOTALS.replace("{hosts}", "(SELECT host_key FROM hosts)");
+    private static final String RECOUNT_ALL = RECOUNT_TOTALS.replace("{keys}", "ARRAY(SELECT host_key FROM hosts)");
 
     private static final String RETIRE = "UPDATE hosts SET retired_at = now(), holdings = NULL WHERE host_key = ?";
 
@@ -222,7 +228,10 @@ final class HostStore {
             return;
         }
         try (PreparedStatement ps = s.prepare(RECOUNT_HOSTS)) {
-            ps.setArray(1, Sql.ints(s.connection(), hostKeys));
+            java.sql.Array keys = Sql.ints(s.connection(), hostKeys);
+            for (int i = 1; i <= 3; i++) {
+                ps.setArray(i, keys);
+            }
             ps.executeUpdate();
         }
     }
