@@ -36,7 +36,8 @@ import java.util.TreeSet;
  *       Docker parents, each one statement for the whole batch;</li>
  *   <li>per round (the first completed generation of every host, then the second of hosts that completed two…):
  *       the hosts' contents merged ({@link HostContentsStore#replace}), counters by delta, change log, their
- *       containers and metadata ({@link HostRuntimeStore}), host rows;</li>
+ *       containers and metadata ({@link HostRuntimeStore}), host rows; then once, the totals of every host whose
+ *       contents changed in some round ({@link HostStore#recountTotals});</li>
  *   <li>pending chunks stored and dropped; layers' packages written and the effective packages of the images they or
  *       a new stack touch recomputed ({@link PackageStore}); the inferred bases recomputed once ({@link LineageStore}).</li>
  * </ol>
@@ -116,6 +117,7 @@ final class BatchApplier {
 
         int rounds = walks.values().stream().mapToInt(w -> w.gens.size()).max().orElse(0);
         boolean contentsChanged = false;
+        Set<Integer> changedHosts = new TreeSet<>();
         for (int k = 0; k < rounds; k++) {
             List<HostContentsStore.NewContents> contents = new ArrayList<>();
             List<HostStore.Applied> applied = new ArrayList<>();
@@ -139,7 +141,7 @@ final class BatchApplier {
                 applied.add(new HostStore.Applied(host.key(), g.generation(), g.scannedAt(), true, snap.source(),
                         snap.sourceKind(), snap.agentVersion(), problemsJson(snap.problems()), g.holdings()));
             }
-            HostContentsStore.replace(s, contents);
+            changedHosts.addAll(HostContentsStore.replace(s, contents));
             if (!contents.isEmpty()) {
                 HostRuntimeStore.replaceContainers(s, runtime);
                 HostRuntimeStore.updateMetadata(s, runtime);
@@ -147,6 +149,8 @@ final class BatchApplier {
             contentsChanged |= !contents.isEmpty();
             HostStore.applied(s, applied);
         }
+        // Once for the batch, after its last round: a host changed in any round is recounted from what it holds now.
+        HostStore.recountTotals(s, changedHosts);
 
         storePending(walks.values());
         PackageStore.apply(s, batch.layerPackages(), facts.newStacks());
@@ -164,8 +168,9 @@ final class BatchApplier {
         if (host == null) {
             return false;
         }
-        HostContentsStore.replace(s, List.of(new HostContentsStore.NewContents(host.key(), host.generation(), Instant.now(),
-                Map.of(), Set.of(), false, false)));
+        Set<Integer> emptied = HostContentsStore.replace(s, List.of(new HostContentsStore.NewContents(host.key(),
+                host.generation(), Instant.now(), Map.of(), Set.of(), false, false)));
+        HostStore.recountTotals(s, emptied);
         HostRuntimeStore.replaceContainers(s, List.of()); // a retired host runs nothing the index knows of
         HostStore.markRetired(s, host.key());
         // Images tagged only on this host are no longer "tagged somewhere": the bases built on them may change.

@@ -176,10 +176,13 @@ final class HostContentsStore {
     /**
      * Replaces what the given hosts hold (each host at most once); images whose "tagged somewhere" it changed are
      * added to {@code la_tag_flip}.
+     *
+     * @return the keys of the hosts whose images or layers changed: a host copied in fresh, a merged host that gained or
+     * lost an image or layer or whose image row changed (for their totals, {@link HostStore#recountTotals})
      */
-    static void replace(Statements s, List<NewContents> hosts) throws SQLException {
+    static Set<Integer> replace(Statements s, List<NewContents> hosts) throws SQLException {
         if (hosts.isEmpty()) {
-            return;
+            return Set.of();
         }
         Connection c = s.connection();
         Map<Integer, NewContents> byHost = new TreeMap<>();
@@ -274,6 +277,14 @@ final class HostContentsStore {
         if (!images.tagImages.isEmpty()) {
             s.execute(TAG_CHANGE_LOG);
         }
+        Set<Integer> changed = new java.util.TreeSet<>();
+        fresh.forEach(h -> changed.add(h.hostKey()));
+        layers.added.hostsInto(changed);
+        layers.removed.hostsInto(changed);
+        images.removed.hostsInto(changed);
+        images.changed.forEach(r -> changed.add(r.host()));
+        images.added.forEach(r -> changed.add(r.host()));
+        return changed;
     }
 
     /**
@@ -435,6 +446,12 @@ final class HostContentsStore {
 
         int size() {
             return size;
+        }
+
+        void hostsInto(Set<Integer> out) {
+            for (int i = 0; i < size; i++) {
+                out.add(hosts[i]);
+            }
         }
 
         /** The keys of each host, in the order added (a host's pairs are added together). */

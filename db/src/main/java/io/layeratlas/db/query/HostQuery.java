@@ -111,28 +111,18 @@ public final class HostQuery {
         }
     }
 
-    // Per-host totals: only for the hosts of one page, or for every host when the list is sorted by one of them.
-    private static final String IMAGE_TOTAL = "(SELECT count(*) FROM host_images hi WHERE hi.host_key = h.host_key)";
-    private static final String SHOWN_TOTAL = """
-            (SELECT count(*) FROM host_images hi JOIN images i ON i.image_key = hi.image_key
-              WHERE hi.host_key = h.host_key AND %s)""".formatted(FleetQuery.SHOWN);
-    private static final String LAYER_TOTAL = "(SELECT count(*) FROM host_layers hl WHERE hl.host_key = h.host_key)";
-    private static final String BYTES_TOTAL = """
-            (SELECT coalesce(sum(l.size), 0) FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
-              WHERE hl.host_key = h.host_key)""";
+    // A host's totals are kept on its row by the indexer (V12, db.index.HostStore.recountTotals): image_count
+    // (docker image ls -a), shown_image_count (docker image ls, SHOWN), layer_count, stored_bytes.
     private static final String LAST_REPORT = "coalesce(greatest(h.last_heartbeat_at, h.snapshot_applied_at), '-infinity')";
 
     // The sort key is computed in the inner select so that a key with a parameter (STALE's threshold) binds it once.
     private static final String LIST = """
             SELECT *, {keys} FROM (
-                SELECT %s, jsonb_array_length(h.problems) AS problems, %%s AS sort_key
+                SELECT %s, jsonb_array_length(h.problems) AS problems, h.image_count, h.layer_count, h.stored_bytes,
+                       %%s AS sort_key
                   FROM hosts h WHERE h.retired_at IS NULL AND %s) x
              WHERE {keyset}
              {order}""".formatted(Sql.HOST_COLUMNS, Labels.FILTER);
-
-    private static final String TOTALS = """
-            SELECT h.host_key, %s AS images, %s AS layers, %s AS stored FROM hosts h WHERE h.host_key = ANY (?)""".formatted(
-            IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL);
 
     /** The host list's order by each sort: the key expression and its SQL type; the host ID breaks ties. */
     private static Keyset listKeyset(Sort sort, boolean descending) {
@@ -142,9 +132,9 @@ public final class HostQuery {
             case INVENTORY -> new String[]{"coalesce(h.scanned_at, '-infinity')", "timestamptz"};
             case VERSION -> new String[]{"coalesce(h.agent_version, '')", "text"};
             case KIND -> new String[]{"coalesce(h.source_kind, '')", "text"};
-            case IMAGES -> new String[]{IMAGE_TOTAL, "bigint"};
-            case LAYERS -> new String[]{LAYER_TOTAL, "bigint"};
-            case BYTES -> new String[]{BYTES_TOTAL, "numeric"};
+            case IMAGES -> new String[]{"h.image_count", "integer"};
+            case LAYERS -> new String[]{"h.layer_count", "integer"};
+            case BYTES -> new String[]{"h.stored_bytes", "bigint"};
             // Stale sorts after live; the threshold is the template's only parameter.
             case STALE -> new String[]{"(" + LAST_REPORT + " < ?::timestamptz)", "boolean"};
         };
@@ -163,13 +153,13 @@ public final class HostQuery {
     // The host with its totals, the length of its change log and its freshness: one round trip.
     private static final String ONE = """
             SELECT o.*, f.* FROM (
-                SELECT %s, h.problems::text AS problems_json, %s AS images, %s AS layers, %s AS stored, %s AS shown,
-                       %s AS containers,
+                SELECT %s, h.problems::text AS problems_json, h.image_count AS images, h.layer_count AS layers,
+                       h.stored_bytes AS stored, h.shown_image_count AS shown, %s AS containers,
                        (SELECT coalesce(sum(cardinality(c.keys)), 0) FROM host_changes c
                          WHERE c.host_key = h.host_key) AS change_total
                   FROM hosts h WHERE h.host_id = ? AND h.retired_at IS NULL) o
-            CROSS JOIN LATERAL (%s) f""".formatted(Sql.HOST_COLUMNS, IMAGE_TOTAL, LAYER_TOTAL, BYTES_TOTAL, SHOWN_TOTAL,
-            Containers.of("h.host_key", null), Sql.freshnessSql("h.host_key = o.host_key"));
+            CROSS JOIN LATERAL (%s) f""".formatted(Sql.HOST_COLUMNS, Containers.of("h.host_key", null),
+            Sql.freshnessSql("h.host_key = o.host_key"));
 
     // A host's lists are read in the round trip of its header (ONE, Sql.Pipeline), before its key is known: they name
     // the host by ID.
@@ -220,22 +210,11 @@ public final class HostQuery {
         String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "host list", c -> {
             Freshness freshness = Sql.freshness(c, policy, Labels.FILTER, labelsJson);
-            record Row(long key, HostStatus status, int problems) {
-            }
-            Sql.RowMapper<Row> row = rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy), rs.getInt("problems"));
-            Page<Row> rows = sort == Sort.STALE
+            Sql.RowMapper<HostSummary> row = rs -> new HostSummary(Sql.host(rs, policy), rs.getLong("image_count"),
+                    rs.getLong("layer_count"), rs.getLong("stored_bytes"), rs.getInt("problems"));
+            Page<HostSummary> hosts = sort == Sort.STALE
                     ? keyset.page(c, page, freshness.hostCount(), row, java.sql.Timestamp.from(policy.staleBefore()), labelsJson)
                     : keyset.page(c, page, freshness.hostCount(), row, labelsJson);
-            java.util.Map<Long, long[]> totals = new java.util.HashMap<>();
-            List<Long> keys = rows.items().stream().map(Row::key).toList();
-            if (!keys.isEmpty()) {
-                Sql.list(c, TOTALS, rs -> totals.put(rs.getLong("host_key"),
-                        new long[]{rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored")}), keys);
-            }
-            Page<HostSummary> hosts = new Page<>(rows.items().stream().map(r -> {
-                long[] t = totals.get(r.key());
-                return new HostSummary(r.status(), t[0], t[1], t[2], r.problems());
-            }).toList(), rows.info());
             return new HostList(hosts.items(), hosts.info(), freshness);
         });
     }
