@@ -36,8 +36,9 @@ import java.util.TreeSet;
  *       Docker parents, each one statement for the whole batch;</li>
  *   <li>per round (the first completed generation of every host, then the second of hosts that completed two…):
  *       the hosts' contents merged ({@link HostContentsStore#replace}), counters by delta, change log, their
- *       containers and metadata ({@link HostRuntimeStore}), host rows; then once, the totals of every host whose
- *       contents changed in some round ({@link HostStore#recountTotals});</li>
+ *       containers and metadata ({@link HostRuntimeStore}), host rows; then once, the image totals of every host
+ *       whose images changed in some round ({@link HostStore#recountImageTotals}; layer totals move with the layers,
+ *       {@link HostStore#moveLayerTotals});</li>
  *   <li>pending chunks stored and dropped; layers' packages written and the effective packages of the images they or
  *       a new stack touch recomputed ({@link PackageStore}); the inferred bases recomputed once ({@link LineageStore}).</li>
  * </ol>
@@ -150,7 +151,7 @@ final class BatchApplier {
             HostStore.applied(s, applied);
         }
         // Once for the batch, after its last round: a host changed in any round is recounted from what it holds now.
-        HostStore.recountTotals(s, changedHosts);
+        HostStore.recountImageTotals(s, changedHosts);
 
         storePending(walks.values());
         PackageStore.apply(s, batch.layerPackages(), facts.newStacks());
@@ -170,7 +171,7 @@ final class BatchApplier {
         }
         Set<Integer> emptied = HostContentsStore.replace(s, List.of(new HostContentsStore.NewContents(host.key(),
                 host.generation(), Instant.now(), Map.of(), Set.of(), false, false)));
-        HostStore.recountTotals(s, emptied);
+        HostStore.recountImageTotals(s, emptied);
         HostRuntimeStore.replaceContainers(s, List.of()); // a retired host runs nothing the index knows of
         HostStore.markRetired(s, host.key());
         // Images tagged only on this host are no longer "tagged somewhere": the bases built on them may change.

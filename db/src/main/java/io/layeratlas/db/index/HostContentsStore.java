@@ -177,8 +177,10 @@ final class HostContentsStore {
      * Replaces what the given hosts hold (each host at most once); images whose "tagged somewhere" it changed are
      * added to {@code la_tag_flip}.
      *
-     * @return the keys of the hosts whose images or layers changed: a host copied in fresh, a merged host that gained or
-     * lost an image or layer or whose image row changed (for their totals, {@link HostStore#recountTotals})
+     * The hosts' layer totals move by the layers that moved ({@link HostStore#moveLayerTotals}).
+     *
+     * @return the keys of the hosts whose images changed: a host copied in fresh, a merged host that gained or lost an
+     * image or whose image row changed (for their image totals, {@link HostStore#recountImageTotals})
      */
     static Set<Integer> replace(Statements s, List<NewContents> hosts) throws SQLException {
         if (hosts.isEmpty()) {
@@ -277,10 +279,9 @@ final class HostContentsStore {
         if (!images.tagImages.isEmpty()) {
             s.execute(TAG_CHANGE_LOG);
         }
+        HostStore.moveLayerTotals(s, deltas.layerHostKeys, deltas.layerKeys, deltas.layerMoves);
         Set<Integer> changed = new java.util.TreeSet<>();
         fresh.forEach(h -> changed.add(h.hostKey()));
-        layers.added.hostsInto(changed);
-        layers.removed.hostsInto(changed);
         images.removed.hostsInto(changed);
         images.changed.forEach(r -> changed.add(r.host()));
         images.added.forEach(r -> changed.add(r.host()));
@@ -346,6 +347,10 @@ final class HostContentsStore {
         final List<Integer> imageHostKeys = new ArrayList<>();
         final List<Long> imageKeys = new ArrayList<>();
         final List<Integer> imageMoves = new ArrayList<>();
+        /** (host, layer, +1 or -1) for every layer that arrived on or left a host. */
+        final List<Integer> layerHostKeys = new ArrayList<>();
+        final List<Long> layerKeys = new ArrayList<>();
+        final List<Integer> layerMoves = new ArrayList<>();
 
         static Deltas of(List<NewContents> fresh, List<NewContents> staged, LayerDiff layers, ImageDiff images) {
             Deltas d = new Deltas();
@@ -392,6 +397,9 @@ final class HostContentsStore {
             }
             for (long layer : layers) {
                 layerHosts.merge(layer, by, Integer::sum);
+                layerHostKeys.add(host);
+                layerKeys.add(layer);
+                layerMoves.add(by);
             }
         }
 

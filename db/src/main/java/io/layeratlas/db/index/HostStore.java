@@ -23,7 +23,9 @@ import java.util.TreeMap;
  * {@link io.layeratlas.events.Holdings} digest; the rows of the hosts a transaction applies snapshots of are locked
  * (in key order) for the transaction, so one host's snapshots are applied one at a time even with several indexers.
  * The row also keeps the host's totals (V12: {@code image_count}, {@code shown_image_count}, {@code layer_count},
- * {@code stored_bytes}), recounted once per batch for the hosts whose contents the batch changed ({@link #recountTotals}).
+ * {@code stored_bytes}): the image totals recounted once per batch for the hosts whose images the batch changed
+ * ({@link #recountImageTotals}), the layer totals moved by the layers that moved ({@link #moveLayerTotals},
+ * {@link #sizesFilled}).
  */
 final class HostStore {
 
@@ -96,8 +98,43 @@ final class HostStore {
                    IS DISTINCT FROM (t.images, t.shown, t.layers, t.bytes)
             """.formatted(FleetQuery.SHOWN);
 
-    /** {@link #RECOUNT_TOTALS} for the hosts bound as an array (the same array to each of its three parameters). */
-    private static final String RECOUNT_HOSTS = RECOUNT_TOTALS.replace("{keys}", "?::integer[]");
+    // The image totals alone, for the hosts bound as an array: the shown count depends on which other images of the
+    // host name an image as parent, so it is counted from what the host holds (some 200 rows), by the one rule.
+    private static final String RECOUNT_IMAGE_TOTALS = """
+            WITH img AS (
+                SELECT hi.host_key, count(*)::integer AS images, (count(*) FILTER (WHERE %s))::integer AS shown
+                  FROM host_images hi JOIN images i ON i.image_key = hi.image_key
+                 WHERE hi.host_key = ANY (?::integer[]) GROUP BY hi.host_key),
+            t AS (
+                SELECT k.host_key, coalesce(img.images, 0) AS images, coalesce(img.shown, 0) AS shown
+                  FROM unnest(?::integer[]) AS k(host_key) LEFT JOIN img USING (host_key))
+            UPDATE hosts h SET image_count = t.images, shown_image_count = t.shown
+              FROM t
+             WHERE h.host_key = t.host_key AND (h.image_count, h.shown_image_count) IS DISTINCT FROM (t.images, t.shown)
+            """.formatted(FleetQuery.SHOWN);
+
+    // The layer totals moved by the layers that arrived on (d = 1) or left (d = -1) each host, as (host_key,
+    // layer_key, d) arrays: only the links that moved are read, not every link of the host (a recount of a 10,000-host
+    // rescan would read all 11.8 million). A layer of unknown size counts 0; LayerStore adds a size reported later
+    // to its holders ({@link #sizesFilled}).
+    private static final String MOVE_LAYER_TOTALS = """
+            UPDATE hosts h SET layer_count = h.layer_count + m.n, stored_bytes = h.stored_bytes + m.bytes
+              FROM (SELECT g.host_key, sum(g.d)::integer AS n, coalesce(sum(g.d * l.size), 0)::bigint AS bytes
+                      FROM unnest(?::integer[], ?::bigint[], ?::integer[]) AS g(host_key, layer_key, d)
+                      JOIN layers l ON l.layer_key = g.layer_key
+                     GROUP BY g.host_key) m
+             WHERE h.host_key = m.host_key
+            """;
+
+    // Layers whose size became known (they had none): every host holding one stores its bytes too.
+    private static final String SIZES_FILLED = """
+            UPDATE hosts h SET stored_bytes = h.stored_bytes + x.bytes
+              FROM (SELECT hl.host_key, sum(l.size)::bigint AS bytes
+                      FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
+                     WHERE hl.layer_key = ANY (?::bigint[]) AND l.size IS NOT NULL
+                     GROUP BY hl.host_key) x
+             WHERE h.host_key = x.host_key
+            """;
 
     /** {@link #RECOUNT_TOTALS} for every host (repair, {@link IndexWriter#recount}). */
     private static final String RECOUNT_ALL = RECOUNT_TOTALS.replace("{keys}", "ARRAY(SELECT host_key FROM hosts)");
@@ -220,18 +257,44 @@ final class HostStore {
     }
 
     /**
-     * Recounts the totals of the hosts whose contents changed ({@link HostContentsStore#replace}'s answer, over every
-     * round of a batch) from what they hold now: one statement whatever the number of hosts, none for no host.
+     * Recounts the image totals of the hosts whose images changed ({@link HostContentsStore#replace}'s answer, over
+     * every round of a batch) from what they hold now: one statement whatever the number of hosts, none for no host.
      */
-    static void recountTotals(Statements s, Set<Integer> hostKeys) throws SQLException {
+    static void recountImageTotals(Statements s, Set<Integer> hostKeys) throws SQLException {
         if (hostKeys.isEmpty()) {
             return;
         }
-        try (PreparedStatement ps = s.prepare(RECOUNT_HOSTS)) {
+        try (PreparedStatement ps = s.prepare(RECOUNT_IMAGE_TOTALS)) {
             java.sql.Array keys = Sql.ints(s.connection(), hostKeys);
-            for (int i = 1; i <= 3; i++) {
-                ps.setArray(i, keys);
-            }
+            ps.setArray(1, keys);
+            ps.setArray(2, keys);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Moves the layer totals of hosts by the layers that arrived on ({@code moves[i] = 1}) or left ({@code -1}) host
+     * {@code hosts[i]}: three lists of one length. One statement, none when nothing moved.
+     */
+    static void moveLayerTotals(Statements s, List<Integer> hosts, List<Long> layers, List<Integer> moves) throws SQLException {
+        if (hosts.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = s.prepare(MOVE_LAYER_TOTALS)) {
+            ps.setArray(1, Sql.ints(s.connection(), hosts));
+            ps.setArray(2, Sql.longs(s.connection(), layers));
+            ps.setArray(3, Sql.ints(s.connection(), moves));
+            ps.executeUpdate();
+        }
+    }
+
+    /** Adds the size of each layer whose size just became known to the stored bytes of every host holding it. */
+    static void sizesFilled(Statements s, Collection<Long> layerKeys) throws SQLException {
+        if (layerKeys.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = s.prepare(SIZES_FILLED)) {
+            ps.setArray(1, Sql.longs(s.connection(), layerKeys));
             ps.executeUpdate();
         }
     }

@@ -32,7 +32,11 @@ final class LayerStore {
         }
     }
 
+    // Answers the stored layers whose size this statement filled (the CTE "unsized" reads the rows as they were before
+    // it): their holders' stored bytes move (HostStore.sizesFilled). A new row has no holder yet.
     private static final String UPSERT_LAYERS = """
+            WITH unsized AS (SELECT layer_key FROM layers WHERE chain_id = ANY (?::text[]) AND size IS NULL),
+            up AS (
             INSERT INTO layers (chain_id, diff_id, parent_chain_id, size, v1_id, first_seen)
             SELECT t.chain_id, t.diff_id, t.parent_chain_id, t.size, t.v1_id, COALESCE(t.seen::timestamptz, now())
               FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[])
@@ -47,6 +51,8 @@ final class LayerStore {
                 OR (layers.size IS NULL AND EXCLUDED.size IS NOT NULL)
                 OR (layers.v1_id IS NULL AND EXCLUDED.v1_id IS NOT NULL)
                 OR layers.first_seen > EXCLUDED.first_seen
+            RETURNING layer_key, size)
+            SELECT up.layer_key FROM up JOIN unsized USING (layer_key) WHERE up.size IS NOT NULL
             """;
 
     private static final String ENSURE_USAGE = """
@@ -125,15 +131,23 @@ final class LayerStore {
             sizes.add(row.size());
             v1Ids.add(row.v1Id());
         }
+        List<Long> sized = new ArrayList<>();
         try (PreparedStatement ps = st.prepare(UPSERT_LAYERS)) {
-            ps.setArray(1, Sql.texts(c, chains));
-            ps.setArray(2, Sql.texts(c, diffs));
-            ps.setArray(3, Sql.texts(c, parents));
-            ps.setArray(4, Sql.longs(c, sizes));
-            ps.setArray(5, Sql.texts(c, v1Ids));
-            ps.setArray(6, Sql.texts(c, seen));
-            ps.executeUpdate();
+            java.sql.Array chainArray = Sql.texts(c, chains);
+            ps.setArray(1, chainArray);
+            ps.setArray(2, chainArray);
+            ps.setArray(3, Sql.texts(c, diffs));
+            ps.setArray(4, Sql.texts(c, parents));
+            ps.setArray(5, Sql.longs(c, sizes));
+            ps.setArray(6, Sql.texts(c, v1Ids));
+            ps.setArray(7, Sql.texts(c, seen));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    sized.add(rs.getLong(1));
+                }
+            }
         }
+        HostStore.sizesFilled(st, sized);
         try (PreparedStatement ps = st.prepare(ENSURE_USAGE)) {
             ps.setArray(1, Sql.texts(c, chains));
             ps.executeUpdate();

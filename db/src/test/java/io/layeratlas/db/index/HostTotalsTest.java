@@ -238,6 +238,33 @@ class HostTotalsTest {
     }
 
     @Test
+    void a_size_reported_later_by_another_host_moves_the_stored_bytes_of_the_hosts_holding_the_layer() {
+        String host = "web-01";
+        Totals docker = Totals.of(truth(host).values());
+        SourceScan scan = scans.get(host);
+        HostInventory all = scan.inventory();
+        // The same host as a reader that could not tell the layers' sizes (-1: unknown).
+        List<LayerRecord> unsized = all.layers().stream().map(l -> new LayerRecord(l.chainId(), l.diffId(),
+                l.parentChainId(), -1, l.compressedDigests(), l.cacheId(), l.v1Id())).toList();
+        HostInventory blind = new HostInventory(all.source(), all.kind(), host, all.scannedAt(), all.images(), unsized,
+                all.problems(), all.containers(), all.host());
+        HostInventory twin = new HostInventory(all.source(), all.kind(), host + "-twin", all.scannedAt().plusSeconds(60),
+                all.images(), all.layers(), all.problems(), all.containers(), all.host());
+        try (Database db = freshDatabase()) {
+            IndexWriter writer = new IndexWriter(db);
+            HostQuery hosts = hostQuery(db);
+            apply(writer, List.of(snapshot(blind, 1)));
+            assertThat(totals(hosts, host)).as("sizes unknown count 0")
+                    .isEqualTo(new Totals(docker.images(), docker.shown(), docker.layers(), 0));
+
+            apply(writer, List.of(snapshot(twin, 1)));
+            assertThat(totals(hosts, host)).as("%s after its twin reported the sizes", host).isEqualTo(docker);
+            assertThat(totals(hosts, host + "-twin")).isEqualTo(docker);
+            assertThat(writer.recount()).as("rows a recount corrected").isZero();
+        }
+    }
+
+    @Test
     void the_migration_fills_the_totals_of_an_index_written_before_it() throws Exception {
         String url = postgres.createDatabase("before_v12");
         Flyway.configure().dataSource(url, postgres.user(), "").locations("classpath:db/migration").target("11").load()
