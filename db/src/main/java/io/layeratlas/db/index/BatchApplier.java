@@ -36,9 +36,9 @@ import java.util.TreeSet;
  *       Docker parents, each one statement for the whole batch;</li>
  *   <li>per round (the first completed generation of every host, then the second of hosts that completed two…):
  *       the hosts' contents merged ({@link HostContentsStore#replace}), counters by delta, change log, their
- *       containers and metadata ({@link HostRuntimeStore}), host rows; then once, the image totals of every host
- *       whose images changed in some round ({@link HostStore#recountImageTotals}; layer totals move with the layers,
- *       {@link HostStore#moveLayerTotals});</li>
+ *       containers and metadata ({@link HostRuntimeStore}), host rows; then once, the image totals of every merged
+ *       host whose images changed in some round ({@link HostStore#recountImageTotals}; a fresh host's totals are
+ *       recounted and a merged host's layer totals move with its layers in {@link HostContentsStore#replace});</li>
  *   <li>pending chunks stored and dropped; layers' packages written and the effective packages of the images they or
  *       a new stack touch recomputed ({@link PackageStore}); the inferred bases recomputed once ({@link LineageStore}).</li>
  * </ol>

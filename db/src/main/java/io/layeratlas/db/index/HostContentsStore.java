@@ -177,10 +177,11 @@ final class HostContentsStore {
      * Replaces what the given hosts hold (each host at most once); images whose "tagged somewhere" it changed are
      * added to {@code la_tag_flip}.
      *
-     * The hosts' layer totals move by the layers that moved ({@link HostStore#moveLayerTotals}).
+     * A fresh host's totals are recounted ({@link HostStore#recountTotals}); a merged host's layer totals move by the
+     * layers that moved ({@link HostStore#moveLayerTotals}).
      *
-     * @return the keys of the hosts whose images changed: a host copied in fresh, a merged host that gained or lost an
-     * image or whose image row changed (for their image totals, {@link HostStore#recountImageTotals})
+     * @return the keys of the merged hosts whose images changed: gained or lost an image, or an image row changed (for
+     * their image totals, {@link HostStore#recountImageTotals})
      */
     static Set<Integer> replace(Statements s, List<NewContents> hosts) throws SQLException {
         if (hosts.isEmpty()) {
@@ -280,8 +281,8 @@ final class HostContentsStore {
             s.execute(TAG_CHANGE_LOG);
         }
         HostStore.moveLayerTotals(s, deltas.layerHostKeys, deltas.layerKeys, deltas.layerMoves);
+        HostStore.recountTotals(s, fresh.stream().map(NewContents::hostKey).toList());
         Set<Integer> changed = new java.util.TreeSet<>();
-        fresh.forEach(h -> changed.add(h.hostKey()));
         images.removed.hostsInto(changed);
         images.changed.forEach(r -> changed.add(r.host()));
         images.added.forEach(r -> changed.add(r.host()));
@@ -347,7 +348,7 @@ final class HostContentsStore {
         final List<Integer> imageHostKeys = new ArrayList<>();
         final List<Long> imageKeys = new ArrayList<>();
         final List<Integer> imageMoves = new ArrayList<>();
-        /** (host, layer, +1 or -1) for every layer that arrived on or left a host. */
+        /** (host, layer, +1 or -1) for every layer that arrived on or left a merged host (a fresh host is recounted). */
         final List<Integer> layerHostKeys = new ArrayList<>();
         final List<Long> layerKeys = new ArrayList<>();
         final List<Integer> layerMoves = new ArrayList<>();
@@ -378,8 +379,8 @@ final class HostContentsStore {
                             removedLayers.getOrDefault(h.hostKey(), NONE), addedLayers.getOrDefault(h.hostKey(), NONE));
                 }
                 d.hosts.add(c);
-                d.move(c.host().hostKey(), c.removedImages(), -1, c.removedLayers());
-                d.move(c.host().hostKey(), c.addedImages(), 1, c.addedLayers());
+                d.move(c.host().hostKey(), c.removedImages(), -1, c.removedLayers(), !h.wasEmpty());
+                d.move(c.host().hostKey(), c.addedImages(), 1, c.addedLayers(), !h.wasEmpty());
             }
             images.taggedMoves.forEach((image, n) -> d.taggedMoves.merge(image, n, Integer::sum));
             d.taggedMoves.values().removeIf(n -> n == 0);
@@ -388,7 +389,7 @@ final class HostContentsStore {
             return d;
         }
 
-        private void move(int host, long[] images, int by, long[] layers) {
+        private void move(int host, long[] images, int by, long[] layers, boolean perLink) {
             for (long image : images) {
                 imageHosts.merge(image, by, Integer::sum);
                 imageHostKeys.add(host);
@@ -397,9 +398,11 @@ final class HostContentsStore {
             }
             for (long layer : layers) {
                 layerHosts.merge(layer, by, Integer::sum);
-                layerHostKeys.add(host);
-                layerKeys.add(layer);
-                layerMoves.add(by);
+                if (perLink) {
+                    layerHostKeys.add(host);
+                    layerKeys.add(layer);
+                    layerMoves.add(by);
+                }
             }
         }
 

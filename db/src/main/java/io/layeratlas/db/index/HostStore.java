@@ -136,6 +136,9 @@ final class HostStore {
              WHERE h.host_key = x.host_key
             """;
 
+    /** {@link #RECOUNT_TOTALS} for the hosts bound as an array (the same array to each of its three parameters). */
+    private static final String RECOUNT_HOSTS = RECOUNT_TOTALS.replace("{keys}", "?::integer[]");
+
     /** {@link #RECOUNT_TOTALS} for every host (repair, {@link IndexWriter#recount}). */
     private static final String RECOUNT_ALL = RECOUNT_TOTALS.replace("{keys}", "ARRAY(SELECT host_key FROM hosts)");
 
@@ -252,6 +255,24 @@ final class HostStore {
             ps.setArray(2, Sql.texts(c, ats));
             ps.setArray(3, Sql.longs(c, intervals));
             ps.setArray(4, Sql.texts(c, versions));
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Recounts all four totals of the given hosts from what they hold (hosts just copied in fresh: every link is new, and
+     * the recount's one hash join of their links with {@code layers} costs less than moving by each link, 1.4 against
+     * 2.5 s of a 1,000-host fresh load). One statement, none for no host.
+     */
+    static void recountTotals(Statements s, Collection<Integer> hostKeys) throws SQLException {
+        if (hostKeys.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement ps = s.prepare(RECOUNT_HOSTS)) {
+            java.sql.Array keys = Sql.ints(s.connection(), hostKeys);
+            for (int i = 1; i <= 3; i++) {
+                ps.setArray(i, keys);
+            }
             ps.executeUpdate();
         }
     }
