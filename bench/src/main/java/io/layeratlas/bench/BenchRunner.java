@@ -82,9 +82,7 @@ public final class BenchRunner {
         report.context("startedAt", java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
         report.context("size", scale.sizeNote());
         report.context("hosts", scale.fleet().hosts());
-        if (System.getenv("LAYERATLAS_BENCH_PG_SETTINGS") != null) {
-            report.context("pgSettings", System.getenv("LAYERATLAS_BENCH_PG_SETTINGS"));
-        }
+        StatementProfile.extraSettings().ifPresent(settings -> report.context("pgSettings", settings));
         report.context("imagesPerHost", scale.fleet().imagesPerHost());
         report.context("dataRootImages", scale.dataRootImages());
         report.context("queryClients", scale.queryClients());

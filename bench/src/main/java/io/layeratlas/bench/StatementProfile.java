@@ -44,6 +44,11 @@ final class StatementProfile {
      */
     private static final String EXTRA = System.getenv("LAYERATLAS_BENCH_PG_SETTINGS");
 
+    /** {@code LAYERATLAS_BENCH_PG_SETTINGS} as given, when set: the run's report names them. */
+    static java.util.Optional<String> extraSettings() {
+        return EXTRA == null || EXTRA.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(EXTRA);
+    }
+
     /**
      * Server settings the embedded PostgreSQL needs for the profile and the plans, and {@link #EXTRA} (none when all
      * are off).

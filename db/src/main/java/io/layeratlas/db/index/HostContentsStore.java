@@ -275,12 +275,12 @@ final class HostContentsStore {
             s.execute(ADD_IMAGES);
         }
         UsageStore.applyDeltas(s, deltas.layerHosts, deltas.imageHosts);
-        PackageStore.hostsMoved(s, deltas.imageHostKeys, deltas.imageKeys, deltas.imageMoves);
+        PackageStore.hostsMoved(s, deltas.images);
         deltas.writeChangeLog(s);
         if (!images.tagImages.isEmpty()) {
             s.execute(TAG_CHANGE_LOG);
         }
-        HostStore.moveLayerTotals(s, deltas.layerHostKeys, deltas.layerKeys, deltas.layerMoves);
+        HostStore.moveLayerTotals(s, deltas.layers);
         HostStore.recountTotals(s, fresh.stream().map(NewContents::hostKey).toList());
         Set<Integer> changed = new java.util.TreeSet<>();
         images.removed.hostsInto(changed);
@@ -344,14 +344,10 @@ final class HostContentsStore {
         final Map<Long, Integer> imageHosts = new TreeMap<>();
         /** Image key -> move of its tagged-host count, keys ascending, no zero moves. */
         final Map<Long, Integer> taggedMoves = new TreeMap<>();
-        /** (host, image, +1 or -1) for every image that arrived on or left a host. */
-        final List<Integer> imageHostKeys = new ArrayList<>();
-        final List<Long> imageKeys = new ArrayList<>();
-        final List<Integer> imageMoves = new ArrayList<>();
-        /** (host, layer, +1 or -1) for every layer that arrived on or left a merged host (a fresh host is recounted). */
-        final List<Integer> layerHostKeys = new ArrayList<>();
-        final List<Long> layerKeys = new ArrayList<>();
-        final List<Integer> layerMoves = new ArrayList<>();
+        /** Every image that arrived on or left a host. */
+        final HostKeyMoves images = new HostKeyMoves();
+        /** Every layer that arrived on or left a merged host (a fresh host is recounted). */
+        final HostKeyMoves layers = new HostKeyMoves();
 
         static Deltas of(List<NewContents> fresh, List<NewContents> staged, LayerDiff layers, ImageDiff images) {
             Deltas d = new Deltas();
@@ -392,16 +388,12 @@ final class HostContentsStore {
         private void move(int host, long[] images, int by, long[] layers, boolean perLink) {
             for (long image : images) {
                 imageHosts.merge(image, by, Integer::sum);
-                imageHostKeys.add(host);
-                imageKeys.add(image);
-                imageMoves.add(by);
+                this.images.add(host, image, by);
             }
             for (long layer : layers) {
                 layerHosts.merge(layer, by, Integer::sum);
                 if (perLink) {
-                    layerHostKeys.add(host);
-                    layerKeys.add(layer);
-                    layerMoves.add(by);
+                    this.layers.add(host, layer, by);
                 }
             }
         }

@@ -77,11 +77,14 @@ final class HostStore {
     // so the planner can hash the layers they hold against `layers` once a statement (a batch of 20 hosts at
     // `bench --scale small`: 4,695 buffers); counted host by host (LATERAL) it probed `layers` once a link
     // (27,706 buffers, EXPLAIN ANALYZE).
-    private static final String RECOUNT_TOTALS = """
-            WITH img AS (
+    private static final String IMAGE_COUNTS = """
+            img AS (
                 SELECT hi.host_key, count(*)::integer AS images, (count(*) FILTER (WHERE %s))::integer AS shown
                   FROM host_images hi JOIN images i ON i.image_key = hi.image_key
-                 WHERE hi.host_key = ANY ({keys}) GROUP BY hi.host_key),
+                 WHERE hi.host_key = ANY ({keys}) GROUP BY hi.host_key)""".formatted(FleetQuery.SHOWN);
+
+    private static final String RECOUNT_TOTALS = """
+            WITH %s,
             lay AS (
                 SELECT hl.host_key, count(*)::integer AS layers, coalesce(sum(ly.size), 0)::bigint AS bytes
                   FROM host_layers hl JOIN layers ly ON ly.layer_key = hl.layer_key
@@ -96,22 +99,19 @@ final class HostStore {
              WHERE h.host_key = t.host_key
                AND (h.image_count, h.shown_image_count, h.layer_count, h.stored_bytes)
                    IS DISTINCT FROM (t.images, t.shown, t.layers, t.bytes)
-            """.formatted(FleetQuery.SHOWN);
+            """.formatted(IMAGE_COUNTS);
 
-    // The image totals alone, for the hosts bound as an array: the shown count depends on which other images of the
-    // host name an image as parent, so it is counted from what the host holds (some 200 rows), by the one rule.
+    // The image totals alone, for the hosts bound as an array (twice): the shown count depends on which other images
+    // of the host name an image as parent, so it is counted from what the host holds (some 200 rows), by the one rule.
     private static final String RECOUNT_IMAGE_TOTALS = """
-            WITH img AS (
-                SELECT hi.host_key, count(*)::integer AS images, (count(*) FILTER (WHERE %s))::integer AS shown
-                  FROM host_images hi JOIN images i ON i.image_key = hi.image_key
-                 WHERE hi.host_key = ANY (?::integer[]) GROUP BY hi.host_key),
+            WITH %s,
             t AS (
                 SELECT k.host_key, coalesce(img.images, 0) AS images, coalesce(img.shown, 0) AS shown
-                  FROM unnest(?::integer[]) AS k(host_key) LEFT JOIN img USING (host_key))
+                  FROM unnest({keys}) AS k(host_key) LEFT JOIN img USING (host_key))
             UPDATE hosts h SET image_count = t.images, shown_image_count = t.shown
               FROM t
              WHERE h.host_key = t.host_key AND (h.image_count, h.shown_image_count) IS DISTINCT FROM (t.images, t.shown)
-            """.formatted(FleetQuery.SHOWN);
+            """.formatted(IMAGE_COUNTS).replace("{keys}", "?::integer[]");
 
     // The layer totals moved by the layers that arrived on (d = 1) or left (d = -1) each host, as (host_key,
     // layer_key, d) arrays: only the links that moved are read, not every link of the host (a recount of a 10,000-host
@@ -265,16 +265,7 @@ final class HostStore {
      * 2.5 s of a 1,000-host fresh load). One statement, none for no host.
      */
     static void recountTotals(Statements s, Collection<Integer> hostKeys) throws SQLException {
-        if (hostKeys.isEmpty()) {
-            return;
-        }
-        try (PreparedStatement ps = s.prepare(RECOUNT_HOSTS)) {
-            java.sql.Array keys = Sql.ints(s.connection(), hostKeys);
-            for (int i = 1; i <= 3; i++) {
-                ps.setArray(i, keys);
-            }
-            ps.executeUpdate();
-        }
+        recount(s, RECOUNT_HOSTS, 3, hostKeys);
     }
 
     /**
@@ -282,31 +273,26 @@ final class HostStore {
      * every round of a batch) from what they hold now: one statement whatever the number of hosts, none for no host.
      */
     static void recountImageTotals(Statements s, Set<Integer> hostKeys) throws SQLException {
+        recount(s, RECOUNT_IMAGE_TOTALS, 2, hostKeys);
+    }
+
+    /** Runs a recount whose {@code parameters} parameters are all the hosts' key array; nothing for no host. */
+    private static void recount(Statements s, String sql, int parameters, Collection<Integer> hostKeys) throws SQLException {
         if (hostKeys.isEmpty()) {
             return;
         }
-        try (PreparedStatement ps = s.prepare(RECOUNT_IMAGE_TOTALS)) {
+        try (PreparedStatement ps = s.prepare(sql)) {
             java.sql.Array keys = Sql.ints(s.connection(), hostKeys);
-            ps.setArray(1, keys);
-            ps.setArray(2, keys);
+            for (int i = 1; i <= parameters; i++) {
+                ps.setArray(i, keys);
+            }
             ps.executeUpdate();
         }
     }
 
-    /**
-     * Moves the layer totals of hosts by the layers that arrived on ({@code moves[i] = 1}) or left ({@code -1}) host
-     * {@code hosts[i]}: three lists of one length. One statement, none when nothing moved.
-     */
-    static void moveLayerTotals(Statements s, List<Integer> hosts, List<Long> layers, List<Integer> moves) throws SQLException {
-        if (hosts.isEmpty()) {
-            return;
-        }
-        try (PreparedStatement ps = s.prepare(MOVE_LAYER_TOTALS)) {
-            ps.setArray(1, Sql.ints(s.connection(), hosts));
-            ps.setArray(2, Sql.longs(s.connection(), layers));
-            ps.setArray(3, Sql.ints(s.connection(), moves));
-            ps.executeUpdate();
-        }
+    /** Moves the layer totals of hosts by the layers that arrived on or left them. One statement, none when nothing moved. */
+    static void moveLayerTotals(Statements s, HostKeyMoves layers) throws SQLException {
+        layers.execute(s, MOVE_LAYER_TOTALS);
     }
 
     /** Adds the size of each layer whose size just became known to the stored bytes of every host holding it. */

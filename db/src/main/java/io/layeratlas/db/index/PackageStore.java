@@ -263,20 +263,14 @@ final class PackageStore {
     }
 
     /**
-     * Moves {@code host_package_databases} by the host contents' image moves: {@code (hosts[i], images[i])} arrived
-     * ({@code moves[i] = 1}) or left ({@code -1}); three lists of one length. Two statements whatever the number of
-     * hosts, none when nothing moved.
+     * Moves {@code host_package_databases} by the images that arrived on or left hosts. Two statements whatever the
+     * number of hosts, none when nothing moved.
      */
-    static void hostsMoved(Statements s, List<Integer> hosts, List<Long> images, List<Integer> moves) throws SQLException {
-        if (hosts.isEmpty()) {
+    static void hostsMoved(Statements s, HostKeyMoves images) throws SQLException {
+        if (images.isEmpty()) {
             return;
         }
-        try (PreparedStatement ps = s.prepare(HOSTS_MOVED)) {
-            ps.setArray(1, Sql.ints(s.connection(), hosts));
-            ps.setArray(2, Sql.longs(s.connection(), images));
-            ps.setArray(3, Sql.ints(s.connection(), moves));
-            ps.executeUpdate();
-        }
+        images.execute(s, HOSTS_MOVED);
         s.execute(HOSTS_EMPTY);
     }
 
