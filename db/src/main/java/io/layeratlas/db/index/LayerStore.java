@@ -52,7 +52,7 @@ final class LayerStore {
                 OR (layers.v1_id IS NULL AND EXCLUDED.v1_id IS NOT NULL)
                 OR layers.first_seen > EXCLUDED.first_seen
             RETURNING layer_key, size)
-            SELECT up.layer_key FROM up JOIN unsized USING (layer_key) WHERE up.size IS NOT NULL
+            SELECT up.layer_key, up.size FROM up JOIN unsized USING (layer_key) WHERE up.size IS NOT NULL
             """;
 
     private static final String ENSURE_USAGE = """
@@ -131,7 +131,7 @@ final class LayerStore {
             sizes.add(row.size());
             v1Ids.add(row.v1Id());
         }
-        List<Long> sized = new ArrayList<>();
+        java.util.Map<Long, Long> sized = new java.util.LinkedHashMap<>();
         try (PreparedStatement ps = st.prepare(UPSERT_LAYERS)) {
             java.sql.Array chainArray = Sql.texts(c, chains);
             ps.setArray(1, chainArray);
@@ -143,7 +143,7 @@ final class LayerStore {
             ps.setArray(7, Sql.texts(c, seen));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    sized.add(rs.getLong(1));
+                    sized.put(rs.getLong(1), rs.getLong(2));
                 }
             }
         }
