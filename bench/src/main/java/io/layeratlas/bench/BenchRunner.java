@@ -82,7 +82,7 @@ public final class BenchRunner {
         report.context("startedAt", java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
         report.context("size", scale.sizeNote());
         report.context("hosts", scale.fleet().hosts());
-        StatementProfile.extraSettings().ifPresent(settings -> report.context("pgSettings", settings));
+        report.context("pgSettings", StatementProfile.tuning());
         report.context("imagesPerHost", scale.fleet().imagesPerHost());
         report.context("dataRootImages", scale.dataRootImages());
         report.context("queryClients", scale.queryClients());
