@@ -144,12 +144,7 @@ class HostTotalsTest {
     @Test
     void the_totals_kept_on_each_host_equal_what_docker_reported() {
         try (Database db = freshDatabase()) {
-            IndexWriter writer = new IndexWriter(db);
-            IndexBatch batch = new IndexBatch();
-            for (String host : HOSTS) {
-                agentEvents(scans.get(host).inventory(), scans.get(host), 1).forEach(e -> batch.add(batch.size(), e));
-            }
-            writer.inTransaction(tx -> tx.apply(batch));
+            IndexWriter writer = loadFleetMain(db);
 
             HostQuery hosts = hostQuery(db);
             Map<String, HostQuery.HostSummary> listed = new HashMap<>();
@@ -194,12 +189,7 @@ class HostTotalsTest {
             }
         }
         try (Database db = freshDatabase()) {
-            IndexWriter writer = new IndexWriter(db);
-            IndexBatch batch = new IndexBatch();
-            for (String host : HOSTS) {
-                agentEvents(scans.get(host).inventory(), scans.get(host), 1).forEach(e -> batch.add(batch.size(), e));
-            }
-            writer.inTransaction(tx -> tx.apply(batch));
+            IndexWriter writer = loadFleetMain(db);
             assertThat(IndexDump.of(db.dataSource(), "image_tags").get("image_tags"))
                     .as("image_tags against docker image inspect's RepoTags").containsExactlyInAnyOrderElementsOf(lines(docker));
             assertThat(docker.values().stream().anyMatch(tags -> tags.values().stream().anyMatch(n -> n > 1)))
@@ -309,9 +299,7 @@ class HostTotalsTest {
 
     @Test
     void the_migration_fills_the_totals_of_an_index_written_before_it() throws Exception {
-        String url = postgres.createDatabase("before_v12");
-        Flyway.configure().dataSource(url, postgres.user(), "").locations("classpath:db/migration").target("11").load()
-                .migrate();
+        String url = databaseAt("before_v12", "11");
         try (Connection c = java.sql.DriverManager.getConnection(url, postgres.user(), ""); Statement st = c.createStatement()) {
             String[] image = {"sha256:" + "a".repeat(64), "sha256:" + "b".repeat(64), "sha256:" + "c".repeat(64)};
             String[] layer = {"sha256:" + "1".repeat(64), "sha256:" + "2".repeat(64), "sha256:" + "3".repeat(64)};
@@ -345,9 +333,7 @@ class HostTotalsTest {
 
     @Test
     void the_migration_fills_the_tags_of_an_index_written_before_it() throws Exception {
-        String url = postgres.createDatabase("before_v13");
-        Flyway.configure().dataSource(url, postgres.user(), "").locations("classpath:db/migration").target("12").load()
-                .migrate();
+        String url = databaseAt("before_v13", "12");
         try (Connection c = java.sql.DriverManager.getConnection(url, postgres.user(), ""); Statement st = c.createStatement()) {
             st.execute("INSERT INTO hosts (host_id) VALUES ('a'), ('b'), ('c')");
             st.execute("INSERT INTO images (image_id) VALUES ('sha256:" + "a".repeat(64) + "'), ('sha256:" + "b".repeat(64) + "')");
@@ -366,6 +352,25 @@ class HostTotalsTest {
                 assertThat(UsageStore.recountTags(c)).as("rows a recount of the tags corrected").isZero();
             }
         }
+    }
+
+    /** A new database migrated up to {@code version} only (an index written before the next migration): its URL. */
+    private static String databaseAt(String name, String version) {
+        String url = postgres.createDatabase(name);
+        Flyway.configure().dataSource(url, postgres.user(), "").locations("classpath:db/migration").target(version).load()
+                .migrate();
+        return url;
+    }
+
+    /** Every host of {@link #HOSTS} as its agent publishes it, applied in one batch. */
+    private static IndexWriter loadFleetMain(Database db) {
+        IndexWriter writer = new IndexWriter(db);
+        IndexBatch batch = new IndexBatch();
+        for (String host : HOSTS) {
+            agentEvents(scans.get(host).inventory(), scans.get(host), 1).forEach(e -> batch.add(batch.size(), e));
+        }
+        writer.inTransaction(tx -> tx.apply(batch));
+        return writer;
     }
 
     private static List<TruthImage> without(Map<String, TruthImage> images, TruthImage image) {
