@@ -67,22 +67,20 @@ public final class SqlQueries {
                 LIMIT 50""", null);
     }
 
-    /** A host's page: the host, its images with tags, and its layer count and bytes. */
+    /**
+     * A host's page: the host with its totals (images, shown images, layers and bytes: kept on its row since V12, which
+     * the API reads), and its images with tags.
+     */
     public static int hostPage(Connection c, String hostId) throws SQLException {
         return count(c, """
-                SELECT h.host_id, h.generation, h.scanned_at, h.last_heartbeat_at
+                SELECT h.host_id, h.generation, h.scanned_at, h.last_heartbeat_at, h.image_count, h.shown_image_count,
+                       h.layer_count, h.stored_bytes
                 FROM hosts h WHERE h.host_id = ?""", hostId)
                 + count(c, """
                 SELECT i.image_id, hi.repo_tags, hi.repo_digests, hi.size
                 FROM hosts h
                 JOIN host_images hi ON hi.host_key = h.host_key
                 JOIN images i ON i.image_key = hi.image_key
-                WHERE h.host_id = ?""", hostId)
-                + count(c, """
-                SELECT count(*), sum(l.size)
-                FROM hosts h
-                JOIN host_layers hl ON hl.host_key = h.host_key
-                JOIN layers l ON l.layer_key = hl.layer_key
                 WHERE h.host_id = ?""", hostId);
     }
 

@@ -3,6 +3,7 @@ package io.layeratlas.bench.store;
 import io.layeratlas.bench.simulate.FleetSimulator;
 import io.layeratlas.bench.simulate.SimulationSpec;
 import io.layeratlas.db.Database;
+import io.layeratlas.db.index.BulkRecount;
 import io.layeratlas.embedded.EmbeddedPostgresServer;
 import io.layeratlas.events.Digest;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,14 @@ class CopyLoaderTest {
             CopyLoader.Load fresh = loader.loadFresh(c, 0);
             assertThat(hostLayers(c)).isEqualTo(sim.expectedHostLayers(0));
             assertThat(fresh.hostLayerLinks()).isEqualTo(sim.expectedHostLayers(0).values().stream().mapToLong(Set::size).sum());
+            // What the loader copied of the fleet's tags, and the host totals it recounted, are what the indexer's
+            // recount makes of the host_images and host_layers it copied.
+            assertThat(BulkRecount.imageTags(c)).as("image_tags rows a recount corrected").isZero();
+            assertThat(BulkRecount.hostTotals(c)).as("host rows a recount corrected").isZero();
+            try (var rs = c.createStatement().executeQuery("SELECT count(*) FROM hosts WHERE image_count = 0 OR layer_count = 0")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("hosts without totals").isZero();
+            }
 
             loader.rescan(c, 1);
             assertThat(hostLayers(c)).isEqualTo(sim.expectedHostLayers(1));

@@ -25,8 +25,9 @@ import java.util.TreeMap;
  * image the host keeps gained or lost (subject {@code tag}, V6), goes to the change log (one row per host, generation,
  * change and subject) and moves the usage counters by exactly that difference ({@link UsageStore#applyDeltas}; the
  * hosts of each package database, {@link PackageStore#hostsMoved}), and so do the hosts an image is tagged on
- * ({@code image_usage.tagged_host_count}): images whose "tagged somewhere" changed go to {@code la_tag_flip} for the
- * lineage. The caller holds the hosts' row locks.
+ * ({@code image_usage.tagged_host_count}; images whose "tagged somewhere" changed go to {@code la_tag_flip} for the
+ * lineage) and the hosts carrying each tag of an image ({@code image_tags}, {@link UsageStore#moveTags}). The caller
+ * holds the hosts' row locks.
  */
 final class HostContentsStore {
 
@@ -275,6 +276,7 @@ final class HostContentsStore {
             s.execute(ADD_IMAGES);
         }
         UsageStore.applyDeltas(s, deltas.layerHosts, deltas.imageHosts);
+        UsageStore.moveTags(s, deltas.imageTags);
         PackageStore.hostsMoved(s, deltas.images);
         deltas.writeChangeLog(s);
         if (!images.tagImages.isEmpty()) {
@@ -324,7 +326,8 @@ final class HostContentsStore {
      * What a replacement changes, as the comparison in Java found it (the hosts' rows are locked, so it is exactly what
      * the statements write): per host, the image and layer keys that left and arrived (the change log), and summed
      * over the hosts, each layer's and image's move of its host count, each (host, image) move (the hosts of each
-     * package database) and each image's move of its tagged-host count. Every layer and image of a fresh host arrived.
+     * package database), each image's move of its tagged-host count and each (image, tag)'s move of its host count
+     * ({@code image_tags}). Every layer and image of a fresh host arrived.
      * Computing these in Java replaced writing every delta row to temporary tables ({@code RETURNING} of each delete
      * and insert, and each fresh host's keys once more) only for SQL to sum them: at 10,000 hosts the fresh hosts'
      * key arrays alone were 16 of 495 s of statements (pg_stat_statements).
@@ -344,6 +347,8 @@ final class HostContentsStore {
         final Map<Long, Integer> imageHosts = new TreeMap<>();
         /** Image key -> move of its tagged-host count, keys ascending, no zero moves. */
         final Map<Long, Integer> taggedMoves = new TreeMap<>();
+        /** (Image key, tag) -> move of the hosts carrying the tag on the image. */
+        final ImageTagMoves imageTags = new ImageTagMoves();
         /** Every image that arrived on or left a host. */
         final HostKeyMoves images = new HostKeyMoves();
         /** Every layer that arrived on or left a merged host (a fresh host is recounted). */
@@ -365,8 +370,10 @@ final class HostContentsStore {
                     c = new HostChanges(h, NONE, h.images().keySet().stream().mapToLong(Long::longValue).sorted().toArray(),
                             NONE, sortedLayers(h));
                     for (var e : h.images().entrySet()) {
-                        if (!Held.of(e.getValue()).repoTags().isEmpty()) {
+                        List<String> tags = e.getValue().repoTags();
+                        if (!tags.isEmpty()) {
                             d.taggedMoves.merge(e.getKey(), 1, Integer::sum);
+                            d.imageTags.add(e.getKey(), tags, 1);
                         }
                     }
                 } else {
@@ -379,6 +386,7 @@ final class HostContentsStore {
                 d.move(c.host().hostKey(), c.addedImages(), 1, c.addedLayers(), !h.wasEmpty());
             }
             images.taggedMoves.forEach((image, n) -> d.taggedMoves.merge(image, n, Integer::sum));
+            d.imageTags.addAll(images.tagMoves);
             d.taggedMoves.values().removeIf(n -> n == 0);
             d.layerHosts.values().removeIf(n -> n == 0);
             d.imageHosts.values().removeIf(n -> n == 0);
@@ -560,7 +568,8 @@ final class HostContentsStore {
 
     /**
      * What the merged hosts' images do: rows that arrive or whose fields change (for {@code la_hi}), keys that leave,
-     * tags gained and lost on kept images, and each image's move of its tagged-host count.
+     * tags gained and lost on kept images, each image's move of its tagged-host count and each (image, tag)'s move of
+     * its host count.
      */
     private static final class ImageDiff {
         record Row(int host, long image, Held held) {
@@ -571,6 +580,7 @@ final class HostContentsStore {
         final List<Row> added = new ArrayList<>();
         final KeyPairs removed = new KeyPairs();
         final Map<Long, Integer> taggedMoves = new TreeMap<>();
+        final ImageTagMoves tagMoves = new ImageTagMoves();
         final List<Integer> tagHosts = new ArrayList<>();
         final List<Long> tagImages = new ArrayList<>();
         final List<String> tags = new ArrayList<>();
@@ -623,6 +633,7 @@ final class HostContentsStore {
                     diff.added.add(new ImageDiff.Row(host, image, now));
                     if (!now.repoTags().isEmpty()) {
                         diff.tagged(image, 1);
+                        diff.tagMoves.add(image, now.repoTags(), 1);
                     }
                 } else if (!was.equals(now)) {
                     diff.changed.add(new ImageDiff.Row(host, image, now));
@@ -632,6 +643,9 @@ final class HostContentsStore {
                         if (was.repoTags().isEmpty() != now.repoTags().isEmpty()) {
                             diff.tagged(image, now.repoTags().isEmpty() ? -1 : 1);
                         }
+                        // The tags kept cancel out (ImageTagMoves drops zero moves).
+                        diff.tagMoves.add(image, now.repoTags(), 1);
+                        diff.tagMoves.add(image, was.repoTags(), -1);
                     }
                 }
             }
@@ -640,6 +654,7 @@ final class HostContentsStore {
                     diff.removed.add(host, e.getKey());
                     if (!e.getValue().repoTags().isEmpty()) {
                         diff.tagged(e.getKey(), -1);
+                        diff.tagMoves.add(e.getKey(), e.getValue().repoTags(), -1);
                     }
                 }
             }

@@ -22,7 +22,7 @@ public final class IndexWriter {
 
     private static final String DROP_INDEX = """
             TRUNCATE host_package_databases, image_package_databases, database_packages, package_databases, packages, package_layers,
-                     host_changes, host_layers, host_images, image_usage, layer_usage, image_parents, image_history,
+                     host_changes, host_layers, host_images, image_tags, image_usage, layer_usage, image_parents, image_history,
                      image_layers, layer_blobs, pending_snapshot_chunks, consumer_offsets, images, layers RESTART IDENTITY;
             DELETE FROM hosts WHERE retired_at IS NULL;
             UPDATE hosts SET problems = '[]', image_count = 0, shown_image_count = 0, layer_count = 0, stored_bytes = 0
@@ -88,7 +88,8 @@ public final class IndexWriter {
     }
 
     /**
-     * Recomputes every usage counter from the facts, the hosts of each package database and every host's totals
+     * Recomputes every usage counter from the facts (the fleet's tags of each image too), the hosts of each package
+     * database and every host's totals
      * (repair, and the tests' check that what is kept incrementally is exact).
      *
      * @return how many counter and host rows were wrong and have been corrected (0 when all were exact)
@@ -98,7 +99,7 @@ public final class IndexWriter {
             try (Statement s = tx.connection().createStatement()) {
                 // One recount at a time, and no indexer batch in between: the counters must not move under us. Hosts
                 // first, as a batch locks its host rows before it moves a counter (the other order can deadlock).
-                s.execute("LOCK TABLE hosts, layer_usage, image_usage, host_package_databases IN EXCLUSIVE MODE");
+                s.execute("LOCK TABLE hosts, layer_usage, image_usage, image_tags, host_package_databases IN EXCLUSIVE MODE");
             }
             return UsageStore.recount(tx.connection()) + PackageStore.recount(tx.connection())
                     + HostStore.recountAllTotals(tx.connection());

@@ -2,6 +2,7 @@ package io.layeratlas.db.index;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
@@ -13,9 +14,11 @@ import java.util.Map;
  * {@code layer_usage.host_count} = hosts with a {@code host_layers} row for the layer;
  * {@code layer_usage.image_count} = images held by at least one host whose stack contains the layer;
  * {@code image_usage.tagged_host_count} = hosts that are not retired whose {@code host_images} row for the image has a
- * repo tag (V9; moved by {@link HostContentsStore} as it replaces a host's images).
- * They move by deltas, set-based ({@link #applyDeltas}, {@link #stacksAdded}); {@link #recount(Connection)}
- * recomputes all three from the facts.
+ * repo tag (V9; moved by {@link HostContentsStore} as it replaces a host's images);
+ * {@code image_tags.host_count} = hosts that are not retired whose {@code host_images} row for the image carries the tag
+ * (V13: rows with a count above 0 only; the fleet's tags of an image, which the queries read).
+ * They move by deltas, set-based ({@link #applyDeltas}, {@link #stacksAdded}, {@link #moveTags}); {@link #recount(Connection)}
+ * recomputes them all from the facts.
  */
 final class UsageStore {
 
@@ -51,6 +54,54 @@ final class UsageStore {
                       JOIN image_layers il ON il.image_key = s.image_key
                      GROUP BY il.layer_key) d
              WHERE u.layer_key = d.layer_key
+            """;
+
+    // (image_key, tag, n) arrays, each (image, tag) once, n never 0 (ImageTagMoves): rows there move, the others are
+    // inserted (a concurrent writer may insert the same one first: the conflict adds to it). A move below 0, or a
+    // negative move of a row that is not there, breaks the table's CHECK and fails the batch: the comparison and the
+    // rows disagree. Not a plain upsert: PostgreSQL checks the row an INSERT proposes (n < 0) before the conflict.
+    private static final String TAG_HOSTS = """
+            WITH d AS (SELECT * FROM unnest(?::bigint[], ?::text[], ?::integer[]) AS d(image_key, tag, n)),
+            moved AS (
+                UPDATE image_tags t SET host_count = t.host_count + d.n FROM d
+                 WHERE t.image_key = d.image_key AND t.tag = d.tag
+                RETURNING t.image_key, t.tag)
+            INSERT INTO image_tags AS t (image_key, tag, host_count)
+            SELECT d.image_key, d.tag, d.n FROM d
+             WHERE NOT EXISTS (SELECT 1 FROM moved m WHERE m.image_key = d.image_key AND m.tag = d.tag)
+             ORDER BY d.image_key, d.tag
+            ON CONFLICT (image_key, tag) DO UPDATE SET host_count = t.host_count + excluded.host_count
+            """;
+
+    // The rows the moves took to 0, after TAG_HOSTS (a statement of its own: a statement does not see its own CTEs'
+    // updates), only when some move was negative; so no row at 0 outlives the transaction.
+    private static final String TAGS_GONE = """
+            DELETE FROM image_tags t USING unnest(?::bigint[], ?::text[], ?::integer[]) AS d(image_key, tag, n)
+             WHERE d.n < 0 AND t.image_key = d.image_key AND t.tag = d.tag AND t.host_count = 0
+            """;
+
+    /**
+     * The fleet's tags of each image from scratch (V13's definition, as V13 fills the table: a host counts once per
+     * tag of its row), written where they differ; answers how many rows were wrong.
+     */
+    private static final String RECOUNT_TAGS = """
+            WITH truth AS (
+                SELECT hi.image_key, t.tag, count(*)::integer AS host_count
+                  FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key
+                 CROSS JOIN LATERAL (SELECT DISTINCT tag FROM unnest(hi.repo_tags) AS u(tag)) t
+                 WHERE h.retired_at IS NULL
+                 GROUP BY hi.image_key, t.tag),
+            gone AS (
+                DELETE FROM image_tags it
+                 WHERE NOT EXISTS (SELECT 1 FROM truth WHERE truth.image_key = it.image_key AND truth.tag = it.tag)
+                RETURNING 1),
+            fixed AS (
+                INSERT INTO image_tags AS it (image_key, tag, host_count)
+                SELECT image_key, tag, host_count FROM truth ORDER BY image_key, tag
+                ON CONFLICT (image_key, tag) DO UPDATE SET host_count = excluded.host_count
+                 WHERE it.host_count <> excluded.host_count
+                RETURNING 1)
+            SELECT (SELECT count(*) FROM gone) + (SELECT count(*) FROM fixed)
             """;
 
     private static final String RECOUNT_ENSURE_ROWS = """
@@ -104,6 +155,14 @@ final class UsageStore {
         }
     }
 
+    /**
+     * Moves the fleet's tags of images ({@code image_tags}) by a replacement's moves and deletes the rows they took to 0.
+     * Two statements, one when no move is negative, none when nothing moved.
+     */
+    static void moveTags(Statements s, ImageTagMoves moves) throws SQLException {
+        moves.execute(s, TAG_HOSTS, TAGS_GONE);
+    }
+
     /** Stacks just written ({@code la_new_stack}): if a host holds the image, each of its layers gains one image. */
     static void stacksAdded(Statements s) throws SQLException {
         s.execute(STACKS_ADDED);
@@ -120,6 +179,14 @@ final class UsageStore {
                 fixed += s.executeUpdate(sql);
             }
         }
-        return fixed;
+        return fixed + recountTags(c);
+    }
+
+    /** Recomputes {@code image_tags} from {@code host_images}; returns how many rows were wrong (0 when exact). */
+    static int recountTags(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(RECOUNT_TAGS)) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 }

@@ -93,15 +93,14 @@ public final class FleetQuery {
     // the fleet gives it.
     private static final String FEED_NAMES = """
             SELECT p.host_key, i.image_key, i.image_id,
-                   CASE WHEN own.image_key IS NOT NULL THEN own.repo_tags ELSE
-                   ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
-                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY t) END AS tags,
+                   CASE WHEN own.image_key IS NOT NULL THEN own.repo_tags ELSE %s END AS tags,
                    CASE WHEN own.image_key IS NOT NULL THEN own.repo_digests ELSE
                    ARRAY(SELECT DISTINCT d FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_digests) d
                           WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY d) END AS digests
               FROM unnest(?::integer[], ?::bigint[]) AS p(host_key, image_key)
               JOIN images i ON i.image_key = p.image_key
-              LEFT JOIN host_images own ON own.host_key = p.host_key AND own.image_key = p.image_key""";
+              LEFT JOIN host_images own ON own.host_key = p.host_key AND own.image_key = p.image_key"""
+            .formatted(Sql.fleetTags("i.image_key"));
 
     /**
      * The overview, with the change feed of the last {@code window}.

@@ -110,22 +110,19 @@ public final class ImageQuery {
 
     // One row per related image, whether Docker's parent, the inferred base, or both.
     private static final String PARENTS = """
-            SELECT i.image_id, array_agg(p.source ORDER BY p.source) AS sources, i.layer_count,
-                   ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
-                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY t) AS tags
+            SELECT i.image_id, array_agg(p.source ORDER BY p.source) AS sources, i.layer_count, %s AS tags
               FROM image_parents p JOIN images i ON i.image_key = p.parent_key
-             WHERE p.child_key = ? GROUP BY i.image_key ORDER BY min(p.source), i.image_id""";
+             WHERE p.child_key = ? GROUP BY i.image_key ORDER BY min(p.source), i.image_id""".formatted(Sql.fleetTags("i.image_key"));
 
     // Children, paged (a base image can have thousands): by how they are related, then image ID.
     private static final Keyset CHILDREN = new Keyset("""
             SELECT x.*, {keys} FROM (
                 SELECT i.image_id, array_agg(p.source ORDER BY p.source) AS sources, i.layer_count, min(p.source) AS first_source,
-                       ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
-                              WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY t) AS tags
+                       %s AS tags
                   FROM image_parents p JOIN images i ON i.image_key = p.child_key
                  WHERE p.parent_key = ? GROUP BY i.image_key) x
              WHERE {keyset}
-             {order}""", List.of("x.first_source", "x.image_id"), List.of("text", "text"), false);
+             {order}""".formatted(Sql.fleetTags("i.image_key")), List.of("x.first_source", "x.image_id"), List.of("text", "text"), false);
 
     private static final String CHILD_COUNT = "SELECT count(DISTINCT child_key) FROM image_parents WHERE parent_key = ?";
 
@@ -141,9 +138,7 @@ public final class ImageQuery {
             Containers.of("h.host_key", "(SELECT i.image_id FROM images i WHERE i.image_key = hi.image_key)"), Labels.FILTER),
             List.of("h.host_id"), List.of("text"), false);
 
-    private static final String TAGS = """
-            SELECT ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
-                          WHERE hi.image_key = ? AND h.retired_at IS NULL ORDER BY t) AS tags""";
+    private static final String TAGS = "SELECT " + Sql.fleetTags("?") + " AS tags";
 
     /**
      * Resolves an image ID or unique prefix to the full image ID.

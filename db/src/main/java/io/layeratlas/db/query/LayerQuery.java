@@ -454,14 +454,12 @@ public final class LayerQuery {
 
     // Images held by at least one host (as layer_usage.image_count counts them), most widely held first.
     private static final Keyset IMAGES = new Keyset("""
-            SELECT i.image_id, il.position, i.created, u.host_count, {keys},
-                   ARRAY(SELECT DISTINCT t FROM host_images hi, unnest(hi.repo_tags) t
-                          WHERE hi.image_key = i.image_key ORDER BY t) AS tags
+            SELECT i.image_id, il.position, i.created, u.host_count, {keys}, %s AS tags
               FROM image_layers il
               JOIN images i ON i.image_key = il.image_key
               JOIN image_usage u ON u.image_key = i.image_key
              WHERE il.layer_key = ANY (?) AND u.host_count > 0 AND {keyset}
-             {order}""", List.of("u.host_count", "i.image_id", "il.position"), List.of("integer", "text", "integer"), true);
+             {order}""".formatted(Sql.fleetTags("i.image_key")), List.of("u.host_count", "i.image_id", "il.position"), List.of("integer", "text", "integer"), true);
 
 
     /**
@@ -704,11 +702,9 @@ public final class LayerQuery {
                 SELECT p.parent_key, up.depth + 1 FROM up
                   JOIN image_parents p ON p.child_key = up.image_key AND p.source = 'inferred-base'
                  WHERE up.depth < 200)
-            SELECT i.image_id,
-                   ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
-                          WHERE hi.image_key = i.image_key AND h.retired_at IS NULL ORDER BY t) AS tags
+            SELECT i.image_id, %s AS tags
               FROM up JOIN images i ON i.image_key = up.image_key
-             ORDER BY up.depth""";
+             ORDER BY up.depth""".formatted(Sql.fleetTags("i.image_key"));
 
     /**
      * Where the layer a digest or prefix names comes from: the history step that created it and its base-image family.

@@ -126,12 +126,10 @@ public final class PackageQuery {
                AND u.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))""";
 
     private static final Keyset IMAGES = new Keyset("""
-            SELECT i.image_key, i.image_id, u.host_count, {keys},
-                   ARRAY(SELECT DISTINCT t FROM host_images hi, unnest(hi.repo_tags) t
-                          WHERE hi.image_key = i.image_key ORDER BY t) AS tags
+            SELECT i.image_key, i.image_id, u.host_count, {keys}, %s AS tags
               FROM images i JOIN image_usage u ON u.image_key = i.image_key
              WHERE u.host_count > 0 AND %s AND {keyset}
-             {order}""".formatted(IMAGE_MATCHES), List.of("i.image_id"), List.of("text"), false);
+             {order}""".formatted(Sql.fleetTags("i.image_key"), IMAGE_MATCHES), List.of("i.image_id"), List.of("text"), false);
 
     private static final String PACKAGES_OF_IMAGES = """
             SELECT ip.image_key, ip.ecosystem, ip.name, ip.version, ip.architecture, ip.source_name, ip.source_version,

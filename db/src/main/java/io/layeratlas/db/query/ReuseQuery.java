@@ -147,12 +147,11 @@ public final class ReuseQuery {
             SELECT r.image_id, r.layer_count, r.size, count(DISTINCT t.image_key) AS members,
                    coalesce((SELECT lu.host_count FROM image_layers il JOIN layer_usage lu ON lu.layer_key = il.layer_key
                               WHERE il.image_key = r.image_key ORDER BY il.position DESC LIMIT 1), 0) AS host_count,
-                   ARRAY(SELECT DISTINCT tg FROM host_images hi, unnest(hi.repo_tags) tg
-                          WHERE hi.image_key = r.image_key ORDER BY tg) AS tags
+                   %s AS tags
               FROM tree t JOIN images r ON r.image_key = t.root_key
              GROUP BY r.image_key
              ORDER BY members DESC, r.image_id
-             LIMIT 50""";
+             LIMIT 50""".formatted(Sql.fleetTags("r.image_key"));
 
     /**
      * The reuse page's data.

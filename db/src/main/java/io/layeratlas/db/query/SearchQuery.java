@@ -78,15 +78,17 @@ public final class SearchQuery {
     private static final String EXACT_HOST = """
             SELECT host_id FROM hosts WHERE retired_at IS NULL AND host_id = ?""";
 
+    // Tags are the fleet's tags of each image (image_tags, V13: one row per image and tag, where host_images has one per
+    // holder and tag).
     private static final String HOSTS_AND_TAGS = """
             SELECT 'HOST' AS kind, 0 AS kind_order, 'host ID' AS what, host_id AS key, host_id AS label FROM hosts
              WHERE retired_at IS NULL AND (host_id = ? OR starts_with(lower(host_id), lower(?)))
             UNION ALL
             SELECT 'IMAGE', 1, 'repo tag', key, string_agg(label, ', ' ORDER BY label)
-              FROM (SELECT DISTINCT i.image_id AS key, t AS label
-                      FROM host_images hi JOIN images i ON i.image_key = hi.image_key, unnest(hi.repo_tags) t
-                     WHERE t = ? OR right(t, length(?) + 1) = '/' || ?
-                        OR starts_with(t, ? || ':') OR position('/' || ? || ':' IN t) > 0) m
+              FROM (SELECT i.image_id AS key, it.tag AS label
+                      FROM image_tags it JOIN images i ON i.image_key = it.image_key
+                     WHERE it.tag = ? OR right(it.tag, length(?) + 1) = '/' || ?
+                        OR starts_with(it.tag, ? || ':') OR position('/' || ? || ':' IN it.tag) > 0) m
              GROUP BY key""";
 
     private static Keyset matches(String sql) {

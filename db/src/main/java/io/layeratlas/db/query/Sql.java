@@ -221,7 +221,19 @@ final class Sql {
         return a == null ? List.of() : Arrays.stream((Long[]) a.getArray()).toList();
     }
 
-        /** The host columns every query that reports freshness selects, aliased {@code h}. */
+    /**
+     * The fleet's repo tags of the image whose key is the SQL expression {@code imageKey}, as a {@code text[]} in the
+     * database's collation order: every tag a host that is not retired gives the image on its {@code host_images} row
+     * (a retired host holds no rows). Read from {@code image_tags} (V13), which the indexer keeps by delta: one range of
+     * its primary key per image however many hosts hold it, where the {@code DISTINCT} over the image's
+     * {@code host_images} rows it replaces read one row per holder (10,000 for an image every host of a 10,000-host
+     * fleet holds). Every answer that names an image by the fleet's tags reads it here.
+     */
+    static String fleetTags(String imageKey) {
+        return "ARRAY(SELECT ft.tag FROM image_tags ft WHERE ft.image_key = " + imageKey + " ORDER BY ft.tag)";
+    }
+
+    /** The host columns every query that reports freshness selects, aliased {@code h}. */
     static final String HOST_COLUMNS = """
             h.host_key, h.host_id, h.source, h.source_kind, h.agent_version, h.generation, h.scanned_at,
             h.snapshot_applied_at, h.last_heartbeat_at, h.heartbeat_interval_seconds, h.first_seen,

@@ -92,13 +92,11 @@ public final class TagQuery {
              ORDER BY created DESC NULLS LAST, image_id, host_id""".formatted(Sql.HOST_COLUMNS, HOSTS_PER_IMAGE);
 
     private static final String SAME = """
-            SELECT j.image_id, j.created,
-                   ARRAY(SELECT DISTINCT t FROM host_images hi JOIN hosts h ON h.host_key = hi.host_key, unnest(hi.repo_tags) t
-                          WHERE hi.image_key = j.image_key AND h.retired_at IS NULL ORDER BY t) AS tags
+            SELECT j.image_id, j.created, %s AS tags
               FROM images j
              WHERE j.top_layer_key = ? AND j.layer_count = ? AND j.image_key <> ?
                AND image_tagged_somewhere(j.image_key)
-             ORDER BY j.created DESC NULLS LAST, j.image_id LIMIT 20""";
+             ORDER BY j.created DESC NULLS LAST, j.image_id LIMIT 20""".formatted(Sql.fleetTags("j.image_key"));
 
     private static final String IMAGE_KEYS = "SELECT image_key, layer_count, top_layer_key FROM images WHERE image_id = ?";
 

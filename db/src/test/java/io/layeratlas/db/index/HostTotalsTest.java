@@ -52,7 +52,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * hosts ({@code truth/<host>/}): images per {@code docker image ls -a} ({@code image-ls.jsonl}, one line per tag), the
  * images {@code docker image ls} shows by Docker 20.10's rule over {@code docker image inspect}'s {@code Parent}, and
  * the host's distinct layers (distinct prefixes of the images' {@code RootFS.Layers}) with the sizes the Engine API's
- * {@code /images/{id}/history} gives each layer-creating step ({@code api/history.jsonl}, exact bytes).
+ * {@code /images/{id}/history} gives each layer-creating step ({@code api/history.jsonl}, exact bytes). Also the fleet's
+ * tags of each image (V13 {@code image_tags}) against the {@code RepoTags} of each host's {@code docker image inspect}.
  */
 class HostTotalsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -143,12 +144,7 @@ class HostTotalsTest {
     @Test
     void the_totals_kept_on_each_host_equal_what_docker_reported() {
         try (Database db = freshDatabase()) {
-            IndexWriter writer = new IndexWriter(db);
-            IndexBatch batch = new IndexBatch();
-            for (String host : HOSTS) {
-                agentEvents(scans.get(host).inventory(), scans.get(host), 1).forEach(e -> batch.add(batch.size(), e));
-            }
-            writer.inTransaction(tx -> tx.apply(batch));
+            IndexWriter writer = loadFleetMain(db);
 
             HostQuery hosts = hostQuery(db);
             Map<String, HostQuery.HostSummary> listed = new HashMap<>();
@@ -175,6 +171,43 @@ class HostTotalsTest {
                     (String h) -> Totals.of(truth(h).values()).bytes()).reversed());
             assertThat(writer.recount()).as("rows a recount corrected").isZero();
         }
+    }
+
+    @Test
+    void the_fleets_tags_of_each_image_are_the_repo_tags_docker_reported_and_follow_a_retired_host() {
+        // Per image ID and tag, the hosts whose `docker image inspect` lists the tag in RepoTags.
+        Map<String, Map<String, Integer>> docker = new java.util.TreeMap<>();
+        Map<String, Map<String, Integer>> withoutWeb01 = new java.util.TreeMap<>();
+        for (String host : HOSTS) {
+            for (TruthImage i : truth(host).values()) {
+                for (String tag : new HashSet<>(i.repoTags())) {
+                    docker.computeIfAbsent(i.id(), k -> new java.util.TreeMap<>()).merge(tag, 1, Integer::sum);
+                    if (!host.equals("web-01")) {
+                        withoutWeb01.computeIfAbsent(i.id(), k -> new java.util.TreeMap<>()).merge(tag, 1, Integer::sum);
+                    }
+                }
+            }
+        }
+        try (Database db = freshDatabase()) {
+            IndexWriter writer = loadFleetMain(db);
+            assertThat(IndexDump.of(db.dataSource(), "image_tags").get("image_tags"))
+                    .as("image_tags against docker image inspect's RepoTags").containsExactlyInAnyOrderElementsOf(lines(docker));
+            assertThat(docker.values().stream().anyMatch(tags -> tags.values().stream().anyMatch(n -> n > 1)))
+                    .as("some tag is on several hosts").isTrue();
+            assertThat(writer.recount()).as("rows a recount corrected").isZero();
+
+            writer.retireHost("web-01");
+            assertThat(IndexDump.of(db.dataSource(), "image_tags").get("image_tags"))
+                    .containsExactlyInAnyOrderElementsOf(lines(withoutWeb01));
+            assertThat(writer.recount()).as("rows a recount corrected").isZero();
+        }
+    }
+
+    /** {@link IndexDump}'s {@code image_tags} lines of image ID -> tag -> hosts. */
+    private static List<String> lines(Map<String, Map<String, Integer>> tags) {
+        List<String> out = new ArrayList<>();
+        tags.forEach((image, byTag) -> byTag.forEach((tag, n) -> out.add(image + " " + tag + " hosts=" + n)));
+        return out;
     }
 
     @Test
@@ -266,9 +299,7 @@ class HostTotalsTest {
 
     @Test
     void the_migration_fills_the_totals_of_an_index_written_before_it() throws Exception {
-        String url = postgres.createDatabase("before_v12");
-        Flyway.configure().dataSource(url, postgres.user(), "").locations("classpath:db/migration").target("11").load()
-                .migrate();
+        String url = databaseAt("before_v12", "11");
         try (Connection c = java.sql.DriverManager.getConnection(url, postgres.user(), ""); Statement st = c.createStatement()) {
             String[] image = {"sha256:" + "a".repeat(64), "sha256:" + "b".repeat(64), "sha256:" + "c".repeat(64)};
             String[] layer = {"sha256:" + "1".repeat(64), "sha256:" + "2".repeat(64), "sha256:" + "3".repeat(64)};
@@ -298,6 +329,48 @@ class HostTotalsTest {
             }
             assertThat(rows).containsExactly("empty 0 0 0 0", "full 3 2 3 1234");
         }
+    }
+
+    @Test
+    void the_migration_fills_the_tags_of_an_index_written_before_it() throws Exception {
+        String url = databaseAt("before_v13", "12");
+        try (Connection c = java.sql.DriverManager.getConnection(url, postgres.user(), ""); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO hosts (host_id) VALUES ('a'), ('b'), ('c')");
+            st.execute("INSERT INTO images (image_id) VALUES ('sha256:" + "a".repeat(64) + "'), ('sha256:" + "b".repeat(64) + "')");
+            // Image a: tagged x:1 and x:2 on host a, x:1 on host b; untagged on host c. Image b: untagged everywhere.
+            st.execute("""
+                    INSERT INTO host_images (host_key, image_key, repo_tags)
+                    SELECT h.host_key, i.image_key,
+                           CASE WHEN i.image_id LIKE 'sha256:b%' OR h.host_id = 'c' THEN '{}'::text[]
+                                WHEN h.host_id = 'a' THEN '{x:1,x:2}' ELSE '{x:1}' END
+                      FROM hosts h, images i""");
+        }
+        try (Database db = Database.migrateAndOpen(url, postgres.user(), "", 2)) {
+            assertThat(IndexDump.of(db.dataSource(), "image_tags").get("image_tags")).containsExactly(
+                    "sha256:" + "a".repeat(64) + " x:1 hosts=2", "sha256:" + "a".repeat(64) + " x:2 hosts=1");
+            try (Connection c = db.dataSource().getConnection()) {
+                assertThat(UsageStore.recountTags(c)).as("rows a recount of the tags corrected").isZero();
+            }
+        }
+    }
+
+    /** A new database migrated up to {@code version} only (an index written before the next migration): its URL. */
+    private static String databaseAt(String name, String version) {
+        String url = postgres.createDatabase(name);
+        Flyway.configure().dataSource(url, postgres.user(), "").locations("classpath:db/migration").target(version).load()
+                .migrate();
+        return url;
+    }
+
+    /** Every host of {@link #HOSTS} as its agent publishes it, applied in one batch. */
+    private static IndexWriter loadFleetMain(Database db) {
+        IndexWriter writer = new IndexWriter(db);
+        IndexBatch batch = new IndexBatch();
+        for (String host : HOSTS) {
+            agentEvents(scans.get(host).inventory(), scans.get(host), 1).forEach(e -> batch.add(batch.size(), e));
+        }
+        writer.inTransaction(tx -> tx.apply(batch));
+        return writer;
     }
 
     private static List<TruthImage> without(Map<String, TruthImage> images, TruthImage image) {

@@ -36,6 +36,8 @@ public final class IndexDump {
                   FROM layer_usage u JOIN layers l USING (layer_key) WHERE u.host_count > 0 OR u.image_count > 0""");
         SECTIONS.put("image_usage", """
                 SELECT i.image_id || ' hosts=' || u.host_count FROM image_usage u JOIN images i USING (image_key) WHERE u.host_count > 0""");
+        SECTIONS.put("image_tags", """
+                SELECT i.image_id || ' ' || t.tag || ' hosts=' || t.host_count FROM image_tags t JOIN images i USING (image_key)""");
         SECTIONS.put("images", """
                 SELECT image_id || ' config=' || (config IS NOT NULL) || ' created=' || COALESCE(created::text, '-') || ' os=' || COALESCE(os, '-')
                        || ' arch=' || COALESCE(architecture, '-') || ' layers=' || COALESCE(layer_count::text, '-') || ' size=' || COALESCE(size::text, '-')

@@ -109,6 +109,52 @@ class IndexWriterTest {
     }
 
     @Test
+    void the_fleets_tags_of_an_image_follow_tags_that_move_images_that_come_and_go_and_retired_hosts() {
+        SyntheticFleet fleet = new SyntheticFleet(11, 3);
+        ImageRecord api = fleet.images().get(0);
+        ImageRecord app = fleet.images().get(1);
+        String appTag = app.repoTags().get(0);
+        apply(SyntheticFleet.snapshot("web-01", 1, List.of(withTags(api, "shop/api:1.1", "shop/api:latest"), app)),
+                SyntheticFleet.snapshot("web-02", 1, List.of(withTags(api, "shop/api:1.1"), app)));
+        assertThat(dump("image_tags").get("image_tags")).containsExactlyInAnyOrder(
+                api.id() + " shop/api:1.1 hosts=2", api.id() + " shop/api:latest hosts=1", app.id() + " " + appTag + " hosts=2");
+        assertThat(writer.recount()).isZero();
+
+        // On web-01: `docker tag shop/api:1.1 shop/api:stable`, `docker rmi shop/api:latest`, and app removed.
+        apply(SyntheticFleet.snapshot("web-01", 2, List.of(withTags(api, "shop/api:1.1", "shop/api:stable"))));
+        assertThat(dump("image_tags").get("image_tags")).containsExactlyInAnyOrder(
+                api.id() + " shop/api:1.1 hosts=2", api.id() + " shop/api:stable hosts=1", app.id() + " " + appTag + " hosts=1");
+        assertThat(writer.recount()).isZero();
+
+        // The image kept untagged on web-02 (`docker rmi shop/api:1.1` of a running image), then web-02 retired.
+        apply(SyntheticFleet.snapshot("web-02", 2, List.of(withTags(api), app)));
+        assertThat(dump("image_tags").get("image_tags")).containsExactlyInAnyOrder(
+                api.id() + " shop/api:1.1 hosts=1", api.id() + " shop/api:stable hosts=1", app.id() + " " + appTag + " hosts=1");
+        writer.retireHost("web-02");
+        assertThat(dump("image_tags").get("image_tags")).containsExactlyInAnyOrder(
+                api.id() + " shop/api:1.1 hosts=1", api.id() + " shop/api:stable hosts=1");
+        assertThat(writer.recount()).isZero();
+
+        // The recount's truth is host_images: a wrong count, a row too many and a row missing are three corrections.
+        try (var c = db.dataSource().getConnection(); var st = c.createStatement()) {
+            st.executeUpdate("UPDATE image_tags SET host_count = 7 WHERE tag = 'shop/api:1.1'");
+            st.executeUpdate("DELETE FROM image_tags WHERE tag = 'shop/api:stable'");
+            st.executeUpdate("INSERT INTO image_tags (image_key, tag, host_count) SELECT image_key, 'ghost:1', 1 FROM images"
+                    + " WHERE image_id = '" + app.id() + "'");
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        assertThat(writer.recount()).isEqualTo(3);
+        assertThat(dump("image_tags").get("image_tags")).containsExactlyInAnyOrder(
+                api.id() + " shop/api:1.1 hosts=1", api.id() + " shop/api:stable hosts=1");
+    }
+
+    private static ImageRecord withTags(ImageRecord i, String... tags) {
+        return new ImageRecord(i.id(), List.of(tags), i.repoDigests(), i.parent(), i.created(), i.size(), i.diffIds(),
+                i.chainIds(), i.history(), i.containers(), i.sharedSize(), i.uniqueSize(), i.os(), i.architecture());
+    }
+
+    @Test
     void applying_the_same_events_twice_changes_nothing() {
         SyntheticFleet fleet = new SyntheticFleet(2, 10);
         List<LayerAtlasEvent> events = new ArrayList<>();

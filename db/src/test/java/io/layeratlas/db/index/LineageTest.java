@@ -175,7 +175,7 @@ class LineageTest {
 
         // A newer snapshot brings web-02 back.
         apply(SyntheticFleet.snapshot("web-02", 2, List.of(tagged(t.get(2), "shop/api:old"))));
-        assertThat(baseOf(s.child())).isEqualTo(t.get(2).id().toString());
+        assertThat(baseOf(s.child())).isEqualTo(t.get(2).id().toString());        assertThat(writer.recount()).as("counters and image tags a recount corrected").isZero();
     }
 
     @Test
@@ -191,7 +191,7 @@ class LineageTest {
         writer.retireHost("b");
         assertThat(baseOf(s.child())).isEqualTo(t.get(3).id().toString());
         writer.retireHost("c");
-        assertThat(baseOf(s.child())).isEqualTo(t.get(0).id().toString());
+        assertThat(baseOf(s.child())).isEqualTo(t.get(0).id().toString());        assertThat(writer.recount()).as("counters and image tags a recount corrected").isZero();
     }
 
     @Test

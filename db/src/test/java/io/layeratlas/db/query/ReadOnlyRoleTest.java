@@ -38,7 +38,7 @@ class ReadOnlyRoleTest {
             try (Database ro = Database.open(url, "dashboard_ro", "", 2, false);
                  Connection c = ro.dataSource().getConnection(); var s = c.createStatement()) {
                 for (String table : new String[]{"hosts", "images", "layers", "image_layers", "layer_blobs", "image_history",
-                        "image_parents", "host_images", "host_layers", "layer_usage", "image_usage", "host_changes"}) {
+                        "image_parents", "host_images", "host_layers", "layer_usage", "image_usage", "image_tags", "host_changes"}) {
                     s.executeQuery("SELECT count(*) FROM " + table).close();
                 }
                 assertThatThrownBy(() -> s.executeUpdate("INSERT INTO hosts (host_id) VALUES ('x')"))
