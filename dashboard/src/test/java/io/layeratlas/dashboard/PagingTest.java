@@ -48,6 +48,23 @@ class PagingTest {
     @Test
     void paging_two_at_a_time_through_the_hosts_of_the_most_shared_layer_lists_every_host_docker_reported_once() throws Exception {
         var layer = mostSharedLayer();
+        // A page is read by gathering the holders while PostgreSQL has no estimate of the fleet, and by walking the
+        // hosts in ID order once it has one and the layer is on enough of them (LayerQuery.walk): both, each page.
+        pageThroughHosts(layer);
+        double estimate;
+        try (var c = fleet.database.dataSource().getConnection(); var st = c.createStatement()) {
+            st.execute("ANALYZE hosts");
+            try (var rs = st.executeQuery("SELECT reltuples FROM pg_class WHERE oid = 'hosts'::regclass")) {
+                rs.next();
+                estimate = rs.getDouble(1);
+            }
+        }
+        assertThat((double) layer.getValue().size() * layer.getValue().size()).as("a layer walked with pages of 2")
+                .isGreaterThan(3 * estimate);
+        pageThroughHosts(layer);
+    }
+
+    private void pageThroughHosts(Map.Entry<String, Map<String, Set<String>>> layer) throws Exception {
         List<JsonNode> pages = forward("/api/v1/layers/" + layer.getKey() + "/hosts", "hosts");
         List<String> seen = new ArrayList<>();
         pages.forEach(p -> p.path("hosts").forEach(h -> seen.add(h.path("hostId").asText())));

@@ -40,7 +40,7 @@ final class OverviewHandlers {
         int hours = hours(ctx);
         FleetQuery.Overview o = fleet.overview(Duration.ofHours(hours));
         ReuseQuery.Totals totals = reuse.reuse(ReuseHandlers.DEFAULT_LIMIT).totals();
-        List<HostStatus> stale = o.freshness().staleHosts().isEmpty() ? List.of()
+        List<HostStatus> stale = o.freshness().allFresh() ? List.of()
                 : hosts.list(HostQuery.Sort.STALE, true, new PageRequest(null, STALE_LISTED)).hosts().stream()
                 .map(HostQuery.HostSummary::status).filter(HostStatus::stale).toList();
         return new OverviewView(totals, o.shownImages(), o.allImages(), stale, hours, o.feed(), AGENT_COMMAND,

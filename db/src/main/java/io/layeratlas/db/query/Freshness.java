@@ -3,6 +3,8 @@ package io.layeratlas.db.query;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 
@@ -14,15 +16,27 @@ import java.util.Objects;
  * @param oldestInventoryAt the oldest inventory (scan time) among them; null if none
  * @param staleAfterSeconds a host is stale when its last report is older than this many seconds
  * @param hostCount         hosts involved
- * @param staleHosts        host IDs of the stale ones, sorted
+ * @param staleHosts        host IDs of the stale ones, sorted (by UTF-16 code unit, as {@link String#compareTo}): all
+ *                          of them, or the first {@value #STALE_LISTED} when there are more
+ * @param staleHostCount    how many of the hosts involved are stale
  * @param replica           when the answer was read from a hot standby: how far its replay trails the primary;
  *                          null when read from the primary
  */
 public record Freshness(Instant asOf, Instant oldestReportAt, Instant oldestInventoryAt, long staleAfterSeconds,
-                        int hostCount, List<String> staleHosts, Replica replica) {
+                        int hostCount, List<String> staleHosts, int staleHostCount, Replica replica) {
+    /**
+     * Most stale host IDs an answer lists: an answer about the whole fleet of 10,000 hosts named every one of them when
+     * a data center stopped reporting, in every response (the host list sorted by staleness pages through them).
+     */
+    public static final int STALE_LISTED = 100;
+
     public Freshness {
         Objects.requireNonNull(asOf, "asOf");
         staleHosts = List.copyOf(staleHosts);
+        if (staleHosts.size() > STALE_LISTED || staleHostCount < staleHosts.size()
+                || (staleHosts.size() < STALE_LISTED && staleHostCount != staleHosts.size())) {
+            throw new IllegalArgumentException(staleHostCount + " stale hosts listed as " + staleHosts.size());
+        }
     }
 
     /**
@@ -40,7 +54,7 @@ public record Freshness(Instant asOf, Instant oldestReportAt, Instant oldestInve
 
     /** Whether every host involved is current. */
     public boolean allFresh() {
-        return staleHosts.isEmpty();
+        return staleHostCount == 0;
     }
 
     /**
@@ -68,11 +82,19 @@ public record Freshness(Instant asOf, Instant oldestReportAt, Instant oldestInve
             return clock.instant().minus(staleAfter);
         }
 
-        /** The freshness of an answer whose hosts were aggregated elsewhere (in SQL). */
+        /**
+         * The freshness of an answer whose hosts were aggregated elsewhere (in SQL).
+         *
+         * @param staleHosts     stale host IDs, any order: all of them, or at least the first {@link #STALE_LISTED}
+         *                       in sorted order (the rest are left out)
+         * @param staleHostCount how many are stale
+         */
         public Freshness of(int hostCount, Instant oldestReportAt, Instant oldestInventoryAt, List<String> staleHosts,
-                            Replica replica) {
+                            int staleHostCount, Replica replica) {
+            List<String> sorted = new ArrayList<>(staleHosts);
+            Collections.sort(sorted);
             return new Freshness(clock.instant(), oldestReportAt, oldestInventoryAt, staleAfter.toSeconds(), hostCount,
-                    staleHosts, replica);
+                    sorted.subList(0, Math.min(sorted.size(), STALE_LISTED)), staleHostCount, replica);
         }
     }
 }

@@ -31,19 +31,29 @@ public final class LayerQuery {
     private final DataSource dataSource;
     private final Freshness.Policy policy;
     private final int exportBatch;
+    private final int probedImages;
 
     public LayerQuery(DataSource dataSource, Freshness.Policy policy) {
-        this(dataSource, policy, EXPORT_BATCH);
+        this(dataSource, policy, EXPORT_BATCH, PROBED_IMAGES);
     }
 
     /** With {@code exportBatch} hosts per batch of the export: tests cross batches on a small fleet. */
     LayerQuery(DataSource dataSource, Freshness.Policy policy, int exportBatch) {
+        this(dataSource, policy, exportBatch, PROBED_IMAGES);
+    }
+
+    /**
+     * With {@code probedImages}, the most images of a layer whose page hosts' images are probed rather than scanned
+     * ({@link #probeUses}; -1: always scanned): tests read a small fleet both ways.
+     */
+    LayerQuery(DataSource dataSource, Freshness.Policy policy, int exportBatch, int probedImages) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.policy = Objects.requireNonNull(policy, "policy");
         if (exportBatch < 1) {
             throw new IllegalArgumentException("exportBatch must be at least 1: " + exportBatch);
         }
         this.exportBatch = exportBatch;
+        this.probedImages = probedImages;
     }
 
     /** How a layer question was understood. */
@@ -56,14 +66,27 @@ public final class LayerQuery {
      * @param matchedBy which of the two it is
      * @param layerKeys the chain-ID rows it covers (internal keys; not for display)
      * @param chainIds  the chain ID of each of {@code layerKeys}, in the same order
+     * @param spread    how widely it was held when resolved, for choosing how to read its pages
      */
-    public record LayerRef(String digest, MatchedBy matchedBy, List<Long> layerKeys, List<String> chainIds) {
+    public record LayerRef(String digest, MatchedBy matchedBy, List<Long> layerKeys, List<String> chainIds,
+                           Spread spread) {
         public LayerRef {
             layerKeys = List.copyOf(layerKeys);
             chainIds = List.copyOf(chainIds);
             if (layerKeys.size() != chainIds.size()) {
                 throw new IllegalArgumentException("a chain ID for each layer key: " + layerKeys + " vs " + chainIds);
             }
+        }
+
+        /**
+         * How widely a layer is held, by the usage counters summed over its chains (exact for one chain, an upper bound
+         * for several): what {@link LayerQuery} reads a page by.
+         *
+         * @param holders hosts holding it
+         * @param images  images held by a host that contain it
+         * @param fleet   live and retired hosts in the index, PostgreSQL's estimate (pg_class.reltuples; 0: none yet)
+         */
+        public record Spread(long holders, long images, long fleet) {
         }
 
         /** The chain ID of one of {@code layerKeys}. */
@@ -135,6 +158,7 @@ public final class LayerQuery {
      * @param hostsPage  where {@code hosts} sits in the list of all its hosts (by host ID)
      * @param imageCount images held by at least one host that contain it: every page's images
      * @param imagesPage where {@code images} sits in that list (most widely held first)
+     * @param freshness  as {@link LayerHosts#freshness}
      */
     public record LayerDetail(String digest, MatchedBy matchedBy, String diffId, List<Chain> chains, List<Blob> blobs,
                               Long size, int hostCount, List<HostHolding> hosts, PageInfo hostsPage, long imageCount,
@@ -145,7 +169,8 @@ public final class LayerQuery {
      * One page of the remediation list: hosts holding the layer, by host ID.
      *
      * @param hostCount every page's hosts
-     * @param freshness of every host holding the layer, not only this page's
+     * @param freshness of every live host (carrying the labels asked for), holder or not: each answered whether it
+     *                  holds the layer, and a stale one may hold it by now
      */
     public record LayerHosts(String digest, MatchedBy matchedBy, int hostCount, List<HostHolding> hosts, PageInfo page,
                              Freshness freshness) {
@@ -158,7 +183,11 @@ public final class LayerQuery {
     }
 
     private static final String EXACT = """
-            SELECT layer_key, chain_id, diff_id FROM layers WHERE diff_id = ? OR chain_id = ?""";
+            SELECT l.layer_key, l.chain_id, l.diff_id, coalesce(u.host_count, 0) AS holders,
+                   coalesce(u.image_count, 0) AS images,
+                   (SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = 'hosts'::regclass) AS fleet
+              FROM layers l LEFT JOIN layer_usage u ON u.layer_key = l.layer_key
+             WHERE l.diff_id = ? OR l.chain_id = ?""";
 
     private static final String PREFIX = """
             (SELECT DISTINCT 'diff ID' AS what, diff_id AS digest FROM layers
@@ -196,19 +225,18 @@ public final class LayerQuery {
             }
             digest = found.get(0).key();
         }
-        record Row(long key, String chainId, String diffId) {
+        record Row(long key, String chainId, String diffId, long holders, long images, long fleet) {
         }
         String q = digest;
-        List<Row> rows = Sql.list(c, EXACT, rs -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3)), q, q);
+        List<Row> rows = Sql.list(c, EXACT, rs -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3),
+                rs.getLong(4), rs.getLong(5), rs.getLong(6)), q, q);
         List<Row> byDiff = rows.stream().filter(r -> r.diffId().equals(q)).toList();
-        if (!byDiff.isEmpty()) {
-            return new LayerRef(q, MatchedBy.DIFF_ID, byDiff.stream().map(Row::key).toList(),
-                    byDiff.stream().map(Row::chainId).toList());
-        }
-        List<Row> byChain = rows.stream().filter(r -> r.chainId().equals(q)).toList();
-        if (!byChain.isEmpty()) {
-            return new LayerRef(q, MatchedBy.CHAIN_ID, byChain.stream().map(Row::key).toList(),
-                    byChain.stream().map(Row::chainId).toList());
+        List<Row> matched = byDiff.isEmpty() ? rows.stream().filter(r -> r.chainId().equals(q)).toList() : byDiff;
+        if (!matched.isEmpty()) {
+            return new LayerRef(q, byDiff.isEmpty() ? MatchedBy.CHAIN_ID : MatchedBy.DIFF_ID,
+                    matched.stream().map(Row::key).toList(), matched.stream().map(Row::chainId).toList(),
+                    new LayerRef.Spread(matched.stream().mapToLong(Row::holders).sum(),
+                            matched.stream().mapToLong(Row::images).sum(), matched.get(0).fleet()));
         }
         throw new QueryException.NotFound("no layer has diff or chain ID " + q);
     }
@@ -228,18 +256,66 @@ public final class LayerQuery {
              WHERE l.layer_key = ANY (?)
              ORDER BY u.host_count DESC NULLS LAST, l.chain_id""";
 
-    // A host is in the list when it holds any chain of the layer; EXISTS lets a popular layer's first page stop after
-    // `limit` hosts read in host ID order instead of gathering all of them.
+    // When host h first held any chain of the layer: a subplan PostgreSQL runs for the rows a page keeps only (after
+    // its sort and limit), reading the host_layers rows' first_seen (not in the index) of those alone.
+    private static final String FIRST_HELD = """
+            (SELECT min(hl.first_seen) FROM host_layers hl WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (?))""";
+
+    // A host is in the list when it holds any chain of the layer.
     private static final String HOLDS = """
             EXISTS (SELECT 1 FROM host_layers hl WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (?))""";
 
-    private static final Keyset HOSTS = new Keyset("""
-            SELECT %s, {keys},
-                   (SELECT min(hl.first_seen) FROM host_layers hl
-                     WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (?)) AS layer_first_seen
+    /**
+     * A page of the layer's hosts by walking the live hosts in host ID order (hosts_host_id_key) and keeping those that
+     * hold it (host_layers_pkey): it stops after the page's hosts, about {@code limit × fleet / holders} probes, so it
+     * is the read for a layer many hosts hold. Parameters: the layer keys (first seen), the layer keys ({@link #HOLDS}),
+     * the labels.
+     */
+    private static final Keyset WALK = new Keyset("""
+            SELECT %s, {keys}, %s AS layer_first_seen
               FROM hosts h
              WHERE h.retired_at IS NULL AND %s AND %s AND {keyset}
-             {order}""".formatted(Sql.HOST_COLUMNS, HOLDS, Labels.FILTER), List.of("h.host_id"), List.of("text"), false);
+             {order}""".formatted(Sql.HOST_COLUMNS, FIRST_HELD, HOLDS, Labels.FILTER), List.of("h.host_id"), List.of("text"), false);
+
+    /**
+     * Every live host holding the layer, with when it first held it: the layer's entries of host_layers_layer (an
+     * index-only scan), then each holder's row by primary key (the fenced LATERAL: joined, the planner hashed all 10,000 hosts of the full-scale
+     * fleet for a layer on 950 of them). Costs about the holders' count, so it is the read for a layer few hosts hold
+     * ({@link #GATHER}), and the export's. A {@link Keyset} template; parameters: the layer keys (first held), the
+     * layer keys, the labels.
+     */
+    private static final String HOLDERS = """
+            SELECT %s, {keys}%s AS layer_first_seen
+              FROM (SELECT DISTINCT hl.host_key FROM host_layers hl WHERE hl.layer_key = ANY (?)) x
+              CROSS JOIN LATERAL (SELECT * FROM hosts hh WHERE hh.host_key = x.host_key OFFSET 0) h
+             WHERE h.retired_at IS NULL AND %s AND {keyset}
+             {order}""".formatted(Sql.HOST_COLUMNS, FIRST_HELD, Labels.FILTER);
+
+    /** A page of {@link #HOLDERS}: the same list and cursors as {@link #WALK}, read the other way. */
+    private static final Keyset GATHER = new Keyset(HOLDERS.replace("{keys}", "{keys}, "), List.of("h.host_id"),
+            List.of("text"), false);
+
+    /**
+     * Whether a page of the layer's hosts is read by {@link #WALK} rather than {@link #GATHER}: when walking the fleet
+     * to fill the page ({@code limit × fleet / holders} probes) reads fewer rows than gathering every holder. The
+     * counts are those {@link LayerRef} was resolved with (a fleet PostgreSQL has not estimated yet is gathered); a
+     * wrong guess costs time, never rows.
+     */
+    private static boolean walk(LayerRef ref, PageRequest page) {
+        LayerRef.Spread spread = ref.spread();
+        return spread.fleet() > 0 && spread.holders() * spread.holders() > (long) (page.limit() + 1) * spread.fleet();
+    }
+
+    /**
+     * How many hosts hold the layer, as one column {@code holders}: its usage counter when it is one chain and no label
+     * filters the hosts (a retired host holds nothing), else counted. Parameters: the layer keys, then (counted) the
+     * labels.
+     */
+    private static String holdersCount(LayerRef ref, boolean labelled) {
+        return ref.layerKeys().size() == 1 && !labelled
+                ? "SELECT coalesce(sum(u.host_count), 0) AS holders FROM layer_usage u WHERE u.layer_key = ANY (?)"
+                : "SELECT count(*) AS holders FROM hosts h WHERE h.retired_at IS NULL AND " + HOLDS + " AND " + Labels.FILTER;
+    }
 
     // The images containing the layer, one row per (image, position of the layer in it), with the image ID: read once
     // per statement (MATERIALIZED, the parameter is the layer keys), then joined with the host_images rows of the
@@ -260,68 +336,118 @@ public final class LayerQuery {
             array_agg(li.image_id) AS image_ids""";
 
     /**
-     * The images of one host that contain the layer ({@link #USES_COLUMNS}; NULLs for none), for a LATERAL join on a
-     * page's hosts: it reads only that host's host_images rows (its primary key) and hashes them against the layer's
-     * images ({@link #LAYER_IMAGES}, a CTE of the enclosing statement), where joining the layer's images with their
-     * host_images rows read those of every host holding the layer and then kept the page's (a million rows for a base
-     * layer in 100 images on 10,000 hosts).
-     * {@code hostKey} is an SQL expression of the enclosing query.
+     * The images containing the layer of each host of a page ({@code p}, a CTE with {@code host_key}), one row per host
+     * with {@link #USES_COLUMNS}, read one of two ways ({@link #probeUses}), each fenced (OFFSET 0) from the planner's
+     * other choice. Scanned: the page's host_images rows by primary key (a few hundred a host), hashed against the
+     * layer's images ({@link #LAYER_IMAGES}); probed: the primary key once per image of the layer and page host. For a
+     * page of 100 hosts and a base layer in 500 images the probes were 50,000 (80 ms, EXPLAIN at 10,000 hosts) where
+     * the rows cost 20,000 reads; for a layer in 2 images, 200 probes against the same 20,000 rows (20 ms).
      */
-    private static String usesOf(String hostKey) {
-        return """
-                SELECT %s
-                  FROM host_images hi JOIN li ON li.image_key = hi.image_key
-                 WHERE hi.host_key = %s""".formatted(USES_COLUMNS, hostKey);
+    private static final String PAGE_USES_SCANNED = """
+            u AS (SELECT hi.host_key, %s
+                    FROM (SELECT x.host_key, x.image_key, x.repo_tags, x.repo_digests FROM host_images x
+                           WHERE x.host_key = ANY (ARRAY(SELECT p.host_key FROM p)) OFFSET 0) hi
+                    JOIN li ON li.image_key = hi.image_key
+                   GROUP BY hi.host_key)""".formatted(USES_COLUMNS);
+
+    /** {@link #PAGE_USES_SCANNED}'s other way: the page hosts' rows of each image of the layer, by primary key. */
+    private static final String PAGE_USES_PROBED = """
+            u AS (SELECT hi.host_key, %s
+                    FROM li CROSS JOIN LATERAL (
+                         SELECT x.host_key, x.image_key, x.repo_tags, x.repo_digests FROM host_images x
+                          WHERE x.host_key = ANY (ARRAY(SELECT p.host_key FROM p)) AND x.image_key = li.image_key
+                         OFFSET 0) hi
+                   GROUP BY hi.host_key)""".formatted(USES_COLUMNS);
+
+    /**
+     * Whether a page's images are probed ({@link #PAGE_USES_PROBED}) rather than scanned: when the layer is in so few
+     * images that a probe for each costs less than reading a host's few hundred rows.
+     */
+    private boolean probeUses(LayerRef ref) {
+        return ref.spread().images() <= probedImages;
     }
 
-    /** The columns a {@link #usesOf} row adds to its host's ({@code u}: the uses; {@code hostKey}: the host's key). */
+    private static final int PROBED_IMAGES = 16;
+
+    /** The columns a {@link #PAGE_USES_SCANNED} row adds to its host's ({@code u}: the uses; {@code hostKey}: the host's key). */
     private static String usesColumns(String hostKey) {
         return "u.images_json, " + Containers.ofAny(hostKey, "u.image_ids") + " AS containers";
     }
 
     /**
-     * One statement answers the remediation list of a resolved layer: the freshness of every host holding it (its
-     * count is the list's total), one page of hosts, each page host's images containing the layer and its containers
-     * running one of them; one row per host of the page (a single row with no host columns when the page is empty),
-     * in page order. The layer keys are parameters, so the planner sees them (keys derived inside the statement hid
-     * them and cost a sequential scan of host_layers). The page is cut first and its hosts' images are read per page
-     * host ({@link #usesOf}), so a page costs the same whether the layer is on ten hosts or on the whole fleet.
+     * One statement answers the remediation list of a resolved layer: the freshness of the fleet's hosts (every one of
+     * them answers "do you hold it?": a stale host that holds nothing may hold it by now), how many hold it, one page
+     * of them, each page host's images containing the layer and its containers running one of them; one row per host
+     * of the page (a single row with no host columns when the page is empty), in page order. The layer keys are
+     * parameters, so the planner sees them (keys derived inside the statement hid them and cost a sequential scan of
+     * host_layers). The page is cut first ({@link #walk}: by walking the fleet or gathering the holders, whichever
+     * reads less), its hosts' images are read for the page only ({@link #PAGE_USES_SCANNED}), and the count comes from the
+     * usage counter where it can ({@link #holdersCount}): a page of the base layer of 10,000 hosts reads about what
+     * a page of a layer on ten hosts does.
+     *
+     * @return the SQL and its parameters
      */
-    private static String hostsStatement(PageRequest page) {
-        return "WITH f AS (" + Sql.freshnessSql(HOLDS + " AND " + Labels.FILTER) + "),\n"
+    private Statement hostsStatement(LayerRef ref, PageRequest page, String labelsJson) {
+        boolean labelled = !labelsJson.equals(Labels.json(Map.of()));
+        boolean walk = walk(ref, page);
+        List<Long> keys = ref.layerKeys();
+        List<Object> params = new ArrayList<>(List.of(Sql.staleBefore(policy)));
+        if (labelled) {
+            params.add(labelsJson);
+        }
+        params.add(keys);
+        if (ref.layerKeys().size() != 1 || labelled) {
+            params.add(labelsJson);
+        }
+        params.add(keys); // li
+        params.addAll(List.of(keys, keys, labelsJson)); // WALK's and GATHER's alike
+        params.addAll((walk ? WALK : GATHER).params(page));
+        String sql = "WITH f AS (" + Sql.freshnessSql(labelled ? Labels.FILTER : "TRUE") + "),\n"
+                + "t AS (" + holdersCount(ref, labelled) + "),\n"
                 + LAYER_IMAGES + ",\n"
-                + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + HOSTS.sql(page) + ") s)\n"
-                + "SELECT f.*, p.*, " + usesColumns("p.host_key") + "\n"
-                + "  FROM f LEFT JOIN p ON TRUE LEFT JOIN LATERAL (" + usesOf("p.host_key") + ") u ON TRUE\n"
+                + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + (walk ? WALK : GATHER).sql(page) + ") s),\n"
+                + (probeUses(ref) ? PAGE_USES_PROBED : PAGE_USES_SCANNED) + "\n"
+                + "SELECT f.*, t.holders, p.*, " + usesColumns("p.host_key") + "\n"
+                + "  FROM f CROSS JOIN t LEFT JOIN p ON TRUE LEFT JOIN u ON u.host_key = p.host_key\n"
                 + " ORDER BY p.page_rn";
+        return new Statement(sql, params);
     }
 
-    /** What {@link #hostsStatement} read: the freshness of the layer's hosts, and the page. */
-    private record HostsRead(Freshness freshness, Page<HostHolding> hosts) {
+    /** An SQL statement with its parameters in order. */
+    private record Statement(String sql, List<Object> params) {
     }
 
-    /** A row of {@link #hostsStatement}: the freshness (read from the first row only), and the row's host if any. */
-    private record HostsRow(Freshness freshness, Keyset.Keyed<HostHolding> host) {
+    /** What {@link #hostsStatement} read: the freshness of the fleet, how many hosts hold the layer, and the page. */
+    private record HostsRead(Freshness freshness, long holders, Page<HostHolding> hosts) {
+    }
+
+    /**
+     * A row of {@link #hostsStatement}: the freshness and holders (read from the first row only), and the row's host if
+     * any.
+     */
+    private record HostsRow(Freshness freshness, long holders, Keyset.Keyed<HostHolding> host) {
     }
 
     /** Adds {@link #hostsStatement} to a pipeline; {@link #hostsRead} makes its answer once the pipeline ran. */
     private Sql.Pipeline.Part<HostsRow> addHosts(Sql.Pipeline pipeline, LayerRef ref, PageRequest page, String labelsJson) {
-        List<Long> keys = ref.layerKeys();
-        List<Object> params = new ArrayList<>(List.of(Sql.staleBefore(policy), keys, labelsJson, keys, keys, keys, labelsJson));
-        params.addAll(HOSTS.params(page));
+        Statement statement = hostsStatement(ref, page, labelsJson);
+        Keyset keyset = walk(ref, page) ? WALK : GATHER;
         boolean[] first = {true};
-        return pipeline.add(hostsStatement(page), rs -> {
+        return pipeline.add(statement.sql(), rs -> {
             Freshness freshness = first[0] ? Sql.freshness(rs, policy) : null; // the same on every row
+            long holders = first[0] ? rs.getLong("holders") : -1;
             first[0] = false;
-            return new HostsRow(freshness, rs.getObject("page_rn") == null ? null : HOSTS.keyed(rs, r -> holding(r, ref)));
-        }, params.toArray());
+            return new HostsRow(freshness, holders,
+                    rs.getObject("page_rn") == null ? null : keyset.keyed(rs, r -> holding(r, ref)));
+        }, statement.params().toArray());
     }
 
     private static HostsRead hostsRead(Sql.Pipeline.Part<HostsRow> part, PageRequest page) {
         List<HostsRow> rows = part.rows();
-        Freshness freshness = rows.get(0).freshness(); // the statement always returns a row: f has one
+        HostsRow head = rows.get(0); // the statement always returns a row: f and t have one
         List<Keyset.Keyed<HostHolding>> hosts = rows.stream().map(HostsRow::host).filter(Objects::nonNull).toList();
-        return new HostsRead(freshness, HOSTS.page(page, freshness.hostCount(), hosts));
+        // WALK and GATHER page the same list by the same key: either makes the page of the other's rows.
+        return new HostsRead(head.freshness(), head.holders(), WALK.page(page, head.holders(), hosts));
     }
 
     /** A host with the {@link #usesColumns} of its row. */
@@ -331,7 +457,7 @@ public final class LayerQuery {
     }
 
     /**
-     * The images_json column of {@link #usesOf}, read token by token: building a tree of it first cost a tenth of the
+     * The images_json column of {@link #USES_COLUMNS}, read token by token: building a tree of it first cost a tenth of the
      * dashboard's CPU on the layer page of the most shared layer (21 images on each of 100 hosts; JFR).
      */
     private static List<ImageOnHost> images(String json, LayerRef ref) throws SQLException {
@@ -415,13 +541,8 @@ public final class LayerQuery {
               FROM image_layers il
              WHERE il.layer_key = ANY (?)""";
 
-    private static final String EXPORT_HOSTS = """
-            SELECT %s, x.first_seen AS layer_first_seen
-              FROM (SELECT host_key, min(first_seen) AS first_seen FROM host_layers
-                     WHERE layer_key = ANY (?) GROUP BY host_key) x
-              JOIN hosts h ON h.host_key = x.host_key
-             WHERE h.retired_at IS NULL AND %s
-             ORDER BY h.host_id""".formatted(Sql.HOST_COLUMNS, Labels.FILTER);
+    private static final String EXPORT_HOSTS = HOLDERS.replace("{keys}", "").replace("{keyset}", "TRUE")
+            .replace("{order}", "ORDER BY h.host_id");
 
     private static final String EXPORT_USES = """
             SELECT hi.host_key, hi.image_key, hi.repo_tags, hi.repo_digests FROM host_images hi
@@ -507,7 +628,7 @@ public final class LayerQuery {
             Page<HostHolding> hosts = read.hosts();
             Page<ImageContaining> images = IMAGES.page(imagesPage, imageCount[0], imageRows.rows());
             return new LayerDetail(ref.digest(), ref.matchedBy(), diffIds.length == 1 ? diffIds[0] : null, chains,
-                    List.copyOf(blobs), size, freshness.hostCount(), hosts.items(), hosts.info(), imageCount[0],
+                    List.copyOf(blobs), size, Math.toIntExact(read.holders()), hosts.items(), hosts.info(), imageCount[0],
                     images.items(), images.info(), freshness);
         });
     }
@@ -536,7 +657,7 @@ public final class LayerQuery {
             var rows = addHosts(pipeline, ref, page, labelsJson);
             Keyset.run(pipeline, c);
             HostsRead read = hostsRead(rows, page);
-            return new LayerHosts(ref.digest(), ref.matchedBy(), read.freshness().hostCount(), read.hosts().items(),
+            return new LayerHosts(ref.digest(), ref.matchedBy(), Math.toIntExact(read.holders()), read.hosts().items(),
                     read.hosts().info(), read.freshness());
         });
     }
@@ -563,7 +684,8 @@ public final class LayerQuery {
             try (var ps = c.prepareStatement(EXPORT_HOSTS)) {
                 ps.setFetchSize(exportBatch);
                 ps.setArray(1, c.createArrayOf("bigint", ref.layerKeys().toArray()));
-                ps.setString(2, labelsJson);
+                ps.setArray(2, c.createArrayOf("bigint", ref.layerKeys().toArray()));
+                ps.setString(3, labelsJson);
                 try (var rs = ps.executeQuery()) {
                     List<Holder> batch = new ArrayList<>(exportBatch);
                     while (rs.next()) {

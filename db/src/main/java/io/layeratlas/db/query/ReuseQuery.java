@@ -195,7 +195,7 @@ public final class ReuseQuery {
             long[] layers = Sql.list(c, LAYER_TOTALS, rs -> new long[]{rs.getLong("layers"), rs.getLong("stored"),
                     rs.getLong("distinct_bytes")}).get(0);
             long[] images = Sql.list(c, IMAGE_TOTALS, rs -> new long[]{rs.getLong("images"), rs.getLong("unshared")}).get(0);
-            int stale = freshness.staleHosts().size();
+            int stale = freshness.staleHostCount();
             Totals totals = new Totals(freshness.hostCount(), freshness.hostCount() - stale, stale, images[0], layers[0], layers[1],
                     images[1], images[1] - layers[1], layers[2]);
             List<TopLayer> top = Sql.list(c, TOP_LAYERS, rs -> new TopLayer(rs.getString("chain_id"), rs.getString("diff_id"),

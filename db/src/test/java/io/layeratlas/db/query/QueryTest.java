@@ -93,6 +93,52 @@ class QueryTest {
     }
 
     @Test
+    void every_way_of_reading_a_page_of_a_layers_hosts_lists_each_holder_once_with_its_images_that_contain_it()
+            throws Exception {
+        // Docker's truth: the hosts whose images contain each diff ID, and on each host those images (by the IDs the
+        // host's store uses; legacy-01's differ, see FleetLoader.truthHasStoreIds).
+        Map<String, Map<String, Set<String>>> imagesByDiffIdAndHost = new TreeMap<>();
+        for (FleetLoader.TruthImage i : FleetLoader.truthImages()) {
+            for (String d : i.diffIds()) {
+                imagesByDiffIdAndHost.computeIfAbsent(d, k -> new TreeMap<>())
+                        .computeIfAbsent(i.host(), k -> new TreeSet<>()).add(i.imageId());
+            }
+        }
+        // The page hosts' images probed (this small fleet's layers are in few images) and scanned; the hosts gathered
+        // (PostgreSQL has no estimate of the fleet yet), then walked in host ID order where the layer is on enough
+        // hosts once it has one.
+        List<LayerQuery> reads = List.of(new LayerQuery(db.dataSource(), policy),
+                new LayerQuery(db.dataSource(), policy, 500, -1));
+        for (boolean analyzed : new boolean[]{false, true}) {
+            if (analyzed) {
+                try (Connection c = db.dataSource().getConnection(); var s = c.createStatement()) {
+                    s.execute("ANALYZE hosts");
+                }
+            }
+            for (LayerQuery q : reads) {
+                for (var e : imagesByDiffIdAndHost.entrySet()) {
+                    Map<String, List<String>> seen = new TreeMap<>();
+                    PageRequest page = new PageRequest(null, 2);
+                    LayerQuery.LayerHosts answer;
+                    do {
+                        answer = q.hosts(e.getKey(), page);
+                        answer.hosts().forEach(h -> assertThat(seen.put(h.host().hostId(), h.imageIds())).isNull());
+                        assertThat(answer.hostCount()).as(e.getKey()).isEqualTo(e.getValue().size());
+                        page = answer.page().next() == null ? null
+                                : new PageRequest(PageRequest.Cursor.decode(answer.page().next()), 2);
+                    } while (page != null);
+                    assertThat(seen.keySet()).as(e.getKey()).containsExactlyElementsOf(e.getValue().keySet());
+                    e.getValue().forEach((host, images) -> {
+                        if (FleetLoader.truthHasStoreIds(host)) {
+                            assertThat(seen.get(host)).as(e.getKey() + " on " + host).containsExactlyInAnyOrderElementsOf(images);
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    @Test
     void reuse_totals_count_each_layer_once_per_host_and_each_image_once_per_host() {
         ReuseQuery.Totals t = new ReuseQuery(db.dataSource(), policy).reuse(10).totals();
         assertThat(t.hosts()).isEqualTo(5);

@@ -1,0 +1,79 @@
+package io.layeratlas.db.query;
+
+import io.layeratlas.db.Database;
+import io.layeratlas.embedded.EmbeddedPostgresServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The freshness of an answer over many stale hosts, read from the whole fleet's indexes (V17) and from an aggregate
+ * over the hosts a filter keeps: the same count, the first {@value Freshness#STALE_LISTED} host IDs listed.
+ */
+class FreshnessTest {
+    static EmbeddedPostgresServer pg;
+    static Database db;
+    static final Instant NOW = Instant.parse("2026-06-01T12:00:00Z");
+    static final Freshness.Policy POLICY = new Freshness.Policy(Clock.fixed(NOW, ZoneOffset.UTC), Duration.ofMinutes(5));
+
+    @BeforeAll
+    static void load() throws Exception {
+        pg = EmbeddedPostgresServer.startTemporary();
+        db = Database.migrateAndOpen(pg.createDatabase("freshness"), pg.user(), "", 2);
+        // 150 hosts that last reported a day ago (one never did), 3 that reported a minute ago, 1 retired long ago.
+        try (Connection c = db.dataSource().getConnection(); var s = c.prepareStatement("""
+                INSERT INTO hosts (host_id, last_heartbeat_at, snapshot_applied_at, scanned_at, retired_at)
+                VALUES (?, ?, ?, ?, ?)""")) {
+            for (int i = 0; i < 154; i++) {
+                String id = i < 150 ? "old-%03d".formatted(i) : i < 153 ? "new-%d".formatted(i) : "gone";
+                Instant at = i < 150 ? NOW.minus(Duration.ofDays(1)) : NOW.minus(Duration.ofMinutes(1));
+                s.setString(1, id);
+                s.setObject(2, i == 0 ? null : java.sql.Timestamp.from(at));
+                s.setObject(3, i == 0 ? null : java.sql.Timestamp.from(at.minusSeconds(30)));
+                s.setObject(4, java.sql.Timestamp.from(at.minusSeconds(60)));
+                s.setObject(5, id.equals("gone") ? java.sql.Timestamp.from(NOW.minus(Duration.ofDays(30))) : null);
+                s.addBatch();
+            }
+            s.executeBatch();
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        db.close();
+        pg.close();
+    }
+
+    @Test
+    void an_answer_over_more_stale_hosts_than_it_lists_counts_them_all_and_lists_the_first_by_host_id() throws Exception {
+        List<String> first = new ArrayList<>();
+        for (int i = 0; i < Freshness.STALE_LISTED; i++) {
+            first.add("old-%03d".formatted(i));
+        }
+        try (Connection c = db.dataSource().getConnection()) {
+            for (String filter : List.of("TRUE", "h.host_id <> 'nobody'")) {
+                Freshness f = Sql.freshness(c, POLICY, filter);
+                assertThat(f.hostCount()).as(filter).isEqualTo(153);
+                assertThat(f.staleHostCount()).as(filter).isEqualTo(150);
+                assertThat(f.staleHosts()).as(filter).containsExactlyElementsOf(first);
+                assertThat(f.allFresh()).as(filter).isFalse();
+                assertThat(f.oldestReportAt()).as(filter).isEqualTo(NOW.minus(Duration.ofDays(1)));
+                assertThat(f.oldestInventoryAt()).as(filter).isEqualTo(NOW.minus(Duration.ofDays(1)).minusSeconds(60));
+            }
+            Freshness fresh = Sql.freshness(c, POLICY, "h.host_id LIKE 'new-%'");
+            assertThat(fresh.hostCount()).isEqualTo(3);
+            assertThat(fresh.staleHostCount()).isZero();
+            assertThat(fresh.allFresh()).isTrue();
+        }
+    }
+}
