@@ -165,10 +165,13 @@ public final class HostQuery {
     // the host by ID.
     private static final String HOST_KEY = "(SELECT hk.host_key FROM hosts hk WHERE hk.host_id = ?)";
 
+    // Each image's row by primary key (fenced, OFFSET 0): joined, the generic plan hashed all of `images` for a host's
+    // few hundred (7,478 rows at 10,000 hosts: 5.7 ms, the fenced probes 3.0; EXPLAIN ANALYZE).
     private static final String IMAGES_TEMPLATE = """
             SELECT i.image_id, hi.repo_tags, hi.repo_digests, i.created, hi.containers, hi.size, hi.shared_size,
                    hi.unique_size, hi.first_seen, coalesce(u.host_count, 0) AS host_count, {keys}
-              FROM host_images hi JOIN images i ON i.image_key = hi.image_key
+              FROM host_images hi
+              CROSS JOIN LATERAL (SELECT x.image_id, x.created FROM images x WHERE x.image_key = hi.image_key OFFSET 0) i
               LEFT JOIN image_usage u ON u.image_key = hi.image_key
              WHERE hi.host_key = {host} AND {shown} AND {keyset}
              {order}""".replace("{host}", HOST_KEY);
