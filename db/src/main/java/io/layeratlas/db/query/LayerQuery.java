@@ -544,10 +544,14 @@ public final class LayerQuery {
     private static final String EXPORT_HOSTS = HOLDERS.replace("{keys}", "").replace("{keyset}", "TRUE")
             .replace("{order}", "ORDER BY h.host_id");
 
+    // The batch hosts' rows (fenced, OFFSET 0) hashed against the layer's image keys: left to choose, the planner read
+    // every host's rows of the layer's images by host_images_image and kept the batch's (10,000 hosts, base layer in
+    // 502 images: 160,000 rows for 7,866, 158-847 ms a batch where this plan takes ~26 ms; EXPLAIN ANALYZE).
     private static final String EXPORT_USES = """
-            SELECT hi.host_key, hi.image_key, hi.repo_tags, hi.repo_digests FROM host_images hi
-             WHERE hi.host_key = ANY (?)
-               AND hi.image_key = ANY (ARRAY(SELECT il.image_key FROM image_layers il WHERE il.layer_key = ANY (?)))""";
+            SELECT hi.host_key, hi.image_key, hi.repo_tags, hi.repo_digests
+              FROM (SELECT x.host_key, x.image_key, x.repo_tags, x.repo_digests FROM host_images x
+                     WHERE x.host_key = ANY (?) OFFSET 0) hi
+             WHERE hi.image_key IN (SELECT il.image_key FROM image_layers il WHERE il.layer_key = ANY (?))""";
 
     // The IDs of the layer's images, for Containers.ofHosts.
     private static final String EXPORT_IMAGE_IDS = """
