@@ -104,12 +104,16 @@ public final class PackageQuery {
 
     private static final String ANY_READ = "SELECT EXISTS (SELECT 1 FROM package_layers)";
 
-    // The builds of the name with the package databases that list each (index database_packages_package): a search
-    // asks everything else of those databases, a short list (8 for a package every image of the small bench fleet
-    // has), never of the images or hosts they reach.
+    // The builds of the name with the package databases that list each (index database_packages_package) and their
+    // paths, in the same order: a search asks everything else of those databases, a short list (8 for a package every
+    // image of the small bench fleet has), never of the images or hosts they reach.
     private static final String VERSIONS = """
             SELECT p.package_key, p.ecosystem, p.name, p.version, p.architecture, p.source_name, p.source_version,
-                   ARRAY(SELECT dp.db_key FROM database_packages dp WHERE dp.package_key = p.package_key) AS dbs
+                   ARRAY(SELECT dp.db_key FROM database_packages dp WHERE dp.package_key = p.package_key
+                          ORDER BY dp.db_key) AS dbs,
+                   ARRAY(SELECT d.ecosystem || ' ' || d.path FROM database_packages dp
+                          JOIN package_databases d ON d.db_key = dp.db_key
+                          WHERE dp.package_key = p.package_key ORDER BY dp.db_key) AS paths
               FROM packages p
              WHERE p.name = ? OR p.source_name = ?""";
 
@@ -159,9 +163,14 @@ public final class PackageQuery {
 
     // Per host of the page: how many matching images it holds, and the first HELD_SHOWN of them in image key order
     // (the caller lists those by image ID). Both grow with the page, not with the fleet. The count is the host's
-    // host_package_databases counts over the matched databases (one index range per host), less the images counted
-    // twice: those with more than one matched database ("multi", computed once, nearly always empty), each held by
-    // the host counted extra - 1 times. The first images walk the host's host_images rows in key order (no sort),
+    // host_package_databases counts over the matched databases (its rows, one range of the primary key: ~20 a host
+    // at full scale, where a probe per matched database read ~18 buffers a host), less the images counted twice:
+    // those with more than one matched database ("multi", computed once, nearly always empty), each held by the host
+    // counted extra - 1 times. An image has one effective database per path (and ecosystem), so two matched databases
+    // of one image have two paths and one of them is not the path most matched databases have: "multi" reads only the images
+    // having one of those others (none when every matched database has one path, as a base image's dpkg status does),
+    // where it read every matched image (7,478 for a name every base lists at full scale: median 23 ms of the
+    // statement's time under load, auto_explain). The first images walk the host's host_images rows in key order (no sort),
     // each looked up in the matched databases' images hashed once for the statement, stopping after HELD_SHOWN.
     // "OR false" keeps the IN a hashed subplan: a sublink under OR is not made a join, so the plan is the same with
     // or without statistics. As a join (a window count over a semi-join), on the bench's freshly loaded database the
@@ -170,12 +179,14 @@ public final class PackageQuery {
     private static final String IMAGES_ON_HOSTS = """
             WITH multi AS MATERIALIZED (
                 SELECT ipd.image_key, count(*) - 1 AS extra FROM image_package_databases ipd
-                 WHERE ipd.db_key = ANY (?) GROUP BY ipd.image_key HAVING count(*) > 1)
+                 WHERE ipd.db_key = ANY (?)
+                   AND ipd.image_key IN (SELECT o.image_key FROM image_package_databases o WHERE o.db_key = ANY (?))
+                 GROUP BY ipd.image_key HAVING count(*) > 1)
             SELECT p.host_key, c.held, i.image_id, x.repo_tags
               FROM unnest(?::integer[]) AS p(host_key)
              CROSS JOIN LATERAL (
-                   SELECT (SELECT sum(d.image_count) FROM host_package_databases d
-                            WHERE d.host_key = p.host_key AND d.db_key = ANY (?))
+                   SELECT (SELECT sum(d.image_count) FILTER (WHERE d.db_key = ANY (?)) FROM host_package_databases d
+                            WHERE d.host_key = p.host_key)
                         - (SELECT coalesce(sum(m.extra), 0) FROM multi m
                             WHERE EXISTS (SELECT 1 FROM host_images hm WHERE hm.host_key = p.host_key AND hm.image_key = m.image_key))
                           AS held
@@ -244,7 +255,7 @@ public final class PackageQuery {
             }
             var heldRows = hostKeys.isEmpty() ? null : Sql.list(c, IMAGES_ON_HOSTS, rs -> new HeldRow(rs.getLong("host_key"),
                     rs.getInt("held"), new HeldImage(rs.getString("image_id"), Sql.strings(rs, "repo_tags"))),
-                    dbs, hostKeys, dbs, dbs);
+                    dbs, m.otherPaths(), hostKeys, dbs, dbs);
             Map<Long, List<ImagePackage>> packages = new LinkedHashMap<>();
             if (packageRows != null) {
                 for (var row : packageRows.rows()) {
@@ -342,9 +353,10 @@ public final class PackageQuery {
 
     /**
      * What a question matched: the package keys (ascending), the package databases listing one of them (ascending,
-     * distinct), and the builds matched and left out.
+     * distinct), those of them whose ecosystem and path are not the ones most of them have ({@code otherPaths}), and
+     * the builds matched and left out.
      */
-    private record Matched(List<Long> keys, List<Long> databases, List<PackageVersion> versions,
+    private record Matched(List<Long> keys, List<Long> databases, List<Long> otherPaths, List<PackageVersion> versions,
                            List<PackageVersion> others) {
     }
 
@@ -372,23 +384,27 @@ public final class PackageQuery {
     }
 
     private static Matched match(Connection c, PackageSpec spec) throws SQLException {
-        record Row(long key, PackageVersion version, String sourceName, String sourceVersion, List<Long> dbs) {
+        record Row(long key, PackageVersion version, String sourceName, String sourceVersion, List<Long> dbs,
+                   List<String> paths) {
             /** The version the question is about: the binary's by its name, else the source package's. */
             String asked(String name) {
                 return version.name().equals(name) || sourceVersion == null ? version.version() : sourceVersion;
             }
         }
         List<Row> rows = Sql.list(c, VERSIONS, rs -> new Row(rs.getLong(1), new PackageVersion(rs.getString(2),
-                rs.getString(3), rs.getString(4), rs.getString(5)), rs.getString(6), rs.getString(7), Sql.longs(rs, "dbs")),
+                rs.getString(3), rs.getString(4), rs.getString(5)), rs.getString(6), rs.getString(7), Sql.longs(rs, "dbs"),
+                Sql.strings(rs, "paths")),
                 spec.name(), spec.name());
         List<Long> keys = new ArrayList<>();
-        java.util.TreeSet<Long> databases = new java.util.TreeSet<>();
+        java.util.TreeMap<Long, String> databases = new java.util.TreeMap<>();
         List<PackageVersion> versions = new ArrayList<>();
         List<PackageVersion> others = new ArrayList<>();
         for (Row r : rows) {
             if (spec.matches(PackageEcosystem.fromId(r.version().ecosystem()), r.asked(spec.name()))) {
                 keys.add(r.key());
-                databases.addAll(r.dbs());
+                for (int i = 0; i < r.dbs().size(); i++) {
+                    databases.put(r.dbs().get(i), r.paths().get(i));
+                }
                 if (!versions.contains(r.version())) {
                     versions.add(r.version());
                 }
@@ -404,7 +420,13 @@ public final class PackageQuery {
         versions.sort(order);
         others.removeAll(versions); // a build listed under its binary name and its source name alike
         others.sort(order);
-        return new Matched(keys, List.copyOf(databases), versions, others);
+        Map<String, Long> byPath = new java.util.HashMap<>();
+        databases.values().forEach(path -> byPath.merge(path, 1L, Long::sum));
+        String most = byPath.entrySet().stream().max(Map.Entry.<String, Long>comparingByValue()
+                .thenComparing(Map.Entry.comparingByKey())).map(Map.Entry::getKey).orElse(null);
+        List<Long> otherPaths = databases.entrySet().stream().filter(e -> !e.getValue().equals(most))
+                .map(Map.Entry::getKey).toList();
+        return new Matched(keys, List.copyOf(databases.keySet()), otherPaths, versions, others);
     }
 
     private static HostSet.Chunk holderChunk(java.sql.ResultSet rs) throws SQLException {
