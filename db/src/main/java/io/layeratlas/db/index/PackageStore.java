@@ -105,7 +105,8 @@ final class PackageStore {
             SELECT h.db_key, h.host_key >> 10, bit_or(%s) FROM held h
              GROUP BY h.db_key, h.host_key >> 10
              ORDER BY 1, 2
-            ON CONFLICT (db_key, chunk) DO UPDATE SET hosts = s.hosts | excluded.hosts""".formatted(HOST_BIT.formatted("h.host_key"));
+            ON CONFLICT (db_key, chunk) DO UPDATE SET hosts = s.hosts | excluded.hosts"""
+            .formatted(HOST_BIT.formatted("h.host_key"));
 
     // The effective databases of the affected images, merged with what is stored: rows that no longer hold are
     // deleted, new ones inserted, unchanged ones not touched. Stacks never change, so neither does a row's position.
@@ -215,7 +216,8 @@ final class PackageStore {
             UPDATE package_database_hosts s SET hosts = B'0'::bit(1024)
              WHERE bit_count(s.hosts) > 0
                AND NOT EXISTS (SELECT 1 FROM host_package_databases x
-                                WHERE x.db_key = s.db_key AND x.host_key >= s.chunk * 1024 AND x.host_key < (s.chunk + 1) * 1024)
+                                WHERE x.db_key = s.db_key
+                                  AND x.host_key >= s.chunk * 1024 AND x.host_key < (s.chunk + 1) * 1024)
             """);
 
     private PackageStore() {

@@ -147,7 +147,7 @@ public final class PackageQuery {
     // bits are the answer's host count; its keys, bound as an array, select the page and the freshness aggregate, so
     // that each plan is made knowing how many hosts they are. Before, the count and the freshness took the holders'
     // keys from every matched database's host_package_databases rows (DISTINCT over one row per host and database: at
-    // 2,000 hosts ~30,000 index entries for a name every base has) and the page probed that table once per host.
+    // 2,000 hosts 16,000 index entries for a name every base lists) and the page probed that table once per host.
     private static final String HOLDER_SET = """
             SELECT s.chunk, bit_or(s.hosts)::text AS hosts FROM package_database_hosts s
              WHERE s.db_key = ANY (?)
@@ -166,11 +166,11 @@ public final class PackageQuery {
     // host_package_databases counts over the matched databases (its rows, one range of the primary key: ~20 a host
     // at full scale, where a probe per matched database read ~18 buffers a host), less the images counted twice:
     // those with more than one matched database ("multi", computed once, nearly always empty), each held by the host
-    // counted extra - 1 times. An image has one effective database per path (and ecosystem), so two matched databases
-    // of one image have two paths and one of them is not the path most matched databases have: "multi" reads only the images
-    // having one of those others (none when every matched database has one path, as a base image's dpkg status does),
-    // where it read every matched image (7,478 for a name every base lists at full scale: median 23 ms of the
-    // statement's time under load, auto_explain). The first images walk the host's host_images rows in key order (no sort),
+    // counted extra - 1 times. An image has one effective database per path (and ecosystem), so two matched
+    // databases of one image have two paths, and one of them is not the path most matched databases have: "multi"
+    // reads only the images having one of those others (none when every matched database has one path, as a base
+    // image's dpkg status does), where it read every matched image (7,478 for a name every base lists at full scale).
+    // The first images walk the host's host_images rows in key order (no sort),
     // each looked up in the matched databases' images hashed once for the statement, stopping after HELD_SHOWN.
     // "OR false" keeps the IN a hashed subplan: a sublink under OR is not made a join, so the plan is the same with
     // or without statistics. As a join (a window count over a semi-join), on the bench's freshly loaded database the
@@ -227,8 +227,9 @@ public final class PackageQuery {
             }
             record HostRow(long key, HostStatus host) {
             }
-            // The holders' set, the image count and the images page in one round trip; the freshness, the hosts page
-            // (both over the holders' keys) and the images page's packages in a second; the page hosts' images in a third.
+            // The holders' set, the image count and the images page in one round trip; the freshness, the hosts
+            // page (both over the holders' keys) and the images page's packages in a second; the page hosts' images
+            // in a third.
             Sql.Pipeline pipeline = new Sql.Pipeline();
             var holderSet = pipeline.add(HOLDER_SET, PackageQuery::holderChunk, dbs);
             var imageCount = pipeline.add(IMAGE_COUNT, rs -> rs.getLong(1), dbs);
