@@ -53,6 +53,12 @@ class PackageIndexTest {
         return Database.migrateAndOpen(postgres.createDatabase("p" + databases.incrementAndGet()), postgres.user(), "", 3);
     }
 
+    /** The search as the dashboard asks it, at time {@link #T}, with no host stale. */
+    private static PackageQuery packageQuery(Database db) {
+        return new PackageQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
+                java.time.Clock.fixed(T, java.time.ZoneOffset.UTC), java.time.Duration.ofDays(3650)));
+    }
+
     static InstalledPackage deb(String name, String version) {
         return new InstalledPackage(name, version, "amd64", name, version);
     }
@@ -205,8 +211,7 @@ class PackageIndexTest {
         IndexWriter writer = new IndexWriter(db);
         writer.inTransaction(tx -> tx.apply(batch(all)));
         assertThat(writer.recount()).isZero();
-        var query = new io.layeratlas.db.query.PackageQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
-                java.time.Clock.fixed(T, java.time.ZoneOffset.UTC), java.time.Duration.ofDays(3650)));
+        var query = packageQuery(db);
         var first = io.layeratlas.db.query.PageRequest.first();
         var answer = query.search("openssl", first, first);
         assertThat(answer.imageCount()).isEqualTo(2);
@@ -240,8 +245,7 @@ class PackageIndexTest {
         }
         writer.inTransaction(tx -> tx.apply(batch(all)));
         assertThat(writer.recount()).isZero();
-        var query = new io.layeratlas.db.query.PackageQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
-                java.time.Clock.fixed(T, java.time.ZoneOffset.UTC), java.time.Duration.ofDays(3650)));
+        var query = packageQuery(db);
         var first = io.layeratlas.db.query.PageRequest.first();
         var answer = query.search("openssl", first, first);
         assertThat(answer.hostCount()).isEqualTo(3);
@@ -269,8 +273,7 @@ class PackageIndexTest {
     @Test
     void an_empty_answer_tells_nothing_read_from_no_such_name_from_other_versions_only() {
         Database db = freshDatabase();
-        var query = new io.layeratlas.db.query.PackageQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
-                java.time.Clock.fixed(T, java.time.ZoneOffset.UTC), java.time.Duration.ofDays(3650)));
+        var query = packageQuery(db);
         var first = io.layeratlas.db.query.PageRequest.first();
         var before = query.search("openssl", first, first);
         assertThat(before.packagesRead()).isFalse();
