@@ -88,18 +88,19 @@ public final class SqlQueries {
      * A package search ({@code openssl<3.0.8}): the package databases listing a matched build
      * ({@link PackageQuery#matchingDatabases}, the API's own rule: one indexed read of the name's builds, versions
      * compared in Java), then the count of the images (held by a host) having one of them, the first 100 of those by
-     * image ID, the count of the live hosts holding one (host_package_databases) and the first 100 of those by host
-     * ID, each statement the API's own shape. The API's answer adds each page's packages, tags, freshness and each
-     * host's first matching images.
+     * image ID, the keys of the hosts holding one ({@link PackageQuery#holdingHosts}: the union of the databases' host
+     * sets, V15), the count of those hosts that are live and the first 100 of them by host ID, each statement the
+     * API's own shape. The API's answer adds each page's packages, tags, the freshness of every holder (its count is
+     * the API's host count) and each host's first matching images.
      *
      * @return 2 (the two counts) plus the rows of the two first pages
      */
     public static int packageSearch(Connection c, String question) throws SQLException {
-        Array dbs = c.createArrayOf("bigint", PackageQuery.matchingDatabases(c, question).toArray());
+        List<Long> matched = PackageQuery.matchingDatabases(c, question);
+        Array dbs = c.createArrayOf("bigint", matched.toArray());
         String image = "EXISTS (SELECT 1 FROM image_package_databases ipd WHERE ipd.image_key = i.image_key"
                 + " AND ipd.db_key = ANY (?))";
-        String host = "(SELECT true FROM host_package_databases x WHERE x.host_key = h.host_key AND x.db_key = ANY (?)"
-                + " LIMIT 1)";
+        Array holders = c.createArrayOf("integer", PackageQuery.holdingHosts(c, matched));
         return count(c, """
                 SELECT count(*) FROM image_usage u
                  WHERE u.host_count > 0
@@ -110,13 +111,11 @@ public final class SqlQueries {
                  WHERE u.host_count > 0 AND %s
                  ORDER BY i.image_id LIMIT 100""".formatted(image), dbs)
                 + count(c, """
-                SELECT count(*) FROM hosts h WHERE h.retired_at IS NULL
-                   AND h.host_key = ANY (ARRAY(SELECT DISTINCT x.host_key FROM host_package_databases x
-                                                WHERE x.db_key = ANY (?)))""", dbs)
+                SELECT count(*) FROM hosts h WHERE h.retired_at IS NULL AND h.host_key = ANY (?::integer[])""", holders)
                 + count(c, """
                 SELECT h.host_id FROM hosts h
-                 WHERE h.retired_at IS NULL AND %s
-                 ORDER BY h.host_id LIMIT 100""".formatted(host), dbs);
+                 WHERE h.retired_at IS NULL AND h.host_key = ANY (?::integer[])
+                 ORDER BY h.host_id LIMIT 100""", holders);
     }
 
     private static int count(Connection c, String sql, Object param) throws SQLException {

@@ -21,7 +21,7 @@ import java.util.function.Function;
 public final class IndexWriter {
 
     private static final String DROP_INDEX = """
-            TRUNCATE host_package_databases, image_package_databases, database_packages, package_databases, packages, package_layers,
+            TRUNCATE package_database_hosts, host_package_databases, image_package_databases, database_packages, package_databases, packages, package_layers,
                      host_changes, host_layers, host_images, image_tags, image_usage, layer_usage, image_parents, image_history,
                      image_layers, layer_blobs, pending_snapshot_chunks, consumer_offsets, images, layers RESTART IDENTITY;
             DELETE FROM hosts WHERE retired_at IS NULL;
@@ -99,7 +99,8 @@ public final class IndexWriter {
             try (Statement s = tx.connection().createStatement()) {
                 // One recount at a time, and no indexer batch in between: the counters must not move under us. Hosts
                 // first, as a batch locks its host rows before it moves a counter (the other order can deadlock).
-                s.execute("LOCK TABLE hosts, layer_usage, image_usage, image_tags, host_package_databases IN EXCLUSIVE MODE");
+                s.execute("LOCK TABLE hosts, layer_usage, image_usage, image_tags, host_package_databases, package_database_hosts"
+                        + " IN EXCLUSIVE MODE");
             }
             return UsageStore.recount(tx.connection()) + PackageStore.recount(tx.connection())
                     + HostStore.recountAllTotals(tx.connection());

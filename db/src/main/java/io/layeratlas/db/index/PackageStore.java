@@ -18,7 +18,8 @@ import java.util.Map;
  * The package aggregate (V4): what each layer's package databases list ({@code package_layers},
  * {@code package_databases}, {@code packages}, {@code database_packages}) and each image's effective databases
  * ({@code image_package_databases}), and which hosts hold an image having each database ({@code host_package_databases},
- * V10: moved by delta, {@link #hostsMoved} and the recompute). A layer is written once: a diff ID already read is
+ * V10: moved by delta, {@link #hostsMoved} and the recompute; as a set of host keys per database,
+ * {@code package_database_hosts}, V15, by the same statements). A layer is written once: a diff ID already read is
  * skipped, so redelivery and replay change nothing. Every call is a fixed number of set-based statements whatever the
  * number of layers, packages, images and hosts: at most nine.
  *
@@ -78,21 +79,34 @@ final class PackageStore {
             ON CONFLICT (db_key, package_key) DO NOTHING
             """;
 
+    // A host's bit in package_database_hosts (V15): chunk host_key >> 10, bit host_key & 1023 from the left.
+    private static final String HOST_BIT = "B'1'::bit(1024) >> (%s & 1023)";
+
     // Applies the deltas of host_package_databases in the CTE "delta" (host_key, db_key, n): added to the stored
     // count, new pairs inserted; the pairs a delta brought to 0 are deleted after (HOSTS_EMPTY), as one statement
     // cannot touch a row twice. Not one INSERT … ON CONFLICT DO UPDATE: PostgreSQL checks the proposed row (a negative
     // delta) against the table's CHECK before it looks for the conflict. A new pair with a negative delta still fails
-    // the CHECK: it would be a count gone wrong.
+    // the CHECK: it would be a count gone wrong. The pairs inserted (or, racing another indexer, found) set their
+    // host's bit in package_database_hosts (V15): one row per database and 1,024 hosts, OR-ed, so setting a bit twice
+    // is harmless.
     private static final String APPLY_HOST_DELTAS = """
             up AS (
                 UPDATE host_package_databases t SET image_count = t.image_count + d.n FROM delta d
                  WHERE t.host_key = d.host_key AND t.db_key = d.db_key
+                RETURNING t.host_key, t.db_key),
+            held AS (
+                INSERT INTO host_package_databases AS t (host_key, db_key, image_count)
+                SELECT d.host_key, d.db_key, d.n FROM delta d
+                 WHERE NOT EXISTS (SELECT 1 FROM up WHERE up.host_key = d.host_key AND up.db_key = d.db_key)
+                 ORDER BY d.host_key, d.db_key
+                ON CONFLICT (host_key, db_key) DO UPDATE SET image_count = t.image_count + excluded.image_count
                 RETURNING t.host_key, t.db_key)
-            INSERT INTO host_package_databases AS t (host_key, db_key, image_count)
-            SELECT d.host_key, d.db_key, d.n FROM delta d
-             WHERE NOT EXISTS (SELECT 1 FROM up WHERE up.host_key = d.host_key AND up.db_key = d.db_key)
-             ORDER BY d.host_key, d.db_key
-            ON CONFLICT (host_key, db_key) DO UPDATE SET image_count = t.image_count + excluded.image_count""";
+            INSERT INTO package_database_hosts AS s (db_key, chunk, hosts)
+            SELECT h.db_key, h.host_key >> 10, bit_or(%s) FROM held h
+             GROUP BY h.db_key, h.host_key >> 10
+             ORDER BY 1, 2
+            ON CONFLICT (db_key, chunk) DO UPDATE SET hosts = s.hosts | excluded.hosts"""
+            .formatted(HOST_BIT.formatted("h.host_key"));
 
     // The effective databases of the affected images, merged with what is stored: rows that no longer hold are
     // deleted, new ones inserted, unchanged ones not touched. Stacks never change, so neither does a row's position.
@@ -159,7 +173,15 @@ final class PackageStore {
             %s
             """.formatted(APPLY_HOST_DELTAS);
 
-    private static final String HOSTS_EMPTY = "DELETE FROM host_package_databases WHERE image_count = 0";
+    // The pairs a delta brought to 0 go, and clear their host's bit (a row may be left with no bit set: V15).
+    private static final String HOSTS_EMPTY = """
+            WITH gone AS (
+                DELETE FROM host_package_databases WHERE image_count = 0 RETURNING host_key, db_key),
+            bits AS (
+                SELECT g.db_key, g.host_key >> 10 AS chunk, bit_or(%s) AS hosts FROM gone g
+                 GROUP BY g.db_key, g.host_key >> 10)
+            UPDATE package_database_hosts s SET hosts = s.hosts & ~b.hosts FROM bits b
+             WHERE s.db_key = b.db_key AND s.chunk = b.chunk""".formatted(HOST_BIT.formatted("g.host_key"));
 
     private static final String HOSTS_WANTED = """
             SELECT hi.host_key, ipd.db_key, count(*)::integer AS n
@@ -177,6 +199,26 @@ final class PackageStore {
             DELETE FROM host_package_databases t
              WHERE NOT EXISTS (SELECT 1 FROM (%s) w WHERE w.host_key = t.host_key AND w.db_key = t.db_key)
             """.formatted(HOSTS_WANTED));
+
+    // package_database_hosts from host_package_databases (after RECOUNT_HOSTS): rows whose bits differ, then rows
+    // with a bit set where no pair is left (a row with no bit set is no error: V15).
+    private static final String HOST_SETS_WANTED = """
+            SELECT x.db_key, x.host_key >> 10 AS chunk, bit_or(%s) AS hosts FROM host_package_databases x
+             GROUP BY x.db_key, x.host_key >> 10""".formatted(HOST_BIT.formatted("x.host_key"));
+
+    private static final List<String> RECOUNT_HOST_SETS = List.of("""
+            INSERT INTO package_database_hosts AS s (db_key, chunk, hosts)
+            SELECT w.db_key, w.chunk, w.hosts FROM (%s) w
+             WHERE NOT EXISTS (SELECT 1 FROM package_database_hosts x
+                                WHERE x.db_key = w.db_key AND x.chunk = w.chunk AND x.hosts = w.hosts)
+            ON CONFLICT (db_key, chunk) DO UPDATE SET hosts = excluded.hosts
+            """.formatted(HOST_SETS_WANTED), """
+            UPDATE package_database_hosts s SET hosts = B'0'::bit(1024)
+             WHERE bit_count(s.hosts) > 0
+               AND NOT EXISTS (SELECT 1 FROM host_package_databases x
+                                WHERE x.db_key = s.db_key
+                                  AND x.host_key >= s.chunk * 1024 AND x.host_key < (s.chunk + 1) * 1024)
+            """);
 
     private PackageStore() {
     }
@@ -275,13 +317,14 @@ final class PackageStore {
     }
 
     /**
-     * Recomputes {@code host_package_databases} from {@code host_images} and {@code image_package_databases}.
+     * Recomputes {@code host_package_databases} from {@code host_images} and {@code image_package_databases}, then
+     * {@code package_database_hosts} from it.
      *
      * @return how many rows were wrong, missing or extra (each corrected), 0 when the deltas kept it exact
      */
     static int recount(Connection c) throws SQLException {
         int fixed = 0;
-        for (String sql : RECOUNT_HOSTS) {
+        for (String sql : java.util.stream.Stream.concat(RECOUNT_HOSTS.stream(), RECOUNT_HOST_SETS.stream()).toList()) {
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 fixed += ps.executeUpdate();
             }

@@ -104,12 +104,16 @@ public final class PackageQuery {
 
     private static final String ANY_READ = "SELECT EXISTS (SELECT 1 FROM package_layers)";
 
-    // The builds of the name with the package databases that list each (index database_packages_package): a search
-    // asks everything else of those databases, a short list (8 for a package every image of the small bench fleet
-    // has), never of the images or hosts they reach.
+    // The builds of the name with the package databases that list each (index database_packages_package) and their
+    // paths, in the same order: a search asks everything else of those databases, a short list (8 for a package every
+    // image of the small bench fleet has), never of the images or hosts they reach.
     private static final String VERSIONS = """
             SELECT p.package_key, p.ecosystem, p.name, p.version, p.architecture, p.source_name, p.source_version,
-                   ARRAY(SELECT dp.db_key FROM database_packages dp WHERE dp.package_key = p.package_key) AS dbs
+                   ARRAY(SELECT dp.db_key FROM database_packages dp WHERE dp.package_key = p.package_key
+                          ORDER BY dp.db_key) AS dbs,
+                   ARRAY(SELECT d.ecosystem || ' ' || d.path FROM database_packages dp
+                          JOIN package_databases d ON d.db_key = dp.db_key
+                          WHERE dp.package_key = p.package_key ORDER BY dp.db_key) AS paths
               FROM packages p
              WHERE p.name = ? OR p.source_name = ?""";
 
@@ -138,33 +142,35 @@ public final class PackageQuery {
              WHERE ip.image_key = ANY (?) AND ip.package_key = ANY (?)
              ORDER BY ip.name, ip.version, ip.path""";
 
-    // A host holds a matching image when it has a host_package_databases row (V10, kept by the indexer) for a matched
-    // database. The hosts page walks hosts by ID with one probe of that table's primary key (host_key, db_key) per
-    // host and stops after the page. A scalar subquery, so that it stays a probe whatever the statistics: as EXISTS,
-    // on the bench's freshly loaded database (the table not yet analyzed) the planner rescanned every matched
-    // database's rows once per host (auto_explain: 4,032 buffers and 44 ms for 200 hosts).
-    private static final String HOLDS = """
-            (SELECT true FROM host_package_databases x WHERE x.host_key = h.host_key AND x.db_key = ANY (?) LIMIT 1)""";
+    // The hosts holding a matching image: the union of the matched databases' host sets (V15
+    // package_database_hosts, kept by the indexer: a bit per host, 1,024 hosts a row), one row per 1,024 hosts. Its
+    // bits are the answer's host count; its keys, bound as an array, select the page and the freshness aggregate, so
+    // that each plan is made knowing how many hosts they are. Before, the count and the freshness took the holders'
+    // keys from every matched database's host_package_databases rows (DISTINCT over one row per host and database: at
+    // 2,000 hosts 16,000 index entries for a name every base lists) and the page probed that table once per host.
+    private static final String HOLDER_SET = """
+            SELECT s.chunk, bit_or(s.hosts)::text AS hosts FROM package_database_hosts s
+             WHERE s.db_key = ANY (?)
+             GROUP BY s.chunk ORDER BY s.chunk""";
 
-    // The freshness aggregate (count, oldest reports, stale hosts) needs every holding host: their keys from the
-    // matched databases' rows (index host_package_databases_db), gathered once into an array (an InitPlan, the same
-    // plan with or without statistics) that hosts' primary key is scanned with. Never the host_images rows of the
-    // matched images: at 10,000 hosts (the small fleet copied 50 times) a name every image has read 596k of them
-    // before (268 ms), 661 buffers now (31 ms, most of it the 10,000 hosts' aggregate); probing every host instead
-    // read 40,010 buffers for it and 217,855 for musl (93 ms).
-    private static final String HOLDERS = """
-            h.host_key = ANY (ARRAY(SELECT DISTINCT x.host_key FROM host_package_databases x WHERE x.db_key = ANY (?)))""";
+    // Retired hosts hold nothing (retiring deletes their holdings, and their sets' bits with them).
+    private static final String HOLDERS = "h.host_key = ANY (?::integer[])";
 
     private static final Keyset HOSTS = new Keyset("""
             SELECT %s, {keys} FROM hosts h
              WHERE h.retired_at IS NULL AND %s AND {keyset}
-             {order}""".formatted(Sql.HOST_COLUMNS, HOLDS), List.of("h.host_id"), List.of("text"), false);
+             {order}""".formatted(Sql.HOST_COLUMNS, HOLDERS), List.of("h.host_id"), List.of("text"), false);
 
     // Per host of the page: how many matching images it holds, and the first HELD_SHOWN of them in image key order
     // (the caller lists those by image ID). Both grow with the page, not with the fleet. The count is the host's
-    // host_package_databases counts over the matched databases (one index range per host), less the images counted
-    // twice: those with more than one matched database ("multi", computed once, nearly always empty), each held by
-    // the host counted extra - 1 times. The first images walk the host's host_images rows in key order (no sort),
+    // host_package_databases counts over the matched databases (its rows, one range of the primary key: ~20 a host
+    // at full scale, where a probe per matched database read ~18 buffers a host), less the images counted twice:
+    // those with more than one matched database ("multi", computed once, nearly always empty), each held by the host
+    // counted extra - 1 times. An image has one effective database per path (and ecosystem), so two matched
+    // databases of one image have two paths, and one of them is not the path most matched databases have: "multi"
+    // reads only the images having one of those others (none when every matched database has one path, as a base
+    // image's dpkg status does), where it read every matched image (7,478 for a name every base lists at full scale).
+    // The first images walk the host's host_images rows in key order (no sort),
     // each looked up in the matched databases' images hashed once for the statement, stopping after HELD_SHOWN.
     // "OR false" keeps the IN a hashed subplan: a sublink under OR is not made a join, so the plan is the same with
     // or without statistics. As a join (a window count over a semi-join), on the bench's freshly loaded database the
@@ -173,12 +179,14 @@ public final class PackageQuery {
     private static final String IMAGES_ON_HOSTS = """
             WITH multi AS MATERIALIZED (
                 SELECT ipd.image_key, count(*) - 1 AS extra FROM image_package_databases ipd
-                 WHERE ipd.db_key = ANY (?) GROUP BY ipd.image_key HAVING count(*) > 1)
+                 WHERE ipd.db_key = ANY (?)
+                   AND ipd.image_key IN (SELECT o.image_key FROM image_package_databases o WHERE o.db_key = ANY (?))
+                 GROUP BY ipd.image_key HAVING count(*) > 1)
             SELECT p.host_key, c.held, i.image_id, x.repo_tags
               FROM unnest(?::integer[]) AS p(host_key)
              CROSS JOIN LATERAL (
-                   SELECT (SELECT sum(d.image_count) FROM host_package_databases d
-                            WHERE d.host_key = p.host_key AND d.db_key = ANY (?))
+                   SELECT (SELECT sum(d.image_count) FILTER (WHERE d.db_key = ANY (?)) FROM host_package_databases d
+                            WHERE d.host_key = p.host_key)
                         - (SELECT coalesce(sum(m.extra), 0) FROM multi m
                             WHERE EXISTS (SELECT 1 FROM host_images hm WHERE hm.host_key = p.host_key AND hm.image_key = m.image_key))
                           AS held
@@ -219,33 +227,36 @@ public final class PackageQuery {
             }
             record HostRow(long key, HostStatus host) {
             }
-            // The counts and both pages in one round trip; then what the pages' keys name, in another.
+            // The holders' set, the image count and the images page in one round trip; the freshness, the hosts
+            // page (both over the holders' keys) and the images page's packages in a second; the page hosts' images
+            // in a third.
             Sql.Pipeline pipeline = new Sql.Pipeline();
+            var holderSet = pipeline.add(HOLDER_SET, PackageQuery::holderChunk, dbs);
             var imageCount = pipeline.add(IMAGE_COUNT, rs -> rs.getLong(1), dbs);
             var imageRows = IMAGES.add(pipeline, imagesPage, rs -> new ImageRow(rs.getLong("image_key"),
                     rs.getString("image_id"), Sql.strings(rs, "tags"), rs.getInt("host_count")), dbs);
-            var freshnessRow = pipeline.add(Sql.freshnessSql(HOLDERS), rs -> Sql.freshness(rs, policy),
-                    Sql.staleBefore(policy), dbs);
-            var hostRows = HOSTS.add(pipeline, hostsPage, rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy)),
-                    dbs);
             Keyset.run(pipeline, c);
-            Freshness freshness = freshnessRow.rows().get(0);
             Page<ImageRow> images = IMAGES.page(imagesPage, imageCount.rows().get(0), imageRows.rows());
+            java.sql.Array holders = c.createArrayOf("integer", HostSet.keys(holderSet.rows()));
+            List<Long> imageKeys = images.items().stream().map(ImageRow::key).toList();
+
+            Sql.Pipeline second = new Sql.Pipeline();
+            var freshnessRow = second.add(Sql.freshnessSql(HOLDERS), rs -> Sql.freshness(rs, policy),
+                    Sql.staleBefore(policy), holders);
+            var hostRows = HOSTS.add(second, hostsPage, rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy)),
+                    holders);
+            var packageRows = imageKeys.isEmpty() ? null : second.add(PACKAGES_OF_IMAGES,
+                    rs -> Map.entry(rs.getLong("image_key"), imagePackage(rs)), imageKeys, m.keys());
+            Keyset.run(second, c);
+            Freshness freshness = freshnessRow.rows().get(0);
             Page<HostRow> hosts = HOSTS.page(hostsPage, freshness.hostCount(), hostRows.rows());
 
-            List<Long> imageKeys = images.items().stream().map(ImageRow::key).toList();
             List<Long> hostKeys = hosts.items().stream().map(HostRow::key).toList();
             record HeldRow(long host, int count, HeldImage image) {
             }
-            Sql.Pipeline named = new Sql.Pipeline();
-            var packageRows = imageKeys.isEmpty() ? null : named.add(PACKAGES_OF_IMAGES,
-                    rs -> Map.entry(rs.getLong("image_key"), imagePackage(rs)), imageKeys, m.keys());
-            var heldRows = hostKeys.isEmpty() ? null : named.add(IMAGES_ON_HOSTS, rs -> new HeldRow(rs.getLong("host_key"),
+            var heldRows = hostKeys.isEmpty() ? null : Sql.list(c, IMAGES_ON_HOSTS, rs -> new HeldRow(rs.getLong("host_key"),
                     rs.getInt("held"), new HeldImage(rs.getString("image_id"), Sql.strings(rs, "repo_tags"))),
-                    dbs, hostKeys, dbs, dbs);
-            if (packageRows != null || heldRows != null) {
-                named.run(c);
-            }
+                    dbs, m.otherPaths(), hostKeys, dbs, dbs);
             Map<Long, List<ImagePackage>> packages = new LinkedHashMap<>();
             if (packageRows != null) {
                 for (var row : packageRows.rows()) {
@@ -255,7 +266,7 @@ public final class PackageQuery {
             Map<Long, List<HeldImage>> held = new LinkedHashMap<>();
             Map<Long, Integer> heldCount = new LinkedHashMap<>();
             if (heldRows != null) {
-                for (HeldRow row : heldRows.rows()) {
+                for (HeldRow row : heldRows) {
                     heldCount.put(row.host(), row.count());
                     held.computeIfAbsent(row.host(), k -> new ArrayList<>()).add(row.image());
                 }
@@ -343,9 +354,10 @@ public final class PackageQuery {
 
     /**
      * What a question matched: the package keys (ascending), the package databases listing one of them (ascending,
-     * distinct), and the builds matched and left out.
+     * distinct), those of them whose ecosystem and path are not the ones most of them have ({@code otherPaths}), and
+     * the builds matched and left out.
      */
-    private record Matched(List<Long> keys, List<Long> databases, List<PackageVersion> versions,
+    private record Matched(List<Long> keys, List<Long> databases, List<Long> otherPaths, List<PackageVersion> versions,
                            List<PackageVersion> others) {
     }
 
@@ -361,24 +373,39 @@ public final class PackageQuery {
         return match(c, PackageSpec.parse(question)).databases();
     }
 
+    /**
+     * The keys of the hosts holding an image that has one of {@code databases} (as {@link #matchingDatabases} gives
+     * them), ascending, read as {@link #search} reads them: the union of the databases' host sets (V15). Retired hosts
+     * hold nothing, so none is among them. For baselines, as {@link #matchingDatabases}.
+     *
+     * @throws SQLException from the connection
+     */
+    public static Integer[] holdingHosts(Connection c, List<Long> databases) throws SQLException {
+        return HostSet.keys(Sql.list(c, HOLDER_SET, PackageQuery::holderChunk, databases));
+    }
+
     private static Matched match(Connection c, PackageSpec spec) throws SQLException {
-        record Row(long key, PackageVersion version, String sourceName, String sourceVersion, List<Long> dbs) {
+        record Row(long key, PackageVersion version, String sourceName, String sourceVersion, List<Long> dbs,
+                   List<String> paths) {
             /** The version the question is about: the binary's by its name, else the source package's. */
             String asked(String name) {
                 return version.name().equals(name) || sourceVersion == null ? version.version() : sourceVersion;
             }
         }
         List<Row> rows = Sql.list(c, VERSIONS, rs -> new Row(rs.getLong(1), new PackageVersion(rs.getString(2),
-                rs.getString(3), rs.getString(4), rs.getString(5)), rs.getString(6), rs.getString(7), Sql.longs(rs, "dbs")),
+                rs.getString(3), rs.getString(4), rs.getString(5)), rs.getString(6), rs.getString(7), Sql.longs(rs, "dbs"),
+                Sql.strings(rs, "paths")),
                 spec.name(), spec.name());
         List<Long> keys = new ArrayList<>();
-        java.util.TreeSet<Long> databases = new java.util.TreeSet<>();
+        java.util.TreeMap<Long, String> databases = new java.util.TreeMap<>();
         List<PackageVersion> versions = new ArrayList<>();
         List<PackageVersion> others = new ArrayList<>();
         for (Row r : rows) {
             if (spec.matches(PackageEcosystem.fromId(r.version().ecosystem()), r.asked(spec.name()))) {
                 keys.add(r.key());
-                databases.addAll(r.dbs());
+                for (int i = 0; i < r.dbs().size(); i++) {
+                    databases.put(r.dbs().get(i), r.paths().get(i));
+                }
                 if (!versions.contains(r.version())) {
                     versions.add(r.version());
                 }
@@ -394,7 +421,17 @@ public final class PackageQuery {
         versions.sort(order);
         others.removeAll(versions); // a build listed under its binary name and its source name alike
         others.sort(order);
-        return new Matched(keys, List.copyOf(databases), versions, others);
+        Map<String, Long> byPath = new java.util.HashMap<>();
+        databases.values().forEach(path -> byPath.merge(path, 1L, Long::sum));
+        String most = byPath.entrySet().stream().max(Map.Entry.<String, Long>comparingByValue()
+                .thenComparing(Map.Entry.comparingByKey())).map(Map.Entry::getKey).orElse(null);
+        List<Long> otherPaths = databases.entrySet().stream().filter(e -> !e.getValue().equals(most))
+                .map(Map.Entry::getKey).toList();
+        return new Matched(keys, List.copyOf(databases.keySet()), otherPaths, versions, others);
+    }
+
+    private static HostSet.Chunk holderChunk(java.sql.ResultSet rs) throws SQLException {
+        return new HostSet.Chunk(rs.getInt("chunk"), rs.getString("hosts"));
     }
 
     private static ImagePackage imagePackage(java.sql.ResultSet rs) throws SQLException {

@@ -83,6 +83,14 @@ public final class IndexDump {
                 SELECT h.host_id || ' ' || pl.diff_id || ' ' || d.path || ' images=' || x.image_count
                   FROM host_package_databases x JOIN hosts h USING (host_key)
                   JOIN package_databases d USING (db_key) JOIN package_layers pl USING (pkg_layer_key)""");
+        // V15's host sets, decoded (bit b of row chunk is host chunk * 1024 + b): the same pairs as
+        // host_package_databases, without counts.
+        SECTIONS.put("package_database_hosts", """
+                SELECT h.host_id || ' ' || pl.diff_id || ' ' || d.path
+                  FROM package_database_hosts s CROSS JOIN generate_series(0, 1023) b
+                  JOIN hosts h ON h.host_key = s.chunk * 1024 + b
+                  JOIN package_databases d ON d.db_key = s.db_key JOIN package_layers pl USING (pkg_layer_key)
+                 WHERE get_bit(s.hosts, b) = 1""");
         SECTIONS.put("pending_snapshot_chunks", "SELECT host_id || ' gen=' || generation || ' chunk=' || chunk || '/' || chunk_count FROM pending_snapshot_chunks");
     }
 

@@ -37,7 +37,7 @@ class PackageIndexTest {
     private static final AtomicInteger databases = new AtomicInteger();
     private static final Instant T = Instant.parse("2026-12-02T06:00:00Z");
     private static final String[] PACKAGE_SECTIONS = {"package_layers", "package_databases", "image_packages",
-            "host_package_databases"};
+            "host_package_databases", "package_database_hosts"};
 
     @BeforeAll
     static void startPostgres() {
@@ -51,6 +51,12 @@ class PackageIndexTest {
 
     private static Database freshDatabase() {
         return Database.migrateAndOpen(postgres.createDatabase("p" + databases.incrementAndGet()), postgres.user(), "", 3);
+    }
+
+    /** The search as the dashboard asks it, at time {@link #T}, with no host stale. */
+    private static PackageQuery packageQuery(Database db) {
+        return new PackageQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
+                java.time.Clock.fixed(T, java.time.ZoneOffset.UTC), java.time.Duration.ofDays(3650)));
     }
 
     static InstalledPackage deb(String name, String version) {
@@ -205,8 +211,7 @@ class PackageIndexTest {
         IndexWriter writer = new IndexWriter(db);
         writer.inTransaction(tx -> tx.apply(batch(all)));
         assertThat(writer.recount()).isZero();
-        var query = new io.layeratlas.db.query.PackageQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
-                java.time.Clock.fixed(T, java.time.ZoneOffset.UTC), java.time.Duration.ofDays(3650)));
+        var query = packageQuery(db);
         var first = io.layeratlas.db.query.PageRequest.first();
         var answer = query.search("openssl", first, first);
         assertThat(answer.imageCount()).isEqualTo(2);
@@ -217,12 +222,58 @@ class PackageIndexTest {
         });
     }
 
+    /**
+     * V15 keeps the hosts of a package database as rows of 1,024 host keys: a search's hosts, count and freshness are
+     * the same whichever rows their keys fall in, through arrivals, departures and retirement, and the sets equal a
+     * recount from the holdings after each step.
+     */
+    @Test
+    void a_package_search_counts_and_pages_hosts_whose_keys_fall_in_different_rows_of_the_host_sets() {
+        Database db = freshDatabase();
+        try (var c = db.dataSource().getConnection(); var st = c.createStatement()) {
+            // Host keys 1022 to 1027: the first two in row 0 of each set, the others in row 1.
+            st.execute("ALTER TABLE hosts ALTER COLUMN host_key RESTART WITH 1022");
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        IndexWriter writer = new IndexWriter(db);
+        List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);
+        all.addAll(LAYERS);
+        // openssl (any build) is in images 0, 1, 2 and 6; image 3 has only status.d/tzdata, image 5 no database.
+        for (int h = 0; h < 6; h++) {
+            all.add(SyntheticFleet.snapshot("host-" + h, 1, List.of(IMAGES.get(h % 2 == 0 ? 0 : 3).image())));
+        }
+        writer.inTransaction(tx -> tx.apply(batch(all)));
+        assertThat(writer.recount()).isZero();
+        var query = packageQuery(db);
+        var first = io.layeratlas.db.query.PageRequest.first();
+        var answer = query.search("openssl", first, first);
+        assertThat(answer.hostCount()).isEqualTo(3);
+        assertThat(answer.freshness().hostCount()).isEqualTo(3);
+        assertThat(answer.hosts()).extracting(h -> h.host().hostId()).containsExactly("host-0", "host-2", "host-4");
+
+        // host-1 (row 0) and host-5 (row 1) take image 1; host-4 (row 1) drops image 0; host-2 retires.
+        writer.inTransaction(tx -> tx.apply(batch(List.of(
+                SyntheticFleet.snapshot("host-1", 2, List.of(IMAGES.get(1).image())),
+                SyntheticFleet.snapshot("host-5", 2, List.of(IMAGES.get(3).image(), IMAGES.get(1).image())),
+                SyntheticFleet.snapshot("host-4", 2, List.of(IMAGES.get(5).image()))))));
+        assertThat(writer.recount()).isZero();
+        assertThat(writer.retireHost("host-2")).isTrue();
+        assertThat(writer.recount()).isZero();
+        var after = query.search("openssl", first, first);
+        assertThat(after.hosts()).extracting(h -> h.host().hostId()).containsExactly("host-0", "host-1", "host-5");
+        assertThat(after.hostCount()).isEqualTo(3);
+        assertThat(after.hostsPage().total()).isEqualTo(3);
+        assertThat(IndexDump.of(db.dataSource(), "package_database_hosts").get("package_database_hosts"))
+                .extracting(r -> r.substring(0, r.indexOf(' ')))
+                .containsExactlyInAnyOrder("host-0", "host-1", "host-3", "host-5", "host-5");
+    }
+
     /** The user trial of issue 15: {@code openssl<3.0.8} on a fleet whose openssl is newer answered nothing, and said nothing why. */
     @Test
     void an_empty_answer_tells_nothing_read_from_no_such_name_from_other_versions_only() {
         Database db = freshDatabase();
-        var query = new io.layeratlas.db.query.PackageQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
-                java.time.Clock.fixed(T, java.time.ZoneOffset.UTC), java.time.Duration.ofDays(3650)));
+        var query = packageQuery(db);
         var first = io.layeratlas.db.query.PageRequest.first();
         var before = query.search("openssl", first, first);
         assertThat(before.packagesRead()).isFalse();
@@ -290,13 +341,17 @@ class PackageIndexTest {
                         "host-1 " + OPAQUE + " var/lib/dpkg/status images=1",
                         "host-1 " + BASE + " var/lib/dpkg/status images=1",
                         "host-2 " + DISTROLESS + " var/lib/dpkg/status.d/tzdata images=1");
+                // V15's host sets hold the same pairs.
+                assertThat(dump.get("package_database_hosts")).containsExactlyInAnyOrderElementsOf(
+                        dump.get("host_package_databases").stream().map(r -> r.substring(0, r.lastIndexOf(" images="))).toList());
             } else {
                 assertThat(dump).as("run " + run + " in batches of " + size).isEqualTo(reference);
             }
             // A retired host holds nothing any more.
             assertThat(writer.retireHost("host-0")).isTrue();
-            assertThat(IndexDump.of(db.dataSource(), "host_package_databases").get("host_package_databases"))
-                    .noneMatch(row -> row.startsWith("host-0 ")).hasSize(3);
+            Map<String, List<String>> retired = IndexDump.of(db.dataSource(), "host_package_databases", "package_database_hosts");
+            assertThat(retired.get("host_package_databases")).noneMatch(row -> row.startsWith("host-0 ")).hasSize(3);
+            assertThat(retired.get("package_database_hosts")).noneMatch(row -> row.startsWith("host-0 ")).hasSize(3);
             assertThat(writer.recount()).isZero();
         }
     }
