@@ -32,8 +32,8 @@ import java.util.function.LongFunction;
  */
 final class HostContentsStore {
 
-    /** The new contents of one host. */
-    record NewContents(int hostKey, long generation, Instant at, Map<Long, ImageRecord> images, Set<Long> layers,
+    /** The new contents of one host: {@code layers} its layer keys, ascending and distinct. */
+    record NewContents(int hostKey, long generation, Instant at, Map<Long, ImageRecord> images, long[] layers,
                        boolean recordChanges, boolean wasEmpty) {
     }
 
@@ -299,7 +299,7 @@ final class HostContentsStore {
      * merge statements leave these hosts out ({@link #ROUND_HOSTS}).
      */
     private static void copyFresh(Statements s, List<NewContents> fresh) throws SQLException {
-        List<long[]> layers = fresh.stream().map(HostContentsStore::sortedLayers).toList();
+        List<long[]> layers = fresh.stream().map(NewContents::layers).toList();
         if (layers.stream().anyMatch(l -> l.length > 0)) {
             s.copy("COPY host_layers (host_key, layer_key, first_seen) FROM STDIN", row -> {
                 for (int i = 0; i < fresh.size(); i++) {
@@ -337,12 +337,11 @@ final class HostContentsStore {
         long[] linked = added.keys();
         int n = linked.length;
         for (NewContents h : fresh) {
-            if (n + h.layers().size() > linked.length) {
-                linked = Arrays.copyOf(linked, Math.max(2 * linked.length, n + h.layers().size()));
+            if (n + h.layers().length > linked.length) {
+                linked = Arrays.copyOf(linked, Math.max(2 * linked.length, n + h.layers().length));
             }
-            for (long layer : h.layers()) {
-                linked[n++] = layer;
-            }
+            System.arraycopy(h.layers(), 0, linked, n, h.layers().length);
+            n += h.layers().length;
         }
         if (n == 0) {
             return;
@@ -415,7 +414,7 @@ final class HostContentsStore {
                 if (h.wasEmpty()) {
                     d.layers.fresh(h.hostKey());
                     c = new HostChanges(h, NONE, h.images().keySet().stream().mapToLong(Long::longValue).sorted().toArray(),
-                            NONE, sortedLayers(h));
+                            NONE, h.layers());
                     for (var e : h.images().entrySet()) {
                         List<String> tags = e.getValue().repoTags();
                         if (!tags.isEmpty()) {
@@ -579,7 +578,7 @@ final class HostContentsStore {
         }
         LayerDiff diff = new LayerDiff();
         for (NewContents h : staged) {
-            long[] now = sortedLayers(h);
+            long[] now = h.layers();
             long[] before = held.getOrDefault(h.hostKey(), new long[0]);
             int i = 0;
             int j = 0;
@@ -716,11 +715,6 @@ final class HostContentsStore {
     private static List<String> texts(ResultSet rs, int column) throws SQLException {
         java.sql.Array a = rs.getArray(column);
         return a == null ? List.of() : Arrays.asList((String[]) a.getArray());
-    }
-
-    /** A host's layer keys in ascending order, so that the tables' primary keys are built in order. */
-    private static long[] sortedLayers(NewContents h) {
-        return h.layers().stream().mapToLong(Long::longValue).sorted().toArray();
     }
 
 
