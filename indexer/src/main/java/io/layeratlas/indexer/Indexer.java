@@ -74,7 +74,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * decodes what arrives while the one before it is applied (the two cost about the same: CPU in this process, then in
  * PostgreSQL), up to bounds of records, bytes and time: the byte bound adapts so that a batch takes about 400 ms in
  * the database, so a change published during a flood of others waits about two batches, not the flood. After each
- * batch, a best-effort {@code commitSync} to Kafka for the usual lag tools (KafkaConsumer Javadoc, "Storing Offsets
+ * batch, a best-effort {@code commitAsync} to Kafka for the usual lag tools (KafkaConsumer Javadoc, "Storing Offsets
  * Outside Kafka"). On partition assignment it seeks to the offsets stored in the database, or to the beginning
  * when there are none, so an empty or restored database resumes exactly where its data ends.
  *
@@ -847,12 +847,20 @@ public final class Indexer implements AutoCloseable {
                     offsets.put(tp, new OffsetAndMetadata(next));
                 }
             });
+            if (offsets.isEmpty()) {
+                return;
+            }
+            // Kafka's copy only feeds lag tools; PostgreSQL has the offsets that count. Asynchronous, so the next batch
+            // goes to the database without waiting for the broker's answer (completed by a later poll).
             try {
-                consumer.commitSync(offsets);
+                consumer.commitAsync(offsets, (committed, e) -> {
+                    if (e != null) {
+                        log.debug("committing offsets to Kafka failed: {}", e.toString());
+                    }
+                });
             } catch (WakeupException | InterruptException e) {
                 throw e;
             } catch (KafkaException e) {
-                // Kafka's copy only feeds lag tools; PostgreSQL has the offsets that count.
                 log.debug("committing offsets to Kafka failed: {}", e.toString());
             }
         }

@@ -14,6 +14,7 @@ import io.layeratlas.events.Problem;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -170,7 +171,7 @@ final class BatchApplier {
             return false;
         }
         Set<Integer> emptied = HostContentsStore.replace(s, List.of(new HostContentsStore.NewContents(host.key(),
-                host.generation(), Instant.now(), Map.of(), Set.of(), false, false)));
+                host.generation(), Instant.now(), Map.of(), new long[0], false, false)));
         HostStore.recountImageTotals(s, emptied);
         HostRuntimeStore.replaceContainers(s, List.of()); // a retired host runs nothing the index knows of
         HostStore.markRetired(s, host.key());
@@ -387,17 +388,30 @@ final class BatchApplier {
         return out;
     }
 
-    private static Set<Long> heldLayers(HostSnapshot snap, Facts facts) {
-        Set<Long> out = new HashSet<>();
+    /** The snapshot's layer keys (its layers and its images' stacks), ascending and distinct. */
+    private static long[] heldLayers(HostSnapshot snap, Facts facts) {
+        int n = snap.layers().size();
+        for (ImageRecord i : snap.images()) {
+            n += i.chainIds().size();
+        }
+        long[] keys = new long[n];
+        int k = 0;
         for (LayerRecord l : snap.layers()) {
-            out.add(facts.layerKeys().get(l.chainId()));
+            keys[k++] = facts.layerKeys().get(l.chainId());
         }
         for (ImageRecord i : snap.images()) {
             for (Digest chain : i.chainIds()) {
-                out.add(facts.layerKeys().get(chain));
+                keys[k++] = facts.layerKeys().get(chain);
             }
         }
-        return out;
+        Arrays.sort(keys);
+        int distinct = 0;
+        for (int i = 0; i < keys.length; i++) {
+            if (i == 0 || keys[i] != keys[i - 1]) {
+                keys[distinct++] = keys[i];
+            }
+        }
+        return distinct == keys.length ? keys : Arrays.copyOf(keys, distinct);
     }
 
     private static ImageStore.Facts mergeFacts(ImageStore.Facts a, ImageStore.Facts b) {

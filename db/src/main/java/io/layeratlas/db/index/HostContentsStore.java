@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.LongFunction;
 
 /**
  * What hosts hold: {@code host_images}, {@code host_layers}, and the {@code host_changes} log of both, replaced for a
@@ -31,8 +32,8 @@ import java.util.TreeMap;
  */
 final class HostContentsStore {
 
-    /** The new contents of one host. */
-    record NewContents(int hostKey, long generation, Instant at, Map<Long, ImageRecord> images, Set<Long> layers,
+    /** The new contents of one host: {@code layers} its layer keys, ascending and distinct. */
+    record NewContents(int hostKey, long generation, Instant at, Map<Long, ImageRecord> images, long[] layers,
                        boolean recordChanges, boolean wasEmpty) {
     }
 
@@ -178,11 +179,10 @@ final class HostContentsStore {
      * Replaces what the given hosts hold (each host at most once); images whose "tagged somewhere" it changed are
      * added to {@code la_tag_flip}.
      *
-     * A fresh host's totals are recounted ({@link HostStore#recountTotals}); a merged host's layer totals move by the
-     * layers that moved ({@link HostStore#moveLayerTotals}).
+     * A host's layer totals move by the layers that moved (a fresh host's are set: {@link HostStore#moveLayerTotals}).
      *
-     * @return the keys of the merged hosts whose images changed: gained or lost an image, or an image row changed (for
-     * their image totals, {@link HostStore#recountImageTotals})
+     * @return the keys of the hosts whose images changed: every fresh host, and the merged hosts that gained or lost an
+     * image or whose image row changed (for their image totals, {@link HostStore#recountImageTotals})
      */
     static Set<Integer> replace(Statements s, List<NewContents> hosts) throws SQLException {
         if (hosts.isEmpty()) {
@@ -222,12 +222,13 @@ final class HostContentsStore {
             ps.setArray(5, Sql.booleans(c, freshFlags));
             ps.executeUpdate();
         }
-        if (!fresh.isEmpty()) {
-            copyFresh(s, fresh);
-        }
         java.sql.Array stagedKeys = Sql.ints(c, staged.stream().map(NewContents::hostKey).toList());
         LayerDiff layers = staged.isEmpty() ? new LayerDiff() : diffLayers(s, staged, stagedKeys);
         ImageDiff images = staged.isEmpty() ? new ImageDiff() : diffImages(s, staged, stagedKeys);
+        checkLayerKeys(s, fresh, layers.added);
+        if (!fresh.isEmpty()) {
+            copyFresh(s, fresh);
+        }
         if (!images.changed.isEmpty() || !images.added.isEmpty()) {
             s.copy("COPY la_hi (host_key, image_key, " + HELD_IMAGE_COLUMNS + ", added) FROM STDIN", row -> {
                 for (ImageDiff.Row r : images.changed) {
@@ -243,7 +244,7 @@ final class HostContentsStore {
         // 166 and reads all of host_images (auto_explain, bench --scale small). The plans need sizes, not fine
         // histograms: a sample of 3,000 rows instead of 30,000.
         s.execute("SET LOCAL default_statistics_target = 10; ANALYZE la_round, la_hi");
-        Deltas deltas = Deltas.of(fresh, staged, layers, images);
+        Deltas deltas = Deltas.of(fresh, staged, layers, images, s.known()::layerSize);
         if (!deltas.taggedMoves.isEmpty()) {
             try (PreparedStatement ps = s.prepare(TAGGED_HOSTS)) {
                 ps.setArray(1, Sql.longs(c, deltas.taggedMoves.keySet()));
@@ -283,8 +284,8 @@ final class HostContentsStore {
             s.execute(TAG_CHANGE_LOG);
         }
         HostStore.moveLayerTotals(s, deltas.layers);
-        HostStore.recountTotals(s, fresh.stream().map(NewContents::hostKey).toList());
         Set<Integer> changed = new java.util.TreeSet<>();
+        fresh.forEach(h -> changed.add(h.hostKey()));
         images.removed.hostsInto(changed);
         images.changed.forEach(r -> changed.add(r.host()));
         images.added.forEach(r -> changed.add(r.host()));
@@ -298,7 +299,7 @@ final class HostContentsStore {
      * merge statements leave these hosts out ({@link #ROUND_HOSTS}).
      */
     private static void copyFresh(Statements s, List<NewContents> fresh) throws SQLException {
-        List<long[]> layers = fresh.stream().map(HostContentsStore::sortedLayers).toList();
+        List<long[]> layers = fresh.stream().map(NewContents::layers).toList();
         if (layers.stream().anyMatch(l -> l.length > 0)) {
             s.copy("COPY host_layers (host_key, layer_key, first_seen) FROM STDIN", row -> {
                 for (int i = 0; i < fresh.size(); i++) {
@@ -319,6 +320,43 @@ final class HostContentsStore {
                     }
                 }
             });
+        }
+    }
+
+    // How many of the layer keys bound (distinct) are in `layers`: every key a batch links, checked once (V16).
+    private static final String LAYERS_FOUND = "SELECT count(*) FROM layers WHERE layer_key = ANY (?::bigint[])";
+
+    /**
+     * Checks that every layer the replacement links (every layer of a fresh host, every layer a merged host gains) is in
+     * {@code layers}: one statement for the distinct keys, none when nothing is linked. The writer takes keys it
+     * remembers ({@link KnownFacts}) without reading them: in a database restored under it they may be gone. Since V16
+     * no foreign key checks each row; a key not found refuses the batch as that foreign key did (SQLSTATE 23503, so
+     * {@link RejectedEventException} and the writer forgets what it knew).
+     */
+    private static void checkLayerKeys(Statements s, List<NewContents> fresh, KeyPairs added) throws SQLException {
+        long[] linked = added.keys();
+        int n = linked.length;
+        for (NewContents h : fresh) {
+            if (n + h.layers().length > linked.length) {
+                linked = Arrays.copyOf(linked, Math.max(2 * linked.length, n + h.layers().length));
+            }
+            System.arraycopy(h.layers(), 0, linked, n, h.layers().length);
+            n += h.layers().length;
+        }
+        if (n == 0) {
+            return;
+        }
+        long[] distinct = Arrays.stream(linked, 0, n).sorted().distinct().toArray();
+        try (PreparedStatement ps = s.prepare(LAYERS_FOUND)) {
+            ps.setArray(1, Sql.longs(s.connection(), Arrays.stream(distinct).boxed().toList()));
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                long found = rs.getLong(1);
+                if (found != distinct.length) {
+                    throw new SQLException("host_layers: " + (distinct.length - found) + " of the " + distinct.length
+                            + " layer keys to link are not in layers (a database restored under the writer?)", "23503");
+                }
+            }
         }
     }
 
@@ -351,11 +389,18 @@ final class HostContentsStore {
         final ImageTagMoves imageTags = new ImageTagMoves();
         /** Every image that arrived on or left a host. */
         final HostKeyMoves images = new HostKeyMoves();
-        /** Every layer that arrived on or left a merged host (a fresh host is recounted). */
-        final HostKeyMoves layers = new HostKeyMoves();
+        /** Every layer that arrived on or left a host, with its stored size when the writer knows it. */
+        final HostStore.LayerMoves layers = new HostStore.LayerMoves();
+        /** Layer key -> its stored size in bytes, null when unknown ({@link KnownFacts.Session#layerSize}). */
+        private final LongFunction<Long> layerSize;
 
-        static Deltas of(List<NewContents> fresh, List<NewContents> staged, LayerDiff layers, ImageDiff images) {
-            Deltas d = new Deltas();
+        private Deltas(LongFunction<Long> layerSize) {
+            this.layerSize = layerSize;
+        }
+
+        static Deltas of(List<NewContents> fresh, List<NewContents> staged, LayerDiff layers, ImageDiff images,
+                         LongFunction<Long> layerSize) {
+            Deltas d = new Deltas(layerSize);
             Map<Integer, long[]> removedLayers = layers.removed.byHost();
             Map<Integer, long[]> addedLayers = layers.added.byHost();
             Map<Integer, long[]> removedImages = images.removed.byHost();
@@ -367,8 +412,9 @@ final class HostContentsStore {
             for (NewContents h : all.values()) {
                 HostChanges c;
                 if (h.wasEmpty()) {
+                    d.layers.fresh(h.hostKey());
                     c = new HostChanges(h, NONE, h.images().keySet().stream().mapToLong(Long::longValue).sorted().toArray(),
-                            NONE, sortedLayers(h));
+                            NONE, h.layers());
                     for (var e : h.images().entrySet()) {
                         List<String> tags = e.getValue().repoTags();
                         if (!tags.isEmpty()) {
@@ -382,8 +428,8 @@ final class HostContentsStore {
                             removedLayers.getOrDefault(h.hostKey(), NONE), addedLayers.getOrDefault(h.hostKey(), NONE));
                 }
                 d.hosts.add(c);
-                d.move(c.host().hostKey(), c.removedImages(), -1, c.removedLayers(), !h.wasEmpty());
-                d.move(c.host().hostKey(), c.addedImages(), 1, c.addedLayers(), !h.wasEmpty());
+                d.move(c.host().hostKey(), c.removedImages(), -1, c.removedLayers());
+                d.move(c.host().hostKey(), c.addedImages(), 1, c.addedLayers());
             }
             images.taggedMoves.forEach((image, n) -> d.taggedMoves.merge(image, n, Integer::sum));
             d.imageTags.addAll(images.tagMoves);
@@ -393,16 +439,14 @@ final class HostContentsStore {
             return d;
         }
 
-        private void move(int host, long[] images, int by, long[] layers, boolean perLink) {
+        private void move(int host, long[] images, int by, long[] layers) {
             for (long image : images) {
                 imageHosts.merge(image, by, Integer::sum);
                 this.images.add(host, image, by);
             }
             for (long layer : layers) {
                 layerHosts.merge(layer, by, Integer::sum);
-                if (perLink) {
-                    this.layers.add(host, layer, by);
-                }
+                this.layers.move(host, layer, by, layerSize.apply(layer));
             }
         }
 
@@ -457,6 +501,11 @@ final class HostContentsStore {
 
         int size() {
             return size;
+        }
+
+        /** The keys, in the order added. */
+        long[] keys() {
+            return Arrays.copyOf(keys, size);
         }
 
         void hostsInto(Set<Integer> out) {
@@ -529,7 +578,7 @@ final class HostContentsStore {
         }
         LayerDiff diff = new LayerDiff();
         for (NewContents h : staged) {
-            long[] now = sortedLayers(h);
+            long[] now = h.layers();
             long[] before = held.getOrDefault(h.hostKey(), new long[0]);
             int i = 0;
             int j = 0;
@@ -666,11 +715,6 @@ final class HostContentsStore {
     private static List<String> texts(ResultSet rs, int column) throws SQLException {
         java.sql.Array a = rs.getArray(column);
         return a == null ? List.of() : Arrays.asList((String[]) a.getArray());
-    }
-
-    /** A host's layer keys in ascending order, so that the tables' primary keys are built in order. */
-    private static long[] sortedLayers(NewContents h) {
-        return h.layers().stream().mapToLong(Long::longValue).sorted().toArray();
     }
 
 

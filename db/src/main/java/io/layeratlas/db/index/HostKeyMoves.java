@@ -1,5 +1,6 @@
 package io.layeratlas.db.index;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -7,8 +8,8 @@ import java.util.List;
 
 /**
  * Keys that arrived on ({@code +1}) or left ({@code -1}) hosts: {@code (host_key, key, d)} triples, bound as three
- * arrays to a statement's {@code unnest(?::integer[], ?::bigint[], ?::integer[])} (the layers behind a host's layer
- * totals, {@link HostStore#moveLayerTotals}; the images behind its package databases, {@link PackageStore#hostsMoved}).
+ * arrays to a statement's {@code unnest(?::integer[], ?::bigint[], ?::integer[])} (the layers of unknown size behind a
+ * host's layer totals, {@link HostStore#moveLayerTotals}; the images behind its package databases, {@link PackageStore#hostsMoved}).
  * Not thread-safe.
  */
 final class HostKeyMoves {
@@ -32,10 +33,16 @@ final class HostKeyMoves {
             return;
         }
         try (PreparedStatement ps = s.prepare(sql)) {
-            ps.setArray(1, Sql.ints(s.connection(), hosts));
-            ps.setArray(2, Sql.longs(s.connection(), keys));
-            ps.setArray(3, Sql.ints(s.connection(), moves));
+            bind(ps, 1);
             ps.executeUpdate();
         }
+    }
+
+    /** Binds the triples (maybe none) as the three array parameters from {@code first} on. */
+    void bind(PreparedStatement ps, int first) throws SQLException {
+        Connection c = ps.getConnection();
+        ps.setArray(first, Sql.ints(c, hosts));
+        ps.setArray(first + 1, Sql.longs(c, keys));
+        ps.setArray(first + 2, Sql.ints(c, moves));
     }
 }

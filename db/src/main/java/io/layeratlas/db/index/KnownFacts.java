@@ -23,26 +23,34 @@ import java.util.concurrent.ConcurrentHashMap;
 final class KnownFacts {
 
     /**
-     * A stored layer: its key, which of the fillable columns are known (non-null) in the row, and a bound on its
-     * {@code first_seen} (the row's value is at most this; null: no bound known).
+     * A stored layer: its key, which of the fillable columns are known (non-null) in the row, its size in bytes as
+     * stored (null: not known to be stored; a stored size never changes), and a bound on its {@code first_seen} (the
+     * row's value is at most this; null: no bound known).
      */
-    record Layer(long key, boolean parentKnown, boolean sizeKnown, boolean v1Known, Instant firstSeenAtMost) {
+    record Layer(long key, boolean parentKnown, Long size, boolean v1Known, Instant firstSeenAtMost) {
+        boolean sizeKnown() {
+            return size != null;
+        }
+
         /** Whether upserting {@code row} would leave the stored row as it is ({@link LayerStore}'s upsert rules). */
         boolean covers(LayerStore.LayerRow row) {
-            return (row.parentChainId() == null || parentKnown) && (row.size() == null || sizeKnown)
+            return (row.parentChainId() == null || parentKnown) && (row.size() == null || sizeKnown())
                     && (row.v1Id() == null || v1Known)
                     && row.seen() != null && firstSeenAtMost != null && !row.seen().isBefore(firstSeenAtMost);
         }
 
-        /** What is known after {@code row} was upserted into a row known as this (or, {@code before} null, unknown). */
-        static Layer after(Layer before, long key, LayerStore.LayerRow row) {
+        /**
+         * What is known after {@code row} was upserted into a row known as this (or, {@code before} null, unknown) and
+         * the row read back: {@code storedSize} is the size the row holds then (null: none).
+         */
+        static Layer after(Layer before, long key, LayerStore.LayerRow row, Long storedSize) {
             Instant bound = before == null ? null : before.firstSeenAtMost;
             if (row.seen() != null) {
                 bound = bound == null || row.seen().isBefore(bound) ? row.seen() : bound;
             }
             return new Layer(key,
                     row.parentChainId() != null || (before != null && before.parentKnown),
-                    row.size() != null || (before != null && before.sizeKnown),
+                    storedSize != null ? storedSize : before != null ? before.size : null,
                     row.v1Id() != null || (before != null && before.v1Known),
                     bound);
         }
@@ -56,6 +64,8 @@ final class KnownFacts {
     }
 
     private final Map<Digest, Layer> layers = new ConcurrentHashMap<>();
+    /** Layer key -> its stored size in bytes, for the layers whose size is known to be stored (sizes never change). */
+    private final Map<Long, Long> sizes = new ConcurrentHashMap<>();
     private final Map<BlobKey, Blob> blobs = new ConcurrentHashMap<>();
     private final Set<Long> dockerParentLinked = ConcurrentHashMap.newKeySet();
 
@@ -67,6 +77,7 @@ final class KnownFacts {
     /** Forgets everything (the index was dropped: keys restart). */
     void clear() {
         layers.clear();
+        sizes.clear();
         blobs.clear();
         dockerParentLinked.clear();
     }
@@ -83,6 +94,7 @@ final class KnownFacts {
     /** One transaction's view. Not thread-safe (a transaction is used by one thread). */
     final class Session {
         private final Map<Digest, Layer> learnedLayers = new HashMap<>();
+        private final Map<Long, Long> learnedSizes = new HashMap<>();
         private final Map<BlobKey, Blob> learnedBlobs = new HashMap<>();
         private final Set<Long> learnedParents = new HashSet<>();
 
@@ -93,6 +105,15 @@ final class KnownFacts {
 
         void learn(Digest chainId, Layer layer) {
             learnedLayers.put(chainId, layer);
+            if (layer.sizeKnown()) {
+                learnedSizes.put(layer.key(), layer.size());
+            }
+        }
+
+        /** The stored size of the layer with this key, in bytes; null when not known to be stored. */
+        Long layerSize(long key) {
+            Long size = learnedSizes.get(key);
+            return size != null ? size : sizes.get(key);
         }
 
         Blob blob(BlobKey key) {
@@ -116,6 +137,7 @@ final class KnownFacts {
         /** Makes what this transaction learned known to later ones: call only after it committed. */
         void publish() {
             layers.putAll(learnedLayers);
+            sizes.putAll(learnedSizes);
             blobs.putAll(learnedBlobs);
             dockerParentLinked.addAll(learnedParents);
         }

@@ -61,7 +61,7 @@ final class LayerStore {
             ON CONFLICT (layer_key) DO NOTHING
             """;
 
-    private static final String KEYS = "SELECT chain_id, layer_key FROM layers WHERE chain_id = ANY(?::text[])";
+    private static final String KEYS = "SELECT chain_id, layer_key, size FROM layers WHERE chain_id = ANY(?::text[])";
 
     private static final String UPSERT_BLOBS = """
             INSERT INTO layer_blobs (diff_id, compressed_digest, media_type, source_repository)
@@ -152,16 +152,25 @@ final class LayerStore {
             ps.setArray(1, Sql.texts(c, chains));
             ps.executeUpdate();
         }
+        // The keys, and the sizes as stored now (filled by this statement or before; a stored size never changes): the
+        // host totals move by them without reading layers again (HostStore.moveLayerTotals).
+        Map<Digest, Long> storedSizes = new HashMap<>();
         try (PreparedStatement ps = st.prepare(KEYS)) {
             ps.setArray(1, Sql.texts(c, chains));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    keys.put(Digest.parse(rs.getString(1)), rs.getLong(2));
+                    Digest chain = Digest.parse(rs.getString(1));
+                    keys.put(chain, rs.getLong(2));
+                    long size = rs.getLong(3);
+                    if (!rs.wasNull()) {
+                        storedSizes.put(chain, size);
+                    }
                 }
             }
         }
         for (LayerRow row : byChain.values()) {
-            known.learn(row.chainId(), KnownFacts.Layer.after(before.get(row.chainId()), keys.get(row.chainId()), row));
+            known.learn(row.chainId(), KnownFacts.Layer.after(before.get(row.chainId()), keys.get(row.chainId()), row,
+                    storedSizes.get(row.chainId())));
         }
         return keys;
     }
