@@ -281,8 +281,8 @@ public final class LayerQuery {
      * Every live host holding the layer, with when it first held it: the layer's entries of host_layers_layer (an
      * index-only scan), then each holder's row by primary key (the fenced LATERAL: joined, the planner hashed all 10,000 hosts of the full-scale
      * fleet for a layer on 950 of them). Costs about the holders' count, so it is the read for a layer few hosts hold
-     * ({@link #GATHER}), and the export's. A {@link Keyset} template; parameters: the layer keys (first held), the
-     * layer keys, the labels.
+     * ({@link #GATHER}). A {@link Keyset} template; parameters: the layer keys (first held), the layer keys, the
+     * labels.
      */
     private static final String HOLDERS = """
             SELECT %s, {keys}%s AS layer_first_seen
@@ -541,17 +541,22 @@ public final class LayerQuery {
               FROM image_layers il
              WHERE il.layer_key = ANY (?)""";
 
-    private static final String EXPORT_HOSTS = HOLDERS.replace("{keys}", "").replace("{keyset}", "TRUE")
-            .replace("{order}", "ORDER BY h.host_id");
+    // Every holder at once: aggregated and hash-joined with the hosts (a page's GATHER probes per holder instead).
+    private static final String EXPORT_HOSTS = """
+            SELECT %s, x.first_seen AS layer_first_seen
+              FROM (SELECT host_key, min(first_seen) AS first_seen FROM host_layers
+                     WHERE layer_key = ANY (?) GROUP BY host_key) x
+              JOIN hosts h ON h.host_key = x.host_key
+             WHERE h.retired_at IS NULL AND %s
+             ORDER BY h.host_id""".formatted(Sql.HOST_COLUMNS, Labels.FILTER);
 
-    // The batch hosts' rows (fenced, OFFSET 0) hashed against the layer's image keys: left to choose, the planner read
-    // every host's rows of the layer's images by host_images_image and kept the batch's (10,000 hosts, base layer in
-    // 502 images: 160,000 rows for 7,866, 158-847 ms a batch where this plan takes ~26 ms; EXPLAIN ANALYZE).
+    // Measured at 10,000 hosts (bench --scale full --only queries): this form, 26 ms a batch of 500 (PostgreSQL 17 reads
+    // both arrays in one pass of host_images_pkey); fencing it to a scan of the batch hosts' rows halved the export's
+    // rate (12,940 -> 6,667 CSV rows/s with EXPORT_HOSTS read as the page's GATHER, both reverted).
     private static final String EXPORT_USES = """
-            SELECT hi.host_key, hi.image_key, hi.repo_tags, hi.repo_digests
-              FROM (SELECT x.host_key, x.image_key, x.repo_tags, x.repo_digests FROM host_images x
-                     WHERE x.host_key = ANY (?) OFFSET 0) hi
-             WHERE hi.image_key IN (SELECT il.image_key FROM image_layers il WHERE il.layer_key = ANY (?))""";
+            SELECT hi.host_key, hi.image_key, hi.repo_tags, hi.repo_digests FROM host_images hi
+             WHERE hi.host_key = ANY (?)
+               AND hi.image_key = ANY (ARRAY(SELECT il.image_key FROM image_layers il WHERE il.layer_key = ANY (?)))""";
 
     // The IDs of the layer's images, for Containers.ofHosts.
     private static final String EXPORT_IMAGE_IDS = """
@@ -688,8 +693,7 @@ public final class LayerQuery {
             try (var ps = c.prepareStatement(EXPORT_HOSTS)) {
                 ps.setFetchSize(exportBatch);
                 ps.setArray(1, c.createArrayOf("bigint", ref.layerKeys().toArray()));
-                ps.setArray(2, c.createArrayOf("bigint", ref.layerKeys().toArray()));
-                ps.setString(3, labelsJson);
+                ps.setString(2, labelsJson);
                 try (var rs = ps.executeQuery()) {
                     List<Holder> batch = new ArrayList<>(exportBatch);
                     while (rs.next()) {
