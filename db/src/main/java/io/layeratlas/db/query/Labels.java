@@ -48,8 +48,13 @@ public final class Labels {
         }
     }
 
+    /** Whether labels JSON ({@link #json}) filters nothing. */
+    static boolean none(String json) {
+        return json == null || json.isEmpty() || json.equals("{}");
+    }
+
     static Map<String, String> parse(String json) {
-        if (json == null || json.isEmpty() || json.equals("{}")) {
+        if (none(json)) {
             return Map.of(); // most hosts have no labels; the export reads every host's
         }
         try {

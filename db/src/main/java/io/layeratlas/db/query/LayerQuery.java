@@ -308,13 +308,15 @@ public final class LayerQuery {
 
     /**
      * How many hosts hold the layer, as one column {@code holders}: its usage counter when it is one chain and no label
-     * filters the hosts (a retired host holds nothing), else counted. Parameters: the layer keys, then (counted) the
-     * labels.
+     * filters the hosts (a retired host holds nothing), else counted. Adds its parameters to {@code params}.
      */
-    private static String holdersCount(LayerRef ref, boolean labelled) {
-        return ref.layerKeys().size() == 1 && !labelled
-                ? "SELECT coalesce(sum(u.host_count), 0) AS holders FROM layer_usage u WHERE u.layer_key = ANY (?)"
-                : "SELECT count(*) AS holders FROM hosts h WHERE h.retired_at IS NULL AND " + HOLDS + " AND " + Labels.FILTER;
+    private static String holdersCount(LayerRef ref, boolean labelled, String labelsJson, List<Object> params) {
+        params.add(ref.layerKeys());
+        if (ref.layerKeys().size() == 1 && !labelled) {
+            return "SELECT coalesce(sum(u.host_count), 0) AS holders FROM layer_usage u WHERE u.layer_key = ANY (?)";
+        }
+        params.add(labelsJson);
+        return "SELECT count(*) AS holders FROM hosts h WHERE h.retired_at IS NULL AND " + HOLDS + " AND " + Labels.FILTER;
     }
 
     // The images containing the layer, one row per (image, position of the layer in it), with the image ID: read once
@@ -388,33 +390,30 @@ public final class LayerQuery {
      * @return the SQL and its parameters
      */
     private Statement hostsStatement(LayerRef ref, PageRequest page, String labelsJson) {
-        boolean labelled = !labelsJson.equals(Labels.json(Map.of()));
-        boolean walk = walk(ref, page);
+        boolean labelled = !Labels.none(labelsJson);
+        Keyset keyset = walk(ref, page) ? WALK : GATHER;
         List<Long> keys = ref.layerKeys();
         List<Object> params = new ArrayList<>(List.of(Sql.staleBefore(policy)));
         if (labelled) {
             params.add(labelsJson);
         }
-        params.add(keys);
-        if (ref.layerKeys().size() != 1 || labelled) {
-            params.add(labelsJson);
-        }
+        String count = holdersCount(ref, labelled, labelsJson, params);
         params.add(keys); // li
         params.addAll(List.of(keys, keys, labelsJson)); // WALK's and GATHER's alike
-        params.addAll((walk ? WALK : GATHER).params(page));
+        params.addAll(keyset.params(page));
         String sql = "WITH f AS (" + Sql.freshnessSql(labelled ? Labels.FILTER : "TRUE") + "),\n"
-                + "t AS (" + holdersCount(ref, labelled) + "),\n"
+                + "t AS (" + count + "),\n"
                 + LAYER_IMAGES + ",\n"
-                + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + (walk ? WALK : GATHER).sql(page) + ") s),\n"
+                + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + keyset.sql(page) + ") s),\n"
                 + (probeUses(ref) ? PAGE_USES_PROBED : PAGE_USES_SCANNED) + "\n"
                 + "SELECT f.*, t.holders, p.*, " + usesColumns("p.host_key") + "\n"
                 + "  FROM f CROSS JOIN t LEFT JOIN p ON TRUE LEFT JOIN u ON u.host_key = p.host_key\n"
                 + " ORDER BY p.page_rn";
-        return new Statement(sql, params);
+        return new Statement(sql, params, keyset);
     }
 
-    /** An SQL statement with its parameters in order. */
-    private record Statement(String sql, List<Object> params) {
+    /** An SQL statement with its parameters in order, and the keyset its page was read by. */
+    private record Statement(String sql, List<Object> params, Keyset keyset) {
     }
 
     /** What {@link #hostsStatement} read: the freshness of the fleet, how many hosts hold the layer, and the page. */
@@ -431,7 +430,7 @@ public final class LayerQuery {
     /** Adds {@link #hostsStatement} to a pipeline; {@link #hostsRead} makes its answer once the pipeline ran. */
     private Sql.Pipeline.Part<HostsRow> addHosts(Sql.Pipeline pipeline, LayerRef ref, PageRequest page, String labelsJson) {
         Statement statement = hostsStatement(ref, page, labelsJson);
-        Keyset keyset = walk(ref, page) ? WALK : GATHER;
+        Keyset keyset = statement.keyset();
         boolean[] first = {true};
         return pipeline.add(statement.sql(), rs -> {
             Freshness freshness = first[0] ? Sql.freshness(rs, policy) : null; // the same on every row
