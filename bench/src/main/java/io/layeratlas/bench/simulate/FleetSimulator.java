@@ -225,19 +225,28 @@ public final class FleetSimulator {
     }
 
     /**
-     * Runs {@code perHost} for every host on every core: each host's records are encoded and sent by one thread, in
-     * order (a host's chunks keep their order on its partition, as one agent's would), hosts in parallel. The
-     * producer is thread-safe and compresses on the sending thread, so encoding and compression both scale with cores.
+     * Runs {@code perHost} for every host on every core, on {@link AgentThreads} (lowest priority: agents' CPU is not
+     * the indexer's machine's): each host's records are encoded and sent by one thread, in order (a host's chunks
+     * keep their order on its partition, as one agent's would), hosts in parallel. The producer is thread-safe and
+     * compresses on the sending thread, so encoding and compression both scale with cores.
      */
     private void eachHost(java.util.function.IntConsumer perHost, String what) {
         java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.stream.IntStream.range(0, spec.hosts()).parallel().forEach(host -> {
+        Runnable all = () -> java.util.stream.IntStream.range(0, spec.hosts()).parallel().forEach(host -> {
             perHost.accept(host);
             int n = done.incrementAndGet();
             if (n % 1000 == 0) {
                 log.info("{}: {} of {} hosts published", what, n, spec.hosts());
             }
         });
+        try {
+            AgentThreads.pool().submit(all).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(what + " interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(what + " failed", e.getCause());
+        }
     }
 
     /**
