@@ -111,7 +111,8 @@ final class QueryCommands {
                 return run(o, () -> {
                     DashboardApi d = new DashboardApi(o.url);
                     ObjectNode json = d.mapper().createObjectNode();
-                    ArrayNode hosts = d.all("/api/v1/layers/" + DashboardApi.enc(digest) + "/hosts?"
+                    // The hosts' own tags of their images are shown: the page's full shape (imageRefs).
+                    ArrayNode hosts = d.all("/api/v1/layers/" + DashboardApi.enc(digest) + "/hosts?include=imageRefs"
                             + DashboardApi.labelParams(o.labels), "cursor", "hosts", "next", first -> {
                         json.set("digest", first.path("digest"));
                         json.set("matchedBy", first.path("matchedBy"));

@@ -108,7 +108,7 @@ class QueryCommandsTest {
         Run run = cli("layer", "hosts", diffId, "--url", base, "--format", "json");
         assertThat(run.code()).isZero();
         JsonNode got = JSON.readTree(run.out());
-        JsonNode want = api("/api/v1/layers/" + diffId + "/hosts?limit=1000");
+        JsonNode want = api("/api/v1/layers/" + diffId + "/hosts?include=imageRefs&limit=1000");
         assertThat(got.path("hosts")).isEqualTo(want.path("hosts"));
         assertThat(got.path("hostCount")).isEqualTo(want.path("hostCount"));
         Set<String> truthHosts = new TreeSet<>();
@@ -121,7 +121,7 @@ class QueryCommandsTest {
     @Test
     void layer_hosts_as_a_table_and_as_csv_say_the_same_hosts_with_relative_times() throws Exception {
         String diffId = sharedDiffId();
-        JsonNode want = api("/api/v1/layers/" + diffId + "/hosts?limit=1000");
+        JsonNode want = api("/api/v1/layers/" + diffId + "/hosts?include=imageRefs&limit=1000");
         Run table = cli("layer", "hosts", diffId, "--url", base);
         assertThat(table.code()).isZero();
         List<String> lines = table.out().lines().toList();

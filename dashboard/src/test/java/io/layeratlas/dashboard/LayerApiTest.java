@@ -66,7 +66,7 @@ class LayerApiTest {
     @Test
     void every_diff_id_in_truth_lists_exactly_the_hosts_and_images_docker_reported() throws Exception {
         for (var e : truthHostsByDiffId().entrySet()) {
-            HttpResponse<String> r = fleet.get("/api/v1/layers/" + e.getKey() + "/hosts");
+            HttpResponse<String> r = fleet.get("/api/v1/layers/" + e.getKey() + "/hosts?include=imageRefs");
             assertThat(r.statusCode()).as(e.getKey()).isEqualTo(200);
             JsonNode body = json(r);
             List<String> hosts = new ArrayList<>();
@@ -77,6 +77,76 @@ class LayerApiTest {
             assertThat(hosts).as("hosts of %s", e.getKey()).containsExactlyElementsOf(e.getValue().keySet());
             assertThat(body.path("matchedBy").asText()).isEqualTo("DIFF_ID");
         }
+    }
+
+    /** The fields of the hosts page and of each of its hosts with {@code ?include=imageRefs}: the shape before issue 11's compact page. */
+    static final List<String> FULL_ANSWER = List.of("digest", "matchedBy", "hostCount", "hosts", "limit", "next", "previous",
+            "freshness");
+    static final List<String> FULL_HOST = List.of("hostId", "images", "imageRefs", "firstSeen", "stale", "lastReportAt",
+            "lastInventoryAt", "agentVersion", "sourceKind", "containers", "labels");
+
+    @Test
+    void the_compact_hosts_page_says_where_the_layer_sits_in_each_image_once_and_on_request_keeps_every_hosts_image_refs()
+            throws Exception {
+        // Docker's truth: per diff ID, each host's images containing it, and where it sits in each of them (position in
+        // RootFS.Layers, chain ID there by the image spec's ChainID); image IDs of legacy-01 are not its store's.
+        for (var e : truthHostsByDiffId().entrySet()) {
+            Set<String> truthPlaces = new TreeSet<>();
+            for (FleetLoader.TruthImage img : FleetLoader.truthImages()) {
+                for (int p = 0; p < img.diffIds().size(); p++) {
+                    if (img.diffIds().get(p).equals(e.getKey()) && FleetLoader.truthHasStoreIds(img.host())) {
+                        truthPlaces.add(img.imageId() + " " + p + " " + img.chainId(p));
+                    }
+                }
+            }
+            JsonNode compact = json(fleet.get("/api/v1/layers/" + e.getKey() + "/hosts"));
+            JsonNode full = json(fleet.get("/api/v1/layers/" + e.getKey() + "/hosts?include=imageRefs"));
+            List<String> places = new ArrayList<>();
+            compact.path("images").forEach(i -> places.add(i.path("imageId").asText() + " " + i.path("position").asInt()
+                    + " " + i.path("chainId").asText()));
+            assertThat(places).as("each (image, position) once: %s", e.getKey()).doesNotHaveDuplicates();
+            Set<String> storeImages = new TreeSet<>();
+            List<String> hosts = new ArrayList<>();
+            compact.path("hosts").forEach(h -> {
+                String hostId = h.path("hostId").asText();
+                hosts.add(hostId);
+                assertThat(h.has("imageRefs")).as("compact: no imageRefs on %s", hostId).isFalse();
+                if (FleetLoader.truthHasStoreIds(hostId)) {
+                    assertImagesMatchTruth(e.getKey(), h, e.getValue().get(hostId));
+                    h.path("images").forEach(i -> storeImages.add(i.asText()));
+                }
+            });
+            assertThat(hosts).as("hosts of %s", e.getKey()).containsExactlyElementsOf(e.getValue().keySet());
+            assertThat(places.stream().filter(p -> storeImages.contains(p.substring(0, p.indexOf(' ')))))
+                    .as("where %s sits in the images of hosts with store IDs", e.getKey())
+                    .containsExactlyInAnyOrderElementsOf(truthPlaces);
+
+            // The full shape: today's fields, each host the compact one plus its imageRefs, which place each image as
+            // the compact page's images do.
+            assertThat(fieldNames(full)).isEqualTo(FULL_ANSWER);
+            Set<String> refPlaces = new TreeSet<>();
+            for (int i = 0; i < full.path("hosts").size(); i++) {
+                JsonNode h = full.path("hosts").get(i);
+                assertThat(fieldNames(h)).isEqualTo(FULL_HOST);
+                h.path("imageRefs").forEach(ref -> refPlaces.add(ref.path("imageId").asText() + " "
+                        + ref.path("position").asInt() + " " + ref.path("chainId").asText()));
+                com.fasterxml.jackson.databind.node.ObjectNode withoutRefs = h.deepCopy();
+                withoutRefs.remove("imageRefs");
+                assertThat(withoutRefs).as("host %d of %s", i, e.getKey()).isEqualTo(compact.path("hosts").get(i));
+            }
+            assertThat(refPlaces).containsExactlyInAnyOrderElementsOf(places);
+            for (String field : List.of("digest", "matchedBy", "hostCount", "limit", "next", "previous")) {
+                assertThat(full.path(field)).as(field).isEqualTo(compact.path(field));
+            }
+        }
+        assertThat(fleet.get("/api/v1/layers/" + truthHostsByDiffId().keySet().iterator().next() + "/hosts?include=tags")
+                .statusCode()).isEqualTo(400);
+    }
+
+    private static List<String> fieldNames(JsonNode n) {
+        List<String> out = new ArrayList<>();
+        n.fieldNames().forEachRemaining(out::add);
+        return out;
     }
 
     @Test

@@ -18,17 +18,57 @@ public final class SqlQueries {
     private SqlQueries() {
     }
 
-    /** Hosts holding a layer: the first 100 host IDs (a page) via host_layers_layer, and the total from layer_usage. */
+    /**
+     * Hosts holding a layer, what {@code /api/v1/layers/{digest}/hosts} answers (its compact shape), in one statement:
+     * the first 100 live holders by host ID with what the answer shows of each (status columns, labels, when it first
+     * held the layer); each host's images containing the layer, as plain arrays by image ID and position (the page's
+     * images with their positions are these rows' distinct pairs; the chain ID is the one asked), read from the page
+     * hosts' host_images rows by primary key hashed against the layer's images (joining from the layer's images reads
+     * every holder's rows); its containers running one of them (JSON, as the API reads them); beside them the total
+     * from layer_usage and the freshness of the whole fleet (live hosts, oldest report and inventory, stale count and
+     * the first 100 stale host IDs; reports older than the dashboard's default 5 minutes are stale). A row per page
+     * host, or one row without host columns when none holds the layer.
+     */
     public static int hostsHoldingLayer(Connection c, String chainId) throws SQLException {
-        return count(c, """
-                SELECT h.host_id, u.host_count
-                FROM layers l
-                JOIN layer_usage u ON u.layer_key = l.layer_key
-                JOIN host_layers hl ON hl.layer_key = l.layer_key
-                JOIN hosts h ON h.host_key = hl.host_key
-                WHERE l.chain_id = ?
-                ORDER BY h.host_id
-                LIMIT 100""", chainId);
+        try (PreparedStatement ps = c.prepareStatement("""
+                WITH l AS (SELECT l.layer_key, l.chain_id FROM layers l WHERE l.chain_id = ?),
+                pg AS (SELECT h.host_key, h.host_id, h.source_kind, h.agent_version, h.scanned_at, h.snapshot_applied_at,
+                              h.last_heartbeat_at, h.labels::text AS labels, hl.first_seen
+                         FROM l JOIN host_layers hl ON hl.layer_key = l.layer_key
+                         JOIN hosts h ON h.host_key = hl.host_key
+                        WHERE h.retired_at IS NULL
+                        ORDER BY h.host_id LIMIT 100),
+                li AS (SELECT il.image_key, il.position, i.image_id
+                         FROM l JOIN image_layers il ON il.layer_key = l.layer_key
+                         JOIN images i ON i.image_key = il.image_key),
+                u AS (SELECT hi.host_key, array_agg(li.image_id ORDER BY li.image_id, li.position) AS image_ids,
+                             array_agg(li.position ORDER BY li.image_id, li.position) AS positions
+                        FROM (SELECT x.host_key, x.image_key FROM host_images x
+                               WHERE x.host_key = ANY (ARRAY(SELECT pg.host_key FROM pg)) OFFSET 0) hi
+                        JOIN li ON li.image_key = hi.image_key
+                       GROUP BY hi.host_key),
+                f AS (SELECT (SELECT count(*) FROM hosts h WHERE h.retired_at IS NULL) AS hosts,
+                             (SELECT min(greatest(h.last_heartbeat_at, h.snapshot_applied_at)) FROM hosts h
+                               WHERE h.retired_at IS NULL) AS oldest_report,
+                             (SELECT min(h.scanned_at) FROM hosts h WHERE h.retired_at IS NULL) AS oldest_inventory,
+                             s.stale, s.stale_count
+                        FROM (SELECT (array_agg(h.host_id ORDER BY h.host_id))[1:100] AS stale, count(*) AS stale_count
+                                FROM hosts h
+                               WHERE h.retired_at IS NULL
+                                 AND (greatest(h.last_heartbeat_at, h.snapshot_applied_at) < now() - interval '5 minutes'
+                                      OR greatest(h.last_heartbeat_at, h.snapshot_applied_at) IS NULL)) s)
+                SELECT f.*, (SELECT u.host_count FROM layer_usage u JOIN l ON l.layer_key = u.layer_key) AS host_count,
+                       (SELECT l.chain_id FROM l) AS chain_id, pg.*, u.image_ids, u.positions,
+                       (SELECT json_agg(json_build_object('containerId', hc.container_id, 'name', hc.name,
+                                        'state', hc.state, 'created', hc.created, 'imageId', hc.image_id, 'image', hc.image)
+                                        ORDER BY hc.name, hc.container_id)
+                          FROM host_containers hc WHERE hc.host_key = pg.host_key AND hc.image_id = ANY (u.image_ids))
+                       AS containers
+                  FROM f LEFT JOIN pg ON TRUE LEFT JOIN u ON u.host_key = pg.host_key
+                 ORDER BY pg.host_id""")) {
+            ps.setString(1, chainId);
+            return rows(ps);
+        }
     }
 
     /** Every host holding a layer, by host ID: what the remediation export lists, without its images. */
@@ -123,13 +163,18 @@ public final class SqlQueries {
             if (param != null) {
                 ps.setObject(1, param);
             }
-            int n = 0;
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    n++;
-                }
-            }
-            return n;
+            return rows(ps);
         }
+    }
+
+    /** Runs {@code ps} and counts its rows (received whole, as with every baseline here, not decoded). */
+    private static int rows(PreparedStatement ps) throws SQLException {
+        int n = 0;
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                n++;
+            }
+        }
+        return n;
     }
 }

@@ -1,5 +1,6 @@
 package io.layeratlas.dashboard.web;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -19,6 +20,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code /layers/{digest}} and its API twins. HTTP in and out only. Lists are paged ({@code ?cursor=}, or
@@ -37,10 +39,13 @@ final class LayerHandlers {
     }
 
     /**
-     * A host in the remediation list. {@code images} are image IDs; {@code imageRefs} adds position and tags;
-     * {@code containers} are the host's containers running one of those images; {@code labels} the operator's.
+     * A host in the remediation list. {@code images} are image IDs; {@code imageRefs} adds, per image, the layer's
+     * position and chain ID and the host's tags and repo digests of it: in the export and on request
+     * ({@code ?include=imageRefs}), left out (null, not written) of the compact page; {@code containers} are the host's
+     * containers running one of those images; {@code labels} the operator's.
      */
-    record HostEntry(String hostId, List<String> images, List<LayerQuery.ImageOnHost> imageRefs, Instant firstSeen,
+    record HostEntry(String hostId, List<String> images,
+                     @JsonInclude(JsonInclude.Include.NON_NULL) List<LayerQuery.ImageOnHost> imageRefs, Instant firstSeen,
                      boolean stale, Instant lastReportAt, Instant lastInventoryAt, String agentVersion, String sourceKind,
                      List<ContainerOnHost> containers, Map<String, String> labels) {
         static HostEntry of(LayerQuery.HostHolding h) {
@@ -48,10 +53,17 @@ final class LayerHandlers {
             return new HostEntry(s.hostId(), h.imageIds(), h.images(), h.firstSeen(), s.stale(), s.lastReportAt(),
                     s.lastInventoryAt(), s.agentVersion(), s.sourceKind(), h.containers(), s.labels());
         }
+
+        static HostEntry of(LayerQuery.CompactHost h) {
+            HostStatus s = h.host();
+            return new HostEntry(s.hostId(), h.imageIds(), null, h.firstSeen(), s.stale(), s.lastReportAt(),
+                    s.lastInventoryAt(), s.agentVersion(), s.sourceKind(), h.containers(), s.labels());
+        }
     }
 
     /**
-     * The JSON of {@code /api/v1/layers/{digest}/hosts}: one page.
+     * The JSON of {@code /api/v1/layers/{digest}/hosts?include=imageRefs}: one page, each host with its
+     * {@code imageRefs}.
      *
      * @param hostCount every page's hosts
      * @param next      cursor of the next page ({@code ?cursor=}), null on the last
@@ -61,9 +73,32 @@ final class LayerHandlers {
                        String next, String previous, Freshness freshness) {
     }
 
+    /**
+     * The JSON of {@code /api/v1/layers/{digest}/hosts}: one page, compact. Each host lists its image IDs; where the
+     * layer sits in each of those images (position, chain ID), the same on every host, is said once in {@code images}.
+     *
+     * @param images the page hosts' images containing the layer, each (image ID, position) once, by image ID
+     * @param hosts  as {@link HostsAnswer}'s, without {@code imageRefs}
+     */
+    record CompactHostsAnswer(String digest, LayerQuery.MatchedBy matchedBy, int hostCount,
+                              List<LayerQuery.LayerInImage> images, List<HostEntry> hosts, int limit, String next,
+                              String previous, Freshness freshness) {
+    }
+
+    /** What {@code ?include=} of the hosts' page may ask for: each host's images with position, chain ID and tags. */
+    static final String IMAGE_REFS = "imageRefs";
+
     void hostsApi(Context ctx) {
-        LayerQuery.LayerHosts answer = query.hosts(ctx.pathParam("digest"), Pager.request(ctx, "cursor"), Pager.labels(ctx));
-        ctx.jsonStream(new HostsAnswer(answer.digest(), answer.matchedBy(), answer.hostCount(),
+        if (Params.include(ctx, "include", Set.of(IMAGE_REFS)).contains(IMAGE_REFS)) {
+            LayerQuery.LayerHosts answer = query.hosts(ctx.pathParam("digest"), Pager.request(ctx, "cursor"), Pager.labels(ctx));
+            ctx.jsonStream(new HostsAnswer(answer.digest(), answer.matchedBy(), answer.hostCount(),
+                    answer.hosts().stream().map(HostEntry::of).toList(), answer.page().limit(), answer.page().next(),
+                    answer.page().previous(), answer.freshness()));
+            return;
+        }
+        LayerQuery.CompactHosts answer = query.compactHosts(ctx.pathParam("digest"), Pager.request(ctx, "cursor"),
+                Pager.labels(ctx));
+        ctx.jsonStream(new CompactHostsAnswer(answer.digest(), answer.matchedBy(), answer.hostCount(), answer.images(),
                 answer.hosts().stream().map(HostEntry::of).toList(), answer.page().limit(), answer.page().next(),
                 answer.page().previous(), answer.freshness()));
     }

@@ -5,6 +5,8 @@ import io.layeratlas.db.query.QueryException;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** Typed query parameters shared by every route: one parser per type, one error per bad value. */
 final class Params {
@@ -36,5 +38,30 @@ final class Params {
             result = b;
         }
         return result;
+    }
+
+    /**
+     * A list-valued query parameter naming optional parts of an answer: comma-separated, repeatable
+     * ({@code ?include=a,b} or {@code ?include=a&include=b}), each value one of {@code known} (case-sensitive, as the
+     * JSON field it adds is spelt); absent or empty: none.
+     *
+     * @throws QueryException.InvalidParameter for a value not in {@code known}
+     */
+    static Set<String> include(Context ctx, String name, Set<String> known) {
+        Set<String> out = new TreeSet<>();
+        for (String v : ctx.queryParams(name)) {
+            for (String part : v.split(",")) {
+                String p = part.strip();
+                if (p.isEmpty()) {
+                    continue;
+                }
+                if (!known.contains(p)) {
+                    throw new QueryException.InvalidParameter(name + " may name " + String.join(", ", new TreeSet<>(known))
+                            + ", not '" + Fmt.cut(p, 40) + "'");
+                }
+                out.add(p);
+            }
+        }
+        return out;
     }
 }

@@ -176,6 +176,40 @@ public final class LayerQuery {
                              Freshness freshness) {
     }
 
+    /**
+     * Where the layer sits in an image: at {@code position} (0 = bottom) of its stack, as chain {@code chainId}. The
+     * same on every host holding the image.
+     */
+    public record LayerInImage(String imageId, int position, String chainId) {
+    }
+
+    /**
+     * A host holding the layer, compactly: since when, the IDs of its images containing it (each once, by image ID;
+     * where the layer sits in them is the page's {@link CompactHosts#images}), and its containers running one of them.
+     */
+    public record CompactHost(HostStatus host, Instant firstSeen, List<String> imageIds, List<ContainerOnHost> containers) {
+        public CompactHost {
+            imageIds = List.copyOf(imageIds);
+            containers = List.copyOf(containers);
+        }
+    }
+
+    /**
+     * One page of the remediation list, compactly ({@link #compactHosts}).
+     *
+     * @param hostCount every page's hosts
+     * @param images    the page hosts' images containing the layer, each (image ID, position) once, by image ID then
+     *                  position
+     * @param freshness as {@link LayerHosts#freshness}
+     */
+    public record CompactHosts(String digest, MatchedBy matchedBy, int hostCount, List<LayerInImage> images,
+                               List<CompactHost> hosts, PageInfo page, Freshness freshness) {
+        public CompactHosts {
+            images = List.copyOf(images);
+            hosts = List.copyOf(hosts);
+        }
+    }
+
     /** Receives the hosts of {@link #exportHosts}, one at a time, in host ID order. */
     @FunctionalInterface
     public interface HostSink {
@@ -329,37 +363,63 @@ public final class LayerQuery {
                   FROM image_layers il JOIN images i ON i.image_key = il.image_key
                  WHERE il.layer_key = ANY (?))""";
 
-    // A host's images containing the layer as one JSON array ([[image_id, position, layer_key, repo_tags,
-    // repo_digests]…] by image ID and position) and their IDs, aggregated over rows of li (LAYER_IMAGES) joined with
-    // the host's host_images rows hi.
-    private static final String USES_COLUMNS = """
-            json_agg(json_build_array(li.image_id, li.position, li.layer_key, hi.repo_tags, hi.repo_digests)
-                     ORDER BY li.image_id, li.position) AS images_json,
-            array_agg(li.image_id) AS image_ids""";
+    /**
+     * What a page host's images containing the layer carry, as the columns of one row per host aggregated over rows of
+     * li ({@link #LAYER_IMAGES}) joined with the host's host_images rows hi, and the host_images columns that needs.
+     * Both give {@code image_ids} ({@code text[]}), which {@link #usesColumns} reads the containers by.
+     */
+    private enum Uses {
+        /**
+         * {@code images_json}: one JSON array {@code [[image_id, position, layer_key, repo_tags, repo_digests]…]} by
+         * image ID and position, for {@link ImageOnHost}: the host's own tags and repo digests of each image.
+         */
+        REFS("""
+                json_agg(json_build_array(li.image_id, li.position, li.layer_key, hi.repo_tags, hi.repo_digests)
+                         ORDER BY li.image_id, li.position) AS images_json,
+                array_agg(li.image_id) AS image_ids""", "x.repo_tags, x.repo_digests"),
+        /**
+         * Three aligned arrays by image ID and position ({@code image_ids}, {@code positions}, {@code layer_keys}),
+         * no tags: read as plain arrays, where the JSON above was built by PostgreSQL and parsed again in Java.
+         */
+        IDS("""
+                array_agg(li.image_id ORDER BY li.image_id, li.position) AS image_ids,
+                array_agg(li.position ORDER BY li.image_id, li.position) AS positions,
+                array_agg(li.layer_key ORDER BY li.image_id, li.position) AS layer_keys""", null);
+
+        final String scanned;
+        final String probed;
+
+        Uses(String columns, String tagColumns) {
+            String read = "x.host_key, x.image_key" + (tagColumns == null ? "" : ", " + tagColumns);
+            this.scanned = PAGE_USES_SCANNED.formatted(columns, read);
+            this.probed = PAGE_USES_PROBED.formatted(columns, read);
+        }
+    }
 
     /**
      * The images containing the layer of each host of a page ({@code p}, a CTE with {@code host_key}), one row per host
-     * with {@link #USES_COLUMNS}, read one of two ways ({@link #probeUses}), each fenced (OFFSET 0) from the planner's
-     * other choice. Scanned: the page's host_images rows by primary key (a few hundred a host), hashed against the
-     * layer's images ({@link #LAYER_IMAGES}); probed: the primary key once per image of the layer and page host. For a
-     * page of 100 hosts and a base layer in 500 images the probes were 50,000 (80 ms, EXPLAIN at 10,000 hosts) where
-     * the rows cost 20,000 reads; for a layer in 2 images, 200 probes against the same 20,000 rows (20 ms).
+     * with the columns of a {@link Uses} (first {@code %s}; the second, the host_images columns it reads), read one of
+     * two ways ({@link #probeUses}), each fenced (OFFSET 0) from the planner's other choice. Scanned: the page's
+     * host_images rows by primary key (a few hundred a host), hashed against the layer's images
+     * ({@link #LAYER_IMAGES}); probed: the primary key once per image of the layer and page host. For a page of 100
+     * hosts and a base layer in 500 images the probes were 50,000 (80 ms, EXPLAIN at 10,000 hosts) where the rows cost
+     * 20,000 reads; for a layer in 2 images, 200 probes against the same 20,000 rows (20 ms).
      */
     private static final String PAGE_USES_SCANNED = """
             u AS (SELECT hi.host_key, %s
-                    FROM (SELECT x.host_key, x.image_key, x.repo_tags, x.repo_digests FROM host_images x
+                    FROM (SELECT %s FROM host_images x
                            WHERE x.host_key = ANY (ARRAY(SELECT p.host_key FROM p)) OFFSET 0) hi
                     JOIN li ON li.image_key = hi.image_key
-                   GROUP BY hi.host_key)""".formatted(USES_COLUMNS);
+                   GROUP BY hi.host_key)""";
 
     /** {@link #PAGE_USES_SCANNED}'s other way: the page hosts' rows of each image of the layer, by primary key. */
     private static final String PAGE_USES_PROBED = """
             u AS (SELECT hi.host_key, %s
                     FROM li CROSS JOIN LATERAL (
-                         SELECT x.host_key, x.image_key, x.repo_tags, x.repo_digests FROM host_images x
+                         SELECT %s FROM host_images x
                           WHERE x.host_key = ANY (ARRAY(SELECT p.host_key FROM p)) AND x.image_key = li.image_key
                          OFFSET 0) hi
-                   GROUP BY hi.host_key)""".formatted(USES_COLUMNS);
+                   GROUP BY hi.host_key)""";
 
     /**
      * Whether a page's images are probed ({@link #PAGE_USES_PROBED}) rather than scanned: when the layer is in so few
@@ -371,25 +431,32 @@ public final class LayerQuery {
 
     private static final int PROBED_IMAGES = 16;
 
-    /** The columns a {@link #PAGE_USES_SCANNED} row adds to its host's ({@code u}: the uses; {@code hostKey}: the host's key). */
-    private static String usesColumns(String hostKey) {
-        return "u.images_json, " + Containers.ofAny(hostKey, "u.image_ids") + " AS containers";
+    /**
+     * The columns a row of {@code u} ({@link Uses}) adds to its host's, with the host's containers running one of its
+     * images ({@code hostKey}: the host's key).
+     */
+    private static String usesColumns(Uses uses, String hostKey) {
+        String containers = Containers.ofAny(hostKey, "u.image_ids") + " AS containers";
+        return switch (uses) {
+            case REFS -> "u.images_json, " + containers;
+            case IDS -> "u.image_ids, u.positions, u.layer_keys, " + containers;
+        };
     }
 
     /**
      * One statement answers the remediation list of a resolved layer: the freshness of the fleet's hosts (every one of
      * them answers "do you hold it?": a stale host that holds nothing may hold it by now), how many hold it, one page
-     * of them, each page host's images containing the layer and its containers running one of them; one row per host
-     * of the page (a single row with no host columns when the page is empty), in page order. The layer keys are
-     * parameters, so the planner sees them (keys derived inside the statement hid them and cost a sequential scan of
-     * host_layers). The page is cut first ({@link #walk}: by walking the fleet or gathering the holders, whichever
-     * reads less), its hosts' images are read for the page only ({@link #PAGE_USES_SCANNED}), and the count comes from the
-     * usage counter where it can ({@link #holdersCount}): a page of the base layer of 10,000 hosts reads about what
-     * a page of a layer on ten hosts does.
+     * of them, each page host's images containing the layer ({@code uses}) and its containers running one of them; one
+     * row per host of the page (a single row with no host columns when the page is empty), in page order. The layer
+     * keys are parameters, so the planner sees them (keys derived inside the statement hid them and cost a sequential
+     * scan of host_layers). The page is cut first ({@link #walk}: by walking the fleet or gathering the holders,
+     * whichever reads less), its hosts' images are read for the page only ({@link #PAGE_USES_SCANNED}), and the count
+     * comes from the usage counter where it can ({@link #holdersCount}): a page of the base layer of 10,000 hosts reads
+     * about what a page of a layer on ten hosts does.
      *
      * @return the SQL and its parameters
      */
-    private Statement hostsStatement(LayerRef ref, PageRequest page, String labelsJson) {
+    private Statement hostsStatement(LayerRef ref, PageRequest page, String labelsJson, Uses uses) {
         boolean labelled = !Labels.none(labelsJson);
         Keyset keyset = walk(ref, page) ? WALK : GATHER;
         List<Long> keys = ref.layerKeys();
@@ -405,8 +472,8 @@ public final class LayerQuery {
                 + "t AS (" + count + "),\n"
                 + LAYER_IMAGES + ",\n"
                 + "p AS (SELECT s.*, row_number() OVER () AS page_rn FROM (" + keyset.sql(page) + ") s),\n"
-                + (probeUses(ref) ? PAGE_USES_PROBED : PAGE_USES_SCANNED) + "\n"
-                + "SELECT f.*, t.holders, p.*, " + usesColumns("p.host_key") + "\n"
+                + (probeUses(ref) ? uses.probed : uses.scanned) + "\n"
+                + "SELECT f.*, t.holders, p.*, " + usesColumns(uses, "p.host_key") + "\n"
                 + "  FROM f CROSS JOIN t LEFT JOIN p ON TRUE LEFT JOIN u ON u.host_key = p.host_key\n"
                 + " ORDER BY p.page_rn";
         return new Statement(sql, params, keyset);
@@ -416,47 +483,93 @@ public final class LayerQuery {
     private record Statement(String sql, List<Object> params, Keyset keyset) {
     }
 
-    /** What {@link #hostsStatement} read: the freshness of the fleet, how many hosts hold the layer, and the page. */
-    private record HostsRead(Freshness freshness, long holders, Page<HostHolding> hosts) {
+    /**
+     * What {@link #hostsStatement} read: the freshness of the fleet, how many hosts hold the layer, and the page (of
+     * {@link HostHolding} or {@link CompactRow}, as its {@link Uses}).
+     */
+    private record HostsRead<T>(Freshness freshness, long holders, Page<T> hosts) {
     }
 
     /**
      * A row of {@link #hostsStatement}: the freshness and holders (read from the first row only), and the row's host if
      * any.
      */
-    private record HostsRow(Freshness freshness, long holders, Keyset.Keyed<HostHolding> host) {
+    private record HostsRow<T>(Freshness freshness, long holders, Keyset.Keyed<T> host) {
     }
 
-    /** Adds {@link #hostsStatement} to a pipeline; {@link #hostsRead} makes its answer once the pipeline ran. */
-    private Sql.Pipeline.Part<HostsRow> addHosts(Sql.Pipeline pipeline, LayerRef ref, PageRequest page, String labelsJson) {
-        Statement statement = hostsStatement(ref, page, labelsJson);
+    /**
+     * Adds {@link #hostsStatement} to a pipeline, each page host read from its row by {@code host};
+     * {@link #hostsRead} makes its answer once the pipeline ran.
+     */
+    private <T> Sql.Pipeline.Part<HostsRow<T>> addHosts(Sql.Pipeline pipeline, LayerRef ref, PageRequest page,
+                                                        String labelsJson, Uses uses, Sql.RowMapper<T> host) {
+        Statement statement = hostsStatement(ref, page, labelsJson, uses);
         Keyset keyset = statement.keyset();
         boolean[] first = {true};
         return pipeline.add(statement.sql(), rs -> {
             Freshness freshness = first[0] ? Sql.freshness(rs, policy) : null; // the same on every row
             long holders = first[0] ? rs.getLong("holders") : -1;
             first[0] = false;
-            return new HostsRow(freshness, holders,
-                    rs.getObject("page_rn") == null ? null : keyset.keyed(rs, r -> holding(r, ref)));
+            return new HostsRow<>(freshness, holders, rs.getObject("page_rn") == null ? null : keyset.keyed(rs, host));
         }, statement.params().toArray());
     }
 
-    private static HostsRead hostsRead(Sql.Pipeline.Part<HostsRow> part, PageRequest page) {
-        List<HostsRow> rows = part.rows();
-        HostsRow head = rows.get(0); // the statement always returns a row: f and t have one
-        List<Keyset.Keyed<HostHolding>> hosts = rows.stream().map(HostsRow::host).filter(Objects::nonNull).toList();
+    private static <T> HostsRead<T> hostsRead(Sql.Pipeline.Part<HostsRow<T>> part, PageRequest page) {
+        List<HostsRow<T>> rows = part.rows();
+        HostsRow<T> head = rows.get(0); // the statement always returns a row: f and t have one
+        List<Keyset.Keyed<T>> hosts = rows.stream().map(HostsRow::host).filter(Objects::nonNull).toList();
         // WALK and GATHER page the same list by the same key: either makes the page of the other's rows.
-        return new HostsRead(head.freshness(), head.holders(), WALK.page(page, head.holders(), hosts));
+        return new HostsRead<>(head.freshness(), head.holders(), WALK.page(page, head.holders(), hosts));
     }
 
-    /** A host with the {@link #usesColumns} of its row. */
+    /** A host with the {@link Uses#REFS} columns of its row. */
     private HostHolding holding(ResultSet rs, LayerRef ref) throws SQLException {
         return new HostHolding(Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen"),
                 images(rs.getString("images_json"), ref), sorted(Containers.parse(rs.getString("containers"))));
     }
 
     /**
-     * The images_json column of {@link #USES_COLUMNS}, read token by token: building a tree of it first cost a tenth of the
+     * A host with the {@link Uses#IDS} columns of its row, and where the layer sits in its images (each (image ID,
+     * position) one object per statement, from {@code seen}).
+     */
+    private CompactRow compactHost(ResultSet rs, LayerRef ref, Map<ImageAt, LayerInImage> seen) throws SQLException {
+        Object[] ids = array(rs, "image_ids");
+        Object[] positions = array(rs, "positions");
+        Object[] layerKeys = array(rs, "layer_keys");
+        // Aligned and sorted by image ID, then position: an image with the layer at two positions is two entries in a
+        // row, its ID once in the host's list.
+        List<String> imageIds = new ArrayList<>(ids.length);
+        List<LayerInImage> images = new ArrayList<>(ids.length);
+        for (int i = 0; i < ids.length; i++) {
+            String id = (String) ids[i];
+            int position = ((Number) positions[i]).intValue();
+            long layerKey = ((Number) layerKeys[i]).longValue();
+            LayerInImage at = seen.computeIfAbsent(new ImageAt(id, position),
+                    k -> new LayerInImage(k.imageId(), k.position(), ref.chainId(layerKey)));
+            images.add(at);
+            if (imageIds.isEmpty() || !imageIds.get(imageIds.size() - 1).equals(id)) {
+                imageIds.add(at.imageId()); // the statement's one String of the ID
+            }
+        }
+        return new CompactRow(new CompactHost(Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen"), imageIds,
+                sorted(Containers.parse(rs.getString("containers")))), images);
+    }
+
+    /** A page host read by {@link #compactHost}, with where the layer sits in its images. */
+    private record CompactRow(CompactHost host, List<LayerInImage> images) {
+    }
+
+    /** An image and a position of the layer in it: a page's {@link LayerInImage} by key. */
+    private record ImageAt(String imageId, int position) {
+    }
+
+    private static Object[] array(ResultSet rs, String column) throws SQLException {
+        java.sql.Array a = rs.getArray(column);
+        return a == null ? new Object[0] : (Object[]) a.getArray();
+    }
+
+    /**
+     * The images_json column of {@link Uses#REFS}, read token by token: building a tree of it first cost a tenth of the
      * dashboard's CPU on the layer page of the most shared layer (21 images on each of 100 hosts; JFR).
      */
     private static List<ImageOnHost> images(String json, LayerRef ref) throws SQLException {
@@ -623,7 +736,7 @@ public final class LayerQuery {
                         Sql.nullableLong(rs, "size"), rs.getString("v1_id"), Sql.instant(rs, "first_seen"),
                         rs.getInt("host_count"), rs.getInt("image_count"));
             }, ref.layerKeys(), ref.layerKeys(), ref.layerKeys());
-            var hostRows = addHosts(pipeline, ref, hostsPage, labelsJson);
+            var hostRows = addHosts(pipeline, ref, hostsPage, labelsJson, Uses.REFS, rs -> holding(rs, ref));
             var imageRows = IMAGES.add(pipeline, imagesPage, rs -> new ImageContaining(
                     rs.getString("image_id"), rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"),
                     Sql.instant(rs, "created")), ref.layerKeys());
@@ -631,7 +744,7 @@ public final class LayerQuery {
             List<Chain> chains = chainRows.rows();
             String[] diffIds = chains.stream().map(Chain::diffId).distinct().toArray(String[]::new);
             Long size = chains.stream().map(Chain::size).filter(Objects::nonNull).max(Long::compare).orElse(null);
-            HostsRead read = hostsRead(hostRows, hostsPage);
+            HostsRead<HostHolding> read = hostsRead(hostRows, hostsPage);
             Freshness freshness = read.freshness();
             Page<HostHolding> hosts = read.hosts();
             Page<ImageContaining> images = IMAGES.page(imagesPage, imageCount[0], imageRows.rows());
@@ -662,10 +775,41 @@ public final class LayerQuery {
         return Sql.oneStatement(dataSource, "layer hosts", c -> {
             LayerRef ref = resolve(c, d);
             Sql.Pipeline pipeline = new Sql.Pipeline();
-            var rows = addHosts(pipeline, ref, page, labelsJson);
+            var rows = addHosts(pipeline, ref, page, labelsJson, Uses.REFS, rs -> holding(rs, ref));
             Keyset.run(pipeline, c);
-            HostsRead read = hostsRead(rows, page);
+            HostsRead<HostHolding> read = hostsRead(rows, page);
             return new LayerHosts(ref.digest(), ref.matchedBy(), Math.toIntExact(read.holders()), read.hosts().items(),
+                    read.hosts().info(), read.freshness());
+        });
+    }
+
+    /**
+     * As {@link #hosts(String, PageRequest, Map)}, compact: each host with its image IDs only, and where the layer sits
+     * in those images (position, chain ID: the same on every host) once for the page. The same statement, its images
+     * read as plain arrays without the hosts' tags and repo digests (no JSON built in SQL and parsed back).
+     *
+     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
+     */
+    public CompactHosts compactHosts(String digestOrPrefix, PageRequest page, Map<String, String> labels) {
+        Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
+        String labelsJson = Labels.json(labels);
+        return Sql.oneStatement(dataSource, "layer hosts", c -> {
+            LayerRef ref = resolve(c, d);
+            Map<ImageAt, LayerInImage> seen = new HashMap<>();
+            Sql.Pipeline pipeline = new Sql.Pipeline();
+            var rows = addHosts(pipeline, ref, page, labelsJson, Uses.IDS, rs -> compactHost(rs, ref, seen));
+            Keyset.run(pipeline, c);
+            HostsRead<CompactRow> read = hostsRead(rows, page);
+            // The page's images from the page's hosts: the statement reads a row past the page (is there a next?).
+            Set<LayerInImage> images = new HashSet<>();
+            List<CompactHost> hosts = new ArrayList<>(read.hosts().items().size());
+            for (CompactRow r : read.hosts().items()) {
+                hosts.add(r.host());
+                images.addAll(r.images());
+            }
+            List<LayerInImage> pageImages = new ArrayList<>(images);
+            pageImages.sort(Comparator.comparing(LayerInImage::imageId).thenComparingInt(LayerInImage::position));
+            return new CompactHosts(ref.digest(), ref.matchedBy(), Math.toIntExact(read.holders()), pageImages, hosts,
                     read.hosts().info(), read.freshness());
         });
     }
@@ -711,7 +855,7 @@ public final class LayerQuery {
 
     /**
      * Puts a batch of holders together and hands them to the sink in their order: each host's images containing the
-     * layer by image ID and position (as {@link #USES_COLUMNS} orders them; image IDs are ASCII digests, so Java's order
+     * layer by image ID and position (as {@link Uses} orders them; image IDs are ASCII digests, so Java's order
      * is the database's), and its containers running one of those images. One round trip; the first batch also reads
      * the layer's images into {@code layerImages} (image key to the layer's positions in it).
      */

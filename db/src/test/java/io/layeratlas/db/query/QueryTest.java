@@ -139,6 +139,67 @@ class QueryTest {
     }
 
     @Test
+    void a_compact_page_of_a_layers_hosts_names_the_images_docker_reported_and_where_the_layer_sits_in_them_once()
+            throws Exception {
+        // Docker's truth: for each diff ID, each host's images containing it and, per such image, the layer's
+        // positions in its RootFS.Layers with the chain ID there (image spec's ChainID of the diff IDs up to it).
+        Map<String, Map<String, Set<String>>> imagesByDiffIdAndHost = new TreeMap<>();
+        Map<String, Map<String, Set<String>>> placesByDiffIdAndHost = new TreeMap<>();
+        for (FleetLoader.TruthImage i : FleetLoader.truthImages()) {
+            for (int p = 0; p < i.diffIds().size(); p++) {
+                String d = i.diffIds().get(p);
+                imagesByDiffIdAndHost.computeIfAbsent(d, k -> new TreeMap<>())
+                        .computeIfAbsent(i.host(), k -> new TreeSet<>()).add(i.imageId());
+                placesByDiffIdAndHost.computeIfAbsent(d, k -> new TreeMap<>())
+                        .computeIfAbsent(i.host(), k -> new TreeSet<>()).add(i.imageId() + " " + p + " " + i.chainId(p));
+            }
+        }
+        for (LayerQuery q : List.of(new LayerQuery(db.dataSource(), policy), new LayerQuery(db.dataSource(), policy, 500, -1))) {
+            for (var e : imagesByDiffIdAndHost.entrySet()) {
+                List<String> hosts = new ArrayList<>();
+                PageRequest page = new PageRequest(null, 2);
+                do {
+                    LayerQuery.CompactHosts compact = q.compactHosts(e.getKey(), page, Map.of());
+                    LayerQuery.LayerHosts full = q.hosts(e.getKey(), page, Map.of());
+                    assertThat(compact.hostCount()).as(e.getKey()).isEqualTo(e.getValue().size());
+                    List<String> places = compact.images().stream()
+                            .map(i -> i.imageId() + " " + i.position() + " " + i.chainId()).toList();
+                    assertThat(places).as("each (image, position) once: " + e.getKey()).doesNotHaveDuplicates();
+                    assertThat(compact.images()).as("by image ID, then position: " + e.getKey()).isSortedAccordingTo(
+                            java.util.Comparator.comparing(LayerQuery.LayerInImage::imageId)
+                                    .thenComparingInt(LayerQuery.LayerInImage::position));
+                    Set<String> truthPlaces = new TreeSet<>();
+                    Set<String> storeImages = new TreeSet<>();
+                    for (LayerQuery.CompactHost h : compact.hosts()) {
+                        String host = h.host().hostId();
+                        hosts.add(host);
+                        if (FleetLoader.truthHasStoreIds(host)) {
+                            assertThat(h.imageIds()).as(e.getKey() + " on " + host)
+                                    .containsExactlyElementsOf(e.getValue().get(host));
+                            truthPlaces.addAll(placesByDiffIdAndHost.get(e.getKey()).get(host));
+                            storeImages.addAll(h.imageIds());
+                        }
+                    }
+                    assertThat(places.stream().filter(p -> storeImages.contains(p.substring(0, p.indexOf(' ')))))
+                            .as("where %s sits in the page's images", e.getKey())
+                            .containsExactlyInAnyOrderElementsOf(truthPlaces);
+                    // The full read of the same page: the same hosts and image IDs, and the same places per image.
+                    assertThat(full.hosts()).extracting(h -> h.host().hostId() + " " + h.imageIds())
+                            .containsExactlyElementsOf(compact.hosts().stream()
+                                    .map(h -> h.host().hostId() + " " + h.imageIds()).toList());
+                    assertThat(full.hosts().stream().flatMap(h -> h.images().stream())
+                            .map(i -> i.imageId() + " " + i.position() + " " + i.chainId()).distinct())
+                            .containsExactlyInAnyOrderElementsOf(places);
+                    assertThat(compact.page()).isEqualTo(full.page());
+                    page = compact.page().next() == null ? null
+                            : new PageRequest(PageRequest.Cursor.decode(compact.page().next()), 2);
+                } while (page != null);
+                assertThat(hosts).as(e.getKey()).containsExactlyElementsOf(e.getValue().keySet());
+            }
+        }
+    }
+
+    @Test
     void reuse_totals_count_each_layer_once_per_host_and_each_image_once_per_host() {
         ReuseQuery.Totals t = new ReuseQuery(db.dataSource(), policy).reuse(10).totals();
         assertThat(t.hosts()).isEqualTo(5);
