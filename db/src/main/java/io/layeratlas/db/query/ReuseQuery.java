@@ -104,8 +104,10 @@ public final class ReuseQuery {
              WHERE u.host_count > 0""";
 
     // Image copies of a layer: over the images containing it, how many hosts hold each (image_usage).
-    // Example tags come from the 20 most widely held images containing the layer, one host row each: reading every
-    // host's tags of every image holding a base layer grew with the fleet (2.9 s at 300 hosts; bench/results).
+    // Example tags come from the 20 most widely held images containing the layer, from the fleet's tags of each image
+    // (image_tags: a few rows an image). Reading every host's tags of every image holding a base layer grew with the
+    // fleet (2.9 s at 300 hosts; bench/results); one host row an image (LIMIT 1) named an arbitrary host's tags, which
+    // could change between two views of the page.
     private static final String TOP_LAYERS = """
             WITH copies AS (
                 SELECT il.layer_key, sum(iu.host_count) AS image_copies
@@ -114,16 +116,13 @@ public final class ReuseQuery {
                  GROUP BY il.layer_key)
             SELECT l.chain_id, l.diff_id, coalesce(l.size, 0) AS size, u.host_count, u.image_count, c.image_copies,
                    coalesce(l.size, 0) * (c.image_copies - u.host_count) AS saved,
-                   ARRAY(SELECT DISTINCT tg
+                   ARRAY(SELECT DISTINCT ft.tag
                            FROM (SELECT il2.image_key FROM image_layers il2
                                    JOIN image_usage iu2 ON iu2.image_key = il2.image_key AND iu2.host_count > 0
                                   WHERE il2.layer_key = l.layer_key
                                   ORDER BY iu2.host_count DESC, il2.image_key LIMIT 20) im
-                           CROSS JOIN LATERAL (SELECT hi.repo_tags FROM host_images hi
-                                                WHERE hi.image_key = im.image_key AND cardinality(hi.repo_tags) > 0
-                                                LIMIT 1) h
-                           CROSS JOIN LATERAL unnest(h.repo_tags) tg
-                          ORDER BY tg LIMIT 3) AS tags
+                           JOIN image_tags ft ON ft.image_key = im.image_key
+                          ORDER BY ft.tag LIMIT 3) AS tags
               FROM copies c JOIN layer_usage u ON u.layer_key = c.layer_key JOIN layers l ON l.layer_key = c.layer_key
              WHERE u.host_count > 0
              ORDER BY saved DESC, u.host_count DESC, l.chain_id

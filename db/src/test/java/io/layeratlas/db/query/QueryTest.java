@@ -211,6 +211,29 @@ class QueryTest {
     }
 
     @Test
+    void the_reuse_pages_example_tags_are_dockers_tags_of_images_holding_the_layer() {
+        // Docker's truth: the repo tags of the images whose RootFS holds each diff ID, on any host.
+        Map<String, Set<String>> tagsByDiffId = new TreeMap<>();
+        Map<String, Set<String>> imagesByDiffId = new TreeMap<>();
+        for (FleetLoader.TruthImage i : FleetLoader.truthImages()) {
+            i.diffIds().forEach(d -> tagsByDiffId.computeIfAbsent(d, k -> new TreeSet<>()).addAll(i.repoTags()));
+            i.diffIds().forEach(d -> imagesByDiffId.computeIfAbsent(d, k -> new TreeSet<>()).add(i.imageId()));
+        }
+        List<ReuseQuery.TopLayer> top = new ReuseQuery(db.dataSource(), policy).reuse(50).topLayers();
+        assertThat(top).isNotEmpty();
+        for (ReuseQuery.TopLayer l : top) {
+            Set<String> docker = tagsByDiffId.getOrDefault(l.diffId(), Set.of());
+            assertThat(l.exampleTags()).as(l.diffId()).isSubsetOf(docker).hasSizeLessThanOrEqualTo(3).isSorted()
+                    .doesNotHaveDuplicates();
+            // The examples come from the 20 most widely held images with the layer: a layer in no more images than
+            // that names a tag whenever one of them has one (build-01's tall base is in 30, one of them tagged).
+            if (!docker.isEmpty() && imagesByDiffId.get(l.diffId()).size() <= 20) {
+                assertThat(l.exampleTags()).as(l.diffId() + " is in tagged images").isNotEmpty();
+            }
+        }
+    }
+
+    @Test
     void freshness_flags_the_host_whose_last_report_is_older_than_the_stale_age() {
         Freshness f = new HostQuery(db.dataSource(), policy).list(HostQuery.Sort.HOST, false, PageRequest.first()).freshness();
         assertThat(f.staleHosts()).containsExactly("legacy-01");
