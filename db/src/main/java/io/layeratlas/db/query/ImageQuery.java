@@ -81,7 +81,9 @@ public final class ImageQuery {
      * @param repoTags  every tag the fleet gives it (retired hosts excluded)
      * @param hostCount every page's hosts
      * @param hostsPage where {@code hosts} sits in the list of its hosts (by host ID)
-     * @param freshness of every host holding it, not only this page's
+     * @param freshness of every live host of the fleet (with a label filter, of those carrying the labels): each one
+     *                  answered "do you hold it?", and a stale host that did not hold it may hold it by now, as for a
+     *                  layer's hosts ({@link LayerQuery})
      */
     public record ImageDetail(String imageId, Instant created, String os, String architecture, Integer layerCount, Long size,
                               boolean configKnown, ConfigHighlights config, List<HistoryEntry> history, List<StackLayer> layers,
@@ -128,6 +130,13 @@ public final class ImageQuery {
 
     private static final String HOLDS = """
             EXISTS (SELECT 1 FROM host_images hi WHERE hi.host_key = h.host_key AND hi.image_key = ?)""";
+
+    /** How many live hosts hold the image: its usage counter (retired hosts are not counted there either). */
+    private static final String HOLDERS = "SELECT coalesce((SELECT host_count FROM image_usage WHERE image_key = ?), 0)";
+
+    /** How many live hosts carrying the labels hold the image. */
+    private static final String LABELLED_HOLDERS = "SELECT count(*) FROM hosts h WHERE h.retired_at IS NULL AND "
+            + HOLDS + " AND " + Labels.FILTER;
 
     private static final Keyset HOSTS = new Keyset("""
             SELECT %s, hi.repo_tags, hi.repo_digests, hi.containers, hi.size AS hi_size, hi.shared_size, hi.unique_size,
@@ -206,8 +215,11 @@ public final class ImageQuery {
             long childCount = Sql.list(c, CHILD_COUNT, rs -> rs.getLong(1), img.key()).get(0);
             Page<Relative> children = CHILDREN.page(c, childrenPage, childCount, rs -> new Relative(rs.getString("image_id"),
                     Sql.strings(rs, "sources"), Sql.strings(rs, "tags"), (Integer) rs.getObject("layer_count")), img.key());
-            Freshness freshness = Sql.freshness(c, policy, HOLDS + " AND " + Labels.FILTER, img.key(), labelsJson);
-            Page<OnHost> hosts = HOSTS.page(c, hostsPage, freshness.hostCount(), rs -> new OnHost(Sql.host(rs, policy),
+            boolean labelled = !Labels.none(labelsJson);
+            Freshness freshness = labelled ? Sql.freshness(c, policy, Labels.FILTER, labelsJson) : Sql.freshness(c, policy, "TRUE");
+            int holders = labelled ? Sql.list(c, LABELLED_HOLDERS, rs -> rs.getInt(1), img.key(), labelsJson).get(0)
+                    : Sql.list(c, HOLDERS, rs -> rs.getInt(1), img.key()).get(0);
+            Page<OnHost> hosts = HOSTS.page(c, hostsPage, holders, rs -> new OnHost(Sql.host(rs, policy),
                     Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests"), rs.getInt("containers"),
                     rs.getLong("hi_size"), rs.getLong("shared_size"), rs.getLong("unique_size"),
                     Sql.instant(rs, "hi_first_seen"), Sql.instant(rs, "hi_last_seen"),
@@ -216,7 +228,7 @@ public final class ImageQuery {
             ConfigHighlights config = highlights(img.config(), img.os(), img.arch(), img.created());
             return new ImageDetail(img.id(), img.created(), img.os(), img.arch(), img.layerCount(), img.size(),
                     img.config() != null, config, history, stack, parents, children.items(), children.info(), tags,
-                    hosts.items(), freshness.hostCount(), hosts.info(), freshness);
+                    hosts.items(), holders, hosts.info(), freshness);
         });
     }
 

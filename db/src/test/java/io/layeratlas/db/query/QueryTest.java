@@ -234,6 +234,32 @@ class QueryTest {
     }
 
     @Test
+    void an_images_hosts_are_counted_from_dockers_truth_and_its_freshness_is_the_fleets() {
+        // Docker's truth: which hosts hold each image (legacy-01 left out: its store names images by other IDs).
+        Map<String, Set<String>> hostsByImage = new TreeMap<>();
+        for (FleetLoader.TruthImage i : FleetLoader.truthImages()) {
+            if (!i.host().equals("legacy-01")) {
+                hostsByImage.computeIfAbsent(i.imageId(), k -> new TreeSet<>()).add(i.host());
+            }
+        }
+        ImageQuery images = new ImageQuery(db.dataSource(), policy);
+        int checked = 0;
+        for (var e : hostsByImage.entrySet()) {
+            ImageQuery.ImageDetail d = images.detail(e.getKey(), PageRequest.first());
+            if (d.hosts().stream().anyMatch(h -> h.host().hostId().equals("legacy-01"))) {
+                continue; // the same ID on the legacy host too
+            }
+            assertThat(d.hostCount()).as(e.getKey()).isEqualTo(e.getValue().size());
+            assertThat(d.hosts()).extracting(h -> h.host().hostId()).as(e.getKey()).containsExactlyElementsOf(e.getValue());
+            // Every live host answered "do you hold it?": legacy-01 is stale though it does not hold the image.
+            assertThat(d.freshness().hostCount()).as(e.getKey()).isEqualTo(5);
+            assertThat(d.freshness().staleHosts()).as(e.getKey()).containsExactly("legacy-01");
+            checked++;
+        }
+        assertThat(checked).isGreaterThan(10);
+    }
+
+    @Test
     void freshness_flags_the_host_whose_last_report_is_older_than_the_stale_age() {
         Freshness f = new HostQuery(db.dataSource(), policy).list(HostQuery.Sort.HOST, false, PageRequest.first()).freshness();
         assertThat(f.staleHosts()).containsExactly("legacy-01");
