@@ -143,6 +143,96 @@ class LayerApiTest {
                 .statusCode()).isEqualTo(400);
     }
 
+    /** The layer answer's fields with {@code ?include=imageRefs}, and its hosts': the shape before the compact answer. */
+    static final List<String> FULL_LAYER = List.of("digest", "matchedBy", "diffId", "chains", "blobs", "size", "hostCount",
+            "hosts", "hostsPage", "imageCount", "images", "imagesPage", "freshness");
+    static final List<String> FULL_LAYER_HOST = List.of("host", "firstSeen", "images", "containers");
+    /** The compact layer answer's fields: the hosts' page's {@code images} are its {@code hostImages}. */
+    static final List<String> COMPACT_LAYER = List.of("digest", "matchedBy", "diffId", "chains", "blobs", "size", "hostCount",
+            "hostImages", "hosts", "hostsPage", "imageCount", "images", "imagesPage", "freshness");
+
+    @Test
+    void the_layer_answer_embeds_the_compact_hosts_page_docker_truth_gives_and_on_request_keeps_its_full_shape()
+            throws Exception {
+        for (var e : truthHostsByDiffId().entrySet()) {
+            // Docker's truth: where the layer sits in each image of a host with store IDs (position in RootFS.Layers,
+            // chain ID there by the image spec's ChainID), and the tags of each host's images containing it.
+            Map<String, Set<String>> truthPlaces = new TreeMap<>();
+            for (FleetLoader.TruthImage img : FleetLoader.truthImages()) {
+                for (int p = 0; p < img.diffIds().size(); p++) {
+                    if (img.diffIds().get(p).equals(e.getKey()) && FleetLoader.truthHasStoreIds(img.host())) {
+                        truthPlaces.computeIfAbsent(img.host(), k -> new TreeSet<>())
+                                .add(img.imageId() + " " + p + " " + img.chainId(p));
+                    }
+                }
+            }
+            Map<String, Set<String>> truthTags = truthTagsByHost(e.getKey());
+            JsonNode compact = json(fleet.get("/api/v1/layers/" + e.getKey()));
+            JsonNode full = json(fleet.get("/api/v1/layers/" + e.getKey() + "?include=imageRefs"));
+            JsonNode hostsPage = json(fleet.get("/api/v1/layers/" + e.getKey() + "/hosts"));
+            assertThat(fieldNames(compact)).as(e.getKey()).isEqualTo(COMPACT_LAYER);
+            assertThat(fieldNames(full)).as(e.getKey()).isEqualTo(FULL_LAYER);
+
+            // Compact: the hosts' page, and what truth says of each host.
+            assertThat(compact.path("hosts")).as("the hosts' page's hosts: %s", e.getKey()).isEqualTo(hostsPage.path("hosts"));
+            assertThat(compact.path("hostImages")).as("the hosts' page's images: %s", e.getKey())
+                    .isEqualTo(hostsPage.path("images"));
+            assertThat(compact.path("hostCount")).isEqualTo(hostsPage.path("hostCount"));
+            Map<String, String> places = new TreeMap<>();
+            compact.path("hostImages").forEach(i -> places.merge(i.path("imageId").asText(), i.path("imageId").asText()
+                    + " " + i.path("position").asInt() + " " + i.path("chainId").asText(), (a, b) -> a + "\n" + b));
+            List<String> hosts = new ArrayList<>();
+            compact.path("hosts").forEach(h -> {
+                String hostId = h.path("hostId").asText();
+                hosts.add(hostId);
+                // A host without store IDs in truth (legacy-01) is checked by its tags, in the full answer below.
+                if (FleetLoader.truthHasStoreIds(hostId)) {
+                    assertImagesMatchTruth(e.getKey(), h, e.getValue().get(hostId));
+                    Set<String> mine = new TreeSet<>();
+                    h.path("images").forEach(i -> mine.addAll(List.of(places.get(i.asText()).split("\n"))));
+                    assertThat(mine).as("where %s sits in %s's images", e.getKey(), hostId)
+                            .isEqualTo(truthPlaces.get(hostId));
+                }
+            });
+            assertThat(hosts).as("hosts of %s", e.getKey()).containsExactlyElementsOf(e.getValue().keySet());
+
+            // Full: the same hosts in the same order, each with its images placed as the compact answer places them
+            // and the tags Docker reported on that host.
+            JsonNode fullHosts = full.path("hosts");
+            assertThat(fullHosts.size()).isEqualTo(hosts.size());
+            for (int i = 0; i < fullHosts.size(); i++) {
+                JsonNode h = fullHosts.get(i);
+                JsonNode c = compact.path("hosts").get(i);
+                String hostId = h.path("host").path("hostId").asText();
+                assertThat(fieldNames(h)).isEqualTo(FULL_LAYER_HOST);
+                assertThat(hostId).isEqualTo(hosts.get(i));
+                Set<String> refPlaces = new TreeSet<>();
+                Set<String> compactPlaces = new TreeSet<>();
+                Set<String> tags = new TreeSet<>();
+                h.path("images").forEach(ref -> {
+                    refPlaces.add(ref.path("imageId").asText() + " " + ref.path("position").asInt() + " "
+                            + ref.path("chainId").asText());
+                    ref.path("repoTags").forEach(t -> tags.add(t.asText()));
+                });
+                c.path("images").forEach(id -> compactPlaces.addAll(List.of(places.get(id.asText()).split("\n"))));
+                assertThat(refPlaces).as("%s on %s", e.getKey(), hostId).isEqualTo(compactPlaces);
+                assertThat(tags).as("tags of images with %s on %s", e.getKey(), hostId).isEqualTo(truthTags.get(hostId));
+                for (String field : List.of("firstSeen", "containers")) {
+                    assertThat(h.path(field)).as(field).isEqualTo(c.path(field));
+                }
+                for (String field : List.of("stale", "lastReportAt", "lastInventoryAt", "agentVersion", "sourceKind", "labels")) {
+                    assertThat(h.path("host").path(field)).as(field).isEqualTo(c.path(field));
+                }
+            }
+            for (String field : List.of("digest", "matchedBy", "diffId", "chains", "blobs", "size", "hostCount",
+                    "hostsPage", "imageCount", "images", "imagesPage")) {
+                assertThat(full.path(field)).as(field).isEqualTo(compact.path(field));
+            }
+        }
+        assertThat(fleet.get("/api/v1/layers/" + truthHostsByDiffId().keySet().iterator().next() + "?include=tags")
+                .statusCode()).isEqualTo(400);
+    }
+
     private static List<String> fieldNames(JsonNode n) {
         List<String> out = new ArrayList<>();
         n.fieldNames().forEachRemaining(out::add);

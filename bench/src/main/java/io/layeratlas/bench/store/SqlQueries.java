@@ -82,19 +82,32 @@ public final class SqlQueries {
                 ORDER BY h.host_id""", chainId);
     }
 
-    /** The layer page: the layer with its counters, and the first 100 images containing it. */
+    /**
+     * The layer page, what {@code /api/v1/layers/{digest}} answers (its compact shape): the layer's chain with its
+     * counters, its blobs and how many images held by a host contain it; its first page of hosts, read as
+     * {@link #hostsHoldingLayer} reads the hosts' page (the answer embeds that page); and the first 100 images held by a
+     * host that contain it, most widely held first, each with the tags hosts gave it (image_tags).
+     */
     public static int layerPage(Connection c, String chainId) throws SQLException {
         return count(c, """
-                SELECT l.chain_id, l.diff_id, l.parent_chain_id, l.size, u.host_count, u.image_count
+                SELECT l.chain_id, l.diff_id, l.parent_chain_id, l.size, l.v1_id, l.first_seen, u.host_count, u.image_count,
+                       ARRAY(SELECT b.compressed_digest || ' ' || coalesce(b.media_type, '') || ' '
+                                    || coalesce(b.source_repository, '')
+                               FROM layer_blobs b WHERE b.diff_id = l.diff_id ORDER BY b.compressed_digest) AS blobs,
+                       (SELECT count(*) FROM image_layers il JOIN image_usage iu ON iu.image_key = il.image_key
+                         WHERE il.layer_key = l.layer_key AND iu.host_count > 0) AS images_total
                 FROM layers l LEFT JOIN layer_usage u ON u.layer_key = l.layer_key
                 WHERE l.chain_id = ?""", chainId)
+                + hostsHoldingLayer(c, chainId)
                 + count(c, """
-                SELECT i.image_id, il.position, i.created
+                SELECT i.image_id, il.position, i.created, iu.host_count,
+                       ARRAY(SELECT ft.tag FROM image_tags ft WHERE ft.image_key = i.image_key ORDER BY ft.tag) AS tags
                 FROM layers l
                 JOIN image_layers il ON il.layer_key = l.layer_key
                 JOIN images i ON i.image_key = il.image_key
-                WHERE l.chain_id = ?
-                ORDER BY i.image_id
+                JOIN image_usage iu ON iu.image_key = i.image_key
+                WHERE l.chain_id = ? AND iu.host_count > 0
+                ORDER BY iu.host_count DESC, i.image_id, il.position
                 LIMIT 100""", chainId);
     }
 

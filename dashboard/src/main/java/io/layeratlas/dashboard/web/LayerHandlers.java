@@ -10,6 +10,7 @@ import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.ContainerOnHost;
 import io.layeratlas.db.query.HostStatus;
 import io.layeratlas.db.query.LayerQuery;
+import io.layeratlas.db.query.PageInfo;
 
 import java.io.BufferedOutputStream;
 import java.io.BufferedWriter;
@@ -85,11 +86,38 @@ final class LayerHandlers {
                               String previous, Freshness freshness) {
     }
 
-    /** What {@code ?include=} of the hosts' page may ask for: each host's images with position, chain ID and tags. */
+    /**
+     * The JSON of {@code /api/v1/layers/{digest}}: {@link LayerQuery.LayerDetail}'s fields, its page of hosts the
+     * compact page {@code /api/v1/layers/{digest}/hosts} answers ({@link CompactHostsAnswer}'s {@code images} and
+     * {@code hosts}; here {@code hostImages}, since {@code images} are the images containing the layer).
+     *
+     * @param hostImages the page hosts' images containing the layer, each (image ID, position) once, by image ID
+     * @param hosts      one page of the hosts holding it, as the hosts' page gives them (no {@code imageRefs})
+     */
+    record LayerAnswer(String digest, LayerQuery.MatchedBy matchedBy, String diffId, List<LayerQuery.Chain> chains,
+                       List<LayerQuery.Blob> blobs, Long size, int hostCount, List<LayerQuery.LayerInImage> hostImages,
+                       List<HostEntry> hosts, PageInfo hostsPage, long imageCount,
+                       List<LayerQuery.ImageContaining> images, PageInfo imagesPage, Freshness freshness) {
+    }
+
+    /**
+     * What {@code ?include=} of the hosts' page and of the layer's answer may ask for: each host's images with
+     * position, chain ID and tags.
+     */
     static final String IMAGE_REFS = "imageRefs";
 
+    /** Whether the request asks for each host's {@code imageRefs} (the full shape); 400 for any other include. */
+    private static boolean imageRefs(Context ctx) {
+        return Params.include(ctx, "include", Set.of(IMAGE_REFS)).contains(IMAGE_REFS);
+    }
+
+    /** The hosts of a compact page, as both compact answers write them. */
+    private static List<HostEntry> entries(LayerQuery.CompactHosts page) {
+        return page.hosts().stream().map(HostEntry::of).toList();
+    }
+
     void hostsApi(Context ctx) {
-        if (Params.include(ctx, "include", Set.of(IMAGE_REFS)).contains(IMAGE_REFS)) {
+        if (imageRefs(ctx)) {
             LayerQuery.LayerHosts answer = query.hosts(ctx.pathParam("digest"), Pager.request(ctx, "cursor"), Pager.labels(ctx));
             ctx.jsonStream(new HostsAnswer(answer.digest(), answer.matchedBy(), answer.hostCount(),
                     answer.hosts().stream().map(HostEntry::of).toList(), answer.page().limit(), answer.page().next(),
@@ -99,8 +127,8 @@ final class LayerHandlers {
         LayerQuery.CompactHosts answer = query.compactHosts(ctx.pathParam("digest"), Pager.request(ctx, "cursor"),
                 Pager.labels(ctx));
         ctx.jsonStream(new CompactHostsAnswer(answer.digest(), answer.matchedBy(), answer.hostCount(), answer.images(),
-                answer.hosts().stream().map(HostEntry::of).toList(), answer.page().limit(), answer.page().next(),
-                answer.page().previous(), answer.freshness()));
+                entries(answer), answer.page().limit(), answer.page().next(), answer.page().previous(),
+                answer.freshness()));
     }
 
     /**
@@ -188,9 +216,22 @@ final class LayerHandlers {
         ctx.jsonStream(query.origin(ctx.pathParam("digest")));
     }
 
+    /**
+     * {@code /api/v1/layers/{digest}}: compact ({@link LayerAnswer}), or with {@code ?include=imageRefs}
+     * {@link LayerQuery.LayerDetail} as it is (each host with its images' position, chain ID, tags and repo digests).
+     */
     void api(Context ctx) {
-        ctx.jsonStream(query.detail(ctx.pathParam("digest"), Pager.request(ctx, "hosts_cursor"), Pager.request(ctx, "images_cursor"),
-                Pager.labels(ctx)));
+        if (imageRefs(ctx)) {
+            ctx.jsonStream(query.detail(ctx.pathParam("digest"), Pager.request(ctx, "hosts_cursor"),
+                    Pager.request(ctx, "images_cursor"), Pager.labels(ctx)));
+            return;
+        }
+        LayerQuery.CompactLayerDetail d = query.compactDetail(ctx.pathParam("digest"), Pager.request(ctx, "hosts_cursor"),
+                Pager.request(ctx, "images_cursor"), Pager.labels(ctx));
+        LayerQuery.CompactHosts hosts = d.hosts();
+        ctx.jsonStream(new LayerAnswer(d.digest(), d.matchedBy(), d.diffId(), d.chains(), d.blobs(), d.size(),
+                hosts.hostCount(), hosts.images(), entries(hosts), hosts.page(), d.imageCount(), d.images(),
+                d.imagesPage(), hosts.freshness()));
     }
 
     void page(Context ctx) {

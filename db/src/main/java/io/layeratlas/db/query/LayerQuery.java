@@ -166,6 +166,20 @@ public final class LayerQuery {
     }
 
     /**
+     * Everything about a layer as {@link LayerDetail}, its page of hosts compact: the same {@link CompactHosts} page
+     * {@link #compactHosts} answers (its {@code hostCount}, {@code freshness} and page info are the layer's).
+     *
+     * @param size       as {@link LayerDetail#size}
+     * @param hosts      one page of the hosts holding it, compactly
+     * @param imageCount as {@link LayerDetail#imageCount}
+     * @param imagesPage as {@link LayerDetail#imagesPage}
+     */
+    public record CompactLayerDetail(String digest, MatchedBy matchedBy, String diffId, List<Chain> chains,
+                                     List<Blob> blobs, Long size, CompactHosts hosts, long imageCount,
+                                     List<ImageContaining> images, PageInfo imagesPage) {
+    }
+
+    /**
      * One page of the remediation list: hosts holding the layer, by host ID.
      *
      * @param hostCount every page's hosts
@@ -719,12 +733,62 @@ public final class LayerQuery {
      * every label of {@code labels} ({@link Labels}).
      */
     public LayerDetail detail(String digestOrPrefix, PageRequest hostsPage, PageRequest imagesPage, Map<String, String> labels) {
+        return detail(digestOrPrefix, hostsPage, imagesPage, labels, Uses.REFS, (rs, ref, seen) -> holding(rs, ref),
+                (ref, parts, hosts) -> {
+                    Page<HostHolding> page = hosts.hosts();
+                    return new LayerDetail(ref.digest(), ref.matchedBy(), parts.diffId(), parts.chains(), parts.blobs(),
+                            parts.size(), Math.toIntExact(hosts.holders()), page.items(), page.info(),
+                            parts.imageCount(), parts.images().items(), parts.images().info(), hosts.freshness());
+                });
+    }
+
+    /**
+     * As {@link #detail(String, PageRequest, PageRequest, Map)}, its page of hosts compact: the page
+     * {@link #compactHosts} answers, read by the same statement (image IDs and positions as plain arrays, no hosts'
+     * tags and repo digests, no JSON built in SQL and parsed back).
+     *
+     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve};
+     *                                         InvalidParameter also for a cursor of another list
+     */
+    public CompactLayerDetail compactDetail(String digestOrPrefix, PageRequest hostsPage, PageRequest imagesPage,
+                                            Map<String, String> labels) {
+        return detail(digestOrPrefix, hostsPage, imagesPage, labels, Uses.IDS, this::compactHost,
+                (ref, parts, hosts) -> new CompactLayerDetail(ref.digest(), ref.matchedBy(), parts.diffId(),
+                        parts.chains(), parts.blobs(), parts.size(), compact(ref, hosts), parts.imageCount(),
+                        parts.images().items(), parts.images().info()));
+    }
+
+    /** Reads a page host from a row of {@link #hostsStatement}; {@code seen} is the statement's, as {@link #compactHost}'s. */
+    @FunctionalInterface
+    private interface HostReader<T> {
+        T read(ResultSet rs, LayerRef ref, Map<ImageAt, LayerInImage> seen) throws SQLException;
+    }
+
+    /** What a layer's detail holds besides its hosts. */
+    private record DetailParts(String diffId, List<Chain> chains, List<Blob> blobs, Long size, long imageCount,
+                               Page<ImageContaining> images) {
+    }
+
+    /** Puts a layer's detail together from its parts and its page of hosts. */
+    @FunctionalInterface
+    private interface DetailMaker<T, D> {
+        D make(LayerRef ref, DetailParts parts, HostsRead<T> hosts);
+    }
+
+    /**
+     * The layer's detail in one snapshot: resolve, then in one round trip its chains (with blobs and the images'
+     * total), its page of hosts ({@link #hostsStatement} with {@code uses}, each host read by {@code host}) and its page
+     * of images.
+     */
+    private <T, D> D detail(String digestOrPrefix, PageRequest hostsPage, PageRequest imagesPage, Map<String, String> labels,
+                            Uses uses, HostReader<T> host, DetailMaker<T, D> maker) {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
         String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "layer detail", c -> {
             LayerRef ref = resolve(c, d);
             long[] imageCount = {-1};
             List<Blob> blobs = new ArrayList<>();
+            Map<ImageAt, LayerInImage> seen = new HashMap<>();
             // The chains, the hosts and the images in one round trip once the keys are known (Sql.Pipeline).
             Sql.Pipeline pipeline = new Sql.Pipeline();
             var chainRows = pipeline.add(CHAINS, rs -> {
@@ -736,7 +800,7 @@ public final class LayerQuery {
                         Sql.nullableLong(rs, "size"), rs.getString("v1_id"), Sql.instant(rs, "first_seen"),
                         rs.getInt("host_count"), rs.getInt("image_count"));
             }, ref.layerKeys(), ref.layerKeys(), ref.layerKeys());
-            var hostRows = addHosts(pipeline, ref, hostsPage, labelsJson, Uses.REFS, rs -> holding(rs, ref));
+            var hostRows = addHosts(pipeline, ref, hostsPage, labelsJson, uses, rs -> host.read(rs, ref, seen));
             var imageRows = IMAGES.add(pipeline, imagesPage, rs -> new ImageContaining(
                     rs.getString("image_id"), rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"),
                     Sql.instant(rs, "created")), ref.layerKeys());
@@ -744,13 +808,9 @@ public final class LayerQuery {
             List<Chain> chains = chainRows.rows();
             String[] diffIds = chains.stream().map(Chain::diffId).distinct().toArray(String[]::new);
             Long size = chains.stream().map(Chain::size).filter(Objects::nonNull).max(Long::compare).orElse(null);
-            HostsRead<HostHolding> read = hostsRead(hostRows, hostsPage);
-            Freshness freshness = read.freshness();
-            Page<HostHolding> hosts = read.hosts();
             Page<ImageContaining> images = IMAGES.page(imagesPage, imageCount[0], imageRows.rows());
-            return new LayerDetail(ref.digest(), ref.matchedBy(), diffIds.length == 1 ? diffIds[0] : null, chains,
-                    List.copyOf(blobs), size, Math.toIntExact(read.holders()), hosts.items(), hosts.info(), imageCount[0],
-                    images.items(), images.info(), freshness);
+            return maker.make(ref, new DetailParts(diffIds.length == 1 ? diffIds[0] : null, chains, List.copyOf(blobs),
+                    size, imageCount[0], images), hostsRead(hostRows, hostsPage));
         });
     }
 
@@ -799,19 +859,23 @@ public final class LayerQuery {
             Sql.Pipeline pipeline = new Sql.Pipeline();
             var rows = addHosts(pipeline, ref, page, labelsJson, Uses.IDS, rs -> compactHost(rs, ref, seen));
             Keyset.run(pipeline, c);
-            HostsRead<CompactRow> read = hostsRead(rows, page);
-            // The page's images from the page's hosts: the statement reads a row past the page (is there a next?).
-            Set<LayerInImage> images = new HashSet<>();
-            List<CompactHost> hosts = new ArrayList<>(read.hosts().items().size());
-            for (CompactRow r : read.hosts().items()) {
-                hosts.add(r.host());
-                images.addAll(r.images());
-            }
-            List<LayerInImage> pageImages = new ArrayList<>(images);
-            pageImages.sort(Comparator.comparing(LayerInImage::imageId).thenComparingInt(LayerInImage::position));
-            return new CompactHosts(ref.digest(), ref.matchedBy(), Math.toIntExact(read.holders()), pageImages, hosts,
-                    read.hosts().info(), read.freshness());
+            return compact(ref, hostsRead(rows, page));
         });
+    }
+
+    /** The compact page of {@link #compactHosts} and {@link #compactDetail}, from the rows {@link #compactHost} read. */
+    private static CompactHosts compact(LayerRef ref, HostsRead<CompactRow> read) {
+        // The page's images from the page's hosts: the statement reads a row past the page (is there a next?).
+        Set<LayerInImage> images = new HashSet<>();
+        List<CompactHost> hosts = new ArrayList<>(read.hosts().items().size());
+        for (CompactRow r : read.hosts().items()) {
+            hosts.add(r.host());
+            images.addAll(r.images());
+        }
+        List<LayerInImage> pageImages = new ArrayList<>(images);
+        pageImages.sort(Comparator.comparing(LayerInImage::imageId).thenComparingInt(LayerInImage::position));
+        return new CompactHosts(ref.digest(), ref.matchedBy(), Math.toIntExact(read.holders()), pageImages, hosts,
+                read.hosts().info(), read.freshness());
     }
 
     /**

@@ -200,6 +200,47 @@ class QueryTest {
     }
 
     @Test
+    void a_compact_layer_detail_is_the_detail_with_the_compact_hosts_page_of_the_hosts_docker_reported() {
+        Map<String, Set<String>> hostsByDiffId = new TreeMap<>();
+        for (FleetLoader.TruthImage i : FleetLoader.truthImages()) {
+            for (String d : i.diffIds()) {
+                hostsByDiffId.computeIfAbsent(d, k -> new TreeSet<>()).add(i.host());
+            }
+        }
+        for (LayerQuery q : List.of(new LayerQuery(db.dataSource(), policy), new LayerQuery(db.dataSource(), policy, 500, -1))) {
+            for (var e : hostsByDiffId.entrySet()) {
+                List<String> hosts = new ArrayList<>();
+                PageRequest page = new PageRequest(null, 2);
+                PageRequest images = new PageRequest(null, 3);
+                do {
+                    LayerQuery.CompactLayerDetail compact = q.compactDetail(e.getKey(), page, images, Map.of());
+                    LayerQuery.LayerDetail full = q.detail(e.getKey(), page, images, Map.of());
+                    LayerQuery.CompactHosts alone = q.compactHosts(e.getKey(), page, Map.of());
+                    // Its hosts: the hosts' page itself (the clock is fixed, so freshness too).
+                    assertThat(compact.hosts()).as(e.getKey()).isEqualTo(alone);
+                    assertThat(compact.hosts().hostCount()).isEqualTo(e.getValue().size());
+                    compact.hosts().hosts().forEach(h -> hosts.add(h.host().hostId()));
+                    // The rest: the full detail's.
+                    assertThat(List.of(compact.digest(), compact.matchedBy(), String.valueOf(compact.diffId()),
+                            compact.chains(), compact.blobs(), String.valueOf(compact.size()), compact.imageCount(),
+                            compact.images(), compact.imagesPage()))
+                            .isEqualTo(List.of(full.digest(), full.matchedBy(), String.valueOf(full.diffId()), full.chains(),
+                                    full.blobs(), String.valueOf(full.size()), full.imageCount(), full.images(),
+                                    full.imagesPage()));
+                    assertThat(full.hosts()).extracting(h -> h.host().hostId() + " " + h.imageIds())
+                            .containsExactlyElementsOf(compact.hosts().hosts().stream()
+                                    .map(h -> h.host().hostId() + " " + h.imageIds()).toList());
+                    assertThat(compact.hosts().page()).isEqualTo(full.hostsPage());
+                    assertThat(compact.hosts().freshness()).isEqualTo(full.freshness());
+                    page = compact.hosts().page().next() == null ? null
+                            : new PageRequest(PageRequest.Cursor.decode(compact.hosts().page().next()), 2);
+                } while (page != null);
+                assertThat(hosts).as(e.getKey()).containsExactlyElementsOf(e.getValue());
+            }
+        }
+    }
+
+    @Test
     void reuse_totals_count_each_layer_once_per_host_and_each_image_once_per_host() {
         ReuseQuery.Totals t = new ReuseQuery(db.dataSource(), policy).reuse(10).totals();
         assertThat(t.hosts()).isEqualTo(5);
