@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BiFunction;
 
 /**
  * The layer aggregate: which hosts hold a layer, and everything known about it.
@@ -829,18 +830,9 @@ public final class LayerQuery {
      * total, freshness, page, images and containers.
      */
     public LayerHosts hosts(String digestOrPrefix, PageRequest page, Map<String, String> labels) {
-        Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
-        String labelsJson = Labels.json(labels);
-        // Autocommit: the two statements need not share a snapshot, since a layer's keys never change.
-        return Sql.oneStatement(dataSource, "layer hosts", c -> {
-            LayerRef ref = resolve(c, d);
-            Sql.Pipeline pipeline = new Sql.Pipeline();
-            var rows = addHosts(pipeline, ref, page, labelsJson, Uses.REFS, rs -> holding(rs, ref));
-            Keyset.run(pipeline, c);
-            HostsRead<HostHolding> read = hostsRead(rows, page);
-            return new LayerHosts(ref.digest(), ref.matchedBy(), Math.toIntExact(read.holders()), read.hosts().items(),
-                    read.hosts().info(), read.freshness());
-        });
+        return hosts(digestOrPrefix, page, labels, Uses.REFS, (rs, ref, seen) -> holding(rs, ref),
+                (ref, read) -> new LayerHosts(ref.digest(), ref.matchedBy(), Math.toIntExact(read.holders()),
+                        read.hosts().items(), read.hosts().info(), read.freshness()));
     }
 
     /**
@@ -851,15 +843,26 @@ public final class LayerQuery {
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
      */
     public CompactHosts compactHosts(String digestOrPrefix, PageRequest page, Map<String, String> labels) {
+        return hosts(digestOrPrefix, page, labels, Uses.IDS, this::compactHost, LayerQuery::compact);
+    }
+
+    /**
+     * One page of a layer's hosts, each read by {@code host} from a row of {@link #hostsStatement} with {@code uses},
+     * made an answer by {@code answer}. Two round trips in autocommit: resolve (two for a prefix), then one statement
+     * for the total, freshness, page, images and containers; they need not share a snapshot, since a layer's keys
+     * never change.
+     */
+    private <T, A> A hosts(String digestOrPrefix, PageRequest page, Map<String, String> labels, Uses uses,
+                           HostReader<T> host, BiFunction<LayerRef, HostsRead<T>, A> answer) {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
         String labelsJson = Labels.json(labels);
         return Sql.oneStatement(dataSource, "layer hosts", c -> {
             LayerRef ref = resolve(c, d);
             Map<ImageAt, LayerInImage> seen = new HashMap<>();
             Sql.Pipeline pipeline = new Sql.Pipeline();
-            var rows = addHosts(pipeline, ref, page, labelsJson, Uses.IDS, rs -> compactHost(rs, ref, seen));
+            var rows = addHosts(pipeline, ref, page, labelsJson, uses, rs -> host.read(rs, ref, seen));
             Keyset.run(pipeline, c);
-            return compact(ref, hostsRead(rows, page));
+            return answer.apply(ref, hostsRead(rows, page));
         });
     }
 

@@ -65,22 +65,13 @@ public final class FleetLoader {
     /** A host's image as Docker reported it, for tests to compare against. */
     public record TruthImage(String host, String imageId, List<String> repoTags, List<String> diffIds) {
         /**
-         * The chain ID of the layer at {@code position} (0 = bottom) of this image, by the OCI image spec's definition
-         * (config.md, "Layer ChainID"): {@code ChainID(L0) = DiffID(L0)}, {@code ChainID(Ln) =
-         * SHA256(ChainID(Ln-1) + " " + DiffID(Ln))}, computed here from the diff IDs Docker reported.
+         * The chain ID of the layer at {@code position} (0 = bottom) of this image, from the diff IDs Docker reported, by
+         * the OCI image spec's definition (config.md, "Layer ChainID"), as {@link io.layeratlas.events.ChainIds}
+         * computes it (checked against {@code sha256sum} in its own test).
          */
         public String chainId(int position) {
-            String chain = diffIds.get(0);
-            for (int i = 1; i <= position; i++) {
-                try {
-                    byte[] sum = java.security.MessageDigest.getInstance("SHA-256")
-                            .digest((chain + " " + diffIds.get(i)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    chain = "sha256:" + java.util.HexFormat.of().formatHex(sum);
-                } catch (java.security.NoSuchAlgorithmException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-            return chain;
+            return io.layeratlas.events.ChainIds.of(diffIds.stream().map(io.layeratlas.events.Digest::parse).toList())
+                    .get(position).toString();
         }
     }
 
