@@ -31,14 +31,14 @@ gc = 0.0; cpu = collections.defaultdict(list); wr = collections.Counter()
 for e in data:
     v = e['values']; st = t(v['startTime'])
     if st < S or st > E: continue
-    th = (v.get('eventThread') or v.get('sampledThread') or {}).get('javaName') if isinstance(v.get('eventThread') or v.get('sampledThread'), dict) else None
+    th = (v.get('eventThread') or v.get('sampledThread') or {}).get('javaName')
     ty = e['type']
     if ty == 'jdk.SocketRead': sock[th] += dur(e)
     elif ty == 'jdk.SocketWrite': wr[th] += dur(e)
     elif ty == 'jdk.ThreadPark': park[th] += dur(e)
     elif ty == 'jdk.GCPhasePause': gc += dur(e)
     elif ty == 'jdk.ExecutionSample':
-        th = v['sampledThread']['javaName']; samples[th] += 1
+        samples[th] += 1
         fr = v['stackTrace']['frames']
         name = None
         for fr_ in fr:
@@ -47,7 +47,7 @@ for e in data:
                 name = cn.split('.')[-1].split('/')[-1] + '.' + m['name']; break
         top[th][name or (fr[0]['method']['type']['name'].split('.')[-1].split('/')[-1]+'.'+fr[0]['method']['name'] if fr else '?')] += 1
     elif ty == 'jdk.ThreadCPULoad':
-        th = v['eventThread']['javaName']; cpu[th].append(v['user']+v['system'])
+        cpu[th].append(v['user']+v['system'])
 print('window', S, E, (E-S).total_seconds(), 's; GC pauses %.1f s' % gc)
 for th in sorted(set(sock)|set(park)|set(samples), key=lambda x: -(sock[x]+park[x]+samples[x]*0.01)):
     c = cpu.get(th, [])
