@@ -147,6 +147,30 @@ class PagingTest {
     }
 
     @Test
+    void the_json_export_writes_each_host_as_the_hosts_page_with_image_refs_does_for_every_layer() throws Exception {
+        // The export writes its hosts field by field on the generator, the page through Jackson's databind of the same
+        // record: every layer Docker reported, every host in both, compared value for value (containers and labels
+        // too: the fixtures' hosts run containers of these images and carry labels).
+        int withContainers = 0;
+        int withLabels = 0;
+        for (var layer : LayerApiTest.truthHostsByDiffId().entrySet()) {
+            JsonNode export = json(fleet.get("/api/v1/layers/" + layer.getKey() + "/hosts.json"));
+            List<JsonNode> paged = new ArrayList<>();
+            forward("/api/v1/layers/" + layer.getKey() + "/hosts?include=imageRefs", "hosts")
+                    .forEach(p -> p.path("hosts").forEach(paged::add));
+            List<JsonNode> exported = new ArrayList<>();
+            export.path("hosts").forEach(exported::add);
+            assertThat(exported).as(layer.getKey()).containsExactlyElementsOf(paged);
+            List<String> hosts = exported.stream().map(h -> h.path("hostId").asText()).toList();
+            assertThat(hosts).as(layer.getKey()).containsAll(layer.getValue().keySet());
+            withContainers += (int) exported.stream().filter(h -> !h.path("containers").isEmpty()).count();
+            withLabels += (int) exported.stream().filter(h -> !h.path("labels").isEmpty()).count();
+        }
+        assertThat(withContainers).isPositive();
+        assertThat(withLabels).isPositive();
+    }
+
+    @Test
     void a_cursor_that_is_not_one_or_a_limit_out_of_range_is_a_400_and_limit_0_is_the_total_alone() throws Exception {
         var layer = mostSharedLayer();
         for (String q : List.of("cursor=nonsense", "cursor=" + enc("WyJhZnRlciJd"), "limit=-1", "limit=1001", "limit=x")) {

@@ -83,6 +83,18 @@ final class ApiJson {
         };
     }
 
+    /**
+     * Writes {@code field}: {@code t} as this mapper writes an {@link Instant} (ISO-8601 in UTC, {@code Instant.toString},
+     * which is InstantSerializer's ISO_INSTANT; null when not {@link Fmt#known}), for a writer on the generator itself.
+     */
+    static void instantField(JsonGenerator g, String field, Instant t) throws IOException {
+        if (Fmt.known(t)) {
+            g.writeStringField(field, t.toString());
+        } else {
+            g.writeNullField(field);
+        }
+    }
+
     private static final class KnownInstant extends StdSerializer<Instant> {
         KnownInstant() {
             super(Instant.class);

@@ -16,19 +16,38 @@ final class Csv {
             if (i > 0) {
                 sb.append(',');
             }
-            sb.append(field(fields.get(i)));
+            append(sb, fields.get(i));
         }
         return sb.append("\r\n").toString();
     }
 
-    static String field(String value) {
-        String v = value == null ? "" : value;
-        if (!v.isEmpty() && "=+-@\t\r".indexOf(v.charAt(0)) >= 0) {
-            v = "'" + v;
+    /**
+     * Appends {@code value} (null: empty) to {@code line} as one field, escaped as {@link #line} escapes it: for a
+     * writer that builds each line in one reused buffer (the layer export, one line per host).
+     */
+    static StringBuilder append(StringBuilder line, CharSequence value) {
+        CharSequence v = value == null ? "" : value;
+        int n = v.length();
+        boolean formula = n > 0 && "=+-@\t\r".indexOf(v.charAt(0)) >= 0;
+        boolean quote = formula;
+        for (int i = 0; i < n && !quote; i++) {
+            char ch = v.charAt(i);
+            quote = ch == ',' || ch == '"' || ch == '\n' || ch == '\r' || ch == '\'';
         }
-        if (v.contains(",") || v.contains("\"") || v.contains("\n") || v.contains("\r") || v.contains("'")) {
-            return "\"" + v.replace("\"", "\"\"") + "\"";
+        if (!quote) {
+            return line.append(v);
         }
-        return v;
+        line.append('"');
+        if (formula) {
+            line.append('\'');
+        }
+        for (int i = 0; i < n; i++) {
+            char ch = v.charAt(i);
+            if (ch == '"') {
+                line.append('"');
+            }
+            line.append(ch);
+        }
+        return line.append('"');
     }
 }

@@ -3,8 +3,6 @@ package io.layeratlas.dashboard.web;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectWriter;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.javalin.http.Context;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.ContainerOnHost;
@@ -134,7 +132,7 @@ final class LayerHandlers {
     /**
      * The remediation CSV: one line per host. {@code containers}: the host's containers running an affected image, as
      * {@code name:state} separated by spaces (Docker's names hold neither); {@code labels}: {@code key=value}
-     * separated by {@code ;}.
+     * separated by {@code ;}. Each line is built in one reused buffer and written as it comes ({@link CsvLines}).
      */
     void hostsCsv(Context ctx) throws Exception {
         LayerQuery.LayerRef ref = query.resolve(ctx.pathParam("digest"));
@@ -144,57 +142,109 @@ final class LayerHandlers {
         try (Writer out = new BufferedWriter(new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8), 1 << 16)) {
             out.write(Csv.line(List.of("host_id", "stale", "last_report_at", "first_seen", "image_ids", "repo_tags",
                     "containers", "labels")));
-            query.exportHosts(ref, labels, h -> out.write(Csv.line(List.of(h.host().hostId(),
-                    Boolean.toString(h.host().stale()), Fmt.iso(h.host().lastReportAt()), Fmt.iso(h.firstSeen()),
-                    String.join(" ", h.imageIds()), String.join(" ", tags(h)), containers(h), labels(h.host())))));
+            CsvLines lines = new CsvLines(out);
+            query.exportHosts(ref, labels, lines::write);
         }
     }
 
-    /** The tags of a host's images, each once, in image order (loops, not streams: once per host of an export). */
-    private static List<String> tags(LayerQuery.HostHolding h) {
-        List<String> tags = new ArrayList<>();
-        for (LayerQuery.ImageOnHost i : h.images()) {
-            for (String t : i.repoTags()) {
-                if (!tags.contains(t)) {
-                    tags.add(t);
+    /** Writes the CSV's lines, each built in one buffer reused from host to host. Not thread-safe: one per export. */
+    private static final class CsvLines {
+        private final Writer out;
+        private final StringBuilder line = new StringBuilder(512);
+        private final StringBuilder field = new StringBuilder(256);
+        private final List<String> tags = new ArrayList<>();
+        private char[] chars = new char[512];
+
+        CsvLines(Writer out) {
+            this.out = out;
+        }
+
+        void write(LayerQuery.HostHolding h) throws java.io.IOException {
+            HostStatus s = h.host();
+            line.setLength(0);
+            Csv.append(line, s.hostId()).append(',');
+            Csv.append(line, s.stale() ? "true" : "false").append(',');
+            Csv.append(line, Fmt.iso(s.lastReportAt())).append(',');
+            Csv.append(line, Fmt.iso(h.firstSeen())).append(',');
+            Csv.append(line, imageIds(h)).append(',');
+            Csv.append(line, tags(h)).append(',');
+            Csv.append(line, containers(h)).append(',');
+            Csv.append(line, labels(s)).append("\r\n");
+            int n = line.length();
+            if (chars.length < n) {
+                chars = new char[Math.max(n, 2 * chars.length)];
+            }
+            line.getChars(0, n, chars, 0);
+            out.write(chars, 0, n);
+        }
+
+        /** The host's image IDs containing the layer, each once, by spaces. */
+        private CharSequence imageIds(LayerQuery.HostHolding h) {
+            field.setLength(0);
+            for (String id : h.imageIds()) {
+                if (!field.isEmpty()) {
+                    field.append(' ');
+                }
+                field.append(id);
+            }
+            return field;
+        }
+
+        /** The tags of a host's images, each once, in image order, by spaces. */
+        private CharSequence tags(LayerQuery.HostHolding h) {
+            tags.clear();
+            for (LayerQuery.ImageOnHost i : h.images()) {
+                for (String t : i.repoTags()) {
+                    if (!tags.contains(t)) {
+                        tags.add(t);
+                    }
                 }
             }
-        }
-        return tags;
-    }
-
-    /** The CSV's containers field: {@code name:state} (the ID when unnamed; {@code unknown} state) by spaces. */
-    private static String containers(LayerQuery.HostHolding h) {
-        StringBuilder sb = new StringBuilder();
-        for (ContainerOnHost c : h.containers()) {
-            if (!sb.isEmpty()) {
-                sb.append(' ');
+            field.setLength(0);
+            for (String t : tags) {
+                if (!field.isEmpty()) {
+                    field.append(' ');
+                }
+                field.append(t);
             }
-            sb.append(c.name() == null ? c.containerId() : c.name()).append(':').append(c.state() == null ? "unknown" : c.state());
+            return field;
         }
-        return sb.toString();
-    }
 
-    /** The CSV's labels field: {@code key=value} by {@code ;}. */
-    private static String labels(HostStatus s) {
-        StringBuilder sb = new StringBuilder();
-        for (Map.Entry<String, String> e : s.labels().entrySet()) {
-            if (!sb.isEmpty()) {
-                sb.append(';');
+        /** The CSV's containers field: {@code name:state} (the ID when unnamed; {@code unknown} state) by spaces. */
+        private CharSequence containers(LayerQuery.HostHolding h) {
+            field.setLength(0);
+            for (ContainerOnHost c : h.containers()) {
+                if (!field.isEmpty()) {
+                    field.append(' ');
+                }
+                field.append(c.name() == null ? c.containerId() : c.name()).append(':')
+                        .append(c.state() == null ? "unknown" : c.state());
             }
-            sb.append(e.getKey()).append('=').append(e.getValue());
+            return field;
         }
-        return sb.toString();
+
+        /** The CSV's labels field: {@code key=value} by {@code ;}. */
+        private CharSequence labels(HostStatus s) {
+            field.setLength(0);
+            for (Map.Entry<String, String> e : s.labels().entrySet()) {
+                if (!field.isEmpty()) {
+                    field.append(';');
+                }
+                field.append(e.getKey()).append('=').append(e.getValue());
+            }
+            return field;
+        }
     }
 
-    /** {@code {"digest","matchedBy","hosts":[HostEntry…],"hostCount"}}, streamed: every host, no cap. */
+    /**
+     * {@code {"digest","matchedBy","hosts":[HostEntry…],"hostCount"}}, streamed: every host, no cap. Each host is
+     * written field by field on the generator ({@link #writeHost}), in {@link HostEntry}'s shape with its
+     * {@code imageRefs}, as the hosts' page with {@code ?include=imageRefs} writes it.
+     */
     void hostsJson(Context ctx) throws Exception {
         LayerQuery.LayerRef ref = query.resolve(ctx.pathParam("digest"));
         Map<String, String> labels = Pager.labels(ctx);
         ctx.contentType("application/json");
-        // ObjectMapper.writeValue(generator, …) flushes after each value (FLUSH_AFTER_WRITE_VALUE): one flush per host
-        // pushed each host to the socket on its own. The writer below leaves flushing to the buffers.
-        ObjectWriter hostWriter = mapper.writerFor(HostEntry.class).without(SerializationFeature.FLUSH_AFTER_WRITE_VALUE);
         try (JsonGenerator g = mapper.getFactory().createGenerator(new BufferedOutputStream(ctx.outputStream(), 1 << 16))) {
             g.writeStartObject();
             g.writeStringField("digest", ref.digest());
@@ -202,13 +252,69 @@ final class LayerHandlers {
             g.writeArrayFieldStart("hosts");
             long[] count = {0};
             query.exportHosts(ref, labels, h -> {
-                hostWriter.writeValue(g, HostEntry.of(h));
+                writeHost(g, h);
                 count[0]++;
             });
             g.writeEndArray();
             g.writeNumberField("hostCount", count[0]);
             g.writeEndObject();
         }
+    }
+
+    /**
+     * A host of the JSON export as {@link HostEntry#of(LayerQuery.HostHolding)} serializes (field order, nulls
+     * written, times as {@link ApiJson} writes them), straight to the generator: Jackson's databind cost ~1.5 ms of
+     * dashboard CPU per 200 hosts (DESIGN, "The export"). The JSON export and the hosts' page with
+     * {@code ?include=imageRefs} are compared host by host in PagingTest.
+     */
+    private static void writeHost(JsonGenerator g, LayerQuery.HostHolding h) throws java.io.IOException {
+        HostStatus s = h.host();
+        g.writeStartObject();
+        g.writeStringField("hostId", s.hostId());
+        strings(g, "images", h.imageIds());
+        g.writeArrayFieldStart("imageRefs");
+        for (LayerQuery.ImageOnHost i : h.images()) {
+            g.writeStartObject();
+            g.writeStringField("imageId", i.imageId());
+            g.writeNumberField("position", i.position());
+            g.writeStringField("chainId", i.chainId());
+            strings(g, "repoTags", i.repoTags());
+            strings(g, "repoDigests", i.repoDigests());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        ApiJson.instantField(g, "firstSeen", h.firstSeen());
+        g.writeBooleanField("stale", s.stale());
+        ApiJson.instantField(g, "lastReportAt", s.lastReportAt());
+        ApiJson.instantField(g, "lastInventoryAt", s.lastInventoryAt());
+        g.writeStringField("agentVersion", s.agentVersion());
+        g.writeStringField("sourceKind", s.sourceKind());
+        g.writeArrayFieldStart("containers");
+        for (ContainerOnHost c : h.containers()) {
+            g.writeStartObject();
+            g.writeStringField("containerId", c.containerId());
+            g.writeStringField("name", c.name());
+            g.writeStringField("state", c.state());
+            ApiJson.instantField(g, "created", c.created());
+            g.writeStringField("imageId", c.imageId());
+            g.writeStringField("image", c.image());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeObjectFieldStart("labels");
+        for (Map.Entry<String, String> e : s.labels().entrySet()) {
+            g.writeStringField(e.getKey(), e.getValue());
+        }
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    private static void strings(JsonGenerator g, String field, List<String> values) throws java.io.IOException {
+        g.writeArrayFieldStart(field);
+        for (String v : values) {
+            g.writeString(v);
+        }
+        g.writeEndArray();
     }
 
     /** {@code /api/v1/layers/{digest}/origin}: the history step that created the layer and its base-image family. */

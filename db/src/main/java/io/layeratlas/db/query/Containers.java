@@ -45,18 +45,9 @@ final class Containers {
     }
 
     /**
-     * The containers of some hosts running any image of {@code imageIds} (a {@code text[]} SQL expression), one row per
-     * container ({@code host_key} and the columns {@link #row} reads), unordered: for an answer that puts many hosts
-     * together in Java (the layer export), where a JSON array per host cost more to build and read back than the rows.
-     * Its first parameter is the host keys ({@code bigint[]}), then those of {@code imageIds}.
+     * The container of a row with host_containers' columns ({@code container_id, name, state, created, image_id,
+     * image}): for an answer that reads containers as rows, not as {@link #of}'s JSON (the layer export).
      */
-    static String ofHosts(String imageIds) {
-        return """
-                SELECT hc.host_key, hc.container_id, hc.name, hc.state, hc.created, hc.image_id, hc.image
-                  FROM host_containers hc WHERE hc.host_key = ANY (?) AND hc.image_id = ANY (%s)""".formatted(imageIds);
-    }
-
-    /** The container of an {@link #ofHosts} row. */
     static ContainerOnHost row(ResultSet rs) throws SQLException {
         return new ContainerOnHost(rs.getString("container_id"), rs.getString("name"), rs.getString("state"),
                 Sql.instant(rs, "created"), rs.getString("image_id"), rs.getString("image"));

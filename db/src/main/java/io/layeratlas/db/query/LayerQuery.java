@@ -38,7 +38,7 @@ public final class LayerQuery {
         this(dataSource, policy, EXPORT_BATCH, PROBED_IMAGES);
     }
 
-    /** With {@code exportBatch} hosts per batch of the export: tests cross batches on a small fleet. */
+    /** With {@code exportBatch} rows per fetch of the export's cursor: tests cross fetches on a small fleet. */
     LayerQuery(DataSource dataSource, Freshness.Policy policy, int exportBatch) {
         this(dataSource, policy, exportBatch, PROBED_IMAGES);
     }
@@ -654,60 +654,69 @@ public final class LayerQuery {
         return n == null || n.isNull() ? null : n.asText();
     }
 
-    // The export reads plain rows and puts each host together in Java, a batch of hosts at a time: its holders in host
-    // ID order from one server-side cursor (EXPORT_HOSTS), and for each batch of holders, in one round trip, their
-    // host_images rows of the layer's images (EXPORT_USES) and their containers running one of them
-    // (Containers.ofHosts), unsorted; with the first batch, the layer's images (EXPORT_IMAGES: image key, position,
-    // image ID). One statement building each host's images as JSON (json_agg over the join, sorted by host) spent most
-    // of its time aggregating, and the dashboard parsed the JSON back. The layer's image keys and IDs are computed
-    // inside the statements that use them (ARRAY(…), evaluated once), so no statement waits for another's rows.
-    // Each image ID by primary key: joined, the planner hashed all of `images` for a few hundred of them.
-    private static final String EXPORT_IMAGES = """
-            SELECT il.image_key, il.position, il.layer_key,
-                   (SELECT i.image_id FROM images i WHERE i.image_key = il.image_key) AS image_id
-              FROM image_layers il
-             WHERE il.layer_key = ANY (?)""";
-
-    // Every holder at once: aggregated and hash-joined with the hosts (a page's GATHER probes per holder instead).
-    private static final String EXPORT_HOSTS = """
-            SELECT %s, x.first_seen AS layer_first_seen
-              FROM (SELECT host_key, min(first_seen) AS first_seen FROM host_layers
-                     WHERE layer_key = ANY (?) GROUP BY host_key) x
-              JOIN hosts h ON h.host_key = x.host_key
-             WHERE h.retired_at IS NULL AND %s
-             ORDER BY h.host_id""".formatted(Sql.HOST_COLUMNS, Labels.FILTER);
-
-    // Measured at 10,000 hosts (bench --scale full --only queries): this form, 26 ms a batch of 500 (PostgreSQL 17 reads
-    // both arrays in one pass of host_images_pkey); fencing it to a scan of the batch hosts' rows halved the export's
-    // rate (12,940 -> 6,667 CSV rows/s with EXPORT_HOSTS read as the page's GATHER, both reverted).
-    private static final String EXPORT_USES = """
-            SELECT hi.host_key, hi.image_key, hi.repo_tags, hi.repo_digests FROM host_images hi
-             WHERE hi.host_key = ANY (?)
-               AND hi.image_key = ANY (ARRAY(SELECT il.image_key FROM image_layers il WHERE il.layer_key = ANY (?)))""";
-
-    // The IDs of the layer's images, for Containers.ofHosts.
-    private static final String EXPORT_IMAGE_IDS = """
-            ARRAY(SELECT i.image_id FROM image_layers il JOIN images i ON i.image_key = il.image_key
-                   WHERE il.layer_key = ANY (?))""";
+    /**
+     * The remediation export in one statement, streamed from a server-side cursor: every live holder of the layer (keys
+     * {@code ?}, the first two parameters; labels the third) in host ID order, each as a row of kind 0 (the host's
+     * columns, {@link Sql#HOST_COLUMNS}, when it first held the layer, and {@code rn}, its place in host ID order),
+     * then a row of kind 1 per host_images row of the layer's images (image ID, the layer's position and key in it,
+     * the host's tags and repo digests of it) and a row of kind 2 per container of the host running one of the layer's
+     * images; ordered by {@code rn, kind}. Java puts each host together from its rows ({@link #exportHosts}).
+     *
+     * <p>Why this shape (measured on the bench's 2,000-host fleet, most shared layer: 2,000 holders, 304 images,
+     * 11,925 host-image rows; bench/results/export-2000-hosts.txt): the holders are sorted by host ID alone, narrow
+     * ({@code r}, row_number over the sort); the layer's host_images rows are read by image
+     * (host_images_image, fenced: one index scan per image of the layer, 11,925 rows), hashed against the
+     * holders and sorted by the integer {@code rn}. The batches this replaced read the same rows by
+     * {@code host_key = ANY (500 hosts) AND image_key = ANY (the layer's images)} on host_images_pkey, which cost
+     * ~40 ms a batch (pg_stat_statements, 640 calls) against ~25 ms for all of them by image; aggregating each host's
+     * images in SQL (array_agg, by hash or by sort) cost more than sending them as rows, and sorting the rows by host
+     * ID (text, the database's collation) more than sorting by {@code rn}.
+     */
+    private static final String EXPORT = """
+            WITH li AS MATERIALIZED (
+                SELECT il.image_key, il.position, il.layer_key, i.image_id
+                  FROM image_layers il JOIN images i ON i.image_key = il.image_key
+                 WHERE il.layer_key = ANY (?)),
+            r AS MATERIALIZED (
+                SELECT %1$s, x.first_seen AS layer_first_seen, row_number() OVER (ORDER BY h.host_id) AS rn
+                  FROM (SELECT host_key, min(first_seen) AS first_seen FROM host_layers
+                         WHERE layer_key = ANY (?) GROUP BY host_key) x
+                  JOIN hosts h ON h.host_key = x.host_key
+                 WHERE h.retired_at IS NULL AND %2$s)
+            SELECT 0 AS kind, r.*, NULL::text AS image_id, NULL::integer AS position, NULL::bigint AS layer_key,
+                   NULL::text[] AS repo_tags, NULL::text[] AS repo_digests, NULL::text AS container_id, NULL::text AS name,
+                   NULL::text AS state, NULL::timestamptz AS created, NULL::text AS image
+              FROM r
+            UNION ALL
+            SELECT 1, %3$s, r.rn, hi.image_id, hi.position, hi.layer_key, hi.repo_tags, hi.repo_digests,
+                   NULL, NULL, NULL, NULL, NULL
+              FROM (SELECT li.image_id, li.position, li.layer_key, x.host_key, x.repo_tags, x.repo_digests
+                      FROM li CROSS JOIN LATERAL (SELECT y.host_key, y.repo_tags, y.repo_digests FROM host_images y
+                                                   WHERE y.image_key = li.image_key OFFSET 0) x
+                    OFFSET 0) hi
+              JOIN r ON r.host_key = hi.host_key
+            UNION ALL
+            SELECT 2, %3$s, r.rn, hc.image_id, NULL, NULL, NULL, NULL, hc.container_id, hc.name, hc.state, hc.created,
+                   hc.image
+              FROM host_containers hc JOIN r ON r.host_key = hc.host_key
+             WHERE hc.image_id = ANY (ARRAY(SELECT li.image_id FROM li))
+             ORDER BY rn, kind""".formatted(Sql.HOST_COLUMNS, Labels.FILTER,
+            String.join(", ", java.util.Collections.nCopies(Sql.HOST_COLUMNS.split(",").length + 1, "NULL")));
 
     /**
-     * Hosts per batch of the export (and rows per fetch of its cursor): a batch holds its hosts' images containing the
-     * layer (at most a few hundred a host), so 500 keep a batch within tens of MB while a 10,000-host export is 20
-     * batches of two round trips (a fetch of the cursor, then the batch's rows).
+     * The export's sort of its rows by {@code rn, kind} in memory, for this transaction only: the rows are the answer
+     * (~4.6 MB for 2,000 hosts with ~6 images each, ~25 MB at 10,000), and with the default 4 MB of work_mem
+     * PostgreSQL sorted them on disk (external merge). Measured at 2,000 hosts on the loaded bench box, the statement
+     * alone, 8 interleaved runs: median 268 ms with the default, 233 ms with this. An export is a download a person
+     * asks for, so few run at once.
      */
-    private static final int EXPORT_BATCH = 500;
+    private static final String EXPORT_WORK_MEM = "SET LOCAL work_mem = '64MB'";
 
-    /** The layer's images for the export: for each image key, the layer's positions in it. */
-    private record LayerImage(String imageId, int position, long layerKey) {
-    }
-
-    /** A holder of the layer read from the export's cursor, waiting for its batch's images and containers. */
-    private record Holder(long hostKey, HostStatus host, Instant firstSeen) {
-    }
-
-    /** One host_images row of a holder: an image containing the layer, with its tags and repo digests on that host. */
-    private record Use(long imageKey, List<String> repoTags, List<String> repoDigests) {
-    }
+    /**
+     * Rows per fetch of the export's cursor (a host is a row, plus one per image of the layer it holds and per
+     * container running one): a fetch of a few MB, and 10,000 hosts with ~6 images each are ~20 fetches.
+     */
+    private static final int EXPORT_BATCH = 4096;
 
     // Images held by at least one host (as layer_usage.image_count counts them), most widely held first.
     private static final Keyset IMAGES = new Keyset("""
@@ -883,8 +892,8 @@ public final class LayerQuery {
 
     /**
      * Every host holding a layer, streamed in host ID order with no cap, from one snapshot: the remediation export.
-     * The hosts come from a server-side cursor {@value #EXPORT_BATCH} at a time, each batch with its images and
-     * containers read beside it, so memory does not grow with the fleet.
+     * One statement ({@link #EXPORT}) read from a server-side cursor {@code exportBatch} rows at a time; each host is
+     * handed to {@code sink} once its rows are read, so memory holds one host, not the fleet.
      *
      * @return the layer the hosts hold
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
@@ -898,78 +907,75 @@ public final class LayerQuery {
     public LayerRef exportHosts(LayerRef ref, Map<String, String> labels, HostSink sink) {
         String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "layer hosts export", c -> {
-            Map<Long, List<LayerImage>> layerImages = new HashMap<>(); // filled with the first batch
-            // The cursor stays open while each batch's images and containers are read beside it (same transaction).
-            try (var ps = c.prepareStatement(EXPORT_HOSTS)) {
+            try (var s = c.createStatement()) {
+                s.execute(EXPORT_WORK_MEM);
+            }
+            try (var ps = c.prepareStatement(EXPORT)) {
                 ps.setFetchSize(exportBatch);
-                ps.setArray(1, c.createArrayOf("bigint", ref.layerKeys().toArray()));
-                ps.setString(2, labelsJson);
+                java.sql.Array keys = c.createArrayOf("bigint", ref.layerKeys().toArray());
+                ps.setArray(1, keys);
+                ps.setArray(2, keys);
+                ps.setString(3, labelsJson);
                 try (var rs = ps.executeQuery()) {
-                    List<Holder> batch = new ArrayList<>(exportBatch);
+                    // The columns of the rows of every host's images by index: looked up by name, a tenth of the
+                    // dashboard's samples went to PgJDBC's findColumn (JFR, 50 exports of 2,000 hosts).
+                    int kind = rs.findColumn("kind");
+                    int imageId = rs.findColumn("image_id");
+                    int position = rs.findColumn("position");
+                    int layerKey = rs.findColumn("layer_key");
+                    int repoTags = rs.findColumn("repo_tags");
+                    int repoDigests = rs.findColumn("repo_digests");
+                    ExportedHost host = null;
                     while (rs.next()) {
-                        batch.add(new Holder(rs.getLong("host_key"), Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen")));
-                        if (batch.size() == exportBatch) {
-                            exportBatch(c, ref, layerImages, batch, sink);
-                            batch.clear();
+                        switch (rs.getInt(kind)) {
+                            case 0 -> {
+                                if (host != null) {
+                                    emit(sink, host.holding());
+                                }
+                                host = new ExportedHost(Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen"));
+                            }
+                            case 1 -> host.images.add(new ImageOnHost(rs.getString(imageId), rs.getInt(position),
+                                    ref.chainId(rs.getLong(layerKey)), Sql.strings(rs.getArray(repoTags)),
+                                    Sql.strings(rs.getArray(repoDigests))));
+                            default -> host.containers.add(Containers.row(rs));
                         }
                     }
-                    exportBatch(c, ref, layerImages, batch, sink);
+                    if (host != null) {
+                        emit(sink, host.holding());
+                    }
                 }
             }
             return ref;
         });
     }
 
-    /**
-     * Puts a batch of holders together and hands them to the sink in their order: each host's images containing the
-     * layer by image ID and position (as {@link Uses} orders them; image IDs are ASCII digests, so Java's order
-     * is the database's), and its containers running one of those images. One round trip; the first batch also reads
-     * the layer's images into {@code layerImages} (image key to the layer's positions in it).
-     */
-    private static void exportBatch(Connection c, LayerRef ref, Map<Long, List<LayerImage>> layerImages,
-                                    List<Holder> batch, HostSink sink) throws SQLException {
-        if (batch.isEmpty()) {
-            return;
+    /** A host of the export while its rows are read. */
+    private static final class ExportedHost {
+        private final HostStatus host;
+        private final Instant firstSeen;
+        private final List<ImageOnHost> images = new ArrayList<>();
+        private final List<ContainerOnHost> containers = new ArrayList<>(0);
+
+        ExportedHost(HostStatus host, Instant firstSeen) {
+            this.host = host;
+            this.firstSeen = firstSeen;
         }
-        List<Long> hostKeys = batch.stream().map(Holder::hostKey).toList();
-        Sql.Pipeline pipeline = new Sql.Pipeline();
-        var images = layerImages.isEmpty() ? pipeline.add(EXPORT_IMAGES, rs -> Map.entry(rs.getLong("image_key"),
-                new LayerImage(rs.getString("image_id"), rs.getInt("position"), rs.getLong("layer_key"))), ref.layerKeys())
-                : null;
-        var uses = pipeline.add(EXPORT_USES, rs -> Map.entry(rs.getLong("host_key"), new Use(rs.getLong("image_key"),
-                Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests"))), hostKeys, ref.layerKeys());
-        var containers = pipeline.add(Containers.ofHosts(EXPORT_IMAGE_IDS),
-                rs -> Map.entry(rs.getLong("host_key"), Containers.row(rs)), hostKeys, ref.layerKeys());
-        pipeline.run(c);
-        if (images != null) {
-            for (var row : images.rows()) {
-                layerImages.computeIfAbsent(row.getKey(), k -> new ArrayList<>(1)).add(row.getValue());
+
+        /**
+         * The host's holding: its images by image ID and position (as {@link Uses} orders them; image IDs are ASCII
+         * digests, so Java's order is the database's), and its containers running one of its own images of the layer.
+         */
+        HostHolding holding() {
+            if (images.size() > 1) {
+                images.sort(IMAGE_ORDER);
             }
-        }
-        Map<Long, List<ImageOnHost>> held = new HashMap<>();
-        for (var u : uses.rows()) {
-            List<ImageOnHost> mine = held.computeIfAbsent(u.getKey(), k -> new ArrayList<>());
-            for (LayerImage li : layerImages.get(u.getValue().imageKey())) {
-                mine.add(new ImageOnHost(li.imageId(), li.position(), ref.chainId(li.layerKey()), u.getValue().repoTags(),
-                        u.getValue().repoDigests()));
-            }
-        }
-        Map<Long, List<ContainerOnHost>> running = new HashMap<>();
-        for (var k : containers.rows()) {
-            running.computeIfAbsent(k.getKey(), x -> new ArrayList<>()).add(k.getValue());
-        }
-        for (Holder h : batch) {
-            List<ImageOnHost> mine = held.getOrDefault(h.hostKey(), List.of());
-            if (mine.size() > 1) {
-                mine.sort(IMAGE_ORDER);
-            }
-            List<ContainerOnHost> theirs = running.getOrDefault(h.hostKey(), List.of());
+            List<ContainerOnHost> theirs = containers;
             if (!theirs.isEmpty()) {
                 Set<String> ids = new HashSet<>();
-                mine.forEach(i -> ids.add(i.imageId()));
+                images.forEach(i -> ids.add(i.imageId()));
                 theirs = sorted(theirs.stream().filter(k -> ids.contains(k.imageId())).toList());
             }
-            emit(sink, new HostHolding(h.host(), h.firstSeen(), mine, theirs));
+            return new HostHolding(host, firstSeen, images, theirs);
         }
     }
 

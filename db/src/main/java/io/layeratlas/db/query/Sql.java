@@ -200,7 +200,11 @@ final class Sql {
     }
 
     static List<String> strings(ResultSet rs, String column) throws SQLException {
-        Array a = rs.getArray(column);
+        return strings(rs.getArray(column));
+    }
+
+    /** The elements of a {@code text[]} value, nulls left out; empty for SQL NULL. */
+    static List<String> strings(Array a) throws SQLException {
         if (a == null) {
             return List.of();
         }
