@@ -173,7 +173,7 @@ public final class BenchRunner {
                                 dash = Optional.of(plugins.dashboard().get().start(url, pg.user(), ""));
                             }
                             if (part == Part.QUERIES) {
-                                report.addAll(packageQueries(scale, url, pg.user(), sim, dash, "round 0"));
+                                report.addAll(packageQueries(scale, url, pg.user(), work, sim, dash, "round 0"));
                                 if (dash.isPresent()) {
                                     report.addAll(churnQueries(scale, url, pg.user(), sim, bootstrap, indexer, dash.get(), 0, 1));
                                 }
@@ -190,7 +190,7 @@ public final class BenchRunner {
                                                 + round1.published().elapsed().toMillis() + " ms), vs staged COPY merge")
                                         : BenchmarkResult.skipped("indexer.rescan", "links/s", "indexer did not catch up"));
                                 if (part == Part.ALL) {
-                                    report.addAll(packageQueries(scale, url, pg.user(), sim, dash, "round 1"));
+                                    report.addAll(packageQueries(scale, url, pg.user(), work, sim, dash, "round 1"));
                                 }
 
                                 // A churn round (round 2) published as fast as the simulator can while the probes
@@ -341,13 +341,16 @@ public final class BenchRunner {
      * (d) the package search, on the indexer's database, quiet, after {@code applied} is indexed: the COPY-loaded
      * database the other lookups read first has no package rows (CopyLoader writes none).
      */
-    private static List<BenchmarkResult> packageQueries(Scale scale, String url, String user, FleetSimulator sim,
+    private static List<BenchmarkResult> packageQueries(Scale scale, String url, String user, Path work, FleetSimulator sim,
                                                         Optional<BenchPlugins.RunningDashboard> dash, String applied)
             throws Exception {
         log.info("(d) package search on the indexer's database");
+        StatementProfile.reset(url, user);
         try (Database db = Database.open(url, user, "", scale.queryClients() + 2, true)) {
             return QueryBenchmark.packageSearch(scale, db.dataSource(), sim, dash,
                     ", on the indexer's database (the COPY-loaded one has no packages), quiet, " + applied + " indexed");
+        } finally {
+            StatementProfile.write(url, user, work, "package-search-" + applied.replace(' ', '-'));
         }
     }
 

@@ -20,8 +20,8 @@ import java.util.Map;
  * Where the database's time goes in a benchmark phase, from PostgreSQL's own {@code pg_stat_statements}: opt-in with
  * the environment variable {@code LAYERATLAS_BENCH_PG_STATEMENTS=1}, which loads the module into the bench's
  * embedded PostgreSQL; each profiled phase then writes {@code <work>/pg-statements-<phase>.txt} (the statements by
- * total execution time, with calls, rows, mean time, the WAL each wrote (MB and full-page images) and the blocks it
- * read from outside shared buffers). Off, the profile's methods do nothing.
+ * total execution time, with calls, rows, mean time, the WAL each wrote (MB and full-page images), the blocks it
+ * read from outside shared buffers and the shared-buffer hits per call). Off, the profile's methods do nothing.
  */
 final class StatementProfile {
     private static final Logger log = LoggerFactory.getLogger(StatementProfile.class);
@@ -123,12 +123,12 @@ final class StatementProfile {
             return;
         }
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "# pg_stat_statements, phase %s, database %s%n"
-                + "%12s %10s %10s %12s %10s %10s %10s %10s  %s%n", phase, url, "total ms", "plan ms", "calls", "rows", "mean ms",
-                "WAL MB", "WAL FPI", "blks read", "statement"));
+                + "%12s %10s %10s %12s %10s %10s %10s %10s %10s  %s%n", phase, url, "total ms", "plan ms", "calls", "rows", "mean ms",
+                "WAL MB", "WAL FPI", "blks read", "hits/call", "statement"));
         try (Connection c = DriverManager.getConnection(url, user, ""); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("""
                      SELECT total_exec_time, calls, rows, mean_exec_time, total_plan_time, wal_bytes, wal_fpi,
-                            shared_blks_read + local_blks_read AS blks_read,
+                            shared_blks_read + local_blks_read AS blks_read, shared_blks_hit::float8 / greatest(calls, 1) AS hits,
                             regexp_replace(left(query, 300), '\\s+', ' ', 'g') AS q,
                             sum(total_exec_time) OVER () AS all_ms
                        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -136,9 +136,10 @@ final class StatementProfile {
             double all = 0;
             while (rs.next()) {
                 all = rs.getDouble("all_ms");
-                out.append(String.format(Locale.ROOT, "%12.0f %10.0f %10d %12d %10.2f %10.1f %10d %10d  %s%n", rs.getDouble(1),
+                out.append(String.format(Locale.ROOT, "%12.0f %10.0f %10d %12d %10.2f %10.1f %10d %10d %10.0f  %s%n", rs.getDouble(1),
                         rs.getDouble("total_plan_time"), rs.getLong(2), rs.getLong(3), rs.getDouble(4),
-                        rs.getDouble("wal_bytes") / (1 << 20), rs.getLong("wal_fpi"), rs.getLong("blks_read"), rs.getString("q")));
+                        rs.getDouble("wal_bytes") / (1 << 20), rs.getLong("wal_fpi"), rs.getLong("blks_read"),
+                        rs.getDouble("hits"), rs.getString("q")));
             }
             out.append(String.format(Locale.ROOT, "# all statements of this database: %.0f ms executing%n", all));
             Path file = work.resolve("pg-statements-" + phase + ".txt");

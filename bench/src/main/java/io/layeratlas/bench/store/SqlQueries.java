@@ -19,6 +19,23 @@ public final class SqlQueries {
     }
 
     /**
+     * The freshness of the whole fleet as the API reads it (V17's indexes): live hosts, oldest report and inventory,
+     * stale count and the first 100 stale host IDs; reports older than the dashboard's default 5 minutes are stale.
+     * One row.
+     */
+    private static final String FLEET_FRESHNESS = """
+            SELECT (SELECT count(*) FROM hosts h WHERE h.retired_at IS NULL) AS hosts,
+                   (SELECT min(greatest(h.last_heartbeat_at, h.snapshot_applied_at)) FROM hosts h
+                     WHERE h.retired_at IS NULL) AS oldest_report,
+                   (SELECT min(h.scanned_at) FROM hosts h WHERE h.retired_at IS NULL) AS oldest_inventory,
+                   s.stale, s.stale_count
+              FROM (SELECT (array_agg(h.host_id ORDER BY h.host_id))[1:100] AS stale, count(*) AS stale_count
+                      FROM hosts h
+                     WHERE h.retired_at IS NULL
+                       AND (greatest(h.last_heartbeat_at, h.snapshot_applied_at) < now() - interval '5 minutes'
+                            OR greatest(h.last_heartbeat_at, h.snapshot_applied_at) IS NULL)) s""";
+
+    /**
      * Hosts holding a layer, what {@code /api/v1/layers/{digest}/hosts} answers (its compact shape), in one statement:
      * the first 100 live holders by host ID with what the answer shows of each (status columns, labels, when it first
      * held the layer); each host's images containing the layer, as plain arrays by image ID and position (the page's
@@ -47,16 +64,7 @@ public final class SqlQueries {
                                WHERE x.host_key = ANY (ARRAY(SELECT pg.host_key FROM pg)) OFFSET 0) hi
                         JOIN li ON li.image_key = hi.image_key
                        GROUP BY hi.host_key),
-                f AS (SELECT (SELECT count(*) FROM hosts h WHERE h.retired_at IS NULL) AS hosts,
-                             (SELECT min(greatest(h.last_heartbeat_at, h.snapshot_applied_at)) FROM hosts h
-                               WHERE h.retired_at IS NULL) AS oldest_report,
-                             (SELECT min(h.scanned_at) FROM hosts h WHERE h.retired_at IS NULL) AS oldest_inventory,
-                             s.stale, s.stale_count
-                        FROM (SELECT (array_agg(h.host_id ORDER BY h.host_id))[1:100] AS stale, count(*) AS stale_count
-                                FROM hosts h
-                               WHERE h.retired_at IS NULL
-                                 AND (greatest(h.last_heartbeat_at, h.snapshot_applied_at) < now() - interval '5 minutes'
-                                      OR greatest(h.last_heartbeat_at, h.snapshot_applied_at) IS NULL)) s)
+                f AS (%s)
                 SELECT f.*, (SELECT u.host_count FROM layer_usage u JOIN l ON l.layer_key = u.layer_key) AS host_count,
                        (SELECT l.chain_id FROM l) AS chain_id, pg.*, u.image_ids, u.positions,
                        (SELECT json_agg(json_build_object('containerId', hc.container_id, 'name', hc.name,
@@ -65,7 +73,7 @@ public final class SqlQueries {
                           FROM host_containers hc WHERE hc.host_key = pg.host_key AND hc.image_id = ANY (u.image_ids))
                        AS containers
                   FROM f LEFT JOIN pg ON TRUE LEFT JOIN u ON u.host_key = pg.host_key
-                 ORDER BY pg.host_id""")) {
+                 ORDER BY pg.host_id""".formatted(FLEET_FRESHNESS))) {
             ps.setString(1, chainId);
             return rows(ps);
         }
@@ -186,11 +194,11 @@ public final class SqlQueries {
      * ({@link PackageQuery#matchingDatabases}, the API's own rule: one indexed read of the name's builds, versions
      * compared in Java), then the count of the images (held by a host) having one of them, the first 100 of those by
      * image ID, the keys of the hosts holding one ({@link PackageQuery#holdingHosts}: the union of the databases' host
-     * sets, V15), the count of those hosts that are live and the first 100 of them by host ID, each statement the
-     * API's own shape. The API's answer adds each page's packages, tags, the freshness of every holder (its count is
-     * the API's host count) and each host's first matching images.
+     * sets, V15; their number is the host count), the freshness of the whole fleet (as {@link #hostsHoldingLayer}
+     * reads it) and the first 100 holders by host ID, each statement the API's own shape. The API's answer adds each
+     * page's packages, tags and each host's first matching images.
      *
-     * @return 2 (the two counts) plus the rows of the two first pages
+     * @return 2 (the image count and the freshness) plus the rows of the two first pages
      */
     public static int packageSearch(Connection c, String question) throws SQLException {
         List<Long> matched = PackageQuery.matchingDatabases(c, question);
@@ -207,8 +215,7 @@ public final class SqlQueries {
                 SELECT i.image_id, u.host_count FROM images i JOIN image_usage u ON u.image_key = i.image_key
                  WHERE u.host_count > 0 AND %s
                  ORDER BY i.image_id LIMIT 100""".formatted(image), dbs)
-                + count(c, """
-                SELECT count(*) FROM hosts h WHERE h.retired_at IS NULL AND h.host_key = ANY (?::integer[])""", holders)
+                + count(c, FLEET_FRESHNESS, null)
                 + count(c, """
                 SELECT h.host_id FROM hosts h
                  WHERE h.retired_at IS NULL AND h.host_key = ANY (?::integer[])

@@ -68,7 +68,9 @@ public final class PackageQuery {
      *
      * @param imageCount    every page's images
      * @param hostCount     every page's hosts
-     * @param freshness     of every host in the answer
+     * @param freshness     of every live host of the fleet, holder or not: each answered whether it holds a matching
+     *                      image, and a stale host that did not may hold one by now (as for a layer's hosts,
+     *                      {@link LayerQuery.LayerHosts#freshness})
      * @param otherVersions the builds of the name (or of binaries of that source) the index knows that the
      *                      constraints left out, ordered as {@code versions}: why {@code openssl<3.0.8} is empty
      *                      on a fleet whose openssl is newer
@@ -144,8 +146,9 @@ public final class PackageQuery {
 
     // The hosts holding a matching image: the union of the matched databases' host sets (V15
     // package_database_hosts, kept by the indexer: a bit per host, 1,024 hosts a row), one row per 1,024 hosts. Its
-    // bits are the answer's host count; its keys, bound as an array, select the page and the freshness aggregate, so
-    // that each plan is made knowing how many hosts they are. Before, the count and the freshness took the holders'
+    // bits are the answer's host count; its keys, bound as an array, select the page, so that its plan is made
+    // knowing how many hosts they are. The freshness is the fleet's (V17's indexes), not an aggregate over the
+    // holders (one row per holder: 10,000 for a name every base lists). Before V15, the count and the freshness took the holders'
     // keys from every matched database's host_package_databases rows (DISTINCT over one row per host and database: at
     // 2,000 hosts 16,000 index entries for a name every base lists) and the page probed that table once per host.
     private static final String HOLDER_SET = """
@@ -227,29 +230,29 @@ public final class PackageQuery {
             }
             record HostRow(long key, HostStatus host) {
             }
-            // The holders' set, the image count and the images page in one round trip; the freshness, the hosts
-            // page (both over the holders' keys) and the images page's packages in a second; the page hosts' images
+            // The holders' set, the image count, the images page and the fleet's freshness in one round trip; the
+            // hosts page (over the holders' keys) and the images page's packages in a second; the page hosts' images
             // in a third.
             Sql.Pipeline pipeline = new Sql.Pipeline();
             var holderSet = pipeline.add(HOLDER_SET, PackageQuery::holderChunk, dbs);
             var imageCount = pipeline.add(IMAGE_COUNT, rs -> rs.getLong(1), dbs);
             var imageRows = IMAGES.add(pipeline, imagesPage, rs -> new ImageRow(rs.getLong("image_key"),
                     rs.getString("image_id"), Sql.strings(rs, "tags"), rs.getInt("host_count")), dbs);
+            var freshnessRow = pipeline.add(Sql.freshnessSql("TRUE"), rs -> Sql.freshness(rs, policy),
+                    Sql.staleBefore(policy));
             Keyset.run(pipeline, c);
             Page<ImageRow> images = IMAGES.page(imagesPage, imageCount.rows().get(0), imageRows.rows());
-            java.sql.Array holders = c.createArrayOf("integer", HostSet.keys(holderSet.rows()));
+            Integer[] holderKeys = HostSet.keys(holderSet.rows());
             List<Long> imageKeys = images.items().stream().map(ImageRow::key).toList();
+            Freshness freshness = freshnessRow.rows().get(0);
 
             Sql.Pipeline second = new Sql.Pipeline();
-            var freshnessRow = second.add(Sql.freshnessSql(HOLDERS), rs -> Sql.freshness(rs, policy),
-                    Sql.staleBefore(policy), holders);
             var hostRows = HOSTS.add(second, hostsPage, rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy)),
-                    holders);
+                    c.createArrayOf("integer", holderKeys));
             var packageRows = imageKeys.isEmpty() ? null : second.add(PACKAGES_OF_IMAGES,
                     rs -> Map.entry(rs.getLong("image_key"), imagePackage(rs)), imageKeys, m.keys());
             Keyset.run(second, c);
-            Freshness freshness = freshnessRow.rows().get(0);
-            Page<HostRow> hosts = HOSTS.page(hostsPage, freshness.hostCount(), hostRows.rows());
+            Page<HostRow> hosts = HOSTS.page(hostsPage, holderKeys.length, hostRows.rows());
 
             List<Long> hostKeys = hosts.items().stream().map(HostRow::key).toList();
             record HeldRow(long host, int count, HeldImage image) {
@@ -279,7 +282,7 @@ public final class PackageQuery {
                     images.info().total(),
                     images.items().stream().map(r -> new ImageHit(r.imageId(), r.tags(), r.hostCount(),
                             List.copyOf(packages.getOrDefault(r.key(), List.of())))).toList(), images.info(),
-                    freshness.hostCount(), hosts.items().stream().map(r -> new HostHit(r.host(),
+                    holderKeys.length, hosts.items().stream().map(r -> new HostHit(r.host(),
                             List.copyOf(held.getOrDefault(r.key(), List.of())), heldCount.getOrDefault(r.key(), 0)))
                             .toList(), hosts.info(), freshness,
                     m.others(), packagesRead);

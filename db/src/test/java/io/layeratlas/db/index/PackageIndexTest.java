@@ -2,6 +2,7 @@ package io.layeratlas.db.index;
 
 import io.layeratlas.db.Database;
 import io.layeratlas.db.query.PackageQuery;
+import io.layeratlas.db.testing.DebianLayers;
 import io.layeratlas.embedded.EmbeddedPostgresServer;
 import io.layeratlas.events.Digest;
 import io.layeratlas.events.ImageConfigEvent;
@@ -15,6 +16,7 @@ import io.layeratlas.events.Problem;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -182,12 +184,22 @@ class PackageIndexTest {
             cursor = page.imagesPage().next();
         } while (cursor != null);
         List<String> hosts = new ArrayList<>();
+        List<PackageQuery.HostHit> hits = new ArrayList<>();
+        String last = null;
         do {
             var page = query.search(q, io.layeratlas.db.query.PageRequest.first(),
                     io.layeratlas.db.query.PageRequest.parse(cursor, "2"));
             page.hosts().forEach(h -> hosts.add(h.host().hostId()));
+            hits.addAll(page.hosts());
+            last = cursor;
             cursor = page.hostsPage().next();
         } while (cursor != null);
+        // Each page host's images and count are those of the whole list, paging forward and back.
+        assertThat(hits).containsExactlyElementsOf(whole.hosts());
+        var back = query.search(q, io.layeratlas.db.query.PageRequest.first(), io.layeratlas.db.query.PageRequest.parse(
+                query.search(q, io.layeratlas.db.query.PageRequest.first(), io.layeratlas.db.query.PageRequest.parse(last, "2"))
+                        .hostsPage().previous(), "2"));
+        assertThat(back.hosts()).containsExactlyElementsOf(whole.hosts().subList(2, 4));
         assertThat(images).containsExactlyElementsOf(whole.images().stream().map(i -> i.imageId()).toList());
         assertThat(hosts).containsExactlyElementsOf(whole.hosts().stream().map(h -> h.host().hostId()).toList());
         // A range that excludes the base's build: only the upgraded images (1 and, through its status on top, none else).
@@ -249,7 +261,8 @@ class PackageIndexTest {
         var first = io.layeratlas.db.query.PageRequest.first();
         var answer = query.search("openssl", first, first);
         assertThat(answer.hostCount()).isEqualTo(3);
-        assertThat(answer.freshness().hostCount()).isEqualTo(3);
+        // The freshness is the fleet's (every live host answered whether it holds a match): all six hosts.
+        assertThat(answer.freshness().hostCount()).isEqualTo(6);
         assertThat(answer.hosts()).extracting(h -> h.host().hostId()).containsExactly("host-0", "host-2", "host-4");
 
         // host-1 (row 0) and host-5 (row 1) take image 1; host-4 (row 1) drops image 0; host-2 retires.
@@ -267,6 +280,38 @@ class PackageIndexTest {
         assertThat(IndexDump.of(db.dataSource(), "package_database_hosts").get("package_database_hosts"))
                 .extracting(r -> r.substring(0, r.indexOf(' ')))
                 .containsExactlyInAnyOrder("host-0", "host-1", "host-3", "host-5", "host-5");
+    }
+
+    /**
+     * A search's hosts are those holding an image whose topmost dpkg status lists a matching openssl (real Debian
+     * layers, dpkg's own comparison: {@link DebianLayers}), and its freshness is the whole fleet's: every live host
+     * answered whether it holds such an image, and a stale host that held none may hold one by now.
+     */
+    @Test
+    void a_package_searchs_hosts_are_dpkgs_truth_and_its_freshness_is_the_fleets(@TempDir java.nio.file.Path work)
+            throws Exception {
+        DebianLayers.Fleet fleet = DebianLayers.fleet(work);
+        Database db = freshDatabase();
+        IndexWriter writer = new IndexWriter(db);
+        for (LayerAtlasEvent e : fleet.events()) {
+            writer.inTransaction(tx -> tx.apply(batch(List.of(e))));
+        }
+        java.util.Set<String> want = fleet.hostsHolding(fleet.imagesWhere("openssl", "lt", "3.1"));
+        assertThat(want).isNotEmpty().hasSizeLessThan(fleet.hosts().size());
+        var first = io.layeratlas.db.query.PageRequest.first();
+
+        var answer = packageQuery(db).search("openssl<3.1", first, first);
+        assertThat(answer.hosts()).extracting(h -> h.host().hostId()).containsExactlyElementsOf(want);
+        assertThat(answer.hostCount()).isEqualTo(want.size());
+        assertThat(answer.freshness().hostCount()).isEqualTo(fleet.hosts().size());
+        assertThat(answer.freshness().staleHosts()).isEmpty();
+
+        // A day later with a 5-minute stale age every host is stale, those holding no match too.
+        var later = new PackageQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
+                java.time.Clock.fixed(Instant.now().plus(java.time.Duration.ofDays(1)), java.time.ZoneOffset.UTC),
+                java.time.Duration.ofMinutes(5))).search("openssl<3.1", first, first);
+        assertThat(later.hostCount()).isEqualTo(want.size());
+        assertThat(later.freshness().staleHosts()).containsExactlyInAnyOrderElementsOf(fleet.hosts().keySet());
     }
 
     /** The user trial of issue 15: {@code openssl<3.0.8} on a fleet whose openssl is newer answered nothing, and said nothing why. */
