@@ -62,6 +62,22 @@ final class Sql {
     }
 
     /**
+     * Runs work that reads its whole answer with one {@link Pipeline} run (one round trip, one Sync) in one read-only
+     * REPEATABLE READ snapshot, as {@link #inSnapshot} does, without its COMMIT round trip where it can: on the
+     * read-only pools ({@code Database.open}, whose sessions are REPEATABLE READ) in autocommit, where PostgreSQL runs
+     * the messages before a Sync as one implicit transaction (PostgreSQL docs, "Pipelining") and so gives the
+     * pipeline's statements one snapshot, and a {@code set_config(…, true)} in it lasts until its end. On other pools
+     * it is {@link #inSnapshot}. {@code work} must not send a statement outside that one pipeline: in autocommit a
+     * second round trip would read another snapshot.
+     */
+    static <T> T inOnePipeline(DataSource ds, String what, Work<T> work) {
+        if (!snapshotPool(ds)) {
+            return inSnapshot(ds, what, work);
+        }
+        return oneStatement(ds, what, work);
+    }
+
+    /**
      * Runs work whose answer needs no shared snapshot beyond one statement's (a layer's keys never change, so resolving
      * them and then reading the answer in one statement is as consistent as one transaction): in autocommit, so the
      * answer costs its statements' round trips only (no BEGIN, no COMMIT).
@@ -87,7 +103,8 @@ final class Sql {
      * fifth run on a connection) PostgreSQL plans it once per connection instead of once per run. The reader's
      * sessions plan every run ({@code Database.READER_SESSION}) because a layer's statements do depend on theirs. Each
      * of a host page's four statements cost about as much to plan as to run (EXPLAIN ANALYZE, small scale: the header's
-     * 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction ({@link #inSnapshot}).
+     * 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction ({@link #inSnapshot}) or the implicit
+     * one of a pipeline ({@link #inOnePipeline}).
      */
     static final String STABLE_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
 

@@ -27,11 +27,13 @@ class QueryTest {
     static EmbeddedPostgresServer pg;
     static Database db;
     static Freshness.Policy policy;
+    static String url;
 
     @BeforeAll
     static void load() {
         pg = EmbeddedPostgresServer.startTemporary();
-        db = Database.migrateAndOpen(pg.createDatabase("queries"), pg.user(), "", 2);
+        url = pg.createDatabase("queries");
+        db = Database.migrateAndOpen(url, pg.user(), "", 2);
         Instant now = FleetLoader.clockAhead();
         policy = new Freshness.Policy(Clock.fixed(now, ZoneOffset.UTC), Duration.ofMinutes(5));
         new FleetLoader(db, now).loadFleetMain(Set.of("legacy-01"));
@@ -306,6 +308,50 @@ class QueryTest {
         assertThat(f.staleHosts()).containsExactly("legacy-01");
         assertThat(f.hostCount()).isEqualTo(5);
         assertThat(f.replica()).as("read from the primary").isNull();
+    }
+
+    @Test
+    void a_host_page_read_in_one_round_trip_from_the_read_only_pool_is_the_page_read_in_a_transaction() {
+        // The dashboard's read-only pool reads a host page in autocommit (Sql.inOnePipeline); every page of every list
+        // of every host, walked by cursor, is what the writer's pool reads in an explicit transaction.
+        try (Database reader = Database.open(url, pg.user(), "", 2, true)) {
+            HostQuery pipelined = new HostQuery(reader.dataSource(), policy);
+            HostQuery inTransaction = new HostQuery(db.dataSource(), policy);
+            int pages = 0;
+            for (HostQuery.HostSummary h : inTransaction.list(HostQuery.Sort.HOST, false, PageRequest.first()).hosts()) {
+                for (boolean all : new boolean[]{false, true}) {
+                    HostQuery.DetailPages at = new HostQuery.DetailPages(PageRequest.parse(null, "2"),
+                            PageRequest.parse(null, "2"), PageRequest.parse(null, "2"), all);
+                    while (at != null) {
+                        HostQuery.HostDetail expected = inTransaction.detail(h.status().hostId(), at);
+                        assertThat(pipelined.detail(h.status().hostId(), at)).isEqualTo(expected);
+                        pages++;
+                        String images = expected.imagesPage().next();
+                        String layers = expected.layersPage().next();
+                        String changes = expected.changesPage().next();
+                        at = images == null && layers == null && changes == null ? null : new HostQuery.DetailPages(
+                                PageRequest.parse(images, images == null ? "0" : "2"),
+                                PageRequest.parse(layers, layers == null ? "0" : "2"),
+                                PageRequest.parse(changes, changes == null ? "0" : "2"), all);
+                    }
+                }
+            }
+            assertThat(pages).isGreaterThan(20);
+            assertThatThrownBy(() -> pipelined.detail("no-such-host", HostQuery.DetailPages.first()))
+                    .isInstanceOf(QueryException.NotFound.class);
+            // PostgreSQL's word for it: the pipeline's statements ran in one REPEATABLE READ transaction (the second,
+            // sent after a sleep in the first, sees the first's transaction start).
+            List<String> seen = Sql.inOnePipeline(reader.dataSource(), "one transaction", c -> {
+                Sql.Pipeline pipeline = new Sql.Pipeline();
+                var first = pipeline.add("SELECT transaction_timestamp()::text || ' ' || current_setting('transaction_isolation')"
+                        + " FROM pg_sleep(0.01)", rs -> rs.getString(1));
+                var second = pipeline.add("SELECT transaction_timestamp()::text || ' ' || current_setting('transaction_isolation')",
+                        rs -> rs.getString(1));
+                pipeline.run(c);
+                return List.of(first.rows().get(0), second.rows().get(0));
+            });
+            assertThat(seen.get(1)).isEqualTo(seen.get(0)).endsWith(" repeatable read");
+        }
     }
 
     private static String imageTagged(String tag) {
