@@ -235,14 +235,13 @@ public final class HostQuery {
         if (hostId == null || hostId.isBlank()) {
             throw new QueryException.InvalidParameter("a host ID is required");
         }
-        // One round trip for the header and the three lists, in one snapshot (Sql.inOnePipeline: on the dashboard's
-        // read-only pool no BEGIN and no COMMIT): under load each round trip waits for the server's and the dashboard's
-        // threads to be scheduled again.
-        return Sql.inOnePipeline(dataSource, "host detail", c -> {
+        // One round trip for the header and the three lists (BEGIN rides along, and the pipeline ends with COMMIT):
+        // under load each round trip waits for the server's and the dashboard's threads to be scheduled again.
+        return Sql.inSnapshot(dataSource, "host detail", c -> {
             record Row(long key, HostStatus status, String problems, long images, long layers, long stored,
                        long shown, List<ContainerOnHost> containers, long changes, Freshness freshness) {
             }
-            Sql.Pipeline pipeline = new Sql.Pipeline();
+            Sql.Pipeline pipeline = new Sql.Pipeline(true);
             pipeline.add(Sql.STABLE_PLANS, rs -> null);
             var one = pipeline.add(ONE, rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy),
                     rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored"),

@@ -62,22 +62,6 @@ final class Sql {
     }
 
     /**
-     * Runs work that reads its whole answer with one {@link Pipeline} run (one round trip, one Sync) in one read-only
-     * REPEATABLE READ snapshot, as {@link #inSnapshot} does, without its COMMIT round trip where it can: on the
-     * read-only pools ({@code Database.open}, whose sessions are REPEATABLE READ) in autocommit, where PostgreSQL runs
-     * the messages before a Sync as one implicit transaction (PostgreSQL docs, "Pipelining") and so gives the
-     * pipeline's statements one snapshot, and a {@code set_config(…, true)} in it lasts until its end. On other pools
-     * it is {@link #inSnapshot}. {@code work} must not send a statement outside that one pipeline: in autocommit a
-     * second round trip would read another snapshot.
-     */
-    static <T> T inOnePipeline(DataSource ds, String what, Work<T> work) {
-        if (!snapshotPool(ds)) {
-            return inSnapshot(ds, what, work);
-        }
-        return oneStatement(ds, what, work);
-    }
-
-    /**
      * Runs work whose answer needs no shared snapshot beyond one statement's (a layer's keys never change, so resolving
      * them and then reading the answer in one statement is as consistent as one transaction): in autocommit, so the
      * answer costs its statements' round trips only (no BEGIN, no COMMIT).
@@ -103,8 +87,10 @@ final class Sql {
      * fifth run on a connection) PostgreSQL plans it once per connection instead of once per run. The reader's
      * sessions plan every run ({@code Database.READER_SESSION}) because a layer's statements do depend on theirs. Each
      * of a host page's four statements cost about as much to plan as to run (EXPLAIN ANALYZE, small scale: the header's
-     * 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction ({@link #inSnapshot}) or the implicit
-     * one of a pipeline ({@link #inOnePipeline}).
+     * 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction ({@link #inSnapshot}): in autocommit,
+     * where PostgreSQL runs a pipeline as one implicit transaction, the statements after it were planned for their
+     * parameters on every run ({@code pg_prepared_statements}), so a pipeline that saves its COMMIT round trip ends
+     * with it instead ({@link Pipeline#Pipeline(boolean)}).
      */
     static final String STABLE_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
 
@@ -129,6 +115,22 @@ final class Sql {
      */
     static final class Pipeline {
         private final List<Part<?>> parts = new ArrayList<>();
+        private final boolean commits;
+
+        /** A pipeline that leaves its transaction open. */
+        Pipeline() {
+            this(false);
+        }
+
+        /**
+         * @param commits whether the pipeline ends with {@code COMMIT}: the answer of an {@link #inSnapshot} transaction
+         *                read in one round trip (PgJDBC sends BEGIN with the first statement, and its
+         *                {@code commit()} then has no transaction to end: no second round trip). On an error the
+         *                transaction is left failed, and {@link #inSnapshot} rolls it back.
+         */
+        Pipeline(boolean commits) {
+            this.commits = commits;
+        }
 
         /** One statement of a pipeline and, once the pipeline ran, its rows. */
         static final class Part<T> {
@@ -178,7 +180,7 @@ final class Sql {
         void run(Connection c) throws SQLException {
             List<Object> all = new ArrayList<>();
             parts.forEach(p -> all.addAll(Arrays.asList(p.params)));
-            String sql = String.join(";\n", parts.stream().map(p -> p.sql).toList());
+            String sql = String.join(";\n", parts.stream().map(p -> p.sql).toList()) + (commits ? ";\nCOMMIT" : "");
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 bind(c, ps, all.toArray());
                 boolean result = ps.execute();
