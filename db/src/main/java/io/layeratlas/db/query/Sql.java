@@ -87,7 +87,10 @@ final class Sql {
      * fifth run on a connection) PostgreSQL plans it once per connection instead of once per run. The reader's
      * sessions plan every run ({@code Database.READER_SESSION}) because a layer's statements do depend on theirs. Each
      * of a host page's four statements cost about as much to plan as to run (EXPLAIN ANALYZE, small scale: the header's
-     * 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction ({@link #inSnapshot}).
+     * 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction ({@link #inSnapshot}): in autocommit,
+     * where PostgreSQL runs a pipeline as one implicit transaction, the statements after it were planned for their
+     * parameters on every run ({@code pg_prepared_statements}), so a pipeline that saves its COMMIT round trip ends
+     * with it instead ({@link Pipeline#Pipeline(boolean)}).
      */
     static final String STABLE_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
 
@@ -112,6 +115,22 @@ final class Sql {
      */
     static final class Pipeline {
         private final List<Part<?>> parts = new ArrayList<>();
+        private final boolean commits;
+
+        /** A pipeline that leaves its transaction open. */
+        Pipeline() {
+            this(false);
+        }
+
+        /**
+         * @param commits whether the pipeline ends with {@code COMMIT}: the answer of an {@link #inSnapshot} transaction
+         *                read in one round trip (PgJDBC sends BEGIN with the first statement, and its
+         *                {@code commit()} then has no transaction to end: no second round trip). On an error the
+         *                transaction is left failed, and {@link #inSnapshot} rolls it back.
+         */
+        Pipeline(boolean commits) {
+            this.commits = commits;
+        }
 
         /** One statement of a pipeline and, once the pipeline ran, its rows. */
         static final class Part<T> {
@@ -161,7 +180,7 @@ final class Sql {
         void run(Connection c) throws SQLException {
             List<Object> all = new ArrayList<>();
             parts.forEach(p -> all.addAll(Arrays.asList(p.params)));
-            String sql = String.join(";\n", parts.stream().map(p -> p.sql).toList());
+            String sql = String.join(";\n", parts.stream().map(p -> p.sql).toList()) + (commits ? ";\nCOMMIT" : "");
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 bind(c, ps, all.toArray());
                 boolean result = ps.execute();

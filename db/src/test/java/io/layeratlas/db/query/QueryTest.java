@@ -27,11 +27,13 @@ class QueryTest {
     static EmbeddedPostgresServer pg;
     static Database db;
     static Freshness.Policy policy;
+    static String url;
 
     @BeforeAll
     static void load() {
         pg = EmbeddedPostgresServer.startTemporary();
-        db = Database.migrateAndOpen(pg.createDatabase("queries"), pg.user(), "", 2);
+        url = pg.createDatabase("queries");
+        db = Database.migrateAndOpen(url, pg.user(), "", 2);
         Instant now = FleetLoader.clockAhead();
         policy = new Freshness.Policy(Clock.fixed(now, ZoneOffset.UTC), Duration.ofMinutes(5));
         new FleetLoader(db, now).loadFleetMain(Set.of("legacy-01"));
@@ -306,6 +308,58 @@ class QueryTest {
         assertThat(f.staleHosts()).containsExactly("legacy-01");
         assertThat(f.hostCount()).isEqualTo(5);
         assertThat(f.replica()).as("read from the primary").isNull();
+    }
+
+    @Test
+    void a_host_page_reads_the_same_on_the_read_only_pool_and_plans_its_statements_once_per_connection() throws Exception {
+        // The host page's pipeline commits itself (one round trip). Every page of every list of every host, walked by
+        // cursor, is the same on the dashboard's read-only pool as on the writer's.
+        try (Database reader = Database.open(url, pg.user(), "", 1, true)) {
+            HostQuery readOnly = new HostQuery(reader.dataSource(), policy);
+            HostQuery writer = new HostQuery(db.dataSource(), policy);
+            int pages = 0;
+            for (HostQuery.HostSummary h : writer.list(HostQuery.Sort.HOST, false, PageRequest.first()).hosts()) {
+                for (boolean all : new boolean[]{false, true}) {
+                    HostQuery.DetailPages at = new HostQuery.DetailPages(PageRequest.parse(null, "2"),
+                            PageRequest.parse(null, "2"), PageRequest.parse(null, "2"), all);
+                    while (at != null) {
+                        HostQuery.HostDetail expected = writer.detail(h.status().hostId(), at);
+                        assertThat(readOnly.detail(h.status().hostId(), at)).isEqualTo(expected);
+                        pages++;
+                        String images = expected.imagesPage().next();
+                        String layers = expected.layersPage().next();
+                        String changes = expected.changesPage().next();
+                        at = images == null && layers == null && changes == null ? null : new HostQuery.DetailPages(
+                                PageRequest.parse(images, images == null ? "0" : "2"),
+                                PageRequest.parse(layers, layers == null ? "0" : "2"),
+                                PageRequest.parse(changes, changes == null ? "0" : "2"), all);
+                    }
+                }
+            }
+            assertThat(pages).isGreaterThan(20);
+            assertThatThrownBy(() -> readOnly.detail("no-such-host", HostQuery.DetailPages.first()))
+                    .isInstanceOf(QueryException.NotFound.class);
+            assertThatThrownBy(() -> readOnly.detail("legacy-01", new HostQuery.DetailPages(PageRequest.first(),
+                    PageRequest.parse(new PageRequest.Cursor(true, List.of("not a time", "x")).encode(), "2"),
+                    PageRequest.first()))).isInstanceOf(QueryException.InvalidParameter.class);
+            // PostgreSQL's word for it (pg_prepared_statements of the pool's one connection): once PgJDBC prepared the
+            // first pages' statements (their fifth run), each is planned once (Sql.STABLE_PLANS). Run in autocommit,
+            // the pipeline's statements after set_config were planned for their parameters on every run.
+            for (int i = 0; i < 8; i++) {
+                readOnly.detail("legacy-01", HostQuery.DetailPages.first());
+            }
+            try (Connection c = reader.dataSource().getConnection(); var s = c.createStatement(); var rs = s.executeQuery("""
+                    SELECT generic_plans, custom_plans FROM pg_prepared_statements
+                     WHERE statement LIKE '%hk.host_id = $%' OR statement LIKE '%change_total%'""")) {
+                int statements = 0;
+                while (rs.next()) {
+                    statements++;
+                    assertThat(rs.getLong("custom_plans")).as("custom plans").isZero();
+                    assertThat(rs.getLong("generic_plans")).as("generic plans").isPositive();
+                }
+                assertThat(statements).as("the header and the three lists, prepared").isGreaterThanOrEqualTo(4);
+            }
+        }
     }
 
     private static String imageTagged(String tag) {
