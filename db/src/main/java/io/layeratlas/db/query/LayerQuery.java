@@ -701,7 +701,8 @@ public final class LayerQuery {
               FROM host_containers hc JOIN r ON r.host_key = hc.host_key
              WHERE hc.image_id = ANY (ARRAY(SELECT li.image_id FROM li))
              ORDER BY rn, kind""".formatted(Sql.HOST_COLUMNS, Labels.FILTER,
-            String.join(", ", java.util.Collections.nCopies(Sql.HOST_COLUMNS.split(",").length + 1, "NULL")));
+            // kinds 1 and 2 leave the host's columns and layer_first_seen NULL
+            String.join(", ", java.util.Collections.nCopies(Sql.HOST_COLUMN_LIST.size() + 1, "NULL")));
 
     /**
      * The export's sort of its rows by {@code rn, kind} in memory, for this transaction only: the rows are the answer

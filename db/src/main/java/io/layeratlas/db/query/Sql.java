@@ -256,11 +256,14 @@ final class Sql {
         return "ARRAY(SELECT ft.tag FROM image_tags ft WHERE ft.image_key = " + imageKey + " ORDER BY ft.tag)";
     }
 
-    /** The host columns every query that reports freshness selects, aliased {@code h}. */
-    static final String HOST_COLUMNS = """
-            h.host_key, h.host_id, h.source, h.source_kind, h.agent_version, h.generation, h.scanned_at,
-            h.snapshot_applied_at, h.last_heartbeat_at, h.heartbeat_interval_seconds, h.first_seen,
-            h.docker_version, h.storage_driver, h.data_root, h.operating_system, h.labels::text AS labels""";
+    /** The host columns every query that reports freshness selects ({@link #host} reads them), one a list element. */
+    static final List<String> HOST_COLUMN_LIST = List.of("h.host_key", "h.host_id", "h.source", "h.source_kind",
+            "h.agent_version", "h.generation", "h.scanned_at", "h.snapshot_applied_at", "h.last_heartbeat_at",
+            "h.heartbeat_interval_seconds", "h.first_seen", "h.docker_version", "h.storage_driver", "h.data_root",
+            "h.operating_system", "h.labels::text AS labels");
+
+    /** {@link #HOST_COLUMN_LIST} as a select list, aliased {@code h}. */
+    static final String HOST_COLUMNS = String.join(", ", HOST_COLUMN_LIST);
 
     /**
      * The freshness of the hosts that pass {@code filter} (a condition on {@code hosts h}, parameters {@code params}),
