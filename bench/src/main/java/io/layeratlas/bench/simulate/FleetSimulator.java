@@ -146,8 +146,18 @@ public final class FleetSimulator {
             }
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (true) {
-                boolean led = admin.describeTopics(names).allTopicNames().get(60, TimeUnit.SECONDS).values().stream()
-                        .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+                boolean led;
+                try {
+                    led = admin.describeTopics(names).allTopicNames().get(60, TimeUnit.SECONDS).values().stream()
+                            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+                } catch (ExecutionException e) {
+                    // Just created, a topic can be unknown to the broker answering for a moment
+                    // (UnknownTopicOrPartitionException): what a retry fixes is retried until the deadline.
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
+                        throw e;
+                    }
+                    led = false;
+                }
                 if (led) {
                     return;
                 }
