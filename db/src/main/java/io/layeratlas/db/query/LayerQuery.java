@@ -315,16 +315,26 @@ public final class LayerQuery {
             EXISTS (SELECT 1 FROM host_layers hl WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (?))""";
 
     /**
+     * {@link #HOLDS} as the walk asks it: a scalar subquery (LIMIT 1), which PostgreSQL runs once per host walked, one
+     * probe of host_layers_layer. As EXISTS the planner turned it into a semi-join or a hashed subplan that reads every
+     * holder first: at 10,000 hosts, for a layer on 4,277 hosts in one image, the custom plan read all 4,277 entries and
+     * their hosts (18,070 buffers, 48-72 ms) where the walk's 228 probes read 1,612 (11 ms;
+     * bench/results/layer-hosts-walk-10000.txt).
+     */
+    private static final String WALK_HOLDS = """
+            coalesce((SELECT true FROM host_layers hl WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (?) LIMIT 1),
+                     false)""";
+
+    /**
      * A page of the layer's hosts by walking the live hosts in host ID order (hosts_host_id_key) and keeping those that
-     * hold it (host_layers_pkey): it stops after the page's hosts, about {@code limit × fleet / holders} probes, so it
-     * is the read for a layer many hosts hold. Parameters: the layer keys (first seen), the layer keys ({@link #HOLDS}),
-     * the labels.
+     * hold it ({@link #WALK_HOLDS}): it stops after the page's hosts, about {@code limit × fleet / holders} probes, so
+     * it is the read for a layer many hosts hold. Parameters: the layer keys (first seen), the layer keys, the labels.
      */
     private static final Keyset WALK = new Keyset("""
             SELECT %s, {keys}, %s AS layer_first_seen
               FROM hosts h
              WHERE h.retired_at IS NULL AND %s AND %s AND {keyset}
-             {order}""".formatted(Sql.HOST_COLUMNS, FIRST_HELD, HOLDS, Labels.FILTER), List.of("h.host_id"), List.of("text"), false);
+             {order}""".formatted(Sql.HOST_COLUMNS, FIRST_HELD, WALK_HOLDS, Labels.FILTER), List.of("h.host_id"), List.of("text"), false);
 
     /**
      * Every live host holding the layer, with when it first held it: the layer's entries of host_layers_layer (an
@@ -371,11 +381,14 @@ public final class LayerQuery {
     // The images containing the layer, one row per (image, position of the layer in it), with the image ID: read once
     // per statement (MATERIALIZED, the parameter is the layer keys), then joined with the host_images rows of the
     // hosts asked about. The chain ID of each image's layer is the layer key's ({@link LayerRef#chainId}): joining
-    // {@code layers} for it cost a scan of the whole table per answer.
+    // {@code layers} for it cost a scan of the whole table per answer. Each image ID is read by primary key (the fenced
+    // LATERAL): joined, the planner hashed a sequential scan of all images for a base layer (10,000 hosts: 7,478 images
+    // hashed for the 502 containing it, median 9.5 ms against 3.1 ms, bench/results/layer-hosts-walk-10000.txt).
     private static final String LAYER_IMAGES = """
             li AS MATERIALIZED (
                 SELECT il.image_key, il.position, il.layer_key, i.image_id
-                  FROM image_layers il JOIN images i ON i.image_key = il.image_key
+                  FROM image_layers il
+                  CROSS JOIN LATERAL (SELECT x.image_id FROM images x WHERE x.image_key = il.image_key OFFSET 0) i
                  WHERE il.layer_key = ANY (?))""";
 
     /**
@@ -672,11 +685,7 @@ public final class LayerQuery {
      * images in SQL (array_agg, by hash or by sort) cost more than sending them as rows, and sorting the rows by host
      * ID (text, the database's collation) more than sorting by {@code rn}.
      */
-    private static final String EXPORT = """
-            WITH li AS MATERIALIZED (
-                SELECT il.image_key, il.position, il.layer_key, i.image_id
-                  FROM image_layers il JOIN images i ON i.image_key = il.image_key
-                 WHERE il.layer_key = ANY (?)),
+    private static final String EXPORT = "WITH " + LAYER_IMAGES + ",\n" + """
             r AS MATERIALIZED (
                 SELECT %1$s, x.first_seen AS layer_first_seen, row_number() OVER (ORDER BY h.host_id) AS rn
                   FROM (SELECT host_key, min(first_seen) AS first_seen FROM host_layers
