@@ -19,12 +19,13 @@ public final class SqlQueries {
     }
 
     /**
-     * The freshness of the whole fleet as the API reads it (V17's indexes): live hosts, oldest report and inventory,
-     * stale count and the first 100 stale host IDs; reports older than the dashboard's default 5 minutes are stale.
+     * The freshness of the whole fleet as the API reads it (V17's indexes, V19's live_hosts): live hosts, oldest report
+     * and inventory, stale count and the first 100 stale host IDs; reports older than the dashboard's default 5 minutes
+     * are stale.
      * One row.
      */
     private static final String FLEET_FRESHNESS = """
-            SELECT (SELECT count(*) FROM hosts h WHERE h.retired_at IS NULL) AS hosts,
+            SELECT (SELECT count(*) FROM live_hosts) AS hosts,
                    (SELECT min(greatest(h.last_heartbeat_at, h.snapshot_applied_at)) FROM hosts h
                      WHERE h.retired_at IS NULL) AS oldest_report,
                    (SELECT min(h.scanned_at) FROM hosts h WHERE h.retired_at IS NULL) AS oldest_inventory,

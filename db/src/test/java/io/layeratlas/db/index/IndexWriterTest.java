@@ -294,15 +294,30 @@ class IndexWriterTest {
     void retiring_a_host_removes_what_it_holds_and_keeps_older_snapshots_out() {
         SyntheticFleet fleet = new SyntheticFleet(8, 6);
         apply(SyntheticFleet.snapshot("a", 3, fleet.images().subList(0, 4)), SyntheticFleet.snapshot("b", 1, fleet.images().subList(2, 6)));
+        assertThat(liveHosts()).isEqualTo(2);
         assertThat(writer.retireHost("a")).isTrue();
         assertThat(writer.retireHost("nobody")).isFalse();
+        assertThat(liveHosts()).as("a retired").isEqualTo(1);
         assertThat(dump("host_image_ids").get("host_image_ids")).allMatch(l -> l.startsWith("b "));
         assertThat(writer.recount()).isZero();
         apply(SyntheticFleet.snapshot("a", 2, fleet.images().subList(0, 4)));
         assertThat(dump("host_image_ids").get("host_image_ids")).allMatch(l -> l.startsWith("b "));
+        assertThat(liveHosts()).as("an older snapshot of a retired host").isEqualTo(1);
         apply(SyntheticFleet.snapshot("a", 4, fleet.images().subList(0, 1)));
         assertThat(dump("hosts").get("hosts")).anyMatch(l -> l.startsWith("a gen=4 retired=false"));
+        assertThat(liveHosts()).as("a back with a newer snapshot").isEqualTo(2);
+        apply(SyntheticFleet.heartbeat("b", SyntheticFleet.T0), SyntheticFleet.heartbeat("c", SyntheticFleet.T0));
+        assertThat(liveHosts()).as("c registered by its heartbeat").isEqualTo(3);
         assertThat(writer.recount()).isZero();
+    }
+
+    /** How many live hosts the fleet's freshness counts, as every fleet-wide answer reports it (V19's live_hosts). */
+    private int liveHosts() {
+        var hosts = new io.layeratlas.db.query.HostQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
+                java.time.Clock.systemUTC(), Duration.ofMinutes(5))).list(io.layeratlas.db.query.HostQuery.Sort.HOST,
+                false, io.layeratlas.db.query.PageRequest.first());
+        assertThat(hosts.page().total()).as("the host list's total").isEqualTo(hosts.hosts().size());
+        return hosts.freshness().hostCount();
     }
 
     @Test
@@ -334,6 +349,7 @@ class IndexWriterTest {
         apply(SyntheticFleet.snapshot("a", 1, fleet.images()), SyntheticFleet.snapshot("b", 1, fleet.images()));
         writer.retireHost("b");
         writer.dropIndex();
+        assertThat(liveHosts()).isZero();
         var d = dump();
         assertThat(d.get("hosts")).singleElement().asString().startsWith("b gen=1 retired=true");
         d.forEach((section, lines) -> {
