@@ -1,6 +1,9 @@
 package io.layeratlas.db.index;
 
 import io.layeratlas.db.Database;
+import io.layeratlas.db.query.Freshness;
+import io.layeratlas.db.query.HostQuery;
+import io.layeratlas.db.query.PageRequest;
 import io.layeratlas.embedded.EmbeddedPostgresServer;
 import io.layeratlas.events.HostSnapshot;
 import io.layeratlas.events.ImageConfigEvent;
@@ -13,6 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -313,9 +317,8 @@ class IndexWriterTest {
 
     /** How many live hosts the fleet's freshness counts, as every fleet-wide answer reports it (V19's live_hosts). */
     private int liveHosts() {
-        var hosts = new io.layeratlas.db.query.HostQuery(db.dataSource(), new io.layeratlas.db.query.Freshness.Policy(
-                java.time.Clock.systemUTC(), Duration.ofMinutes(5))).list(io.layeratlas.db.query.HostQuery.Sort.HOST,
-                false, io.layeratlas.db.query.PageRequest.first());
+        var hosts = new HostQuery(db.dataSource(), new Freshness.Policy(Clock.systemUTC(), Duration.ofMinutes(5)))
+                .list(HostQuery.Sort.HOST, false, PageRequest.first());
         assertThat(hosts.page().total()).as("the host list's total").isEqualTo(hosts.hosts().size());
         return hosts.freshness().hostCount();
     }
