@@ -5,7 +5,7 @@ import io.layeratlas.agent.KafkaOptions;
 import io.layeratlas.db.Database;
 import io.layeratlas.indexer.Indexer;
 import io.layeratlas.indexer.IndexerConfig;
-import io.layeratlas.indexer.TopicSetup;
+import io.layeratlas.topics.TopicSetup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

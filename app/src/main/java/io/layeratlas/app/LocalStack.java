@@ -12,9 +12,9 @@ import io.layeratlas.embedded.EmbeddedPostgresServer;
 import io.layeratlas.events.SourceKind;
 import io.layeratlas.indexer.Indexer;
 import io.layeratlas.indexer.IndexerConfig;
-import io.layeratlas.indexer.TopicSetup;
 import io.layeratlas.ingest.agent.Agent;
 import io.layeratlas.ingest.agent.AgentConfig;
+import io.layeratlas.topics.TopicSetup;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import io.layeratlas.bench.dataroot.DataRootGenerator;
 import io.layeratlas.bench.simulate.FleetSimulator;
 import io.layeratlas.bench.simulate.PublishReport;
 import io.layeratlas.bench.simulate.SimulationSpec;
-import io.layeratlas.indexer.TopicSetup;
+import io.layeratlas.topics.TopicSetup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

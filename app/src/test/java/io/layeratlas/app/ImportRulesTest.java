@@ -31,7 +31,7 @@ class ImportRulesTest {
                     "ingest/src/main/java/io/layeratlas/ingest/packages/RpmDatabase.java"),
             "io.javalin", List.of("dashboard/src/main/java/", "app/src/main/java/"),
             "org.apache.kafka", List.of("ingest/src/main/java/io/layeratlas/ingest/agent/", "indexer/src/main/java/",
-                    "embedded/src/main/java/", "bench/src/main/java/", "app/src/main/java/"),
+                    "topics/src/main/java/", "embedded/src/main/java/", "bench/src/main/java/", "app/src/main/java/"),
             "com.github.dockerjava", List.of("ingest/src/main/java/io/layeratlas/ingest/agent/",
                     "ingest/src/main/java/io/layeratlas/ingest/engine/", "ingest/src/main/java/io/layeratlas/ingest/internal/"),
             "picocli", List.of("app/src/main/java/", "agent/src/main/java/"),

@@ -2,8 +2,8 @@ package io.layeratlas.app;
 
 import io.layeratlas.embedded.EmbeddedKafka;
 import io.layeratlas.events.Topics;
-import io.layeratlas.indexer.TopicSetup;
 import io.layeratlas.testing.Fixtures;
+import io.layeratlas.topics.TopicSetup;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;

@@ -12,6 +12,7 @@ import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.LayerAtlasEvent;
 import io.layeratlas.events.LayerRecord;
 import io.layeratlas.testing.Fixtures;
+import io.layeratlas.topics.TopicSetup;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 

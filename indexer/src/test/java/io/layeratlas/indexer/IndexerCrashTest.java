@@ -5,6 +5,7 @@ import io.layeratlas.db.index.ExpectedIndex;
 import io.layeratlas.db.index.IndexWriter;
 import io.layeratlas.db.index.StoredOffset;
 import io.layeratlas.events.LayerAtlasEvent;
+import io.layeratlas.topics.TopicSetup;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 

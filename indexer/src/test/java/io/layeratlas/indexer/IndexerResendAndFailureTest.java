@@ -10,6 +10,7 @@ import io.layeratlas.events.HostSnapshot;
 import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.SnapshotChunker;
 import io.layeratlas.events.Topics;
+import io.layeratlas.topics.TopicSetup;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 

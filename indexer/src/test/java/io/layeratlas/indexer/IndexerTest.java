@@ -11,6 +11,7 @@ import io.layeratlas.events.EventCodec;
 import io.layeratlas.events.HostSnapshot;
 import io.layeratlas.events.LayerAtlasEvent;
 import io.layeratlas.events.Topics;
+import io.layeratlas.topics.TopicSetup;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -195,26 +196,6 @@ class IndexerTest extends IndexerTestBase {
                     .as("batches retried while the database was down").isPositive();
         } finally {
             pg.close();
-        }
-    }
-
-    @Test
-    void topic_setup_is_idempotent_and_makes_configs_and_heartbeats_compacted() throws Exception {
-        String prefix = unique("topics") + ".";
-        TopicSetup.ensureTopics(kafka.bootstrapServers(), Map.of(), 2, prefix);
-        TopicSetup.ensureTopics(kafka.bootstrapServers(), Map.of(), 2, prefix);
-        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.<String, Object>of("bootstrap.servers", kafka.bootstrapServers()))) {
-            var resources = List.of(Topics.IMAGE_CONFIGS, Topics.HEARTBEATS, Topics.HOST_LAYERS, Topics.DEAD_LETTER).stream()
-                    .map(t -> new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, prefix + t))
-                    .toList();
-            var configs = admin.describeConfigs(resources).all().get();
-            assertThat(configs.get(resources.get(0)).get("cleanup.policy").value()).isEqualTo("compact");
-            assertThat(configs.get(resources.get(1)).get("cleanup.policy").value()).isEqualTo("compact");
-            assertThat(configs.get(resources.get(2)).get("cleanup.policy").value()).isEqualTo("delete");
-            assertThat(configs.get(resources.get(2)).get("retention.ms").value())
-                    .isEqualTo(String.valueOf(TopicSetup.HOST_LAYERS_RETENTION.toMillis()));
-            assertThat(admin.describeTopics(List.of(prefix + Topics.HOST_LAYERS)).allTopicNames().get()
-                    .get(prefix + Topics.HOST_LAYERS).partitions()).hasSize(2);
         }
     }
 

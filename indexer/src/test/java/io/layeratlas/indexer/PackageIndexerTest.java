@@ -11,6 +11,7 @@ import io.layeratlas.events.EventCodec;
 import io.layeratlas.events.ImageConfigEvent;
 import io.layeratlas.events.InstalledPackage;
 import io.layeratlas.events.Topics;
+import io.layeratlas.topics.TopicSetup;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;

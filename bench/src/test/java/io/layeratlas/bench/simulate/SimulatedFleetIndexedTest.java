@@ -10,7 +10,7 @@ import io.layeratlas.embedded.EmbeddedPostgresServer;
 import io.layeratlas.events.Digest;
 import io.layeratlas.indexer.Indexer;
 import io.layeratlas.indexer.IndexerConfig;
-import io.layeratlas.indexer.TopicSetup;
+import io.layeratlas.topics.TopicSetup;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

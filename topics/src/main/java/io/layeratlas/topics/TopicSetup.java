@@ -1,4 +1,4 @@
-package io.layeratlas.indexer;
+package io.layeratlas.topics;
 
 import io.layeratlas.events.Topics;
 import org.apache.kafka.clients.admin.Admin;
