@@ -69,6 +69,19 @@ class TopicSetupTest {
     }
 
     @Test
+    void when_it_returns_every_partition_of_every_topic_has_a_leader() throws Exception {
+        String prefix = "leaders.";
+        TopicSetup.ensureTopics(kafka.bootstrapServers(), Map.of(), 3, prefix);
+
+        Map<String, TopicDescription> described = describe(prefix);
+        assertThat(described.keySet()).containsExactlyInAnyOrderElementsOf(ALL);
+        for (TopicDescription d : described.values()) {
+            assertThat(d.partitions()).as(d.name()).hasSize(3)
+                    .allSatisfy(p -> assertThat(p.leader()).isNotNull().matches(l -> !l.isEmpty()));
+        }
+    }
+
+    @Test
     void a_second_run_changes_nothing_and_an_existing_topic_is_left_as_it_is() throws Exception {
         String prefix = "again.";
         // A host-layers topic someone made by hand: one partition, the broker's default cleanup.

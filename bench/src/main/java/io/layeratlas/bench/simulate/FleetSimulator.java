@@ -13,15 +13,12 @@ import io.layeratlas.events.LayerRecord;
 import io.layeratlas.events.SnapshotChunker;
 import io.layeratlas.events.SourceKind;
 import io.layeratlas.events.Topics;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
+import io.layeratlas.topics.TopicSetup;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
-import org.apache.kafka.common.errors.TopicExistsException;
 import io.layeratlas.ingest.agent.ProducerSettings;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -39,9 +36,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -123,55 +117,17 @@ public final class FleetSimulator {
     }
 
     /**
-     * Creates the contract's topics (with the spec's prefix; dead-letter included) with {@code partitions}
-     * partitions, leaving existing ones alone, and waits until every partition has a leader. Publishing into
-     * auto-created topics instead can wedge an idempotent producer on a busy broker: a first batch refused with
-     * NOT_LEADER_OR_FOLLOWER while the topic is being created comes back as OUT_OF_ORDER_SEQUENCE_NUMBER forever.
+     * Creates the contract's topics with the spec's prefix, {@code partitions} partitions and the contract's configs,
+     * leaving existing ones alone, and waits until every partition has a leader ({@link TopicSetup}, as the indexer
+     * command does). Publishing into auto-created topics instead can wedge an idempotent producer on a busy broker: a
+     * first batch refused with NOT_LEADER_OR_FOLLOWER while the topic is being created comes back as
+     * OUT_OF_ORDER_SEQUENCE_NUMBER forever.
+     *
+     * @throws IllegalStateException if the broker cannot be reached or refuses, or the topics have no leader within
+     *                               {@link TopicSetup#TIMEOUT}
      */
     public void createTopics(String bootstrapServers, int partitions) {
-        List<String> names = List.of(imageConfigsTopic(), hostLayersTopic(), hostLayersResendTopic(), heartbeatsTopic(),
-                layerPackagesTopic(), spec.topicPrefix() + Topics.DEAD_LETTER);
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
-            List<NewTopic> missing = names.stream().filter(n -> !existing.contains(n))
-                    .map(n -> new NewTopic(n, partitions, (short) 1)).toList();
-            if (!missing.isEmpty()) {
-                try {
-                    admin.createTopics(missing).all().get(60, TimeUnit.SECONDS);
-                } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw e;
-                    }
-                }
-            }
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (true) {
-                boolean led;
-                try {
-                    led = admin.describeTopics(names).allTopicNames().get(60, TimeUnit.SECONDS).values().stream()
-                            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
-                } catch (ExecutionException e) {
-                    // Just created, a topic can be unknown to the broker answering for a moment
-                    // (UnknownTopicOrPartitionException): what a retry fixes is retried until the deadline.
-                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
-                        throw e;
-                    }
-                    led = false;
-                }
-                if (led) {
-                    return;
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("topics " + names + " have no leader after 60 s");
-                }
-                Thread.sleep(100);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating topics", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot create topics " + names + ": " + e.getMessage(), e);
-        }
+        TopicSetup.ensureTopics(bootstrapServers, Map.of(), partitions, spec.topicPrefix());
     }
 
     /** Opens a producer, publishes every round (0..churnRounds), flushes and closes it. */

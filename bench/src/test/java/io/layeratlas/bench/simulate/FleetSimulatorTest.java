@@ -9,8 +9,12 @@ import io.layeratlas.events.ImageConfigEvent;
 import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.LayerPackages;
 import io.layeratlas.events.LayerRecord;
+import io.layeratlas.events.Topics;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
@@ -33,6 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Publishes a small fleet with churn to a real broker and reads it back with a plain consumer. */
 class FleetSimulatorTest {
+    private static final int PARTITIONS = 2;
     @TempDir
     static Path dir;
     private static EmbeddedKafka kafka;
@@ -54,6 +59,8 @@ class FleetSimulatorTest {
         SimulationSpec spec = SimulationSpec.of(11, 12, 25).withChurn(3, 0.3)
                 .withMaxMessageBytes(64 * 1024).withTopicPrefix("simtest.");
         simulator = new FleetSimulator(spec);
+        // As the bench does: the contract's topics, not auto-created ones.
+        simulator.createTopics(kafka.bootstrapServers(), PARTITIONS);
         report = simulator.publish(kafka.bootstrapServers());
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
                 "bootstrap.servers", kafka.bootstrapServers(), "group.id", "simtest-reader",
@@ -78,6 +85,7 @@ class FleetSimulatorTest {
             }
         }
         everyHost = new FleetSimulator(spec.withConfigsFromEveryHost(true).withTopicPrefix("simtest-every."));
+        everyHost.createTopics(kafka.bootstrapServers(), PARTITIONS);
         everyHostReport = everyHost.publish(kafka.bootstrapServers());
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
                 "bootstrap.servers", kafka.bootstrapServers(), "group.id", "simtest-every-reader",
@@ -94,6 +102,25 @@ class FleetSimulatorTest {
     @AfterAll
     static void stop() {
         kafka.close();
+    }
+
+    @Test
+    void the_topics_it_creates_are_the_contracts_under_its_prefix_with_their_cleanup_as_the_broker_reports() throws Exception {
+        // events/README.md, "Topics": compacted, or deleted after 7 days (snapshots) and 30 days (dead letters).
+        Map<String, String> cleanup = Map.of(simulator.imageConfigsTopic(), "compact", simulator.heartbeatsTopic(), "compact",
+                simulator.layerPackagesTopic(), "compact", simulator.hostLayersTopic(), "delete",
+                simulator.hostLayersResendTopic(), "delete", "simtest." + Topics.DEAD_LETTER, "delete");
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            Map<ConfigResource, Config> configs = admin.describeConfigs(cleanup.keySet().stream()
+                    .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList()).all().get();
+            assertThat(configs).hasSize(cleanup.size());
+            configs.forEach((topic, config) -> assertThat(config.get("cleanup.policy").value()).as(topic.name())
+                    .isEqualTo(cleanup.get(topic.name())));
+            assertThat(configs.get(new ConfigResource(ConfigResource.Type.TOPIC, simulator.hostLayersTopic()))
+                    .get("retention.ms").value()).isEqualTo(String.valueOf(Duration.ofDays(7).toMillis()));
+            assertThat(admin.describeTopics(cleanup.keySet()).allTopicNames().get().values())
+                    .allSatisfy(d -> assertThat(d.partitions()).as(d.name()).hasSize(PARTITIONS));
+        }
     }
 
     @Test
