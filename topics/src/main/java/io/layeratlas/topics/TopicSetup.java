@@ -5,7 +5,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.RetriableException;
@@ -25,10 +27,10 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Creates the contract topics ({@link Topics}) if they are missing, with their configs, and waits until every
- * partition of each has a leader. Idempotent: an existing topic is left as it is (its partition count and configs
- * are not changed). The replication factor is the broker's {@code default.replication.factor}. Used by every process
- * that needs the topics before it starts (the indexer, {@code up}, {@code simulate}, the bench's fleet simulator), so
- * that each gets the same topics.
+ * partition of each has a leader that serves it. Idempotent: an existing topic is left as it is (its partition count
+ * and configs are not changed). The replication factor is the broker's {@code default.replication.factor}. Used by
+ * every process that needs the topics before it starts (the indexer, {@code up}, {@code simulate}, the bench's fleet
+ * simulator), so that each gets the same topics.
  *
  * <ul>
  *   <li>{@code image-configs}: compacted. Configs are content-addressed by image ID, so the latest record per key
@@ -45,10 +47,12 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Why wait for leaders: a producer that publishes into a topic the moment it is created (or into an auto-created
  * one) can be refused with NOT_LEADER_OR_FOLLOWER while the topic is being set up, and an idempotent producer on a
- * busy broker can then be wedged for good (OUT_OF_ORDER_SEQUENCE_NUMBER); and a topic just created can be unknown to
- * the broker answering for a moment ({@code UnknownTopicOrPartitionException} from describing it ended a 10,000-host
- * bench run). What Kafka calls retriable ({@link RetriableException}) is retried until {@link #TIMEOUT}; anything
- * else fails at once. Thread-safe (no state); each call opens and closes its own admin client.
+ * busy broker can then be wedged for good (OUT_OF_ORDER_SEQUENCE_NUMBER until its records expire); and a topic just
+ * created can be unknown to the broker answering for a moment ({@code UnknownTopicOrPartitionException} from
+ * describing it ended a 10,000-host bench run). Ready means: the metadata names a leader for every partition, and
+ * that leader answers for it (its end offset); this needs DESCRIBE on the topics, besides CREATE for missing ones.
+ * What Kafka calls retriable ({@link RetriableException}) is retried until {@link #TIMEOUT}; anything else fails at
+ * once. Thread-safe (no state); each call opens and closes its own admin client.
  */
 public final class TopicSetup {
     private static final Logger log = LoggerFactory.getLogger(TopicSetup.class);
@@ -149,7 +153,12 @@ public final class TopicSetup {
         }
     }
 
-    /** Waits until every partition of {@code names} has a leader, describing them again while that is retriable. */
+    /**
+     * Waits until every partition of {@code names} has a leader that serves it, asking again while the answer is
+     * retriable. A leader in the metadata is not enough: the broker may still be creating its replica (18 partitions
+     * took it 2 s on a loaded machine), and a produce meanwhile gets NOT_LEADER_OR_FOLLOWER. Listing each partition's
+     * end offset (ListOffsets) is answered by the leader's replica itself.
+     */
     private static void awaitLeaders(Admin admin, List<String> names, long deadline)
             throws InterruptedException, TimeoutException {
         while (true) {
@@ -158,6 +167,10 @@ public final class TopicSetup {
                 Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames()
                         .get(remainingNanos(deadline), TimeUnit.NANOSECONDS);
                 if (described.values().stream().allMatch(TopicSetup::led)) {
+                    Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+                    described.values().forEach(t -> t.partitions().forEach(p ->
+                            ends.put(new TopicPartition(t.name(), p.partition()), OffsetSpec.latest())));
+                    admin.listOffsets(ends).all().get(remainingNanos(deadline), TimeUnit.NANOSECONDS);
                     return;
                 }
             } catch (ExecutionException e) {

@@ -7,7 +7,10 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -17,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -69,7 +73,7 @@ class TopicSetupTest {
     }
 
     @Test
-    void when_it_returns_every_partition_of_every_topic_has_a_leader() throws Exception {
+    void when_it_returns_every_partition_has_a_leader_that_takes_a_record_at_the_first_try() throws Exception {
         String prefix = "leaders.";
         TopicSetup.ensureTopics(kafka.bootstrapServers(), Map.of(), 3, prefix);
 
@@ -78,6 +82,16 @@ class TopicSetupTest {
         for (TopicDescription d : described.values()) {
             assertThat(d.partitions()).as(d.name()).hasSize(3)
                     .allSatisfy(p -> assertThat(p.leader()).isNotNull().matches(l -> !l.isEmpty()));
+        }
+        // Without retries, a send to a partition whose leader does not serve it yet (NOT_LEADER_OR_FOLLOWER, as in a
+        // SimulatedFleetIndexedTest run that then wedged its idempotent producer) fails.
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", kafka.bootstrapServers(),
+                "retries", "0", "enable.idempotence", "false", "acks", "all"), new StringSerializer(), new StringSerializer())) {
+            for (String topic : ALL) {
+                for (int partition = 0; partition < 3; partition++) {
+                    producer.send(new ProducerRecord<>(prefix + topic, partition, "k", "v")).get(30, TimeUnit.SECONDS);
+                }
+            }
         }
     }
 

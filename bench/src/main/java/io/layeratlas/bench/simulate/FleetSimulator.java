@@ -118,8 +118,8 @@ public final class FleetSimulator {
 
     /**
      * Creates the contract's topics with the spec's prefix, {@code partitions} partitions and the contract's configs,
-     * leaving existing ones alone, and waits until every partition has a leader ({@link TopicSetup}, as the indexer
-     * command does). Publishing into auto-created topics instead can wedge an idempotent producer on a busy broker: a
+     * leaving existing ones alone, and waits until every partition has a leader that serves it ({@link TopicSetup}, as
+     * the indexer command does). Publishing into auto-created topics instead can wedge an idempotent producer on a busy broker: a
      * first batch refused with NOT_LEADER_OR_FOLLOWER while the topic is being created comes back as
      * OUT_OF_ORDER_SEQUENCE_NUMBER forever.
      *
