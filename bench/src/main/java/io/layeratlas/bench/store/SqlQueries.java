@@ -1,5 +1,7 @@
 package io.layeratlas.bench.store;
 
+import io.layeratlas.db.query.FleetQuery;
+import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.PackageQuery;
 
 import java.sql.Array;
@@ -7,6 +9,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -19,22 +24,10 @@ public final class SqlQueries {
     }
 
     /**
-     * The freshness of the whole fleet as the API reads it (V17's indexes, V19's live_hosts): live hosts, oldest report
-     * and inventory, stale count and the first 100 stale host IDs; reports older than the dashboard's default 5 minutes
-     * are stale.
-     * One row.
+     * Reports older than this are stale: the dashboard's default {@code --stale-after}, which the bench's dashboard
+     * runs with, so that the baseline's freshness is the API's answer.
      */
-    private static final String FLEET_FRESHNESS = """
-            SELECT (SELECT count(*) FROM live_hosts) AS hosts,
-                   (SELECT min(greatest(h.last_heartbeat_at, h.snapshot_applied_at)) FROM hosts h
-                     WHERE h.retired_at IS NULL) AS oldest_report,
-                   (SELECT min(h.scanned_at) FROM hosts h WHERE h.retired_at IS NULL) AS oldest_inventory,
-                   s.stale, s.stale_count
-              FROM (SELECT (array_agg(h.host_id ORDER BY h.host_id))[1:100] AS stale, count(*) AS stale_count
-                      FROM hosts h
-                     WHERE h.retired_at IS NULL
-                       AND (greatest(h.last_heartbeat_at, h.snapshot_applied_at) < now() - interval '5 minutes'
-                            OR greatest(h.last_heartbeat_at, h.snapshot_applied_at) IS NULL)) s""";
+    private static final Duration STALE_AFTER = Duration.ofMinutes(5);
 
     /**
      * Hosts holding a layer, what {@code /api/v1/layers/{digest}/hosts} answers (its compact shape), in one statement:
@@ -43,9 +36,10 @@ public final class SqlQueries {
      * images with their positions are these rows' distinct pairs; the chain ID is the one asked), read from the page
      * hosts' host_images rows by primary key hashed against the layer's images (joining from the layer's images reads
      * every holder's rows); its containers running one of them (JSON, as the API reads them); beside them the total
-     * from layer_usage and the freshness of the whole fleet (live hosts, oldest report and inventory, stale count and
-     * the first 100 stale host IDs; reports older than the dashboard's default 5 minutes are stale). A row per page
-     * host, or one row without host columns when none holds the layer.
+     * from layer_usage and the freshness of the whole fleet, read by the API's own statement
+     * ({@link FleetQuery#FLEET_FRESHNESS}: live hosts, oldest report and inventory, stale count and the first 100
+     * stale host IDs, whether this server is a standby; reports older than the dashboard's default 5 minutes are
+     * stale). A row per page host, or one row without host columns when none holds the layer.
      */
     public static int hostsHoldingLayer(Connection c, String chainId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("""
@@ -74,8 +68,9 @@ public final class SqlQueries {
                           FROM host_containers hc WHERE hc.host_key = pg.host_key AND hc.image_id = ANY (u.image_ids))
                        AS containers
                   FROM f LEFT JOIN pg ON TRUE LEFT JOIN u ON u.host_key = pg.host_key
-                 ORDER BY pg.host_id""".formatted(FLEET_FRESHNESS))) {
+                 ORDER BY pg.host_id""".formatted(FleetQuery.FLEET_FRESHNESS))) {
             ps.setString(1, chainId);
+            ps.setTimestamp(2, staleBefore());
             return rows(ps);
         }
     }
@@ -269,11 +264,16 @@ public final class SqlQueries {
                 SELECT i.image_id, u.host_count FROM images i JOIN image_usage u ON u.image_key = i.image_key
                  WHERE u.host_count > 0 AND %s
                  ORDER BY i.image_id LIMIT 100""".formatted(image), dbs)
-                + count(c, FLEET_FRESHNESS, null)
+                + count(c, FleetQuery.FLEET_FRESHNESS, staleBefore())
                 + count(c, """
                 SELECT h.host_id FROM hosts h
                  WHERE h.retired_at IS NULL AND h.host_key = ANY (?::integer[])
                  ORDER BY h.host_id LIMIT 100""", holders);
+    }
+
+    /** The freshness statement's parameter ({@link FleetQuery#FLEET_FRESHNESS}), as the API binds it. */
+    private static Timestamp staleBefore() {
+        return Timestamp.from(new Freshness.Policy(Clock.systemUTC(), STALE_AFTER).staleBefore());
     }
 
     private static int count(Connection c, String sql, Object param) throws SQLException {

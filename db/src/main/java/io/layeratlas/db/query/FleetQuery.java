@@ -30,6 +30,17 @@ public final class FleetQuery {
             (cardinality(hi.repo_tags) > 0 OR cardinality(hi.repo_digests) > 0
              OR NOT EXISTS (SELECT 1 FROM host_images ch WHERE ch.host_key = hi.host_key AND ch.parent_id = i.image_id))""";
 
+    /**
+     * The statement every answer reads the freshness of the whole fleet with (the overview, the hosts holding a layer,
+     * the package search; V17's indexes, V19's live_hosts), for baselines that time an answer as bare SQL (as
+     * {@link PackageQuery#matchingDatabases}): one row, columns {@code standby, replayed_at, caught_up, lag} (how far a
+     * hot standby's replay trails; false, null, false, 0 on a primary), {@code hosts} (live hosts), {@code
+     * oldest_report, oldest_inventory} (timestamps with time zone, null without hosts), {@code stale} (the first
+     * {@value Freshness#STALE_LISTED} stale host IDs in byte order) and {@code stale_count}. Its one parameter is a
+     * timestamp: reports before it are stale ({@link Freshness.Policy#staleBefore}).
+     */
+    public static final String FLEET_FRESHNESS = Sql.freshnessSql("TRUE");
+
     /** Most change-log rows (one per host, generation, change and subject) in the feed. */
     public static final int FEED_LIMIT = 50;
     /** Most images named per feed row, tagged ones first; the row's {@code count} says how many there are. */
