@@ -32,10 +32,10 @@ import java.util.Set;
 
 /**
  * The indexer benchmark's ceiling: the rows a simulated round leaves in the fleet model (hosts, layers, images,
- * image_layers, image_history, layer_blobs, host_images, host_layers, layer_usage, image_usage, image_tags), loaded
- * with PostgreSQL's {@code COPY} through PgJDBC's {@link CopyManager}, and the hosts' totals (V12) recounted by the
- * indexer's own statement ({@link BulkRecount#hostTotals}), so the query benchmark reads what an indexed database
- * holds. The rows are rendered to files first (not timed), then copied (timed), so the figure is the database's cost
+ * image_layers, image_history, layer_blobs, held_images and tag_sets (V20), host_layers, layer_usage, image_usage,
+ * image_tags), loaded with PostgreSQL's {@code COPY} through PgJDBC's {@link CopyManager}, and the hosts' totals
+ * (V12) recounted by the indexer's own statement ({@link BulkRecount#hostTotals}), so the query benchmark reads what an
+ * indexed database holds. The rows are rendered to files first (not timed), then copied (timed), so the figure is the database's cost
  * alone.
  *
  * <p>{@link #loadFresh} fills an empty, migrated database in one transaction; surrogate keys are the rows' order
@@ -137,13 +137,18 @@ public final class CopyLoader {
             });
         }));
         long[] links = new long[2];
-        files.put("COPY host_images (host_key, image_key, repo_tags, repo_digests, size) FROM STDIN",
-                render("host_images", w -> {
+        // Every holder of a simulated image holds it with the same tags and digests (its repo tag and repo digest): one
+        // tag set (V20) per held image, numbered as the images are; TAG_SETS adds them with their fingerprints.
+        files.put("COPY stage_tag_sets (tag_set_key, repo_tags, repo_digests) FROM STDIN", render("stage_tag_sets", w ->
+                heldImages.stream().forEach(i -> row(w, Integer.toString(imageKey[i]),
+                        "{\"" + catalog.image(i).reference() + "\"}", "{\"" + catalog.image(i).repoDigest() + "\"}"))));
+        files.put("COPY held_images (host_key, image_key, tag_set_key, size) FROM STDIN",
+                render("held_images", w -> {
                     for (int h = 0; h < hosts; h++) {
                         for (int i : simulator.model().host(h, round).images()) {
                             CatalogImage img = catalog.image(i);
-                            row(w, Integer.toString(h + 1), Integer.toString(imageKey[i]), "{\"" + img.reference() + "\"}",
-                                    "{\"" + img.repoDigest() + "\"}", Long.toString(img.record().size()));
+                            row(w, Integer.toString(h + 1), Integer.toString(imageKey[i]), Integer.toString(imageKey[i]),
+                                    Long.toString(img.record().size()));
                             links[1]++;
                         }
                     }
@@ -171,11 +176,18 @@ public final class CopyLoader {
         long t0 = System.nanoTime();
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TEMP TABLE stage_tag_sets (tag_set_key integer, repo_tags text[], repo_digests text[]) "
+                    + "ON COMMIT DROP");
+        }
         CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
         for (Map.Entry<String, Path> e : files.entrySet()) {
             try (InputStream in = new BufferedInputStream(Files.newInputStream(e.getValue()), 1 << 16)) {
                 copy.copyIn(e.getKey(), in);
             }
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute(TAG_SETS);
         }
         BulkRecount.hostTotals(c);
         c.commit();
@@ -184,11 +196,16 @@ public final class CopyLoader {
         checkKeys(c, "hosts", "host_key", hosts);
         checkKeys(c, "layers", "layer_key", knownLayers.cardinality());
         checkKeys(c, "images", "image_key", heldImages.cardinality());
+        checkKeys(c, "tag_sets", "tag_set_key", heldImages.cardinality());
         for (Path p : files.values()) {
             Files.deleteIfExists(p);
         }
         return new Load(links[0], links[1], elapsed);
     }
+
+    /** The fresh load's tag sets, keys in their staged order (a fresh table's identity starts at 1; checked). */
+    private static final String TAG_SETS = "INSERT INTO tag_sets (repo_tags, repo_digests, fingerprint) "
+            + "SELECT repo_tags, repo_digests, tag_set_fingerprint(repo_tags, repo_digests) FROM stage_tag_sets ORDER BY tag_set_key";
 
     /** Applies round {@code round} on top of the database {@link #loadFresh} filled with round {@code round - 1}. */
     public Load rescan(Connection c, int round) throws SQLException, IOException {
@@ -302,12 +319,16 @@ public final class CopyLoader {
             "DELETE FROM host_layers hl WHERE NOT EXISTS (SELECT 1 FROM new_host_layers n "
                     + "WHERE n.host_key = hl.host_key AND n.layer_key = hl.layer_key)",
             "INSERT INTO host_layers (host_key, layer_key) SELECT host_key, layer_key FROM new_host_layers ON CONFLICT DO NOTHING",
-            "CREATE TEMP TABLE new_host_images ON COMMIT DROP AS SELECT s.host_key, i.image_key, s.repo_tags, s.repo_digests, s.size "
-                    + "FROM stage_host_images s JOIN images i USING (image_id)",
-            "DELETE FROM host_images hi WHERE NOT EXISTS (SELECT 1 FROM new_host_images n "
+            "INSERT INTO tag_sets (repo_tags, repo_digests, fingerprint) SELECT DISTINCT ON (f) repo_tags, repo_digests, f "
+                    + "FROM (SELECT repo_tags, repo_digests, tag_set_fingerprint(repo_tags, repo_digests) AS f "
+                    + "FROM stage_host_images) s ORDER BY f ON CONFLICT (fingerprint) DO NOTHING",
+            "CREATE TEMP TABLE new_host_images ON COMMIT DROP AS SELECT s.host_key, i.image_key, t.tag_set_key, s.size "
+                    + "FROM stage_host_images s JOIN images i USING (image_id) "
+                    + "JOIN tag_sets t ON t.fingerprint = tag_set_fingerprint(s.repo_tags, s.repo_digests)",
+            "DELETE FROM held_images hi WHERE NOT EXISTS (SELECT 1 FROM new_host_images n "
                     + "WHERE n.host_key = hi.host_key AND n.image_key = hi.image_key)",
-            "INSERT INTO host_images (host_key, image_key, repo_tags, repo_digests, size) "
-                    + "SELECT host_key, image_key, repo_tags, repo_digests, size FROM new_host_images ON CONFLICT DO NOTHING",
+            "INSERT INTO held_images (host_key, image_key, tag_set_key, size) "
+                    + "SELECT host_key, image_key, tag_set_key, size FROM new_host_images ON CONFLICT DO NOTHING",
             "INSERT INTO layer_usage (layer_key, host_count) SELECT layer_key, count(*) FROM host_layers GROUP BY layer_key "
                     + "ON CONFLICT (layer_key) DO UPDATE SET host_count = excluded.host_count",
             "UPDATE layer_usage u SET host_count = 0 WHERE host_count > 0 "

@@ -17,10 +17,10 @@ import java.util.TreeMap;
 import java.util.function.LongFunction;
 
 /**
- * What hosts hold: {@code host_images}, {@code host_layers}, and the {@code host_changes} log of both, replaced for a
- * set of hosts at once ({@link #replace}) with a fixed number of statements whatever the number of hosts: rows that
- * left are deleted, rows that arrived are inserted, rows whose attributes changed are updated, and nothing else is
- * written. What the hosts hold is read (one statement per table) and compared in Java with what they sent; a host whose
+ * What hosts hold: {@code host_images} (stored as {@code held_images} and {@code tag_sets}, V20), {@code host_layers},
+ * and the {@code host_changes} log of both, replaced for a set of hosts at once ({@link #replace}) with a fixed number
+ * of statements whatever the number of hosts: rows that left are deleted, rows that arrived are inserted, rows whose
+ * attributes changed are updated, and nothing else is written. What the hosts hold is read (one statement per table) and compared in Java with what they sent; a host whose
  * holdings the index knows to be empty (its first snapshot, or its first since retirement) is copied straight in
  * ({@code copyFresh}). What arrived and left, as that comparison found it ({@link Deltas}), and the repo tags an
  * image the host keeps gained or lost (subject {@code tag}, V6), goes to the change log (one row per host, generation,
@@ -37,23 +37,29 @@ final class HostContentsStore {
                        boolean recordChanges, boolean wasEmpty) {
     }
 
-    /** The host's own fields of a held image ({@code la_hi} and {@code host_images} alike), in COPY order. */
+    /**
+     * The host's own fields of a held image as {@code la_hi} and {@code held_images} store them, in COPY order: the
+     * tags and digests as the key of their set ({@link TagSets}).
+     */
+    private static final String STORED_IMAGE_COLUMNS = "tag_set_key, parent_id, containers, size, shared_size, unique_size";
+
+    /** The same fields as the {@code host_images} view shows them, the set's arrays in place of its key ({@link Held}). */
     private static final String HELD_IMAGE_COLUMNS = "repo_tags, repo_digests, parent_id, containers, size, shared_size, unique_size";
 
     /** The temporary tables of a replacement; created once per connection, emptied at commit. */
     static final String TEMP_TABLES = """
             CREATE TEMP TABLE IF NOT EXISTS la_round (host_key integer PRIMARY KEY, generation bigint NOT NULL,
                 at timestamptz NOT NULL, record_changes boolean NOT NULL, fresh boolean NOT NULL) ON COMMIT DELETE ROWS;
-            CREATE TEMP TABLE IF NOT EXISTS la_hi (host_key integer NOT NULL, image_key bigint NOT NULL, repo_tags text[] NOT NULL,
-                repo_digests text[] NOT NULL, parent_id text, containers integer NOT NULL, size bigint NOT NULL,
+            CREATE TEMP TABLE IF NOT EXISTS la_hi (host_key integer NOT NULL, image_key bigint NOT NULL,
+                tag_set_key integer NOT NULL, parent_id text, containers integer NOT NULL, size bigint NOT NULL,
                 shared_size bigint NOT NULL, unique_size bigint NOT NULL, added boolean NOT NULL,
                 PRIMARY KEY (host_key, image_key)) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_tag_delta (host_key integer NOT NULL, image_key bigint NOT NULL, tag text NOT NULL, d integer NOT NULL) ON COMMIT DELETE ROWS;
             CREATE TEMP TABLE IF NOT EXISTS la_tag_flip (image_key bigint NOT NULL) ON COMMIT DELETE ROWS;
-            CREATE TEMP TABLE IF NOT EXISTS la_new_stack (image_key bigint NOT NULL) ON COMMIT DELETE ROWS
-            """;
+            CREATE TEMP TABLE IF NOT EXISTS la_new_stack (image_key bigint NOT NULL) ON COMMIT DELETE ROWS;
+            """ + TagSets.TEMP_TABLE;
 
-    private static final String CLEAR = "TRUNCATE la_round, la_hi, la_tag_delta";
+    private static final String CLEAR = "TRUNCATE la_round, la_hi, la_tag_delta, la_ts";
 
     /**
      * The round's hosts that may hold something, as an index condition on a fleet table
@@ -120,7 +126,7 @@ final class HostContentsStore {
 
     // The images that left each host, as the diff against HELD_IMAGES found them ({@link ImageDiff}).
     private static final String REMOVE_IMAGES = """
-            DELETE FROM host_images hi USING unnest(?::integer[], ?::bigint[]) AS g(host_key, image_key)
+            DELETE FROM held_images hi USING unnest(?::integer[], ?::bigint[]) AS g(host_key, image_key)
              WHERE hi.host_key = %s AND hi.host_key = g.host_key AND hi.image_key = g.image_key
             """.formatted(ROUND_HOSTS);
 
@@ -133,7 +139,7 @@ final class HostContentsStore {
 
     // The kept images whose fields changed (la_hi's rows not added).
     private static final String UPDATE_IMAGES = """
-            UPDATE host_images hi SET repo_tags = s.repo_tags, repo_digests = s.repo_digests, parent_id = s.parent_id,
+            UPDATE held_images hi SET tag_set_key = s.tag_set_key, parent_id = s.parent_id,
                                       containers = s.containers, size = s.size, shared_size = s.shared_size,
                                       unique_size = s.unique_size
               FROM la_hi s
@@ -142,9 +148,9 @@ final class HostContentsStore {
 
     // The images that arrived (la_hi's rows added), in primary-key order.
     private static final String ADD_IMAGES = """
-            INSERT INTO host_images (host_key, image_key, repo_tags, repo_digests, parent_id, containers, size,
-                                     shared_size, unique_size, first_seen)
-            SELECT s.host_key, s.image_key, s.repo_tags, s.repo_digests, s.parent_id, s.containers, s.size,
+            INSERT INTO held_images (host_key, image_key, tag_set_key, parent_id, containers, size, shared_size,
+                                     unique_size, first_seen)
+            SELECT s.host_key, s.image_key, s.tag_set_key, s.parent_id, s.containers, s.size,
                    s.shared_size, s.unique_size, r.at
               FROM la_hi s JOIN la_round r USING (host_key)
              WHERE s.added
@@ -226,16 +232,17 @@ final class HostContentsStore {
         LayerDiff layers = staged.isEmpty() ? new LayerDiff() : diffLayers(s, staged, stagedKeys);
         ImageDiff images = staged.isEmpty() ? new ImageDiff() : diffImages(s, staged, stagedKeys);
         checkLayerKeys(s, fresh, layers.added);
+        Map<TagSets.TagSet, Integer> sets = tagSets(s, fresh, images);
         if (!fresh.isEmpty()) {
-            copyFresh(s, fresh);
+            copyFresh(s, fresh, sets);
         }
         if (!images.changed.isEmpty() || !images.added.isEmpty()) {
-            s.copy("COPY la_hi (host_key, image_key, " + HELD_IMAGE_COLUMNS + ", added) FROM STDIN", row -> {
+            s.copy("COPY la_hi (host_key, image_key, " + STORED_IMAGE_COLUMNS + ", added) FROM STDIN", row -> {
                 for (ImageDiff.Row r : images.changed) {
-                    r.held().write(row.value(r.host()).value(r.image())).value("f").end();
+                    r.held().write(row.value(r.host()).value(r.image()), sets).value("f").end();
                 }
                 for (ImageDiff.Row r : images.added) {
-                    r.held().write(row.value(r.host()).value(r.image())).value("t").end();
+                    r.held().write(row.value(r.host()).value(r.image()), sets).value("t").end();
                 }
             });
         }
@@ -256,7 +263,7 @@ final class HostContentsStore {
             layers.removed.execute(s, REMOVE_LAYERS, "host_layers");
         }
         if (images.removed.size() > 0) {
-            images.removed.execute(s, REMOVE_IMAGES, "host_images");
+            images.removed.execute(s, REMOVE_IMAGES, "held_images");
         }
         if (!images.tagImages.isEmpty()) {
             try (PreparedStatement ps = s.prepare(TAG_DELTAS)) {
@@ -292,13 +299,26 @@ final class HostContentsStore {
         return changed;
     }
 
+    /** The keys of the tag sets of every image row the replacement writes: the fresh hosts', the changed and the added. */
+    private static Map<TagSets.TagSet, Integer> tagSets(Statements s, List<NewContents> fresh, ImageDiff images)
+            throws SQLException {
+        List<TagSets.TagSet> sets = new ArrayList<>();
+        for (NewContents h : fresh) {
+            h.images().values().forEach(r -> sets.add(Held.of(r).tagSet()));
+        }
+        images.changed.forEach(r -> sets.add(r.held().tagSet()));
+        images.added.forEach(r -> sets.add(r.held().tagSet()));
+        return TagSets.keys(s, sets);
+    }
+
     /**
      * Hosts whose holdings the index knows to be empty (never applied, or retired) add everything they hold: their
-     * rows go straight into {@code host_layers} and {@code host_images}, as {@code COPY} would load them, instead of one
+     * rows go straight into {@code host_layers} and {@code held_images}, as {@code COPY} would load them, instead of one
      * staged row and one anti-join probe per link; their change log rows and counter moves are {@link Deltas}'. The
      * merge statements leave these hosts out ({@link #ROUND_HOSTS}).
      */
-    private static void copyFresh(Statements s, List<NewContents> fresh) throws SQLException {
+    private static void copyFresh(Statements s, List<NewContents> fresh, Map<TagSets.TagSet, Integer> sets)
+            throws SQLException {
         List<long[]> layers = fresh.stream().map(NewContents::layers).toList();
         if (layers.stream().anyMatch(l -> l.length > 0)) {
             s.copy("COPY host_layers (host_key, layer_key, first_seen) FROM STDIN", row -> {
@@ -312,11 +332,11 @@ final class HostContentsStore {
             });
         }
         if (fresh.stream().anyMatch(h -> !h.images().isEmpty())) {
-            s.copy("COPY host_images (host_key, image_key, " + HELD_IMAGE_COLUMNS + ", first_seen) FROM STDIN", row -> {
+            s.copy("COPY held_images (host_key, image_key, " + STORED_IMAGE_COLUMNS + ", first_seen) FROM STDIN", row -> {
                 for (NewContents h : fresh) {
                     String at = Sql.iso(h.at());
                     for (var e : new TreeMap<>(h.images()).entrySet()) {
-                        Held.of(e.getValue()).write(row.value(h.hostKey()).value(e.getKey())).value(at).end();
+                        Held.of(e.getValue()).write(row.value(h.hostKey()).value(e.getKey()), sets).value(at).end();
                     }
                 }
             });
@@ -597,7 +617,7 @@ final class HostContentsStore {
     }
 
     /**
-     * A held image's host-own fields as {@code host_images} stores them (unknown counts and sizes as -1, the parent as
+     * A held image's host-own fields as {@code host_images} shows them (unknown counts and sizes as -1, the parent as
      * its ID's text): what is copied in and what the diff compares, one normalization for both.
      */
     record Held(List<String> repoTags, List<String> repoDigests, String parentId, int containers, long size,
@@ -608,9 +628,13 @@ final class HostContentsStore {
                     Math.max(-1, r.uniqueSize()));
         }
 
-        /** The fields in {@link #HELD_IMAGE_COLUMNS}' order. */
-        Statements.Row write(Statements.Row row) {
-            return row.texts(repoTags).texts(repoDigests).value(parentId).value(containers).value(size)
+        TagSets.TagSet tagSet() {
+            return new TagSets.TagSet(repoTags, repoDigests);
+        }
+
+        /** The fields in {@link #STORED_IMAGE_COLUMNS}' order, the set's key from {@code sets} ({@link TagSets#keys}). */
+        Statements.Row write(Statements.Row row, Map<TagSets.TagSet, Integer> sets) {
+            return row.value(TagSets.key(sets, tagSet())).value(parentId).value(containers).value(size)
                     .value(sharedSize).value(uniqueSize);
         }
     }

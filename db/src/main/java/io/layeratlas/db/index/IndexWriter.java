@@ -22,7 +22,7 @@ public final class IndexWriter {
 
     private static final String DROP_INDEX = """
             TRUNCATE package_database_hosts, host_package_databases, image_package_databases, database_packages, package_databases, packages, package_layers,
-                     host_changes, host_layers, host_images, image_tags, image_usage, layer_usage, image_parents, image_history,
+                     host_changes, host_layers, held_images, tag_sets, image_tags, image_usage, layer_usage, image_parents, image_history,
                      image_layers, layer_blobs, pending_snapshot_chunks, consumer_offsets, images, layers RESTART IDENTITY;
             DELETE FROM hosts WHERE retired_at IS NULL;
             UPDATE hosts SET problems = '[]', image_count = 0, shown_image_count = 0, layer_count = 0, stored_bytes = 0

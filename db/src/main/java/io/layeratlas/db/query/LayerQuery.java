@@ -12,6 +12,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -667,64 +668,49 @@ public final class LayerQuery {
         return n == null || n.isNull() ? null : n.asText();
     }
 
-    /**
-     * The remediation export in one statement, streamed from a server-side cursor: every live holder of the layer (keys
-     * {@code ?}, the first two parameters; labels the third) in host ID order, each as a row of kind 0 (the host's
-     * columns, {@link Sql#HOST_COLUMNS}, when it first held the layer, and {@code rn}, its place in host ID order),
-     * then a row of kind 1 per host_images row of the layer's images (image ID, the layer's position and key in it,
-     * the host's tags and repo digests of it) and a row of kind 2 per container of the host running one of the layer's
-     * images; ordered by {@code rn, kind}. Java puts each host together from its rows ({@link #exportHosts}).
+    /*
+     * The remediation export reads the layer's holders and what they hold of it in five statements of one snapshot,
+     * and Java joins them ({@link #exportHosts}): each statement reads its rows by index, none sorts or hashes the
+     * (host, image) pairs, and each image ID and tag set crosses the wire once.
      *
-     * <p>Why this shape (measured on the bench's 2,000-host fleet, most shared layer: 2,000 holders, 304 images,
-     * 11,925 host-image rows; bench/results/export-2000-hosts.txt): the holders are sorted by host ID alone, narrow
-     * ({@code r}, row_number over the sort); the layer's host_images rows are read by image
-     * (host_images_image, fenced: one index scan per image of the layer, 11,925 rows), hashed against the
-     * holders and sorted by the integer {@code rn}. The batches this replaced read the same rows by
-     * {@code host_key = ANY (500 hosts) AND image_key = ANY (the layer's images)} on host_images_pkey, which cost
-     * ~40 ms a batch (pg_stat_statements, 640 calls) against ~25 ms for all of them by image; aggregating each host's
-     * images in SQL (array_agg, by hash or by sort) cost more than sending them as rows, and sorting the rows by host
-     * ID (text, the database's collation) more than sorting by {@code rn}.
+     * Why this shape: the single statement it replaced sent a row per (host, image) with the image ID and the host's
+     * tags and digests, ordered by host. At 10,000 hosts (most shared layer: 502 images, 156,496 pairs) it took
+     * 1.3-1.5 s: 631 ms fetching the pairs' host_images rows, each from its own heap page, 210 ms hashing them against
+     * the holders, 317 ms sorting 58.6 MB (bench/results/export-explain-10000.txt). Since V20 the pairs carry the key of
+     * their tag set and come from held_images_image alone (index-only).
      */
-    private static final String EXPORT = "WITH " + LAYER_IMAGES + ",\n" + """
-            r AS MATERIALIZED (
-                SELECT %1$s, x.first_seen AS layer_first_seen, row_number() OVER (ORDER BY h.host_id) AS rn
-                  FROM (SELECT host_key, min(first_seen) AS first_seen FROM host_layers
-                         WHERE layer_key = ANY (?) GROUP BY host_key) x
-                  JOIN hosts h ON h.host_key = x.host_key
-                 WHERE h.retired_at IS NULL AND %2$s)
-            SELECT 0 AS kind, r.*, NULL::text AS image_id, NULL::integer AS position, NULL::bigint AS layer_key,
-                   NULL::text[] AS repo_tags, NULL::text[] AS repo_digests, NULL::text AS container_id, NULL::text AS name,
-                   NULL::text AS state, NULL::timestamptz AS created, NULL::text AS image
-              FROM r
-            UNION ALL
-            SELECT 1, %3$s, r.rn, hi.image_id, hi.position, hi.layer_key, hi.repo_tags, hi.repo_digests,
-                   NULL, NULL, NULL, NULL, NULL
-              FROM (SELECT li.image_id, li.position, li.layer_key, x.host_key, x.repo_tags, x.repo_digests
-                      FROM li CROSS JOIN LATERAL (SELECT y.host_key, y.repo_tags, y.repo_digests FROM host_images y
-                                                   WHERE y.image_key = li.image_key OFFSET 0) x
-                    OFFSET 0) hi
-              JOIN r ON r.host_key = hi.host_key
-            UNION ALL
-            SELECT 2, %3$s, r.rn, hc.image_id, NULL, NULL, NULL, NULL, hc.container_id, hc.name, hc.state, hc.created,
-                   hc.image
-              FROM host_containers hc JOIN r ON r.host_key = hc.host_key
-             WHERE hc.image_id = ANY (ARRAY(SELECT li.image_id FROM li))
-             ORDER BY rn, kind""".formatted(Sql.HOST_COLUMNS, Labels.FILTER,
-            // kinds 1 and 2 leave the host's columns and layer_first_seen NULL
-            String.join(", ", java.util.Collections.nCopies(Sql.HOST_COLUMN_LIST.size() + 1, "NULL")));
+
+    /** The layer's images: (image key, the layer's position and chain key in it, image ID); the first parameter. */
+    private static final String EXPORT_IMAGES = "WITH " + LAYER_IMAGES + " SELECT image_key, position, layer_key, image_id FROM li";
+
+    /** Who holds which of the images, with which tag set: index-only on held_images_image. */
+    private static final String EXPORT_PAIRS = """
+            SELECT h.host_key, h.image_key, h.tag_set_key FROM held_images h WHERE h.image_key = ANY (?::bigint[])""";
+
+    /** The tag sets the pairs name, each once. */
+    private static final String EXPORT_TAG_SETS = """
+            SELECT t.tag_set_key, t.repo_tags, t.repo_digests FROM tag_sets t WHERE t.tag_set_key = ANY (?::integer[])""";
+
+    /** The containers running one of the images (host_containers_image), of any host: Java keeps the holders'. */
+    private static final String EXPORT_CONTAINERS = """
+            SELECT hc.host_key, hc.container_id, hc.name, hc.state, hc.created, hc.image_id, hc.image
+              FROM host_containers hc WHERE hc.image_id = ANY (?::text[])""";
 
     /**
-     * The export's sort of its rows by {@code rn, kind} in memory, for this transaction only: the rows are the answer
-     * (~4.6 MB for 2,000 hosts with ~6 images each, ~25 MB at 10,000), and with the default 4 MB of work_mem
-     * PostgreSQL sorted them on disk (external merge). Measured at 2,000 hosts on the loaded bench box, the statement
-     * alone, 8 interleaved runs: median 268 ms with the default, 233 ms with this. An export is a download a person
-     * asks for, so few run at once.
+     * Every live holder of the layer (keys: the first parameter; labels: the second) in host ID order: the host's
+     * columns ({@link Sql#HOST_COLUMNS}) and when it first held the layer; streamed from a server-side cursor.
      */
-    private static final String EXPORT_WORK_MEM = "SET LOCAL work_mem = '64MB'";
+    private static final String EXPORT_HOSTS = """
+            SELECT %1$s, x.first_seen AS layer_first_seen
+              FROM (SELECT host_key, min(first_seen) AS first_seen FROM host_layers
+                     WHERE layer_key = ANY (?) GROUP BY host_key) x
+              JOIN hosts h ON h.host_key = x.host_key
+             WHERE h.retired_at IS NULL AND %2$s
+             ORDER BY h.host_id""".formatted(Sql.HOST_COLUMNS, Labels.FILTER);
 
     /**
-     * Rows per fetch of the export's cursor (a host is a row, plus one per image of the layer it holds and per
-     * container running one): a fetch of a few MB, and 10,000 hosts with ~6 images each are ~20 fetches.
+     * Rows per fetch of the export's cursors (its holders, and the pairs): a few hundred KB a fetch, 10,000 hosts in
+     * three fetches.
      */
     private static final int EXPORT_BATCH = 4096;
 
@@ -902,8 +888,11 @@ public final class LayerQuery {
 
     /**
      * Every host holding a layer, streamed in host ID order with no cap, from one snapshot: the remediation export.
-     * One statement ({@link #EXPORT}) read from a server-side cursor {@code exportBatch} rows at a time; each host is
-     * handed to {@code sink} once its rows are read, so memory holds one host, not the fleet.
+     * The layer's images, who holds which with which tag set, those sets and the containers running the images are
+     * read first ({@link #EXPORT_IMAGES}, {@link #EXPORT_PAIRS}, {@link #EXPORT_TAG_SETS}, {@link #EXPORT_CONTAINERS});
+     * then the holders are read from a server-side cursor {@code exportBatch} rows at a time ({@link #EXPORT_HOSTS}),
+     * each handed to {@code sink} with its images as soon as it is read. Memory holds the pairs (16 bytes each: 2.5 MB
+     * for 10,000 hosts with 16 images of the layer each), the layer's images and tag sets, not the hosts' answers.
      *
      * @return the layer the hosts hold
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
@@ -917,75 +906,181 @@ public final class LayerQuery {
     public LayerRef exportHosts(LayerRef ref, Map<String, String> labels, HostSink sink) {
         String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "layer hosts export", c -> {
-            try (var s = c.createStatement()) {
-                s.execute(EXPORT_WORK_MEM);
-            }
-            try (var ps = c.prepareStatement(EXPORT)) {
-                ps.setFetchSize(exportBatch);
-                java.sql.Array keys = c.createArrayOf("bigint", ref.layerKeys().toArray());
+            java.sql.Array keys = c.createArrayOf("bigint", ref.layerKeys().toArray());
+            // The layer's images: image key -> where the layer is in it (an image may hold its chains at several
+            // positions).
+            Map<Long, List<LayerAt>> images = new HashMap<>();
+            try (var ps = c.prepareStatement(EXPORT_IMAGES)) {
                 ps.setArray(1, keys);
-                ps.setArray(2, keys);
-                ps.setString(3, labelsJson);
                 try (var rs = ps.executeQuery()) {
-                    // The columns of the rows of every host's images by index: looked up by name, a tenth of the
-                    // dashboard's samples went to PgJDBC's findColumn (JFR, 50 exports of 2,000 hosts).
-                    int kind = rs.findColumn("kind");
-                    int imageId = rs.findColumn("image_id");
-                    int position = rs.findColumn("position");
-                    int layerKey = rs.findColumn("layer_key");
-                    int repoTags = rs.findColumn("repo_tags");
-                    int repoDigests = rs.findColumn("repo_digests");
-                    ExportedHost host = null;
                     while (rs.next()) {
-                        switch (rs.getInt(kind)) {
-                            case 0 -> {
-                                if (host != null) {
-                                    emit(sink, host.holding());
-                                }
-                                host = new ExportedHost(Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen"));
-                            }
-                            case 1 -> host.images.add(new ImageOnHost(rs.getString(imageId), rs.getInt(position),
-                                    ref.chainId(rs.getLong(layerKey)), Sql.strings(rs.getArray(repoTags)),
-                                    Sql.strings(rs.getArray(repoDigests))));
-                            default -> host.containers.add(Containers.row(rs));
-                        }
-                    }
-                    if (host != null) {
-                        emit(sink, host.holding());
+                        images.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>(1))
+                                .add(new LayerAt(rs.getString(4), rs.getInt(2), ref.chainId(rs.getLong(3))));
                     }
                 }
             }
+            Pairs pairs = new Pairs();
+            if (images.isEmpty()) {
+                // No image holds it: its holders are still the answer, each with no images.
+                streamHolders(c, keys, labelsJson, pairs, images, Map.of(), Map.of(), sink);
+                return ref;
+            }
+            try (var ps = c.prepareStatement(EXPORT_PAIRS)) {
+                ps.setFetchSize(exportBatch);
+                ps.setArray(1, c.createArrayOf("bigint", images.keySet().toArray()));
+                try (var rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        pairs.add(rs.getInt(1), rs.getLong(2), rs.getInt(3));
+                    }
+                }
+            }
+            pairs.sortByHost();
+            Map<Integer, TagSet> sets = new HashMap<>();
+            try (var ps = c.prepareStatement(EXPORT_TAG_SETS)) {
+                ps.setArray(1, c.createArrayOf("integer", pairs.distinctSets()));
+                try (var rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        sets.put(rs.getInt(1), new TagSet(Sql.strings(rs.getArray(2)), Sql.strings(rs.getArray(3))));
+                    }
+                }
+            }
+            Map<Integer, List<ContainerOnHost>> containers = new HashMap<>();
+            try (var ps = c.prepareStatement(EXPORT_CONTAINERS)) {
+                ps.setArray(1, c.createArrayOf("text", images.values().stream().map(l -> l.get(0).imageId()).toArray()));
+                try (var rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        containers.computeIfAbsent(rs.getInt("host_key"), k -> new ArrayList<>(1)).add(Containers.row(rs));
+                    }
+                }
+            }
+            streamHolders(c, keys, labelsJson, pairs, images, sets, containers, sink);
             return ref;
         });
     }
 
-    /** A host of the export while its rows are read. */
-    private static final class ExportedHost {
-        private final HostStatus host;
-        private final Instant firstSeen;
-        private final List<ImageOnHost> images = new ArrayList<>();
-        private final List<ContainerOnHost> containers = new ArrayList<>(0);
+    /** A host's repo tags and repo digests of an image, as one tag set (V20) holds them. */
+    private record TagSet(List<String> repoTags, List<String> repoDigests) {
+    }
 
-        ExportedHost(HostStatus host, Instant firstSeen) {
-            this.host = host;
-            this.firstSeen = firstSeen;
+    /** Where the layer is in one of its images: the image's ID, the layer's position and its chain ID there. */
+    private record LayerAt(String imageId, int position, String chainId) {
+    }
+
+    /**
+     * Streams {@link #EXPORT_HOSTS} and hands each holder to the sink with its images of the layer ({@code pairs},
+     * sorted by host; {@code images} by image key; {@code sets} by tag set key) and its containers running one of them
+     * ({@code containers} by host key).
+     */
+    private void streamHolders(Connection c, java.sql.Array keys, String labelsJson, Pairs pairs,
+                               Map<Long, List<LayerAt>> images, Map<Integer, TagSet> sets,
+                               Map<Integer, List<ContainerOnHost>> containers, HostSink sink) throws SQLException {
+        try (var ps = c.prepareStatement(EXPORT_HOSTS)) {
+            ps.setFetchSize(exportBatch);
+            ps.setArray(1, keys);
+            ps.setString(2, labelsJson);
+            try (var rs = ps.executeQuery()) {
+                int hostKey = rs.findColumn("host_key");
+                while (rs.next()) {
+                    int key = rs.getInt(hostKey);
+                    List<ImageOnHost> held = new ArrayList<>();
+                    Set<String> ids = new HashSet<>();
+                    for (int i = pairs.first(key); i >= 0 && i < pairs.size() && pairs.host(i) == key; i++) {
+                        TagSet set = sets.get(pairs.set(i));
+                        if (set == null) {
+                            throw new IllegalStateException("held_images names tag set " + pairs.set(i)
+                                    + ", which tag_sets does not hold");
+                        }
+                        for (LayerAt at : images.get(pairs.image(i))) {
+                            held.add(new ImageOnHost(at.imageId(), at.position(), at.chainId(), set.repoTags(),
+                                    set.repoDigests()));
+                            ids.add(at.imageId());
+                        }
+                    }
+                    if (held.size() > 1) {
+                        held.sort(IMAGE_ORDER);
+                    }
+                    List<ContainerOnHost> theirs = containers.getOrDefault(key, List.of());
+                    if (!theirs.isEmpty()) {
+                        theirs = sorted(theirs.stream().filter(k -> ids.contains(k.imageId())).toList());
+                    }
+                    emit(sink, new HostHolding(Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen"), held, theirs));
+                }
+            }
+        }
+    }
+
+    /**
+     * The export's (host key, image key, tag set key) triples as parallel arrays, sorted by host for {@link #first}:
+     * three primitive arrays, not an object per pair.
+     */
+    private static final class Pairs {
+        private int[] hosts = new int[1024];
+        private long[] images = new long[1024];
+        private int[] sets = new int[1024];
+        private int size;
+
+        void add(int host, long image, int set) {
+            if (size == hosts.length) {
+                hosts = Arrays.copyOf(hosts, size * 2);
+                images = Arrays.copyOf(images, size * 2);
+                sets = Arrays.copyOf(sets, size * 2);
+            }
+            hosts[size] = host;
+            images[size] = image;
+            sets[size++] = set;
         }
 
-        /**
-         * The host's holding: its images by image ID and position (as {@link Uses} orders them; image IDs are ASCII
-         * digests, so Java's order is the database's), and its containers running one of its own images of the layer.
-         */
-        HostHolding holding() {
-            if (images.size() > 1) {
-                images.sort(IMAGE_ORDER);
+        /** Sorts the triples by host key (an index sort: host key in the high bits, the triple's place in the low). */
+        void sortByHost() {
+            long[] order = new long[size];
+            for (int i = 0; i < size; i++) {
+                order[i] = ((long) hosts[i] << 32) | i;
             }
-            List<ContainerOnHost> theirs = containers;
-            if (!theirs.isEmpty()) {
-                Set<String> ids = new HashSet<>();
-                images.forEach(i -> ids.add(i.imageId()));
-                theirs = sorted(theirs.stream().filter(k -> ids.contains(k.imageId())).toList());
+            Arrays.sort(order);
+            int[] h = new int[size];
+            long[] im = new long[size];
+            int[] st = new int[size];
+            for (int j = 0; j < size; j++) {
+                int i = (int) order[j];
+                h[j] = hosts[i];
+                im[j] = images[i];
+                st[j] = sets[i];
             }
-            return new HostHolding(host, firstSeen, images, theirs);
+            hosts = h;
+            images = im;
+            sets = st;
+        }
+
+        /** The first triple of {@code host} (sorted), or -1. */
+        int first(int host) {
+            int i = Arrays.binarySearch(hosts, 0, size, host);
+            if (i < 0) {
+                return -1;
+            }
+            while (i > 0 && hosts[i - 1] == host) {
+                i--;
+            }
+            return i;
+        }
+
+        int size() {
+            return size;
+        }
+
+        int host(int i) {
+            return hosts[i];
+        }
+
+        long image(int i) {
+            return images[i];
+        }
+
+        int set(int i) {
+            return sets[i];
+        }
+
+        Object[] distinctSets() {
+            return Arrays.stream(sets, 0, size).distinct().boxed().toArray();
         }
     }
 

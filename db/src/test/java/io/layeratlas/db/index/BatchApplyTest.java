@@ -233,7 +233,7 @@ class BatchApplyTest {
 
             // The database is restored under the running writer from an empty backup: what it knew is gone.
             try (var c = db.dataSource().getConnection(); var st = c.createStatement()) {
-                st.execute("TRUNCATE host_changes, host_layers, host_images, image_usage, layer_usage, image_parents,"
+                st.execute("TRUNCATE host_changes, host_layers, held_images, tag_sets, image_usage, layer_usage, image_parents,"
                         + " image_history, image_layers, layer_blobs, images, layers RESTART IDENTITY CASCADE; DELETE FROM hosts");
             }
             HostSnapshot c = SyntheticFleet.snapshot("c", 1, held);

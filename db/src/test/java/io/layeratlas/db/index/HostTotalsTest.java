@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -352,6 +353,85 @@ class HostTotalsTest {
                 assertThat(UsageStore.recountTags(c)).as("rows a recount of the tags corrected").isZero();
             }
         }
+    }
+
+    @Test
+    void each_hosts_tags_and_digests_of_an_image_are_the_ones_docker_reported_each_distinct_set_kept_once() throws Exception {
+        // Per host and image, RepoTags and RepoDigests of `docker image inspect` (as sets: Docker's order is not kept).
+        List<String> docker = new ArrayList<>();
+        Set<String> distinct = new HashSet<>();
+        for (String host : HOSTS) {
+            for (TruthImage i : truth(host).values()) {
+                String set = new java.util.TreeSet<>(i.repoTags()) + " " + new java.util.TreeSet<>(i.repoDigests());
+                docker.add(host + " " + i.id() + " " + set);
+                distinct.add(set);
+            }
+        }
+        try (Database db = freshDatabase()) {
+            loadFleetMain(db);
+            List<String> indexed = new ArrayList<>();
+            Set<String> stored = new HashSet<>();
+            try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT h.host_id, i.image_id, hi.repo_tags, hi.repo_digests"
+                         + " FROM host_images hi JOIN hosts h USING (host_key) JOIN images i USING (image_key)")) {
+                while (rs.next()) {
+                    indexed.add(rs.getString(1) + " " + rs.getString(2) + " " + sorted(rs.getArray(3)) + " "
+                            + sorted(rs.getArray(4)));
+                }
+            }
+            try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT repo_tags, repo_digests FROM tag_sets")) {
+                while (rs.next()) {
+                    stored.add(sorted(rs.getArray(1)) + " " + sorted(rs.getArray(2)));
+                }
+            }
+            assertThat(indexed).as("host_images against docker image inspect").containsExactlyInAnyOrderElementsOf(docker);
+            assertThat(docker).as("some set is held by several hosts").hasSizeGreaterThan(distinct.size());
+            assertThat(stored).as("tag_sets: each distinct set of the fleet").containsExactlyInAnyOrderElementsOf(distinct);
+            try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT count(*) FROM tag_sets")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("rows of tag_sets").isEqualTo(distinct.size());
+            }
+        }
+    }
+
+    @Test
+    void the_migration_keeps_each_hosts_tags_and_digests_once_per_distinct_set() throws Exception {
+        String url = databaseAt("before_v20", "19");
+        // Sets that a naive concatenation would confuse: {"a,b"} and {a,b}; tags {} with digests {x} and the reverse.
+        String[][] rows = {
+                {"h1", "{\"a,b\"}", "{}"}, {"h2", "{a,b}", "{}"}, {"h3", "{}", "{x}"}, {"h4", "{x}", "{}"},
+                {"h5", "{a,b}", "{}"}};
+        try (Connection c = java.sql.DriverManager.getConnection(url, postgres.user(), ""); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO images (image_id) VALUES ('sha256:" + "a".repeat(64) + "')");
+            for (String[] r : rows) {
+                st.execute("INSERT INTO hosts (host_id) VALUES ('" + r[0] + "')");
+                st.execute("INSERT INTO host_images (host_key, image_key, repo_tags, repo_digests, size)"
+                        + " SELECT h.host_key, i.image_key, '" + r[1] + "', '" + r[2] + "', 42 FROM hosts h, images i"
+                        + " WHERE h.host_id = '" + r[0] + "'");
+            }
+        }
+        try (Database db = Database.migrateAndOpen(url, postgres.user(), "", 2);
+             Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+            List<String> after = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery("SELECT h.host_id, hi.repo_tags::text, hi.repo_digests::text, hi.size"
+                    + " FROM host_images hi JOIN hosts h USING (host_key) ORDER BY 1")) {
+                while (rs.next()) {
+                    after.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3) + " " + rs.getLong(4));
+                }
+            }
+            assertThat(after).containsExactly("h1 {\"a,b\"} {} 42", "h2 {a,b} {} 42", "h3 {} {x} 42", "h4 {x} {} 42",
+                    "h5 {a,b} {} 42");
+            try (ResultSet rs = st.executeQuery("SELECT count(*) FROM tag_sets")) {
+                rs.next();
+                assertThat(rs.getLong(1)).as("distinct sets of the five rows").isEqualTo(4);
+            }
+        }
+    }
+
+    private static String sorted(java.sql.Array a) throws java.sql.SQLException {
+        return new java.util.TreeSet<>(Arrays.asList((String[]) a.getArray())).toString();
     }
 
     /** A new database migrated up to {@code version} only (an index written before the next migration): its URL. */
