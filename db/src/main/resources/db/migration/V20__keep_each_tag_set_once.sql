@@ -17,8 +17,10 @@
 -- SHA-256 collides. One function computes it for every writer. A set no row uses any more stays: sets are few (distinct
 -- per image, not per host) and a later host may carry it again.
 
+-- STABLE as its body is (array_out and convert_to are), so PostgreSQL inlines it into the statement: declared
+-- IMMUTABLE it was called as a function per row (~5.6 us a call, 33 s for the bench's 10,000-host rescan baseline).
 CREATE FUNCTION tag_set_fingerprint(repo_tags text[], repo_digests text[]) RETURNS bytea
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
     AS $$ SELECT sha256(convert_to(repo_tags::text || repo_digests::text, 'UTF8')) $$;
 
 CREATE TABLE tag_sets (

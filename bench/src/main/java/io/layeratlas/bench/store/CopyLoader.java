@@ -319,12 +319,16 @@ public final class CopyLoader {
             "DELETE FROM host_layers hl WHERE NOT EXISTS (SELECT 1 FROM new_host_layers n "
                     + "WHERE n.host_key = hl.host_key AND n.layer_key = hl.layer_key)",
             "INSERT INTO host_layers (host_key, layer_key) SELECT host_key, layer_key FROM new_host_layers ON CONFLICT DO NOTHING",
-            "INSERT INTO tag_sets (repo_tags, repo_digests, fingerprint) SELECT DISTINCT ON (f) repo_tags, repo_digests, f "
-                    + "FROM (SELECT repo_tags, repo_digests, tag_set_fingerprint(repo_tags, repo_digests) AS f "
-                    + "FROM stage_host_images) s ORDER BY f ON CONFLICT (fingerprint) DO NOTHING",
+            // The round's distinct tag sets, each fingerprinted once (V20), added when new.
+            "CREATE TEMP TABLE stage_sets ON COMMIT DROP AS SELECT d.repo_tags, d.repo_digests, "
+                    + "tag_set_fingerprint(d.repo_tags, d.repo_digests) AS f "
+                    + "FROM (SELECT DISTINCT repo_tags, repo_digests FROM stage_host_images) d",
+            "INSERT INTO tag_sets (repo_tags, repo_digests, fingerprint) SELECT repo_tags, repo_digests, f FROM stage_sets "
+                    + "ORDER BY f ON CONFLICT (fingerprint) DO NOTHING",
             "CREATE TEMP TABLE new_host_images ON COMMIT DROP AS SELECT s.host_key, i.image_key, t.tag_set_key, s.size "
                     + "FROM stage_host_images s JOIN images i USING (image_id) "
-                    + "JOIN tag_sets t ON t.fingerprint = tag_set_fingerprint(s.repo_tags, s.repo_digests)",
+                    + "JOIN stage_sets ss ON ss.repo_tags = s.repo_tags AND ss.repo_digests = s.repo_digests "
+                    + "JOIN tag_sets t ON t.fingerprint = ss.f",
             "DELETE FROM held_images hi WHERE NOT EXISTS (SELECT 1 FROM new_host_images n "
                     + "WHERE n.host_key = hi.host_key AND n.image_key = hi.image_key)",
             "INSERT INTO held_images (host_key, image_key, tag_set_key, size) "

@@ -82,8 +82,8 @@ public final class SqlQueries {
      * applied, scan time, agent version, source kind, labels), when it first held the layer, the image's ID, the
      * layer's position in it, the host's tags and repo digests of it, and a container of the host running it if any
      * (a row per container). The layer's images are read first and their host_images rows by image
-     * (host_images_image), as a plain join of the layer's chain with all of host_images planned a nested loop of the
-     * layer's images per holder (93 s at 2,000 hosts). With the export's {@code work_mem} (64 MB, for this statement
+     * (held_images_image since V20), as a plain join of the layer's chain with all of host_images planned a nested
+     * loop of the layer's images per holder (93 s at 2,000 hosts). With the export's {@code work_mem} (64 MB, for this statement
      * only: set before, reset after), so that both sort the answer in memory. Returns the rows.
      */
     public static int allHostsHoldingLayer(Connection c, String chainId) throws SQLException {

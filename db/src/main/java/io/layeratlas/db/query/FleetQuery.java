@@ -23,11 +23,15 @@ import java.util.Objects;
  */
 public final class FleetQuery {
     /**
-     * SQL condition on a {@code host_images} row aliased {@code hi} joined to its {@code images} row {@code i}: true
-     * when {@code docker image ls} (without {@code -a}) on that host lists the image.
+     * SQL condition on a {@code host_images} row aliased {@code hi} (its {@code tag_set_key} and {@code host_key}) joined
+     * to its {@code images} row {@code i}: true when {@code docker image ls} (without {@code -a}) on that host lists the
+     * image. "Neither repo tags nor repo digests" is the row's tag set being the empty one (V20), found once per
+     * statement by its fingerprint, so the condition reads no array: a recount of 10,000 hosts' totals joined every
+     * row's set for its arrays (2 million probes; 26.8 -> 44.1 s of the bench's COPY baseline).
      */
     public static final String SHOWN = """
-            (cardinality(hi.repo_tags) > 0 OR cardinality(hi.repo_digests) > 0
+            (hi.tag_set_key IS DISTINCT FROM (SELECT e.tag_set_key FROM tag_sets e
+                                               WHERE e.fingerprint = tag_set_fingerprint('{}', '{}'))
              OR NOT EXISTS (SELECT 1 FROM host_images ch WHERE ch.host_key = hi.host_key AND ch.parent_id = i.image_id))""";
 
     /**

@@ -178,8 +178,8 @@ public final class HostQuery {
                    hi.unique_size, hi.first_seen,
                    coalesce((SELECT u.host_count FROM image_usage u WHERE u.image_key = hi.image_key), 0) AS host_count,
                    {keys}
-              FROM (SELECT y.host_key, y.image_key, y.repo_tags, y.repo_digests, y.containers, y.size, y.shared_size,
-                           y.unique_size, y.first_seen
+              FROM (SELECT y.host_key, y.image_key, y.tag_set_key, y.repo_tags, y.repo_digests, y.containers, y.size,
+                           y.shared_size, y.unique_size, y.first_seen
                       FROM host_images y WHERE y.host_key = {host} OFFSET 0) hi
               CROSS JOIN LATERAL (SELECT x.image_id, x.created FROM images x WHERE x.image_key = hi.image_key OFFSET 0) i
              WHERE {shown} AND {keyset}
