@@ -86,6 +86,8 @@ public final class BenchRunner {
         report.context("imagesPerHost", scale.fleet().imagesPerHost());
         report.context("dataRootImages", scale.dataRootImages());
         report.context("queryClients", scale.queryClients());
+        // Read before any phase runs: a malformed value ends the bench now, not after its loads.
+        report.context("apiWarmup", QueryBenchmark.apiWarmup());
         report.context("cores", Runtime.getRuntime().availableProcessors());
         report.context("maxHeapBytes", Runtime.getRuntime().maxMemory());
         report.context("java", System.getProperty("java.version"));

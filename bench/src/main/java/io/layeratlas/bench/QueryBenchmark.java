@@ -44,8 +44,22 @@ public final class QueryBenchmark {
      * same two cores as PostgreSQL. A measurement option, off by default so that figures stay comparable with the
      * results kept in bench/results. The warm-up draws its own inputs (another seed), so the timed requests ask what
      * they ask without it.
+     *
+     * @throws IllegalArgumentException when the variable is set to anything but a whole number, 0 or more
      */
-    static final int API_WARMUP = Integer.parseInt(System.getenv().getOrDefault("LAYERATLAS_BENCH_API_WARMUP", "0"));
+    static int apiWarmup() {
+        String v = System.getenv().getOrDefault("LAYERATLAS_BENCH_API_WARMUP", "0");
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("LAYERATLAS_BENCH_API_WARMUP must be a whole number of requests, 0 or more: '"
+                + v + "'");
+    }
 
     public static List<BenchmarkResult> run(Scale scale, DataSource db, FleetSimulator sim, int round,
                                             Optional<BenchPlugins.RunningDashboard> dashboard) throws Exception {
@@ -66,13 +80,14 @@ public final class QueryBenchmark {
             throws Exception {
         List<BenchmarkResult> out = new ArrayList<>();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        if (dashboard.isPresent() && API_WARMUP > 0) {
+        int warmup = apiWarmup();
+        if (dashboard.isPresent() && warmup > 0) {
             BenchPlugins.RunningDashboard d = dashboard.get();
             long started = System.nanoTime();
             for (Kind kind : Kind.values()) {
-                runClients(scale, API_WARMUP, 1_000 + kind.ordinal(), rng -> pick(sim, round, rng), p -> get(http, uri(d, kind, p)));
+                runClients(scale, warmup, 1_000 + kind.ordinal(), rng -> pick(sim, round, rng), p -> get(http, uri(d, kind, p)));
             }
-            log.info("API warm-up: {} requests a client of each kind in {} ms", API_WARMUP,
+            log.info("API warm-up: {} requests a client of each kind in {} ms", warmup,
                     (System.nanoTime() - started) / 1_000_000);
         }
         for (Kind kind : Kind.values()) {
