@@ -899,8 +899,9 @@ public final class LayerQuery {
      * The layer's images, who holds which with which tag set, those sets and the containers running the images are
      * read first ({@link #EXPORT_IMAGES}, {@link #EXPORT_PAIRS}, {@link #EXPORT_TAG_SETS}, {@link #EXPORT_CONTAINERS});
      * then the holders are read from a server-side cursor {@code exportBatch} rows at a time ({@link #EXPORT_HOSTS}),
-     * each handed to {@code sink} with its images as soon as it is read. Memory holds the pairs (16 bytes each: 2.5 MB
-     * for 10,000 hosts with 16 images of the layer each), the layer's images and tag sets, not the hosts' answers.
+     * each handed to {@code sink} with its images as soon as it is read. Memory holds the pairs (12 bytes each, twice
+     * that while {@link Pairs#group} orders them: ~4 MB for 160,000 pairs), the layer's images and tag sets, not the
+     * hosts' answers.
      *
      * @return the layer the hosts hold
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
