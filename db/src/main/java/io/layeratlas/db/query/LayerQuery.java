@@ -308,7 +308,7 @@ public final class LayerQuery {
              ORDER BY u.host_count DESC NULLS LAST, l.chain_id""";
 
     // When host h first held any chain of the layer: a subplan PostgreSQL runs for the rows a page keeps only (after
-    // its sort and limit), reading the host_layers rows' first_seen (not in the index) of those alone.
+    // its sort and limit), reading those rows' first_seen alone (in host_layers_layer's entries since V21).
     private static final String FIRST_HELD = """
             (SELECT min(hl.first_seen) FROM host_layers hl WHERE hl.host_key = h.host_key AND hl.layer_key = ANY (?))""";
 
