@@ -121,8 +121,9 @@ public final class QueryBenchmark {
     /**
      * The layer every host holds (the fleet's most shared one): its page through the API against its bare SQL, and the
      * CSV and JSON exports of all its hosts in rows (hosts) per second against reading the same answer in bare SQL
-     * ({@link SqlQueries#allHostsHoldingLayer}: each host's status columns, images, tags and containers); the host IDs
-     * alone in bare SQL are {@code export.sql.host-ids}.
+     * ({@link SqlQueries#allHostsHoldingLayer}: the layer's images, who holds which with which tag set, those sets,
+     * the containers running them, the holders' status columns, in one snapshot); the host IDs alone in bare SQL are
+     * {@code export.sql.host-ids}.
      */
     private static List<BenchmarkResult> mostShared(Scale scale, DataSource db, Optional<BenchPlugins.RunningDashboard> dashboard,
                                                     HttpClient http) throws Exception {
@@ -158,8 +159,9 @@ public final class QueryBenchmark {
         out.add(BenchmarkResult.absolute("query.most-shared-layer-page.sql.p99", sql.percentileMs(99), "ms", note));
         double sqlRowsPerSecond = holders / (exportSql.percentileMs(50) / 1000);
         out.add(BenchmarkResult.absolute("export.sql", sqlRowsPerSecond, "rows/s",
-                "bare SQL reading what the export writes of each host holding the most shared layer (status, images, tags,"
-                        + " containers), median of " + exportSql.count()));
+                "bare SQL reading what the export writes of each host holding the most shared layer (its images, the"
+                        + " holders' (host, image, tag set) keys, the sets, containers, holders' status; five statements,"
+                        + " one snapshot), median of " + exportSql.count()));
         out.add(BenchmarkResult.absolute("export.sql.host-ids", holders / (hostIdsSql.percentileMs(50) / 1000), "rows/s",
                 "bare SQL reading the host IDs holding the most shared layer alone, median of " + hostIdsSql.count()));
         if (dashboard.isEmpty()) {
