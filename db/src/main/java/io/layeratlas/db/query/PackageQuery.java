@@ -181,7 +181,8 @@ public final class PackageQuery {
     // image_package_databases per row instead, libssl1.1's page read 16,832 buffers (4,662 hashed).
     // The walk reads held_images (V20), not the host_images view, and each row's tag set is joined after the LIMIT:
     // through the view, tag_sets was probed inside the walk, once per row shown (895 probes, 2,685 of the statement's
-    // 4,052 buffers at small scale, auto_explain), where the hosts of a page share a few hundred tag sets.
+    // 4,052 buffers at small scale, auto_explain), where the hosts of a page share a few hundred tag sets. A LEFT
+    // JOIN as in the view (V20): a row whose set were missing would still be listed, with no tags.
     private static final String IMAGES_ON_HOSTS = """
             WITH multi AS MATERIALIZED (
                 SELECT ipd.image_key, count(*) - 1 AS extra FROM image_package_databases ipd
@@ -204,7 +205,7 @@ public final class PackageQuery {
                                              WHERE ipd.db_key = ANY (?)) OR false)
                     ORDER BY hi.image_key LIMIT %d) x
               JOIN images i ON i.image_key = x.image_key
-              JOIN tag_sets t ON t.tag_set_key = x.tag_set_key""".formatted(HELD_SHOWN);
+              LEFT JOIN tag_sets t ON t.tag_set_key = x.tag_set_key""".formatted(HELD_SHOWN);
 
     private static final String EXPORT = """
             WITH matched AS (
