@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import com.fasterxml.jackson.datatype.jsr310.ser.InstantSerializer;
 import io.javalin.json.JavalinJackson;
 import io.javalin.json.JsonMapper;
 
@@ -89,9 +88,73 @@ final class ApiJson {
      */
     static void instantField(JsonGenerator g, String field, Instant t) throws IOException {
         if (Fmt.known(t)) {
-            g.writeStringField(field, t.toString());
+            g.writeStringField(field, iso(t));
         } else {
             g.writeNullField(field);
+        }
+    }
+
+    /** Seconds of 10000-01-01T00:00:00Z: {@link #iso} writes the years before it itself. */
+    private static final long YEAR_10000 = 253_402_300_800L;
+
+    /**
+     * {@code t.toString()} (ISO-8601 in UTC as {@code DateTimeFormatter.ISO_INSTANT} writes it: seconds always, the
+     * fraction in groups of three digits, none when zero), written without the formatter's machinery for the years
+     * 1970 to 9999: {@code Instant.toString} was most of the samples of writing a package search's JSON (100 hosts,
+     * five times each, JFR). Other instants are left to {@code toString}.
+     */
+    static String iso(Instant t) {
+        long seconds = t.getEpochSecond();
+        if (seconds < 0 || seconds >= YEAR_10000) {
+            return t.toString();
+        }
+        // The civil date of a day count: Howard Hinnant's days_from_civil inverted, as LocalDate.ofEpochDay does.
+        long days = seconds / 86_400;
+        int secondOfDay = (int) (seconds % 86_400);
+        long z = days + 719_468;
+        long era = z / 146_097;
+        long dayOfEra = z - era * 146_097;
+        long yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365;
+        long dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
+        long mp = (5 * dayOfYear + 2) / 153;
+        int day = (int) (dayOfYear - (153 * mp + 2) / 5 + 1);
+        int month = (int) (mp < 10 ? mp + 3 : mp - 9);
+        int year = (int) (yearOfEra + era * 400 + (month <= 2 ? 1 : 0));
+        char[] out = new char[30];
+        digits(out, 0, year, 4);
+        out[4] = '-';
+        digits(out, 5, month, 2);
+        out[7] = '-';
+        digits(out, 8, day, 2);
+        out[10] = 'T';
+        digits(out, 11, secondOfDay / 3_600, 2);
+        out[13] = ':';
+        digits(out, 14, secondOfDay / 60 % 60, 2);
+        out[16] = ':';
+        digits(out, 17, secondOfDay % 60, 2);
+        int n = 19;
+        int nano = t.getNano();
+        if (nano != 0) {
+            out[n++] = '.';
+            if (nano % 1_000_000 == 0) {
+                digits(out, n, nano / 1_000_000, 3);
+                n += 3;
+            } else if (nano % 1_000 == 0) {
+                digits(out, n, nano / 1_000, 6);
+                n += 6;
+            } else {
+                digits(out, n, nano, 9);
+                n += 9;
+            }
+        }
+        out[n++] = 'Z';
+        return new String(out, 0, n);
+    }
+
+    private static void digits(char[] out, int at, int value, int width) {
+        for (int i = at + width - 1; i >= at; i--) {
+            out[i] = (char) ('0' + value % 10);
+            value /= 10;
         }
     }
 
@@ -103,7 +166,8 @@ final class ApiJson {
         @Override
         public void serialize(Instant t, JsonGenerator gen, SerializerProvider provider) throws IOException {
             if (Fmt.known(t)) {
-                InstantSerializer.INSTANCE.serialize(t, gen, provider);
+                // InstantSerializer's text with WRITE_DATES_AS_TIMESTAMPS off (mapper()): ISO_INSTANT's, toString's
+                gen.writeString(iso(t));
             } else {
                 gen.writeNull();
             }

@@ -179,13 +179,17 @@ public final class PackageQuery {
     // or without statistics. As a join (a window count over a semi-join), on the bench's freshly loaded database the
     // planner probed each page host for every matched image (31,741 buffers, 87 ms, auto_explain); with one probe of
     // image_package_databases per row instead, libssl1.1's page read 16,832 buffers (4,662 hashed).
+    // The walk reads held_images (V20), not the host_images view, and each row's tag set is joined after the LIMIT:
+    // through the view, tag_sets was probed inside the walk, once per row shown (895 probes, 2,685 of the statement's
+    // 4,052 buffers at small scale, auto_explain), where the hosts of a page share a few hundred tag sets. A LEFT
+    // JOIN as in the view (V20): a row whose set were missing would still be listed, with no tags.
     private static final String IMAGES_ON_HOSTS = """
             WITH multi AS MATERIALIZED (
                 SELECT ipd.image_key, count(*) - 1 AS extra FROM image_package_databases ipd
                  WHERE ipd.db_key = ANY (?)
                    AND ipd.image_key IN (SELECT o.image_key FROM image_package_databases o WHERE o.db_key = ANY (?))
                  GROUP BY ipd.image_key HAVING count(*) > 1)
-            SELECT p.host_key, c.held, i.image_id, x.repo_tags
+            SELECT p.host_key, c.held, i.image_id, x.tag_set_key, t.repo_tags
               FROM unnest(?::integer[]) AS p(host_key)
              CROSS JOIN LATERAL (
                    SELECT (SELECT sum(d.image_count) FILTER (WHERE d.db_key = ANY (?)) FROM host_package_databases d
@@ -195,12 +199,13 @@ public final class PackageQuery {
                           AS held
                    OFFSET 0) c
              CROSS JOIN LATERAL (
-                   SELECT hi.image_key, hi.repo_tags FROM host_images hi
+                   SELECT hi.image_key, hi.tag_set_key FROM held_images hi
                     WHERE hi.host_key = p.host_key
                       AND (hi.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd
                                              WHERE ipd.db_key = ANY (?)) OR false)
                     ORDER BY hi.image_key LIMIT %d) x
-              JOIN images i ON i.image_key = x.image_key""".formatted(HELD_SHOWN);
+              JOIN images i ON i.image_key = x.image_key
+              LEFT JOIN tag_sets t ON t.tag_set_key = x.tag_set_key""".formatted(HELD_SHOWN);
 
     private static final String EXPORT = """
             WITH matched AS (
@@ -257,9 +262,17 @@ public final class PackageQuery {
             List<Long> hostKeys = hosts.items().stream().map(HostRow::key).toList();
             record HeldRow(long host, int count, HeldImage image) {
             }
-            var heldRows = hostKeys.isEmpty() ? null : Sql.list(c, IMAGES_ON_HOSTS, rs -> new HeldRow(rs.getLong("host_key"),
-                    rs.getInt("held"), new HeldImage(rs.getString("image_id"), Sql.strings(rs, "repo_tags"))),
-                    dbs, m.otherPaths(), hostKeys, dbs, dbs);
+            // Hosts share tag sets: each is decoded once (a text[] parsed per row was most of the rows' decoding).
+            Map<Integer, List<String>> tagSets = new java.util.HashMap<>();
+            var heldRows = hostKeys.isEmpty() ? null : Sql.list(c, IMAGES_ON_HOSTS, rs -> {
+                int tagSet = rs.getInt("tag_set_key");
+                List<String> tags = tagSets.get(tagSet);
+                if (tags == null) {
+                    tags = Sql.strings(rs, "repo_tags");
+                    tagSets.put(tagSet, tags);
+                }
+                return new HeldRow(rs.getLong("host_key"), rs.getInt("held"), new HeldImage(rs.getString("image_id"), tags));
+            }, dbs, m.otherPaths(), hostKeys, dbs, dbs);
             Map<Long, List<ImagePackage>> packages = new LinkedHashMap<>();
             if (packageRows != null) {
                 for (var row : packageRows.rows()) {
