@@ -901,8 +901,9 @@ public final class LayerQuery {
      * read first ({@link #EXPORT_IMAGES}, {@link #EXPORT_PAIRS}, {@link #EXPORT_TAG_SETS}, {@link #EXPORT_CONTAINERS});
      * then the holders are read from a server-side cursor {@code exportBatch} rows at a time ({@link #EXPORT_HOSTS}),
      * each handed to {@code sink} with its images as soon as it is read. Memory holds the pairs (12 bytes each, twice
-     * that while {@link Pairs#group} orders them: ~4 MB for 160,000 pairs), the layer's images and tag sets, not the
-     * hosts' answers.
+     * that while {@link Pairs#group} orders them: ~4 MB for 160,000 pairs), the layer's images and tag sets, and one
+     * {@link ImageOnHost} per (image, tag set, place), the same instance in every holding of it (a writer may cache
+     * what it writes of one by identity); not the hosts' answers.
      *
      * @return the layer the hosts hold
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
