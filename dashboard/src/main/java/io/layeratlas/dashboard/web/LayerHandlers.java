@@ -1,7 +1,9 @@
 package io.layeratlas.dashboard.web;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.layeratlas.db.query.Freshness;
@@ -12,11 +14,15 @@ import io.layeratlas.db.query.PageInfo;
 
 import java.io.BufferedOutputStream;
 import java.io.BufferedWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -148,18 +154,18 @@ final class LayerHandlers {
     }
 
     /** Writes the CSV's lines, each built in one buffer reused from host to host. Not thread-safe: one per export. */
-    private static final class CsvLines {
+    static final class CsvLines {
         private final Writer out;
         private final StringBuilder line = new StringBuilder(512);
         private final StringBuilder field = new StringBuilder(256);
-        private final List<String> tags = new ArrayList<>();
+        private final Set<String> taken = new HashSet<>();
         private char[] chars = new char[512];
 
         CsvLines(Writer out) {
             this.out = out;
         }
 
-        void write(LayerQuery.HostHolding h) throws java.io.IOException {
+        void write(LayerQuery.HostHolding h) throws IOException {
             HostStatus s = h.host();
             line.setLength(0);
             Csv.append(line, s.hostId()).append(',');
@@ -192,20 +198,26 @@ final class LayerHandlers {
 
         /** The tags of a host's images, each once, in image order, by spaces. */
         private CharSequence tags(LayerQuery.HostHolding h) {
-            tags.clear();
+            // A hash of the tags taken, not a scan of them per tag (ArrayList.contains: a sixth of the CSV's JFR
+            // samples at 10,000 hosts); an image held at several positions shares one tag list, skipped after the
+            // first by identity.
+            taken.clear();
+            field.setLength(0);
+            List<String> last = null;
             for (LayerQuery.ImageOnHost i : h.images()) {
-                for (String t : i.repoTags()) {
-                    if (!tags.contains(t)) {
-                        tags.add(t);
+                List<String> repoTags = i.repoTags();
+                if (repoTags == last) {
+                    continue;
+                }
+                last = repoTags;
+                for (String t : repoTags) {
+                    if (taken.add(t)) {
+                        if (!field.isEmpty()) {
+                            field.append(' ');
+                        }
+                        field.append(t);
                     }
                 }
-            }
-            field.setLength(0);
-            for (String t : tags) {
-                if (!field.isEmpty()) {
-                    field.append(' ');
-                }
-                field.append(t);
             }
             return field;
         }
@@ -238,21 +250,23 @@ final class LayerHandlers {
 
     /**
      * {@code {"digest","matchedBy","hosts":[HostEntry…],"hostCount"}}, streamed: every host, no cap. Each host is
-     * written field by field on the generator ({@link #writeHost}), in {@link HostEntry}'s shape with its
+     * written field by field on the generator ({@link JsonHosts}), in {@link HostEntry}'s shape with its
      * {@code imageRefs}, as the hosts' page with {@code ?include=imageRefs} writes it.
      */
     void hostsJson(Context ctx) throws Exception {
         LayerQuery.LayerRef ref = query.resolve(ctx.pathParam("digest"));
         Map<String, String> labels = Pager.labels(ctx);
         ctx.contentType("application/json");
-        try (JsonGenerator g = mapper.getFactory().createGenerator(new BufferedOutputStream(ctx.outputStream(), 1 << 16))) {
+        JsonFactory factory = mapper.getFactory();
+        try (JsonGenerator g = factory.createGenerator(new BufferedOutputStream(ctx.outputStream(), 1 << 16))) {
             g.writeStartObject();
             g.writeStringField("digest", ref.digest());
             g.writeStringField("matchedBy", ref.matchedBy().name());
             g.writeArrayFieldStart("hosts");
+            JsonHosts hosts = new JsonHosts(factory, g);
             long[] count = {0};
             query.exportHosts(ref, labels, h -> {
-                writeHost(g, h);
+                hosts.write(h);
                 count[0]++;
             });
             g.writeEndArray();
@@ -262,54 +276,100 @@ final class LayerHandlers {
     }
 
     /**
-     * A host of the JSON export as {@link HostEntry#of(LayerQuery.HostHolding)} serializes (field order, nulls
-     * written, times as {@link ApiJson} writes them), straight to the generator: Jackson's databind cost ~1.5 ms of
-     * dashboard CPU per 200 hosts (DESIGN, "The export"). The JSON export and the hosts' page with
-     * {@code ?include=imageRefs} are compared host by host in PagingTest.
+     * Writes the JSON export's hosts as {@link HostEntry#of(LayerQuery.HostHolding)} serializes them (field order,
+     * nulls written, times as {@link ApiJson} writes them), straight to the generator: Jackson's databind cost ~1.5 ms
+     * of dashboard CPU per 200 hosts (DESIGN, "The export"). The JSON export and the hosts' page with
+     * {@code ?include=imageRefs} are compared host by host in PagingTest, and a host with JSON's special characters
+     * byte for byte with databind's writing in ExportWritersTest.
+     *
+     * <p>Each image ref ({@link LayerQuery.ImageOnHost}) is written once per export to JSON text by a generator of the
+     * same factory (Jackson escapes it, as it would on {@code g}) and reused by identity wherever a host holds it:
+     * {@link LayerQuery#exportHosts} gives one instance per image, tag set and place, so a 10,000-host export writes
+     * a few thousand refs, not its ~160,000 pairs (JFR: Jackson encoding the JSON's strings was the export's largest
+     * cost). Image IDs are kept quoted and encoded likewise. Memory: those refs and IDs, once each. Not thread-safe:
+     * one per export.
      */
-    private static void writeHost(JsonGenerator g, LayerQuery.HostHolding h) throws java.io.IOException {
-        HostStatus s = h.host();
-        g.writeStartObject();
-        g.writeStringField("hostId", s.hostId());
-        strings(g, "images", h.imageIds());
-        g.writeArrayFieldStart("imageRefs");
-        for (LayerQuery.ImageOnHost i : h.images()) {
+    static final class JsonHosts {
+        private static final SerializedString HOST_ID = new SerializedString("hostId");
+        private static final SerializedString IMAGES = new SerializedString("images");
+        private static final SerializedString IMAGE_REFS = new SerializedString("imageRefs");
+
+        private final JsonFactory factory;
+        private final JsonGenerator g;
+        private final Map<LayerQuery.ImageOnHost, SerializedString> refs = new IdentityHashMap<>();
+        private final Map<String, SerializedString> ids = new HashMap<>();
+        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(512);
+
+        JsonHosts(JsonFactory factory, JsonGenerator g) {
+            this.factory = factory;
+            this.g = g;
+        }
+
+        void write(LayerQuery.HostHolding h) throws IOException {
+            HostStatus s = h.host();
             g.writeStartObject();
-            g.writeStringField("imageId", i.imageId());
-            g.writeNumberField("position", i.position());
-            g.writeStringField("chainId", i.chainId());
-            strings(g, "repoTags", i.repoTags());
-            strings(g, "repoDigests", i.repoDigests());
+            g.writeFieldName(HOST_ID);
+            g.writeString(s.hostId());
+            g.writeFieldName(IMAGES);
+            g.writeStartArray();
+            for (String id : h.imageIds()) {
+                g.writeString(ids.computeIfAbsent(id, SerializedString::new));
+            }
+            g.writeEndArray();
+            g.writeFieldName(IMAGE_REFS);
+            g.writeStartArray();
+            for (LayerQuery.ImageOnHost i : h.images()) {
+                SerializedString ref = refs.get(i);
+                if (ref == null) {
+                    ref = json(i);
+                    refs.put(i, ref);
+                }
+                g.writeRawValue(ref);
+            }
+            g.writeEndArray();
+            ApiJson.instantField(g, "firstSeen", h.firstSeen());
+            g.writeBooleanField("stale", s.stale());
+            ApiJson.instantField(g, "lastReportAt", s.lastReportAt());
+            ApiJson.instantField(g, "lastInventoryAt", s.lastInventoryAt());
+            g.writeStringField("agentVersion", s.agentVersion());
+            g.writeStringField("sourceKind", s.sourceKind());
+            g.writeArrayFieldStart("containers");
+            for (ContainerOnHost c : h.containers()) {
+                g.writeStartObject();
+                g.writeStringField("containerId", c.containerId());
+                g.writeStringField("name", c.name());
+                g.writeStringField("state", c.state());
+                ApiJson.instantField(g, "created", c.created());
+                g.writeStringField("imageId", c.imageId());
+                g.writeStringField("image", c.image());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeObjectFieldStart("labels");
+            for (Map.Entry<String, String> e : s.labels().entrySet()) {
+                g.writeStringField(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
             g.writeEndObject();
         }
-        g.writeEndArray();
-        ApiJson.instantField(g, "firstSeen", h.firstSeen());
-        g.writeBooleanField("stale", s.stale());
-        ApiJson.instantField(g, "lastReportAt", s.lastReportAt());
-        ApiJson.instantField(g, "lastInventoryAt", s.lastInventoryAt());
-        g.writeStringField("agentVersion", s.agentVersion());
-        g.writeStringField("sourceKind", s.sourceKind());
-        g.writeArrayFieldStart("containers");
-        for (ContainerOnHost c : h.containers()) {
-            g.writeStartObject();
-            g.writeStringField("containerId", c.containerId());
-            g.writeStringField("name", c.name());
-            g.writeStringField("state", c.state());
-            ApiJson.instantField(g, "created", c.created());
-            g.writeStringField("imageId", c.imageId());
-            g.writeStringField("image", c.image());
-            g.writeEndObject();
+
+        /** An image ref as JSON text, written by a generator of the export's factory. */
+        private SerializedString json(LayerQuery.ImageOnHost i) throws IOException {
+            buffer.reset();
+            try (JsonGenerator r = factory.createGenerator(buffer)) {
+                r.writeStartObject();
+                r.writeStringField("imageId", i.imageId());
+                r.writeNumberField("position", i.position());
+                r.writeStringField("chainId", i.chainId());
+                strings(r, "repoTags", i.repoTags());
+                strings(r, "repoDigests", i.repoDigests());
+                r.writeEndObject();
+            }
+            return new SerializedString(buffer.toString(StandardCharsets.UTF_8));
         }
-        g.writeEndArray();
-        g.writeObjectFieldStart("labels");
-        for (Map.Entry<String, String> e : s.labels().entrySet()) {
-            g.writeStringField(e.getKey(), e.getValue());
-        }
-        g.writeEndObject();
-        g.writeEndObject();
     }
 
-    private static void strings(JsonGenerator g, String field, List<String> values) throws java.io.IOException {
+    private static void strings(JsonGenerator g, String field, List<String> values) throws IOException {
         g.writeArrayFieldStart(field);
         for (String v : values) {
             g.writeString(v);

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -900,8 +901,9 @@ public final class LayerQuery {
      * read first ({@link #EXPORT_IMAGES}, {@link #EXPORT_PAIRS}, {@link #EXPORT_TAG_SETS}, {@link #EXPORT_CONTAINERS});
      * then the holders are read from a server-side cursor {@code exportBatch} rows at a time ({@link #EXPORT_HOSTS}),
      * each handed to {@code sink} with its images as soon as it is read. Memory holds the pairs (12 bytes each, twice
-     * that while {@link Pairs#group} orders them: ~4 MB for 160,000 pairs), the layer's images and tag sets, not the
-     * hosts' answers.
+     * that while {@link Pairs#group} orders them: ~4 MB for 160,000 pairs), the layer's images and tag sets, and one
+     * {@link ImageOnHost} per (image, tag set, place), the same instance in every holding of it (a writer may cache
+     * what it writes of one by identity); not the hosts' answers.
      *
      * @return the layer the hosts hold
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
@@ -1001,22 +1003,34 @@ public final class LayerQuery {
             ps.setString(2, labelsJson);
             try (var rs = ps.executeQuery()) {
                 int hostKey = rs.findColumn("host_key");
+                // One ImageOnHost per (image, tag set) and place, shared by every host holding the image with that set:
+                // the pairs repeat few of them (~160,000 pairs, a few thousand distinct at 10,000 hosts), and the
+                // writers cache what they write of one by identity.
+                Map<Long, ImageOnHost[]> refs = new HashMap<>();
                 while (rs.next()) {
                     int key = rs.getInt(hostKey);
                     int from = pairs.from(key);
                     int to = pairs.to(key);
                     List<ImageOnHost> held = new ArrayList<>(to - from);
                     for (int i = from; i < to; i++) {
+                        int rank = pairs.rank(i);
                         int setKey = pairs.set(i);
-                        TagSet set = setKey < sets.length ? sets[setKey] : null;
-                        if (set == null) {
-                            throw new IllegalStateException("held_images names tag set " + setKey
-                                    + ", which tag_sets does not hold");
+                        ImageOnHost[] places = refs.get((long) rank * sets.length + setKey);
+                        if (places == null) {
+                            TagSet set = setKey < sets.length ? sets[setKey] : null;
+                            if (set == null) {
+                                throw new IllegalStateException("held_images names tag set " + setKey
+                                        + ", which tag_sets does not hold");
+                            }
+                            List<LayerAt> at = ranked.get(rank);
+                            places = new ImageOnHost[at.size()];
+                            for (int p = 0; p < places.length; p++) {
+                                places[p] = new ImageOnHost(at.get(p).imageId(), at.get(p).position(),
+                                        at.get(p).chainId(), set.repoTags(), set.repoDigests());
+                            }
+                            refs.put((long) rank * sets.length + setKey, places);
                         }
-                        for (LayerAt at : ranked.get(pairs.rank(i))) {
-                            held.add(new ImageOnHost(at.imageId(), at.position(), at.chainId(), set.repoTags(),
-                                    set.repoDigests()));
-                        }
+                        Collections.addAll(held, places);
                     }
                     List<ContainerOnHost> theirs = containers.getOrDefault(key, List.of());
                     if (!theirs.isEmpty()) {
