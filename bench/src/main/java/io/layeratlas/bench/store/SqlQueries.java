@@ -289,36 +289,106 @@ public final class SqlQueries {
     }
 
     /**
-     * A package search ({@code openssl<3.0.8}): the package databases listing a matched build
-     * ({@link PackageQuery#matchingDatabases}, the API's own rule: one indexed read of the name's builds, versions
-     * compared in Java), then the count of the images (held by a host) having one of them, the first 100 of those by
-     * image ID, the keys of the hosts holding one ({@link PackageQuery#holdingHosts}: the union of the databases' host
-     * sets, V15; their number is the host count), the freshness of the whole fleet (as {@link #hostsHoldingLayer}
-     * reads it) and the first 100 holders by host ID, each statement the API's own shape. The API's answer adds each
-     * page's packages, tags and each host's first matching images.
+     * A package search ({@code openssl<3.0.8}), what {@code /api/v1/packages?q=} answers with its first pages. First
+     * the matched builds and the package databases listing them ({@link PackageQuery#matching}, the API's own rule: one
+     * indexed read of the name's builds, versions compared in Java). Then, in one round trip (statements sent
+     * together, as {@link #hostPage} sends its own): the count of the images (held by a host) having a matched
+     * database; the first 100 of those by image ID, each with its host count, the tags hosts gave it (image_tags) and
+     * its matching packages (JSON: ecosystem, name, version, architecture, source, path, layer position and diff ID,
+     * read for the page's images at once); the freshness of the whole fleet (as {@link #hostsHoldingLayer} reads it);
+     * and the hosts holding such an image, decoded in SQL from the union of the matched databases' host sets (V15
+     * {@code package_database_hosts}: host {@code chunk * 1024 + i} when bit {@code i} is set), their number beside
+     * the first 100 by host ID with what the answer shows of each (status columns, labels), how many matching images
+     * each holds (its host_package_databases rows less the images having two matched databases) and its first
+     * {@link PackageQuery#HELD_SHOWN} of them by image key with its repo tags (JSON; the tag set joined after the
+     * limit, V20). The API decodes the holders in Java instead and binds them, so its hosts page is planned knowing
+     * their number: a round trip more. Until 2026-12-05 this baseline read the count and the two pages' keys alone,
+     * not the page hosts' images, the packages or the tags the API's answer carries (most of the API's statement time:
+     * bench/results/package-search-api-gap-small.txt).
      *
-     * @return 2 (the image count and the freshness) plus the rows of the two first pages
+     * @return the rows of the four statements (the count's, the images page's, the freshness's and a row per page
+     * host, or one without host columns when no host holds a match)
      */
     public static int packageSearch(Connection c, String question) throws SQLException {
-        List<Long> matched = PackageQuery.matchingDatabases(c, question);
-        Array dbs = c.createArrayOf("bigint", matched.toArray());
-        String image = "EXISTS (SELECT 1 FROM image_package_databases ipd WHERE ipd.image_key = i.image_key"
-                + " AND ipd.db_key = ANY (?))";
-        Array holders = c.createArrayOf("integer", PackageQuery.holdingHosts(c, matched));
-        return count(c, """
+        PackageQuery.Matching m = PackageQuery.matching(c, question);
+        Array packages = c.createArrayOf("bigint", m.packages().toArray());
+        Array dbs = c.createArrayOf("bigint", m.databases().toArray());
+        Array otherPaths = c.createArrayOf("bigint", m.otherPaths().toArray());
+        try (PreparedStatement ps = c.prepareStatement("""
                 SELECT count(*) FROM image_usage u
                  WHERE u.host_count > 0
-                   AND u.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))""",
-                dbs)
-                + count(c, """
-                SELECT i.image_id, u.host_count FROM images i JOIN image_usage u ON u.image_key = i.image_key
-                 WHERE u.host_count > 0 AND %s
-                 ORDER BY i.image_id LIMIT 100""".formatted(image), dbs)
-                + count(c, FleetQuery.FLEET_FRESHNESS, staleBefore())
-                + count(c, """
-                SELECT h.host_id FROM hosts h
-                 WHERE h.retired_at IS NULL AND h.host_key = ANY (?::integer[])
-                 ORDER BY h.host_id LIMIT 100""", holders);
+                   AND u.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?));
+                WITH page AS MATERIALIZED (
+                    SELECT i.image_key, i.image_id, u.host_count,
+                           ARRAY(SELECT ft.tag FROM image_tags ft WHERE ft.image_key = i.image_key ORDER BY ft.tag) AS tags
+                      FROM images i JOIN image_usage u ON u.image_key = i.image_key
+                     WHERE u.host_count > 0
+                       AND EXISTS (SELECT 1 FROM image_package_databases ipd WHERE ipd.image_key = i.image_key
+                                      AND ipd.db_key = ANY (?))
+                     ORDER BY i.image_id LIMIT 100),
+                pk AS (
+                    SELECT ip.image_key,
+                           json_agg(json_build_object('ecosystem', ip.ecosystem, 'name', ip.name, 'version', ip.version,
+                                    'architecture', ip.architecture, 'sourceName', ip.source_name,
+                                    'sourceVersion', ip.source_version, 'path', ip.path, 'position', ip.position,
+                                    'diffId', ip.diff_id)
+                                    ORDER BY ip.name, ip.version, ip.path) AS packages
+                      FROM image_packages ip
+                     WHERE ip.image_key = ANY (ARRAY(SELECT p.image_key FROM page p)) AND ip.package_key = ANY (?)
+                     GROUP BY ip.image_key)
+                SELECT i.image_id, i.host_count, i.tags, pk.packages FROM page i LEFT JOIN pk ON pk.image_key = i.image_key
+                 ORDER BY i.image_id;
+                %s;
+                WITH holders AS MATERIALIZED (
+                    SELECT s.chunk * 1024 + b.i AS host_key
+                      FROM (SELECT s.chunk, bit_or(s.hosts) AS hosts FROM package_database_hosts s
+                             WHERE s.db_key = ANY (?) GROUP BY s.chunk) s
+                     CROSS JOIN generate_series(0, 1023) AS b(i)
+                     WHERE get_bit(s.hosts, b.i) = 1),
+                page AS MATERIALIZED (
+                    SELECT h.host_key, h.host_id, h.source, h.source_kind, h.agent_version, h.generation, h.scanned_at,
+                           h.snapshot_applied_at, h.last_heartbeat_at, h.heartbeat_interval_seconds, h.first_seen,
+                           h.docker_version, h.storage_driver, h.data_root, h.operating_system, h.labels::text AS labels
+                      FROM hosts h
+                     WHERE h.retired_at IS NULL AND (h.host_key IN (SELECT x.host_key FROM holders x) OR false)
+                     ORDER BY h.host_id LIMIT 100),
+                multi AS MATERIALIZED (
+                    SELECT ipd.image_key, count(*) - 1 AS extra FROM image_package_databases ipd
+                     WHERE ipd.db_key = ANY (?)
+                       AND ipd.image_key IN (SELECT o.image_key FROM image_package_databases o WHERE o.db_key = ANY (?))
+                     GROUP BY ipd.image_key HAVING count(*) > 1)
+                SELECT n.host_count, h.*,
+                       (SELECT sum(d.image_count) FILTER (WHERE d.db_key = ANY (?)) FROM host_package_databases d
+                         WHERE d.host_key = h.host_key)
+                     - (SELECT coalesce(sum(m.extra), 0) FROM multi m
+                         WHERE EXISTS (SELECT 1 FROM held_images hm WHERE hm.host_key = h.host_key
+                                          AND hm.image_key = m.image_key)) AS held,
+                       (SELECT json_agg(json_build_object('imageId', i.image_id, 'repoTags', t.repo_tags))
+                          FROM (SELECT hi.image_key, hi.tag_set_key FROM held_images hi
+                                 WHERE hi.host_key = h.host_key
+                                   AND (hi.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd
+                                                          WHERE ipd.db_key = ANY (?)) OR false)
+                                 ORDER BY hi.image_key LIMIT %d) x
+                          JOIN images i ON i.image_key = x.image_key
+                          LEFT JOIN tag_sets t ON t.tag_set_key = x.tag_set_key) AS held_images
+                  FROM (SELECT count(*) AS host_count FROM holders) n LEFT JOIN page h ON TRUE
+                 ORDER BY h.host_id""".formatted(FleetQuery.FLEET_FRESHNESS, PackageQuery.HELD_SHOWN))) {
+            Object[] params = {dbs, dbs, packages, staleBefore(), dbs, dbs, otherPaths, dbs, dbs};
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            int n = 0;
+            boolean result = ps.execute();
+            while (result) {
+                try (ResultSet rs = ps.getResultSet()) {
+                    while (rs.next()) {
+                        n++;
+                    }
+                }
+                result = ps.getMoreResults();
+            }
+            return n;
+        }
     }
 
     /** The freshness statement's parameter ({@link FleetQuery#FLEET_FRESHNESS}), as the API binds it. */

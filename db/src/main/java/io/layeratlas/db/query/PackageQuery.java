@@ -390,6 +390,25 @@ public final class PackageQuery {
     }
 
     /**
+     * What a question matched, as {@link #search} uses it: the package keys (ascending), the package databases listing
+     * one of them (ascending, distinct) and those of them off the path most of them have.
+     */
+    public record Matching(List<Long> packages, List<Long> databases, List<Long> otherPaths) {
+    }
+
+    /**
+     * A question's {@link Matching}, by the rule {@link #search} applies: for baselines that read the rest of the
+     * answer as bare SQL.
+     *
+     * @throws QueryException.InvalidParameter for bad syntax
+     * @throws SQLException                    from the connection
+     */
+    public static Matching matching(Connection c, String question) throws SQLException {
+        Matched m = match(c, PackageSpec.parse(question));
+        return new Matching(m.keys(), m.databases(), m.otherPaths());
+    }
+
+    /**
      * The keys of the hosts holding an image that has one of {@code databases} (as {@link #matchingDatabases} gives
      * them), ascending, read as {@link #search} reads them: the union of the databases' host sets (V15). Retired hosts
      * hold nothing, so none is among them. For baselines, as {@link #matchingDatabases}.
