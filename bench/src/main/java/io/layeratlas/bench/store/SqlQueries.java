@@ -274,17 +274,7 @@ public final class SqlQueries {
             for (int i = 1; i <= 4; i++) {
                 ps.setString(i, hostId);
             }
-            int n = 0;
-            boolean result = ps.execute();
-            while (result) {
-                try (ResultSet rs = ps.getResultSet()) {
-                    while (rs.next()) {
-                        n++;
-                    }
-                }
-                result = ps.getMoreResults();
-            }
-            return n;
+            return allRows(ps);
         }
     }
 
@@ -377,17 +367,7 @@ public final class SqlQueries {
             for (int i = 0; i < params.length; i++) {
                 ps.setObject(i + 1, params[i]);
             }
-            int n = 0;
-            boolean result = ps.execute();
-            while (result) {
-                try (ResultSet rs = ps.getResultSet()) {
-                    while (rs.next()) {
-                        n++;
-                    }
-                }
-                result = ps.getMoreResults();
-            }
-            return n;
+            return allRows(ps);
         }
     }
 
@@ -403,6 +383,21 @@ public final class SqlQueries {
             }
             return rows(ps);
         }
+    }
+
+    /** Runs {@code ps}, statements sent together, and counts the rows of all their results (received whole). */
+    private static int allRows(PreparedStatement ps) throws SQLException {
+        int n = 0;
+        boolean result = ps.execute();
+        while (result) {
+            try (ResultSet rs = ps.getResultSet()) {
+                while (rs.next()) {
+                    n++;
+                }
+            }
+            result = ps.getMoreResults();
+        }
+        return n;
     }
 
     /** Runs {@code ps} and counts its rows (received whole, as with every baseline here, not decoded). */

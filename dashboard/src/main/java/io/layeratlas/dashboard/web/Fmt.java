@@ -71,9 +71,12 @@ public final class Fmt {
         return t != null && t.isAfter(now.plus(SKEW_TOLERANCE));
     }
 
-    /** ISO-8601, for {@code <time datetime>} and the CSV exports; empty for a time not {@link #known}. */
+    /**
+     * ISO-8601, for {@code <time datetime>} and the CSV exports; empty for a time not {@link #known}. The text is
+     * {@code Instant.toString}'s, written by {@link ApiJson#iso} as the API's JSON writes it.
+     */
     public static String iso(Instant t) {
-        return known(t) ? t.toString() : "";
+        return known(t) ? ApiJson.iso(t) : "";
     }
 
     /**
