@@ -3,6 +3,7 @@ package io.layeratlas.dashboard;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.Javalin;
 import io.layeratlas.db.Database;
+import io.layeratlas.db.query.LayerQuery;
 import io.layeratlas.db.index.IndexWriter;
 import io.layeratlas.db.testing.FleetLoader;
 import io.layeratlas.embedded.EmbeddedPostgresServer;
@@ -47,7 +48,9 @@ class ReplicaTest {
                 new FleetLoader(primary, now).loadFleetMain(Set.of(TestFleet.STALE_HOST));
                 await().atMost(Duration.ofSeconds(60)).until(() -> hostsOnStandby(standbyUrl) == 5);
 
-                try (Database standby = Database.open(standbyUrl, pg.standby().user(), "", 2, true)) {
+                // A pool of 4, as the dashboard's default allows: an export reads its holders beside the rest on a second
+                // connection, importing the export's snapshot (pg_export_snapshot works on a standby since PostgreSQL 10).
+                try (Database standby = Database.open(standbyUrl, pg.standby().user(), "", 4, true)) {
                     Javalin app = Dashboard.create(DashboardConfig.defaults(), standby, Clock.fixed(now, ZoneOffset.UTC))
                             .start("127.0.0.1", 0);
                     try {
@@ -63,6 +66,14 @@ class ReplicaTest {
                         assertThat(replica.path("lastReplayAt").asText()).isNotEmpty();
                         assertThat(replica.path("replayLagSeconds").asDouble()).isGreaterThanOrEqualTo(0);
                         assertThat(hosts.path("freshness").path("staleHosts").toString()).contains(TestFleet.STALE_HOST);
+                        long beside = LayerQuery.exportsWithHoldersBeside();
+                        HttpResponse<String> csv = http.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/layers/"
+                                + layer.getKey() + "/hosts.csv")).build(), HttpResponse.BodyHandlers.ofString());
+                        assertThat(csv.statusCode()).as(csv.body()).isEqualTo(200);
+                        assertThat(csv.body().lines().skip(1).map(l -> l.substring(0, l.indexOf(','))).toList())
+                                .containsExactlyElementsOf(layer.getValue().keySet());
+                        assertThat(LayerQuery.exportsWithHoldersBeside() - beside).as("holders read beside, on the standby")
+                                .isEqualTo(1);
 
                         // A later write on the primary reaches the dashboard through the standby: the stale host reports.
                         new IndexWriter(primary).inTransaction(tx -> {

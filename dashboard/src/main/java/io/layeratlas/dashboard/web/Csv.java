@@ -28,12 +28,8 @@ final class Csv {
     static StringBuilder append(StringBuilder line, CharSequence value) {
         CharSequence v = value == null ? "" : value;
         int n = v.length();
-        boolean formula = n > 0 && "=+-@\t\r".indexOf(v.charAt(0)) >= 0;
-        boolean quote = formula;
-        for (int i = 0; i < n && !quote; i++) {
-            char ch = v.charAt(i);
-            quote = ch == ',' || ch == '"' || ch == '\n' || ch == '\r' || ch == '\'';
-        }
+        boolean formula = n > 0 && formula(v.charAt(0));
+        boolean quote = formula || !plain(v);
         if (!quote) {
             return line.append(v);
         }
@@ -49,5 +45,24 @@ final class Csv {
             line.append(ch);
         }
         return line.append('"');
+    }
+
+    /** Whether a field starting with {@code first} would run as a spreadsheet formula (written quoted, after {@code '}). */
+    static boolean formula(char first) {
+        return "=+-@\t\r".indexOf(first) >= 0;
+    }
+
+    /**
+     * Whether {@code v} holds none of the characters that make a field quoted ({@code , " ' CR LF}): a field of such
+     * parts is written as it is unless it starts like a {@link #formula}.
+     */
+    static boolean plain(CharSequence v) {
+        for (int i = 0, n = v.length(); i < n; i++) {
+            char ch = v.charAt(i);
+            if (ch == ',' || ch == '"' || ch == '\n' || ch == '\r' || ch == '\'') {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -20,6 +20,8 @@ import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -153,13 +155,28 @@ final class LayerHandlers {
         }
     }
 
-    /** Writes the CSV's lines, each built in one buffer reused from host to host. Not thread-safe: one per export. */
+    /**
+     * Writes the CSV's lines, each built in one buffer reused from host to host. The image IDs and tags of the
+     * export's hosts are the same few thousand strings, shared from host to host ({@link LayerQuery#exportHosts}
+     * gives one instance per image and tag set): whether each needs quoting is decided once per instance, and a field
+     * of parts that need none is appended as it is, without a copy and a scan of its ~1,000 characters per host (JFR
+     * at 10,000 hosts: {@link Csv#append} was a third of the writer's samples). Not thread-safe: one per export.
+     */
     static final class CsvLines {
         private final Writer out;
-        private final StringBuilder line = new StringBuilder(512);
+        private final StringBuilder line = new StringBuilder(2048);
         private final StringBuilder field = new StringBuilder(256);
-        private final Set<String> taken = new HashSet<>();
-        private char[] chars = new char[512];
+        private final List<String> parts = new ArrayList<>();
+        /** The export's distinct tags, numbered; each shared tag list as its tags' numbers, by instance. */
+        private final Map<String, Integer> tagIndex = new HashMap<>();
+        private final List<String> tagText = new ArrayList<>();
+        private final Map<List<String>, int[]> tagIds = new IdentityHashMap<>();
+        /** The number of the last host that took each tag; {@code stamp}: this host's. */
+        private int[] tagStamps = new int[64];
+        private int stamp;
+        /** Whether a shared image ID or tag is {@link Csv#plain}, by instance. */
+        private final Map<String, Boolean> plain = new IdentityHashMap<>();
+        private char[] chars = new char[2048];
 
         CsvLines(Writer out) {
             this.out = out;
@@ -172,8 +189,8 @@ final class LayerHandlers {
             Csv.append(line, s.stale() ? "true" : "false").append(',');
             Csv.append(line, Fmt.iso(s.lastReportAt())).append(',');
             Csv.append(line, Fmt.iso(h.firstSeen())).append(',');
-            Csv.append(line, imageIds(h)).append(',');
-            Csv.append(line, tags(h)).append(',');
+            joined(h.imageIds()).append(',');
+            joined(tags(h)).append(',');
             Csv.append(line, containers(h)).append(',');
             Csv.append(line, labels(s)).append("\r\n");
             int n = line.length();
@@ -184,25 +201,42 @@ final class LayerHandlers {
             out.write(chars, 0, n);
         }
 
-        /** The host's image IDs containing the layer, each once, by spaces. */
-        private CharSequence imageIds(LayerQuery.HostHolding h) {
+        /**
+         * Appends {@code values} separated by spaces as one field, as {@link Csv#append} would write their joined
+         * text: as they are when each is plain and the first does not start like a formula.
+         */
+        private StringBuilder joined(List<String> values) {
+            boolean asIs = values.isEmpty() || values.get(0).isEmpty() || !Csv.formula(values.get(0).charAt(0));
+            for (int i = 0; i < values.size() && asIs; i++) {
+                asIs = plain.computeIfAbsent(values.get(i), Csv::plain);
+            }
+            if (asIs) {
+                for (int i = 0; i < values.size(); i++) {
+                    if (i > 0) {
+                        line.append(' ');
+                    }
+                    line.append(values.get(i));
+                }
+                return line;
+            }
             field.setLength(0);
-            for (String id : h.imageIds()) {
-                if (!field.isEmpty()) {
+            for (int i = 0; i < values.size(); i++) {
+                if (i > 0) {
                     field.append(' ');
                 }
-                field.append(id);
+                field.append(values.get(i));
             }
-            return field;
+            return Csv.append(line, field);
         }
 
-        /** The tags of a host's images, each once, in image order, by spaces. */
-        private CharSequence tags(LayerQuery.HostHolding h) {
-            // A hash of the tags taken, not a scan of them per tag (ArrayList.contains: a sixth of the CSV's JFR
-            // samples at 10,000 hosts); an image held at several positions shares one tag list, skipped after the
-            // first by identity.
-            taken.clear();
-            field.setLength(0);
+        /** The tags of a host's images, each once, in image order. */
+        private List<String> tags(LayerQuery.HostHolding h) {
+            // Each shared tag list is numbered once (its tags' indexes among the export's distinct tags), and a tag is
+            // taken once per host by stamping its index with the host's number: a hash set of the tags taken, cleared
+            // and filled per host, was a third of the writer's samples (JFR at 10,000 hosts). An image held at
+            // several positions shares one tag list, skipped after the first by identity.
+            stamp++;
+            parts.clear();
             List<String> last = null;
             for (LayerQuery.ImageOnHost i : h.images()) {
                 List<String> repoTags = i.repoTags();
@@ -210,16 +244,28 @@ final class LayerHandlers {
                     continue;
                 }
                 last = repoTags;
-                for (String t : repoTags) {
-                    if (taken.add(t)) {
-                        if (!field.isEmpty()) {
-                            field.append(' ');
-                        }
-                        field.append(t);
+                int[] ids = tagIds.get(repoTags);
+                if (ids == null) {
+                    ids = new int[repoTags.size()];
+                    for (int j = 0; j < ids.length; j++) {
+                        ids[j] = tagIndex.computeIfAbsent(repoTags.get(j), t -> {
+                            tagText.add(t);
+                            return tagText.size() - 1;
+                        });
+                    }
+                    tagIds.put(repoTags, ids);
+                    if (tagStamps.length < tagText.size()) {
+                        tagStamps = Arrays.copyOf(tagStamps, Math.max(tagText.size(), 2 * tagStamps.length));
+                    }
+                }
+                for (int id : ids) {
+                    if (tagStamps[id] != stamp) {
+                        tagStamps[id] = stamp;
+                        parts.add(tagText.get(id));
                     }
                 }
             }
-            return field;
+            return parts;
         }
 
         /** The CSV's containers field: {@code name:state} (the ID when unnamed; {@code unknown} state) by spaces. */

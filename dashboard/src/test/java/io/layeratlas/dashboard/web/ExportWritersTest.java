@@ -102,4 +102,29 @@ class ExportWritersTest {
                 + ",other:2 app:1,,");
         assertThat(written[2]).isEqualTo("host-3,false,2026-11-29T07:25:01.123Z,2026-11-29T07:25:01.123Z,,,,");
     }
+
+    @Test
+    void the_csv_export_quotes_a_field_of_shared_parts_that_starts_like_a_formula_and_lists_ids_out_of_order_once()
+            throws Exception {
+        // B at positions 2 and 0 with two tag lists, the first starting with "=": the field is quoted after an
+        // apostrophe (OWASP "CSV Injection"), though each tag needs no quoting of its own.
+        LayerQuery.ImageOnHost formula = new LayerQuery.ImageOnHost(B, 2, "sha256:" + "9".repeat(64),
+                List.of("=1+2:x", "plain:1"), List.of());
+        LayerQuery.HostHolding startsLikeAFormula = host("host-4", Map.of(), List.of(formula, B_REF), List.of());
+        // Images not by image ID (B, then A, then B again): each ID once, in the order met.
+        LayerQuery.HostHolding outOfOrder = host("host-5", Map.of(), List.of(B_REF, A_LOW, A_HIGH, B_REF), List.of());
+        StringWriter out = new StringWriter();
+        LayerHandlers.CsvLines lines = new LayerHandlers.CsvLines(out);
+        lines.write(startsLikeAFormula);
+        lines.write(outOfOrder);
+        lines.write(startsLikeAFormula);
+        String[] written = out.toString().split("\r\n");
+        String first = "host-4,false,2026-11-29T07:25:01.123Z,2026-11-29T07:25:01.123Z," + B
+                + ",\"'=1+2:x plain:1 other:2 app:1\",,";
+        assertThat(written[0]).isEqualTo(first);
+        assertThat(written[1]).isEqualTo("host-5,false,2026-11-29T07:25:01.123Z,2026-11-29T07:25:01.123Z," + B + " " + A
+                + ",\"other:2 app:1 app:\"\"quoted\"\" \\ back app:é✓\u0001\n\t😀\",,");
+        assertThat(written[2]).isEqualTo(first);
+        assertThat(outOfOrder.imageIds()).containsExactly(B, A);
+    }
 }

@@ -36,6 +36,8 @@ public final class LayerQuery {
     private final Freshness.Policy policy;
     private final int exportBatch;
     private final int probedImages;
+    /** How many of this query's exports may read their holders on a second connection at once. */
+    private final ExportHolders.Lanes exportLanes;
 
     public LayerQuery(DataSource dataSource, Freshness.Policy policy) {
         this(dataSource, policy, EXPORT_BATCH, PROBED_IMAGES);
@@ -58,6 +60,7 @@ public final class LayerQuery {
         }
         this.exportBatch = exportBatch;
         this.probedImages = probedImages;
+        this.exportLanes = new ExportHolders.Lanes(dataSource);
     }
 
     /** How a layer question was understood. */
@@ -136,15 +139,27 @@ public final class LayerQuery {
 
         /** The image IDs, for the short API answer: each once, in the order of {@code images}. */
         public List<String> imageIds() {
-            // A loop, not stream().distinct(): the exports ask it of every host, and hashing each ID cost more than
-            // comparing it with the few already taken (an image holds the layer at one position, or at a few).
+            // The answers list images by image ID, then position: while the IDs ascend, one that differs from the
+            // last is new, with no lookup (the exports ask this of every host: ArrayList.contains, then a hash set,
+            // were a tenth of the CSV export's JFR samples at 10,000 hosts). Out of order, a set of those taken.
             List<String> ids = new ArrayList<>(images.size());
-            Set<String> seen = images.size() > 16 ? new HashSet<>() : null;
+            Set<String> seen = null;
+            String last = null;
             for (ImageOnHost i : images) {
                 String id = i.imageId();
-                if (seen == null ? !ids.contains(id) : seen.add(id)) {
+                if (last != null) {
+                    int order = id == last ? 0 : id.compareTo(last);
+                    if (order == 0) {
+                        continue;
+                    }
+                    if (order < 0 && seen == null) {
+                        seen = new HashSet<>(ids);
+                    }
+                }
+                if (seen == null || seen.add(id)) {
                     ids.add(id);
                 }
+                last = id;
             }
             return java.util.Collections.unmodifiableList(ids);
         }
@@ -899,11 +914,13 @@ public final class LayerQuery {
      * Every host holding a layer, streamed in host ID order with no cap, from one snapshot: the remediation export.
      * The layer's images, who holds which with which tag set, those sets and the containers running the images are
      * read first ({@link #EXPORT_IMAGES}, {@link #EXPORT_PAIRS}, {@link #EXPORT_TAG_SETS}, {@link #EXPORT_CONTAINERS});
-     * then the holders are read from a server-side cursor {@code exportBatch} rows at a time ({@link #EXPORT_HOSTS}),
-     * each handed to {@code sink} with its images as soon as it is read. Memory holds the pairs (12 bytes each, twice
-     * that while {@link Pairs#group} orders them: ~4 MB for 160,000 pairs), the layer's images and tag sets, and one
-     * {@link ImageOnHost} per (image, tag set, place), the same instance in every holding of it (a writer may cache
-     * what it writes of one by identity); not the hosts' answers.
+     * the holders ({@link #EXPORT_HOSTS}) are read meanwhile on a second pooled connection in the same snapshot,
+     * {@code exportBatch} rows a fetch, by {@link ExportHolders} (on the export's own connection after the rest when
+     * the pool has no second connection to spare), and each is handed to {@code sink} with its images. Memory holds
+     * the pairs (12 bytes each, twice that while {@link Pairs#group} orders them: ~4 MB for 160,000 pairs), the
+     * layer's images and tag sets, one {@link ImageOnHost} per (image, tag set, place), the same instance in every
+     * holding of it (a writer may cache what it writes of one by identity), and up to three batches of holders read
+     * ahead; not the hosts' answers.
      *
      * @return the layer the hosts hold
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
@@ -913,72 +930,172 @@ public final class LayerQuery {
         return exportHosts(ref, Map.of(), sink);
     }
 
+    /**
+     * How many exports (of any LayerQuery in this JVM) read their holders on a second connection beside the rest, all
+     * of them: for tests and diagnostics, since a failure there falls back to reading them after the rest.
+     */
+    public static long exportsWithHoldersBeside() {
+        return ExportHolders.readBeside();
+    }
+
     /** As {@link #exportHosts(LayerRef, HostSink)}, only hosts carrying every label of {@code labels}. */
     public LayerRef exportHosts(LayerRef ref, Map<String, String> labels, HostSink sink) {
         String labelsJson = Labels.json(labels);
         return Sql.inSnapshot(dataSource, "layer hosts export", c -> {
             java.sql.Array keys = c.createArrayOf("bigint", ref.layerKeys().toArray());
-            // The layer's images: image key -> where the layer is in it (an image may hold its chains at several
-            // positions), each image's places by position; and each image's rank in image ID order, which is the
-            // order a host's images are written in.
-            Map<Long, List<LayerAt>> images = new HashMap<>();
-            try (var ps = c.prepareStatement(EXPORT_IMAGES)) {
+            // The holders first: read beside the rest on a second connection in this snapshot when one may be taken.
+            try (ExportHolders holders = ExportHolders.start(dataSource, c, EXPORT_HOSTS, ps -> {
                 ps.setArray(1, keys);
-                try (var rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        images.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>(1))
-                                .add(new LayerAt(rs.getString(4), rs.getInt(2), ref.chainId(rs.getLong(3))));
-                    }
-                }
+                ps.setString(2, labelsJson);
+            }, exportBatch, rs -> new ExportHolders.Holder(rs.getInt("host_key"), Sql.host(rs, policy),
+                    Sql.instant(rs, "layer_first_seen")), exportLanes)) {
+                exportHosts(c, ref, keys, holders, sink);
             }
-            List<Long> byId = new ArrayList<>(images.keySet());
-            byId.sort(Comparator.comparing(k -> images.get(k).get(0).imageId()));
-            List<List<LayerAt>> ranked = new ArrayList<>(byId.size());
-            Map<Long, Integer> rank = new HashMap<>(byId.size() * 2);
-            for (long k : byId) {
-                List<LayerAt> at = images.get(k);
-                at.sort(Comparator.comparingInt(LayerAt::position));
-                rank.put(k, ranked.size());
-                ranked.add(at);
-            }
-            Pairs pairs = new Pairs();
-            if (images.isEmpty()) {
-                // No image holds it: its holders are still the answer, each with no images.
-                streamHolders(c, keys, labelsJson, pairs, ranked, new TagSet[0], Map.of(), sink);
-                return ref;
-            }
-            try (var ps = c.prepareStatement(EXPORT_PAIRS)) {
-                ps.setFetchSize(PAIRS_PER_HOST_ROW * exportBatch);
-                ps.setArray(1, c.createArrayOf("bigint", images.keySet().toArray()));
-                try (var rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        pairs.add(rs.getInt(1), rank.get(rs.getLong(2)), rs.getInt(3));
-                    }
-                }
-            }
-            pairs.group(ranked.size());
-            BitSet setKeys = pairs.setKeys();
-            TagSet[] sets = new TagSet[setKeys.length()];
-            try (var ps = c.prepareStatement(EXPORT_TAG_SETS)) {
-                ps.setArray(1, c.createArrayOf("integer", setKeys.stream().boxed().toArray()));
-                try (var rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        sets[rs.getInt(1)] = new TagSet(Sql.strings(rs.getArray(2)), Sql.strings(rs.getArray(3)));
-                    }
-                }
-            }
-            Map<Integer, List<ContainerOnHost>> containers = new HashMap<>();
-            try (var ps = c.prepareStatement(EXPORT_CONTAINERS)) {
-                ps.setArray(1, c.createArrayOf("text", ranked.stream().map(l -> l.get(0).imageId()).toArray()));
-                try (var rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        containers.computeIfAbsent(rs.getInt("host_key"), k -> new ArrayList<>(1)).add(Containers.row(rs));
-                    }
-                }
-            }
-            streamHolders(c, keys, labelsJson, pairs, ranked, sets, containers, sink);
             return ref;
         });
+    }
+
+    /** The export's other four statements on the export's connection, then its holders streamed to the sink. */
+    private void exportHosts(Connection c, LayerRef ref, java.sql.Array keys, ExportHolders holders, HostSink sink)
+            throws SQLException {
+        // The layer's images: image key -> where the layer is in it (an image may hold its chains at several
+        // positions), each image's places by position; and each image's rank in image ID order, which is the
+        // order a host's images are written in.
+        Map<Long, List<LayerAt>> images = new HashMap<>();
+        try (var ps = c.prepareStatement(EXPORT_IMAGES)) {
+            ps.setArray(1, keys);
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    images.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>(1))
+                            .add(new LayerAt(rs.getString(4), rs.getInt(2), ref.chainId(rs.getLong(3))));
+                }
+            }
+        }
+        long[] byId = images.keySet().stream().mapToLong(Long::longValue).toArray();
+        List<List<LayerAt>> ranked = new ArrayList<>(byId.length);
+        images.entrySet().stream().sorted(Comparator.comparing(e -> e.getValue().get(0).imageId())).forEach(e -> {
+            e.getValue().sort(Comparator.comparingInt(LayerAt::position));
+            byId[ranked.size()] = e.getKey();
+            ranked.add(e.getValue());
+        });
+        LongIndex rank = new LongIndex(byId.length); // an image key's index is its rank
+        for (long k : byId) {
+            rank.put(k);
+        }
+        Pairs pairs = new Pairs();
+        if (images.isEmpty()) {
+            // No image holds it: its holders are still the answer, each with no images.
+            streamHolders(holders, pairs, ranked, new TagSet[0], Map.of(), sink);
+            return;
+        }
+        try (var ps = c.prepareStatement(EXPORT_PAIRS)) {
+            ps.setFetchSize(PAIRS_PER_HOST_ROW * exportBatch);
+            ps.setArray(1, c.createArrayOf("bigint", images.keySet().toArray()));
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    long imageKey = rs.getLong(2);
+                    int r = rank.get(imageKey);
+                    if (r < 0) {
+                        throw new IllegalStateException("held_images names image " + imageKey
+                                + ", not one of the layer's images");
+                    }
+                    pairs.add(rs.getInt(1), r, rs.getInt(3));
+                }
+            }
+        }
+        pairs.group(ranked.size());
+        BitSet setKeys = pairs.setKeys();
+        TagSet[] sets = new TagSet[setKeys.length()];
+        try (var ps = c.prepareStatement(EXPORT_TAG_SETS)) {
+            ps.setArray(1, c.createArrayOf("integer", setKeys.stream().boxed().toArray()));
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    sets[rs.getInt(1)] = new TagSet(Sql.strings(rs.getArray(2)), Sql.strings(rs.getArray(3)));
+                }
+            }
+        }
+        Map<Integer, List<ContainerOnHost>> containers = new HashMap<>();
+        try (var ps = c.prepareStatement(EXPORT_CONTAINERS)) {
+            ps.setArray(1, c.createArrayOf("text", ranked.stream().map(l -> l.get(0).imageId()).toArray()));
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    containers.computeIfAbsent(rs.getInt("host_key"), k -> new ArrayList<>(1)).add(Containers.row(rs));
+                }
+            }
+        }
+        streamHolders(holders, pairs, ranked, sets, containers, sink);
+    }
+
+    /**
+     * Long keys to dense indexes 0, 1, 2… in the order they were first put: open addressing on primitive arrays. The
+     * export looks up an image's rank and a shared ref once per pair (~160,000 an export at 10,000 hosts), where boxed
+     * {@code HashMap<Long, …>} lookups were ~7 % of the export's JFR samples.
+     */
+    static final class LongIndex {
+        private long[] keys;
+        private int[] slots; // index + 1; 0 = empty
+        private int size;
+
+        LongIndex(int expected) {
+            int capacity = Integer.highestOneBit(Math.max(16, expected * 2 - 1)) << 1;
+            keys = new long[capacity];
+            slots = new int[capacity];
+        }
+
+        /** The index of {@code key}, or -1 when it was never put. */
+        int get(long key) {
+            int mask = slots.length - 1;
+            for (int i = hash(key) & mask; slots[i] != 0; i = (i + 1) & mask) {
+                if (keys[i] == key) {
+                    return slots[i] - 1;
+                }
+            }
+            return -1;
+        }
+
+        /** The index of {@code key}, the next free one when it is new. */
+        int put(long key) {
+            int mask = slots.length - 1;
+            int i = hash(key) & mask;
+            for (; slots[i] != 0; i = (i + 1) & mask) {
+                if (keys[i] == key) {
+                    return slots[i] - 1;
+                }
+            }
+            keys[i] = key;
+            slots[i] = ++size;
+            if (2 * size > slots.length) {
+                grow();
+            }
+            return size - 1;
+        }
+
+        int size() {
+            return size;
+        }
+
+        private void grow() {
+            long[] oldKeys = keys;
+            int[] oldSlots = slots;
+            keys = new long[oldKeys.length * 2];
+            slots = new int[oldSlots.length * 2];
+            int mask = slots.length - 1;
+            for (int j = 0; j < oldSlots.length; j++) {
+                if (oldSlots[j] != 0) {
+                    int i = hash(oldKeys[j]) & mask;
+                    while (slots[i] != 0) {
+                        i = (i + 1) & mask;
+                    }
+                    keys[i] = oldKeys[j];
+                    slots[i] = oldSlots[j];
+                }
+            }
+        }
+
+        private static int hash(long key) {
+            long h = key * 0x9E3779B97F4A7C15L;
+            return (int) (h ^ (h >>> 32));
+        }
     }
 
     /** A host's repo tags and repo digests of an image, as one tag set (V20) holds them. */
@@ -990,57 +1107,53 @@ public final class LayerQuery {
     }
 
     /**
-     * Streams {@link #EXPORT_HOSTS} and hands each holder to the sink with its images of the layer ({@code pairs},
-     * grouped by host, each host's by image rank; {@code ranked}: the places of each image, by rank; {@code sets}: tag
-     * sets by key) and its containers running one of them ({@code containers} by host key).
+     * Streams the holders ({@link #EXPORT_HOSTS}) and hands each to the sink with its images of the layer
+     * ({@code pairs}, grouped by host, each host's by image rank; {@code ranked}: the places of each image, by rank;
+     * {@code sets}: tag sets by key) and its containers running one of them ({@code containers} by host key).
      */
-    private void streamHolders(Connection c, java.sql.Array keys, String labelsJson, Pairs pairs,
-                               List<List<LayerAt>> ranked, TagSet[] sets,
-                               Map<Integer, List<ContainerOnHost>> containers, HostSink sink) throws SQLException {
-        try (var ps = c.prepareStatement(EXPORT_HOSTS)) {
-            ps.setFetchSize(exportBatch);
-            ps.setArray(1, keys);
-            ps.setString(2, labelsJson);
-            try (var rs = ps.executeQuery()) {
-                int hostKey = rs.findColumn("host_key");
-                // One ImageOnHost per (image, tag set) and place, shared by every host holding the image with that set:
-                // the pairs repeat few of them (~160,000 pairs, a few thousand distinct at 10,000 hosts), and the
-                // writers cache what they write of one by identity.
-                Map<Long, ImageOnHost[]> refs = new HashMap<>();
-                while (rs.next()) {
-                    int key = rs.getInt(hostKey);
-                    int from = pairs.from(key);
-                    int to = pairs.to(key);
-                    List<ImageOnHost> held = new ArrayList<>(to - from);
-                    for (int i = from; i < to; i++) {
-                        int rank = pairs.rank(i);
-                        int setKey = pairs.set(i);
-                        ImageOnHost[] places = refs.get((long) rank * sets.length + setKey);
-                        if (places == null) {
-                            TagSet set = setKey < sets.length ? sets[setKey] : null;
-                            if (set == null) {
-                                throw new IllegalStateException("held_images names tag set " + setKey
-                                        + ", which tag_sets does not hold");
-                            }
-                            List<LayerAt> at = ranked.get(rank);
-                            places = new ImageOnHost[at.size()];
-                            for (int p = 0; p < places.length; p++) {
-                                places[p] = new ImageOnHost(at.get(p).imageId(), at.get(p).position(),
-                                        at.get(p).chainId(), set.repoTags(), set.repoDigests());
-                            }
-                            refs.put((long) rank * sets.length + setKey, places);
-                        }
-                        Collections.addAll(held, places);
+    private static void streamHolders(ExportHolders holders, Pairs pairs, List<List<LayerAt>> ranked, TagSet[] sets,
+                                      Map<Integer, List<ContainerOnHost>> containers, HostSink sink)
+            throws SQLException {
+        // One ImageOnHost per (image, tag set) and place, shared by every host holding the image with that set: the
+        // pairs repeat few of them (~160,000 pairs, a few thousand distinct at 10,000 hosts), and the writers cache
+        // what they write of one by identity.
+        LongIndex refKeys = new LongIndex(ranked.size() * 4);
+        List<ImageOnHost[]> refs = new ArrayList<>();
+        for (ExportHolders.Holder h = holders.next(); h != null; h = holders.next()) {
+            int key = h.hostKey();
+            int from = pairs.from(key);
+            int to = pairs.to(key);
+            List<ImageOnHost> held = new ArrayList<>(to - from);
+            for (int i = from; i < to; i++) {
+                int rank = pairs.rank(i);
+                int setKey = pairs.set(i);
+                long refKey = (long) rank * sets.length + setKey;
+                int ref = refKeys.get(refKey);
+                ImageOnHost[] places = ref < 0 ? null : refs.get(ref);
+                if (places == null) {
+                    TagSet set = setKey < sets.length ? sets[setKey] : null;
+                    if (set == null) {
+                        throw new IllegalStateException("held_images names tag set " + setKey
+                                + ", which tag_sets does not hold");
                     }
-                    List<ContainerOnHost> theirs = containers.getOrDefault(key, List.of());
-                    if (!theirs.isEmpty()) {
-                        Set<String> ids = new HashSet<>();
-                        held.forEach(i -> ids.add(i.imageId()));
-                        theirs = sorted(theirs.stream().filter(k -> ids.contains(k.imageId())).toList());
+                    List<LayerAt> at = ranked.get(rank);
+                    places = new ImageOnHost[at.size()];
+                    for (int p = 0; p < places.length; p++) {
+                        places[p] = new ImageOnHost(at.get(p).imageId(), at.get(p).position(),
+                                at.get(p).chainId(), set.repoTags(), set.repoDigests());
                     }
-                    emit(sink, new HostHolding(Sql.host(rs, policy), Sql.instant(rs, "layer_first_seen"), held, theirs));
+                    refKeys.put(refKey);
+                    refs.add(places);
                 }
+                Collections.addAll(held, places);
             }
+            List<ContainerOnHost> theirs = containers.getOrDefault(key, List.of());
+            if (!theirs.isEmpty()) {
+                Set<String> ids = new HashSet<>();
+                held.forEach(i -> ids.add(i.imageId()));
+                theirs = sorted(theirs.stream().filter(k -> ids.contains(k.imageId())).toList());
+            }
+            emit(sink, new HostHolding(h.host(), h.firstSeen(), held, theirs));
         }
     }
 

@@ -77,6 +77,13 @@ class QueryTest {
         }
         LayerQuery whole = new LayerQuery(db.dataSource(), policy);
         LayerQuery byTwo = new LayerQuery(db.dataSource(), policy, 2);
+        // A pool of 2 leaves no second connection to an export (ExportHolders.Lanes): the holders are read after the
+        // rest on the export's own connection. A reader pool of 4, as the dashboard's, reads them beside the rest on a
+        // second connection in the same snapshot.
+        Database readers = Database.open(url, pg.user(), "", 4, true);
+        LayerQuery besideRead = new LayerQuery(readers.dataSource(), policy, 2);
+        long besideBefore = ExportHolders.readBeside();
+        int exports = 0;
         int crossed = 0;
         for (var e : hostsByDiffId.entrySet()) {
             if (e.getValue().size() < 3) {
@@ -87,11 +94,18 @@ class QueryTest {
             byTwo.exportHosts(byTwo.resolve(e.getKey()), h -> inBatchesOfTwo.add(h.host().hostId() + " " + h.images()));
             List<String> inOne = new ArrayList<>();
             whole.exportHosts(whole.resolve(e.getKey()), h -> inOne.add(h.host().hostId() + " " + h.images()));
+            List<String> beside = new ArrayList<>();
+            besideRead.exportHosts(besideRead.resolve(e.getKey()), h -> beside.add(h.host().hostId() + " " + h.images()));
+            exports++;
+            assertThat(beside).as(e.getKey() + ", holders read beside").isEqualTo(inOne);
             List<String> hosts = inBatchesOfTwo.stream().map(l -> l.substring(0, l.indexOf(' '))).toList();
             assertThat(hosts).as(e.getKey()).isSorted().doesNotHaveDuplicates().containsAll(e.getValue());
             assertThat(inBatchesOfTwo).as(e.getKey()).isEqualTo(inOne);
         }
+        readers.close();
         assertThat(crossed).as("diff IDs held by 3 or more hosts").isPositive();
+        assertThat(ExportHolders.readBeside() - besideBefore).as("exports whose holders were read beside them")
+                .isEqualTo(exports);
     }
 
     @Test
