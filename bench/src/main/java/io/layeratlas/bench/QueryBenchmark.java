@@ -3,6 +3,7 @@ package io.layeratlas.bench;
 import io.layeratlas.bench.simulate.FleetSimulator;
 import io.layeratlas.bench.simulate.HostState;
 import io.layeratlas.bench.store.SqlQueries;
+import io.layeratlas.db.query.LayerQuery;
 import io.layeratlas.events.Digest;
 
 import javax.sql.DataSource;
@@ -81,6 +82,7 @@ public final class QueryBenchmark {
         List<BenchmarkResult> out = new ArrayList<>();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         int warmup = apiWarmup();
+        LayerQuery layers = SqlQueries.layers(db);
         if (dashboard.isPresent() && warmup > 0) {
             BenchPlugins.RunningDashboard d = dashboard.get();
             long started = System.nanoTime();
@@ -95,8 +97,8 @@ public final class QueryBenchmark {
             Latencies sql = runClients(scale, kind.ordinal(), rng -> pick(sim, round, rng), p -> {
                 try (Connection conn = db.getConnection()) {
                     switch (kind) {
-                        case HOSTS_HOLDING_LAYER -> SqlQueries.hostsHoldingLayer(conn, p.layer().toString());
-                        case LAYER_PAGE -> SqlQueries.layerPage(conn, p.layer().toString());
+                        case HOSTS_HOLDING_LAYER -> SqlQueries.hostsHoldingLayer(conn, layers, p.layer().toString());
+                        case LAYER_PAGE -> SqlQueries.layerPage(conn, layers, p.layer().toString());
                         case REUSE_PAGE -> SqlQueries.reusePage(conn);
                         case HOST_PAGE -> SqlQueries.hostPage(conn, p.hostId());
                     }
@@ -137,13 +139,14 @@ public final class QueryBenchmark {
             holders = rs.getInt(2);
         }
         List<BenchmarkResult> out = new ArrayList<>();
+        LayerQuery layers = SqlQueries.layers(db);
         Latencies sql = new Latencies();
         Latencies exportSql = new Latencies();
         Latencies hostIdsSql = new Latencies();
         for (int i = 0; i < 20 + scale.queriesPerClient(); i++) {
             try (Connection c = db.getConnection()) {
                 long t0 = System.nanoTime();
-                SqlQueries.layerPage(c, chainId); // with its first page of hosts, as the API's answer
+                SqlQueries.layerPage(c, layers, chainId); // with its first page of hosts, as the API's answer
                 long t1 = System.nanoTime();
                 SqlQueries.allHostsHoldingLayer(c, chainId);
                 long t2 = System.nanoTime();

@@ -4,6 +4,7 @@ import io.layeratlas.bench.simulate.FleetSimulator;
 import io.layeratlas.bench.simulate.SimulationSpec;
 import io.layeratlas.db.Database;
 import io.layeratlas.db.index.BulkRecount;
+import io.layeratlas.db.query.LayerQuery;
 import io.layeratlas.embedded.EmbeddedPostgresServer;
 import io.layeratlas.events.Digest;
 import org.junit.jupiter.api.Test;
@@ -45,8 +46,11 @@ class CopyLoaderTest {
             String host = sim.model().hostId(3);
             assertThat(SqlQueries.hostPage(c, host)).isGreaterThan(2);
             Digest layer = sim.expectedHostLayers(1).get(host).iterator().next();
-            assertThat(SqlQueries.hostsHoldingLayer(c, layer.toString())).isPositive();
-            assertThat(SqlQueries.layerPage(c, layer.toString())).isGreaterThan(1);
+            // The API's own statement: the first 100 holders by host ID and one past them ("is there a next page?").
+            LayerQuery layers = SqlQueries.layers(db.dataSource());
+            long holders = sim.expectedHostLayers(1).values().stream().filter(held -> held.contains(layer)).count();
+            assertThat(SqlQueries.hostsHoldingLayer(c, layers, layer.toString())).isEqualTo((int) Math.min(holders, 101));
+            assertThat(SqlQueries.layerPage(c, layers, layer.toString())).isGreaterThan(1);
             try (var rs = c.createStatement().executeQuery("""
                     SELECT count(*) FROM layer_usage u
                     WHERE u.host_count <> (SELECT count(*) FROM host_layers hl WHERE hl.layer_key = u.layer_key)""")) {

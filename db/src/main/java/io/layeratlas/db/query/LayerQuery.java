@@ -895,6 +895,30 @@ public final class LayerQuery {
         });
     }
 
+    /**
+     * Sends what {@link #compactHosts} sends for the first page of a layer's hosts with no label filter (the resolve,
+     * then the page's one statement) on {@code c}, and counts the page statement's rows as they arrive, without making
+     * an answer of them: the bench's bare-SQL baseline of "hosts holding a layer", the API's own SQL without the
+     * dashboard.
+     *
+     * @return the page statement's rows (the page's hosts and the one past it; one row when none holds the layer)
+     * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
+     */
+    public int firstHostsPageRows(Connection c, String digestOrPrefix) throws SQLException {
+        LayerRef ref = resolve(c, Matches.parseDigest(digestOrPrefix));
+        Statement statement = hostsStatement(ref, PageRequest.first(), Labels.json(Map.of()), Uses.IDS);
+        try (var ps = c.prepareStatement(statement.sql())) {
+            Sql.bind(c, ps, statement.params().toArray());
+            int rows = 0;
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    rows++;
+                }
+            }
+            return rows;
+        }
+    }
+
     /** The compact page of {@link #compactHosts} and {@link #compactDetail}, from the rows {@link #compactHost} read. */
     private static CompactHosts compact(LayerRef ref, HostsRead<CompactRow> read) {
         // The page's images from the page's hosts: the statement reads a row past the page (is there a next?).

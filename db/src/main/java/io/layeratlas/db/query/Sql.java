@@ -197,7 +197,7 @@ final class Sql {
         }
     }
 
-    private static void bind(Connection c, PreparedStatement ps, Object... params) throws SQLException {
+    static void bind(Connection c, PreparedStatement ps, Object... params) throws SQLException {
         for (int i = 0; i < params.length; i++) {
             Object p = params[i];
             if (p instanceof Collection<?> col) {
