@@ -119,23 +119,70 @@ public final class PackageQuery {
               FROM packages p
              WHERE p.name = ? OR p.source_name = ?""";
 
-    // An image matches when one of its effective databases is a matched one: one probe of image_package_databases'
-    // primary key (image_key, db_key) per image, so a page of images walks images by ID and stops after the page.
-    private static final String IMAGE_MATCHES = """
-            EXISTS (SELECT 1 FROM image_package_databases ipd WHERE ipd.image_key = i.image_key AND ipd.db_key = ANY (?))""";
+    // The images having a matched database (index image_package_databases_db), read once per statement: a CTE is
+    // planned for all its rows, so the read is a bitmap or sequential scan of those rows, whatever the statistics. As
+    // the sublink of an IN (planned for half its rows) it was an index scan with a heap fetch per row on the freshly
+    // loaded bench database, whose visibility map was not set yet (931 buffers for the 1,878 images of apt, against
+    // 27; EXPLAIN, bench/results/package-plan-small.txt).
+    private static final String MATCHED_IMAGES = """
+            m AS MATERIALIZED (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))""";
 
-    // Images held by some host, counted from the matched databases' images (index image_package_databases_db): grows
-    // with the images that have the package, not with the hosts holding them.
+    // The images held by some host among the matched ones, and every image of the catalog (each has its image_usage
+    // row from its first insert): the images page is read by walking or gathering (walkImages) as these say.
+    // One pass over image_usage with the matched images hashed once (a sublink in FILTER is not made a join): the
+    // same plan with or without statistics. As a semi-join, on the freshly loaded bench database the planner probed
+    // image_usage once per matched image when it had no statistics (3,073 buffers a call in one run, 53 in another).
     private static final String IMAGE_COUNT = """
-            SELECT count(*) FROM image_usage u
-             WHERE u.host_count > 0
-               AND u.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))""";
+            WITH %s
+            SELECT count(*) FILTER (WHERE u.host_count > 0 AND u.image_key IN (SELECT m.image_key FROM m)) AS matched,
+                   count(*) AS catalog
+              FROM image_usage u""".formatted(MATCHED_IMAGES);
 
-    private static final Keyset IMAGES = new Keyset("""
+    /**
+     * A page of the matched images held by some host, walking {@code images} by image ID: each image's key is looked up
+     * in the matched images hashed once ({@code OR false}: a sublink under OR is not made a join), and only a
+     * matching image's {@code image_usage} row is probed (the fenced LATERAL). Stops after the page: reads about
+     * {@code limit × catalog / matched} images, so it is the read for a name many images have. Its parameters: the
+     * matched databases.
+     */
+    private static final Keyset WALK = new Keyset("""
+            WITH %s
             SELECT i.image_key, i.image_id, u.host_count, {keys}, %s AS tags
-              FROM images i JOIN image_usage u ON u.image_key = i.image_key
-             WHERE u.host_count > 0 AND %s AND {keyset}
-             {order}""".formatted(Sql.fleetTags("i.image_key"), IMAGE_MATCHES), List.of("i.image_id"), List.of("text"), false);
+              FROM images i
+             CROSS JOIN LATERAL (SELECT x.host_count FROM image_usage x
+                                  WHERE x.image_key = i.image_key AND x.host_count > 0 OFFSET 0) u
+             WHERE (i.image_key IN (SELECT m.image_key FROM m) OR false) AND {keyset}
+             {order}""".formatted(MATCHED_IMAGES, Sql.fleetTags("i.image_key")), List.of("i.image_id"), List.of("text"),
+            false);
+
+    /**
+     * A page of {@link #WALK}'s list, gathering the matched images (each by primary key, the array of their keys) and
+     * sorting them by image ID in the fenced subquery; the page's images' {@code image_usage} rows are probed after
+     * the sort, so the probes stop after the page (nearly every image is held). Reads about {@code matched} images,
+     * so it is the read for a name few images have. Its parameters: the matched databases.
+     */
+    private static final Keyset GATHER = new Keyset("""
+            SELECT i.image_key, i.image_id, u.host_count, {keys}, %s AS tags
+              FROM (SELECT i.image_key, i.image_id FROM images i
+                     WHERE i.image_key = ANY (ARRAY(SELECT ipd.image_key FROM image_package_databases ipd
+                                                     WHERE ipd.db_key = ANY (?)))
+                       AND {keyset}
+                     {order} OFFSET 0) i
+             CROSS JOIN LATERAL (SELECT x.host_count FROM image_usage x
+                                  WHERE x.image_key = i.image_key AND x.host_count > 0 OFFSET 0) u
+             {order}""".formatted(Sql.fleetTags("i.image_key")), List.of("i.image_id"), List.of("text"), false);
+
+    /**
+     * Whether the images page is read by {@link #WALK} rather than {@link #GATHER}: when walking the catalog to fill
+     * the page ({@code (limit + 1) × catalog / matched} images, about a buffer each) reads fewer images than
+     * gathering every matched one (about a buffer each too: one primary-key scan of their keys). Both counts are
+     * exact ({@link #IMAGE_COUNT}), so the choice does not depend on PostgreSQL's statistics: the planner's own choice
+     * between these two plans flipped between runs of the same questions on the freshly loaded bench database
+     * (autoanalyze had run or not: 1,006 buffers or 5,989 for apt's first page). A wrong guess costs time, never rows.
+     */
+    private static boolean walkImages(long matched, long catalog, PageRequest page) {
+        return matched * matched > (long) (page.limit() + 1) * catalog;
+    }
 
     private static final String PACKAGES_OF_IMAGES = """
             SELECT ip.image_key, ip.ecosystem, ip.name, ip.version, ip.architecture, ip.source_name, ip.source_version,
@@ -235,36 +282,41 @@ public final class PackageQuery {
             }
             record HostRow(long key, HostStatus host) {
             }
-            // The holders' set, the image count, the images page and the fleet's freshness in one round trip; the
-            // hosts page (over the holders' keys) and the images page's packages in a second; the page hosts' images
-            // in a third.
+            // The holders' set, the image counts and the fleet's freshness in one round trip; the hosts page (over the
+            // holders' keys) and the images page (walked or gathered as the counts say) in a second; the page hosts'
+            // images and the page images' packages in a third.
             Sql.Pipeline pipeline = new Sql.Pipeline();
             var holderSet = pipeline.add(HOLDER_SET, PackageQuery::holderChunk, dbs);
-            var imageCount = pipeline.add(IMAGE_COUNT, rs -> rs.getLong(1), dbs);
-            var imageRows = IMAGES.add(pipeline, imagesPage, rs -> new ImageRow(rs.getLong("image_key"),
-                    rs.getString("image_id"), Sql.strings(rs, "tags"), rs.getInt("host_count")), dbs);
+            record ImageCounts(long matched, long catalog) {
+            }
+            var imageCount = pipeline.add(IMAGE_COUNT, rs -> new ImageCounts(rs.getLong("matched"), rs.getLong("catalog")),
+                    dbs);
             var freshnessRow = pipeline.add(Sql.freshnessSql("TRUE"), rs -> Sql.freshness(rs, policy),
                     Sql.staleBefore(policy));
-            Keyset.run(pipeline, c);
-            Page<ImageRow> images = IMAGES.page(imagesPage, imageCount.rows().get(0), imageRows.rows());
+            pipeline.run(c);
             Integer[] holderKeys = HostSet.keys(holderSet.rows());
-            List<Long> imageKeys = images.items().stream().map(ImageRow::key).toList();
+            ImageCounts counts = imageCount.rows().get(0);
             Freshness freshness = freshnessRow.rows().get(0);
 
+            Keyset imagesRead = walkImages(counts.matched(), counts.catalog(), imagesPage) ? WALK : GATHER;
             Sql.Pipeline second = new Sql.Pipeline();
             var hostRows = HOSTS.add(second, hostsPage, rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy)),
                     c.createArrayOf("integer", holderKeys));
-            var packageRows = imageKeys.isEmpty() ? null : second.add(PACKAGES_OF_IMAGES,
-                    rs -> Map.entry(rs.getLong("image_key"), imagePackage(rs)), imageKeys, m.keys());
+            var imageRows = imagesRead.add(second, imagesPage, rs -> new ImageRow(rs.getLong("image_key"),
+                    rs.getString("image_id"), Sql.strings(rs, "tags"), rs.getInt("host_count")), dbs);
             Keyset.run(second, c);
             Page<HostRow> hosts = HOSTS.page(hostsPage, holderKeys.length, hostRows.rows());
+            // WALK and GATHER page the same list by the same key: either makes the page of the other's rows.
+            Page<ImageRow> images = imagesRead.page(imagesPage, counts.matched(), imageRows.rows());
+            List<Long> imageKeys = images.items().stream().map(ImageRow::key).toList();
 
             List<Long> hostKeys = hosts.items().stream().map(HostRow::key).toList();
             record HeldRow(long host, int count, HeldImage image) {
             }
             // Hosts share tag sets: each is decoded once (a text[] parsed per row was most of the rows' decoding).
             Map<Integer, List<String>> tagSets = new java.util.HashMap<>();
-            var heldRows = hostKeys.isEmpty() ? null : Sql.list(c, IMAGES_ON_HOSTS, rs -> {
+            Sql.Pipeline third = new Sql.Pipeline();
+            var heldRows = hostKeys.isEmpty() ? null : third.add(IMAGES_ON_HOSTS, rs -> {
                 int tagSet = rs.getInt("tag_set_key");
                 List<String> tags = tagSets.get(tagSet);
                 if (tags == null) {
@@ -273,6 +325,11 @@ public final class PackageQuery {
                 }
                 return new HeldRow(rs.getLong("host_key"), rs.getInt("held"), new HeldImage(rs.getString("image_id"), tags));
             }, dbs, m.otherPaths(), hostKeys, dbs, dbs);
+            var packageRows = imageKeys.isEmpty() ? null : third.add(PACKAGES_OF_IMAGES,
+                    rs -> Map.entry(rs.getLong("image_key"), imagePackage(rs)), imageKeys, m.keys());
+            if (heldRows != null || packageRows != null) {
+                third.run(c);
+            }
             Map<Long, List<ImagePackage>> packages = new LinkedHashMap<>();
             if (packageRows != null) {
                 for (var row : packageRows.rows()) {
@@ -282,7 +339,7 @@ public final class PackageQuery {
             Map<Long, List<HeldImage>> held = new LinkedHashMap<>();
             Map<Long, Integer> heldCount = new LinkedHashMap<>();
             if (heldRows != null) {
-                for (HeldRow row : heldRows) {
+                for (HeldRow row : heldRows.rows()) {
                     heldCount.put(row.host(), row.count());
                     held.computeIfAbsent(row.host(), k -> new ArrayList<>()).add(row.image());
                 }
