@@ -227,7 +227,8 @@ public final class PackageQuery {
     // Per host of the page: how many matching images it holds, and the first HELD_SHOWN of them in image key order
     // (the caller lists those by image ID). Both grow with the page, not with the fleet. The count is the host's
     // host_package_databases counts over the matched databases (its rows, one range of the primary key: ~20 a host
-    // at full scale, where a probe per matched database read ~18 buffers a host), less the images counted twice:
+    // at full scale, where a probe per matched database read ~18 buffers a host; the counts are in the key's entries
+    // since V22, read without the heap where the visibility map allows), less the images counted twice:
     // those with more than one matched database ("multi", computed once, nearly always empty), each held by the host
     // counted extra - 1 times. An image has one effective database per path (and ecosystem), so two matched
     // databases of one image have two paths, and one of them is not the path most matched databases have: "multi"
