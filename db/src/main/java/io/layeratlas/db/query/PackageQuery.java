@@ -108,41 +108,101 @@ public final class PackageQuery {
 
     // The builds of the name with the package databases that list each (index database_packages_package) and their
     // paths, in the same order: a search asks everything else of those databases, a short list (8 for a package every
-    // image of the small bench fleet has), never of the images or hosts they reach.
+    // image of the small bench fleet has), never of the images or hosts they reach. Each build's rank by name and
+    // version in the database's collation orders the images' packages (DATABASES).
     private static final String VERSIONS = """
             SELECT p.package_key, p.ecosystem, p.name, p.version, p.architecture, p.source_name, p.source_version,
                    ARRAY(SELECT dp.db_key FROM database_packages dp WHERE dp.package_key = p.package_key
                           ORDER BY dp.db_key) AS dbs,
                    ARRAY(SELECT d.ecosystem || ' ' || d.path FROM database_packages dp
                           JOIN package_databases d ON d.db_key = dp.db_key
-                          WHERE dp.package_key = p.package_key ORDER BY dp.db_key) AS paths
+                          WHERE dp.package_key = p.package_key ORDER BY dp.db_key) AS paths,
+                   rank() OVER (ORDER BY p.name, p.version) AS name_rank
               FROM packages p
-             WHERE p.name = ? OR p.source_name = ?""";
+             WHERE p.name = ? OR p.source_name = ?
+             ORDER BY p.package_key""";
 
-    // An image matches when one of its effective databases is a matched one: one probe of image_package_databases'
-    // primary key (image_key, db_key) per image, so a page of images walks images by ID and stops after the page.
-    private static final String IMAGE_MATCHES = """
-            EXISTS (SELECT 1 FROM image_package_databases ipd WHERE ipd.image_key = i.image_key AND ipd.db_key = ANY (?))""";
+    // The images having a matched database (index image_package_databases_db), read once per statement: a CTE is
+    // planned for all its rows, so the read is a bitmap or sequential scan of those rows, whatever the statistics. As
+    // the sublink of an IN (planned for half its rows) it was an index scan with a heap fetch per row on the freshly
+    // loaded bench database, whose visibility map was not set yet (931 buffers for the 1,878 images of apt, against
+    // 27; EXPLAIN, bench/results/package-plan-small.txt).
+    private static final String MATCHED_IMAGES = """
+            m AS MATERIALIZED (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))""";
 
-    // Images held by some host, counted from the matched databases' images (index image_package_databases_db): grows
-    // with the images that have the package, not with the hosts holding them.
+    // The images held by some host among the matched ones, and every image of the catalog (each has its image_usage
+    // row from its first insert): the images page is read by walking or gathering (walkImages) as these say.
+    // One pass over image_usage with the matched images hashed once (a sublink in FILTER is not made a join): the
+    // same plan with or without statistics. As a semi-join, on the freshly loaded bench database the planner probed
+    // image_usage once per matched image when it had no statistics (3,073 buffers a call in one run, 53 in another).
     private static final String IMAGE_COUNT = """
-            SELECT count(*) FROM image_usage u
-             WHERE u.host_count > 0
-               AND u.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))""";
+            WITH %s
+            SELECT count(*) FILTER (WHERE u.host_count > 0 AND u.image_key IN (SELECT m.image_key FROM m)) AS matched,
+                   count(*) AS catalog
+              FROM image_usage u""".formatted(MATCHED_IMAGES);
 
-    private static final Keyset IMAGES = new Keyset("""
+    /**
+     * A page of the matched images held by some host, walking {@code images} by image ID: each image's key is looked up
+     * in the matched images hashed once ({@code OR false}: a sublink under OR is not made a join), and only a
+     * matching image's {@code image_usage} row is probed (the fenced LATERAL). Stops after the page: reads about
+     * {@code limit × catalog / matched} images, so it is the read for a name many images have. Its parameters: the
+     * matched databases.
+     */
+    private static final Keyset WALK = new Keyset("""
+            WITH %s
             SELECT i.image_key, i.image_id, u.host_count, {keys}, %s AS tags
-              FROM images i JOIN image_usage u ON u.image_key = i.image_key
-             WHERE u.host_count > 0 AND %s AND {keyset}
-             {order}""".formatted(Sql.fleetTags("i.image_key"), IMAGE_MATCHES), List.of("i.image_id"), List.of("text"), false);
+              FROM images i
+             CROSS JOIN LATERAL (SELECT x.host_count FROM image_usage x
+                                  WHERE x.image_key = i.image_key AND x.host_count > 0 OFFSET 0) u
+             WHERE (i.image_key IN (SELECT m.image_key FROM m) OR false) AND {keyset}
+             {order}""".formatted(MATCHED_IMAGES, Sql.fleetTags("i.image_key")), List.of("i.image_id"), List.of("text"),
+            false);
 
-    private static final String PACKAGES_OF_IMAGES = """
-            SELECT ip.image_key, ip.ecosystem, ip.name, ip.version, ip.architecture, ip.source_name, ip.source_version,
-                   ip.path, ip.position, ip.diff_id
-              FROM image_packages ip
-             WHERE ip.image_key = ANY (?) AND ip.package_key = ANY (?)
-             ORDER BY ip.name, ip.version, ip.path""";
+    /**
+     * A page of {@link #WALK}'s list, gathering the matched images (each by primary key, the array of their keys) and
+     * sorting them by image ID in the fenced subquery; the page's images' {@code image_usage} rows are probed after
+     * the sort, so the probes stop after the page (nearly every image is held). Reads about {@code matched} images,
+     * so it is the read for a name few images have. Its parameters: the matched databases.
+     */
+    private static final Keyset GATHER = new Keyset("""
+            SELECT i.image_key, i.image_id, u.host_count, {keys}, %s AS tags
+              FROM (SELECT i.image_key, i.image_id FROM images i
+                     WHERE i.image_key = ANY (ARRAY(SELECT ipd.image_key FROM image_package_databases ipd
+                                                     WHERE ipd.db_key = ANY (?)))
+                       AND {keyset}
+                     {order} OFFSET 0) i
+             CROSS JOIN LATERAL (SELECT x.host_count FROM image_usage x
+                                  WHERE x.image_key = i.image_key AND x.host_count > 0 OFFSET 0) u
+             {order}""".formatted(Sql.fleetTags("i.image_key")), List.of("i.image_id"), List.of("text"), false);
+
+    /**
+     * Whether the images page is read by {@link #WALK} rather than {@link #GATHER}: when walking the catalog to fill
+     * the page ({@code (limit + 1) × catalog / matched} images, about a buffer each) reads fewer images than
+     * gathering every matched one (about a buffer each too: one primary-key scan of their keys). Both counts are
+     * exact ({@link #IMAGE_COUNT}), so the choice does not depend on PostgreSQL's statistics: the planner's own choice
+     * between these two plans flipped between runs of the same questions on the freshly loaded bench database
+     * (autoanalyze had run or not: 1,006 buffers or 5,989 for apt's first page). A wrong guess costs time, never rows.
+     */
+    private static boolean walkImages(long matched, long catalog, PageRequest page) {
+        return matched * matched > (long) (page.limit() + 1) * catalog;
+    }
+
+    // The images' packages are put together in Java from what the search already knows (the matched builds and the
+    // databases listing each, VERSIONS) and two single-purpose reads: the matched databases' layers and paths, with
+    // the paths' rank in the database's collation (the list is ordered by name, version and path as the database
+    // orders text, VERSIONS ranking name and version), and the page images' rows of image_package_databases for the
+    // matched databases (the layer's position in each image). Through the image_packages view (five tables joined
+    // for the page's images and the matched packages) the statement took 2.2 ms and 1.3 ms planning a call in the
+    // bench's package phase (pg_stat_statements), planned anew each request.
+    private static final String DATABASES = """
+            SELECT d.db_key, d.ecosystem, d.path, pl.diff_id, rank() OVER (ORDER BY d.path) AS path_rank
+              FROM package_databases d JOIN package_layers pl ON pl.pkg_layer_key = d.pkg_layer_key
+             WHERE d.db_key = ANY (?)""";
+
+    private static final String PAGE_DATABASES = """
+            SELECT x.image_key, x.db_key, x.position FROM image_package_databases x
+             WHERE x.image_key = ANY (?) AND x.db_key = ANY (?)
+             ORDER BY x.image_key, x.db_key""";
 
     // The hosts holding a matching image: the union of the matched databases' host sets (V15
     // package_database_hosts, kept by the indexer: a bit per host, 1,024 hosts a row), one row per 1,024 hosts. Its
@@ -167,7 +227,8 @@ public final class PackageQuery {
     // Per host of the page: how many matching images it holds, and the first HELD_SHOWN of them in image key order
     // (the caller lists those by image ID). Both grow with the page, not with the fleet. The count is the host's
     // host_package_databases counts over the matched databases (its rows, one range of the primary key: ~20 a host
-    // at full scale, where a probe per matched database read ~18 buffers a host), less the images counted twice:
+    // at full scale, where a probe per matched database read ~18 buffers a host; the counts are in the key's entries
+    // since V22, read without the heap where the visibility map allows), less the images counted twice:
     // those with more than one matched database ("multi", computed once, nearly always empty), each held by the host
     // counted extra - 1 times. An image has one effective database per path (and ecosystem), so two matched
     // databases of one image have two paths, and one of them is not the path most matched databases have: "multi"
@@ -235,36 +296,43 @@ public final class PackageQuery {
             }
             record HostRow(long key, HostStatus host) {
             }
-            // The holders' set, the image count, the images page and the fleet's freshness in one round trip; the
-            // hosts page (over the holders' keys) and the images page's packages in a second; the page hosts' images
-            // in a third.
+            // The holders' set, the image counts and the fleet's freshness in one round trip; the hosts page (over the
+            // holders' keys) and the images page (walked or gathered as the counts say) in a second; the page hosts'
+            // images and the page images' packages in a third.
             Sql.Pipeline pipeline = new Sql.Pipeline();
             var holderSet = pipeline.add(HOLDER_SET, PackageQuery::holderChunk, dbs);
-            var imageCount = pipeline.add(IMAGE_COUNT, rs -> rs.getLong(1), dbs);
-            var imageRows = IMAGES.add(pipeline, imagesPage, rs -> new ImageRow(rs.getLong("image_key"),
-                    rs.getString("image_id"), Sql.strings(rs, "tags"), rs.getInt("host_count")), dbs);
+            record ImageCounts(long matched, long catalog) {
+            }
+            var imageCount = pipeline.add(IMAGE_COUNT, rs -> new ImageCounts(rs.getLong("matched"), rs.getLong("catalog")),
+                    dbs);
             var freshnessRow = pipeline.add(Sql.freshnessSql("TRUE"), rs -> Sql.freshness(rs, policy),
                     Sql.staleBefore(policy));
-            Keyset.run(pipeline, c);
-            Page<ImageRow> images = IMAGES.page(imagesPage, imageCount.rows().get(0), imageRows.rows());
+            var databaseRows = pipeline.add(DATABASES, rs -> new Database(rs.getLong("db_key"), rs.getString("ecosystem"),
+                    rs.getString("path"), rs.getString("diff_id"), rs.getInt("path_rank")), dbs);
+            pipeline.run(c);
             Integer[] holderKeys = HostSet.keys(holderSet.rows());
-            List<Long> imageKeys = images.items().stream().map(ImageRow::key).toList();
+            ImageCounts counts = imageCount.rows().get(0);
             Freshness freshness = freshnessRow.rows().get(0);
 
+            Keyset imagesRead = walkImages(counts.matched(), counts.catalog(), imagesPage) ? WALK : GATHER;
             Sql.Pipeline second = new Sql.Pipeline();
             var hostRows = HOSTS.add(second, hostsPage, rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy)),
                     c.createArrayOf("integer", holderKeys));
-            var packageRows = imageKeys.isEmpty() ? null : second.add(PACKAGES_OF_IMAGES,
-                    rs -> Map.entry(rs.getLong("image_key"), imagePackage(rs)), imageKeys, m.keys());
+            var imageRows = imagesRead.add(second, imagesPage, rs -> new ImageRow(rs.getLong("image_key"),
+                    rs.getString("image_id"), Sql.strings(rs, "tags"), rs.getInt("host_count")), dbs);
             Keyset.run(second, c);
             Page<HostRow> hosts = HOSTS.page(hostsPage, holderKeys.length, hostRows.rows());
+            // WALK and GATHER page the same list by the same key: either makes the page of the other's rows.
+            Page<ImageRow> images = imagesRead.page(imagesPage, counts.matched(), imageRows.rows());
+            List<Long> imageKeys = images.items().stream().map(ImageRow::key).toList();
 
             List<Long> hostKeys = hosts.items().stream().map(HostRow::key).toList();
             record HeldRow(long host, int count, HeldImage image) {
             }
             // Hosts share tag sets: each is decoded once (a text[] parsed per row was most of the rows' decoding).
             Map<Integer, List<String>> tagSets = new java.util.HashMap<>();
-            var heldRows = hostKeys.isEmpty() ? null : Sql.list(c, IMAGES_ON_HOSTS, rs -> {
+            Sql.Pipeline third = new Sql.Pipeline();
+            var heldRows = hostKeys.isEmpty() ? null : third.add(IMAGES_ON_HOSTS, rs -> {
                 int tagSet = rs.getInt("tag_set_key");
                 List<String> tags = tagSets.get(tagSet);
                 if (tags == null) {
@@ -273,16 +341,40 @@ public final class PackageQuery {
                 }
                 return new HeldRow(rs.getLong("host_key"), rs.getInt("held"), new HeldImage(rs.getString("image_id"), tags));
             }, dbs, m.otherPaths(), hostKeys, dbs, dbs);
-            Map<Long, List<ImagePackage>> packages = new LinkedHashMap<>();
+            record ImageDatabase(long image, long db, int position) {
+            }
+            var packageRows = imageKeys.isEmpty() ? null : third.add(PAGE_DATABASES,
+                    rs -> new ImageDatabase(rs.getLong("image_key"), rs.getLong("db_key"), rs.getInt("position")),
+                    imageKeys, dbs);
+            if (heldRows != null || packageRows != null) {
+                third.run(c);
+            }
+            // Each image's matching packages: every matched build its matched databases list, by name and version,
+            // then path, in the database's order (the ranks); ties stay in (database, package) key order.
+            Map<Long, Database> databases = new java.util.HashMap<>();
+            databaseRows.rows().forEach(d -> databases.put(d.key(), d));
+            record Ranked(int nameRank, int pathRank, ImagePackage item) {
+            }
+            Map<Long, List<Ranked>> ranked = new LinkedHashMap<>();
             if (packageRows != null) {
-                for (var row : packageRows.rows()) {
-                    packages.computeIfAbsent(row.getKey(), k -> new ArrayList<>()).add(row.getValue());
+                for (ImageDatabase row : packageRows.rows()) {
+                    Database d = databases.get(row.db());
+                    for (Listed l : m.listed().getOrDefault(row.db(), List.of())) {
+                        PackageVersion v = l.version();
+                        ranked.computeIfAbsent(row.image(), k -> new ArrayList<>()).add(new Ranked(l.nameRank(),
+                                d.pathRank(), new ImagePackage(d.ecosystem(), v.name(), v.version(), v.architecture(),
+                                l.sourceName(), l.sourceVersion(), d.path(), row.position(), d.diffId())));
+                    }
                 }
             }
+            Map<Long, List<ImagePackage>> packages = new LinkedHashMap<>();
+            ranked.forEach((image, list) -> packages.put(image, list.stream()
+                    .sorted(Comparator.comparingInt(Ranked::nameRank).thenComparingInt(Ranked::pathRank))
+                    .map(Ranked::item).toList()));
             Map<Long, List<HeldImage>> held = new LinkedHashMap<>();
             Map<Long, Integer> heldCount = new LinkedHashMap<>();
             if (heldRows != null) {
-                for (HeldRow row : heldRows) {
+                for (HeldRow row : heldRows.rows()) {
                     heldCount.put(row.host(), row.count());
                     held.computeIfAbsent(row.host(), k -> new ArrayList<>()).add(row.image());
                 }
@@ -374,7 +466,18 @@ public final class PackageQuery {
      * the builds matched and left out.
      */
     private record Matched(List<Long> keys, List<Long> databases, List<Long> otherPaths, List<PackageVersion> versions,
-                           List<PackageVersion> others) {
+                           List<PackageVersion> others, Map<Long, List<Listed>> listed) {
+    }
+
+    /**
+     * A matched build as a database lists it, with the rank of its name and version among the name's builds in the
+     * database's collation order (equal name and version, equal rank).
+     */
+    private record Listed(PackageVersion version, String sourceName, String sourceVersion, int nameRank) {
+    }
+
+    /** A matched package database: its ecosystem and path, the diff ID of the layer it is in, its path's rank. */
+    private record Database(long key, String ecosystem, String path, String diffId, int pathRank) {
     }
 
     /**
@@ -421,7 +524,7 @@ public final class PackageQuery {
 
     private static Matched match(Connection c, PackageSpec spec) throws SQLException {
         record Row(long key, PackageVersion version, String sourceName, String sourceVersion, List<Long> dbs,
-                   List<String> paths) {
+                   List<String> paths, int nameRank) {
             /** The version the question is about: the binary's by its name, else the source package's. */
             String asked(String name) {
                 return version.name().equals(name) || sourceVersion == null ? version.version() : sourceVersion;
@@ -429,17 +532,20 @@ public final class PackageQuery {
         }
         List<Row> rows = Sql.list(c, VERSIONS, rs -> new Row(rs.getLong(1), new PackageVersion(rs.getString(2),
                 rs.getString(3), rs.getString(4), rs.getString(5)), rs.getString(6), rs.getString(7), Sql.longs(rs, "dbs"),
-                Sql.strings(rs, "paths")),
+                Sql.strings(rs, "paths"), rs.getInt("name_rank")),
                 spec.name(), spec.name());
         List<Long> keys = new ArrayList<>();
         java.util.TreeMap<Long, String> databases = new java.util.TreeMap<>();
         List<PackageVersion> versions = new ArrayList<>();
         List<PackageVersion> others = new ArrayList<>();
+        Map<Long, List<Listed>> listed = new java.util.HashMap<>();
         for (Row r : rows) {
             if (spec.matches(PackageEcosystem.fromId(r.version().ecosystem()), r.asked(spec.name()))) {
                 keys.add(r.key());
                 for (int i = 0; i < r.dbs().size(); i++) {
                     databases.put(r.dbs().get(i), r.paths().get(i));
+                    listed.computeIfAbsent(r.dbs().get(i), k -> new ArrayList<>())
+                            .add(new Listed(r.version(), r.sourceName(), r.sourceVersion(), r.nameRank()));
                 }
                 if (!versions.contains(r.version())) {
                     versions.add(r.version());
@@ -462,7 +568,7 @@ public final class PackageQuery {
                 .thenComparing(Map.Entry.comparingByKey())).map(Map.Entry::getKey).orElse(null);
         List<Long> otherPaths = databases.entrySet().stream().filter(e -> !e.getValue().equals(most))
                 .map(Map.Entry::getKey).toList();
-        return new Matched(keys, List.copyOf(databases.keySet()), otherPaths, versions, others);
+        return new Matched(keys, List.copyOf(databases.keySet()), otherPaths, versions, others, listed);
     }
 
     private static HostSet.Chunk holderChunk(java.sql.ResultSet rs) throws SQLException {

@@ -201,6 +201,15 @@ class PackageIndexTest {
                         .hostsPage().previous(), "2"));
         assertThat(back.hosts()).containsExactlyElementsOf(whole.hosts().subList(2, 4));
         assertThat(images).containsExactlyElementsOf(whole.images().stream().map(i -> i.imageId()).toList());
+        // Back from the third image's page of one to the second (a page of one walks the images by ID, the whole
+        // list gathers them: either reads the same list).
+        var third = query.search(q, io.layeratlas.db.query.PageRequest.parse(query.search(q,
+                io.layeratlas.db.query.PageRequest.parse(query.search(q, io.layeratlas.db.query.PageRequest.parse(null, "1"),
+                        io.layeratlas.db.query.PageRequest.first()).imagesPage().next(), "1"),
+                io.layeratlas.db.query.PageRequest.first()).imagesPage().next(), "1"), io.layeratlas.db.query.PageRequest.first());
+        assertThat(third.images()).extracting(i -> i.imageId()).containsExactly(images.get(2));
+        assertThat(query.search(q, io.layeratlas.db.query.PageRequest.parse(third.imagesPage().previous(), "1"),
+                io.layeratlas.db.query.PageRequest.first()).images()).containsExactly(whole.images().get(1));
         assertThat(hosts).containsExactlyElementsOf(whole.hosts().stream().map(h -> h.host().hostId()).toList());
         // A range that excludes the base's build: only the upgraded images (1 and, through its status on top, none else).
         assertThat(query.search("openssl>3.0.7-1~deb12u1", io.layeratlas.db.query.PageRequest.first(),
