@@ -23,7 +23,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -210,23 +209,15 @@ final class LayerHandlers {
             for (int i = 0; i < values.size() && asIs; i++) {
                 asIs = plain.computeIfAbsent(values.get(i), Csv::plain);
             }
-            if (asIs) {
-                for (int i = 0; i < values.size(); i++) {
-                    if (i > 0) {
-                        line.append(' ');
-                    }
-                    line.append(values.get(i));
-                }
-                return line;
-            }
             field.setLength(0);
+            StringBuilder to = asIs ? line : field;
             for (int i = 0; i < values.size(); i++) {
                 if (i > 0) {
-                    field.append(' ');
+                    to.append(' ');
                 }
-                field.append(values.get(i));
+                to.append(values.get(i));
             }
-            return Csv.append(line, field);
+            return asIs ? line : Csv.append(line, field);
         }
 
         /** The tags of a host's images, each once, in image order. */

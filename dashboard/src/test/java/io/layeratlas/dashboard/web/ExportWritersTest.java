@@ -51,6 +51,16 @@ class ExportWritersTest {
     private static final LayerQuery.HostHolding ONLY_B = host("host-2", Map.of(), List.of(B_REF), List.of());
     private static final LayerQuery.HostHolding NONE = host("host-3", Map.of(), List.of(), List.of());
 
+    /** The CSV lines one export's writer writes for {@code hosts}, in order. */
+    private static String[] csvLines(LayerQuery.HostHolding... hosts) throws Exception {
+        StringWriter out = new StringWriter();
+        LayerHandlers.CsvLines lines = new LayerHandlers.CsvLines(out);
+        for (LayerQuery.HostHolding h : hosts) {
+            lines.write(h);
+        }
+        return out.toString().split("\r\n");
+    }
+
     private static Map<String, String> labelsOf(String... kv) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) {
@@ -87,12 +97,7 @@ class ExportWritersTest {
 
     @Test
     void the_csv_export_lists_a_hosts_tags_once_each_in_image_order() throws Exception {
-        StringWriter out = new StringWriter();
-        LayerHandlers.CsvLines lines = new LayerHandlers.CsvLines(out);
-        lines.write(BOTH);
-        lines.write(ONLY_B);
-        lines.write(NONE);
-        String[] written = out.toString().split("\r\n");
+        String[] written = csvLines(BOTH, ONLY_B, NONE);
         // A at positions 1 and 3 gives its tags once; B's app:1 is A's, already listed. Labels by key (HostStatus).
         assertThat(written[0]).isEqualTo("\"host-\"\"1\"\"\",false,2026-11-29T07:25:01.123Z,2026-11-29T07:25:01.123Z,"
                 + A + " " + B + ",\"app:1 app:\"\"quoted\"\" \\ back app:é✓\u0001\n\t😀 other:2\","
@@ -113,12 +118,7 @@ class ExportWritersTest {
         LayerQuery.HostHolding startsLikeAFormula = host("host-4", Map.of(), List.of(formula, B_REF), List.of());
         // Images not by image ID (B, then A, then B again): each ID once, in the order met.
         LayerQuery.HostHolding outOfOrder = host("host-5", Map.of(), List.of(B_REF, A_LOW, A_HIGH, B_REF), List.of());
-        StringWriter out = new StringWriter();
-        LayerHandlers.CsvLines lines = new LayerHandlers.CsvLines(out);
-        lines.write(startsLikeAFormula);
-        lines.write(outOfOrder);
-        lines.write(startsLikeAFormula);
-        String[] written = out.toString().split("\r\n");
+        String[] written = csvLines(startsLikeAFormula, outOfOrder, startsLikeAFormula);
         String first = "host-4,false,2026-11-29T07:25:01.123Z,2026-11-29T07:25:01.123Z," + B
                 + ",\"'=1+2:x plain:1 other:2 app:1\",,";
         assertThat(written[0]).isEqualTo(first);

@@ -21,6 +21,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The remediation export's holders (every live host holding the layer, in host ID order, with when each first held
@@ -73,7 +74,7 @@ final class ExportHolders implements AutoCloseable {
     });
 
     /** Exports whose holders were all read beside them (for tests: a failure there falls back silently). */
-    private static final java.util.concurrent.atomic.AtomicLong BESIDE = new java.util.concurrent.atomic.AtomicLong();
+    private static final AtomicLong BESIDE = new AtomicLong();
 
     static long readBeside() {
         return BESIDE.get();
@@ -130,18 +131,15 @@ final class ExportHolders implements AutoCloseable {
                                RowReader reader, Lanes lanes) throws SQLException {
         ExportHolders h = new ExportHolders(c, sql, binder, batch, reader, lanes);
         if (lanes.tryTake()) {
-            String snapshot;
+            // The lane is the reader's to give back once it runs; until then, this method's.
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_export_snapshot()")) {
                 rs.next();
-                snapshot = rs.getString(1);
-            } catch (SQLException | RuntimeException e) {
-                lanes.give();
-                throw e;
-            }
-            try {
+                String snapshot = rs.getString(1);
                 h.background = READERS.submit(() -> h.readBeside(dataSource, snapshot));
-            } catch (RuntimeException e) {
-                lanes.give();
+            } catch (SQLException | RuntimeException e) {
+                if (h.background == null) {
+                    lanes.give();
+                }
                 throw e;
             }
         }

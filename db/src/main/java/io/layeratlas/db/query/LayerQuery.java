@@ -995,7 +995,7 @@ public final class LayerQuery {
                 }
             }
         }
-        long[] byId = images.keySet().stream().mapToLong(Long::longValue).toArray();
+        long[] byId = new long[images.size()]; // image keys in rank order
         List<List<LayerAt>> ranked = new ArrayList<>(byId.length);
         images.entrySet().stream().sorted(Comparator.comparing(e -> e.getValue().get(0).imageId())).forEach(e -> {
             e.getValue().sort(Comparator.comparingInt(LayerAt::position));
@@ -1092,10 +1092,6 @@ public final class LayerQuery {
                 grow();
             }
             return size - 1;
-        }
-
-        int size() {
-            return size;
         }
 
         private void grow() {

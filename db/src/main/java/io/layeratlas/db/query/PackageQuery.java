@@ -307,7 +307,8 @@ public final class PackageQuery {
                     dbs);
             var freshnessRow = pipeline.add(Sql.freshnessSql("TRUE"), rs -> Sql.freshness(rs, policy),
                     Sql.staleBefore(policy));
-            var databaseRows = pipeline.add(DATABASES, rs -> new Database(rs.getLong("db_key"), rs.getString("ecosystem"),
+            var databaseRows = pipeline.add(DATABASES, rs -> new MatchedDatabase(rs.getLong("db_key"),
+                    rs.getString("ecosystem"),
                     rs.getString("path"), rs.getString("diff_id"), rs.getInt("path_rank")), dbs);
             pipeline.run(c);
             Integer[] holderKeys = HostSet.keys(holderSet.rows());
@@ -351,14 +352,14 @@ public final class PackageQuery {
             }
             // Each image's matching packages: every matched build its matched databases list, by name and version,
             // then path, in the database's order (the ranks); ties stay in (database, package) key order.
-            Map<Long, Database> databases = new java.util.HashMap<>();
+            Map<Long, MatchedDatabase> databases = new java.util.HashMap<>();
             databaseRows.rows().forEach(d -> databases.put(d.key(), d));
             record Ranked(int nameRank, int pathRank, ImagePackage item) {
             }
             Map<Long, List<Ranked>> ranked = new LinkedHashMap<>();
             if (packageRows != null) {
                 for (ImageDatabase row : packageRows.rows()) {
-                    Database d = databases.get(row.db());
+                    MatchedDatabase d = databases.get(row.db());
                     for (Listed l : m.listed().getOrDefault(row.db(), List.of())) {
                         PackageVersion v = l.version();
                         ranked.computeIfAbsent(row.image(), k -> new ArrayList<>()).add(new Ranked(l.nameRank(),
@@ -477,7 +478,7 @@ public final class PackageQuery {
     }
 
     /** A matched package database: its ecosystem and path, the diff ID of the layer it is in, its path's rank. */
-    private record Database(long key, String ecosystem, String path, String diffId, int pathRank) {
+    private record MatchedDatabase(long key, String ecosystem, String path, String diffId, int pathRank) {
     }
 
     /**
