@@ -56,6 +56,21 @@ final class Statements {
         return c.prepareStatement(sql);
     }
 
+    /**
+     * A prepared statement PostgreSQL plans for its own parameters on every execution, counted once: for a statement
+     * whose best plan depends on how many keys its arrays carry. PgJDBC prepares a statement on the server once a
+     * connection has run it 5 times ({@code prepareThreshold}), and PostgreSQL then keeps a generic plan, one made
+     * without the parameters' values, if its estimate looks no worse than the custom plans' (PostgreSQL docs, PREPARE,
+     * "Notes"); here it is never prepared on the server (threshold 0: PgJDBC sends it unnamed each time), and PostgreSQL
+     * makes a custom plan for the first five executions of a statement (plan_cache_mode {@code auto}), which an unnamed
+     * statement always is. Costs its planning on every execution (about a millisecond).
+     */
+    PreparedStatement prepareForItsParameters(String sql) throws SQLException {
+        PreparedStatement ps = prepare(sql);
+        ps.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0);
+        return ps;
+    }
+
     /** Executes static SQL (no parameters), counted once. */
     void execute(String sql) throws SQLException {
         count++;
