@@ -12,7 +12,6 @@ import io.layeratlas.db.query.HostStatus;
 import io.layeratlas.db.query.LayerQuery;
 import io.layeratlas.db.query.PageInfo;
 
-import java.io.BufferedOutputStream;
 import java.io.BufferedWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -371,13 +370,12 @@ final class LayerHandlers {
         LayerQuery.LayerRef ref = query.resolve(ctx.pathParam("digest"));
         Map<String, String> labels = Pager.labels(ctx);
         ctx.contentType("application/json");
-        JsonFactory factory = mapper.getFactory();
-        try (JsonGenerator g = factory.createGenerator(new BufferedOutputStream(ctx.outputStream(), 1 << 16))) {
+        try (JsonHosts hosts = new JsonHosts(mapper.getFactory(), ctx.outputStream())) {
+            JsonGenerator g = hosts.generator();
             g.writeStartObject();
             g.writeStringField("digest", ref.digest());
             g.writeStringField("matchedBy", ref.matchedBy().name());
             g.writeArrayFieldStart("hosts");
-            JsonHosts hosts = new JsonHosts(factory, g);
             long[] count = {0};
             query.exportHosts(ref, labels, h -> {
                 hosts.write(h);
@@ -404,9 +402,16 @@ final class LayerHandlers {
      * written is then kept in arrays by ref and image number, and a host's image IDs are taken once each by stamping
      * their numbers (JFR at 10,000 hosts: the identity map of the refs, the map of the image IDs and each host's list
      * of IDs were a third of the writer's samples). Other lists are looked up by identity. Memory: those refs and IDs,
-     * once each. Not thread-safe: one per export.
+     * once each.
+     *
+     * <p>The writer owns the output's one buffer ({@link Out}, 64 KB): the generator writes into it, and a host's
+     * {@code images} and {@code imageRefs} (~7 KB of the ~7.4 KB a host at 10,000 hosts) are copied into it as
+     * they are, after the generator has handed over what it holds (it then writes the next field after a comma, as
+     * it would have). Written through the generator, each ref was copied twice (into the generator's 8 KB buffer,
+     * then into a {@code BufferedOutputStream}'s) with the generator's checks per value. Not thread-safe: one per
+     * export.
      */
-    static final class JsonHosts {
+    static final class JsonHosts implements java.io.Closeable {
         // Field names written as encoded once (Jackson's writeFieldName(String) escapes and encodes each every time).
         private static final SerializedString HOST_ID = new SerializedString("hostId");
         private static final SerializedString IMAGES = new SerializedString("images");
@@ -426,13 +431,17 @@ final class LayerHandlers {
         private static final SerializedString IMAGE = new SerializedString("image");
         private static final SerializedString LABELS = new SerializedString("labels");
 
+        private static final byte[] IMAGES_START = ",\"images\":[".getBytes(StandardCharsets.UTF_8);
+        private static final byte[] IMAGE_REFS_START = "],\"imageRefs\":[".getBytes(StandardCharsets.UTF_8);
+
         private final JsonFactory factory;
+        private final Out out;
         private final JsonGenerator g;
         private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(512);
         /** The export's table (of the first host's {@link LayerQuery.Refs}), and what was written of it by number. */
         private LayerQuery.RefTable table;
-        private SerializedString[] written = new SerializedString[0];
-        private SerializedString[] quotedIds = new SerializedString[0];
+        private byte[][] written = new byte[0][];
+        private byte[][] quotedIds = new byte[0][];
         /** The number of the last host that wrote each image ID; {@code stamp}: this host's. */
         private int[] idStamps = new int[0];
         private int stamp;
@@ -440,9 +449,26 @@ final class LayerHandlers {
         private final Map<LayerQuery.ImageOnHost, SerializedString> refs = new IdentityHashMap<>();
         private final Map<String, SerializedString> ids = new HashMap<>();
 
-        JsonHosts(JsonFactory factory, JsonGenerator g) {
+        /** A writer to {@code out}, which it closes; {@link #generator} writes what surrounds the hosts. */
+        JsonHosts(JsonFactory factory, java.io.OutputStream out) throws IOException {
             this.factory = factory;
-            this.g = g;
+            this.out = new Out(out);
+            this.g = factory.createGenerator(this.out);
+        }
+
+        /** The generator the hosts are written on: the caller writes the answer around them with it. */
+        JsonGenerator generator() {
+            return g;
+        }
+
+        /** Closes the generator (the answer must be complete), then writes what is buffered and closes the output. */
+        @Override
+        public void close() throws IOException {
+            try {
+                g.close();
+            } finally {
+                out.close();
+            }
         }
 
         void write(LayerQuery.HostHolding h) throws IOException {
@@ -513,7 +539,11 @@ final class LayerHandlers {
             return refs.table() == table;
         }
 
-        /** {@code images} (each image ID once, in the order first met) and {@code imageRefs}, by number. */
+        /**
+         * {@code images} (each image ID once, in the order first met) and {@code imageRefs}, by number, copied into
+         * the output after the generator's bytes so far: the generator's last field is the host ID, and it writes
+         * the next after a comma.
+         */
         private void images(LayerQuery.Refs refs) throws IOException {
             if (written.length < table.size()) {
                 written = Arrays.copyOf(written, Math.max(table.size(), 2 * written.length));
@@ -524,34 +554,49 @@ final class LayerHandlers {
                 idStamps = Arrays.copyOf(idStamps, n);
             }
             stamp++;
-            g.writeFieldName(IMAGES);
-            g.writeStartArray();
+            g.flush(); // into out, whose flush() goes no further
+            out.write(IMAGES_START);
+            boolean first = true;
             for (int i = 0; i < refs.size(); i++) {
                 int number = refs.number(i);
                 int image = table.image(number);
                 if (idStamps[image] != stamp) {
                     idStamps[image] = stamp;
-                    SerializedString id = quotedIds[image];
+                    byte[] id = quotedIds[image];
                     if (id == null) {
-                        id = new SerializedString(table.ref(number).imageId());
+                        id = json(table.ref(number).imageId());
                         quotedIds[image] = id;
                     }
-                    g.writeString(id);
+                    if (!first) {
+                        out.write(',');
+                    }
+                    first = false;
+                    out.write(id);
                 }
             }
-            g.writeEndArray();
-            g.writeFieldName(IMAGE_REFS);
-            g.writeStartArray();
+            out.write(IMAGE_REFS_START);
             for (int i = 0; i < refs.size(); i++) {
                 int number = refs.number(i);
-                SerializedString ref = written[number];
+                byte[] ref = written[number];
                 if (ref == null) {
-                    ref = json(table.ref(number));
+                    ref = json(table.ref(number)).asUnquotedUTF8();
                     written[number] = ref;
                 }
-                g.writeRawValue(ref);
+                if (i > 0) {
+                    out.write(',');
+                }
+                out.write(ref);
             }
-            g.writeEndArray();
+            out.write(']');
+        }
+
+        /** An image ID as a JSON string (quoted, escaped), written by a generator of the export's factory. */
+        private byte[] json(String id) throws IOException {
+            buffer.reset();
+            try (JsonGenerator r = factory.createGenerator(buffer)) {
+                r.writeString(id);
+            }
+            return buffer.toByteArray();
         }
 
         /** {@code images} and {@code imageRefs} of a host whose images are no table's: by identity and ID. */
@@ -588,6 +633,67 @@ final class LayerHandlers {
                 r.writeEndObject();
             }
             return new SerializedString(buffer.toString(StandardCharsets.UTF_8));
+        }
+
+        /**
+         * The export's output buffer (64 KB, as the {@code BufferedOutputStream} it replaces): written to {@code out}
+         * when full, and on {@link #close}. {@link #flush} does not reach {@code out}: the generator flushes into
+         * this before each host's images, and a flush per host would send the answer a host at a time.
+         */
+        private static final class Out extends java.io.OutputStream {
+            private final java.io.OutputStream out;
+            private final byte[] buf = new byte[1 << 16];
+            private int n;
+            private boolean closed;
+
+            Out(java.io.OutputStream out) {
+                this.out = out;
+            }
+
+            @Override
+            public void write(int b) throws IOException {
+                if (n == buf.length) {
+                    drain();
+                }
+                buf[n++] = (byte) b;
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (len > buf.length - n) {
+                    drain();
+                    if (len >= buf.length) {
+                        out.write(b, off, len);
+                        return;
+                    }
+                }
+                System.arraycopy(b, off, buf, n, len);
+                n += len;
+            }
+
+            private void drain() throws IOException {
+                if (n > 0) {
+                    out.write(buf, 0, n);
+                    n = 0;
+                }
+            }
+
+            @Override
+            public void flush() {
+                // see the class comment: written on close
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (!closed) {
+                    closed = true;
+                    try {
+                        drain();
+                    } finally {
+                        out.close();
+                    }
+                }
+            }
         }
     }
 

@@ -106,9 +106,9 @@ class ExportWritersTest {
     private static void assertJsonAsTheApiMapping(List<LayerQuery.HostHolding> hosts) throws Exception {
         ObjectMapper mapper = ApiJson.mapper();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+        try (LayerHandlers.JsonHosts writer = new LayerHandlers.JsonHosts(mapper.getFactory(), out)) {
+            JsonGenerator g = writer.generator();
             g.writeStartArray();
-            LayerHandlers.JsonHosts writer = new LayerHandlers.JsonHosts(mapper.getFactory(), g);
             for (LayerQuery.HostHolding h : hosts) {
                 writer.write(h);
             }
