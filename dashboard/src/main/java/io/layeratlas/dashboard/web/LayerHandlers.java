@@ -363,8 +363,9 @@ final class LayerHandlers {
 
     /**
      * {@code {"digest","matchedBy","hosts":[HostEntry…],"hostCount"}}, streamed: every host, no cap. Each host is
-     * written field by field on the generator ({@link JsonHosts}), in {@link HostEntry}'s shape with its
-     * {@code imageRefs}, as the hosts' page with {@code ?include=imageRefs} writes it.
+     * written by {@link JsonHosts} (its fields on the generator, its images as the JSON text written once per ref), in
+     * {@link HostEntry}'s shape with its {@code imageRefs}, as the hosts' page with {@code ?include=imageRefs} writes
+     * it.
      */
     void hostsJson(Context ctx) throws Exception {
         LayerQuery.LayerRef ref = query.resolve(ctx.pathParam("digest"));
@@ -401,7 +402,7 @@ final class LayerHandlers {
      * host's images as {@link LayerQuery.Refs}, numbers into the export's one {@link LayerQuery.RefTable}: what was
      * written is then kept in arrays by ref and image number, and a host's image IDs are taken once each by stamping
      * their numbers (JFR at 10,000 hosts: the identity map of the refs, the map of the image IDs and each host's list
-     * of IDs were a third of the writer's samples). Other lists are looked up by identity. Memory: those refs and IDs,
+     * of IDs were ~a fifth of the writer's samples). Other lists are looked up by identity. Memory: those refs and IDs,
      * once each.
      *
      * <p>The writer owns the output's one buffer ({@link Out}, 64 KB): the generator writes into it, and a host's
