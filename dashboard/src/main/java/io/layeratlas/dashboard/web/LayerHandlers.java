@@ -12,7 +12,6 @@ import io.layeratlas.db.query.HostStatus;
 import io.layeratlas.db.query.LayerQuery;
 import io.layeratlas.db.query.PageInfo;
 
-import java.io.BufferedOutputStream;
 import java.io.BufferedWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -159,22 +158,33 @@ final class LayerHandlers {
      * export's hosts are the same few thousand strings, shared from host to host ({@link LayerQuery#exportHosts}
      * gives one instance per image and tag set): whether each needs quoting is decided once per instance, and a field
      * of parts that need none is appended as it is, without a copy and a scan of its ~1,000 characters per host (JFR
-     * at 10,000 hosts: {@link Csv#append} was a third of the writer's samples). Not thread-safe: one per export.
+     * at 10,000 hosts: {@link Csv#append} was a third of the writer's samples). A host whose images are
+     * {@link LayerQuery.Refs} is read by number: its image IDs and each ref's tags are looked up in arrays and taken
+     * once each by stamps, with no list of IDs and no identity map per host. Not thread-safe: one per export.
      */
     static final class CsvLines {
         private final Writer out;
         private final StringBuilder line = new StringBuilder(2048);
         private final StringBuilder field = new StringBuilder(256);
         private final List<String> parts = new ArrayList<>();
-        /** The export's distinct tags, numbered; each shared tag list as its tags' numbers, by instance. */
+        /** The export's distinct tags, numbered, and whether each is {@link Csv#plain}. */
         private final Map<String, Integer> tagIndex = new HashMap<>();
         private final List<String> tagText = new ArrayList<>();
+        private boolean[] tagPlain = new boolean[64];
+        /** Each shared tag list as its tags' numbers: by instance, and by ref number for {@code table}'s refs. */
         private final Map<List<String>, int[]> tagIds = new IdentityHashMap<>();
+        private int[][] refTags = new int[0][];
         /** The number of the last host that took each tag; {@code stamp}: this host's. */
         private int[] tagStamps = new int[64];
         private int stamp;
-        /** Whether a shared image ID or tag is {@link Csv#plain}, by instance. */
+        /** The export's table (of the first host's {@link LayerQuery.Refs}); its image IDs' stamps and plainness. */
+        private LayerQuery.RefTable table;
+        private int[] idStamps = new int[0];
+        private byte[] idPlain = new byte[0]; // 0 not known yet, 1 plain, 2 not
+        /** Whether an image ID not of {@code table} is {@link Csv#plain}, by instance. */
         private final Map<String, Boolean> plain = new IdentityHashMap<>();
+        /** Whether every part the last {@link #ids} or {@link #tags} gave is {@link Csv#plain}. */
+        private boolean partsPlain;
         private char[] chars = new char[2048];
 
         CsvLines(Writer out) {
@@ -183,13 +193,14 @@ final class LayerHandlers {
 
         void write(LayerQuery.HostHolding h) throws IOException {
             HostStatus s = h.host();
+            LayerQuery.Refs numbered = h.images() instanceof LayerQuery.Refs r && ofTable(r) ? r : null;
             line.setLength(0);
             Csv.append(line, s.hostId()).append(',');
             Csv.append(line, s.stale() ? "true" : "false").append(',');
             Csv.append(line, Fmt.iso(s.lastReportAt())).append(',');
             Csv.append(line, Fmt.iso(h.firstSeen())).append(',');
-            joined(h.imageIds()).append(',');
-            joined(tags(h)).append(',');
+            joined(numbered == null ? ids(h) : ids(numbered)).append(',');
+            joined(tags(h, numbered)).append(',');
             Csv.append(line, containers(h)).append(',');
             Csv.append(line, labels(s)).append("\r\n");
             int n = line.length();
@@ -200,15 +211,21 @@ final class LayerHandlers {
             out.write(chars, 0, n);
         }
 
+        /** Whether {@code refs} are numbers into the table this writer keeps arrays of (the first it was given). */
+        private boolean ofTable(LayerQuery.Refs refs) {
+            if (table == null) {
+                table = refs.table();
+            }
+            return refs.table() == table;
+        }
+
         /**
          * Appends {@code values} separated by spaces as one field, as {@link Csv#append} would write their joined
-         * text: as they are when each is plain and the first does not start like a formula.
+         * text: as they are when each is plain ({@link #partsPlain}) and the first does not start like a formula.
          */
         private StringBuilder joined(List<String> values) {
-            boolean asIs = values.isEmpty() || values.get(0).isEmpty() || !Csv.formula(values.get(0).charAt(0));
-            for (int i = 0; i < values.size() && asIs; i++) {
-                asIs = plain.computeIfAbsent(values.get(i), Csv::plain);
-            }
+            boolean asIs = partsPlain
+                    && (values.isEmpty() || values.get(0).isEmpty() || !Csv.formula(values.get(0).charAt(0)));
             field.setLength(0);
             StringBuilder to = asIs ? line : field;
             for (int i = 0; i < values.size(); i++) {
@@ -220,43 +237,102 @@ final class LayerHandlers {
             return asIs ? line : Csv.append(line, field);
         }
 
+        /** A host's image IDs ({@link LayerQuery.HostHolding#imageIds}), their plainness by instance. */
+        private List<String> ids(LayerQuery.HostHolding h) {
+            List<String> ids = h.imageIds();
+            partsPlain = true;
+            for (int i = 0; i < ids.size() && partsPlain; i++) {
+                partsPlain = plain.computeIfAbsent(ids.get(i), Csv::plain);
+            }
+            return ids;
+        }
+
+        /** A host's image IDs by number: each once, in the order first met, as {@code imageIds} gives them. */
+        private List<String> ids(LayerQuery.Refs refs) {
+            if (idStamps.length < table.imageCount()) {
+                int n = Math.max(table.imageCount(), 2 * idStamps.length);
+                idStamps = Arrays.copyOf(idStamps, n);
+                idPlain = Arrays.copyOf(idPlain, n);
+            }
+            stamp++;
+            parts.clear();
+            partsPlain = true;
+            for (int i = 0; i < refs.size(); i++) {
+                int number = refs.number(i);
+                int image = table.image(number);
+                if (idStamps[image] != stamp) {
+                    idStamps[image] = stamp;
+                    String id = table.ref(number).imageId();
+                    if (idPlain[image] == 0) {
+                        idPlain[image] = (byte) (Csv.plain(id) ? 1 : 2);
+                    }
+                    partsPlain &= idPlain[image] == 1;
+                    parts.add(id);
+                }
+            }
+            return parts;
+        }
+
         /** The tags of a host's images, each once, in image order. */
-        private List<String> tags(LayerQuery.HostHolding h) {
+        private List<String> tags(LayerQuery.HostHolding h, LayerQuery.Refs numbered) {
             // Each shared tag list is numbered once (its tags' indexes among the export's distinct tags), and a tag is
             // taken once per host by stamping its index with the host's number: a hash set of the tags taken, cleared
             // and filled per host, was a third of the writer's samples (JFR at 10,000 hosts). An image held at
             // several positions shares one tag list, skipped after the first by identity.
             stamp++;
             parts.clear();
+            partsPlain = true;
+            if (numbered != null && refTags.length < table.size()) {
+                refTags = Arrays.copyOf(refTags, Math.max(table.size(), 2 * refTags.length));
+            }
             List<String> last = null;
-            for (LayerQuery.ImageOnHost i : h.images()) {
+            for (int k = 0; k < h.images().size(); k++) {
+                LayerQuery.ImageOnHost i = h.images().get(k);
                 List<String> repoTags = i.repoTags();
                 if (repoTags == last) {
                     continue;
                 }
                 last = repoTags;
-                int[] ids = tagIds.get(repoTags);
-                if (ids == null) {
-                    ids = new int[repoTags.size()];
-                    for (int j = 0; j < ids.length; j++) {
-                        ids[j] = tagIndex.computeIfAbsent(repoTags.get(j), t -> {
-                            tagText.add(t);
-                            return tagText.size() - 1;
-                        });
-                    }
-                    tagIds.put(repoTags, ids);
-                    if (tagStamps.length < tagText.size()) {
-                        tagStamps = Arrays.copyOf(tagStamps, Math.max(tagText.size(), 2 * tagStamps.length));
+                int[] ids;
+                if (numbered == null) {
+                    ids = tagIds.computeIfAbsent(repoTags, this::number);
+                } else {
+                    int number = numbered.number(k);
+                    ids = refTags[number];
+                    if (ids == null) {
+                        ids = tagIds.computeIfAbsent(repoTags, this::number);
+                        refTags[number] = ids;
                     }
                 }
                 for (int id : ids) {
                     if (tagStamps[id] != stamp) {
                         tagStamps[id] = stamp;
                         parts.add(tagText.get(id));
+                        partsPlain &= tagPlain[id];
                     }
                 }
             }
             return parts;
+        }
+
+        /** A tag list as its tags' numbers, numbering the tags not met before. */
+        private int[] number(List<String> repoTags) {
+            int[] ids = new int[repoTags.size()];
+            for (int j = 0; j < ids.length; j++) {
+                ids[j] = tagIndex.computeIfAbsent(repoTags.get(j), t -> {
+                    tagText.add(t);
+                    return tagText.size() - 1;
+                });
+            }
+            int n = tagText.size();
+            if (tagStamps.length < n) {
+                tagStamps = Arrays.copyOf(tagStamps, Math.max(n, 2 * tagStamps.length));
+                tagPlain = Arrays.copyOf(tagPlain, tagStamps.length);
+            }
+            for (int id : ids) {
+                tagPlain[id] = Csv.plain(tagText.get(id));
+            }
+            return ids;
         }
 
         /** The CSV's containers field: {@code name:state} (the ID when unnamed; {@code unknown} state) by spaces. */
@@ -287,20 +363,20 @@ final class LayerHandlers {
 
     /**
      * {@code {"digest","matchedBy","hosts":[HostEntry…],"hostCount"}}, streamed: every host, no cap. Each host is
-     * written field by field on the generator ({@link JsonHosts}), in {@link HostEntry}'s shape with its
-     * {@code imageRefs}, as the hosts' page with {@code ?include=imageRefs} writes it.
+     * written by {@link JsonHosts} (its fields on the generator, its images as the JSON text written once per ref), in
+     * {@link HostEntry}'s shape with its {@code imageRefs}, as the hosts' page with {@code ?include=imageRefs} writes
+     * it.
      */
     void hostsJson(Context ctx) throws Exception {
         LayerQuery.LayerRef ref = query.resolve(ctx.pathParam("digest"));
         Map<String, String> labels = Pager.labels(ctx);
         ctx.contentType("application/json");
-        JsonFactory factory = mapper.getFactory();
-        try (JsonGenerator g = factory.createGenerator(new BufferedOutputStream(ctx.outputStream(), 1 << 16))) {
+        try (JsonHosts hosts = new JsonHosts(mapper.getFactory(), ctx.outputStream())) {
+            JsonGenerator g = hosts.generator();
             g.writeStartObject();
             g.writeStringField("digest", ref.digest());
             g.writeStringField("matchedBy", ref.matchedBy().name());
             g.writeArrayFieldStart("hosts");
-            JsonHosts hosts = new JsonHosts(factory, g);
             long[] count = {0};
             query.exportHosts(ref, labels, h -> {
                 hosts.write(h);
@@ -320,26 +396,80 @@ final class LayerHandlers {
      * byte for byte with databind's writing in ExportWritersTest.
      *
      * <p>Each image ref ({@link LayerQuery.ImageOnHost}) is written once per export to JSON text by a generator of the
-     * same factory (Jackson escapes it, as it would on {@code g}) and reused by identity wherever a host holds it:
-     * {@link LayerQuery#exportHosts} gives one instance per image, tag set and place, so a 10,000-host export writes
-     * a few thousand refs, not its ~160,000 pairs (JFR: Jackson encoding the JSON's strings was the export's largest
-     * cost). Image IDs are kept quoted and encoded likewise. Memory: those refs and IDs, once each. Not thread-safe:
-     * one per export.
+     * same factory (Jackson escapes it, as it would on {@code g}) and copied wherever a host holds it: a 10,000-host
+     * export writes a few thousand refs, not its ~160,000 pairs (JFR: Jackson encoding the JSON's strings was the
+     * export's largest cost). Image IDs are kept quoted and encoded likewise. {@link LayerQuery#exportHosts} gives each
+     * host's images as {@link LayerQuery.Refs}, numbers into the export's one {@link LayerQuery.RefTable}: what was
+     * written is then kept in arrays by ref and image number, and a host's image IDs are taken once each by stamping
+     * their numbers (JFR at 10,000 hosts: the identity map of the refs, the map of the image IDs and each host's list
+     * of IDs were ~a fifth of the writer's samples). Other lists are looked up by identity. Memory: those refs and IDs,
+     * once each.
+     *
+     * <p>The writer owns the output's one buffer ({@link Out}, 64 KB): the generator writes into it, and a host's
+     * {@code images} and {@code imageRefs} (~7 KB of the ~7.4 KB a host at 10,000 hosts) are copied into it as
+     * they are, after the generator has handed over what it holds (it then writes the next field after a comma, as
+     * it would have). Written through the generator, each ref was copied twice (into the generator's 8 KB buffer,
+     * then into a {@code BufferedOutputStream}'s) with the generator's checks per value. Not thread-safe: one per
+     * export.
      */
-    static final class JsonHosts {
+    static final class JsonHosts implements java.io.Closeable {
+        // Field names written as encoded once (Jackson's writeFieldName(String) escapes and encodes each every time).
         private static final SerializedString HOST_ID = new SerializedString("hostId");
         private static final SerializedString IMAGES = new SerializedString("images");
         private static final SerializedString IMAGE_REFS = new SerializedString("imageRefs");
+        private static final SerializedString FIRST_SEEN = new SerializedString("firstSeen");
+        private static final SerializedString STALE = new SerializedString("stale");
+        private static final SerializedString LAST_REPORT_AT = new SerializedString("lastReportAt");
+        private static final SerializedString LAST_INVENTORY_AT = new SerializedString("lastInventoryAt");
+        private static final SerializedString AGENT_VERSION = new SerializedString("agentVersion");
+        private static final SerializedString SOURCE_KIND = new SerializedString("sourceKind");
+        private static final SerializedString CONTAINERS = new SerializedString("containers");
+        private static final SerializedString CONTAINER_ID = new SerializedString("containerId");
+        private static final SerializedString NAME = new SerializedString("name");
+        private static final SerializedString STATE = new SerializedString("state");
+        private static final SerializedString CREATED = new SerializedString("created");
+        private static final SerializedString IMAGE_ID = new SerializedString("imageId");
+        private static final SerializedString IMAGE = new SerializedString("image");
+        private static final SerializedString LABELS = new SerializedString("labels");
+
+        private static final byte[] IMAGES_START = ",\"images\":[".getBytes(StandardCharsets.UTF_8);
+        private static final byte[] IMAGE_REFS_START = "],\"imageRefs\":[".getBytes(StandardCharsets.UTF_8);
 
         private final JsonFactory factory;
+        private final Out out;
         private final JsonGenerator g;
+        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(512);
+        /** The export's table (of the first host's {@link LayerQuery.Refs}), and what was written of it by number. */
+        private LayerQuery.RefTable table;
+        private byte[][] written = new byte[0][];
+        private byte[][] quotedIds = new byte[0][];
+        /** The number of the last host that wrote each image ID; {@code stamp}: this host's. */
+        private int[] idStamps = new int[0];
+        private int stamp;
+        /** For images not of {@code table}: by instance and by ID. */
         private final Map<LayerQuery.ImageOnHost, SerializedString> refs = new IdentityHashMap<>();
         private final Map<String, SerializedString> ids = new HashMap<>();
-        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(512);
 
-        JsonHosts(JsonFactory factory, JsonGenerator g) {
+        /** A writer to {@code out}, which it closes; {@link #generator} writes what surrounds the hosts. */
+        JsonHosts(JsonFactory factory, java.io.OutputStream out) throws IOException {
             this.factory = factory;
-            this.g = g;
+            this.out = new Out(out);
+            this.g = factory.createGenerator(this.out);
+        }
+
+        /** The generator the hosts are written on: the caller writes the answer around them with it. */
+        JsonGenerator generator() {
+            return g;
+        }
+
+        /** Closes the generator (the answer must be complete), then writes what is buffered and closes the output. */
+        @Override
+        public void close() throws IOException {
+            try {
+                g.close();
+            } finally {
+                out.close();
+            }
         }
 
         void write(LayerQuery.HostHolding h) throws IOException {
@@ -347,6 +477,131 @@ final class LayerHandlers {
             g.writeStartObject();
             g.writeFieldName(HOST_ID);
             g.writeString(s.hostId());
+            if (h.images() instanceof LayerQuery.Refs numbered && ofTable(numbered)) {
+                images(numbered);
+            } else {
+                images(h);
+            }
+            instant(FIRST_SEEN, h.firstSeen());
+            g.writeFieldName(STALE);
+            g.writeBoolean(s.stale());
+            instant(LAST_REPORT_AT, s.lastReportAt());
+            instant(LAST_INVENTORY_AT, s.lastInventoryAt());
+            g.writeFieldName(AGENT_VERSION);
+            g.writeString(s.agentVersion());
+            g.writeFieldName(SOURCE_KIND);
+            g.writeString(s.sourceKind());
+            g.writeFieldName(CONTAINERS);
+            g.writeStartArray();
+            for (ContainerOnHost c : h.containers()) {
+                g.writeStartObject();
+                g.writeFieldName(CONTAINER_ID);
+                g.writeString(c.containerId());
+                g.writeFieldName(NAME);
+                g.writeString(c.name());
+                g.writeFieldName(STATE);
+                g.writeString(c.state());
+                instant(CREATED, c.created());
+                g.writeFieldName(IMAGE_ID);
+                g.writeString(c.imageId());
+                g.writeFieldName(IMAGE);
+                g.writeString(c.image());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeFieldName(LABELS);
+            g.writeStartObject();
+            for (Map.Entry<String, String> e : s.labels().entrySet()) {
+                g.writeStringField(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
+            g.writeEndObject();
+        }
+
+        /**
+         * {@code field}: {@code t} as {@link ApiJson#instantField} writes it. Its ISO-8601 text is ASCII with nothing
+         * JSON escapes, so its bytes go out as they are, without Jackson's scan and encoding of each character.
+         */
+        private void instant(SerializedString field, Instant t) throws IOException {
+            g.writeFieldName(field);
+            if (Fmt.known(t)) {
+                byte[] iso = ApiJson.iso(t).getBytes(StandardCharsets.US_ASCII);
+                g.writeRawUTF8String(iso, 0, iso.length);
+            } else {
+                g.writeNull();
+            }
+        }
+
+        /** Whether {@code refs} are numbers into the table this writer keeps arrays of (the first it was given). */
+        private boolean ofTable(LayerQuery.Refs refs) {
+            if (table == null) {
+                table = refs.table();
+            }
+            return refs.table() == table;
+        }
+
+        /**
+         * {@code images} (each image ID once, in the order first met) and {@code imageRefs}, by number, copied into
+         * the output after the generator's bytes so far: the generator's last field is the host ID, and it writes
+         * the next after a comma.
+         */
+        private void images(LayerQuery.Refs refs) throws IOException {
+            if (written.length < table.size()) {
+                written = Arrays.copyOf(written, Math.max(table.size(), 2 * written.length));
+            }
+            if (quotedIds.length < table.imageCount()) {
+                int n = Math.max(table.imageCount(), 2 * quotedIds.length);
+                quotedIds = Arrays.copyOf(quotedIds, n);
+                idStamps = Arrays.copyOf(idStamps, n);
+            }
+            stamp++;
+            g.flush(); // into out, whose flush() goes no further
+            out.write(IMAGES_START);
+            boolean first = true;
+            for (int i = 0; i < refs.size(); i++) {
+                int number = refs.number(i);
+                int image = table.image(number);
+                if (idStamps[image] != stamp) {
+                    idStamps[image] = stamp;
+                    byte[] id = quotedIds[image];
+                    if (id == null) {
+                        id = json(table.ref(number).imageId());
+                        quotedIds[image] = id;
+                    }
+                    if (!first) {
+                        out.write(',');
+                    }
+                    first = false;
+                    out.write(id);
+                }
+            }
+            out.write(IMAGE_REFS_START);
+            for (int i = 0; i < refs.size(); i++) {
+                int number = refs.number(i);
+                byte[] ref = written[number];
+                if (ref == null) {
+                    ref = json(table.ref(number)).asUnquotedUTF8();
+                    written[number] = ref;
+                }
+                if (i > 0) {
+                    out.write(',');
+                }
+                out.write(ref);
+            }
+            out.write(']');
+        }
+
+        /** An image ID as a JSON string (quoted, escaped), written by a generator of the export's factory. */
+        private byte[] json(String id) throws IOException {
+            buffer.reset();
+            try (JsonGenerator r = factory.createGenerator(buffer)) {
+                r.writeString(id);
+            }
+            return buffer.toByteArray();
+        }
+
+        /** {@code images} and {@code imageRefs} of a host whose images are no table's: by identity and ID. */
+        private void images(LayerQuery.HostHolding h) throws IOException {
             g.writeFieldName(IMAGES);
             g.writeStartArray();
             for (String id : h.imageIds()) {
@@ -364,30 +619,6 @@ final class LayerHandlers {
                 g.writeRawValue(ref);
             }
             g.writeEndArray();
-            ApiJson.instantField(g, "firstSeen", h.firstSeen());
-            g.writeBooleanField("stale", s.stale());
-            ApiJson.instantField(g, "lastReportAt", s.lastReportAt());
-            ApiJson.instantField(g, "lastInventoryAt", s.lastInventoryAt());
-            g.writeStringField("agentVersion", s.agentVersion());
-            g.writeStringField("sourceKind", s.sourceKind());
-            g.writeArrayFieldStart("containers");
-            for (ContainerOnHost c : h.containers()) {
-                g.writeStartObject();
-                g.writeStringField("containerId", c.containerId());
-                g.writeStringField("name", c.name());
-                g.writeStringField("state", c.state());
-                ApiJson.instantField(g, "created", c.created());
-                g.writeStringField("imageId", c.imageId());
-                g.writeStringField("image", c.image());
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-            g.writeObjectFieldStart("labels");
-            for (Map.Entry<String, String> e : s.labels().entrySet()) {
-                g.writeStringField(e.getKey(), e.getValue());
-            }
-            g.writeEndObject();
-            g.writeEndObject();
         }
 
         /** An image ref as JSON text, written by a generator of the export's factory. */
@@ -403,6 +634,67 @@ final class LayerHandlers {
                 r.writeEndObject();
             }
             return new SerializedString(buffer.toString(StandardCharsets.UTF_8));
+        }
+
+        /**
+         * The export's output buffer (64 KB, as the {@code BufferedOutputStream} it replaces): written to {@code out}
+         * when full, and on {@link #close}. {@link #flush} does not reach {@code out}: the generator flushes into
+         * this before each host's images, and a flush per host would send the answer a host at a time.
+         */
+        private static final class Out extends java.io.OutputStream {
+            private final java.io.OutputStream out;
+            private final byte[] buf = new byte[1 << 16];
+            private int n;
+            private boolean closed;
+
+            Out(java.io.OutputStream out) {
+                this.out = out;
+            }
+
+            @Override
+            public void write(int b) throws IOException {
+                if (n == buf.length) {
+                    drain();
+                }
+                buf[n++] = (byte) b;
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                if (len > buf.length - n) {
+                    drain();
+                    if (len >= buf.length) {
+                        out.write(b, off, len);
+                        return;
+                    }
+                }
+                System.arraycopy(b, off, buf, n, len);
+                n += len;
+            }
+
+            private void drain() throws IOException {
+                if (n > 0) {
+                    out.write(buf, 0, n);
+                    n = 0;
+                }
+            }
+
+            @Override
+            public void flush() {
+                // see the class comment: written on close
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (!closed) {
+                    closed = true;
+                    try {
+                        drain();
+                    } finally {
+                        out.close();
+                    }
+                }
+            }
         }
     }
 

@@ -51,8 +51,32 @@ class ExportWritersTest {
     private static final LayerQuery.HostHolding ONLY_B = host("host-2", Map.of(), List.of(B_REF), List.of());
     private static final LayerQuery.HostHolding NONE = host("host-3", Map.of(), List.of(), List.of());
 
-    /** The CSV lines one export's writer writes for {@code hosts}, in order. */
+    /**
+     * {@code hosts} with their images as numbers into one table of refs, as {@link LayerQuery#exportHosts} gives them
+     * (the writers then look up by number): each distinct ref added once, in the order met.
+     */
+    private static List<LayerQuery.HostHolding> numbered(List<LayerQuery.HostHolding> hosts) {
+        LayerQuery.RefTable table = new LayerQuery.RefTable();
+        Map<LayerQuery.ImageOnHost, Integer> numbers = new java.util.IdentityHashMap<>();
+        List<LayerQuery.HostHolding> out = new java.util.ArrayList<>();
+        for (LayerQuery.HostHolding h : hosts) {
+            int[] refs = h.images().stream().mapToInt(i -> numbers.computeIfAbsent(i, table::add)).toArray();
+            out.add(new LayerQuery.HostHolding(h.host(), h.firstSeen(), table.list(refs), h.containers()));
+        }
+        return out;
+    }
+
+    /**
+     * The CSV lines one export's writer writes for {@code hosts}, in order; the same whether their images are lists
+     * or numbers into a table (asserted here).
+     */
     private static String[] csvLines(LayerQuery.HostHolding... hosts) throws Exception {
+        String[] listed = csvLines(List.of(hosts));
+        assertThat(csvLines(numbered(List.of(hosts)))).containsExactly(listed);
+        return listed;
+    }
+
+    private static String[] csvLines(List<LayerQuery.HostHolding> hosts) throws Exception {
         StringWriter out = new StringWriter();
         LayerHandlers.CsvLines lines = new LayerHandlers.CsvLines(out);
         for (LayerQuery.HostHolding h : hosts) {
@@ -71,12 +95,20 @@ class ExportWritersTest {
 
     @Test
     void the_json_export_writes_each_host_byte_for_byte_as_the_api_mapping_does_refs_shared_or_not() throws Exception {
-        ObjectMapper mapper = ApiJson.mapper();
         List<LayerQuery.HostHolding> hosts = List.of(BOTH, ONLY_B, NONE, BOTH);
+        assertJsonAsTheApiMapping(hosts);
+        assertJsonAsTheApiMapping(numbered(hosts));
+        // An image's ID twice, not side by side, and a host out of image ID order: each ID once, in the order met.
+        LayerQuery.HostHolding outOfOrder = host("host-5", Map.of(), List.of(B_REF, A_LOW, B_REF, A_HIGH), List.of());
+        assertJsonAsTheApiMapping(numbered(List.of(outOfOrder, BOTH, outOfOrder)));
+    }
+
+    private static void assertJsonAsTheApiMapping(List<LayerQuery.HostHolding> hosts) throws Exception {
+        ObjectMapper mapper = ApiJson.mapper();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+        try (LayerHandlers.JsonHosts writer = new LayerHandlers.JsonHosts(mapper.getFactory(), out)) {
+            JsonGenerator g = writer.generator();
             g.writeStartArray();
-            LayerHandlers.JsonHosts writer = new LayerHandlers.JsonHosts(mapper.getFactory(), g);
             for (LayerQuery.HostHolding h : hosts) {
                 writer.write(h);
             }
