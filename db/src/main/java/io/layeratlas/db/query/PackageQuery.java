@@ -256,10 +256,14 @@ public final class PackageQuery {
     // at full scale, where a probe per matched database read ~18 buffers a host; the counts are in the key's entries
     // since V22, read without the heap where the visibility map allows), less the images counted twice:
     // those with more than one matched database ("multi", nearly always empty), each held by the host counted
-    // extra - 1 times. IMAGE_COUNT reads them (the matched count needs them too) and they are bound here as two
-    // arrays, so the plan knows how many they are. Read here as a MATERIALIZED CTE, the statement took 5 plans between
-    // runs of the same questions (457-8,958 buffers a call, auto_explain; package-plan-small.txt), differing in how the
-    // CTE read image_package_databases.
+    // extra - 1 times. IMAGE_COUNT reads them (the matched count needs them too) and they are bound here: the images
+    // as an array each host's held_images range (~200 entries at full scale) is filtered by (hashed: a constant array
+    // in the custom plans the reader sessions make; "+ 0" keeps it a filter, not 134 probes of held_images_image),
+    // joined to their extras hashed once. When there are none (nearly always) the term is left out (HELD_LESS_NONE).
+    // Read here as a MATERIALIZED CTE, the statement took 5 plans between runs of the same questions (457-8,958
+    // buffers a call, auto_explain; package-plan-small.txt), and for tzdata on the 4,000-host scratch fleet (134
+    // images with two matched databases) each page host probed held_images once per such image: 41,531 buffers,
+    // 100 ms (EXPLAIN ANALYZE), 1,637 buffers and 10 ms by its range.
     // The first images walk the host's host_images rows in key order (no sort),
     // each looked up in the matched databases' images hashed once for the statement, stopping after HELD_SHOWN.
     // "OR false" keeps the IN a hashed subplan: a sublink under OR is not made a join, so the plan is the same with
@@ -276,9 +280,7 @@ public final class PackageQuery {
              CROSS JOIN LATERAL (
                    SELECT (SELECT sum(d.image_count) FILTER (WHERE d.db_key = ANY (?)) FROM host_package_databases d
                             WHERE d.host_key = p.host_key)
-                        - (SELECT coalesce(sum(m.extra), 0) FROM unnest(?::bigint[], ?::bigint[]) AS m(image_key, extra)
-                            WHERE EXISTS (SELECT 1 FROM host_images hm WHERE hm.host_key = p.host_key AND hm.image_key = m.image_key))
-                          AS held
+                        - %s AS held
                    OFFSET 0) c
              CROSS JOIN LATERAL (
                    SELECT hi.image_key, hi.tag_set_key FROM held_images hi
@@ -287,7 +289,18 @@ public final class PackageQuery {
                                              WHERE ipd.db_key = ANY (?)) OR false)
                     ORDER BY hi.image_key LIMIT %d) x
               JOIN images i ON i.image_key = x.image_key
-              LEFT JOIN tag_sets t ON t.tag_set_key = x.tag_set_key""".formatted(HELD_SHOWN);
+              LEFT JOIN tag_sets t ON t.tag_set_key = x.tag_set_key""";
+
+    /** {@link #IMAGES_ON_HOSTS}' held count when some matched images have two matched databases: bind them, them, extras. */
+    private static final String HELD_LESS_MULTI = IMAGES_ON_HOSTS.formatted("""
+            (SELECT coalesce(sum(m.extra), 0)
+                             FROM (SELECT hm.image_key FROM held_images hm
+                                    WHERE hm.host_key = p.host_key AND hm.image_key + 0 = ANY (?::bigint[]) OFFSET 0) h
+                             JOIN unnest(?::bigint[], ?::bigint[]) AS m(image_key, extra) ON m.image_key = h.image_key)""",
+            HELD_SHOWN);
+
+    /** {@link #IMAGES_ON_HOSTS}' held count when no matched image has two matched databases. */
+    private static final String HELD_LESS_NONE = IMAGES_ON_HOSTS.formatted("0", HELD_SHOWN);
 
     private static final String EXPORT = """
             WITH matched AS (
@@ -441,7 +454,11 @@ public final class PackageQuery {
         // Hosts share tag sets: each is decoded once (a text[] parsed per row was most of the rows' decoding).
         Map<Integer, List<String>> tagSets = new java.util.HashMap<>();
         Sql.Pipeline third = new Sql.Pipeline();
-        var heldRows = hostKeys.isEmpty() ? null : third.add(IMAGES_ON_HOSTS, rs -> {
+        boolean multi = !counts.multi().isEmpty();
+        Object[] heldParams = multi
+                ? new Object[]{hostKeys, dbs, counts.multi(), counts.multi(), counts.extra(), dbs}
+                : new Object[]{hostKeys, dbs, dbs};
+        var heldRows = hostKeys.isEmpty() ? null : third.add(multi ? HELD_LESS_MULTI : HELD_LESS_NONE, rs -> {
             int tagSet = rs.getInt("tag_set_key");
             List<String> tags = tagSets.get(tagSet);
             if (tags == null) {
@@ -449,7 +466,7 @@ public final class PackageQuery {
                 tagSets.put(tagSet, tags);
             }
             return new HeldRow(rs.getLong("host_key"), rs.getInt("held"), new HeldImage(rs.getString("image_id"), tags));
-        }, hostKeys, dbs, counts.multi(), counts.extra(), dbs);
+        }, heldParams);
         var packageRows = imageKeys.isEmpty() ? null : third.add(PAGE_DATABASES,
                 rs -> new ImageDatabase(rs.getLong("image_key"), rs.getLong("db_key"), rs.getInt("position")),
                 imageKeys, dbs);
