@@ -122,22 +122,24 @@ public final class PackageQuery {
              WHERE p.name = ? OR p.source_name = ?
              ORDER BY p.package_key""";
 
-    // The images held by some host among the matched ones, counted exactly, and the catalog's size (PostgreSQL's
-    // estimate, pg_class.reltuples, as LayerQuery reads the fleet's size: it only chooses how the images page is
-    // read, walkImages; counted when the table was never analyzed or vacuumed). The matched images are the matched
-    // databases' image_package_databases rows (an index range per database, no hashing), less the images counted
-    // twice ("multi": those with more than one matched database, each counted extra - 1 times; returned, nearly always
-    // empty, for the page hosts' counts, IMAGES_ON_HOSTS), less the matched images no host holds (image_usage's rows
-    // at 0, few, each probed for a matched database: a scalar subquery, as WALK's, so that the matched rows are not
-    // hashed for them). An image has one effective database per path (and ecosystem),
-    // so two matched databases of one image have two paths, and one of them is not the path most matched databases
-    // have: "multi" probes only the images having one of those others, one primary-key range each, the matched
+    // The images held by some host among the matched ones and the catalog's size, both exact, so that the images
+    // page's read (walkImages) does not depend on statistics. The matched images are the matched databases'
+    // image_package_databases rows (an index range per database, no hashing), less the images counted twice
+    // ("multi": those with more than one matched database, each counted extra - 1 times; returned, nearly always
+    // empty, for the page hosts' counts, IMAGES_ON_HOSTS), less the matched images no host holds, counted in the
+    // catalog's one pass over image_usage (its rows at 0 are few, each probed for a matched database: a scalar
+    // subquery, as WALK's, so that the matched rows are not hashed for them). pg_class.reltuples would spare that pass
+    // only if the unheld images were found otherwise (no index on host_count: V11 keeps its updates heap-only); as the
+    // catalog's size it changed the choices between runs of the same questions (small scale, --only queries: 626 of
+    // 880 pages walked in one run, 546 in two others and in main's). An image has one effective database per path
+    // (and ecosystem), so two matched databases of one image have two paths, and one of them is not the path most
+    // matched databases have: "multi" probes only the images having one of those others, one primary-key range each, the matched
     // databases a filter there (as an index condition, 60 of them for tzdata, 28 buffers a probe; none when every
     // matched database has one path, as a base image's dpkg status does).
     // Before, one pass over image_usage hashed every matched image (a MATERIALIZED CTE of them) and counted the
     // catalog: 11.15 ms / 177 buffers a call at 10,000 hosts (pg_stat_statements). On the 4,000-host scratch fleet
-    // (best of 40 runs): tzdata (every image, 7,612 rows, 134 images with two matched databases) 9.4 -> 3.0 ms,
-    // libssl1.1 2.0 -> 1.3 ms; buffers 151 -> 438 and 106 -> 109 (multi's probes).
+    // (psql, best of 40 runs on a quiet box): tzdata (every image, 7,612 rows, 134 images with two matched
+    // databases) 4.5 -> 2.3 ms, libssl1.1 1.8 -> 1.2 ms; buffers 151 -> 435 (multi's probes) and 106 -> 106.
     private static final String IMAGE_COUNT = """
             WITH multi AS MATERIALIZED (
                 SELECT o.image_key, x.n - 1 AS extra
@@ -146,19 +148,18 @@ public final class PackageQuery {
                                        FROM image_package_databases x WHERE x.image_key = o.image_key OFFSET 0) x
                  WHERE x.n > 1)
             SELECT (SELECT count(*) FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))
-                 - (SELECT coalesce(sum(m.extra), 0) FROM multi m)
-                 - (SELECT count(*) FROM image_usage u
-                     WHERE u.host_count = 0
-                       AND (SELECT count(*) FILTER (WHERE z.db_key = ANY (?)) FROM image_package_databases z
-                             WHERE z.image_key = u.image_key) > 0) AS matched,
-                   (SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint
-                                ELSE (SELECT count(*) FROM images) END
-                      FROM pg_class c WHERE c.oid = 'images'::regclass) AS catalog,
+                 - (SELECT coalesce(sum(m.extra), 0) FROM multi m) - u.unheld AS matched,
+                   u.catalog,
                    ARRAY(SELECT m.image_key FROM multi m ORDER BY m.image_key) AS multi,
-                   ARRAY(SELECT m.extra FROM multi m ORDER BY m.image_key) AS extra""";
+                   ARRAY(SELECT m.extra FROM multi m ORDER BY m.image_key) AS extra
+              FROM (SELECT count(*) AS catalog,
+                           count(*) FILTER (WHERE u.host_count = 0
+                                   AND (SELECT count(*) FILTER (WHERE z.db_key = ANY (?)) FROM image_package_databases z
+                                         WHERE z.image_key = u.image_key) > 0) AS unheld
+                      FROM image_usage u) u""";
 
     /**
-     * What {@link #IMAGE_COUNT} read: the matched images held by some host, the catalog's size (an estimate), and the
+     * What {@link #IMAGE_COUNT} read: the matched images held by some host, the catalog's size, and the
      * images having more than one matched database ({@code multi}, ascending) with how many extra each has.
      */
     private record ImageCounts(long matched, long catalog, List<Long> multi, List<Long> extra) {
@@ -172,7 +173,8 @@ public final class PackageQuery {
      * matched databases. The probe is a scalar subquery, which PostgreSQL neither joins nor hashes: as an
      * {@code IN} (or an {@code EXISTS}, which PostgreSQL 17 hashes alike) under {@code OR false} it was a hashed
      * subplan of every matched image, built per request (7,612 rows for {@code tzdata} on the 4,000-host scratch
-     * fleet: 13.6-14.9 ms at best of 40 runs, against 1.0-1.2 ms probing, the same rows; 660 buffers against 811).
+     * fleet: 4.2-4.7 ms at best of 40 runs on a quiet box, against 0.95-1.0 ms probing, the same rows; 660 buffers
+     * against 811).
      */
     private static final Keyset WALK = new Keyset("""
             SELECT i.image_key, i.image_id, u.host_count, {keys}, %s AS tags
