@@ -4,6 +4,7 @@ import io.layeratlas.bench.simulate.FleetSimulator;
 import io.layeratlas.bench.simulate.HostState;
 import io.layeratlas.bench.store.SqlQueries;
 import io.layeratlas.db.query.LayerQuery;
+import io.layeratlas.db.query.PackageQuery;
 import io.layeratlas.events.Digest;
 
 import javax.sql.DataSource;
@@ -257,9 +258,10 @@ public final class QueryBenchmark {
         String name = "query.package-search";
         List<BenchmarkResult> out = new ArrayList<>();
         long started = System.nanoTime();
+        PackageQuery packages = SqlQueries.packages(db);
         Latencies sql = runClients(scale, perClient, seed, question, q -> {
             try (Connection conn = db.getConnection()) {
-                SqlQueries.packageSearch(conn, q);
+                SqlQueries.packageSearch(conn, packages, q);
             }
         });
         String what = " of " + names.size() + " names, 1 in 4 an OpenSSL name" + OPENSSL_RANGE;

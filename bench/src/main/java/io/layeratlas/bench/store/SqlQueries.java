@@ -1,6 +1,5 @@
 package io.layeratlas.bench.store;
 
-import io.layeratlas.db.query.FleetQuery;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.LayerQuery;
 import io.layeratlas.db.query.PackageQuery;
@@ -10,7 +9,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -257,101 +255,27 @@ public final class SqlQueries {
     }
 
     /**
-     * A package search ({@code openssl<3.0.8}), what {@code /api/v1/packages?q=} answers with its first pages. First
-     * the matched builds and the package databases listing them ({@link PackageQuery#matching}, the API's own rule: one
-     * indexed read of the name's builds, versions compared in Java). Then, in one round trip (statements sent
-     * together, as {@link #hostPage} sends its own): the count of the images (held by a host) having a matched
-     * database; the first 100 of those by image ID, each with its host count, the tags hosts gave it (image_tags) and
-     * its matching packages (JSON: ecosystem, name, version, architecture, source, path, layer position and diff ID,
-     * read for the page's images at once); the freshness of the whole fleet (as {@link #hostsHoldingLayer} reads it);
-     * and the hosts holding such an image, decoded in SQL from the union of the matched databases' host sets (V15
-     * {@code package_database_hosts}: host {@code chunk * 1024 + i} when bit {@code i} is set), their number beside
-     * the first 100 by host ID with what the answer shows of each (status columns, labels), how many matching images
-     * each holds (its host_package_databases rows less the images having two matched databases) and its first
-     * {@link PackageQuery#HELD_SHOWN} of them by image key with its repo tags (JSON; the tag set joined after the
-     * limit, V20). The API decodes the holders in Java instead and binds them, so its hosts page is planned knowing
-     * their number: a round trip more. Until 2026-12-05 this baseline read the count and the two pages' keys alone,
-     * not the page hosts' images, the packages or the tags the API's answer carries (most of the API's statement time:
-     * bench/results/package-search-api-gap-small.txt).
+     * A package search ({@code openssl<3.0.8}), what {@code /api/v1/packages?q=} answers with its first pages, as the
+     * API's own SQL ({@link PackageQuery#firstPageRows}): the versions, then the search's three round trips in one
+     * transaction (the holders' set, the image counts, the fleet's freshness and the matched databases; the hosts page
+     * and the images page, walked or gathered as the API chooses; the page hosts' images and the page images'
+     * databases); rows received and decoded as the search decodes them, no answer made.
      *
-     * @return the rows of the four statements (the count's, the images page's, the freshness's and a row per page
-     * host, or one without host columns when no host holds a match)
+     * <p>Until 2026-12-05 this baseline was statements of its own in one round trip after the versions (the old
+     * count and images page shapes, the holders decoded in SQL): their plans flipped between runs of the same
+     * questions (the count 36-5,217 buffers, the images page 277-11,077; bench/results/package-plan-small.txt) where
+     * the API's did not, so the ratio compared unlike plans.
+     *
+     * @param packages a PackageQuery of the database {@code c} reads (its policy: the dashboard's default stale-after)
+     * @return the images page's and the hosts page's rows (each page's rows and the one past it)
      */
-    public static int packageSearch(Connection c, String question) throws SQLException {
-        PackageQuery.Matching m = PackageQuery.matching(c, question);
-        Array packages = c.createArrayOf("bigint", m.packages().toArray());
-        Array dbs = c.createArrayOf("bigint", m.databases().toArray());
-        Array otherPaths = c.createArrayOf("bigint", m.otherPaths().toArray());
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT count(*) FROM image_usage u
-                 WHERE u.host_count > 0
-                   AND u.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?));
-                WITH page AS MATERIALIZED (
-                    SELECT i.image_key, i.image_id, u.host_count,
-                           ARRAY(SELECT ft.tag FROM image_tags ft WHERE ft.image_key = i.image_key ORDER BY ft.tag) AS tags
-                      FROM images i JOIN image_usage u ON u.image_key = i.image_key
-                     WHERE u.host_count > 0
-                       AND EXISTS (SELECT 1 FROM image_package_databases ipd WHERE ipd.image_key = i.image_key
-                                      AND ipd.db_key = ANY (?))
-                     ORDER BY i.image_id LIMIT 100),
-                pk AS (
-                    SELECT ip.image_key,
-                           json_agg(json_build_object('ecosystem', ip.ecosystem, 'name', ip.name, 'version', ip.version,
-                                    'architecture', ip.architecture, 'sourceName', ip.source_name,
-                                    'sourceVersion', ip.source_version, 'path', ip.path, 'position', ip.position,
-                                    'diffId', ip.diff_id)
-                                    ORDER BY ip.name, ip.version, ip.path) AS packages
-                      FROM image_packages ip
-                     WHERE ip.image_key = ANY (ARRAY(SELECT p.image_key FROM page p)) AND ip.package_key = ANY (?)
-                     GROUP BY ip.image_key)
-                SELECT i.image_id, i.host_count, i.tags, pk.packages FROM page i LEFT JOIN pk ON pk.image_key = i.image_key
-                 ORDER BY i.image_id;
-                %s;
-                WITH holders AS MATERIALIZED (
-                    SELECT s.chunk * 1024 + b.i AS host_key
-                      FROM (SELECT s.chunk, bit_or(s.hosts) AS hosts FROM package_database_hosts s
-                             WHERE s.db_key = ANY (?) GROUP BY s.chunk) s
-                     CROSS JOIN generate_series(0, 1023) AS b(i)
-                     WHERE get_bit(s.hosts, b.i) = 1),
-                page AS MATERIALIZED (
-                    SELECT h.host_key, h.host_id, h.source, h.source_kind, h.agent_version, h.generation, h.scanned_at,
-                           h.snapshot_applied_at, h.last_heartbeat_at, h.heartbeat_interval_seconds, h.first_seen,
-                           h.docker_version, h.storage_driver, h.data_root, h.operating_system, h.labels::text AS labels
-                      FROM hosts h
-                     WHERE h.retired_at IS NULL AND (h.host_key IN (SELECT x.host_key FROM holders x) OR false)
-                     ORDER BY h.host_id LIMIT 100),
-                multi AS MATERIALIZED (
-                    SELECT ipd.image_key, count(*) - 1 AS extra FROM image_package_databases ipd
-                     WHERE ipd.db_key = ANY (?)
-                       AND ipd.image_key IN (SELECT o.image_key FROM image_package_databases o WHERE o.db_key = ANY (?))
-                     GROUP BY ipd.image_key HAVING count(*) > 1)
-                SELECT n.host_count, h.*,
-                       (SELECT sum(d.image_count) FILTER (WHERE d.db_key = ANY (?)) FROM host_package_databases d
-                         WHERE d.host_key = h.host_key)
-                     - (SELECT coalesce(sum(m.extra), 0) FROM multi m
-                         WHERE EXISTS (SELECT 1 FROM held_images hm WHERE hm.host_key = h.host_key
-                                          AND hm.image_key = m.image_key)) AS held,
-                       (SELECT json_agg(json_build_object('imageId', i.image_id, 'repoTags', t.repo_tags))
-                          FROM (SELECT hi.image_key, hi.tag_set_key FROM held_images hi
-                                 WHERE hi.host_key = h.host_key
-                                   AND (hi.image_key IN (SELECT ipd.image_key FROM image_package_databases ipd
-                                                          WHERE ipd.db_key = ANY (?)) OR false)
-                                 ORDER BY hi.image_key LIMIT %d) x
-                          JOIN images i ON i.image_key = x.image_key
-                          LEFT JOIN tag_sets t ON t.tag_set_key = x.tag_set_key) AS held_images
-                  FROM (SELECT count(*) AS host_count FROM holders) n LEFT JOIN page h ON TRUE
-                 ORDER BY h.host_id""".formatted(FleetQuery.FLEET_FRESHNESS, PackageQuery.HELD_SHOWN))) {
-            Object[] params = {dbs, dbs, packages, staleBefore(), dbs, dbs, otherPaths, dbs, dbs};
-            for (int i = 0; i < params.length; i++) {
-                ps.setObject(i + 1, params[i]);
-            }
-            return allRows(ps);
-        }
+    public static int packageSearch(Connection c, PackageQuery packages, String question) throws SQLException {
+        return packages.firstPageRows(c, question);
     }
 
-    /** The freshness statement's parameter ({@link FleetQuery#FLEET_FRESHNESS}), as the API binds it. */
-    private static Timestamp staleBefore() {
-        return Timestamp.from(new Freshness.Policy(Clock.systemUTC(), STALE_AFTER).staleBefore());
+    /** A PackageQuery for {@link #packageSearch} on {@code db}, with the dashboard's default freshness policy. */
+    public static PackageQuery packages(javax.sql.DataSource db) {
+        return new PackageQuery(db, new Freshness.Policy(Clock.systemUTC(), STALE_AFTER));
     }
 
     private static int count(Connection c, String sql, Object param) throws SQLException {

@@ -122,41 +122,69 @@ public final class PackageQuery {
              WHERE p.name = ? OR p.source_name = ?
              ORDER BY p.package_key""";
 
-    // The images having a matched database (index image_package_databases_db), read once per statement: a CTE is
-    // planned for all its rows, so the read is a bitmap or sequential scan of those rows, whatever the statistics. As
-    // the sublink of an IN (planned for half its rows) it was an index scan with a heap fetch per row on the freshly
-    // loaded bench database, whose visibility map was not set yet (931 buffers for the 1,878 images of apt, against
-    // 27; EXPLAIN, bench/results/package-plan-small.txt).
-    private static final String MATCHED_IMAGES = """
-            m AS MATERIALIZED (SELECT ipd.image_key FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))""";
-
-    // The images held by some host among the matched ones, and every image of the catalog (each has its image_usage
-    // row from its first insert): the images page is read by walking or gathering (walkImages) as these say.
-    // One pass over image_usage with the matched images hashed once (a sublink in FILTER is not made a join): the
-    // same plan with or without statistics. As a semi-join, on the freshly loaded bench database the planner probed
-    // image_usage once per matched image when it had no statistics (3,073 buffers a call in one run, 53 in another).
+    // The images held by some host among the matched ones and the catalog's size, both exact, so that the images
+    // page's read (walkImages) does not depend on statistics. The matched images are the matched databases'
+    // image_package_databases rows (an index range per database, no hashing), less the images counted twice
+    // ("multi": those with more than one matched database, each counted extra - 1 times; returned, nearly always
+    // empty, for the page hosts' counts, IMAGES_ON_HOSTS), less the matched images no host holds, counted in the
+    // catalog's one pass over image_usage (its rows at 0 are few, each probed for a matched database: a scalar
+    // subquery, as WALK's, so that the matched rows are not hashed for them). pg_class.reltuples would spare that pass
+    // only if the unheld images were found otherwise (no index on host_count: V11 keeps its updates heap-only); as the
+    // catalog's size it changed the choices between runs of the same questions (small scale, --only queries: 626 of
+    // 880 pages walked in one run, 546 in two others and in main's). An image has one effective database per path
+    // (and ecosystem), so two matched databases of one image have two paths, and one of them is not the path most
+    // matched databases have: "multi" probes only the images having one of those others, one primary-key range each, the matched
+    // databases a filter there (as an index condition, 60 of them for tzdata, 28 buffers a probe; none when every
+    // matched database has one path, as a base image's dpkg status does).
+    // Before, one pass over image_usage hashed every matched image (a MATERIALIZED CTE of them) and counted the
+    // catalog: 11.15 ms / 177 buffers a call at 10,000 hosts (pg_stat_statements). On the 4,000-host scratch fleet
+    // (psql, best of 40 runs on a quiet box): tzdata (every image, 7,612 rows, 134 images with two matched
+    // databases) 4.5 -> 2.3 ms, libssl1.1 1.8 -> 1.2 ms; buffers 151 -> 435 (multi's probes) and 106 -> 106.
     private static final String IMAGE_COUNT = """
-            WITH %s
-            SELECT count(*) FILTER (WHERE u.host_count > 0 AND u.image_key IN (SELECT m.image_key FROM m)) AS matched,
-                   count(*) AS catalog
-              FROM image_usage u""".formatted(MATCHED_IMAGES);
+            WITH multi AS MATERIALIZED (
+                SELECT o.image_key, x.n - 1 AS extra
+                  FROM (SELECT DISTINCT o.image_key FROM image_package_databases o WHERE o.db_key = ANY (?)) o
+                 CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE x.db_key = ANY (?)) AS n
+                                       FROM image_package_databases x WHERE x.image_key = o.image_key OFFSET 0) x
+                 WHERE x.n > 1)
+            SELECT (SELECT count(*) FROM image_package_databases ipd WHERE ipd.db_key = ANY (?))
+                 - (SELECT coalesce(sum(m.extra), 0) FROM multi m) - u.unheld AS matched,
+                   u.catalog,
+                   ARRAY(SELECT m.image_key FROM multi m ORDER BY m.image_key) AS multi,
+                   ARRAY(SELECT m.extra FROM multi m ORDER BY m.image_key) AS extra
+              FROM (SELECT count(*) AS catalog,
+                           count(*) FILTER (WHERE u.host_count = 0
+                                   AND (SELECT count(*) FILTER (WHERE z.db_key = ANY (?)) FROM image_package_databases z
+                                         WHERE z.image_key = u.image_key) > 0) AS unheld
+                      FROM image_usage u) u""";
 
     /**
-     * A page of the matched images held by some host, walking {@code images} by image ID: each image's key is looked up
-     * in the matched images hashed once ({@code OR false}: a sublink under OR is not made a join), and only a
-     * matching image's {@code image_usage} row is probed (the fenced LATERAL). Stops after the page: reads about
+     * What {@link #IMAGE_COUNT} read: the matched images held by some host, the catalog's size, and the
+     * images having more than one matched database ({@code multi}, ascending) with how many extra each has.
+     */
+    private record ImageCounts(long matched, long catalog, List<Long> multi, List<Long> extra) {
+    }
+
+    /**
+     * A page of the matched images held by some host, walking {@code images} by image ID: each image's
+     * {@code image_package_databases} rows are probed (its primary key's range, ~1 row) for a matched database, and
+     * only a matching image's {@code image_usage} row is probed (the fenced LATERAL). Stops after the page: reads about
      * {@code limit × catalog / matched} images, so it is the read for a name many images have. Its parameters: the
-     * matched databases.
+     * matched databases. The probe is a scalar subquery, which PostgreSQL neither joins nor hashes: as an
+     * {@code IN} (or an {@code EXISTS}, which PostgreSQL 17 hashes alike) under {@code OR false} it was a hashed
+     * subplan of every matched image, built per request (7,612 rows for {@code tzdata} on the 4,000-host scratch
+     * fleet: 4.2-4.7 ms at best of 40 runs on a quiet box, against 0.95-1.0 ms probing, the same rows; 660 buffers
+     * against 811).
      */
     private static final Keyset WALK = new Keyset("""
-            WITH %s
             SELECT i.image_key, i.image_id, u.host_count, {keys}, %s AS tags
               FROM images i
              CROSS JOIN LATERAL (SELECT x.host_count FROM image_usage x
                                   WHERE x.image_key = i.image_key AND x.host_count > 0 OFFSET 0) u
-             WHERE (i.image_key IN (SELECT m.image_key FROM m) OR false) AND {keyset}
-             {order}""".formatted(MATCHED_IMAGES, Sql.fleetTags("i.image_key")), List.of("i.image_id"), List.of("text"),
-            false);
+             WHERE (SELECT count(*) FILTER (WHERE ipd.db_key = ANY (?)) FROM image_package_databases ipd
+                     WHERE ipd.image_key = i.image_key) > 0
+               AND {keyset}
+             {order}""".formatted(Sql.fleetTags("i.image_key")), List.of("i.image_id"), List.of("text"), false);
 
     /**
      * A page of {@link #WALK}'s list, gathering the matched images (each by primary key, the array of their keys) and
@@ -229,11 +257,15 @@ public final class PackageQuery {
     // host_package_databases counts over the matched databases (its rows, one range of the primary key: ~20 a host
     // at full scale, where a probe per matched database read ~18 buffers a host; the counts are in the key's entries
     // since V22, read without the heap where the visibility map allows), less the images counted twice:
-    // those with more than one matched database ("multi", computed once, nearly always empty), each held by the host
-    // counted extra - 1 times. An image has one effective database per path (and ecosystem), so two matched
-    // databases of one image have two paths, and one of them is not the path most matched databases have: "multi"
-    // reads only the images having one of those others (none when every matched database has one path, as a base
-    // image's dpkg status does), where it read every matched image (7,478 for a name every base lists at full scale).
+    // those with more than one matched database ("multi", nearly always empty), each held by the host counted
+    // extra - 1 times. IMAGE_COUNT reads them (the matched count needs them too) and they are bound here: the images
+    // as an array each host's held_images range (~200 entries at full scale) is filtered by (hashed: a constant array
+    // in the custom plans the reader sessions make; "+ 0" keeps it a filter, not 134 probes of held_images_image),
+    // joined to their extras hashed once. When there are none (nearly always) the term is left out (HELD_LESS_NONE).
+    // Read here as a MATERIALIZED CTE, the statement took 5 plans between runs of the same questions (457-8,958
+    // buffers a call, auto_explain; package-plan-small.txt), and for tzdata on the 4,000-host scratch fleet (134
+    // images with two matched databases) each page host probed held_images once per such image: 41,531 buffers,
+    // 100 ms (EXPLAIN ANALYZE), 1,637 buffers and 10 ms by its range.
     // The first images walk the host's host_images rows in key order (no sort),
     // each looked up in the matched databases' images hashed once for the statement, stopping after HELD_SHOWN.
     // "OR false" keeps the IN a hashed subplan: a sublink under OR is not made a join, so the plan is the same with
@@ -245,19 +277,12 @@ public final class PackageQuery {
     // 4,052 buffers at small scale, auto_explain), where the hosts of a page share a few hundred tag sets. A LEFT
     // JOIN as in the view (V20): a row whose set were missing would still be listed, with no tags.
     private static final String IMAGES_ON_HOSTS = """
-            WITH multi AS MATERIALIZED (
-                SELECT ipd.image_key, count(*) - 1 AS extra FROM image_package_databases ipd
-                 WHERE ipd.db_key = ANY (?)
-                   AND ipd.image_key IN (SELECT o.image_key FROM image_package_databases o WHERE o.db_key = ANY (?))
-                 GROUP BY ipd.image_key HAVING count(*) > 1)
             SELECT p.host_key, c.held, i.image_id, x.tag_set_key, t.repo_tags
               FROM unnest(?::integer[]) AS p(host_key)
              CROSS JOIN LATERAL (
                    SELECT (SELECT sum(d.image_count) FILTER (WHERE d.db_key = ANY (?)) FROM host_package_databases d
                             WHERE d.host_key = p.host_key)
-                        - (SELECT coalesce(sum(m.extra), 0) FROM multi m
-                            WHERE EXISTS (SELECT 1 FROM host_images hm WHERE hm.host_key = p.host_key AND hm.image_key = m.image_key))
-                          AS held
+                        - %s AS held
                    OFFSET 0) c
              CROSS JOIN LATERAL (
                    SELECT hi.image_key, hi.tag_set_key FROM held_images hi
@@ -266,7 +291,18 @@ public final class PackageQuery {
                                              WHERE ipd.db_key = ANY (?)) OR false)
                     ORDER BY hi.image_key LIMIT %d) x
               JOIN images i ON i.image_key = x.image_key
-              LEFT JOIN tag_sets t ON t.tag_set_key = x.tag_set_key""".formatted(HELD_SHOWN);
+              LEFT JOIN tag_sets t ON t.tag_set_key = x.tag_set_key""";
+
+    /** {@link #IMAGES_ON_HOSTS}' held count when some matched images have two matched databases: bind them, them, extras. */
+    private static final String HELD_LESS_MULTI = IMAGES_ON_HOSTS.formatted("""
+            (SELECT coalesce(sum(m.extra), 0)
+                             FROM (SELECT hm.image_key FROM held_images hm
+                                    WHERE hm.host_key = p.host_key AND hm.image_key + 0 = ANY (?::bigint[]) OFFSET 0) h
+                             JOIN unnest(?::bigint[], ?::bigint[]) AS m(image_key, extra) ON m.image_key = h.image_key)""",
+            HELD_SHOWN);
+
+    /** {@link #IMAGES_ON_HOSTS}' held count when no matched image has two matched databases. */
+    private static final String HELD_LESS_NONE = IMAGES_ON_HOSTS.formatted("0", HELD_SHOWN);
 
     private static final String EXPORT = """
             WITH matched AS (
@@ -291,81 +327,22 @@ public final class PackageQuery {
         PackageSpec spec = PackageSpec.parse(question);
         return Sql.inSnapshot(dataSource, "package search", c -> {
             Matched m = match(c, spec);
-            List<Long> dbs = m.databases();
-            record ImageRow(long key, String imageId, List<String> tags, int hostCount) {
-            }
-            record HostRow(long key, HostStatus host) {
-            }
-            // The holders' set, the image counts and the fleet's freshness in one round trip; the hosts page (over the
-            // holders' keys) and the images page (walked or gathered as the counts say) in a second; the page hosts'
-            // images and the page images' packages in a third.
-            Sql.Pipeline pipeline = new Sql.Pipeline();
-            var holderSet = pipeline.add(HOLDER_SET, PackageQuery::holderChunk, dbs);
-            record ImageCounts(long matched, long catalog) {
-            }
-            var imageCount = pipeline.add(IMAGE_COUNT, rs -> new ImageCounts(rs.getLong("matched"), rs.getLong("catalog")),
-                    dbs);
-            var freshnessRow = pipeline.add(Sql.freshnessSql("TRUE"), rs -> Sql.freshness(rs, policy),
-                    Sql.staleBefore(policy));
-            var databaseRows = pipeline.add(DATABASES, rs -> new MatchedDatabase(rs.getLong("db_key"),
-                    rs.getString("ecosystem"),
-                    rs.getString("path"), rs.getString("diff_id"), rs.getInt("path_rank")), dbs);
-            pipeline.run(c);
-            Integer[] holderKeys = HostSet.keys(holderSet.rows());
-            ImageCounts counts = imageCount.rows().get(0);
-            Freshness freshness = freshnessRow.rows().get(0);
-
-            Keyset imagesRead = walkImages(counts.matched(), counts.catalog(), imagesPage) ? WALK : GATHER;
-            Sql.Pipeline second = new Sql.Pipeline();
-            var hostRows = HOSTS.add(second, hostsPage, rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy)),
-                    c.createArrayOf("integer", holderKeys));
-            var imageRows = imagesRead.add(second, imagesPage, rs -> new ImageRow(rs.getLong("image_key"),
-                    rs.getString("image_id"), Sql.strings(rs, "tags"), rs.getInt("host_count")), dbs);
-            Keyset.run(second, c);
-            Page<HostRow> hosts = HOSTS.page(hostsPage, holderKeys.length, hostRows.rows());
-            // WALK and GATHER page the same list by the same key: either makes the page of the other's rows.
-            Page<ImageRow> images = imagesRead.page(imagesPage, counts.matched(), imageRows.rows());
-            List<Long> imageKeys = images.items().stream().map(ImageRow::key).toList();
-
-            List<Long> hostKeys = hosts.items().stream().map(HostRow::key).toList();
-            record HeldRow(long host, int count, HeldImage image) {
-            }
-            // Hosts share tag sets: each is decoded once (a text[] parsed per row was most of the rows' decoding).
-            Map<Integer, List<String>> tagSets = new java.util.HashMap<>();
-            Sql.Pipeline third = new Sql.Pipeline();
-            var heldRows = hostKeys.isEmpty() ? null : third.add(IMAGES_ON_HOSTS, rs -> {
-                int tagSet = rs.getInt("tag_set_key");
-                List<String> tags = tagSets.get(tagSet);
-                if (tags == null) {
-                    tags = Sql.strings(rs, "repo_tags");
-                    tagSets.put(tagSet, tags);
-                }
-                return new HeldRow(rs.getLong("host_key"), rs.getInt("held"), new HeldImage(rs.getString("image_id"), tags));
-            }, dbs, m.otherPaths(), hostKeys, dbs, dbs);
-            record ImageDatabase(long image, long db, int position) {
-            }
-            var packageRows = imageKeys.isEmpty() ? null : third.add(PAGE_DATABASES,
-                    rs -> new ImageDatabase(rs.getLong("image_key"), rs.getLong("db_key"), rs.getInt("position")),
-                    imageKeys, dbs);
-            if (heldRows != null || packageRows != null) {
-                third.run(c);
-            }
+            Read r = read(c, m, imagesPage, hostsPage, policy);
+            List<Long> imageKeys = r.images().items().stream().map(ImageRow::key).toList();
             // Each image's matching packages: every matched build its matched databases list, by name and version,
             // then path, in the database's order (the ranks); ties stay in (database, package) key order.
             Map<Long, MatchedDatabase> databases = new java.util.HashMap<>();
-            databaseRows.rows().forEach(d -> databases.put(d.key(), d));
+            r.databases().forEach(d -> databases.put(d.key(), d));
             record Ranked(int nameRank, int pathRank, ImagePackage item) {
             }
             Map<Long, List<Ranked>> ranked = new LinkedHashMap<>();
-            if (packageRows != null) {
-                for (ImageDatabase row : packageRows.rows()) {
-                    MatchedDatabase d = databases.get(row.db());
-                    for (Listed l : m.listed().getOrDefault(row.db(), List.of())) {
-                        PackageVersion v = l.version();
-                        ranked.computeIfAbsent(row.image(), k -> new ArrayList<>()).add(new Ranked(l.nameRank(),
-                                d.pathRank(), new ImagePackage(d.ecosystem(), v.name(), v.version(), v.architecture(),
-                                l.sourceName(), l.sourceVersion(), d.path(), row.position(), d.diffId())));
-                    }
+            for (ImageDatabase row : r.pageDatabases()) {
+                MatchedDatabase d = databases.get(row.db());
+                for (Listed l : m.listed().getOrDefault(row.db(), List.of())) {
+                    PackageVersion v = l.version();
+                    ranked.computeIfAbsent(row.image(), k -> new ArrayList<>()).add(new Ranked(l.nameRank(),
+                            d.pathRank(), new ImagePackage(d.ecosystem(), v.name(), v.version(), v.architecture(),
+                            l.sourceName(), l.sourceVersion(), d.path(), row.position(), d.diffId())));
                 }
             }
             Map<Long, List<ImagePackage>> packages = new LinkedHashMap<>();
@@ -374,25 +351,133 @@ public final class PackageQuery {
                     .map(Ranked::item).toList()));
             Map<Long, List<HeldImage>> held = new LinkedHashMap<>();
             Map<Long, Integer> heldCount = new LinkedHashMap<>();
-            if (heldRows != null) {
-                for (HeldRow row : heldRows.rows()) {
-                    heldCount.put(row.host(), row.count());
-                    held.computeIfAbsent(row.host(), k -> new ArrayList<>()).add(row.image());
-                }
-                held.values().forEach(l -> l.sort(Comparator.comparing(HeldImage::imageId)));
+            for (HeldRow row : r.held()) {
+                heldCount.put(row.host(), row.count());
+                held.computeIfAbsent(row.host(), k -> new ArrayList<>()).add(row.image());
             }
+            held.values().forEach(l -> l.sort(Comparator.comparing(HeldImage::imageId)));
             // A build in the index came from a layer that was read: only an empty list needs the question.
             boolean packagesRead = !m.versions().isEmpty() || !m.others().isEmpty()
                     || Sql.list(c, ANY_READ, rs -> rs.getBoolean(1)).get(0);
             return new PackageSearch(spec.toString(), spec.name(), spec.constraints(), m.versions(),
-                    images.info().total(),
-                    images.items().stream().map(r -> new ImageHit(r.imageId(), r.tags(), r.hostCount(),
-                            List.copyOf(packages.getOrDefault(r.key(), List.of())))).toList(), images.info(),
-                    holderKeys.length, hosts.items().stream().map(r -> new HostHit(r.host(),
-                            List.copyOf(held.getOrDefault(r.key(), List.of())), heldCount.getOrDefault(r.key(), 0)))
-                            .toList(), hosts.info(), freshness,
+                    r.images().info().total(),
+                    r.images().items().stream().map(i -> new ImageHit(i.imageId(), i.tags(), i.hostCount(),
+                            List.copyOf(packages.getOrDefault(i.key(), List.of())))).toList(), r.images().info(),
+                    r.holderKeys().length, r.hosts().items().stream().map(h -> new HostHit(h.host(),
+                            List.copyOf(held.getOrDefault(h.key(), List.of())), heldCount.getOrDefault(h.key(), 0)))
+                            .toList(), r.hosts().info(), r.freshness(),
                     m.others(), packagesRead);
         });
+    }
+
+    /**
+     * Sends what {@link #search} sends for the first pages (of {@link PageRequest#DEFAULT_LIMIT}) of a question's
+     * images and hosts on {@code c}, in one transaction as the search does, and counts the page statements' rows
+     * without making an answer of them: the bench's bare-SQL baseline of a package search, the API's own SQL without
+     * the dashboard (as {@link LayerQuery#firstHostsPageRows} is for a layer's hosts).
+     *
+     * @return the rows of the images page and of the hosts page (each page's rows and the one past it)
+     * @throws QueryException.InvalidParameter for bad syntax
+     * @throws SQLException                    from the connection
+     */
+    public int firstPageRows(Connection c, String question) throws SQLException {
+        PackageSpec spec = PackageSpec.parse(question);
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            // As Sql.inSnapshot: a read-only pool's connections are REPEATABLE READ already (isReadOnly asks the
+            // driver, not the server; getTransactionIsolation would be a round trip the API does not make).
+            if (!c.isReadOnly()) {
+                try (var s = c.createStatement()) {
+                    s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                }
+            }
+            Read r = read(c, match(c, spec), PageRequest.first(), PageRequest.first(), policy);
+            c.commit();
+            return r.pageRows();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
+    private record ImageRow(long key, String imageId, List<String> tags, int hostCount) {
+    }
+
+    private record HostRow(long key, HostStatus host) {
+    }
+
+    private record HeldRow(long host, int count, HeldImage image) {
+    }
+
+    private record ImageDatabase(long image, long db, int position) {
+    }
+
+    /** What a search's statements read after the versions: every row decoded, no answer made yet. */
+    private record Read(Integer[] holderKeys, Freshness freshness, List<MatchedDatabase> databases, Page<HostRow> hosts,
+                        Page<ImageRow> images, List<HeldRow> held, List<ImageDatabase> pageDatabases, int pageRows) {
+    }
+
+    /**
+     * A search's statements after the versions, in three round trips: the holders' set, the image counts, the
+     * fleet's freshness and the matched databases; the hosts page (over the holders' keys) and the images page
+     * (walked or gathered as the counts say); the page hosts' images and the page images' databases.
+     */
+    private static Read read(Connection c, Matched m, PageRequest imagesPage, PageRequest hostsPage,
+                             Freshness.Policy policy) throws SQLException {
+        List<Long> dbs = m.databases();
+        Sql.Pipeline pipeline = new Sql.Pipeline();
+        var holderSet = pipeline.add(HOLDER_SET, PackageQuery::holderChunk, dbs);
+        var imageCount = pipeline.add(IMAGE_COUNT, rs -> new ImageCounts(rs.getLong("matched"), rs.getLong("catalog"),
+                Sql.longs(rs, "multi"), Sql.longs(rs, "extra")), m.otherPaths(), dbs, dbs, dbs);
+        var freshnessRow = pipeline.add(Sql.freshnessSql("TRUE"), rs -> Sql.freshness(rs, policy),
+                Sql.staleBefore(policy));
+        var databaseRows = pipeline.add(DATABASES, rs -> new MatchedDatabase(rs.getLong("db_key"),
+                rs.getString("ecosystem"), rs.getString("path"), rs.getString("diff_id"), rs.getInt("path_rank")), dbs);
+        pipeline.run(c);
+        Integer[] holderKeys = HostSet.keys(holderSet.rows());
+        ImageCounts counts = imageCount.rows().get(0);
+
+        Keyset imagesRead = walkImages(counts.matched(), counts.catalog(), imagesPage) ? WALK : GATHER;
+        Sql.Pipeline second = new Sql.Pipeline();
+        var hostRows = HOSTS.add(second, hostsPage, rs -> new HostRow(rs.getLong("host_key"), Sql.host(rs, policy)),
+                c.createArrayOf("integer", holderKeys));
+        var imageRows = imagesRead.add(second, imagesPage, rs -> new ImageRow(rs.getLong("image_key"),
+                rs.getString("image_id"), Sql.strings(rs, "tags"), rs.getInt("host_count")), dbs);
+        Keyset.run(second, c);
+        Page<HostRow> hosts = HOSTS.page(hostsPage, holderKeys.length, hostRows.rows());
+        // WALK and GATHER page the same list by the same key: either makes the page of the other's rows.
+        Page<ImageRow> images = imagesRead.page(imagesPage, counts.matched(), imageRows.rows());
+        List<Long> imageKeys = images.items().stream().map(ImageRow::key).toList();
+        List<Long> hostKeys = hosts.items().stream().map(HostRow::key).toList();
+
+        // Hosts share tag sets: each is decoded once (a text[] parsed per row was most of the rows' decoding).
+        Map<Integer, List<String>> tagSets = new java.util.HashMap<>();
+        Sql.Pipeline third = new Sql.Pipeline();
+        boolean multi = !counts.multi().isEmpty();
+        Object[] heldParams = multi
+                ? new Object[]{hostKeys, dbs, counts.multi(), counts.multi(), counts.extra(), dbs}
+                : new Object[]{hostKeys, dbs, dbs};
+        var heldRows = hostKeys.isEmpty() ? null : third.add(multi ? HELD_LESS_MULTI : HELD_LESS_NONE, rs -> {
+            int tagSet = rs.getInt("tag_set_key");
+            List<String> tags = tagSets.get(tagSet);
+            if (tags == null) {
+                tags = Sql.strings(rs, "repo_tags");
+                tagSets.put(tagSet, tags);
+            }
+            return new HeldRow(rs.getLong("host_key"), rs.getInt("held"), new HeldImage(rs.getString("image_id"), tags));
+        }, heldParams);
+        var packageRows = imageKeys.isEmpty() ? null : third.add(PAGE_DATABASES,
+                rs -> new ImageDatabase(rs.getLong("image_key"), rs.getLong("db_key"), rs.getInt("position")),
+                imageKeys, dbs);
+        if (heldRows != null || packageRows != null) {
+            third.run(c);
+        }
+        return new Read(holderKeys, freshnessRow.rows().get(0), databaseRows.rows(), hosts, images,
+                heldRows == null ? List.of() : heldRows.rows(), packageRows == null ? List.of() : packageRows.rows(),
+                imageRows.rows().size() + hostRows.rows().size());
     }
 
     /**
