@@ -304,8 +304,8 @@ final class PackageStore {
             return;
         }
         // Planned for each batch's keys: its generic plan (kept once PgJDBC has prepared it on the server) read
-        // ~12,400 buffers a call where the custom plans of the same batches read ~280 (46 against 2.8 ms;
-        // pg_stat_statements of the churn phase of bench --scale small --only indexer, one run in three).
+        // 12,400-13,300 buffers a call where the custom plans read 280-325 (46-54 against 2.8-4.2 ms; pg_stat_statements
+        // of the churn phase of bench --scale small --only indexer, where every run since V22 kept the generic plan).
         try (PreparedStatement ps = s.prepareForItsParameters(RECOMPUTE)) {
             ps.setArray(1, Sql.longs(c, newStacks));
             ps.setArray(2, Sql.texts(c, changedLayers));
