@@ -22,7 +22,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -158,9 +157,9 @@ final class LayerHandlers {
      * export's hosts are the same few thousand strings, shared from host to host ({@link LayerQuery#exportHosts}
      * gives one instance per image and tag set): whether each needs quoting is decided once per instance, and a field
      * of parts that need none is appended as it is, without a copy and a scan of its ~1,000 characters per host (JFR
-     * at 10,000 hosts: {@link Csv#append} was a third of the writer's samples). A host whose images are
-     * {@link LayerQuery.Refs} is read by number: its image IDs and each ref's tags are looked up in arrays and taken
-     * once each by stamps, with no list of IDs and no identity map per host. Not thread-safe: one per export.
+     * at 10,000 hosts: {@link Csv#append} was a third of the writer's samples). A host's images are read by number
+     * ({@link #refs}): its image IDs and each ref's tags are looked up in arrays and taken once each by stamps, with no
+     * list of IDs and no identity map per host. Not thread-safe: one per export.
      */
     static final class CsvLines {
         private final Writer out;
@@ -171,8 +170,7 @@ final class LayerHandlers {
         private final Map<String, Integer> tagIndex = new HashMap<>();
         private final List<String> tagText = new ArrayList<>();
         private boolean[] tagPlain = new boolean[64];
-        /** Each shared tag list as its tags' numbers: by instance, and by ref number for {@code table}'s refs. */
-        private final Map<List<String>, int[]> tagIds = new IdentityHashMap<>();
+        /** Each ref's tags as the tags' numbers, by ref number. */
         private int[][] refTags = new int[0][];
         /** The number of the last host that took each tag; {@code stamp}: this host's. */
         private int[] tagStamps = new int[64];
@@ -181,8 +179,6 @@ final class LayerHandlers {
         private LayerQuery.RefTable table;
         private int[] idStamps = new int[0];
         private byte[] idPlain = new byte[0]; // 0 not known yet, 1 plain, 2 not
-        /** Whether an image ID not of {@code table} is {@link Csv#plain}, by instance. */
-        private final Map<String, Boolean> plain = new IdentityHashMap<>();
         /** Whether every part the last {@link #ids} or {@link #tags} gave is {@link Csv#plain}. */
         private boolean partsPlain;
         private char[] chars = new char[2048];
@@ -191,16 +187,18 @@ final class LayerHandlers {
             this.out = out;
         }
 
+        /** @throws IllegalArgumentException when {@code h}'s images are not numbers into the export's table ({@link #refs}) */
         void write(LayerQuery.HostHolding h) throws IOException {
             HostStatus s = h.host();
-            LayerQuery.Refs numbered = h.images() instanceof LayerQuery.Refs r && ofTable(r) ? r : null;
+            LayerQuery.Refs numbered = refs(h, table);
+            table = numbered.table();
             line.setLength(0);
             Csv.append(line, s.hostId()).append(',');
             Csv.append(line, s.stale() ? "true" : "false").append(',');
             Csv.append(line, Fmt.iso(s.lastReportAt())).append(',');
             Csv.append(line, Fmt.iso(h.firstSeen())).append(',');
-            joined(numbered == null ? ids(h) : ids(numbered)).append(',');
-            joined(tags(h, numbered)).append(',');
+            joined(ids(numbered)).append(',');
+            joined(tags(numbered)).append(',');
             Csv.append(line, containers(h)).append(',');
             Csv.append(line, labels(s)).append("\r\n");
             int n = line.length();
@@ -209,14 +207,6 @@ final class LayerHandlers {
             }
             line.getChars(0, n, chars, 0);
             out.write(chars, 0, n);
-        }
-
-        /** Whether {@code refs} are numbers into the table this writer keeps arrays of (the first it was given). */
-        private boolean ofTable(LayerQuery.Refs refs) {
-            if (table == null) {
-                table = refs.table();
-            }
-            return refs.table() == table;
         }
 
         /**
@@ -235,16 +225,6 @@ final class LayerHandlers {
                 to.append(values.get(i));
             }
             return asIs ? line : Csv.append(line, field);
-        }
-
-        /** A host's image IDs ({@link LayerQuery.HostHolding#imageIds}), their plainness by instance. */
-        private List<String> ids(LayerQuery.HostHolding h) {
-            List<String> ids = h.imageIds();
-            partsPlain = true;
-            for (int i = 0; i < ids.size() && partsPlain; i++) {
-                partsPlain = plain.computeIfAbsent(ids.get(i), Csv::plain);
-            }
-            return ids;
         }
 
         /** A host's image IDs by number: each once, in the order first met, as {@code imageIds} gives them. */
@@ -274,35 +254,29 @@ final class LayerHandlers {
         }
 
         /** The tags of a host's images, each once, in image order. */
-        private List<String> tags(LayerQuery.HostHolding h, LayerQuery.Refs numbered) {
-            // Each shared tag list is numbered once (its tags' indexes among the export's distinct tags), and a tag is
+        private List<String> tags(LayerQuery.Refs refs) {
+            // Each ref's tag list is numbered once (its tags' indexes among the export's distinct tags), and a tag is
             // taken once per host by stamping its index with the host's number: a hash set of the tags taken, cleared
             // and filled per host, was a third of the writer's samples (JFR at 10,000 hosts). An image held at
             // several positions shares one tag list, skipped after the first by identity.
             stamp++;
             parts.clear();
             partsPlain = true;
-            if (numbered != null && refTags.length < table.size()) {
+            if (refTags.length < table.size()) {
                 refTags = Arrays.copyOf(refTags, Math.max(table.size(), 2 * refTags.length));
             }
             List<String> last = null;
-            for (int k = 0; k < h.images().size(); k++) {
-                LayerQuery.ImageOnHost i = h.images().get(k);
-                List<String> repoTags = i.repoTags();
+            for (int k = 0; k < refs.size(); k++) {
+                int number = refs.number(k);
+                List<String> repoTags = table.ref(number).repoTags();
                 if (repoTags == last) {
                     continue;
                 }
                 last = repoTags;
-                int[] ids;
-                if (numbered == null) {
-                    ids = tagIds.computeIfAbsent(repoTags, this::number);
-                } else {
-                    int number = numbered.number(k);
-                    ids = refTags[number];
-                    if (ids == null) {
-                        ids = tagIds.computeIfAbsent(repoTags, this::number);
-                        refTags[number] = ids;
-                    }
+                int[] ids = refTags[number];
+                if (ids == null) {
+                    ids = number(repoTags);
+                    refTags[number] = ids;
                 }
                 for (int id : ids) {
                     if (tagStamps[id] != stamp) {
@@ -402,8 +376,7 @@ final class LayerHandlers {
      * host's images as {@link LayerQuery.Refs}, numbers into the export's one {@link LayerQuery.RefTable}: what was
      * written is then kept in arrays by ref and image number, and a host's image IDs are taken once each by stamping
      * their numbers (JFR at 10,000 hosts: the identity map of the refs, the map of the image IDs and each host's list
-     * of IDs were ~a fifth of the writer's samples). Other lists are looked up by identity. Memory: those refs and IDs,
-     * once each.
+     * of IDs were ~a fifth of the writer's samples). Memory: those refs and IDs, once each.
      *
      * <p>The writer owns the output's one buffer ({@link Out}, 64 KB): the generator writes into it, and a host's
      * {@code images} and {@code imageRefs} (~7 KB of the ~7.4 KB a host at 10,000 hosts) are copied into it as
@@ -446,9 +419,6 @@ final class LayerHandlers {
         /** The number of the last host that wrote each image ID; {@code stamp}: this host's. */
         private int[] idStamps = new int[0];
         private int stamp;
-        /** For images not of {@code table}: by instance and by ID. */
-        private final Map<LayerQuery.ImageOnHost, SerializedString> refs = new IdentityHashMap<>();
-        private final Map<String, SerializedString> ids = new HashMap<>();
 
         /** A writer to {@code out}, which it closes; {@link #generator} writes what surrounds the hosts. */
         JsonHosts(JsonFactory factory, java.io.OutputStream out) throws IOException {
@@ -472,16 +442,15 @@ final class LayerHandlers {
             }
         }
 
+        /** @throws IllegalArgumentException when {@code h}'s images are not numbers into the export's table ({@link #refs}) */
         void write(LayerQuery.HostHolding h) throws IOException {
             HostStatus s = h.host();
+            LayerQuery.Refs numbered = refs(h, table);
+            table = numbered.table();
             g.writeStartObject();
             g.writeFieldName(HOST_ID);
             g.writeString(s.hostId());
-            if (h.images() instanceof LayerQuery.Refs numbered && ofTable(numbered)) {
-                images(numbered);
-            } else {
-                images(h);
-            }
+            images(numbered);
             instant(FIRST_SEEN, h.firstSeen());
             g.writeFieldName(STALE);
             g.writeBoolean(s.stale());
@@ -530,14 +499,6 @@ final class LayerHandlers {
             } else {
                 g.writeNull();
             }
-        }
-
-        /** Whether {@code refs} are numbers into the table this writer keeps arrays of (the first it was given). */
-        private boolean ofTable(LayerQuery.Refs refs) {
-            if (table == null) {
-                table = refs.table();
-            }
-            return refs.table() == table;
         }
 
         /**
@@ -598,27 +559,6 @@ final class LayerHandlers {
                 r.writeString(id);
             }
             return buffer.toByteArray();
-        }
-
-        /** {@code images} and {@code imageRefs} of a host whose images are no table's: by identity and ID. */
-        private void images(LayerQuery.HostHolding h) throws IOException {
-            g.writeFieldName(IMAGES);
-            g.writeStartArray();
-            for (String id : h.imageIds()) {
-                g.writeString(ids.computeIfAbsent(id, SerializedString::new));
-            }
-            g.writeEndArray();
-            g.writeFieldName(IMAGE_REFS);
-            g.writeStartArray();
-            for (LayerQuery.ImageOnHost i : h.images()) {
-                SerializedString ref = refs.get(i);
-                if (ref == null) {
-                    ref = json(i);
-                    refs.put(i, ref);
-                }
-                g.writeRawValue(ref);
-            }
-            g.writeEndArray();
         }
 
         /** An image ref as JSON text, written by a generator of the export's factory. */
@@ -696,6 +636,21 @@ final class LayerHandlers {
                 }
             }
         }
+    }
+
+    /**
+     * {@code h}'s images as numbers into {@code table}, the one table of refs an export's writer keeps what it wrote of
+     * by number ({@link LayerQuery#exportHosts} gives every host's images so; {@code table} null for the first host).
+     *
+     * @throws IllegalArgumentException when they are not {@link LayerQuery.Refs}, or are of another table
+     */
+    static LayerQuery.Refs refs(LayerQuery.HostHolding h, LayerQuery.RefTable table) {
+        if (h.images() instanceof LayerQuery.Refs refs && (table == null || refs.table() == table)) {
+            return refs;
+        }
+        throw new IllegalArgumentException("host " + h.host().hostId() + ": an export's hosts carry their images as"
+                + " numbers into the export's one table of refs (LayerQuery.exportHosts), not as "
+                + h.images().getClass().getSimpleName());
     }
 
     private static void strings(JsonGenerator g, String field, List<String> values) throws IOException {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The layer export's writers on hosts the fixtures do not hold: an image at two positions of one host, a tag two
@@ -66,20 +67,11 @@ class ExportWritersTest {
         return out;
     }
 
-    /**
-     * The CSV lines one export's writer writes for {@code hosts}, in order; the same whether their images are lists
-     * or numbers into a table (asserted here).
-     */
+    /** The CSV lines one export's writer writes for {@code hosts} (numbered into one table), in order. */
     private static String[] csvLines(LayerQuery.HostHolding... hosts) throws Exception {
-        String[] listed = csvLines(List.of(hosts));
-        assertThat(csvLines(numbered(List.of(hosts)))).containsExactly(listed);
-        return listed;
-    }
-
-    private static String[] csvLines(List<LayerQuery.HostHolding> hosts) throws Exception {
         StringWriter out = new StringWriter();
         LayerHandlers.CsvLines lines = new LayerHandlers.CsvLines(out);
-        for (LayerQuery.HostHolding h : hosts) {
+        for (LayerQuery.HostHolding h : numbered(List.of(hosts))) {
             lines.write(h);
         }
         return out.toString().split("\r\n");
@@ -95,9 +87,7 @@ class ExportWritersTest {
 
     @Test
     void the_json_export_writes_each_host_byte_for_byte_as_the_api_mapping_does_refs_shared_or_not() throws Exception {
-        List<LayerQuery.HostHolding> hosts = List.of(BOTH, ONLY_B, NONE, BOTH);
-        assertJsonAsTheApiMapping(hosts);
-        assertJsonAsTheApiMapping(numbered(hosts));
+        assertJsonAsTheApiMapping(numbered(List.of(BOTH, ONLY_B, NONE, BOTH)));
         // An image's ID twice, not side by side, and a host out of image ID order: each ID once, in the order met.
         LayerQuery.HostHolding outOfOrder = host("host-5", Map.of(), List.of(B_REF, A_LOW, B_REF, A_HIGH), List.of());
         assertJsonAsTheApiMapping(numbered(List.of(outOfOrder, BOTH, outOfOrder)));
@@ -158,5 +148,22 @@ class ExportWritersTest {
                 + ",\"other:2 app:1 app:\"\"quoted\"\" \\ back app:é✓\u0001\n\t😀\",,");
         assertThat(written[2]).isEqualTo(first);
         assertThat(outOfOrder.imageIds()).containsExactly(B, A);
+    }
+
+    @Test
+    void a_host_whose_images_are_not_numbers_into_the_exports_table_is_refused_by_name() throws Exception {
+        List<LayerQuery.HostHolding> first = numbered(List.of(ONLY_B));
+        List<LayerQuery.HostHolding> otherTable = numbered(List.of(BOTH));
+        LayerHandlers.CsvLines csv = new LayerHandlers.CsvLines(new StringWriter());
+        csv.write(first.get(0));
+        assertThatThrownBy(() -> csv.write(otherTable.get(0))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("host-\"1\"");
+        try (LayerHandlers.JsonHosts json = new LayerHandlers.JsonHosts(ApiJson.mapper().getFactory(),
+                new ByteArrayOutputStream())) {
+            json.generator().writeStartArray();
+            assertThatThrownBy(() -> json.write(BOTH)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("host-\"1\"").hasMessageContaining("table of refs");
+            json.generator().writeEndArray();
+        }
     }
 }
