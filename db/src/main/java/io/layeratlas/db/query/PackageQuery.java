@@ -382,25 +382,10 @@ public final class PackageQuery {
      */
     public int firstPageRows(Connection c, String question) throws SQLException {
         PackageSpec spec = PackageSpec.parse(question);
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
-            // As Sql.inSnapshot: a read-only pool's connections are REPEATABLE READ already (isReadOnly asks the
-            // driver, not the server; getTransactionIsolation would be a round trip the API does not make).
-            if (!c.isReadOnly()) {
-                try (var s = c.createStatement()) {
-                    s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-                }
-            }
-            Read r = read(c, match(c, spec), PageRequest.first(), PageRequest.first(), policy);
-            c.commit();
-            return r.pageRows();
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(autoCommit);
-        }
+        // A read-only pool's connections are REPEATABLE READ already (isReadOnly asks the driver, not the server;
+        // getTransactionIsolation would be a round trip the API does not make).
+        return Sql.inSnapshot(c, c.isReadOnly(),
+                tx -> read(tx, match(tx, spec), PageRequest.first(), PageRequest.first(), policy).pageRows());
     }
 
     private record ImageRow(long key, String imageId, List<String> tags, int hostCount) {

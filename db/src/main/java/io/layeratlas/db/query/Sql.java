@@ -38,26 +38,38 @@ final class Sql {
      * {@code setTransactionIsolation} costs a round trip to set and another to reset per answer.
      */
     static <T> T inSnapshot(DataSource ds, String what, Work<T> work) {
-        boolean pooledSnapshots = snapshotPool(ds);
         try (Connection c = ds.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                if (!pooledSnapshots) {
-                    try (Statement s = c.createStatement()) {
-                        s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-                    }
-                }
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
+            return inSnapshot(c, snapshotPool(ds), work);
         } catch (SQLException e) {
             throw new QueryException("database query failed (" + what + "): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Runs work on {@code c} in one read-only REPEATABLE READ transaction, committed when it returns and rolled back
+     * when it throws; {@code c}'s autocommit is as it was afterwards.
+     *
+     * @param snapshots whether {@code c}'s transactions are read-only REPEATABLE READ already (a read-only pool's,
+     *                  {@code Database.open}), so that no SET TRANSACTION is sent
+     * @throws SQLException what the work or the transaction's statements throw
+     */
+    static <T> T inSnapshot(Connection c, boolean snapshots, Work<T> work) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            if (!snapshots) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                }
+            }
+            T result = work.run(c);
+            c.commit();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(autoCommit);
         }
     }
 
