@@ -37,20 +37,25 @@ public final class QueryBenchmark {
 
     enum Kind { HOSTS_HOLDING_LAYER, LAYER_PAGE, REUSE_PAGE, HOST_PAGE }
 
+    /** {@link #apiWarmup}'s default: untimed API requests a client of every kind. */
+    static final int API_WARMUP = 100;
+
     /**
-     * Untimed API requests per client of every kind sent before the first kind is timed
-     * ({@code LAYERATLAS_BENCH_API_WARMUP}; default 0: each kind only has its tenth of warm-ups). The dashboard is a
-     * child JVM started just before: over the quiet phase at small scale its JIT compiler threads used more CPU than
-     * its request threads (JFR {@code jdk.ThreadCPULoad}: C1+C2 0.21 of the machine against 0.12 for Jetty's threads
-     * while "hosts holding layer X", the first kind, was timed; C2 still compiling at the end of the phase), on the
-     * same two cores as PostgreSQL. A measurement option, off by default so that figures stay comparable with the
-     * results kept in bench/results. The warm-up draws its own inputs (another seed), so the timed requests ask what
-     * they ask without it.
+     * Untimed API requests per client of every kind sent before the first kind is timed, and of the package search
+     * before it is ({@code LAYERATLAS_BENCH_API_WARMUP}; default {@link #API_WARMUP}; 0 leaves each kind only its
+     * tenth of warm-ups, as every run before 2026-12-05 did: the results in bench/results say which in their context's
+     * {@code apiWarmup}). The dashboard is a child JVM started just before, where the dashboard users run is a server
+     * that has been up for days: over the quiet phase at small scale its JIT compiler threads used more CPU than its
+     * request threads (JFR {@code jdk.ThreadCPULoad}: C1+C2 0.21 of the machine against 0.12 for Jetty's threads while
+     * "hosts holding layer X", the first kind, was timed; C2 still compiling at the end of the phase), on the same two
+     * cores as PostgreSQL, so a cold run times the JVM's start more than the API (10,000 hosts, 2026-12-05: hosts
+     * holding p50/p99 49/151 ms cold, 20/88 after 100; its SQL 15-20 / 51-55). The warm-up draws its own inputs
+     * (another seed), so the timed requests ask what they ask without it.
      *
      * @throws IllegalArgumentException when the variable is set to anything but a whole number, 0 or more
      */
     static int apiWarmup() {
-        String v = System.getenv().getOrDefault("LAYERATLAS_BENCH_API_WARMUP", "0");
+        String v = System.getenv().getOrDefault("LAYERATLAS_BENCH_API_WARMUP", String.valueOf(API_WARMUP));
         try {
             int n = Integer.parseInt(v.trim());
             if (n >= 0) {
@@ -236,8 +241,8 @@ public final class QueryBenchmark {
      * catalog's databases, asked bare (every build of it), or one time in four an OpenSSL name ({@code openssl},
      * {@code libssl*}) with the range {@link #OPENSSL_RANGE}: through the API ({@code /api/v1/packages?q=…}: images
      * and hosts, first pages) against the bare SQL of the same answer ({@link SqlQueries#packageSearch}), with
-     * {@link Scale#queryClients()} clients (half as many requests as the lookups, at least 50 a client), on a
-     * database that holds the packages (the indexer's).
+     * {@link Scale#queryClients()} clients (half as many requests as the lookups, at least 50 a client; the API's
+     * after {@link #apiWarmup} untimed ones), on a database that holds the packages (the indexer's).
      *
      * @param where added to each figure's note: which database, in what state
      */
@@ -274,6 +279,10 @@ public final class QueryBenchmark {
             return out;
         }
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        int warmup = apiWarmup();
+        if (warmup > 0) {
+            runClients(scale, warmup, 1_000 + seed, question, q -> get(http, dashboard.get().packageSearch(q)));
+        }
         Latencies api = runClients(scale, perClient, seed, question, q -> get(http, dashboard.get().packageSearch(q)));
         log.info("package search: {} SQL and {} API requests in {} ms", sql.count(), api.count(),
                 (System.nanoTime() - started) / 1_000_000);
