@@ -12,6 +12,9 @@ final class HostSet {
     /** Hosts a row covers. */
     static final int CHUNK_BITS = 1024;
 
+    /** A chunk of no members. */
+    private static final String NO_HOSTS = "0".repeat(CHUNK_BITS);
+
     private HostSet() {
     }
 
@@ -30,8 +33,8 @@ final class HostSet {
         }
     }
 
-    /** The members' host keys, ascending, from rows in ascending chunk order (each chunk once). */
-    static Integer[] keys(List<Chunk> rows) {
+    /** How many members the rows hold. */
+    static int count(List<Chunk> rows) {
         int n = 0;
         for (Chunk row : rows) {
             for (int i = 0; i < CHUNK_BITS; i++) {
@@ -40,7 +43,29 @@ final class HostSet {
                 }
             }
         }
-        Integer[] keys = new Integer[n];
+        return n;
+    }
+
+    /**
+     * The set as one bit string from host key 0, as PostgreSQL reads a {@code bit varying} from text: bit {@code k}
+     * (from the left) set when host {@code k} is a member; rows in ascending chunk order (each chunk once), a chunk
+     * with no row all zeros, so its length is 1,024 times one more than the last row's chunk (0 for no rows).
+     */
+    static String bits(List<Chunk> rows) {
+        int chunks = rows.isEmpty() ? 0 : rows.get(rows.size() - 1).chunk() + 1;
+        StringBuilder out = new StringBuilder(chunks * CHUNK_BITS);
+        for (Chunk row : rows) {
+            while (out.length() < row.chunk() * CHUNK_BITS) {
+                out.append(NO_HOSTS);
+            }
+            out.append(row.bits());
+        }
+        return out.toString();
+    }
+
+    /** The members' host keys, ascending, from rows in ascending chunk order (each chunk once). */
+    static Integer[] keys(List<Chunk> rows) {
+        Integer[] keys = new Integer[count(rows)];
         int k = 0;
         for (Chunk row : rows) {
             for (int i = 0; i < CHUNK_BITS; i++) {

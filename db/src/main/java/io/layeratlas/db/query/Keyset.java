@@ -50,6 +50,16 @@ final class Keyset {
     }
 
     /**
+     * Whether a page of {@code members} of a {@code fleet} (rows of the table the list walks) is read by walking the
+     * fleet in the list's order and keeping the members, rather than gathering every member and sorting: when the walk's
+     * rows, about {@code (limit + 1) × fleet / members}, are fewer than the members. An empty fleet (not counted yet)
+     * is gathered; a wrong guess costs time, never rows.
+     */
+    static boolean walks(long members, long fleet, PageRequest page) {
+        return fleet > 0 && members * members > (long) (page.limit() + 1) * fleet;
+    }
+
+    /**
      * Reads one page.
      *
      * @param params the template's own parameters, in order

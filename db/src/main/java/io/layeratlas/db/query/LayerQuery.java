@@ -470,14 +470,11 @@ public final class LayerQuery {
             List.of("text"), false);
 
     /**
-     * Whether a page of the layer's hosts is read by {@link #WALK} rather than {@link #GATHER}: when walking the fleet
-     * to fill the page ({@code limit × fleet / holders} probes) reads fewer rows than gathering every holder. The
-     * counts are those {@link LayerRef} was resolved with (a fleet PostgreSQL has not estimated yet is gathered); a
-     * wrong guess costs time, never rows.
+     * Whether a page of the layer's hosts is read by {@link #WALK} rather than {@link #GATHER} ({@link Keyset#walks}),
+     * by the counts {@link LayerRef} was resolved with (a fleet PostgreSQL has not estimated yet is gathered).
      */
     private static boolean walk(LayerRef ref, PageRequest page) {
-        LayerRef.Spread spread = ref.spread();
-        return spread.fleet() > 0 && spread.holders() * spread.holders() > (long) (page.limit() + 1) * spread.fleet();
+        return Keyset.walks(ref.spread().holders(), ref.spread().fleet(), page);
     }
 
     /**

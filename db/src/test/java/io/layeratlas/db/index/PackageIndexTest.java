@@ -146,6 +146,50 @@ class PackageIndexTest {
     }
 
     @Test
+    void a_page_walked_over_the_holders_bits_passes_hosts_whose_keys_lie_past_them() throws Exception {
+        Database db = freshDatabase();
+        IndexWriter writer = new IndexWriter(db);
+        List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);
+        all.addAll(LAYERS);
+        for (int h = 0; h < 7; h++) {
+            all.add(SyntheticFleet.snapshot("host-" + h, 1, List.of(IMAGES.get(h).image(), IMAGES.get((h + 2) % 7).image())));
+        }
+        writer.inTransaction(tx -> tx.apply(batch(all)));
+        // Hosts keyed past the holders' set (its bits end with the last 1,024-host row that has a holder): one holding
+        // no openssl image (3 and 5 have none) sorts between the holders, one holding image 0 after them.
+        try (var c = db.dataSource().getConnection(); var st = c.createStatement()) {
+            st.execute("ALTER TABLE hosts ALTER COLUMN host_key RESTART WITH 5000");
+        }
+        writer.inTransaction(tx -> tx.apply(batch(List.of(
+                SyntheticFleet.snapshot("host-3a", 1, List.of(IMAGES.get(3).image(), IMAGES.get(5).image()))))));
+        io.layeratlas.db.query.PackageQuery query = new io.layeratlas.db.query.PackageQuery(db.dataSource(),
+                new io.layeratlas.db.query.Freshness.Policy(java.time.Clock.fixed(T, java.time.ZoneOffset.UTC),
+                        java.time.Duration.ofDays(3650)));
+        String q = "openssl>=3.0.7-1~deb12u1";
+        List<String> walked = new ArrayList<>();
+        String cursor = null;
+        do {
+            // A page of 2 of 6 holders in a fleet of 8 is walked (36 > 3 x 8); the whole list is gathered.
+            var page = query.search(q, io.layeratlas.db.query.PageRequest.first(),
+                    io.layeratlas.db.query.PageRequest.parse(cursor, "2"));
+            page.hosts().forEach(h -> walked.add(h.host().hostId()));
+            cursor = page.hostsPage().next();
+        } while (cursor != null);
+        assertThat(walked).containsExactly("host-0", "host-1", "host-2", "host-4", "host-5", "host-6");
+        writer.inTransaction(tx -> tx.apply(batch(List.of(
+                SyntheticFleet.snapshot("host-7", 1, List.of(IMAGES.get(0).image()))))));
+        assertThat(query.search(q, io.layeratlas.db.query.PageRequest.first(),
+                io.layeratlas.db.query.PageRequest.parse(null, "100")).hosts()).extracting(h -> h.host().hostId())
+                .containsExactly("host-0", "host-1", "host-2", "host-4", "host-5", "host-6", "host-7");
+        var last = query.search(q, io.layeratlas.db.query.PageRequest.first(),
+                io.layeratlas.db.query.PageRequest.parse(query.search(q, io.layeratlas.db.query.PageRequest.first(),
+                        io.layeratlas.db.query.PageRequest.parse(query.search(q, io.layeratlas.db.query.PageRequest.first(),
+                                io.layeratlas.db.query.PageRequest.parse(null, "3")).hostsPage().next(), "3"))
+                        .hostsPage().next(), "3"));
+        assertThat(last.hosts()).extracting(h -> h.host().hostId()).containsExactly("host-7");
+    }
+
+    @Test
     void package_answers_are_paged_by_keyset_and_the_pages_add_up_to_the_whole_list() {
         Database db = freshDatabase();
         IndexWriter writer = new IndexWriter(db);
