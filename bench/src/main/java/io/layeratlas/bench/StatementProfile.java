@@ -117,26 +117,37 @@ final class StatementProfile {
         }
     }
 
-    /** Ends a phase: writes this database's statements by total execution time to {@code work}. */
+    /**
+     * Ends a phase: writes this database's 40 costliest statements (execution and planning) to
+     * {@code work/pg-statements-<phase>.txt}, a line each with the statement's first 300 characters, and their whole
+     * texts, numbered as the lines, to {@code work/pg-statements-<phase>-texts.txt} (variants of one statement differ
+     * past the first 300 characters).
+     */
     static void write(String url, String user, Path work, String phase) {
         if (!ON) {
             return;
         }
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "# pg_stat_statements, phase %s, database %s%n"
-                + "%12s %10s %10s %12s %10s %10s %10s %10s %10s  %s%n", phase, url, "total ms", "plan ms", "calls", "rows", "mean ms",
-                "WAL MB", "WAL FPI", "blks read", "hits/call", "statement"));
+                + "%3s %12s %10s %10s %12s %10s %10s %10s %10s %10s  %s%n", phase, url, "#", "total ms", "plan ms", "calls",
+                "rows", "mean ms", "WAL MB", "WAL FPI", "blks read", "hits/call", "statement"));
+        StringBuilder texts = new StringBuilder(String.format(Locale.ROOT,
+                "# pg_stat_statements, phase %s, database %s: the whole text of each statement of pg-statements-%s.txt%n",
+                phase, url, phase));
         try (Connection c = DriverManager.getConnection(url, user, ""); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("""
                      SELECT total_exec_time, calls, rows, mean_exec_time, total_plan_time, wal_bytes, wal_fpi,
                             shared_blks_read + local_blks_read AS blks_read, shared_blks_hit::float8 / greatest(calls, 1) AS hits,
-                            regexp_replace(left(query, 300), '\\s+', ' ', 'g') AS q,
+                            regexp_replace(left(query, 300), '\\s+', ' ', 'g') AS q, query,
                             sum(total_exec_time) OVER () AS all_ms
                        FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                       ORDER BY total_exec_time + total_plan_time DESC LIMIT 40""")) {
             double all = 0;
+            int n = 0;
             while (rs.next()) {
                 all = rs.getDouble("all_ms");
-                out.append(String.format(Locale.ROOT, "%12.0f %10.0f %10d %12d %10.2f %10.1f %10d %10d %10.0f  %s%n", rs.getDouble(1),
+                n++;
+                texts.append(String.format(Locale.ROOT, "%n-- #%d%n%s%n", n, rs.getString("query")));
+                out.append(String.format(Locale.ROOT, "%3d %12.0f %10.0f %10d %12d %10.2f %10.1f %10d %10d %10.0f  %s%n", n, rs.getDouble(1),
                         rs.getDouble("total_plan_time"), rs.getLong(2), rs.getLong(3), rs.getDouble(4),
                         rs.getDouble("wal_bytes") / (1 << 20), rs.getLong("wal_fpi"), rs.getLong("blks_read"),
                         rs.getDouble("hits"), rs.getString("q")));
@@ -144,6 +155,7 @@ final class StatementProfile {
             out.append(String.format(Locale.ROOT, "# all statements of this database: %.0f ms executing%n", all));
             Path file = work.resolve("pg-statements-" + phase + ".txt");
             Files.writeString(file, out);
+            Files.writeString(work.resolve("pg-statements-" + phase + "-texts.txt"), texts);
             log.info("statement profile of {} in {}", phase, file.toAbsolutePath());
         } catch (SQLException e) {
             log.warn("pg_stat_statements not read: {}", e.getMessage());
