@@ -128,8 +128,10 @@ public final class ImageQuery {
 
     private static final String CHILD_COUNT = "SELECT count(DISTINCT child_key) FROM image_parents WHERE parent_key = ?";
 
+    // held_images, not the host_images view: through the view each probe also read the row's heap page (an index-only
+    // probe of the table's primary key does not; LayerQuery.Uses.IDS).
     private static final String HOLDS = """
-            EXISTS (SELECT 1 FROM host_images hi WHERE hi.host_key = h.host_key AND hi.image_key = ?)""";
+            EXISTS (SELECT 1 FROM held_images hi WHERE hi.host_key = h.host_key AND hi.image_key = ?)""";
 
     /** How many live hosts hold the image: its usage counter (retired hosts are not counted there either). */
     private static final String HOLDERS = "SELECT coalesce((SELECT host_count FROM image_usage WHERE image_key = ?), 0)";
