@@ -260,7 +260,7 @@ public final class PackageQuery {
      * 3,176 ms over 440 searches at 10,000 hosts, pg_stat_statements, against 2.4 ms executing), where a bit test is
      * one expression (0.1-0.5 ms). Its selectivity PostgreSQL takes as a CASE's default (half the rows), so the plan is
      * the walk of hosts_host_id_key that stops after the page, ~{@code (limit + 1) × fleet / holders} hosts; the CASE
-     * also keeps a host added since the set was read (a key past its bits) from {@code get_bit}'s range error.
+     * also keeps a host keyed past the set's last row (where its bits end) from {@code get_bit}'s range error.
      */
     private static final Keyset WALK_HOSTS = hostsPage(
             "CASE WHEN h.host_key < ? THEN get_bit(?::bit varying, h.host_key) = 1 ELSE false END");
