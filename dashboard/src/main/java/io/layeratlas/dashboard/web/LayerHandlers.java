@@ -541,7 +541,7 @@ final class LayerHandlers {
                 int number = refs.number(i);
                 byte[] ref = written[number];
                 if (ref == null) {
-                    ref = json(table.ref(number)).asUnquotedUTF8();
+                    ref = json(table.ref(number));
                     written[number] = ref;
                 }
                 if (i > 0) {
@@ -562,7 +562,7 @@ final class LayerHandlers {
         }
 
         /** An image ref as JSON text, written by a generator of the export's factory. */
-        private SerializedString json(LayerQuery.ImageOnHost i) throws IOException {
+        private byte[] json(LayerQuery.ImageOnHost i) throws IOException {
             buffer.reset();
             try (JsonGenerator r = factory.createGenerator(buffer)) {
                 r.writeStartObject();
@@ -573,7 +573,7 @@ final class LayerHandlers {
                 strings(r, "repoDigests", i.repoDigests());
                 r.writeEndObject();
             }
-            return new SerializedString(buffer.toString(StandardCharsets.UTF_8));
+            return buffer.toByteArray();
         }
 
         /**

@@ -212,7 +212,7 @@ public final class PackageQuery {
      * (autoanalyze had run or not: 1,006 buffers or 5,989 for apt's first page). A wrong guess costs time, never rows.
      */
     private static boolean walkImages(long matched, long catalog, PageRequest page) {
-        return matched * matched > (long) (page.limit() + 1) * catalog;
+        return Keyset.walks(matched, catalog, page);
     }
 
     // The images' packages are put together in Java from what the search already knows (the matched builds and the

@@ -61,6 +61,18 @@ class PackageIndexTest {
                 java.time.Clock.fixed(T, java.time.ZoneOffset.UTC), java.time.Duration.ofDays(3650)));
     }
 
+    /** Indexes the images, the layers and hosts host-0 to host-6, host h holding images h and h + 2 (mod 7). */
+    private static IndexWriter sevenHosts(Database db) {
+        IndexWriter writer = new IndexWriter(db);
+        List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);
+        all.addAll(LAYERS);
+        for (int h = 0; h < 7; h++) {
+            all.add(SyntheticFleet.snapshot("host-" + h, 1, List.of(IMAGES.get(h).image(), IMAGES.get((h + 2) % 7).image())));
+        }
+        writer.inTransaction(tx -> tx.apply(batch(all)));
+        return writer;
+    }
+
     static InstalledPackage deb(String name, String version) {
         return new InstalledPackage(name, version, "amd64", name, version);
     }
@@ -148,13 +160,7 @@ class PackageIndexTest {
     @Test
     void a_page_walked_over_the_holders_bits_passes_hosts_whose_keys_lie_past_them() throws Exception {
         Database db = freshDatabase();
-        IndexWriter writer = new IndexWriter(db);
-        List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);
-        all.addAll(LAYERS);
-        for (int h = 0; h < 7; h++) {
-            all.add(SyntheticFleet.snapshot("host-" + h, 1, List.of(IMAGES.get(h).image(), IMAGES.get((h + 2) % 7).image())));
-        }
-        writer.inTransaction(tx -> tx.apply(batch(all)));
+        IndexWriter writer = sevenHosts(db);
         // Hosts keyed past the holders' set (its bits end with the last 1,024-host row that has a holder): one holding
         // no openssl image (3 and 5 have none) sorts between the holders, one holding image 0 after them.
         try (var c = db.dataSource().getConnection(); var st = c.createStatement()) {
@@ -162,9 +168,7 @@ class PackageIndexTest {
         }
         writer.inTransaction(tx -> tx.apply(batch(List.of(
                 SyntheticFleet.snapshot("host-3a", 1, List.of(IMAGES.get(3).image(), IMAGES.get(5).image()))))));
-        io.layeratlas.db.query.PackageQuery query = new io.layeratlas.db.query.PackageQuery(db.dataSource(),
-                new io.layeratlas.db.query.Freshness.Policy(java.time.Clock.fixed(T, java.time.ZoneOffset.UTC),
-                        java.time.Duration.ofDays(3650)));
+        PackageQuery query = packageQuery(db);
         String q = "openssl>=3.0.7-1~deb12u1";
         List<String> walked = new ArrayList<>();
         String cursor = null;
@@ -192,16 +196,8 @@ class PackageIndexTest {
     @Test
     void package_answers_are_paged_by_keyset_and_the_pages_add_up_to_the_whole_list() {
         Database db = freshDatabase();
-        IndexWriter writer = new IndexWriter(db);
-        List<LayerAtlasEvent> all = new ArrayList<>(IMAGES);
-        all.addAll(LAYERS);
-        for (int h = 0; h < 7; h++) {
-            all.add(SyntheticFleet.snapshot("host-" + h, 1, List.of(IMAGES.get(h).image(), IMAGES.get((h + 2) % 7).image())));
-        }
-        writer.inTransaction(tx -> tx.apply(batch(all)));
-        io.layeratlas.db.query.PackageQuery query = new io.layeratlas.db.query.PackageQuery(db.dataSource(),
-                new io.layeratlas.db.query.Freshness.Policy(java.time.Clock.fixed(T, java.time.ZoneOffset.UTC),
-                        java.time.Duration.ofDays(3650)));
+        sevenHosts(db);
+        PackageQuery query = packageQuery(db);
         // openssl is in images 0, 1, 2 and 6 (see the rule test); each host holds images h and h+2.
         String q = "openssl>=3.0.7-1~deb12u1";
         var whole = query.search(q, io.layeratlas.db.query.PageRequest.first(), io.layeratlas.db.query.PageRequest.first());
