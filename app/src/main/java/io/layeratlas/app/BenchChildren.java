@@ -345,6 +345,11 @@ final class BenchChildren {
         }
 
         @Override
+        public OptionalLong pid() {
+            return OptionalLong.of(child.process.pid());
+        }
+
+        @Override
         public OptionalLong rssBytes() {
             return child.peak();
         }

@@ -106,6 +106,14 @@ public record BenchPlugins(Optional<DataRootScanner> scanner, Optional<IndexerHa
          */
         boolean showsGeneration(String hostId, long generation) throws Exception;
 
+        /**
+         * The process ID of the dashboard's JVM when it runs as a process of its own on this machine: the bench then
+         * warms it until its JIT compilers go quiet ({@code QueryBenchmark.warmUp}); empty otherwise.
+         */
+        default OptionalLong pid() {
+            return OptionalLong.empty();
+        }
+
         default OptionalLong rssBytes() {
             return OptionalLong.empty();
         }

@@ -88,6 +88,8 @@ public final class BenchRunner {
         report.context("queryClients", scale.queryClients());
         // Read before any phase runs: a malformed value ends the bench now, not after its loads.
         report.context("apiWarmup", QueryBenchmark.apiWarmup());
+        // How each lookup's SQL and API figures were timed: in alternating blocks (QueryBenchmark.runAlternating).
+        report.context("apiTiming", "alternating blocks of " + QueryBenchmark.BLOCK);
         report.context("cores", Runtime.getRuntime().availableProcessors());
         report.context("maxHeapBytes", Runtime.getRuntime().maxMemory());
         report.context("java", System.getProperty("java.version"));

@@ -37,20 +37,20 @@ public final class QueryBenchmark {
 
     enum Kind { HOSTS_HOLDING_LAYER, LAYER_PAGE, REUSE_PAGE, HOST_PAGE }
 
-    /** {@link #apiWarmup}'s default: untimed API requests a client of every kind. */
+    /** {@link #apiWarmup}'s default: untimed API requests a client of every kind in each warm-up round. */
     static final int API_WARMUP = 100;
 
     /**
-     * Untimed API requests per client of every kind sent before the first kind is timed, and of the package search
-     * before it is ({@code LAYERATLAS_BENCH_API_WARMUP}; default {@link #API_WARMUP}; 0 leaves each kind only its
-     * tenth of warm-ups, as every run before 2026-12-05 did: the results in bench/results say which in their context's
-     * {@code apiWarmup}). The dashboard is a child JVM started just before, where the dashboard users run is a server
-     * that has been up for days: over the quiet phase at small scale its JIT compiler threads used more CPU than its
-     * request threads (JFR {@code jdk.ThreadCPULoad}: C1+C2 0.21 of the machine against 0.12 for Jetty's threads while
-     * "hosts holding layer X", the first kind, was timed; C2 still compiling at the end of the phase), on the same two
-     * cores as PostgreSQL, so a cold run times the JVM's start more than the API (10,000 hosts, 2026-12-05: hosts
-     * holding p50/p99 49/151 ms cold, 20/88 after 100; its SQL 15-20 / 51-55). The warm-up draws its own inputs
-     * (another seed), so the timed requests ask what they ask without it.
+     * Untimed API requests per client of every kind in each round of {@link #warmUp} before the first kind is timed,
+     * and of the package search before it is ({@code LAYERATLAS_BENCH_API_WARMUP}; default {@link #API_WARMUP}; 0 leaves
+     * each kind only its tenth of warm-ups, as every run before 2026-12-05 did: the results in bench/results say which
+     * in their context's {@code apiWarmup}). The dashboard is a child JVM started just before, where the dashboard
+     * users run is a server that has been up for days: over the quiet phase at small scale its JIT compiler threads
+     * used more CPU than its request threads (JFR {@code jdk.ThreadCPULoad}: C1+C2 0.21 of the machine against 0.12 for
+     * Jetty's threads while "hosts holding layer X", the first kind, was timed; C2 still compiling at the end of the
+     * phase), on the same two cores as PostgreSQL, so a cold run times the JVM's start more than the API (10,000 hosts,
+     * 2026-12-05: hosts holding p50/p99 49/151 ms cold, 20/88 after 100; its SQL 15-20 / 51-55). The warm-up draws its
+     * own inputs (other seeds), so the timed requests ask what they ask without it.
      *
      * @throws IllegalArgumentException when the variable is set to anything but a whole number, 0 or more
      */
@@ -66,6 +66,54 @@ public final class QueryBenchmark {
         }
         throw new IllegalArgumentException("LAYERATLAS_BENCH_API_WARMUP must be a whole number of requests, 0 or more: '"
                 + v + "'");
+    }
+
+    /** The share of one core under which the dashboard's JIT compilers count as settled ({@link #warmUp}). */
+    static final double JIT_SETTLED = 0.05;
+
+    /** The most warm-up rounds sent before timing starts, settled or not ({@link #warmUp}). */
+    static final int MAX_WARMUP_ROUNDS = 20;
+
+    /** One round of warm-up requests; {@code r} counts from 0, for the round's own seeds. */
+    @FunctionalInterface
+    interface WarmupRound {
+        void send(int r) throws Exception;
+    }
+
+    /**
+     * Sends rounds of {@code perClient} untimed requests a client ({@code round}) until the dashboard's JIT compilers
+     * used less than {@link #JIT_SETTLED} of one core over a round ({@link JitCpu}, when the dashboard is a process of
+     * this machine, {@link BenchPlugins.RunningDashboard#pid}), or {@link #MAX_WARMUP_ROUNDS} rounds; one round when
+     * its compilers cannot be seen; none when {@code perClient} is 0. JFR of the small bench (2026-12-05) showed why a
+     * fixed count was not enough: after 100 requests a client of each kind, C2 used 0.2 of the machine while the first
+     * kind was timed, and 0.14 after 500, compiling Jetty's parser and the driver's protocol code on the two cores the
+     * requests and PostgreSQL share; a dashboard that has served for a day compiles nothing.
+     */
+    static void warmUp(String what, BenchPlugins.RunningDashboard dashboard, int perClient, WarmupRound round)
+            throws Exception {
+        if (perClient == 0) {
+            return;
+        }
+        long started = System.nanoTime();
+        java.util.OptionalLong pid = dashboard.pid();
+        int rounds = 0;
+        double share = Double.NaN;
+        while (rounds < MAX_WARMUP_ROUNDS) {
+            java.util.Map<Long, Long> before = pid.isPresent() ? JitCpu.sample(pid.getAsLong()) : java.util.Map.of();
+            long t0 = System.nanoTime();
+            round.send(rounds++);
+            if (pid.isEmpty() || before.isEmpty()) {
+                break;
+            }
+            long wallMs = Math.max(1, (System.nanoTime() - t0) / 1_000_000);
+            share = (double) JitCpu.millisBetween(before, JitCpu.sample(pid.getAsLong())) / wallMs;
+            if (share < JIT_SETTLED) {
+                break;
+            }
+        }
+        log.info("{} warm-up: {} round(s) of {} requests a client in {} ms; the dashboard's JIT compilers used {} of a "
+                + "core in the last", what, rounds, perClient, (System.nanoTime() - started) / 1_000_000,
+                Double.isNaN(share) ? "(not seen)" : String.format(java.util.Locale.ROOT, "%.3f", share));
     }
 
     public static List<BenchmarkResult> run(Scale scale, DataSource db, FleetSimulator sim, int round,
@@ -89,18 +137,18 @@ public final class QueryBenchmark {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         int warmup = apiWarmup();
         LayerQuery layers = SqlQueries.layers(db);
-        if (dashboard.isPresent() && warmup > 0) {
+        if (dashboard.isPresent()) {
             BenchPlugins.RunningDashboard d = dashboard.get();
-            long started = System.nanoTime();
-            for (Kind kind : Kind.values()) {
-                runClients(scale, warmup, 1_000 + kind.ordinal(), rng -> pick(sim, round, rng), p -> get(http, uri(d, kind, p)));
-            }
-            log.info("API warm-up: {} requests a client of each kind in {} ms", warmup,
-                    (System.nanoTime() - started) / 1_000_000);
+            warmUp("API", d, warmup, r -> {
+                for (Kind kind : Kind.values()) {
+                    runClients(scale, warmup, 1_000 + 10L * r + kind.ordinal(), rng -> pick(sim, round, rng),
+                            p -> get(http, uri(d, kind, p)));
+                }
+            });
         }
         for (Kind kind : Kind.values()) {
             String name = "query." + kind.name().toLowerCase().replace('_', '-') + suffix;
-            Latencies sql = runClients(scale, kind.ordinal(), rng -> pick(sim, round, rng), p -> {
+            Request<Pick> bare = p -> {
                 try (Connection conn = db.getConnection()) {
                     switch (kind) {
                         case HOSTS_HOLDING_LAYER -> SqlQueries.hostsHoldingLayer(conn, layers, p.layer().toString());
@@ -109,19 +157,22 @@ public final class QueryBenchmark {
                         case HOST_PAGE -> SqlQueries.hostPage(conn, p.hostId());
                     }
                 }
-            });
+            };
+            Optional<Request<Pick>> api = dashboard.map(d -> p -> get(http, uri(d, kind, p)));
+            Latencies[] timed = runAlternating(scale, scale.queriesPerClient(), kind.ordinal(), rng -> pick(sim, round, rng),
+                    bare, api);
+            Latencies sql = timed[0];
             out.add(BenchmarkResult.absolute(name + ".sql.p50", sql.percentileMs(50), "ms",
-                    "bare indexed SQL, " + scale.queryClients() + " clients, " + sql.count() + " requests" + when));
+                    "bare indexed SQL, " + scale.queryClients() + " clients, " + sql.count() + " requests"
+                            + (api.isPresent() ? ALTERNATING : "") + when));
             out.add(BenchmarkResult.absolute(name + ".sql.p99", sql.percentileMs(99), "ms", "bare indexed SQL" + when));
-            if (dashboard.isEmpty()) {
+            if (api.isEmpty()) {
                 out.add(BenchmarkResult.skipped(name + ".api.p50", "ms", "dashboard not plugged in (BenchPlugins.dashboard)"));
                 out.add(BenchmarkResult.skipped(name + ".api.p99", "ms", "dashboard not plugged in"));
                 continue;
             }
-            BenchPlugins.RunningDashboard d = dashboard.get();
-            Latencies api = runClients(scale, kind.ordinal(), rng -> pick(sim, round, rng), p -> get(http, uri(d, kind, p)));
-            out.add(BenchmarkResult.of(name + ".api.p50", api.percentileMs(50), "ms", sql.percentileMs(50), "vs bare SQL p50" + when));
-            out.add(BenchmarkResult.of(name + ".api.p99", api.percentileMs(99), "ms", sql.percentileMs(99), "vs bare SQL p99" + when));
+            out.add(BenchmarkResult.of(name + ".api.p50", timed[1].percentileMs(50), "ms", sql.percentileMs(50), "vs bare SQL p50" + when));
+            out.add(BenchmarkResult.of(name + ".api.p99", timed[1].percentileMs(99), "ms", sql.percentileMs(99), "vs bare SQL p99" + when));
         }
         return out;
     }
@@ -264,26 +315,30 @@ public final class QueryBenchmark {
         List<BenchmarkResult> out = new ArrayList<>();
         long started = System.nanoTime();
         PackageQuery packages = SqlQueries.packages(db);
-        Latencies sql = runClients(scale, perClient, seed, question, q -> {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        Optional<Request<String>> asked = dashboard.map(d -> q -> get(http, d.packageSearch(q)));
+        int warmup = apiWarmup();
+        if (asked.isPresent()) {
+            warmUp("package search", dashboard.get(), warmup, r -> runClients(scale, warmup, 1_000 + seed + 10L * r,
+                    question, asked.get()));
+        }
+        Latencies[] timed = runAlternating(scale, perClient, seed, question, q -> {
             try (Connection conn = db.getConnection()) {
                 SqlQueries.packageSearch(conn, packages, q);
             }
-        });
+        }, asked);
+        Latencies sql = timed[0];
         String what = " of " + names.size() + " names, 1 in 4 an OpenSSL name" + OPENSSL_RANGE;
         out.add(BenchmarkResult.absolute(name + ".sql.p50", sql.percentileMs(50), "ms", "bare SQL, "
-                + scale.queryClients() + " clients, " + sql.count() + " requests" + what + where));
+                + scale.queryClients() + " clients, " + sql.count() + " requests" + what
+                + (asked.isPresent() ? ALTERNATING : "") + where));
         out.add(BenchmarkResult.absolute(name + ".sql.p99", sql.percentileMs(99), "ms", "bare SQL" + where));
-        if (dashboard.isEmpty()) {
+        if (asked.isEmpty()) {
             out.add(BenchmarkResult.skipped(name + ".api.p50", "ms", "dashboard not plugged in (BenchPlugins.dashboard)"));
             out.add(BenchmarkResult.skipped(name + ".api.p99", "ms", "dashboard not plugged in"));
             return out;
         }
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        int warmup = apiWarmup();
-        if (warmup > 0) {
-            runClients(scale, warmup, 1_000 + seed, question, q -> get(http, dashboard.get().packageSearch(q)));
-        }
-        Latencies api = runClients(scale, perClient, seed, question, q -> get(http, dashboard.get().packageSearch(q)));
+        Latencies api = timed[1];
         log.info("package search: {} SQL and {} API requests in {} ms", sql.count(), api.count(),
                 (System.nanoTime() - started) / 1_000_000);
         out.add(BenchmarkResult.of(name + ".api.p50", api.percentileMs(50), "ms", sql.percentileMs(50),
@@ -317,9 +372,82 @@ public final class QueryBenchmark {
         void run(T input) throws Exception;
     }
 
-    private static <T> Latencies runClients(Scale scale, long seed, java.util.function.Function<SplittableRandom, T> draw,
-                                            Request<T> request) throws Exception {
-        return runClients(scale, scale.queriesPerClient(), seed, draw, request);
+    /** Requests a client sends of one kind (SQL or API) before all clients switch to the other ({@link #runAlternating}). */
+    static final int BLOCK = 10;
+
+    /** Added to the SQL figure's note when the API was timed in blocks beside it ({@link #runAlternating}). */
+    static final String ALTERNATING = ", in blocks of " + BLOCK + " a client alternating with the API's on the same questions";
+
+    /**
+     * Bare SQL and the API timed in alternating blocks: {@link Scale#queryClients()} threads, each drawing its questions
+     * from its own stream ({@code seed}, client), {@value #BLOCK} at a time; every client asks its block of SQL, all
+     * wait for each other, every client asks the same block of the API, all wait, and so on, the API first in every
+     * other block, after a tenth as many (at least 5) untimed questions. Timing the two in separate windows, as the
+     * bench did until 2026-12-05, put whatever else ran on the machine into one figure and not the other: the churn
+     * rounds the indexer applies, the dashboard's JIT compiler still at work after its warm-up. Alternating blocks
+     * spread that over both alike, while SQL is still only timed beside SQL and the API beside the API, so the API's
+     * own CPU (its JVM, its HTTP) slows the API's figure, not its baseline. Without an API, SQL alone as before.
+     *
+     * @return {SQL, API} latencies; the API's empty when {@code api} is
+     */
+    private static <T> Latencies[] runAlternating(Scale scale, int perClient, long seed,
+                                             java.util.function.Function<SplittableRandom, T> draw,
+                                             Request<T> sql, Optional<Request<T>> api) throws Exception {
+        int clients = scale.queryClients();
+        int warmup = Math.max(5, perClient / 10);
+        int blocks = (warmup + perClient + BLOCK - 1) / BLOCK;
+        java.util.concurrent.Phaser together = new java.util.concurrent.Phaser(clients);
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            List<Future<Latencies[]>> futures = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                int client = c;
+                futures.add(pool.submit(() -> {
+                    SplittableRandom rng = new SplittableRandom(seed * 1_000L + client);
+                    Latencies[] l = {new Latencies(), new Latencies()};
+                    List<T> questions = new ArrayList<>(BLOCK);
+                    try {
+                        for (int b = 0, asked = 0; b < blocks; b++) {
+                            questions.clear();
+                            for (int q = 0; q < BLOCK && asked + q < warmup + perClient; q++) {
+                                questions.add(draw.apply(rng));
+                            }
+                            for (int k = 0; k < 2; k++) {
+                                int which = (b + k) % 2; // 0 = SQL, 1 = API
+                                if (which == 1 && api.isEmpty()) {
+                                    continue;
+                                }
+                                Request<T> request = which == 0 ? sql : api.get();
+                                for (int q = 0; q < questions.size(); q++) {
+                                    long t0 = System.nanoTime();
+                                    request.run(questions.get(q));
+                                    if (asked + q >= warmup) {
+                                        l[which].add(System.nanoTime() - t0);
+                                    }
+                                }
+                                if (api.isPresent() && together.arriveAndAwaitAdvance() < 0) {
+                                    throw new IllegalStateException("another client failed");
+                                }
+                            }
+                            asked += questions.size();
+                        }
+                    } catch (Exception | Error e) {
+                        together.forceTermination();
+                        throw e;
+                    }
+                    return l;
+                }));
+            }
+            Latencies[] all = {new Latencies(), new Latencies()};
+            for (Future<Latencies[]> f : futures) {
+                Latencies[] l = f.get();
+                all[0].addAll(l[0]);
+                all[1].addAll(l[1]);
+            }
+            return all;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /**
