@@ -16,11 +16,16 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Phaser;
+import java.util.function.Function;
 
 /**
  * (d) The four lookups at fleet scale with {@link Scale#queryClients()} concurrent clients: "hosts holding layer X",
@@ -95,11 +100,11 @@ public final class QueryBenchmark {
             return;
         }
         long started = System.nanoTime();
-        java.util.OptionalLong pid = dashboard.pid();
+        OptionalLong pid = dashboard.pid();
         int rounds = 0;
         double share = Double.NaN;
         while (rounds < MAX_WARMUP_ROUNDS) {
-            java.util.Map<Long, Long> before = pid.isPresent() ? JitCpu.sample(pid.getAsLong()) : java.util.Map.of();
+            Map<Long, Long> before = pid.isPresent() ? JitCpu.sample(pid.getAsLong()) : Map.of();
             long t0 = System.nanoTime();
             round.send(rounds++);
             if (pid.isEmpty() || before.isEmpty()) {
@@ -113,7 +118,7 @@ public final class QueryBenchmark {
         }
         log.info("{} warm-up: {} round(s) of {} requests a client in {} ms; the dashboard's JIT compilers used {} of a "
                 + "core in the last", what, rounds, perClient, (System.nanoTime() - started) / 1_000_000,
-                Double.isNaN(share) ? "(not seen)" : String.format(java.util.Locale.ROOT, "%.3f", share));
+                Double.isNaN(share) ? "(not seen)" : String.format(Locale.ROOT, "%.3f", share));
     }
 
     public static List<BenchmarkResult> run(Scale scale, DataSource db, FleetSimulator sim, int round,
@@ -305,7 +310,7 @@ public final class QueryBenchmark {
         if (openssl.isEmpty()) {
             throw new IllegalStateException("no layer of the catalog lists an OpenSSL package to search for");
         }
-        java.util.function.Function<SplittableRandom, String> question = rng -> rng.nextInt(4) == 0
+        Function<SplittableRandom, String> question = rng -> rng.nextInt(4) == 0
                 ? openssl.get(rng.nextInt(openssl.size())) + OPENSSL_RANGE
                 : names.get(rng.nextInt(names.size()));
         long seed = 100;
@@ -404,12 +409,12 @@ public final class QueryBenchmark {
      * @return {SQL, API} latencies; the API's empty when {@code api} is
      */
     private static <T> Latencies[] runAlternating(Scale scale, int perClient, long seed,
-                                             java.util.function.Function<SplittableRandom, T> draw,
+                                             Function<SplittableRandom, T> draw,
                                              Request<T> sql, Optional<Request<T>> api) throws Exception {
         int clients = scale.queryClients();
         int warmup = Math.max(5, perClient / 10);
         int blocks = (warmup + perClient + BLOCK - 1) / BLOCK;
-        java.util.concurrent.Phaser together = new java.util.concurrent.Phaser(clients);
+        Phaser together = new Phaser(clients);
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         try {
             List<Future<Latencies[]>> futures = new ArrayList<>();
@@ -465,39 +470,11 @@ public final class QueryBenchmark {
 
     /**
      * {@link Scale#queryClients()} threads, each drawing its inputs from its own stream ({@code seed}, client) and
-     * timing {@code perClient} requests after a tenth as many (at least 5) untimed warm-ups.
+     * timing {@code perClient} requests after a tenth as many (at least 5) untimed warm-ups: {@link #runAlternating}
+     * with one kind of request.
      */
-    private static <T> Latencies runClients(Scale scale, int perClient, long seed,
-                                            java.util.function.Function<SplittableRandom, T> draw,
+    private static <T> Latencies runClients(Scale scale, int perClient, long seed, Function<SplittableRandom, T> draw,
                                             Request<T> request) throws Exception {
-        int clients = scale.queryClients();
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
-        try {
-            List<Future<Latencies>> futures = new ArrayList<>();
-            for (int c = 0; c < clients; c++) {
-                int client = c;
-                futures.add(pool.submit(() -> {
-                    SplittableRandom rng = new SplittableRandom(seed * 1_000L + client);
-                    Latencies l = new Latencies();
-                    int warmup = Math.max(5, perClient / 10);
-                    for (int i = 0; i < warmup + perClient; i++) {
-                        T input = draw.apply(rng);
-                        long t0 = System.nanoTime();
-                        request.run(input);
-                        if (i >= warmup) {
-                            l.add(System.nanoTime() - t0);
-                        }
-                    }
-                    return l;
-                }));
-            }
-            Latencies all = new Latencies();
-            for (Future<Latencies> f : futures) {
-                all.addAll(f.get());
-            }
-            return all;
-        } finally {
-            pool.shutdownNow();
-        }
+        return runAlternating(scale, perClient, seed, draw, request, Optional.empty())[0];
     }
 }
