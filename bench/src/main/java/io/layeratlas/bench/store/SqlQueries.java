@@ -201,7 +201,8 @@ public final class SqlQueries {
      * containers as JSON, as the API reads them, and its freshness: a host's own report and inventory, stale when its
      * last report is older than the dashboard's default 5 minutes, and whether this server is a standby); the first 100
      * images {@code docker image ls} shows (tagged first, newest first, with sizes and the fleet's host count); the
-     * first 100 layers, newest first (then by chain ID), with the fleet's host count; and the first 100 lines of the
+     * first 100 layers, newest first (then by layer key; sorted on host_layers alone, then joined to layers), with the
+     * fleet's host count; and the first 100 lines of the
      * change log, newest first, each image or layer by its digest. The lookups a page shows but does not sort by (host
      * counts, the change log's digests) are scalar subqueries, which PostgreSQL evaluates for the page's rows only.
      *
@@ -236,10 +237,10 @@ public final class SqlQueries {
                  LIMIT 100;
                 SELECT l.chain_id, l.diff_id, l.size, hl.first_seen,
                        coalesce((SELECT u.host_count FROM layer_usage u WHERE u.layer_key = hl.layer_key), 0) AS host_count
-                  FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
-                 WHERE hl.host_key = {host}
-                 ORDER BY hl.first_seen DESC, l.chain_id DESC
-                 LIMIT 100;
+                  FROM (SELECT hl.layer_key, hl.first_seen FROM host_layers hl WHERE hl.host_key = {host}
+                         ORDER BY hl.first_seen DESC, hl.layer_key DESC LIMIT 100) hl
+                  JOIN layers l ON l.layer_key = hl.layer_key
+                 ORDER BY hl.first_seen DESC, hl.layer_key DESC;
                 SELECT c.generation, c.at, c.change, c.subject,
                        CASE WHEN c.subject IN ('image', 'tag') THEN (SELECT i.image_id FROM images i WHERE i.image_key = k.key)
                             ELSE (SELECT l.chain_id FROM layers l WHERE l.layer_key = k.key) END AS digest, k.tag

@@ -84,7 +84,8 @@ public final class HostQuery {
      * @param allImages    whether {@code images} lists every image ({@code -a}) or hides intermediate ones
      * @param imageCount   every image of the host ({@code docker image ls -a})
      * @param shownImageCount the images {@code docker image ls} shows ({@link FleetQuery#SHOWN})
-     * @param layers       newest first; {@code layersPage.total()} equals {@code layerCount}
+     * @param layers       newest on the host first, ties newest to the fleet first; {@code layersPage.total()} equals
+     *                     {@code layerCount}
      * @param changes      newest first; {@code changesPage.total()} is every line of its change log
      * @param problemsJson the last snapshot's scan problems, as the agent sent them (JSON array text)
      * @param containers   every container of the host (by name), as its last snapshot reported them
@@ -192,16 +193,27 @@ public final class HostQuery {
     private static final Keyset SHOWN_IMAGES = new Keyset(IMAGES_TEMPLATE.replace("{shown}", FleetQuery.SHOWN), IMAGE_KEYS,
             IMAGE_CASTS, true);
 
-    // The layer's host count is a scalar subquery, not a join: PostgreSQL evaluates such a select-list expression
-    // after the sort and LIMIT, so only the page's rows are looked up; the join read all of layer_usage for a hash
-    // join over every layer of the host (EXPLAIN in bench/results/host-page-explain-small.txt).
+    /**
+     * A host's layers, newest on the host first, ties by layer key descending (newest to the fleet first; stable
+     * across pages): the page is sorted and limited on host_layers' own columns in a subquery ({@code {limit}}), and
+     * only its rows are joined to {@code layers} and print their keys ({@code {keys}} outside: printing a timestamp
+     * for each of a host's 1,400 layers before the sort cost 0.6 ms). Ordered by chain ID, every layer of the host was
+     * joined before the sort: at 10,000 hosts 1,000-1,400 probes of layers_pkey (3,000-4,600 buffers) for a page of
+     * 101 (auto_explain, bench --scale full); a host of 1,400 layers, best of 50 on an idle box: 4.9 ms, now 1.2. A
+     * chain ID is a hash, so it made the ties no easier to read. The
+     * layer's host count is a scalar subquery, evaluated for the page's rows only (a join read all of layer_usage;
+     * bench/results/host-page-explain-small.txt).
+     */
     private static final Keyset LAYERS = new Keyset("""
             SELECT l.chain_id, l.diff_id, l.size, hl.first_seen,
                    coalesce((SELECT u.host_count FROM layer_usage u WHERE u.layer_key = hl.layer_key), 0) AS host_count,
                    {keys}
-              FROM host_layers hl JOIN layers l ON l.layer_key = hl.layer_key
-             WHERE hl.host_key = {host} AND {keyset}
-             {order}""".replace("{host}", HOST_KEY), List.of("hl.first_seen", "l.chain_id"), List.of("timestamptz", "text"), true);
+              FROM (SELECT hl.layer_key, hl.first_seen
+                      FROM host_layers hl
+                     WHERE hl.host_key = {host} AND {keyset}
+                     {order} {limit}) hl
+              JOIN layers l ON l.layer_key = hl.layer_key
+             {order}""".replace("{host}", HOST_KEY), List.of("hl.first_seen", "hl.layer_key"), List.of("timestamptz", "bigint"), true);
 
     /**
      * Every host, one page, ordered.

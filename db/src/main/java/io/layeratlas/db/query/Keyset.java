@@ -11,7 +11,8 @@ import java.util.List;
  * Keyset paging of one list: the SQL of the first page, of the page after a key and of the page before it, built once
  * from a template. The template selects {@code {keys}} (the sort key columns, aliased {@code k0…}), ends its
  * {@code WHERE} clause with {@code {keyset}} and has {@code {order}} in place of its {@code ORDER BY}; every bound
- * parameter of the template comes before {@code {keyset}}. The page's SQL appends {@code LIMIT ?}.
+ * parameter of the template comes before {@code {keyset}}. The page's SQL appends {@code LIMIT ?}, or puts it where the
+ * template says {@code {limit}} (a template that sorts and limits in a subquery, then joins the page's rows only).
  *
  * <p>Every key column sorts the same way (all ascending or all descending) so that one row comparison
  * {@code (k0, k1) > (?, ?)} selects the rows after a key; the last key column must make the order total (an ID), and no key may be null (coalesce it).
@@ -44,9 +45,14 @@ final class Keyset {
         String base = template.replace("{keys}", String.join(", ", selected));
         String forwardOrder = "ORDER BY " + (descending ? desc : asc);
         String backwardOrder = "ORDER BY " + (descending ? asc : desc);
-        first = base.replace("{keyset}", "TRUE").replace("{order}", forwardOrder) + " LIMIT ?";
-        after = base.replace("{keyset}", row + (descending ? " < " : " > ") + bound).replace("{order}", forwardOrder) + " LIMIT ?";
-        before = base.replace("{keyset}", row + (descending ? " > " : " < ") + bound).replace("{order}", backwardOrder) + " LIMIT ?";
+        if (!base.contains("{limit}")) {
+            base += " {limit}";
+        }
+        first = base.replace("{keyset}", "TRUE").replace("{order}", forwardOrder).replace("{limit}", "LIMIT ?");
+        after = base.replace("{keyset}", row + (descending ? " < " : " > ") + bound).replace("{order}", forwardOrder)
+                .replace("{limit}", "LIMIT ?");
+        before = base.replace("{keyset}", row + (descending ? " > " : " < ") + bound).replace("{order}", backwardOrder)
+                .replace("{limit}", "LIMIT ?");
     }
 
     /**

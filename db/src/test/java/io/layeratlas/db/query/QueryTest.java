@@ -325,6 +325,49 @@ class QueryTest {
     }
 
     @Test
+    void a_hosts_layers_paged_two_at_a_time_are_the_chains_of_its_images_each_once_newest_first() {
+        // Docker's truth: the chain IDs of every image a host holds (from the diff IDs Docker reported); the host may
+        // hold more (a layer outside any image), never fewer.
+        Map<String, Set<String>> chainsByHost = new TreeMap<>();
+        for (FleetLoader.TruthImage i : FleetLoader.truthImages()) {
+            for (int p = 0; p < i.diffIds().size(); p++) {
+                chainsByHost.computeIfAbsent(i.host(), k -> new TreeSet<>()).add(i.chainId(p));
+            }
+        }
+        HostQuery hosts = new HostQuery(db.dataSource(), policy);
+        for (var e : chainsByHost.entrySet()) {
+            List<HostQuery.HostLayer> forward = new ArrayList<>();
+            HostQuery.DetailPages at = new HostQuery.DetailPages(PageRequest.first(), PageRequest.parse(null, "2"),
+                    PageRequest.first());
+            HostQuery.HostDetail d = null;
+            while (at != null) {
+                d = hosts.detail(e.getKey(), at);
+                assertThat(d.layers()).as(e.getKey()).hasSizeLessThanOrEqualTo(2);
+                forward.addAll(d.layers());
+                String next = d.layersPage().next();
+                at = next == null ? null : new HostQuery.DetailPages(PageRequest.first(), PageRequest.parse(next, "2"),
+                        PageRequest.first());
+            }
+            List<String> chains = forward.stream().map(HostQuery.HostLayer::chainId).toList();
+            assertThat(chains).as(e.getKey()).doesNotHaveDuplicates().containsAll(e.getValue())
+                    .hasSize(Math.toIntExact(d.layerCount()));
+            assertThat(forward).as(e.getKey() + ", newest first").extracting(HostQuery.HostLayer::firstSeen)
+                    .isSortedAccordingTo(java.util.Comparator.reverseOrder());
+            // Coming back from the last page by its previous cursors lists the same layers in the same order.
+            List<HostQuery.HostLayer> back = new ArrayList<>(d.layers());
+            String previous = d.layersPage().previous();
+            while (previous != null) {
+                HostQuery.HostDetail p = hosts.detail(e.getKey(), new HostQuery.DetailPages(PageRequest.first(),
+                        PageRequest.parse(previous, "2"), PageRequest.first()));
+                back.addAll(0, p.layers());
+                previous = p.layersPage().previous();
+            }
+            assertThat(back).as(e.getKey() + ", paged back").isEqualTo(forward);
+        }
+        assertThat(chainsByHost).as("hosts in truth").hasSizeGreaterThan(3);
+    }
+
+    @Test
     void a_host_page_reads_the_same_on_the_read_only_pool_and_plans_its_statements_once_per_connection() throws Exception {
         // The host page's pipeline commits itself (one round trip). Every page of every list of every host, walked by
         // cursor, is the same on the dashboard's read-only pool as on the writer's.
