@@ -315,11 +315,25 @@ class IndexWriterTest {
         assertThat(writer.recount()).isZero();
     }
 
-    /** How many live hosts the fleet's freshness counts, as every fleet-wide answer reports it (V19's live_hosts). */
+    /**
+     * How many live hosts the fleet's freshness counts, as every fleet-wide answer reports it (V19's live_hosts), having
+     * checked that live_hosts names them by their IDs (V23, which a page of a layer's hosts walks) as the host list does.
+     */
     private int liveHosts() {
         var hosts = new HostQuery(db.dataSource(), new Freshness.Policy(Clock.systemUTC(), Duration.ofMinutes(5)))
                 .list(HostQuery.Sort.HOST, false, PageRequest.first());
         assertThat(hosts.page().total()).as("the host list's total").isEqualTo(hosts.hosts().size());
+        List<String> byId = new ArrayList<>();
+        try (var c = db.dataSource().getConnection(); var s = c.createStatement();
+             var rs = s.executeQuery("SELECT host_id FROM live_hosts ORDER BY host_id")) {
+            while (rs.next()) {
+                byId.add(rs.getString(1));
+            }
+        } catch (java.sql.SQLException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(byId).as("live_hosts by host ID").containsExactlyElementsOf(
+                hosts.hosts().stream().map(h -> h.status().hostId()).toList());
         return hosts.freshness().hostCount();
     }
 

@@ -123,8 +123,12 @@ class QueryTest {
         // The page hosts' images probed (this small fleet's layers are in few images) and scanned; the hosts gathered
         // (PostgreSQL has no estimate of the fleet yet), then walked in host ID order where the layer is on enough
         // hosts once it has one.
-        List<LayerQuery> reads = List.of(new LayerQuery(db.dataSource(), policy),
-                new LayerQuery(db.dataSource(), policy, 500, -1));
+        List<LayerQuery> reads = new ArrayList<>(List.of(new LayerQuery(db.dataSource(), policy),
+                new LayerQuery(db.dataSource(), policy, 500, -1)));
+        // And each way of reading the page's hosts, whatever the counts would pick.
+        for (LayerQuery.PageRead read : LayerQuery.PageRead.values()) {
+            reads.add(new LayerQuery(db.dataSource(), policy, 500, 16, read));
+        }
         for (boolean analyzed : new boolean[]{false, true}) {
             if (analyzed) {
                 try (Connection c = db.dataSource().getConnection(); var s = c.createStatement()) {
@@ -170,7 +174,9 @@ class QueryTest {
                         .computeIfAbsent(i.host(), k -> new TreeSet<>()).add(i.imageId() + " " + p + " " + i.chainId(p));
             }
         }
-        for (LayerQuery q : List.of(new LayerQuery(db.dataSource(), policy), new LayerQuery(db.dataSource(), policy, 500, -1))) {
+        for (LayerQuery q : List.of(new LayerQuery(db.dataSource(), policy), new LayerQuery(db.dataSource(), policy, 500, -1),
+                new LayerQuery(db.dataSource(), policy, 500, 16, LayerQuery.PageRead.SIFT),
+                new LayerQuery(db.dataSource(), policy, 500, 16, LayerQuery.PageRead.WALK))) {
             for (var e : imagesByDiffIdAndHost.entrySet()) {
                 List<String> hosts = new ArrayList<>();
                 PageRequest page = new PageRequest(null, 2);
