@@ -359,16 +359,16 @@ public final class QueryBenchmark {
      * parsed, in the bench JVM, on the two cores the dashboard and PostgreSQL answer on.
      */
     private static void drain(HttpClient http, URI uri) throws Exception {
-        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET().build(),
-                HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() != 200) {
-            throw new IllegalStateException("GET " + uri + " answered " + r.statusCode());
-        }
+        fetch(http, uri, HttpResponse.BodyHandlers.discarding());
     }
 
     private static String send(HttpClient http, URI uri) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        return fetch(http, uri, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** GETs {@code uri}, its body as {@code body} handles it; anything but 200 is an error. */
+    private static <T> T fetch(HttpClient http, URI uri, HttpResponse.BodyHandler<T> body) throws Exception {
+        HttpResponse<T> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET().build(), body);
         if (r.statusCode() != 200) {
             throw new IllegalStateException("GET " + uri + " answered " + r.statusCode());
         }

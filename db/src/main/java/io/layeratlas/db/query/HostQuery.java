@@ -200,9 +200,8 @@ public final class HostQuery {
      * for each of a host's 1,400 layers before the sort cost 0.6 ms). Ordered by chain ID, every layer of the host was
      * joined before the sort: at 10,000 hosts 1,000-1,400 probes of layers_pkey (3,000-4,600 buffers) for a page of
      * 101 (auto_explain, bench --scale full); a host of 1,400 layers, best of 50 on an idle box: 4.9 ms, now 1.2. A
-     * chain ID is a hash, so it made the ties no easier to read. The
-     * layer's host count is a scalar subquery, evaluated for the page's rows only (a join read all of layer_usage;
-     * bench/results/host-page-explain-small.txt).
+     * chain ID is a hash, so it made the ties no easier to read. The layer's host count is a scalar subquery,
+     * evaluated for the page's rows only (a join read all of layer_usage; bench/results/host-page-explain-small.txt).
      */
     private static final Keyset LAYERS = new Keyset("""
             SELECT l.chain_id, l.diff_id, l.size, hl.first_seen,

@@ -502,36 +502,24 @@ public final class LayerQuery {
      * {@link #GATHER} (a probe of a host's row per holder), {@link #WALK} (a probe of host_layers per host walked,
      * {@code (limit + 1) × fleet / holders} of them) and, with no label filter, {@link #SIFT} (an index entry per
      * holder and per host walked) reads least, a probe counted as {@value #PROBE_COST} index entries (10,000 hosts,
-     * best of 40 on an idle box: ~2.5 µs a holder probed, ~0.2 µs an entry). A fleet PostgreSQL has not estimated yet is
+     * best of 30 on an idle box: ~2.5 µs a holder probed, ~0.2 µs an entry). A fleet PostgreSQL has not estimated yet is
      * gathered.
      */
     private Keyset read(LayerRef ref, PageRequest page, boolean labelled) {
-        switch (hostsRead) {
-            case GATHER -> {
-                return GATHER;
-            }
-            case WALK -> {
-                return WALK;
-            }
-            case SIFT -> {
-                return labelled ? GATHER : SIFT;
-            }
-            case CHEAPEST -> {
-            }
+        if (hostsRead != PageRead.CHEAPEST) {
+            return hostsRead == PageRead.WALK ? WALK : hostsRead == PageRead.SIFT && !labelled ? SIFT : GATHER;
         }
-        long holders = Math.max(1, ref.spread().holders());
+        long holders = ref.spread().holders();
         long fleet = ref.spread().fleet();
-        if (fleet <= 0) {
-            return GATHER;
+        if (!labelled && fleet > 0 && holders > 0) {
+            double walked = (double) (page.limit() + 1) * fleet / holders; // hosts walked, index entries sifted
+            if (holders + walked < PROBE_COST * Math.min(holders, walked)) {
+                return SIFT;
+            }
         }
-        double walked = (double) (page.limit() + 1) * fleet / holders;
-        double gather = PROBE_COST * holders;
-        double walk = PROBE_COST * walked;
-        double sift = holders + walked;
-        if (!labelled && sift < Math.min(gather, walk)) {
-            return SIFT;
-        }
-        return walk < gather ? WALK : GATHER;
+        // Between the two probing reads, the cheaper probes fewer hosts: Keyset.walks, the rule the package search's
+        // hosts page shares.
+        return Keyset.walks(holders, fleet, page) ? WALK : GATHER;
     }
 
     /** What a probe of a row by primary key costs in index entries read in order ({@link #read}). */
