@@ -9,11 +9,7 @@ import io.layeratlas.events.Digest;
 
 import javax.sql.DataSource;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.sql.Connection;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -124,7 +120,7 @@ public final class QueryBenchmark {
     public static List<BenchmarkResult> run(Scale scale, DataSource db, FleetSimulator sim, int round,
                                             Optional<BenchPlugins.RunningDashboard> dashboard) throws Exception {
         List<BenchmarkResult> out = run(scale, db, sim, round, dashboard, "", "");
-        out.addAll(mostShared(scale, db, dashboard, HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()));
+        out.addAll(mostShared(scale, db, dashboard));
         return out;
     }
 
@@ -139,7 +135,6 @@ public final class QueryBenchmark {
                                             Optional<BenchPlugins.RunningDashboard> dashboard, String suffix, String when)
             throws Exception {
         List<BenchmarkResult> out = new ArrayList<>();
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         int warmup = apiWarmup();
         LayerQuery layers = SqlQueries.layers(db);
         if (dashboard.isPresent()) {
@@ -147,7 +142,7 @@ public final class QueryBenchmark {
             warmUp("API", d, warmup, r -> {
                 for (Kind kind : Kind.values()) {
                     runClients(scale, warmup, 1_000 + 10L * r + kind.ordinal(), rng -> pick(sim, round, rng),
-                            p -> get(http, uri(d, kind, p)));
+                            p -> get(uri(d, kind, p)));
                 }
             });
         }
@@ -163,7 +158,7 @@ public final class QueryBenchmark {
                     }
                 }
             };
-            Optional<Request<Pick>> api = dashboard.map(d -> p -> get(http, uri(d, kind, p)));
+            Optional<Request<Pick>> api = dashboard.map(d -> p -> get(uri(d, kind, p)));
             Latencies[] timed = runAlternating(scale, scale.queriesPerClient(), kind.ordinal(), rng -> pick(sim, round, rng),
                     bare, api);
             Latencies sql = timed[0];
@@ -189,8 +184,8 @@ public final class QueryBenchmark {
      * the containers running them, the holders' status columns, in one snapshot); the host IDs alone in bare SQL are
      * {@code export.sql.host-ids}.
      */
-    private static List<BenchmarkResult> mostShared(Scale scale, DataSource db, Optional<BenchPlugins.RunningDashboard> dashboard,
-                                                    HttpClient http) throws Exception {
+    private static List<BenchmarkResult> mostShared(Scale scale, DataSource db, Optional<BenchPlugins.RunningDashboard> dashboard)
+            throws Exception {
         String chainId;
         int holders;
         try (Connection c = db.getConnection(); var s = c.createStatement(); var rs = s.executeQuery("""
@@ -241,11 +236,11 @@ public final class QueryBenchmark {
         Latencies exportJson = new Latencies();
         for (int i = 0; i < 20 + scale.queriesPerClient(); i++) {
             long t0 = System.nanoTime();
-            send(http, dashboard.get().layerPage(layer));
+            HttpGet.text(dashboard.get().layerPage(layer));
             long t1 = System.nanoTime();
-            drain(http, dashboard.get().hostsExport(layer));
+            HttpGet.discard(dashboard.get().hostsExport(layer));
             long t2 = System.nanoTime();
-            drain(http, dashboard.get().hostsExportJson(layer));
+            HttpGet.discard(dashboard.get().hostsExportJson(layer));
             long t3 = System.nanoTime();
             if (i >= 20) {
                 page.add(t1 - t0);
@@ -254,8 +249,8 @@ public final class QueryBenchmark {
             }
         }
         // What the exports hold, read once more untimed: decoding and parsing a 10,000-host answer is the checker's work.
-        long lines = send(http, dashboard.get().hostsExport(layer)).lines().count() - 1; // minus the header
-        long jsonHosts = JSON.readTree(send(http, dashboard.get().hostsExportJson(layer))).path("hosts").size();
+        long lines = HttpGet.text(dashboard.get().hostsExport(layer)).lines().count() - 1; // minus the header
+        long jsonHosts = JSON.readTree(HttpGet.text(dashboard.get().hostsExportJson(layer))).path("hosts").size();
         if (lines != holders || jsonHosts != holders) {
             throw new IllegalStateException("the exports of " + chainId + " listed " + lines + " (CSV) and " + jsonHosts
                     + " (JSON) hosts, not " + holders);
@@ -280,13 +275,9 @@ public final class QueryBenchmark {
         };
     }
 
-    /** GETs and discards the answer; anything but 200 fails the run. */
-    private static void get(HttpClient http, URI uri) throws Exception {
-        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-        if (r.statusCode() != 200) {
-            throw new IllegalStateException("GET " + uri + " answered " + r.statusCode());
-        }
+    /** GETs and discards the answer ({@link HttpGet#discard}); anything but 200 fails the run. */
+    private static void get(URI uri) throws Exception {
+        HttpGet.discard(uri);
     }
 
     /** The range the OpenSSL names are asked with: below it are the fleet's vulnerable builds. */
@@ -320,8 +311,7 @@ public final class QueryBenchmark {
         List<BenchmarkResult> out = new ArrayList<>();
         long started = System.nanoTime();
         PackageQuery packages = SqlQueries.packages(db);
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        Optional<Request<String>> asked = dashboard.map(d -> q -> get(http, d.packageSearch(q)));
+        Optional<Request<String>> asked = dashboard.map(d -> q -> get(d.packageSearch(q)));
         int warmup = apiWarmup();
         if (asked.isPresent()) {
             warmUp("package search", dashboard.get(), warmup, r -> runClients(scale, warmup, 1_000 + seed + 10L * r,
@@ -351,28 +341,6 @@ public final class QueryBenchmark {
         out.add(BenchmarkResult.of(name + ".api.p99", api.percentileMs(99), "ms", sql.percentileMs(99),
                 "vs bare SQL p99" + where));
         return out;
-    }
-
-    /**
-     * GETs {@code uri} and receives its whole body, keeping none of it, as a client streaming an export to a file does:
-     * until 2026-12-05 the timed exports were decoded into one {@code String} (~MBs at 10,000 hosts) and the JSON one
-     * parsed, in the bench JVM, on the two cores the dashboard and PostgreSQL answer on.
-     */
-    private static void drain(HttpClient http, URI uri) throws Exception {
-        fetch(http, uri, HttpResponse.BodyHandlers.discarding());
-    }
-
-    private static String send(HttpClient http, URI uri) throws Exception {
-        return fetch(http, uri, HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** GETs {@code uri}, its body as {@code body} handles it; anything but 200 is an error. */
-    private static <T> T fetch(HttpClient http, URI uri, HttpResponse.BodyHandler<T> body) throws Exception {
-        HttpResponse<T> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET().build(), body);
-        if (r.statusCode() != 200) {
-            throw new IllegalStateException("GET " + uri + " answered " + r.statusCode());
-        }
-        return r.body();
     }
 
     /** A random layer (of a random host's in the round) and that host: what the four lookups ask about. */
