@@ -90,6 +90,8 @@ public final class BenchRunner {
         report.context("apiWarmup", QueryBenchmark.apiWarmup());
         // How each lookup's SQL and API figures were timed: in alternating blocks (QueryBenchmark.runAlternating).
         report.context("apiTiming", "alternating blocks of " + QueryBenchmark.BLOCK);
+        // Which HTTP client timed the API (HttpGet; java.net.http.HttpClient in every run before 2026-12-06).
+        report.context("apiClient", HttpGet.CLIENT);
         report.context("cores", Runtime.getRuntime().availableProcessors());
         report.context("maxHeapBytes", Runtime.getRuntime().maxMemory());
         report.context("java", System.getProperty("java.version"));

@@ -22,6 +22,9 @@ import java.nio.charset.StandardCharsets;
  * 28–38 through this class; idle, 4.2–5.8 / 27–46 against 3.2–4.1 / 23–34 (bench/results/bench-http-client.txt).
  */
 final class HttpGet {
+    /** What the bench's results name as their API client ({@code context.apiClient}). */
+    static final String CLIENT = "HttpURLConnection: blocking, in the calling thread, kept alive";
+
     private static final int CONNECT_TIMEOUT_MS = 5_000;
     private static final int READ_TIMEOUT_MS = 60_000;
 
