@@ -706,12 +706,31 @@ public final class LayerQuery {
         Statement statement = hostsStatement(ref, page, labelsJson, uses);
         Keyset keyset = statement.keyset();
         boolean[] first = {true};
-        return pipeline.add(statement.sql(), rs -> {
+        return addPlannedOnce(pipeline, statement, rs -> {
             Freshness freshness = first[0] ? Sql.freshness(rs, policy) : null; // the same on every row
             long holders = first[0] ? rs.getLong("holders") : -1;
             first[0] = false;
             return new HostsRow<>(freshness, holders, rs.getObject("page_rn") == null ? null : keyset.keyed(rs, host));
-        }, statement.params().toArray());
+        });
+    }
+
+    /**
+     * Adds {@link #hostsStatement}'s {@code statement} to a pipeline after {@link Sql#STABLE_PLANS}: PostgreSQL plans
+     * it once per connection (once PgJDBC prepares it on the server, its fifth run there) instead of for every answer.
+     * So it must be the pipeline's last statement, of a pipeline that runs in a transaction: the rest of the
+     * transaction plans generically. Each way of reading a page ({@link #read}: gather, walk or sift; the layer's images
+     * scanned or probed) is a text of its own, picked by the counts the layer was resolved with, and each is fenced
+     * ({@code OFFSET 0}, {@code OR false}, scalar subqueries) so that its plan's shape does not hang on estimates.
+     * Measured with pgbench on the bench's 10,000-host database (200 runs each, prepared, custom against generic plans,
+     * the same rows): a page gathered for layers on 20 and 331 hosts 3.86 → 2.99 and 6.28 → 5.59 ms, sifted for 361
+     * and 2,655 hosts 5.64 → 4.67 and 5.90 → 4.65, walked for 3,985 hosts (1 image) 5.48 → 4.55 and for 6,228 and
+     * 10,000 hosts (17, 237 and 502 images, the images scanned) 7.55 → 6.66, 9.22 → 8.66 and 11.81 → 10.15: the
+     * planning, ~1 ms an answer, is what goes (pg_stat_statements, bench/results/hosts-statements-generic-10000.txt).
+     */
+    private static <R> Sql.Pipeline.Part<R> addPlannedOnce(Sql.Pipeline pipeline, Statement statement,
+                                                          Sql.RowMapper<R> mapper) {
+        pipeline.add(Sql.STABLE_PLANS, rs -> null);
+        return pipeline.add(statement.sql(), mapper, statement.params().toArray());
     }
 
     private static <T> HostsRead<T> hostsRead(Sql.Pipeline.Part<HostsRow<T>> part, PageRequest page) {
@@ -978,8 +997,9 @@ public final class LayerQuery {
             long[] imageCount = {-1};
             List<Blob> blobs = new ArrayList<>();
             Map<ImageAt, LayerInImage> seen = new HashMap<>();
-            // The chains, the hosts and the images in one round trip once the keys are known (Sql.Pipeline).
-            Sql.Pipeline pipeline = new Sql.Pipeline();
+            // The chains, the images and the hosts in one round trip once the keys are known (Sql.Pipeline), with the
+            // COMMIT; the hosts last, since they ask for generic plans for the rest of the transaction (addPlannedOnce).
+            Sql.Pipeline pipeline = new Sql.Pipeline(true);
             var chainRows = pipeline.add(CHAINS, rs -> {
                 if (imageCount[0] < 0) { // the same on every row
                     blobs.addAll(blobs(rs.getString("blobs_json")));
@@ -989,10 +1009,10 @@ public final class LayerQuery {
                         Sql.nullableLong(rs, "size"), rs.getString("v1_id"), Sql.instant(rs, "first_seen"),
                         rs.getInt("host_count"), rs.getInt("image_count"));
             }, ref.layerKeys(), ref.layerKeys(), ref.layerKeys());
-            var hostRows = addHosts(pipeline, ref, hostsPage, labelsJson, uses, rs -> host.read(rs, ref, seen));
             var imageRows = IMAGES.add(pipeline, imagesPage, rs -> new ImageContaining(
                     rs.getString("image_id"), rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"),
                     Sql.instant(rs, "created")), ref.layerKeys());
+            var hostRows = addHosts(pipeline, ref, hostsPage, labelsJson, uses, rs -> host.read(rs, ref, seen));
             Keyset.run(pipeline, c);
             List<Chain> chains = chainRows.rows();
             String[] diffIds = chains.stream().map(Chain::diffId).distinct().toArray(String[]::new);
@@ -1014,8 +1034,8 @@ public final class LayerQuery {
 
     /**
      * As {@link #hosts(String, PageRequest)}, only hosts carrying every label of {@code labels} ({@link Labels}). Two
-     * round trips in autocommit: resolve (two for a prefix), then one statement ({@link #hostsStatement}) for the
-     * total, freshness, page, images and containers.
+     * round trips in one read-only transaction: resolve (two for a prefix; with the BEGIN), then one statement
+     * ({@link #hostsStatement}) for the total, freshness, page, images and containers (with the COMMIT).
      */
     public LayerHosts hosts(String digestOrPrefix, PageRequest page, Map<String, String> labels) {
         return hosts(digestOrPrefix, page, labels, Uses.REFS, (rs, ref, seen) -> holding(rs, ref),
@@ -1036,18 +1056,20 @@ public final class LayerQuery {
 
     /**
      * One page of a layer's hosts, each read by {@code host} from a row of {@link #hostsStatement} with {@code uses},
-     * made an answer by {@code answer}. Two round trips in autocommit: resolve (two for a prefix), then one statement
-     * for the total, freshness, page, images and containers; they need not share a snapshot, since a layer's keys
-     * never change.
+     * made an answer by {@code answer}. Two round trips: resolve (two for a prefix), then one statement for the
+     * total, freshness, page, images and containers. They need not share a snapshot, since a layer's keys never change,
+     * but the statement asks for its plan to be kept ({@link #addPlannedOnce}), which takes a transaction: PgJDBC
+     * sends the BEGIN with the resolve and the COMMIT ends the statement's pipeline, so the round trips are as in
+     * autocommit.
      */
     private <T, A> A hosts(String digestOrPrefix, PageRequest page, Map<String, String> labels, Uses uses,
                            HostReader<T> host, BiFunction<LayerRef, HostsRead<T>, A> answer) {
         Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
         String labelsJson = Labels.json(labels);
-        return Sql.oneStatement(dataSource, "layer hosts", c -> {
+        return Sql.inSnapshot(dataSource, "layer hosts", c -> {
             LayerRef ref = resolve(c, d);
             Map<ImageAt, LayerInImage> seen = new HashMap<>();
-            Sql.Pipeline pipeline = new Sql.Pipeline();
+            Sql.Pipeline pipeline = new Sql.Pipeline(true);
             var rows = addHosts(pipeline, ref, page, labelsJson, uses, rs -> host.read(rs, ref, seen));
             Keyset.run(pipeline, c);
             return answer.apply(ref, hostsRead(rows, page));
@@ -1064,18 +1086,16 @@ public final class LayerQuery {
      * @throws QueryException.InvalidParameter, QueryException.NotFound, QueryException.Ambiguous as {@link #resolve}
      */
     public int firstHostsPageRows(Connection c, String digestOrPrefix) throws SQLException {
-        LayerRef ref = resolve(c, Matches.parseDigest(digestOrPrefix));
-        Statement statement = hostsStatement(ref, PageRequest.first(), Labels.json(Map.of()), Uses.IDS);
-        try (var ps = c.prepareStatement(statement.sql())) {
-            Sql.bind(c, ps, statement.params().toArray());
-            int rows = 0;
-            try (var rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    rows++;
-                }
-            }
-            return rows;
-        }
+        Matches.DigestPrefix d = Matches.parseDigest(digestOrPrefix);
+        // A read-only pool's connections are REPEATABLE READ already (isReadOnly asks the driver, not the server).
+        return Sql.inSnapshot(c, c.isReadOnly(), tx -> {
+            LayerRef ref = resolve(tx, d);
+            Sql.Pipeline pipeline = new Sql.Pipeline(true);
+            var rows = addPlannedOnce(pipeline, hostsStatement(ref, PageRequest.first(), Labels.json(Map.of()), Uses.IDS),
+                    rs -> Boolean.TRUE);
+            pipeline.run(tx);
+            return rows.rows().size();
+        });
     }
 
     /** The compact page of {@link #compactHosts} and {@link #compactDetail}, from the rows {@link #compactHost} read. */

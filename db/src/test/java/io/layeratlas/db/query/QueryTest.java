@@ -374,6 +374,51 @@ class QueryTest {
     }
 
     @Test
+    void a_layers_hosts_read_the_same_on_the_read_only_pool_where_their_statement_is_planned_once_per_connection()
+            throws Exception {
+        // The page statement asks for generic plans in its transaction (LayerQuery.addPlannedOnce); the resolve before
+        // it is still planned for its digest. Every diff ID Docker reported, as the hosts' page, the compact page and
+        // the layer's page: the same answers on the dashboard's read-only pool of one connection as on the writer's.
+        Set<String> diffIds = new TreeSet<>();
+        FleetLoader.truthImages().forEach(i -> diffIds.addAll(i.diffIds()));
+        assertThat(diffIds).hasSizeGreaterThan(5);
+        try (Database reader = Database.open(url, pg.user(), "", 1, true)) {
+            LayerQuery readOnly = new LayerQuery(reader.dataSource(), policy);
+            LayerQuery writer = new LayerQuery(db.dataSource(), policy);
+            for (int run = 0; run < 6; run++) { // PgJDBC prepares a statement on the server at its fifth run
+                for (String d : diffIds) {
+                    assertThat(readOnly.hosts(d, PageRequest.first())).isEqualTo(writer.hosts(d, PageRequest.first()));
+                    assertThat(readOnly.compactHosts(d, PageRequest.first(), Map.of()))
+                            .isEqualTo(writer.compactHosts(d, PageRequest.first(), Map.of()));
+                    assertThat(readOnly.detail(d, PageRequest.first(), PageRequest.first()))
+                            .isEqualTo(writer.detail(d, PageRequest.first(), PageRequest.first()));
+                }
+            }
+            // PostgreSQL's word for it (pg_prepared_statements of the pool's one connection). In autocommit, or before
+            // the set_config, the page statements were planned for their parameters on every run.
+            try (Connection c = reader.dataSource().getConnection(); var s = c.createStatement(); var rs = s.executeQuery("""
+                    SELECT statement LIKE '%page_rn%' AS page, generic_plans, custom_plans FROM pg_prepared_statements
+                     WHERE statement LIKE '%page_rn%' OR statement LIKE '%AS holders,%'""")) {
+                int pages = 0;
+                int resolves = 0;
+                while (rs.next()) {
+                    if (rs.getBoolean("page")) {
+                        pages++;
+                        assertThat(rs.getLong("custom_plans")).as("a page statement's custom plans").isZero();
+                        assertThat(rs.getLong("generic_plans")).as("a page statement's generic plans").isPositive();
+                    } else {
+                        resolves++;
+                        assertThat(rs.getLong("generic_plans")).as("the resolve's generic plans").isZero();
+                        assertThat(rs.getLong("custom_plans")).as("the resolve's custom plans").isPositive();
+                    }
+                }
+                assertThat(pages).as("page statements prepared").isPositive();
+                assertThat(resolves).as("resolves prepared").isPositive();
+            }
+        }
+    }
+
+    @Test
     void a_host_page_reads_the_same_on_the_read_only_pool_and_plans_its_statements_once_per_connection() throws Exception {
         // The host page's pipeline commits itself (one round trip). Every page of every list of every host, walked by
         // cursor, is the same on the dashboard's read-only pool as on the writer's.
