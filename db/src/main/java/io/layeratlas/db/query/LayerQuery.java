@@ -715,21 +715,23 @@ public final class LayerQuery {
     }
 
     /**
-     * Adds {@link #hostsStatement}'s {@code statement} to a pipeline after {@link Sql#STABLE_PLANS}: PostgreSQL plans
-     * it once per connection (once PgJDBC prepares it on the server, its fifth run there) instead of for every answer.
-     * So it must be the pipeline's last statement, of a pipeline that runs in a transaction: the rest of the
-     * transaction plans generically. Each way of reading a page ({@link #read}: gather, walk or sift; the layer's images
-     * scanned or probed) is a text of its own, picked by the counts the layer was resolved with, and each is fenced
-     * ({@code OFFSET 0}, {@code OR false}, scalar subqueries) so that its plan's shape does not hang on estimates.
-     * Measured with pgbench on the bench's 10,000-host database (200 runs each, prepared, custom against generic plans,
-     * the same rows): a page gathered for layers on 20 and 331 hosts 3.86 → 2.99 and 6.28 → 5.59 ms, sifted for 361
-     * and 2,655 hosts 5.64 → 4.67 and 5.90 → 4.65, walked for 3,985 hosts (1 image) 5.48 → 4.55 and for 6,228 and
-     * 10,000 hosts (17, 237 and 502 images, the images scanned) 7.55 → 6.66, 9.22 → 8.66 and 11.81 → 10.15: the
-     * planning, ~1 ms an answer, is what goes (pg_stat_statements, bench/results/hosts-statements-generic-10000.txt).
+     * Adds {@link #hostsStatement}'s {@code statement} to a pipeline, after {@link Sql#STABLE_PLANS} when its page is
+     * gathered or sifted: PostgreSQL then plans it once per connection (once PgJDBC prepares it on the server, its fifth
+     * run there) instead of for every answer, so it must be the pipeline's last statement, of a pipeline that runs in a
+     * transaction (the rest of the transaction plans generically). Each way of reading a page ({@link #read}; the
+     * layer's images scanned or probed) is a text of its own, picked by the counts the layer was resolved with, and the
+     * gathered and sifted texts are fenced ({@code OFFSET 0}, {@code OR false}, scalar subqueries) so that their plans'
+     * shapes do not hang on estimates. Planning had cost 1.3–1.4 ms a call at 10,000 hosts, and a gathered or sifted
+     * statement now costs ~6.2–6.7 ms a call where it cost 7.4–7.6 with planning (pg_stat_statements,
+     * bench/results/hosts-statements-generic-10000.txt). A walked page keeps custom plans: it must stop after the page,
+     * and a generic plan does not know the LIMIT (a parameter): the walk's generic plans read 31,134–31,735 buffers a
+     * call, 107–110 ms, where the custom ones read 1,594 (same file).
      */
     private static <R> Sql.Pipeline.Part<R> addPlannedOnce(Sql.Pipeline pipeline, Statement statement,
                                                           Sql.RowMapper<R> mapper) {
-        pipeline.add(Sql.STABLE_PLANS, rs -> null);
+        if (statement.keyset() != WALK) {
+            pipeline.add(Sql.STABLE_PLANS, rs -> null);
+        }
         return pipeline.add(statement.sql(), mapper, statement.params().toArray());
     }
 
