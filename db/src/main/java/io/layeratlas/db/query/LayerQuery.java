@@ -721,9 +721,9 @@ public final class LayerQuery {
      * transaction (the rest of the transaction plans generically). Each way of reading a page ({@link #read}; the
      * layer's images scanned or probed) is a text of its own, picked by the counts the layer was resolved with, and the
      * gathered and sifted texts are fenced ({@code OFFSET 0}, {@code OR false}, scalar subqueries) so that their plans'
-     * shapes do not hang on estimates. Planning had cost 1.3–1.4 ms a call at 10,000 hosts, and a gathered or sifted
-     * statement now costs ~6.2–6.7 ms a call where it cost 7.4–7.6 with planning (pg_stat_statements,
-     * bench/results/hosts-statements-generic-10000.txt). A walked page keeps custom plans: it must stop after the page,
+     * shapes do not hang on estimates. At 10,000 hosts a gathered or sifted statement costs 6.3–7.1 ms a call, ~0.05
+     * of it planning, where it cost 7.4–7.6 with 1.3–1.4 of planning; the generic plans run 0.2–0.8 ms slower than the
+     * custom ones did (pg_stat_statements of three runs, bench/results/hosts-statements-generic-10000.txt). A walked page keeps custom plans: it must stop after the page,
      * and a generic plan does not know the LIMIT (a parameter): the walk's generic plans read 31,134–31,735 buffers a
      * call, 107–110 ms, where the custom ones read 1,594 (same file).
      */
