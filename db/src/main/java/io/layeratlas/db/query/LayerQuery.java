@@ -723,9 +723,10 @@ public final class LayerQuery {
      * gathered and sifted texts are fenced ({@code OFFSET 0}, {@code OR false}, scalar subqueries) so that their plans'
      * shapes do not hang on estimates. At 10,000 hosts a gathered or sifted statement costs 6.3–7.1 ms a call, ~0.05
      * of it planning, where it cost 7.4–7.6 with 1.3–1.4 of planning; the generic plans run 0.2–0.8 ms slower than the
-     * custom ones did (pg_stat_statements of three runs, bench/results/hosts-statements-generic-10000.txt). A walked page keeps custom plans: it must stop after the page,
-     * and a generic plan does not know the LIMIT (a parameter): the walk's generic plans read 31,134–31,735 buffers a
-     * call, 107–110 ms, where the custom ones read 1,594 (same file).
+     * custom ones did (pg_stat_statements of three runs, bench/results/hosts-statements-generic-10000.txt). A walked
+     * page keeps custom plans: it must stop after the page, and a generic plan does not know the LIMIT (a parameter):
+     * the walk's generic plans read 31,134–31,735 buffers a call, 107–110 ms, where the custom ones read 1,594 (same
+     * file).
      */
     private static <R> Sql.Pipeline.Part<R> addPlannedOnce(Sql.Pipeline pipeline, Statement statement,
                                                           Sql.RowMapper<R> mapper) {
@@ -1000,7 +1001,8 @@ public final class LayerQuery {
             List<Blob> blobs = new ArrayList<>();
             Map<ImageAt, LayerInImage> seen = new HashMap<>();
             // The chains, the images and the hosts in one round trip once the keys are known (Sql.Pipeline), with the
-            // COMMIT; the hosts last, since they ask for generic plans for the rest of the transaction (addPlannedOnce).
+            // COMMIT; the hosts last, since a gathered or sifted page asks for generic plans for the rest of the
+            // transaction (addPlannedOnce).
             Sql.Pipeline pipeline = new Sql.Pipeline(true);
             var chainRows = pipeline.add(CHAINS, rs -> {
                 if (imageCount[0] < 0) { // the same on every row
