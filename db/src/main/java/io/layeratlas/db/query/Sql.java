@@ -93,14 +93,14 @@ final class Sql {
     }
 
     /**
-     * The first statement of a {@link Pipeline} whose answer's plans do not depend on its parameters (one host by its
-     * ID: a unique index probe, then that host's rows): generic plans for the rest of the transaction
+     * A statement of a {@link Pipeline} before the statements whose plans do not depend on their parameters (one host
+     * by its ID: a unique index probe, then that host's rows): generic plans for the rest of the transaction
      * ({@code set_config(…, true)} is {@code SET LOCAL}), so that once PgJDBC prepares a statement on the server (its
      * fifth run on a connection) PostgreSQL plans it once per connection instead of once per run. The reader's
      * sessions plan every run ({@code Database.READER_SESSION}) because a layer's statements do depend on theirs,
      * except a layer's gathered or sifted page of hosts, whose text Java picks by the layer's counts
-     * (LayerQuery.addPlannedOnce). Each
-     * of a host page's four statements cost about as much to plan as to run (EXPLAIN ANALYZE, small scale: the header's
+     * (LayerQuery.addPlannedOnce, the last statement of its pipeline). Each of a host page's four statements cost
+     * about as much to plan as to run (EXPLAIN ANALYZE, small scale: the header's
      * 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction ({@link #inSnapshot}): in autocommit,
      * where PostgreSQL runs a pipeline as one implicit transaction, the statements after it were planned for their
      * parameters on every run ({@code pg_prepared_statements}), so a pipeline that saves its COMMIT round trip ends
