@@ -17,8 +17,9 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The freshness of an answer over many stale hosts, read from the whole fleet's indexes (V17) and from an aggregate
- * over the hosts a filter keeps: the same count, the first {@value Freshness#STALE_LISTED} host IDs listed.
+ * The freshness of an answer over many stale hosts and over few, read from the whole fleet's indexes (V17, V24: most of
+ * the fleet stale walks the hosts in host ID order, a few gathers them) and from an aggregate over the hosts a filter
+ * keeps: the same count, the first {@value Freshness#STALE_LISTED} host IDs listed.
  */
 class FreshnessTest {
     static EmbeddedPostgresServer pg;
@@ -69,6 +70,14 @@ class FreshnessTest {
                 assertThat(f.allFresh()).as(filter).isFalse();
                 assertThat(f.oldestReportAt()).as(filter).isEqualTo(NOW.minus(Duration.ofDays(1)));
                 assertThat(f.oldestInventoryAt()).as(filter).isEqualTo(NOW.minus(Duration.ofDays(1)).minusSeconds(60));
+            }
+            // Two days: only the host that never reported is stale, fewer than half the fleet (the other read).
+            Freshness.Policy days = new Freshness.Policy(POLICY.clock(), Duration.ofDays(2));
+            for (String filter : List.of("TRUE", "h.host_id <> 'nobody'")) {
+                Freshness f = Sql.freshness(c, days, filter);
+                assertThat(f.hostCount()).as(filter).isEqualTo(153);
+                assertThat(f.staleHostCount()).as(filter).isEqualTo(1);
+                assertThat(f.staleHosts()).as(filter).containsExactly("old-000");
             }
             Freshness fresh = Sql.freshness(c, POLICY, "h.host_id LIKE 'new-%'");
             assertThat(fresh.hostCount()).isEqualTo(3);
