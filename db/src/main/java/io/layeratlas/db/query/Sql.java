@@ -340,19 +340,19 @@ final class Sql {
      * first entry of each, the stale hosts a range) and V24: 0.7 ms at 10,000 hosts none of which is stale, where the
      * aggregate over the table took 2-6 ms. The count is of V19's live_hosts (index-only: heartbeats do not touch it;
      * counted from hosts, it read every host's heap tuple once heartbeats had cleared the visibility map). Its one
-     * parameter is {@link #staleBefore}, bound once ({@code b}) and read in the fenced counts ({@code c}) as a
-     * constant of their plans.
+     * parameter is {@link #staleBefore}, bound once ({@code b}): the counts inside the fence ({@code c}) compare with
+     * it, so a custom plan knows its value there; the lists read it from {@code c}.
      * <p>The stale hosts are counted first (V17's range, and the hosts that never reported), then listed by one of
      * two reads, as the count says. While fewer than half the fleet is stale, the range is gathered and sorted by host
      * ID (fenced, OFFSET 0: unfenced, the planner, not knowing {@code before}, walked V24's index over every host to
      * spare the sort, 5.5 ms with none stale). Otherwise V24's index is walked in host ID order, keeping each stale
-     * host, and stops after {@value Freshness#STALE_LISTED}: at most the fresh hosts and the listed ones are read, fewer
-     * than the stale range, however the stale hosts lie in host ID order (a data center's hosts share a prefix).
-     * Gathering and sorting all of them, an answer's freshness took 3.8 ms (COPY-loaded) and 6.6 ms (indexer-written)
-     * when every host of a 10,000-host fleet was stale, where the walk takes 1.8 and 2.3 ms; with 3,517 stale (the
-     * gather, now a second read of the range) 2.4 against 3.0 ms, and with none 0.66 against 0.78 ms (best of 50
-     * runs, psql, idle box; bench --scale full's databases paused: its simulated hosts heartbeat in simulated time, so
-     * each goes stale five minutes after its last applied snapshot).
+     * host, and stops after {@value Freshness#STALE_LISTED}: it reads at most the fresh hosts and the listed ones, no
+     * more than the stale range and the list, however the stale hosts lie in host ID order (a data center's hosts
+     * share a prefix). Gathering and sorting all of them, an answer's freshness took 3.8 ms (COPY-loaded) and 6.6 ms
+     * (indexer-written) when every host of a 10,000-host fleet was stale, where the walk takes 1.8 and 2.3 ms; with
+     * 3,517 stale (the gather, now a second read of the range; before it was fenced, without V24) 2.4 against 3.0 ms,
+     * and with none 0.66 against 0.78 ms (best of 50 runs, psql, idle box, on bench --scale full's databases, paused:
+     * its simulated hosts heartbeat in simulated time, so each goes stale five minutes after its last snapshot).
      */
     private static final String FLEET_FRESHNESS = """
             SELECT %s,
