@@ -114,7 +114,7 @@ public final class HostQuery {
 
     // A host's totals are kept on its row by the indexer (V12, db.index.HostStore.recountTotals): image_count
     // (docker image ls -a), shown_image_count (docker image ls, SHOWN), layer_count, stored_bytes.
-    private static final String LAST_REPORT = "coalesce(greatest(h.last_heartbeat_at, h.snapshot_applied_at), '-infinity')";
+    private static final String LAST_REPORT = "coalesce(" + Sql.LAST_REPORT + ", '-infinity')";
 
     // The sort key is computed in the inner select so that a key with a parameter (STALE's threshold) binds it once.
     private static final String LIST = """

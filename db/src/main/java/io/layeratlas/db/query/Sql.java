@@ -323,17 +323,24 @@ final class Sql {
                         ELSE coalesce(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0)
                    END::float8 AS lag""";
 
-    // A host's last report is the later of its last heartbeat and its last applied snapshot (HostStatus).
+    /**
+     * A host's last report ({@code hosts h}): the later of its last heartbeat and its last applied snapshot
+     * ({@link HostStatus#lastReportAt()}), null if it has neither. V17's hosts_live_report indexes this expression, so
+     * the statements that read that index name it as written here.
+     */
+    static final String LAST_REPORT = "greatest(h.last_heartbeat_at, h.snapshot_applied_at)";
+
     private static final String FRESHNESS = """
             SELECT %s,
                    count(*) AS hosts,
-                   min(greatest(h.last_heartbeat_at, h.snapshot_applied_at)) AS oldest_report,
+                   min({report}) AS oldest_report,
                    min(h.scanned_at) AS oldest_inventory,
                    coalesce(array_agg(h.host_id) FILTER (WHERE h.stale), '{}') AS stale,
                    count(*) FILTER (WHERE h.stale) AS stale_count
               FROM (SELECT h.host_id, h.last_heartbeat_at, h.snapshot_applied_at, h.scanned_at,
-                           coalesce(greatest(h.last_heartbeat_at, h.snapshot_applied_at), '-infinity') < ? AS stale
-                      FROM hosts h WHERE h.retired_at IS NULL AND {filter} OFFSET 0) h""".formatted(REPLICA_COLUMNS);
+                           coalesce({report}, '-infinity') < ? AS stale
+                      FROM hosts h WHERE h.retired_at IS NULL AND {filter} OFFSET 0) h"""
+            .formatted(REPLICA_COLUMNS).replace("{report}", LAST_REPORT);
 
     /**
      * {@link #freshnessSql} of every live host, read from the indexes of V17 (the oldest report and inventory are the
@@ -357,21 +364,19 @@ final class Sql {
     private static final String FLEET_FRESHNESS = """
             SELECT %s,
                    c.hosts,
-                   (SELECT min(greatest(h.last_heartbeat_at, h.snapshot_applied_at)) FROM hosts h
+                   (SELECT min({report}) FROM hosts h
                      WHERE h.retired_at IS NULL) AS oldest_report,
                    (SELECT min(h.scanned_at) FROM hosts h WHERE h.retired_at IS NULL) AS oldest_inventory,
                    CASE WHEN 2 * c.stale_count < c.hosts
                         THEN ARRAY(SELECT s.host_id
                                      FROM (SELECT h.host_id FROM hosts h
                                             WHERE h.retired_at IS NULL
-                                              AND (greatest(h.last_heartbeat_at, h.snapshot_applied_at) < c.before
-                                                   OR greatest(h.last_heartbeat_at, h.snapshot_applied_at) IS NULL)
+                                              AND ({report} < c.before OR {report} IS NULL)
                                            OFFSET 0) s
                                     ORDER BY s.host_id COLLATE "C" LIMIT %2$d)
                         ELSE ARRAY(SELECT h.host_id FROM hosts h
                                     WHERE h.retired_at IS NULL
-                                      AND coalesce(greatest(h.last_heartbeat_at, h.snapshot_applied_at), '-infinity')
-                                          < c.before
+                                      AND coalesce({report}, '-infinity') < c.before
                                     ORDER BY h.host_id COLLATE "C" LIMIT %2$d)
                    END AS stale,
                    c.stale_count
@@ -379,12 +384,12 @@ final class Sql {
                            (SELECT count(*) FROM live_hosts) AS hosts,
                            (SELECT count(*) FROM hosts h
                              WHERE h.retired_at IS NULL
-                               AND greatest(h.last_heartbeat_at, h.snapshot_applied_at) < b.before)
+                               AND {report} < b.before)
                          + (SELECT count(*) FROM hosts h
                              WHERE h.retired_at IS NULL
-                               AND greatest(h.last_heartbeat_at, h.snapshot_applied_at) IS NULL) AS stale_count
+                               AND {report} IS NULL) AS stale_count
                       FROM (SELECT ?::timestamptz AS before) b OFFSET 0) c"""
-            .formatted(REPLICA_COLUMNS, Freshness.STALE_LISTED);
+            .formatted(REPLICA_COLUMNS, Freshness.STALE_LISTED).replace("{report}", LAST_REPORT);
 
     static HostStatus host(ResultSet rs, Freshness.Policy policy) throws SQLException {
         Instant heartbeat = instant(rs, "last_heartbeat_at");
