@@ -1,9 +1,11 @@
 package io.layeratlas.bench;
 
+import io.layeratlas.bench.simulate.FleetHeartbeats;
 import io.layeratlas.bench.simulate.FleetSimulator;
 import io.layeratlas.bench.simulate.PublishReport;
 import io.layeratlas.bench.store.CopyLoader;
 import io.layeratlas.db.Database;
+import io.layeratlas.db.index.IndexWriter;
 import io.layeratlas.embedded.EmbeddedKafka;
 import io.layeratlas.embedded.EmbeddedPostgresServer;
 import org.slf4j.Logger;
@@ -25,7 +27,8 @@ import java.util.concurrent.CompletableFuture;
  * applied from a backlog: round 0 published before the indexer starts, the rescan and an unchanged resend while it
  * is held; then freshness through the API during a churn round and during a resend),
  * (d) queries against bare SQL (on the quiet COPY-loaded fleet, the package search on the indexer's quiet database,
- * and the four lookups again on the indexer's database while it applies churn rounds), (c) freshness against the
+ * and the four lookups again on the indexer's database while it applies churn rounds; every host heartbeats in real
+ * time meanwhile, {@link FleetHeartbeats}, so the fleet is as fresh as a healthy one), (c) freshness against the
  * transport, (e) memory. Starts its own embedded PostgreSQL and Kafka under {@code work}. Parts not plugged in
  * ({@link BenchPlugins}) are reported as skipped; their baselines still run. One run at a time.
  */
@@ -182,7 +185,7 @@ public final class BenchRunner {
                                 dash = Optional.of(plugins.dashboard().get().start(url, pg.user(), ""));
                             }
                             if (part == Part.QUERIES) {
-                                report.addAll(packageQueries(scale, url, pg.user(), work, sim, dash, "round 0"));
+                                report.addAll(packageQueries(scale, url, pg.user(), work, sim, bootstrap, dash, "round 0"));
                                 if (dash.isPresent()) {
                                     report.addAll(churnQueries(scale, url, pg.user(), sim, bootstrap, indexer, dash.get(), 0, 1));
                                 }
@@ -199,7 +202,7 @@ public final class BenchRunner {
                                                 + round1.published().elapsed().toMillis() + " ms), vs staged COPY merge")
                                         : BenchmarkResult.skipped("indexer.rescan", "links/s", "indexer did not catch up"));
                                 if (part == Part.ALL) {
-                                    report.addAll(packageQueries(scale, url, pg.user(), work, sim, dash, "round 1"));
+                                    report.addAll(packageQueries(scale, url, pg.user(), work, sim, bootstrap, dash, "round 1"));
                                 }
 
                                 // A churn round (round 2) published as fast as the simulator can while the probes
@@ -301,7 +304,11 @@ public final class BenchRunner {
         log.info("(d) queries: SQL baseline{}", plugins.dashboard().isPresent() ? " and the dashboard" : "");
         Optional<BenchPlugins.RunningDashboard> dashboardOnCopy = Optional.empty();
         List<BenchmarkResult> out = new java.util.ArrayList<>();
-        try (Database db = Database.open(copyUrl, user, "", scale.queryClients() + 2, true)) {
+        // The hosts heartbeat through the indexer's write path, as a fleet does whatever else happens (the loads'
+        // rows carry simulated times; CopyLoader's rescan of round 1 stored generation 2).
+        try (Database db = Database.open(copyUrl, user, "", scale.queryClients() + 2, true);
+             Database writer = Database.open(copyUrl, user, "", 1, false);
+             FleetHeartbeats beats = FleetHeartbeats.toIndex(sim, new IndexWriter(writer), 2)) {
             if (plugins.dashboard().isPresent()) {
                 dashboardOnCopy = Optional.of(plugins.dashboard().get().start(copyUrl, user, ""));
             }
@@ -338,7 +345,8 @@ public final class BenchRunner {
             }
         });
         List<BenchmarkResult> out;
-        try (Database db = Database.open(url, user, "", scale.queryClients() + 2, true)) {
+        try (Database db = Database.open(url, user, "", scale.queryClients() + 2, true);
+             FleetHeartbeats beats = FleetHeartbeats.toKafka(sim, bootstrap)) {
             // The hosts' layers as of the last round the index holds in full: what users ask about while churn lands.
             out = QueryBenchmark.run(scale, db.dataSource(), sim, askRound, Optional.of(dash), ".churn",
                     ", while the indexer applies churn rounds");
@@ -359,11 +367,12 @@ public final class BenchRunner {
      * database the other lookups read first has no package rows (CopyLoader writes none).
      */
     private static List<BenchmarkResult> packageQueries(Scale scale, String url, String user, Path work, FleetSimulator sim,
-                                                        Optional<BenchPlugins.RunningDashboard> dash, String applied)
-            throws Exception {
+                                                        String bootstrap, Optional<BenchPlugins.RunningDashboard> dash,
+                                                        String applied) throws Exception {
         log.info("(d) package search on the indexer's database");
         StatementProfile.reset(url, user);
-        try (Database db = Database.open(url, user, "", scale.queryClients() + 2, true)) {
+        try (Database db = Database.open(url, user, "", scale.queryClients() + 2, true);
+             FleetHeartbeats beats = FleetHeartbeats.toKafka(sim, bootstrap)) {
             return QueryBenchmark.packageSearch(scale, db.dataSource(), sim, dash,
                     ", on the indexer's database (the COPY-loaded one has no packages), quiet, " + applied + " indexed");
         } finally {

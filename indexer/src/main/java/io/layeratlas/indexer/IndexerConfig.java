@@ -60,7 +60,8 @@ public record IndexerConfig(String bootstrapServers, String groupId, Map<String,
      */
     public static IndexerConfig defaults(String bootstrapServers) {
         return new IndexerConfig(bootstrapServers, DEFAULT_GROUP_ID, Map.of(),
-                // Three missed heartbeats at the agent's one-minute default interval, plus slack for a slow broker.
+                // Ten heartbeats at the agent's default interval (AgentConfig, 30 s): a slow broker or a long GC
+                // does not make a host stale.
                 Duration.ofMinutes(5),
                 "",
                 // Short enough that close() and a retry after a database outage are prompt; an idle poll costs nothing.

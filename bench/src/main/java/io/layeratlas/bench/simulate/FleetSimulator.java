@@ -19,6 +19,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
+import io.layeratlas.ingest.agent.AgentConfig;
 import io.layeratlas.ingest.agent.ProducerSettings;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -37,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -44,7 +46,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * package databases of every layer (diff ID) it newly holds on {@code layer-packages} (key = diff ID; most layers
  * with {@code databases: []}, see {@link ImageCatalog#layerDatabases}), the configs of images it newly holds on
  * {@code image-configs} (key = image ID, value = the config JSON verbatim), then its inventory as {@code HostSnapshot} chunks on {@code host-layers} (key = host ID, no value above
- * {@link SimulationSpec#maxMessageBytes()}, with the chunk's envelope headers), then a heartbeat on {@code heartbeats}.
+ * {@link SimulationSpec#maxMessageBytes()}, with the chunk's envelope headers), then a heartbeat on {@code heartbeats}
+ * (at the time it is sent, as an agent's clock says; between rounds {@link FleetHeartbeats} sends the periodic ones).
  * Chunks come from the agent's own {@link SnapshotChunker} and go out with the agent's producer settings
  * ({@link ProducerSettings#agent}). {@link #publishResendRound} is every agent's periodic full resend at once: the
  * same state under a new generation ({@link #resendGeneration}) on {@code host-layers-resend}. Hosts are generated one at a
@@ -58,7 +61,8 @@ public final class FleetSimulator {
     private static final Logger log = LoggerFactory.getLogger(FleetSimulator.class);
     /** Agents of the simulated fleet report this version, so simulated data is recognisable in the index. */
     public static final String AGENT_VERSION = "simulated";
-    private static final long HEARTBEAT_INTERVAL_SECONDS = 60;
+    /** Between two heartbeats of a host: the agent's default ({@link AgentConfig#DEFAULT_HEARTBEAT_INTERVAL}). */
+    public static final Duration HEARTBEAT_INTERVAL = AgentConfig.DEFAULT_HEARTBEAT_INTERVAL;
     private static final String GZIP_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
     private final SimulationSpec spec;
@@ -66,12 +70,18 @@ public final class FleetSimulator {
     private final FleetModel model;
     private final BitSet configsSent = new BitSet();
     private final Set<Digest> packagesSent = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Per host, the generation of its last snapshot sent (-1: none yet), which its heartbeats name as the agent's do. */
+    private final AtomicLongArray sentGenerations;
 
     /** Builds the catalog (about a second for the full spec); hosts are generated while publishing. */
     public FleetSimulator(SimulationSpec spec) {
         this.spec = spec;
         this.catalog = ImageCatalog.generate(spec);
         this.model = new FleetModel(catalog);
+        this.sentGenerations = new AtomicLongArray(spec.hosts());
+        for (int h = 0; h < spec.hosts(); h++) {
+            sentGenerations.set(h, -1);
+        }
     }
 
     public SimulationSpec spec() {
@@ -186,6 +196,7 @@ public final class FleetSimulator {
             HostState s = model.host(host, round);
             HostState resent = new HostState(s.host(), s.hostId(), s.round(), generation, s.images(), s.layers());
             sendSnapshot(sender, resent, hostLayersResendTopic());
+            sentGenerations.set(host, generation);
         }, "resend of round " + round);
         return sender.finish();
     }
@@ -231,6 +242,20 @@ public final class FleetSimulator {
         Sender sender = new Sender(producer);
         sendHost(sender, host, round, -1);
         return sender.finish();
+    }
+
+    /** The generation of the last snapshot (or resend) of the host this simulator sent, -1 before any. */
+    public long sentGeneration(int host) {
+        return sentGenerations.get(host);
+    }
+
+    /**
+     * The heartbeat the host's agent sends at {@code at} (its own clock: {@code Agent}'s heartbeat task sends
+     * {@code Instant.now()}) naming {@code generation}, the last snapshot generation it delivered.
+     */
+    public Heartbeat heartbeat(int host, Instant at, long generation) {
+        return new Heartbeat(LayerAtlasEvent.SCHEMA_VERSION, model.hostId(host), at, AGENT_VERSION, generation,
+                HEARTBEAT_INTERVAL.toSeconds());
     }
 
     /** When the host's agent finished scanning in that round: rounds apart by the scan interval, hosts spread within it. */
@@ -322,8 +347,8 @@ public final class FleetSimulator {
             }
         }
         sendSnapshot(sender, state, hostLayersTopic());
-        Heartbeat hb = new Heartbeat(LayerAtlasEvent.SCHEMA_VERSION, state.hostId(),
-                scannedAt(host, round).plusSeconds(1), AGENT_VERSION, state.generation(), HEARTBEAT_INTERVAL_SECONDS);
+        sentGenerations.set(host, state.generation());
+        Heartbeat hb = heartbeat(host, Instant.now(), state.generation());
         sender.send(heartbeatsTopic(), state.hostId(), hb);
         sender.counted(0, 1, 0, 0, 0, 0);
     }

@@ -101,10 +101,11 @@ public final class CopyLoader {
         Map<String, Path> files = new LinkedHashMap<>();
         files.put("COPY hosts (host_id, source, source_kind, agent_version, generation, scanned_at, "
                 + "snapshot_applied_at, last_heartbeat_at, heartbeat_interval_seconds) FROM STDIN", render("hosts", w -> {
+            long heartbeatSeconds = FleetSimulator.HEARTBEAT_INTERVAL.toSeconds();
             for (int h = 0; h < hosts; h++) {
                 String at = simulator.scannedAt(h, round).toString();
                 row(w, simulator.model().hostId(h), "/var/lib/docker", "data-root", FleetSimulator.AGENT_VERSION,
-                        Long.toString(round + 1L), at, at, at, "60");
+                        Long.toString(round + 1L), at, at, at, Long.toString(heartbeatSeconds));
             }
         }));
         files.put("COPY layers (chain_id, diff_id, parent_chain_id, size) FROM STDIN", render("layers", w ->

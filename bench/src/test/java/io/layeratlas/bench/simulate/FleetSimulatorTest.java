@@ -10,6 +10,7 @@ import io.layeratlas.events.ImageRecord;
 import io.layeratlas.events.LayerPackages;
 import io.layeratlas.events.LayerRecord;
 import io.layeratlas.events.Topics;
+import io.layeratlas.ingest.agent.AgentConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -43,6 +45,8 @@ class FleetSimulatorTest {
     private static EmbeddedKafka kafka;
     private static FleetSimulator simulator;
     private static PublishReport report;
+    private static Instant publishedFrom;
+    private static Instant publishedUntil;
     private static final List<ConsumerRecord<String, byte[]>> snapshots = new ArrayList<>();
     private static final List<ConsumerRecord<String, byte[]>> configs = new ArrayList<>();
     private static final List<ConsumerRecord<String, byte[]>> heartbeats = new ArrayList<>();
@@ -61,7 +65,9 @@ class FleetSimulatorTest {
         simulator = new FleetSimulator(spec);
         // As the bench does: the contract's topics, not auto-created ones.
         simulator.createTopics(kafka.bootstrapServers(), PARTITIONS);
+        publishedFrom = Instant.now();
         report = simulator.publish(kafka.bootstrapServers());
+        publishedUntil = Instant.now();
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
                 "bootstrap.servers", kafka.bootstrapServers(), "group.id", "simtest-reader",
                 "auto.offset.reset", "earliest", "enable.auto.commit", "false"),
@@ -197,14 +203,54 @@ class FleetSimulatorTest {
     }
 
     @Test
-    void each_host_sends_one_heartbeat_per_round_naming_its_generation() {
+    void each_host_sends_one_heartbeat_per_round_naming_its_generation_at_the_time_it_is_sent() {
         Map<String, List<Long>> generations = new HashMap<>();
         for (ConsumerRecord<String, byte[]> r : heartbeats) {
             Heartbeat hb = (Heartbeat) EventCodec.decode(r.value());
             generations.computeIfAbsent(hb.hostId(), k -> new ArrayList<>()).add(hb.generation());
+            // The agent's clock (Agent sends Instant.now()), not the simulated scan time: a heartbeat in the past
+            // would leave the host stale.
+            assertThat(hb.at()).isBetween(publishedFrom, publishedUntil);
+            assertThat(hb.intervalSeconds()).isEqualTo(AgentConfig.DEFAULT_HEARTBEAT_INTERVAL.toSeconds());
         }
         assertThat(generations).hasSize(12);
         assertThat(generations.values()).allMatch(g -> g.equals(List.of(1L, 2L, 3L, 4L)));
+    }
+
+    @Test
+    void the_periodic_heartbeats_start_with_every_host_naming_its_last_generation_sent() {
+        Instant before = Instant.now();
+        long sent;
+        try (FleetHeartbeats beats = FleetHeartbeats.toKafka(simulator, kafka.bootstrapServers())) {
+            sent = beats.sent();
+        }
+        Instant after = Instant.now();
+        assertThat(sent).isEqualTo(12);
+        Map<String, List<Heartbeat>> periodic = new HashMap<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                "bootstrap.servers", kafka.bootstrapServers(), "group.id", "simtest-periodic",
+                "auto.offset.reset", "earliest", "enable.auto.commit", "false"),
+                new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(simulator.heartbeatsTopic()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            int seen = 0;
+            while (seen < heartbeats.size() + 12 && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    seen++;
+                    Heartbeat hb = (Heartbeat) EventCodec.decode(r.value());
+                    assertThat(r.key()).isEqualTo(hb.hostId());
+                    if (!hb.at().isBefore(before)) {
+                        periodic.computeIfAbsent(hb.hostId(), k -> new ArrayList<>()).add(hb);
+                    }
+                }
+            }
+        }
+        assertThat(periodic).hasSize(12);
+        assertThat(periodic.values()).allSatisfy(list -> {
+            assertThat(list).hasSize(1);
+            assertThat(list.get(0).generation()).isEqualTo(4L);
+            assertThat(list.get(0).at()).isBetween(before, after);
+        });
     }
 
     @Test

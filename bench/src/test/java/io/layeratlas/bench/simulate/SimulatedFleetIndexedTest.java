@@ -2,6 +2,7 @@ package io.layeratlas.bench.simulate;
 
 import io.layeratlas.bench.store.SqlQueries;
 import io.layeratlas.db.Database;
+import io.layeratlas.db.index.IndexWriter;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.PackageQuery;
 import io.layeratlas.db.query.PageRequest;
@@ -22,6 +23,8 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -91,6 +94,21 @@ class SimulatedFleetIndexedTest {
         query("SELECT host_id, generation FROM hosts", rs -> generations.put(rs.getString(1), rs.getLong(2)));
         assertThat(generations).hasSize(30);
         assertThat(generations.values()).containsOnly((long) simulator.spec().churnRounds() + 1);
+    }
+
+    @Test
+    void the_fleets_heartbeats_through_the_indexers_write_path_are_stored_at_the_time_they_were_sent() throws Exception {
+        Instant before = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        long sent;
+        try (FleetHeartbeats beats = FleetHeartbeats.toIndex(simulator, new IndexWriter(db), 3)) {
+            sent = beats.sent();
+        }
+        Instant after = Instant.now();
+        assertThat(sent).as("every host on start").isEqualTo(30);
+        Map<String, Instant> at = new TreeMap<>();
+        query("SELECT host_id, last_heartbeat_at FROM hosts", rs -> at.put(rs.getString(1), rs.getTimestamp(2).toInstant()));
+        assertThat(at).hasSize(30);
+        assertThat(at.values()).allSatisfy(t -> assertThat(t).isBetween(before, after));
     }
 
     @Test
