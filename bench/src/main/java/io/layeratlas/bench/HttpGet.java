@@ -2,7 +2,6 @@ package io.layeratlas.bench;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -76,7 +75,7 @@ final class HttpGet {
             try (InputStream err = c.getErrorStream()) { // read whole, so that the connection can be kept
                 body = err == null ? "" : new String(err.readAllBytes(), StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new UncheckedIOException("GET " + uri + " answered " + status + ", then failed", e);
+                throw new IOException("GET " + uri + " answered " + status + ", then reading its body failed", e);
             }
             throw new IllegalStateException("GET " + uri + " answered " + status + ": "
                     + body.substring(0, Math.min(200, body.length())));
