@@ -259,7 +259,7 @@ public final class HostQuery {
                        long shown, List<ContainerOnHost> containers, long changes, Freshness freshness) {
             }
             Sql.Pipeline pipeline = new Sql.Pipeline(true);
-            pipeline.add(Sql.STABLE_PLANS, rs -> null);
+            pipeline.generic();
             var one = pipeline.add(ONE, rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy),
                     rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored"),
                     rs.getLong("shown"), Containers.parse(rs.getString("containers")), rs.getLong("change_total"),

@@ -402,8 +402,14 @@ public final class LayerQuery {
         record Row(long key, String chainId, String diffId, long holders, long images, long fleet) {
         }
         String q = digest;
-        List<Row> rows = Sql.list(c, EXACT, rs -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3),
+        // Two unique-index probes whatever the digest: planned once per connection (Sql.STABLE_PLANS), where its custom
+        // plan cost 0.29 ms of planning to 0.15 ms of execution (1,000 simulated hosts, EXPLAIN ANALYZE).
+        Sql.Pipeline exact = new Sql.Pipeline();
+        exact.generic();
+        var exactRows = exact.add(EXACT, rs -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3),
                 rs.getLong(4), rs.getLong(5), rs.getLong(6)), q, q);
+        exact.run(c);
+        List<Row> rows = exactRows.rows();
         List<Row> byDiff = rows.stream().filter(r -> r.diffId().equals(q)).toList();
         List<Row> matched = byDiff.isEmpty() ? rows.stream().filter(r -> r.chainId().equals(q)).toList() : byDiff;
         if (!matched.isEmpty()) {
@@ -731,7 +737,7 @@ public final class LayerQuery {
     private static <R> Sql.Pipeline.Part<R> addPlannedOnce(Sql.Pipeline pipeline, Statement statement,
                                                           Sql.RowMapper<R> mapper) {
         if (statement.keyset() != WALK) {
-            pipeline.add(Sql.STABLE_PLANS, rs -> null);
+            pipeline.generic();
         }
         return pipeline.add(statement.sql(), mapper, statement.params().toArray());
     }

@@ -434,13 +434,17 @@ public final class PackageQuery {
                              Freshness.Policy policy) throws SQLException {
         List<Long> dbs = m.databases();
         Sql.Pipeline pipeline = new Sql.Pipeline();
+        // Planned once per connection (STABLE_PLANS): index ranges of the matched databases and of V17's indexes,
+        // whatever the parameters. The image counts' plan is made for them.
+        pipeline.generic();
         var holderSet = pipeline.add(HOLDER_SET, PackageQuery::holderChunk, dbs);
-        var imageCount = pipeline.add(IMAGE_COUNT, rs -> new ImageCounts(rs.getLong("matched"), rs.getLong("catalog"),
-                Sql.longs(rs, "multi"), Sql.longs(rs, "extra")), m.otherPaths(), dbs, dbs, dbs);
         var freshnessRow = pipeline.add(Sql.freshnessSql("TRUE"), rs -> Sql.freshness(rs, policy),
                 Sql.staleBefore(policy));
         var databaseRows = pipeline.add(DATABASES, rs -> new MatchedDatabase(rs.getLong("db_key"),
                 rs.getString("ecosystem"), rs.getString("path"), rs.getString("diff_id"), rs.getInt("path_rank")), dbs);
+        pipeline.custom();
+        var imageCount = pipeline.add(IMAGE_COUNT, rs -> new ImageCounts(rs.getLong("matched"), rs.getLong("catalog"),
+                Sql.longs(rs, "multi"), Sql.longs(rs, "extra")), m.otherPaths(), dbs, dbs, dbs);
         pipeline.run(c);
         List<HostSet.Chunk> holderRows = holderSet.rows();
         int holders = HostSet.count(holderRows);
@@ -468,6 +472,15 @@ public final class PackageQuery {
         // Hosts share tag sets: each is decoded once (a text[] parsed per row was most of the rows' decoding).
         Map<Integer, List<String>> tagSets = new java.util.HashMap<>();
         Sql.Pipeline third = new Sql.Pipeline();
+        // The page images' databases: one range of the primary key per image, planned once per connection.
+        Sql.Pipeline.Part<ImageDatabase> packageRows = null;
+        if (!imageKeys.isEmpty()) {
+            third.generic();
+            packageRows = third.add(PAGE_DATABASES,
+                    rs -> new ImageDatabase(rs.getLong("image_key"), rs.getLong("db_key"), rs.getInt("position")),
+                    imageKeys, dbs);
+            third.custom();
+        }
         boolean multi = !counts.multi().isEmpty();
         Object[] heldParams = multi
                 ? new Object[]{hostKeys, dbs, counts.multi(), counts.multi(), counts.extra(), dbs}
@@ -481,9 +494,6 @@ public final class PackageQuery {
             }
             return new HeldRow(rs.getLong("host_key"), rs.getInt("held"), new HeldImage(rs.getString("image_id"), tags));
         }, heldParams);
-        var packageRows = imageKeys.isEmpty() ? null : third.add(PAGE_DATABASES,
-                rs -> new ImageDatabase(rs.getLong("image_key"), rs.getLong("db_key"), rs.getInt("position")),
-                imageKeys, dbs);
         if (heldRows != null || packageRows != null) {
             third.run(c);
         }
@@ -628,10 +638,15 @@ public final class PackageQuery {
                 return version.name().equals(name) || sourceVersion == null ? version.version() : sourceVersion;
             }
         }
-        List<Row> rows = Sql.list(c, VERSIONS, rs -> new Row(rs.getLong(1), new PackageVersion(rs.getString(2),
+        // Two index ranges (name, source name) whatever the name: planned once per connection (STABLE_PLANS).
+        Sql.Pipeline pipeline = new Sql.Pipeline();
+        pipeline.generic();
+        var versionRows = pipeline.add(VERSIONS, rs -> new Row(rs.getLong(1), new PackageVersion(rs.getString(2),
                 rs.getString(3), rs.getString(4), rs.getString(5)), rs.getString(6), rs.getString(7), Sql.longs(rs, "dbs"),
                 Sql.strings(rs, "paths"), rs.getInt("name_rank")),
                 spec.name(), spec.name());
+        pipeline.run(c);
+        List<Row> rows = versionRows.rows();
         List<Long> keys = new ArrayList<>();
         java.util.TreeMap<Long, String> databases = new java.util.TreeMap<>();
         List<PackageVersion> versions = new ArrayList<>();

@@ -99,14 +99,27 @@ final class Sql {
      * fifth run on a connection) PostgreSQL plans it once per connection instead of once per run. The reader's
      * sessions plan every run ({@code Database.READER_SESSION}) because a layer's statements do depend on theirs,
      * except a layer's gathered or sifted page of hosts, whose text Java picks by the layer's counts
-     * (LayerQuery.addPlannedOnce, the last statement of its pipeline). Each of a host page's four statements cost
+     * (LayerQuery.addPlannedOnce, the last statement of its pipeline), and lookups by unique or small index ranges: a
+     * layer's resolve by digest, the package search's versions of a name, holders' sets, matched databases and page
+     * images' databases, and the fleet's freshness (0.3-0.4 ms of planning each, about what they take to run, saved). Each of a host page's four statements cost
      * about as much to plan as to run (EXPLAIN ANALYZE, small scale: the header's
      * 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction ({@link #inSnapshot}): in autocommit,
      * where PostgreSQL runs a pipeline as one implicit transaction, the statements after it were planned for their
      * parameters on every run ({@code pg_prepared_statements}), so a pipeline that saves its COMMIT round trip ends
-     * with it instead ({@link Pipeline#Pipeline(boolean)}).
+     * with it instead ({@link Pipeline#Pipeline(boolean)}). Keeps the session's mode in a setting of its own, which
+     * {@link #SESSION_PLANS} restores; added by {@link Pipeline#generic()}.
      */
-    static final String STABLE_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
+    static final String STABLE_PLANS = """
+            SELECT set_config('plan_cache_mode', 'force_generic_plan', true)
+              FROM (SELECT set_config('layeratlas.session_plans', current_setting('plan_cache_mode'), true) OFFSET 0) s""";
+
+    /**
+     * After {@link #STABLE_PLANS}, the session's way of planning again for the rest of the transaction (the readers':
+     * for each run's parameters); added by {@link Pipeline#custom()}.
+     */
+    static final String SESSION_PLANS =
+            "SELECT set_config('plan_cache_mode', coalesce(nullif(current_setting('layeratlas.session_plans', true), ''), "
+                    + "current_setting('plan_cache_mode')), true)";
 
     /** Runs a query with positional parameters; {@code Collection<Long>} parameters bind as {@code bigint[]}. */
     static <T> List<T> list(Connection c, String sql, RowMapper<T> mapper, Object... params) throws SQLException {
@@ -130,6 +143,7 @@ final class Sql {
     static final class Pipeline {
         private final List<Part<?>> parts = new ArrayList<>();
         private final boolean commits;
+        private boolean generic;
 
         /** A pipeline that leaves its transaction open. */
         Pipeline() {
@@ -190,8 +204,31 @@ final class Sql {
             return part;
         }
 
+        /**
+         * Plans the statements added after it generically ({@link #STABLE_PLANS}) until {@link #custom()}: for those
+         * whose plans do not depend on their parameters. A pipeline that does not commit ends with {@link #custom()},
+         * so that the statements after it in the transaction are planned as the session plans them.
+         */
+        void generic() {
+            if (!generic) {
+                add(STABLE_PLANS, rs -> null);
+                generic = true;
+            }
+        }
+
+        /** Plans the statements added after it as the session does ({@link #SESSION_PLANS}), after {@link #generic()}. */
+        void custom() {
+            if (generic) {
+                add(SESSION_PLANS, rs -> null);
+                generic = false;
+            }
+        }
+
         /** Sends every statement added, in one round trip, and reads each one's rows into its part. */
         void run(Connection c) throws SQLException {
+            if (!commits) {
+                custom();
+            }
             List<Object> all = new ArrayList<>();
             parts.forEach(p -> all.addAll(Arrays.asList(p.params)));
             String sql = String.join(";\n", parts.stream().map(p -> p.sql).toList()) + (commits ? ";\nCOMMIT" : "");

@@ -257,6 +257,53 @@ class PackageIndexTest {
                 .containsExactly(IMAGES.get(1).imageId().toString());
     }
 
+    /**
+     * On the dashboard's read-only pool (sessions that plan every run for its parameters) the search's lookups whose
+     * plans do not depend on the question (the versions of a name, the holders' sets, the fleet's freshness, the
+     * matched databases, the page images' databases) are planned once per connection, and the image counts, whose plan
+     * does depend on it, for every question: PostgreSQL's own view of the one connection's prepared statements, after
+     * more runs than PgJDBC's prepareThreshold (5). The answers are the writer pool's.
+     */
+    @Test
+    void on_a_reader_a_search_plans_its_lookups_once_per_connection_and_its_image_counts_for_each_question()
+            throws Exception {
+        String url = postgres.createDatabase("p" + databases.incrementAndGet());
+        try (Database db = Database.migrateAndOpen(url, postgres.user(), "", 3);
+             Database reader = Database.open(url, postgres.user(), "", 1, true)) {
+            sevenHosts(db);
+            PackageQuery writer = packageQuery(db);
+            PackageQuery readOnly = packageQuery(reader);
+            var first = io.layeratlas.db.query.PageRequest.first();
+            for (int run = 0; run < 7; run++) {
+                for (String q : List.of("openssl>=3.0.7-1~deb12u1", "libc6", "busybox")) {
+                    assertThat(readOnly.search(q, first, first)).as(q).isEqualTo(writer.search(q, first, first));
+                }
+            }
+            Map<String, String> statements = new java.util.LinkedHashMap<>();
+            statements.put("versions", "%AS name_rank%");
+            statements.put("holders' sets", "%bit_or(s.hosts)%");
+            statements.put("freshness", "%AS replayed_at%");
+            statements.put("matched databases", "%AS path_rank%");
+            statements.put("page images' databases", "%SELECT x.image_key, x.db_key, x.position%");
+            statements.put("image counts", "%multi AS MATERIALIZED%");
+            try (var c = reader.dataSource().getConnection()) {
+                for (var e : statements.entrySet()) {
+                    try (var ps = c.prepareStatement("SELECT sum(generic_plans), sum(custom_plans), count(*) "
+                            + "FROM pg_prepared_statements WHERE statement LIKE ?")) {
+                        ps.setString(1, e.getValue());
+                        try (var rs = ps.executeQuery()) {
+                            rs.next();
+                            assertThat(rs.getLong(3)).as(e.getKey() + ", prepared").isPositive();
+                            boolean counts = e.getKey().equals("image counts");
+                            assertThat(rs.getLong(1)).as(e.getKey() + ", generic plans").matches(n -> counts ? n == 0 : n > 0);
+                            assertThat(rs.getLong(2)).as(e.getKey() + ", custom plans").matches(n -> counts ? n > 0 : n == 0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void an_image_whose_two_databases_both_list_the_package_counts_once_on_its_hosts() {
         Database db = freshDatabase();
