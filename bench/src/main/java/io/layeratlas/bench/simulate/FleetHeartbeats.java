@@ -2,11 +2,9 @@ package io.layeratlas.bench.simulate;
 
 import io.layeratlas.db.index.IndexBatch;
 import io.layeratlas.db.index.IndexWriter;
-import io.layeratlas.events.EventCodec;
 import io.layeratlas.events.Heartbeat;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -84,15 +82,8 @@ public final class FleetHeartbeats implements AutoCloseable {
                 new StringSerializer(), new ByteArraySerializer());
         Sink kafka = new Sink() {
             @Override
-            public void send(List<Heartbeat> heartbeats) throws Exception {
-                List<java.util.concurrent.Future<?>> acks = new ArrayList<>(heartbeats.size());
-                for (Heartbeat hb : heartbeats) {
-                    acks.add(producer.send(new ProducerRecord<>(simulator.heartbeatsTopic(), hb.hostId(),
-                            EventCodec.encode(hb))));
-                }
-                for (java.util.concurrent.Future<?> ack : acks) {
-                    ack.get();
-                }
+            public void send(List<Heartbeat> heartbeats) {
+                simulator.publishHeartbeats(producer, heartbeats);
             }
 
             @Override

@@ -78,10 +78,9 @@ public final class FleetSimulator {
         this.spec = spec;
         this.catalog = ImageCatalog.generate(spec);
         this.model = new FleetModel(catalog);
-        this.sentGenerations = new AtomicLongArray(spec.hosts());
-        for (int h = 0; h < spec.hosts(); h++) {
-            sentGenerations.set(h, -1);
-        }
+        long[] none = new long[spec.hosts()];
+        java.util.Arrays.fill(none, -1);
+        this.sentGenerations = new AtomicLongArray(none);
     }
 
     public SimulationSpec spec() {
@@ -241,6 +240,19 @@ public final class FleetSimulator {
     public PublishReport publishHost(Producer<String, byte[]> producer, int host, int round) {
         Sender sender = new Sender(producer);
         sendHost(sender, host, round, -1);
+        return sender.finish();
+    }
+
+    /**
+     * Publishes heartbeats on {@link #heartbeatsTopic()} (key = host ID), as agents send them, and flushes; fails if any
+     * record was not acknowledged.
+     */
+    public PublishReport publishHeartbeats(Producer<String, byte[]> producer, List<Heartbeat> heartbeats) {
+        Sender sender = new Sender(producer);
+        for (Heartbeat hb : heartbeats) {
+            sender.send(heartbeatsTopic(), hb.hostId(), hb);
+        }
+        sender.counted(0, heartbeats.size(), 0, 0, 0, 0);
         return sender.finish();
     }
 

@@ -68,39 +68,40 @@ class FleetSimulatorTest {
         publishedFrom = Instant.now();
         report = simulator.publish(kafka.bootstrapServers());
         publishedUntil = Instant.now();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                "bootstrap.servers", kafka.bootstrapServers(), "group.id", "simtest-reader",
-                "auto.offset.reset", "earliest", "enable.auto.commit", "false"),
-                new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(simulator.hostLayersTopic(), simulator.imageConfigsTopic(),
-                    simulator.heartbeatsTopic(), simulator.layerPackagesTopic()));
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (snapshots.size() + configs.size() + heartbeats.size() + packages.size() < report.records()
-                    && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    if (r.topic().equals(simulator.hostLayersTopic())) {
-                        snapshots.add(r);
-                    } else if (r.topic().equals(simulator.imageConfigsTopic())) {
-                        configs.add(r);
-                    } else if (r.topic().equals(simulator.layerPackagesTopic())) {
-                        packages.add(r);
-                    } else {
-                        heartbeats.add(r);
-                    }
-                }
+        readBack("simtest-reader", List.of(simulator.hostLayersTopic(), simulator.imageConfigsTopic(),
+                simulator.heartbeatsTopic(), simulator.layerPackagesTopic()), report.records(), r -> {
+            if (r.topic().equals(simulator.hostLayersTopic())) {
+                snapshots.add(r);
+            } else if (r.topic().equals(simulator.imageConfigsTopic())) {
+                configs.add(r);
+            } else if (r.topic().equals(simulator.layerPackagesTopic())) {
+                packages.add(r);
+            } else {
+                heartbeats.add(r);
             }
-        }
+        });
         everyHost = new FleetSimulator(spec.withConfigsFromEveryHost(true).withTopicPrefix("simtest-every."));
         everyHost.createTopics(kafka.bootstrapServers(), PARTITIONS);
         everyHostReport = everyHost.publish(kafka.bootstrapServers());
+        readBack("simtest-every-reader", List.of(everyHost.layerPackagesTopic()), everyHostReport.layerPackages(),
+                everyHostPackages::add);
+    }
+
+    /** Reads {@code topics} from their start as consumer group {@code group} until {@code records} arrived or 60 s. */
+    private static void readBack(String group, List<String> topics, long records,
+                                 java.util.function.Consumer<ConsumerRecord<String, byte[]>> each) {
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                "bootstrap.servers", kafka.bootstrapServers(), "group.id", "simtest-every-reader",
+                "bootstrap.servers", kafka.bootstrapServers(), "group.id", group,
                 "auto.offset.reset", "earliest", "enable.auto.commit", "false"),
                 new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(everyHost.layerPackagesTopic()));
+            consumer.subscribe(topics);
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (everyHostPackages.size() < everyHostReport.layerPackages() && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(500)).forEach(everyHostPackages::add);
+            long read = 0;
+            while (read < records && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    read++;
+                    each.accept(r);
+                }
             }
         }
     }
@@ -227,24 +228,13 @@ class FleetSimulatorTest {
         Instant after = Instant.now();
         assertThat(sent).isEqualTo(12);
         Map<String, List<Heartbeat>> periodic = new HashMap<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                "bootstrap.servers", kafka.bootstrapServers(), "group.id", "simtest-periodic",
-                "auto.offset.reset", "earliest", "enable.auto.commit", "false"),
-                new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(simulator.heartbeatsTopic()));
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            int seen = 0;
-            while (seen < heartbeats.size() + 12 && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    seen++;
-                    Heartbeat hb = (Heartbeat) EventCodec.decode(r.value());
-                    assertThat(r.key()).isEqualTo(hb.hostId());
-                    if (!hb.at().isBefore(before)) {
-                        periodic.computeIfAbsent(hb.hostId(), k -> new ArrayList<>()).add(hb);
-                    }
-                }
+        readBack("simtest-periodic", List.of(simulator.heartbeatsTopic()), heartbeats.size() + 12, r -> {
+            Heartbeat hb = (Heartbeat) EventCodec.decode(r.value());
+            assertThat(r.key()).isEqualTo(hb.hostId());
+            if (!hb.at().isBefore(before)) {
+                periodic.computeIfAbsent(hb.hostId(), k -> new ArrayList<>()).add(hb);
             }
-        }
+        });
         assertThat(periodic).hasSize(12);
         assertThat(periodic.values()).allSatisfy(list -> {
             assertThat(list).hasSize(1);

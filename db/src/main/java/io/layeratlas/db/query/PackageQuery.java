@@ -638,15 +638,11 @@ public final class PackageQuery {
                 return version.name().equals(name) || sourceVersion == null ? version.version() : sourceVersion;
             }
         }
-        // Two index ranges (name, source name) whatever the name: planned once per connection (STABLE_PLANS).
-        Sql.Pipeline pipeline = new Sql.Pipeline();
-        pipeline.generic();
-        var versionRows = pipeline.add(VERSIONS, rs -> new Row(rs.getLong(1), new PackageVersion(rs.getString(2),
+        // Two index ranges (name, source name) whatever the name: planned once per connection.
+        List<Row> rows = Sql.listPlannedOnce(c, VERSIONS, rs -> new Row(rs.getLong(1), new PackageVersion(rs.getString(2),
                 rs.getString(3), rs.getString(4), rs.getString(5)), rs.getString(6), rs.getString(7), Sql.longs(rs, "dbs"),
                 Sql.strings(rs, "paths"), rs.getInt("name_rank")),
                 spec.name(), spec.name());
-        pipeline.run(c);
-        List<Row> rows = versionRows.rows();
         List<Long> keys = new ArrayList<>();
         java.util.TreeMap<Long, String> databases = new java.util.TreeMap<>();
         List<PackageVersion> versions = new ArrayList<>();

@@ -100,10 +100,10 @@ final class Sql {
      * sessions plan every run ({@code Database.READER_SESSION}) because a layer's statements do depend on theirs,
      * except a layer's gathered or sifted page of hosts, whose text Java picks by the layer's counts
      * (LayerQuery.addPlannedOnce, the last statement of its pipeline), and lookups by unique or small index ranges: a
-     * layer's resolve by digest, the package search's versions of a name, holders' sets, matched databases and page
-     * images' databases, and the fleet's freshness (0.3-0.4 ms of planning each, about what they take to run, saved). Each of a host page's four statements cost
-     * about as much to plan as to run (EXPLAIN ANALYZE, small scale: the header's
-     * 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction ({@link #inSnapshot}): in autocommit,
+     * layer's resolve by digest ({@link #listPlannedOnce}), the package search's versions of a name, holders' sets,
+     * matched databases and page images' databases, and the fleet's freshness (0.08-0.59 ms of planning each at
+     * 10,000 hosts, as much as running them, saved). Each of a host page's four statements cost about as much to plan
+     * as to run (EXPLAIN ANALYZE, small scale: the header's 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction ({@link #inSnapshot}): in autocommit,
      * where PostgreSQL runs a pipeline as one implicit transaction, the statements after it were planned for their
      * parameters on every run ({@code pg_prepared_statements}), so a pipeline that saves its COMMIT round trip ends
      * with it instead ({@link Pipeline#Pipeline(boolean)}). Keeps the session's mode in a setting of its own, which
@@ -120,6 +120,19 @@ final class Sql {
     static final String SESSION_PLANS =
             "SELECT set_config('plan_cache_mode', coalesce(nullif(current_setting('layeratlas.session_plans', true), ''), "
                     + "current_setting('plan_cache_mode')), true)";
+
+    /**
+     * As {@link #list}, for a statement whose plan does not depend on its parameters: planned once per connection
+     * ({@link Pipeline#generic()}), the session's way of planning restored after it, in the same round trip.
+     */
+    static <T> List<T> listPlannedOnce(Connection c, String sql, RowMapper<T> mapper, Object... params)
+            throws SQLException {
+        Pipeline pipeline = new Pipeline();
+        pipeline.generic();
+        Pipeline.Part<T> part = pipeline.add(sql, mapper, params);
+        pipeline.run(c);
+        return part.rows();
+    }
 
     /** Runs a query with positional parameters; {@code Collection<Long>} parameters bind as {@code bigint[]}. */
     static <T> List<T> list(Connection c, String sql, RowMapper<T> mapper, Object... params) throws SQLException {
@@ -396,7 +409,7 @@ final class Sql {
      * (indexer-written) when every host of a 10,000-host fleet was stale, where the walk takes 1.8 and 2.3 ms; with
      * 3,517 stale (the gather, now a second read of the range; before it was fenced, without V24) 2.4 against 3.0 ms,
      * and with none 0.66 against 0.78 ms (best of 50 runs, psql, idle box, on bench --scale full's databases, paused:
-     * its simulated hosts heartbeat in simulated time, so each goes stale five minutes after its last snapshot).
+     * its simulated hosts then heartbeat in simulated time, so each went stale five minutes after its last snapshot).
      */
     private static final String FLEET_FRESHNESS = """
             SELECT %s,
