@@ -17,12 +17,15 @@ import java.util.List;
  * <p>Every key column sorts the same way (all ascending or all descending) so that one row comparison
  * {@code (k0, k1) > (?, ?)} selects the rows after a key; the last key column must make the order total (an ID), and no key may be null (coalesce it).
  * Cursor values are the columns as PostgreSQL prints them, cast back with {@code casts}. Immutable, thread-safe.
+ *
+ * <p>The row limit is a parameter, or, in a keyset made by {@link #withLimitInSql}, a number in the SQL text.
  */
 final class Keyset {
     private final String first;
     private final String after;
     private final String before;
     private final int keyCount;
+    private final boolean limitInSql;
 
     /**
      * @param template   SQL with {@code {keys}}, {@code {keyset}} and {@code {order}}
@@ -48,11 +51,28 @@ final class Keyset {
         if (!base.contains("{limit}")) {
             base += " {limit}";
         }
-        first = base.replace("{keyset}", "TRUE").replace("{order}", forwardOrder).replace("{limit}", "LIMIT ?");
-        after = base.replace("{keyset}", row + (descending ? " < " : " > ") + bound).replace("{order}", forwardOrder)
-                .replace("{limit}", "LIMIT ?");
-        before = base.replace("{keyset}", row + (descending ? " > " : " < ") + bound).replace("{order}", backwardOrder)
-                .replace("{limit}", "LIMIT ?");
+        // {limit} stays in until sql(): a parameter, or the page's number (withLimitInSql).
+        first = base.replace("{keyset}", "TRUE").replace("{order}", forwardOrder);
+        after = base.replace("{keyset}", row + (descending ? " < " : " > ") + bound).replace("{order}", forwardOrder);
+        before = base.replace("{keyset}", row + (descending ? " > " : " < ") + bound).replace("{order}", backwardOrder);
+        limitInSql = false;
+    }
+
+    private Keyset(Keyset of, boolean limitInSql) {
+        this.first = of.first;
+        this.after = of.after;
+        this.before = of.before;
+        this.keyCount = of.keyCount;
+        this.limitInSql = limitInSql;
+    }
+
+    /**
+     * The same list with the row limit written into the SQL ({@code LIMIT 101}) instead of bound: a statement that
+     * must stop after the page can then be planned once per connection, since a generic plan knows a written limit
+     * and not a bound one. There is one text per page size ({@link PageRequest#MAX_LIMIT} at most).
+     */
+    Keyset withLimitInSql() {
+        return new Keyset(this, true);
     }
 
     /**
@@ -117,16 +137,23 @@ final class Keyset {
         if (cursor != null && cursor.key().size() != keyCount) {
             throw new QueryException.InvalidParameter("not a page cursor of this list");
         }
-        return cursor == null ? first : cursor.forward() ? after : before;
+        String sql = cursor == null ? first : cursor.forward() ? after : before;
+        // One row past the page tells whether there is a next one.
+        return sql.replace("{limit}", limitInSql ? "LIMIT " + (request.limit() + 1) : "LIMIT ?");
     }
 
-    /** The parameters {@link #sql} adds after the template's own: the cursor's key, then the row limit. */
+    /**
+     * The parameters {@link #sql} adds after the template's own: the cursor's key, then the row limit (unless it is
+     * written in the SQL).
+     */
     List<Object> params(PageRequest request) {
         List<Object> out = new ArrayList<>();
         if (request.cursor() != null) {
             out.addAll(request.cursor().key());
         }
-        out.add(request.limit() + 1);
+        if (!limitInSql) {
+            out.add(request.limit() + 1);
+        }
         return out;
     }
 

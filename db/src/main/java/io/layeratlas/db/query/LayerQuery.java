@@ -454,14 +454,30 @@ public final class LayerQuery {
 
     /**
      * A page of the layer's hosts by walking the live hosts in host ID order (hosts_host_id_key) and keeping those that
-     * hold it ({@link #WALK_HOLDS}): it stops after the page's hosts, about {@code limit × fleet / holders} probes, so
-     * it is the read for a layer many hosts hold. Parameters: the layer keys (first seen), the layer keys, the labels.
+     * hold it ({@link #WALK_HOLDS}) and carry the labels ({@code filter}): it stops after the page's hosts, about
+     * {@code limit × fleet / holders} probes, so it is the read for a layer many hosts hold. Parameters: the layer keys
+     * (first seen), the layer keys, the filter's.
      */
-    private static final Keyset WALK = new Keyset("""
-            SELECT %s, {keys}, %s AS layer_first_seen
-              FROM hosts h
-             WHERE h.retired_at IS NULL AND %s AND %s AND {keyset}
-             {order}""".formatted(Sql.HOST_COLUMNS, FIRST_HELD, WALK_HOLDS, Labels.FILTER), List.of("h.host_id"), List.of("text"), false);
+    private static Keyset walk(String filter) {
+        return new Keyset("""
+                SELECT %s, {keys}, %s AS layer_first_seen
+                  FROM hosts h
+                 WHERE h.retired_at IS NULL AND %s AND %s AND {keyset}
+                 {order}""".formatted(Sql.HOST_COLUMNS, FIRST_HELD, WALK_HOLDS, filter), List.of("h.host_id"),
+                List.of("text"), false);
+    }
+
+    /** {@link #walk} of the hosts carrying the labels asked for ({@link Labels#FILTER}). */
+    private static final Keyset WALK = walk(Labels.FILTER);
+
+    /**
+     * {@link #walk} of every live host, with no label filter and the page's limit written in the SQL, so that it can be
+     * planned once per connection ({@link #addPlannedOnce}): a generic plan must know the limit to stop after the page,
+     * and with the filter it read every host carrying the labels bound ({@code '{}'}: all of them) by the labels' GIN
+     * index and sorted them, where the walk stops after the page (10,000 hosts, a base layer, EXPLAIN ANALYZE of the
+     * prepared text: 31,356 buffers and 70 ms against 736 buffers).
+     */
+    private static final Keyset WALK_ALL = walk("TRUE").withLimitInSql();
 
     /**
      * Every live host holding the layer, with when it first held it: the layer's entries of host_layers_layer (an
@@ -509,7 +525,7 @@ public final class LayerQuery {
      */
     private Keyset read(LayerRef ref, PageRequest page, boolean labelled) {
         if (hostsRead != PageRead.CHEAPEST) {
-            return hostsRead == PageRead.WALK ? WALK : hostsRead == PageRead.SIFT && !labelled ? SIFT : GATHER;
+            return hostsRead == PageRead.WALK ? walk(labelled) : hostsRead == PageRead.SIFT && !labelled ? SIFT : GATHER;
         }
         long holders = ref.spread().holders();
         long fleet = ref.spread().fleet();
@@ -521,7 +537,11 @@ public final class LayerQuery {
         }
         // Between the two probing reads, the cheaper probes fewer hosts: Keyset.walks, the rule the package search's
         // hosts page shares.
-        return Keyset.walks(holders, fleet, page) ? WALK : GATHER;
+        return Keyset.walks(holders, fleet, page) ? walk(labelled) : GATHER;
+    }
+
+    private static Keyset walk(boolean labelled) {
+        return labelled ? WALK : WALK_ALL;
     }
 
     /** What a probe of a row by primary key costs in index entries read in order ({@link #read}). */
@@ -665,8 +685,8 @@ public final class LayerQuery {
         }
         String count = holdersCount(ref, labelled, labelsJson, params);
         params.add(keys); // li
-        params.addAll(List.of(keys, keys)); // WALK's, GATHER's and SIFT's alike
-        if (keyset != SIFT) {
+        params.addAll(List.of(keys, keys)); // every read's alike
+        if (keyset == WALK || keyset == GATHER) {
             params.add(labelsJson);
         }
         params.addAll(keyset.params(page));
@@ -718,21 +738,28 @@ public final class LayerQuery {
 
     /**
      * Adds {@link #hostsStatement}'s {@code statement} to a pipeline, after {@link Sql#STABLE_PLANS} when its page is
-     * gathered or sifted: PostgreSQL then plans it once per connection (once PgJDBC prepares it on the server, its fifth
-     * run there) instead of for every answer, so it must be the pipeline's last statement, of a pipeline that runs in a
-     * transaction (the rest of the transaction plans generically). Each way of reading a page ({@link #read}; the
+     * gathered, sifted or walked over every host ({@link #WALK_ALL}): PostgreSQL then plans it once per connection
+     * (once PgJDBC prepares it on the server, its fifth run there) instead of for every answer. It is the pipeline's last
+     * statement, of a pipeline that commits (the rest of a transaction would be planned as it is). Each way of reading a page ({@link #read}; the
      * layer's images scanned or probed) is a text of its own, picked by the counts the layer was resolved with, and the
      * gathered and sifted texts are fenced ({@code OFFSET 0}, {@code OR false}, scalar subqueries) so that their plans'
      * shapes do not hang on estimates. At 10,000 hosts a gathered or sifted statement costs 6.3–7.1 ms a call, ~0.05
      * of it planning, where it cost 7.4–7.6 with 1.3–1.4 of planning; the generic plans run 0.2–0.8 ms slower than the
-     * custom ones did (pg_stat_statements of three runs, bench/results/hosts-statements-generic-10000.txt). A walked
-     * page keeps custom plans: it must stop after the page, and a generic plan does not know the LIMIT (a parameter):
-     * the walk's generic plans read 31,134–31,735 buffers a call, 107–110 ms, where the custom ones read 1,594 (same
-     * file).
+     * custom ones did (pg_stat_statements of three runs, bench/results/hosts-statements-generic-10000.txt). A page
+     * walked over the hosts carrying some labels ({@link #WALK}) keeps custom plans: it must stop after the page, and
+     * a generic plan knows neither its LIMIT (a parameter) nor how many hosts carry the labels. Planned generically,
+     * the walk (then with the labels {@code '{}'} bound when none were asked for) read 31,134–31,735 buffers a call,
+     * 107–110 ms, where the custom plans read 1,594 (same file). {@link #WALK_ALL} has neither unknown: its generic
+     * plan is the custom one's shape, and it saves the 1.2-1.7 ms of planning a call. With the fleet's freshness no
+     * longer scanning every host ({@link Sql#freshnessSql}), a base layer's first page took 10.3-10.5 ms where it took
+     * 15-19, and a layer on 4,545 hosts 5.7-8.7 where it took 7.5-10.5 (10,000 hosts of {@code simulate}, none stale,
+     * EXPLAIN ANALYZE of the prepared text, three runs each).
      */
     private static <R> Sql.Pipeline.Part<R> addPlannedOnce(Sql.Pipeline pipeline, Statement statement,
                                                           Sql.RowMapper<R> mapper) {
-        if (statement.keyset() != WALK) {
+        if (statement.keyset() == WALK) {
+            pipeline.custom();
+        } else {
             pipeline.generic();
         }
         return pipeline.add(statement.sql(), mapper, statement.params().toArray());
@@ -921,15 +948,22 @@ public final class LayerQuery {
      */
     private static final int PAIRS_PER_HOST_ROW = 16;
 
-    // Images held by at least one host (as layer_usage.image_count counts them), most widely held first.
+    /**
+     * Images held by at least one host (as layer_usage.image_count counts them), most widely held first. Planned once
+     * per connection, its limit written in: the generic plan (the layer's image_layers rows, each image and usage row
+     * by primary key, sorted) read no more than the custom plans and ran as fast or faster, so the 0.4-0.7 ms of
+     * planning an answer was all saved (10,000 hosts, EXPLAIN ANALYZE of the prepared text, best of 3: a base layer in
+     * 673 images 0.70 ms planning and 6.7 ms running, against 0.01 and 3.0; a layer in one image 0.43 and 0.05,
+     * against 0.01 and 0.05).
+     */
     private static final Keyset IMAGES = new Keyset("""
             SELECT i.image_id, il.position, i.created, u.host_count, {keys}, %s AS tags
               FROM image_layers il
               JOIN images i ON i.image_key = il.image_key
               JOIN image_usage u ON u.image_key = i.image_key
              WHERE il.layer_key = ANY (?) AND u.host_count > 0 AND {keyset}
-             {order}""".formatted(Sql.fleetTags("i.image_key")), List.of("u.host_count", "i.image_id", "il.position"), List.of("integer", "text", "integer"), true);
-
+             {order}""".formatted(Sql.fleetTags("i.image_key")), List.of("u.host_count", "i.image_id", "il.position"),
+            List.of("integer", "text", "integer"), true).withLimitInSql();
 
     /**
      * Everything about the layer a digest or prefix names, with one page of its hosts and one of its images.
@@ -1003,8 +1037,8 @@ public final class LayerQuery {
             List<Blob> blobs = new ArrayList<>();
             Map<ImageAt, LayerInImage> seen = new HashMap<>();
             // The chains, the images and the hosts in one round trip once the keys are known (Sql.Pipeline), with the
-            // COMMIT; the hosts last, since a gathered or sifted page asks for generic plans for the rest of the
-            // transaction (addPlannedOnce).
+            // COMMIT: the chains planned for their layer (see Sql.STABLE_PLANS), then the images planned once, then
+            // the hosts as addPlannedOnce says.
             Sql.Pipeline pipeline = new Sql.Pipeline(true);
             var chainRows = pipeline.add(CHAINS, rs -> {
                 if (imageCount[0] < 0) { // the same on every row
@@ -1015,6 +1049,7 @@ public final class LayerQuery {
                         Sql.nullableLong(rs, "size"), rs.getString("v1_id"), Sql.instant(rs, "first_seen"),
                         rs.getInt("host_count"), rs.getInt("image_count"));
             }, ref.layerKeys(), ref.layerKeys(), ref.layerKeys());
+            pipeline.generic();
             var imageRows = IMAGES.add(pipeline, imagesPage, rs -> new ImageContaining(
                     rs.getString("image_id"), rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"),
                     Sql.instant(rs, "created")), ref.layerKeys());

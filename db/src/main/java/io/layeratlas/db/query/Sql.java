@@ -400,9 +400,15 @@ final class Sql {
      * parameter is {@link #staleBefore}, bound once ({@code b}): the counts inside the fence ({@code c}) compare with
      * it, so a custom plan knows its value there; the lists read it from {@code c}.
      * <p>The stale hosts are counted first (V17's range, and the hosts that never reported), then listed by one of
-     * two reads, as the count says. While fewer than half the fleet is stale, the range is gathered and sorted by host
-     * ID (fenced, OFFSET 0: unfenced, the planner, not knowing {@code before}, walked V24's index over every host to
-     * spare the sort, 5.5 ms with none stale). Otherwise V24's index is walked in host ID order, keeping each stale
+     * two reads, as the count says. While fewer than half the fleet is stale, the range is gathered in report order,
+     * stopping after the count, and sorted by host ID. The range is written with both its bounds (the lower one,
+     * {@code -infinity}, holds for every report): a generic plan, or the list's, which reads {@code before} from
+     * {@code c}, does not know {@code before}, and PostgreSQL then estimates a third of the hosts for a one-sided range
+     * ({@code DEFAULT_INEQ_SEL}) but a two-sided one as narrow ({@code DEFAULT_RANGE_INEQ_SEL}, selfuncs.h). With one
+     * side, the gather was a sequential scan of every host whether none or 389 were stale; with both, it is the index
+     * range, and with none stale nothing is read ({@code LIMIT 0}). {MEASURED} (Unfenced, the planner walked V24's
+     * index over every host to spare the sort, 5.5 ms with none stale.)
+     * Otherwise V24's index is walked in host ID order, keeping each stale
      * host, and stops after {@value Freshness#STALE_LISTED}: it reads at most the fresh hosts and the listed ones, no
      * more than the stale range and the list, however the stale hosts lie in host ID order (a data center's hosts
      * share a prefix). Gathering and sorting all of them, an answer's freshness took 3.8 ms (COPY-loaded) and 6.6 ms
@@ -419,10 +425,13 @@ final class Sql {
                    (SELECT min(h.scanned_at) FROM hosts h WHERE h.retired_at IS NULL) AS oldest_inventory,
                    CASE WHEN 2 * c.stale_count < c.hosts
                         THEN ARRAY(SELECT s.host_id
-                                     FROM (SELECT h.host_id FROM hosts h
-                                            WHERE h.retired_at IS NULL
-                                              AND ({report} < c.before OR {report} IS NULL)
-                                           OFFSET 0) s
+                                     FROM ((SELECT h.host_id FROM hosts h
+                                             WHERE h.retired_at IS NULL
+                                               AND {report} >= '-infinity'::timestamptz AND {report} < c.before
+                                             ORDER BY {report} LIMIT c.stale_count)
+                                           UNION ALL
+                                           (SELECT h.host_id FROM hosts h
+                                             WHERE h.retired_at IS NULL AND {report} IS NULL)) s
                                     ORDER BY s.host_id COLLATE "C" LIMIT %2$d)
                         ELSE ARRAY(SELECT h.host_id FROM hosts h
                                     WHERE h.retired_at IS NULL
@@ -434,7 +443,7 @@ final class Sql {
                            (SELECT count(*) FROM live_hosts) AS hosts,
                            (SELECT count(*) FROM hosts h
                              WHERE h.retired_at IS NULL
-                               AND {report} < b.before)
+                               AND {report} >= '-infinity'::timestamptz AND {report} < b.before)
                          + (SELECT count(*) FROM hosts h
                              WHERE h.retired_at IS NULL
                                AND {report} IS NULL) AS stale_count

@@ -85,4 +85,33 @@ class FreshnessTest {
             assertThat(fresh.allFresh()).isTrue();
         }
     }
+
+    @Test
+    void an_answer_over_fewer_stale_hosts_than_half_the_fleet_lists_the_first_of_those_that_reported_and_not()
+            throws Exception {
+        // 300 more hosts that reported a minute ago: the 150 stale ones (149 reported a day ago, old-000 never) are
+        // now fewer than half the fleet, gathered from V17's range in report order, and the one that never reported.
+        List<String> first = new ArrayList<>();
+        for (int i = 0; i < Freshness.STALE_LISTED; i++) {
+            first.add("old-%03d".formatted(i));
+        }
+        try (Connection c = db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try (var s = c.prepareStatement("""
+                    INSERT INTO hosts (host_id, last_heartbeat_at, snapshot_applied_at, scanned_at)
+                    SELECT 'fresh-' || n, ?, ?, ? FROM generate_series(1, 300) n""")) {
+                s.setObject(1, java.sql.Timestamp.from(NOW.minus(Duration.ofMinutes(1))));
+                s.setObject(2, java.sql.Timestamp.from(NOW.minus(Duration.ofMinutes(2))));
+                s.setObject(3, java.sql.Timestamp.from(NOW.minus(Duration.ofMinutes(3))));
+                s.executeUpdate();
+            }
+            for (String filter : List.of("TRUE", "h.host_id <> 'nobody'")) {
+                Freshness f = Sql.freshness(c, POLICY, filter);
+                assertThat(f.hostCount()).as(filter).isEqualTo(453);
+                assertThat(f.staleHostCount()).as(filter).isEqualTo(150);
+                assertThat(f.staleHosts()).as(filter).containsExactlyElementsOf(first);
+            }
+            c.rollback();
+        }
+    }
 }
