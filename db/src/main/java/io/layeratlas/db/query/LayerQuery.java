@@ -419,6 +419,11 @@ public final class LayerQuery {
 
     // The chains with the layer on top, each row also carrying the layer's blobs (JSON [[digest, media type,
     // repository]…] by digest) and how many images held by some host contain it: one round trip for the three.
+    // Planned once per connection (detail): the count probes each of the layer's images' usage row by primary key (a
+    // scalar subquery), a shape that does not hang on estimates. Joined, the generic plan hashed all of image_usage
+    // (1.6 ms against 0.8 custom, 10,000 hosts). Probed, the custom and generic plans read the same buffers (10,000
+    // hosts of simulate, EXPLAIN ANALYZE of the prepared text: 2,427, 118 and 19 for layers in 673, 26 and 1 images)
+    // and the generic ones spare 0.34-0.71 ms of planning an answer.
     private static final String CHAINS = """
             SELECT l.chain_id, l.diff_id, l.parent_chain_id, l.size, l.v1_id, l.first_seen,
                    coalesce(u.host_count, 0) AS host_count, coalesce(u.image_count, 0) AS image_count,
@@ -426,8 +431,9 @@ public final class LayerQuery {
                                     ORDER BY b.compressed_digest)
                       FROM layer_blobs b
                      WHERE b.diff_id IN (SELECT x.diff_id FROM layers x WHERE x.layer_key = ANY (?))) AS blobs_json,
-                   (SELECT count(*) FROM image_layers il JOIN image_usage iu ON iu.image_key = il.image_key
-                     WHERE il.layer_key = ANY (?) AND iu.host_count > 0) AS images_total
+                   (SELECT count(*) FROM image_layers il
+                     WHERE il.layer_key = ANY (?)
+                       AND (SELECT iu.host_count FROM image_usage iu WHERE iu.image_key = il.image_key) > 0) AS images_total
               FROM layers l LEFT JOIN layer_usage u ON u.layer_key = l.layer_key
              WHERE l.layer_key = ANY (?)
              ORDER BY u.host_count DESC NULLS LAST, l.chain_id""";
@@ -1037,9 +1043,9 @@ public final class LayerQuery {
             List<Blob> blobs = new ArrayList<>();
             Map<ImageAt, LayerInImage> seen = new HashMap<>();
             // The chains, the images and the hosts in one round trip once the keys are known (Sql.Pipeline), with the
-            // COMMIT: the chains planned for their layer (see Sql.STABLE_PLANS), then the images planned once, then
-            // the hosts as addPlannedOnce says.
+            // COMMIT: the chains and the images planned once, then the hosts as addPlannedOnce says.
             Sql.Pipeline pipeline = new Sql.Pipeline(true);
+            pipeline.generic();
             var chainRows = pipeline.add(CHAINS, rs -> {
                 if (imageCount[0] < 0) { // the same on every row
                     blobs.addAll(blobs(rs.getString("blobs_json")));
@@ -1049,7 +1055,6 @@ public final class LayerQuery {
                         Sql.nullableLong(rs, "size"), rs.getString("v1_id"), Sql.instant(rs, "first_seen"),
                         rs.getInt("host_count"), rs.getInt("image_count"));
             }, ref.layerKeys(), ref.layerKeys(), ref.layerKeys());
-            pipeline.generic();
             var imageRows = IMAGES.add(pipeline, imagesPage, rs -> new ImageContaining(
                     rs.getString("image_id"), rs.getInt("position"), Sql.strings(rs, "tags"), rs.getInt("host_count"),
                     Sql.instant(rs, "created")), ref.layerKeys());

@@ -98,8 +98,9 @@ final class Sql {
      * ({@code set_config(…, true)} is {@code SET LOCAL}), so that once PgJDBC prepares a statement on the server (its
      * fifth run on a connection) PostgreSQL plans it once per connection instead of once per run. The reader's
      * sessions plan every run ({@code Database.READER_SESSION}) because a layer's statements do depend on theirs,
-     * except a layer's gathered or sifted page of hosts, whose text Java picks by the layer's counts
-     * (LayerQuery.addPlannedOnce, the last statement of its pipeline), and lookups by unique or small index ranges: a
+     * except a layer's page of hosts (gathered, sifted, or walked over every host), whose text Java picks by the
+     * layer's counts (LayerQuery.addPlannedOnce, the last statement of its pipeline), the layer page's chains and
+     * images, whose texts fix their plans' shapes, and lookups by unique or small index ranges: a
      * layer's resolve by digest ({@link #listPlannedOnce}), the package search's versions of a name, holders' sets,
      * matched databases and page images' databases, and the fleet's freshness (0.08-0.59 ms of planning each at
      * 10,000 hosts, as much as running them, saved). Each of a host page's four statements cost about as much to plan
