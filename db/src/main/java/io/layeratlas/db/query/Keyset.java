@@ -69,7 +69,9 @@ final class Keyset {
     /**
      * The same list with the row limit written into the SQL ({@code LIMIT 101}) instead of bound: a statement that
      * must stop after the page can then be planned once per connection, since a generic plan knows a written limit
-     * and not a bound one. There is one text per page size ({@link PageRequest#MAX_LIMIT} at most).
+     * and not a bound one. There is one text per page size (0 to {@link PageRequest#MAX_LIMIT}), each a statement
+     * PgJDBC caches and, once prepared, the server keeps per connection: clients asking many page sizes cost cache
+     * entries, not answers.
      */
     Keyset withLimitInSql() {
         return new Keyset(this, true);

@@ -473,11 +473,11 @@ public final class LayerQuery {
                 List.of("text"), false);
     }
 
-    /** {@link #walk} of the hosts carrying the labels asked for ({@link Labels#FILTER}). */
+    /** {@link #walk(String)} of the hosts carrying the labels asked for ({@link Labels#FILTER}). */
     private static final Keyset WALK = walk(Labels.FILTER);
 
     /**
-     * {@link #walk} of every live host, with no label filter and the page's limit written in the SQL, so that it can be
+     * {@link #walk(String)} of every live host, with no label filter and the page's limit written in the SQL, so that it can be
      * planned once per connection ({@link #addPlannedOnce}): a generic plan must know the limit to stop after the page,
      * and with the filter it read every host carrying the labels bound ({@code '{}'}: all of them) by the labels' GIN
      * index and sorted them, where the walk stops after the page (10,000 hosts, a base layer, EXPLAIN ANALYZE of the
@@ -674,8 +674,8 @@ public final class LayerQuery {
      * of them, each page host's images containing the layer ({@code uses}) and its containers running one of them; one
      * row per host of the page (a single row with no host columns when the page is empty), in page order. The layer
      * keys are parameters, so the planner sees them (keys derived inside the statement hid them and cost a sequential
-     * scan of host_layers). The page is cut first ({@link #walk}: by walking the fleet or gathering the holders,
-     * whichever reads less), its hosts' images are read for the page only ({@link #PAGE_USES_SCANNED}), and the count
+     * scan of host_layers). The page is cut first ({@link #read}: by walking the fleet, gathering the holders or
+     * sifting the live hosts, whichever reads less), its hosts' images are read for the page only ({@link #PAGE_USES_SCANNED}), and the count
      * comes from the usage counter where it can ({@link #holdersCount}): a page of the base layer of 10,000 hosts reads
      * about what a page of a layer on ten hosts does.
      *

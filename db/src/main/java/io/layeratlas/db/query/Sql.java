@@ -410,8 +410,8 @@ final class Sql {
      * range, and with none stale nothing is read ({@code LIMIT 0}). The statement took 3.4-3.9 ms and now 1.2 with
      * none of 10,000 hosts stale, 6.2-6.4 and now 1.9-2.2 with 389 stale, and about the same with 3,089 (6.3-11
      * against 8.1-10.6; EXPLAIN ANALYZE of the prepared text, custom and generic plans, a 10,000-host fleet of
-     * {@code simulate}, box busy with a bench). (Unfenced, the planner walked V24's index over every host to spare the
-     * sort, 5.5 ms with none stale.)
+     * {@code simulate}, box busy with a bench). (Before, an unfenced gather let the planner walk V24's index over
+     * every host to spare the sort, 5.5 ms with none stale; the gather's limit in report order now keeps it on V17's.)
      * Otherwise V24's index is walked in host ID order, keeping each stale
      * host, and stops after {@value Freshness#STALE_LISTED}: it reads at most the fresh hosts and the listed ones, no
      * more than the stale range and the list, however the stale hosts lie in host ID order (a data center's hosts

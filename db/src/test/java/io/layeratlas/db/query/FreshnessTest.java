@@ -91,6 +91,8 @@ class FreshnessTest {
             throws Exception {
         // 300 more hosts that reported a minute ago: the 150 stale ones (149 reported a day ago, old-000 never) are
         // now fewer than half the fleet, gathered from V17's range in report order, and the one that never reported.
+        // The range's reports run against host ID order (old-149 the oldest), so a gather cut short of the count
+        // would miss the first host IDs.
         List<String> first = new ArrayList<>();
         for (int i = 0; i < Freshness.STALE_LISTED; i++) {
             first.add("old-%03d".formatted(i));
@@ -104,6 +106,12 @@ class FreshnessTest {
                 s.setObject(2, java.sql.Timestamp.from(NOW.minus(Duration.ofMinutes(2))));
                 s.setObject(3, java.sql.Timestamp.from(NOW.minus(Duration.ofMinutes(3))));
                 s.executeUpdate();
+            }
+            try (var s = c.createStatement()) {
+                s.executeUpdate("""
+                        UPDATE hosts SET last_heartbeat_at = last_heartbeat_at - substr(host_id, 5)::int * interval '1 s',
+                                         snapshot_applied_at = snapshot_applied_at - substr(host_id, 5)::int * interval '1 s'
+                         WHERE host_id LIKE 'old-%'""");
             }
             for (String filter : List.of("TRUE", "h.host_id <> 'nobody'")) {
                 Freshness f = Sql.freshness(c, POLICY, filter);

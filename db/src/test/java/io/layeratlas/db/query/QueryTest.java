@@ -408,7 +408,8 @@ class QueryTest {
             // the set_config, the page statements were planned for their parameters on every run.
             try (Connection c = reader.dataSource().getConnection(); var s = c.createStatement(); var rs = s.executeQuery("""
                     SELECT statement LIKE '%page_rn%' AS page, statement LIKE '%LIMIT 1),%' AS walked,
-                           statement LIKE '%labels @>%' AS labelled, statement LIKE '%AS images_total%' AS chains,
+                           statement LIKE '%false) AND h.labels @>%' AS labelled,
+                           statement LIKE '%AS images_total%' AS chains,
                            statement LIKE '%JOIN image_usage u ON%' AS images, generic_plans, custom_plans
                       FROM pg_prepared_statements
                      WHERE statement LIKE '%page_rn%' OR statement LIKE '%AS holders,%'
