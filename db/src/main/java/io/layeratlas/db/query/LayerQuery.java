@@ -433,7 +433,8 @@ public final class LayerQuery {
                      WHERE b.diff_id IN (SELECT x.diff_id FROM layers x WHERE x.layer_key = ANY (?))) AS blobs_json,
                    (SELECT count(*) FROM image_layers il
                      WHERE il.layer_key = ANY (?)
-                       AND (SELECT iu.host_count FROM image_usage iu WHERE iu.image_key = il.image_key) > 0) AS images_total
+                       AND (SELECT iu.host_count FROM image_usage iu WHERE iu.image_key = il.image_key) > 0)
+                   AS images_total
               FROM layers l LEFT JOIN layer_usage u ON u.layer_key = l.layer_key
              WHERE l.layer_key = ANY (?)
              ORDER BY u.host_count DESC NULLS LAST, l.chain_id""";
@@ -461,8 +462,8 @@ public final class LayerQuery {
     /**
      * A page of the layer's hosts by walking the live hosts in host ID order (hosts_host_id_key) and keeping those that
      * hold it ({@link #WALK_HOLDS}) and carry the labels ({@code filter}): it stops after the page's hosts, about
-     * {@code limit × fleet / holders} probes, so it is the read for a layer many hosts hold. Parameters: the layer keys
-     * (first seen), the layer keys, the filter's.
+     * {@code limit × fleet / holders} probes, so it is the read for a layer many hosts hold. Parameters: the layer
+     * keys (first seen), the layer keys, the filter's.
      */
     private static Keyset walk(String filter) {
         return new Keyset("""
@@ -477,11 +478,11 @@ public final class LayerQuery {
     private static final Keyset WALK = walk(Labels.FILTER);
 
     /**
-     * {@link #walk(String)} of every live host, with no label filter and the page's limit written in the SQL, so that it can be
-     * planned once per connection ({@link #addPlannedOnce}): a generic plan must know the limit to stop after the page,
-     * and with the filter it read every host carrying the labels bound ({@code '{}'}: all of them) by the labels' GIN
-     * index and sorted them, where the walk stops after the page (10,000 hosts, a base layer, EXPLAIN ANALYZE of the
-     * prepared text: 31,356 buffers and 70 ms against 736 buffers).
+     * {@link #walk(String)} of every live host, with no label filter and the page's limit written in the SQL, so that
+     * it can be planned once per connection ({@link #addPlannedOnce}): a generic plan must know the limit to stop after
+     * the page, and with the filter it read every host carrying the labels bound ({@code '{}'}: all of them) by the
+     * labels' GIN index and sorted them, where the walk stops after the page (10,000 hosts, a base layer, EXPLAIN
+     * ANALYZE of the prepared text: 31,356 buffers and 70 ms against 736 buffers).
      */
     private static final Keyset WALK_ALL = walk("TRUE").withLimitInSql();
 
@@ -531,7 +532,8 @@ public final class LayerQuery {
      */
     private Keyset read(LayerRef ref, PageRequest page, boolean labelled) {
         if (hostsRead != PageRead.CHEAPEST) {
-            return hostsRead == PageRead.WALK ? walk(labelled) : hostsRead == PageRead.SIFT && !labelled ? SIFT : GATHER;
+            return hostsRead == PageRead.WALK ? walkFor(labelled)
+                    : hostsRead == PageRead.SIFT && !labelled ? SIFT : GATHER;
         }
         long holders = ref.spread().holders();
         long fleet = ref.spread().fleet();
@@ -543,10 +545,11 @@ public final class LayerQuery {
         }
         // Between the two probing reads, the cheaper probes fewer hosts: Keyset.walks, the rule the package search's
         // hosts page shares.
-        return Keyset.walks(holders, fleet, page) ? walk(labelled) : GATHER;
+        return Keyset.walks(holders, fleet, page) ? walkFor(labelled) : GATHER;
     }
 
-    private static Keyset walk(boolean labelled) {
+    /** The walk for a question with or without labels: {@link #WALK} or {@link #WALK_ALL}. */
+    private static Keyset walkFor(boolean labelled) {
         return labelled ? WALK : WALK_ALL;
     }
 
@@ -675,9 +678,9 @@ public final class LayerQuery {
      * row per host of the page (a single row with no host columns when the page is empty), in page order. The layer
      * keys are parameters, so the planner sees them (keys derived inside the statement hid them and cost a sequential
      * scan of host_layers). The page is cut first ({@link #read}: by walking the fleet, gathering the holders or
-     * sifting the live hosts, whichever reads less), its hosts' images are read for the page only ({@link #PAGE_USES_SCANNED}), and the count
-     * comes from the usage counter where it can ({@link #holdersCount}): a page of the base layer of 10,000 hosts reads
-     * about what a page of a layer on ten hosts does.
+     * sifting the live hosts, whichever reads less), its hosts' images are read for the page only
+     * ({@link #PAGE_USES_SCANNED}), and the count comes from the usage counter where it can ({@link #holdersCount}): a
+     * page of the base layer of 10,000 hosts reads about what a page of a layer on ten hosts does.
      *
      * @return the SQL and its parameters
      */
@@ -745,10 +748,10 @@ public final class LayerQuery {
     /**
      * Adds {@link #hostsStatement}'s {@code statement} to a pipeline, after {@link Sql#STABLE_PLANS} when its page is
      * gathered, sifted or walked over every host ({@link #WALK_ALL}): PostgreSQL then plans it once per connection
-     * (once PgJDBC prepares it on the server, its fifth run there) instead of for every answer. It is the pipeline's last
-     * statement, of a pipeline that commits (the rest of a transaction would be planned as it is). Each way of reading a page ({@link #read}; the
-     * layer's images scanned or probed) is a text of its own, picked by the counts the layer was resolved with, and the
-     * gathered and sifted texts are fenced ({@code OFFSET 0}, {@code OR false}, scalar subqueries) so that their plans'
+     * (once PgJDBC prepares it on the server, its fifth run there) instead of for every answer. It is the pipeline's
+     * last statement, of a pipeline that commits (the rest of a transaction would be planned as it is). Each way of
+     * reading a page ({@link #read}; the layer's images scanned or probed) is a text of its own, picked by the counts
+     * the layer was resolved with, and the gathered and sifted texts are fenced ({@code OFFSET 0}, {@code OR false}, scalar subqueries) so that their plans'
      * shapes do not hang on estimates. At 10,000 hosts a gathered or sifted statement costs 6.3–7.1 ms a call, ~0.05
      * of it planning, where it cost 7.4–7.6 with 1.3–1.4 of planning; the generic plans run 0.2–0.8 ms slower than the
      * custom ones did (pg_stat_statements of three runs, bench/results/hosts-statements-generic-10000.txt). A page

@@ -104,7 +104,8 @@ final class Sql {
      * layer's resolve by digest ({@link #listPlannedOnce}), the package search's versions of a name, holders' sets,
      * matched databases and page images' databases, and the fleet's freshness (0.08-0.59 ms of planning each at
      * 10,000 hosts, as much as running them, saved). Each of a host page's four statements cost about as much to plan
-     * as to run (EXPLAIN ANALYZE, small scale: the header's 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction ({@link #inSnapshot}): in autocommit,
+     * as to run (EXPLAIN ANALYZE, small scale: the header's 2.2 ms planning, 2.1 ms execution). One row, one column;
+     * needs a transaction ({@link #inSnapshot}): in autocommit,
      * where PostgreSQL runs a pipeline as one implicit transaction, the statements after it were planned for their
      * parameters on every run ({@code pg_prepared_statements}), so a pipeline that saves its COMMIT round trip ends
      * with it instead ({@link Pipeline#Pipeline(boolean)}). Keeps the session's mode in a setting of its own, which
