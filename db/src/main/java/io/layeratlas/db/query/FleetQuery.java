@@ -37,7 +37,7 @@ public final class FleetQuery {
 
     /**
      * The statement every answer reads the freshness of the whole fleet with (the overview, the hosts holding a layer,
-     * the package search; V17's indexes, V19's live_hosts), for baselines that time an answer as bare SQL (as
+     * the package search; V17's indexes, V25's live host count), for baselines that time an answer as bare SQL (as
      * {@link PackageQuery#matchingDatabases}): one row, columns {@code standby, replayed_at, caught_up, lag} (how far a
      * hot standby's replay trails; false, null, false, 0 on a primary), {@code hosts} (live hosts), {@code
      * oldest_report, oldest_inventory} (timestamps with time zone, null without hosts), {@code stale} (the first

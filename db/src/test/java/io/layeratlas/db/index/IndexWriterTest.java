@@ -1,6 +1,7 @@
 package io.layeratlas.db.index;
 
 import io.layeratlas.db.Database;
+import io.layeratlas.db.query.FleetQuery;
 import io.layeratlas.db.query.Freshness;
 import io.layeratlas.db.query.HostQuery;
 import io.layeratlas.db.query.PageRequest;
@@ -315,26 +316,88 @@ class IndexWriterTest {
         assertThat(writer.recount()).isZero();
     }
 
+    @Test
+    void the_live_host_count_stays_exact_over_many_registering_statements_in_a_few_rows() {
+        for (int i = 0; i < 40; i++) {
+            apply(SyntheticFleet.heartbeat("h" + i, SyntheticFleet.T0)); // a batch each: a statement registering a host
+        }
+        assertThat(liveHosts()).isEqualTo(40);
+        for (int i = 0; i < 25; i++) {
+            assertThat(writer.retireHost("h" + i)).isTrue();
+        }
+        assertThat(liveHosts()).as("25 retired, one transaction each").isEqualTo(15);
+        apply(SyntheticFleet.heartbeat("h40", SyntheticFleet.T0), SyntheticFleet.heartbeat("h41", SyntheticFleet.T0));
+        assertThat(liveHosts()).isEqualTo(17);
+        assertThat(countRows()).as("the count's rows, folded").isBetween(1, 17);
+        writer.dropIndex();
+        assertThat(liveHosts()).as("every live host deleted").isZero();
+    }
+
+    @Test
+    void hosts_registered_by_concurrent_transactions_all_count_and_neither_waits_for_the_other() throws Exception {
+        try (var a = db.dataSource().getConnection(); var b = db.dataSource().getConnection();
+             var sa = a.createStatement(); var sb = b.createStatement()) {
+            a.setAutoCommit(false);
+            b.setAutoCommit(false);
+            // a registers 20 hosts, a statement each: past 16 rows it folds the count's rows, and holds them until it
+            // commits; b registers 20 more meanwhile and folds too: it must skip a's rows, not wait for them (the
+            // lock timeout fails the test) nor count them.
+            for (int i = 0; i < 20; i++) {
+                sa.execute("INSERT INTO hosts (host_id) VALUES ('a" + i + "')");
+            }
+            sb.execute("SET LOCAL lock_timeout = '5s'");
+            for (int i = 0; i < 20; i++) {
+                sb.execute("INSERT INTO hosts (host_id) VALUES ('b" + i + "')");
+            }
+            b.commit();
+            assertThat(liveHosts()).as("b's hosts; a's not committed yet").isEqualTo(20);
+            a.commit();
+        }
+        assertThat(liveHosts()).isEqualTo(40);
+        assertThat(countRows()).as("the count's rows, folded").isBetween(1, 17);
+    }
+
+    /** The rows V25 keeps the live hosts' count in (its deltas). */
+    private int countRows() {
+        try (var c = db.dataSource().getConnection(); var s = c.createStatement();
+             var rs = s.executeQuery("SELECT count(*) FROM live_host_counts")) {
+            rs.next();
+            return rs.getInt(1);
+        } catch (java.sql.SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /**
-     * How many live hosts the fleet's freshness counts, as every fleet-wide answer reports it (V19's live_hosts), having
-     * checked that live_hosts names them by their IDs (V23, which a page of a layer's hosts walks) as the host list does.
+     * How many live hosts the fleet's freshness counts, as every fleet-wide answer reports it (V25's count), having
+     * checked that it is the host list's (counted from the hosts' rows) and that live_hosts names them by their IDs
+     * (V23, which a page of a layer's hosts walks) as the host list does.
      */
     private int liveHosts() {
         var hosts = new HostQuery(db.dataSource(), new Freshness.Policy(Clock.systemUTC(), Duration.ofMinutes(5)))
                 .list(HostQuery.Sort.HOST, false, PageRequest.first());
         assertThat(hosts.page().total()).as("the host list's total").isEqualTo(hosts.hosts().size());
         List<String> byId = new ArrayList<>();
+        int fleet;
         try (var c = db.dataSource().getConnection(); var s = c.createStatement();
-             var rs = s.executeQuery("SELECT host_id FROM live_hosts ORDER BY host_id")) {
-            while (rs.next()) {
-                byId.add(rs.getString(1));
+             var ps = c.prepareStatement(FleetQuery.FLEET_FRESHNESS)) {
+            try (var rs = s.executeQuery("SELECT host_id FROM live_hosts ORDER BY host_id")) {
+                while (rs.next()) {
+                    byId.add(rs.getString(1));
+                }
+            }
+            ps.setTimestamp(1, java.sql.Timestamp.from(java.time.Instant.now()));
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                fleet = rs.getInt("hosts");
             }
         } catch (java.sql.SQLException e) {
             throw new AssertionError(e);
         }
         assertThat(byId).as("live_hosts by host ID").containsExactlyElementsOf(
                 hosts.hosts().stream().map(h -> h.status().hostId()).toList());
-        return hosts.freshness().hostCount();
+        assertThat(fleet).as("the fleet's freshness count").isEqualTo(hosts.page().total());
+        return fleet;
     }
 
     @Test
