@@ -101,8 +101,10 @@ public final class LayerQuery {
          * @param holders hosts holding it
          * @param images  images held by a host that contain it
          * @param fleet   live and retired hosts in the index, PostgreSQL's estimate (pg_class.reltuples; 0: none yet)
+         * @param holdings images held, one per host holding each: held_images' rows, PostgreSQL's estimate (as
+         *                 {@code fleet})
          */
-        public record Spread(long holders, long images, long fleet) {
+        public record Spread(long holders, long images, long fleet, long holdings) {
         }
 
         /** The chain ID of one of {@code layerKeys}. */
@@ -359,7 +361,9 @@ public final class LayerQuery {
     private static final String EXACT = """
             SELECT l.layer_key, l.chain_id, l.diff_id, coalesce(u.host_count, 0) AS holders,
                    coalesce(u.image_count, 0) AS images,
-                   (SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = 'hosts'::regclass) AS fleet
+                   (SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = 'hosts'::regclass) AS fleet,
+                   (SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c
+                     WHERE c.oid = 'held_images'::regclass) AS holdings
               FROM layers l LEFT JOIN layer_usage u ON u.layer_key = l.layer_key
              WHERE l.diff_id = ? OR l.chain_id = ?""";
 
@@ -399,20 +403,21 @@ public final class LayerQuery {
             }
             digest = found.get(0).key();
         }
-        record Row(long key, String chainId, String diffId, long holders, long images, long fleet) {
+        record Row(long key, String chainId, String diffId, long holders, long images, long fleet, long holdings) {
         }
         String q = digest;
         // Two unique-index probes whatever the digest: planned once per connection, where its custom plan cost
         // 0.29 ms of planning to 0.15 ms of execution (1,000 simulated hosts, EXPLAIN ANALYZE).
         List<Row> rows = Sql.listPlannedOnce(c, EXACT, rs -> new Row(rs.getLong(1), rs.getString(2), rs.getString(3),
-                rs.getLong(4), rs.getLong(5), rs.getLong(6)), q, q);
+                rs.getLong(4), rs.getLong(5), rs.getLong(6), rs.getLong(7)), q, q);
         List<Row> byDiff = rows.stream().filter(r -> r.diffId().equals(q)).toList();
         List<Row> matched = byDiff.isEmpty() ? rows.stream().filter(r -> r.chainId().equals(q)).toList() : byDiff;
         if (!matched.isEmpty()) {
             return new LayerRef(q, byDiff.isEmpty() ? MatchedBy.CHAIN_ID : MatchedBy.DIFF_ID,
                     matched.stream().map(Row::key).toList(), matched.stream().map(Row::chainId).toList(),
                     new LayerRef.Spread(matched.stream().mapToLong(Row::holders).sum(),
-                            matched.stream().mapToLong(Row::images).sum(), matched.get(0).fleet()));
+                            matched.stream().mapToLong(Row::images).sum(), matched.get(0).fleet(),
+                            matched.get(0).holdings()));
         }
         throw new QueryException.NotFound("no layer has diff or chain ID " + q);
     }
@@ -629,9 +634,9 @@ public final class LayerQuery {
      * table it reads them from), read one of two ways ({@link #probeUses}), each fenced (OFFSET 0) from the planner's
      * other choice. Scanned: the page's
      * host_images rows by primary key (a few hundred a host), hashed against the layer's images
-     * ({@link #LAYER_IMAGES}); probed: the primary key once per image of the layer and page host. For a page of 100
-     * hosts and a base layer in 500 images the probes were 50,000 (80 ms, EXPLAIN at 10,000 hosts) where the rows cost
-     * 20,000 reads; for a layer in 2 images, 200 probes against the same 20,000 rows (20 ms).
+     * ({@link #LAYER_IMAGES}); probed: the primary key for each image of the layer, over the page hosts' keys. Scanning
+     * costs about the page hosts' images (20,000 rows for 101 hosts of 200 images), probing about the layer's images
+     * ({@link #probeUses} chooses).
      */
     private static final String PAGE_USES_SCANNED = """
             u AS (SELECT hi.host_key, %s
@@ -650,11 +655,23 @@ public final class LayerQuery {
                    GROUP BY hi.host_key)""";
 
     /**
-     * Whether a page's images are probed ({@link #PAGE_USES_PROBED}) rather than scanned: when the layer is in so few
-     * images that a probe for each costs less than reading a host's few hundred rows.
+     * Whether a page's images are probed ({@link #PAGE_USES_PROBED}) rather than scanned: when the layer is in no more
+     * images than a host holds on average ({@link LayerRef.Spread}: held_images' rows over the hosts, PostgreSQL's
+     * estimates) or in at most {@code probedImages} ({@code -1}: never). A probe per image of the layer costs about
+     * what scanning costs per image of a page host: on 10,000 simulated hosts of 200 images, for 101 page hosts,
+     * probing took 0.22, 0.64, 1.75, 4.1, 9.3 and 19.4 ms for layers in 17, 64, 209, 502, 1,295 and 2,760 images,
+     * scanning 2.8, 2.9, 3.9, 4.5, 5.0 and 6.2 (EXPLAIN ANALYZE, PostgreSQL 17, idle;
+     * bench/results/layer-uses-10000.txt): probing wins up to about 2.5 times a host's images, so choosing it up to
+     * one time keeps a margin. A wrong estimate costs time, never rows. Until 2026-12-06 only layers in up to 16 images
+     * were probed.
      */
     private boolean probeUses(LayerRef ref) {
-        return ref.spread().images() <= probedImages;
+        if (probedImages < 0) {
+            return false;
+        }
+        LayerRef.Spread s = ref.spread();
+        long perHost = s.fleet() > 0 ? s.holdings() / s.fleet() : 0;
+        return s.images() <= Math.max(probedImages, perHost);
     }
 
     private static final int PROBED_IMAGES = 16;
