@@ -358,14 +358,16 @@ public final class LayerQuery {
         void accept(HostHolding host) throws Exception;
     }
 
+    /** PostgreSQL's estimate of a table's rows ({@code pg_class.reltuples}, 0 before it has one), as a column. */
+    private static String estimatedRows(String table) {
+        return "(SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = '" + table + "'::regclass)";
+    }
+
     private static final String EXACT = """
             SELECT l.layer_key, l.chain_id, l.diff_id, coalesce(u.host_count, 0) AS holders,
-                   coalesce(u.image_count, 0) AS images,
-                   (SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = 'hosts'::regclass) AS fleet,
-                   (SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c
-                     WHERE c.oid = 'held_images'::regclass) AS holdings
+                   coalesce(u.image_count, 0) AS images, %s AS fleet, %s AS holdings
               FROM layers l LEFT JOIN layer_usage u ON u.layer_key = l.layer_key
-             WHERE l.diff_id = ? OR l.chain_id = ?""";
+             WHERE l.diff_id = ? OR l.chain_id = ?""".formatted(estimatedRows("hosts"), estimatedRows("held_images"));
 
     private static final String PREFIX = """
             (SELECT DISTINCT 'diff ID' AS what, diff_id AS digest FROM layers
@@ -768,8 +770,9 @@ public final class LayerQuery {
      * (once PgJDBC prepares it on the server, its fifth run there) instead of for every answer. It is the pipeline's
      * last statement, of a pipeline that commits (the rest of a transaction would be planned as it is). Each way of
      * reading a page ({@link #read}; the layer's images scanned or probed) is a text of its own, picked by the counts
-     * the layer was resolved with, and the gathered and sifted texts are fenced ({@code OFFSET 0}, {@code OR false}, scalar subqueries) so that their plans'
-     * shapes do not hang on estimates. At 10,000 hosts a gathered or sifted statement costs 6.3–7.1 ms a call, ~0.05
+     * the layer was resolved with, and the gathered and sifted texts are fenced ({@code OFFSET 0}, {@code OR false},
+     * scalar subqueries) so that their plans' shapes do not hang on estimates. At 10,000 hosts a gathered or sifted
+     * statement costs 6.3–7.1 ms a call, ~0.05
      * of it planning, where it cost 7.4–7.6 with 1.3–1.4 of planning; the generic plans run 0.2–0.8 ms slower than the
      * custom ones did (pg_stat_statements of three runs, bench/results/hosts-statements-generic-10000.txt). A page
      * walked over the hosts carrying some labels ({@link #WALK}) keeps custom plans: it must stop after the page, and

@@ -100,16 +100,16 @@ final class Sql {
      * sessions plan every run ({@code Database.READER_SESSION}) because a layer's statements do depend on theirs,
      * except a layer's page of hosts (gathered, sifted, or walked over every host), whose text Java picks by the
      * layer's counts (LayerQuery.addPlannedOnce, the last statement of its pipeline), the layer page's chains and
-     * images, whose texts fix their plans' shapes, and lookups by unique or small index ranges: a
-     * layer's resolve by digest ({@link #listPlannedOnce}), the package search's versions of a name, holders' sets,
-     * matched databases and page images' databases, and the fleet's freshness (0.08-0.59 ms of planning each at
-     * 10,000 hosts, as much as running them, saved). Each of a host page's four statements cost about as much to plan
-     * as to run (EXPLAIN ANALYZE, small scale: the header's 2.2 ms planning, 2.1 ms execution). One row, one column;
-     * needs a transaction ({@link #inSnapshot}): in autocommit,
-     * where PostgreSQL runs a pipeline as one implicit transaction, the statements after it were planned for their
-     * parameters on every run ({@code pg_prepared_statements}), so a pipeline that saves its COMMIT round trip ends
-     * with it instead ({@link Pipeline#Pipeline(boolean)}). Keeps the session's mode in a setting of its own, which
-     * {@link #SESSION_PLANS} restores; added by {@link Pipeline#generic()}.
+     * images, whose texts fix their plans' shapes, and lookups by unique or small index ranges: a layer's resolve by
+     * digest ({@link #listPlannedOnce}), the package search's versions of a name, holders' sets, matched databases and
+     * page images' databases, and the fleet's freshness (0.08-0.59 ms of planning each at 10,000 hosts, as much as
+     * running them, saved). Each of a host page's four statements cost about as much to plan as to run (EXPLAIN
+     * ANALYZE, small scale: the header's 2.2 ms planning, 2.1 ms execution). One row, one column; needs a transaction
+     * ({@link #inSnapshot}): in autocommit, where PostgreSQL runs a pipeline as one implicit transaction, the
+     * statements after it were planned for their parameters on every run ({@code pg_prepared_statements}), so a
+     * pipeline that saves its COMMIT round trip ends with it instead ({@link Pipeline#Pipeline(boolean)}). Keeps the
+     * session's mode in a setting of its own, which {@link #SESSION_PLANS} restores; added by
+     * {@link Pipeline#generic()}.
      */
     static final String STABLE_PLANS = """
             SELECT set_config('plan_cache_mode', 'force_generic_plan', true)
@@ -399,9 +399,8 @@ final class Sql {
      * first entry of each, the stale hosts a range) and V24: 0.7 ms at 10,000 hosts none of which is stale, where the
      * aggregate over the table took 2-6 ms. The count is V25's sum of a few deltas (counting V19's live_hosts read all
      * of its rows, 0.5-1.2 ms at 10,000 hosts; counting hosts, every host's heap tuple once heartbeats had cleared the
-     * visibility map). Its one
-     * parameter is {@link #staleBefore}, bound once ({@code b}): the counts inside the fence ({@code c}) compare with
-     * it, so a custom plan knows its value there; the lists read it from {@code c}.
+     * visibility map). Its one parameter is {@link #staleBefore}, bound once ({@code b}): the counts inside the fence
+     * ({@code c}) compare with it, so a custom plan knows its value there; the lists read it from {@code c}.
      * <p>The stale hosts are counted first (V17's range, and the hosts that never reported), then listed by one of
      * two reads, as the count says. While fewer than half the fleet is stale, the range is gathered in report order,
      * stopping after the count, and sorted by host ID. The range is written with both its bounds (the lower one,
@@ -414,8 +413,8 @@ final class Sql {
      * against 8.1-10.6; EXPLAIN ANALYZE of the prepared text, custom and generic plans, a 10,000-host fleet of
      * {@code simulate}, box busy with a bench). (Before, an unfenced gather let the planner walk V24's index over
      * every host to spare the sort, 5.5 ms with none stale; the gather's limit in report order now keeps it on V17's.)
-     * Otherwise V24's index is walked in host ID order, keeping each stale
-     * host, and stops after {@value Freshness#STALE_LISTED}: it reads at most the fresh hosts and the listed ones, no
+     * Otherwise V24's index is walked in host ID order, keeping each stale host, and stops after
+     * {@value Freshness#STALE_LISTED}: it reads at most the fresh hosts and the listed ones, no
      * more than the stale range and the list, however the stale hosts lie in host ID order (a data center's hosts
      * share a prefix). Gathering and sorting all of them, an answer's freshness took 3.8 ms (COPY-loaded) and 6.6 ms
      * (indexer-written) when every host of a 10,000-host fleet was stale, where the walk takes 1.8 and 2.3 ms; with

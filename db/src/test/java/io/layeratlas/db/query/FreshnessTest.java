@@ -109,8 +109,9 @@ class FreshnessTest {
             }
             try (var s = c.createStatement()) {
                 s.executeUpdate("""
-                        UPDATE hosts SET last_heartbeat_at = last_heartbeat_at - substr(host_id, 5)::int * interval '1 s',
-                                         snapshot_applied_at = snapshot_applied_at - substr(host_id, 5)::int * interval '1 s'
+                        UPDATE hosts
+                           SET last_heartbeat_at = last_heartbeat_at - substr(host_id, 5)::int * interval '1 s',
+                               snapshot_applied_at = snapshot_applied_at - substr(host_id, 5)::int * interval '1 s'
                          WHERE host_id LIKE 'old-%'""");
             }
             for (String filter : List.of("TRUE", "h.host_id <> 'nobody'")) {
