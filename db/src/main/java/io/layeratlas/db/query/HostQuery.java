@@ -290,6 +290,13 @@ public final class HostQuery {
     // The change log. The SQL that reads host_changes is here and in ONE's change_total: its storage may change.
     // The table keeps one row per generation, change and subject with the image or layer keys (V2 migration), and for
     // tag rows the tags in the keys' order (V6): one line per key, newest change first.
+    // A line is a row's subscript, and only the page's lines are read from the arrays: the rows are walked in the
+    // page's direction ({direction}), and each gives at most a page of its subscripts past the cursor, in that
+    // direction (generate_subscripts' reverse flag; a function scan returns its rows in the function's order, so no
+    // sort), so the sort above stops after the rows the page reaches. Unnesting every row's keys and tags and sorting
+    // them all cost 2.2-2.3 ms for a host of 1,617 lines at 10,000 hosts; this costs 0.8 ms, and 1.1-1.5 ms with a sort
+    // of each row's subscripts (EXPLAIN ANALYZE, idle). A row's arrays are copied (|| '{}') once, where the row is read:
+    // each subscript of a TOASTed array would fetch the whole array again.
     // The digest of each line is looked up by scalar subqueries, which PostgreSQL evaluates after the sort and LIMIT:
     // only the page's lines are looked up, where joins read every line of the log and all of images and layers.
     private static final Keyset CHANGES = new Keyset("""
@@ -297,9 +304,15 @@ public final class HostQuery {
                    CASE WHEN c.subject IN ('image', 'tag') THEN (SELECT i.image_id FROM images i WHERE i.image_key = k.key)
                         WHEN c.subject = 'layer' THEN (SELECT l.chain_id FROM layers l WHERE l.layer_key = k.key)
                    END AS digest, k.tag, {keys}
-              FROM host_changes c CROSS JOIN LATERAL unnest(c.keys, c.tags) WITH ORDINALITY AS k(key, tag, n)
-             WHERE c.host_key = {host} AND {keyset}
-             {order}""".replace("{host}", HOST_KEY), List.of("c.change_id", "k.n"), List.of("bigint", "bigint"), true);
+              FROM (SELECT x.change_id, x.generation, x.at, x.change, x.subject, x.keys || '{}'::bigint[] AS keys,
+                           x.tags || '{}'::text[] AS tags
+                      FROM host_changes x WHERE x.host_key = {host}
+                     ORDER BY x.change_id {direction} OFFSET 0) c
+              CROSS JOIN LATERAL (SELECT k.n, c.keys[k.n] AS key, c.tags[k.n] AS tag
+                                    FROM generate_subscripts(c.keys, 1, '{direction}' = 'DESC') k(n)
+                                   WHERE {keyset} {limit}) k
+             {order} {limit}""".replace("{host}", HOST_KEY), List.of("c.change_id", "k.n"), List.of("bigint", "bigint"), true)
+            .withLimitInSql();
 
     /** A line of {@link #CHANGES}: one page of a host's change log, newest first, its total ONE's change_total. */
     private static Change change(java.sql.ResultSet rs) throws SQLException {

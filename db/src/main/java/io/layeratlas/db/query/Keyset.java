@@ -13,6 +13,9 @@ import java.util.List;
  * {@code WHERE} clause with {@code {keyset}} and has {@code {order}} in place of its {@code ORDER BY}; every bound
  * parameter of the template comes before {@code {keyset}}. The page's SQL appends {@code LIMIT ?}, or puts it where the
  * template says {@code {limit}} (a template that sorts and limits in a subquery, then joins the page's rows only).
+ * {@code {limit}} may appear twice (a subquery that stops after a page, and the page): such a template writes its limit
+ * in the SQL ({@link #withLimitInSql}). {@code {direction}} is the direction of the page's order ({@code ASC} or
+ * {@code DESC}), for a subquery that walks the rows in the order of the first key column only.
  *
  * <p>Every key column sorts the same way (all ascending or all descending) so that one row comparison
  * {@code (k0, k1) > (?, ?)} selects the rows after a key; the last key column must make the order total (an ID), and no key may be null (coalesce it).
@@ -48,13 +51,20 @@ final class Keyset {
         String base = template.replace("{keys}", String.join(", ", selected));
         String forwardOrder = "ORDER BY " + (descending ? desc : asc);
         String backwardOrder = "ORDER BY " + (descending ? asc : desc);
+        String forward = descending ? "DESC" : "ASC";
+        String backward = descending ? "ASC" : "DESC";
         if (!base.contains("{limit}")) {
             base += " {limit}";
         }
         // {limit} stays in until sql(): a parameter, or the page's number (withLimitInSql).
-        first = base.replace("{keyset}", "TRUE").replace("{order}", forwardOrder);
-        after = base.replace("{keyset}", row + (descending ? " < " : " > ") + bound).replace("{order}", forwardOrder);
-        before = base.replace("{keyset}", row + (descending ? " > " : " < ") + bound).replace("{order}", backwardOrder);
+        if (base.split("\\{keyset}", -1).length != 2) {
+            throw new IllegalArgumentException("a keyset template binds its cursor once: one {keyset}");
+        }
+        first = base.replace("{keyset}", "TRUE").replace("{order}", forwardOrder).replace("{direction}", forward);
+        after = base.replace("{keyset}", row + (descending ? " < " : " > ") + bound).replace("{order}", forwardOrder)
+                .replace("{direction}", forward);
+        before = base.replace("{keyset}", row + (descending ? " > " : " < ") + bound).replace("{order}", backwardOrder)
+                .replace("{direction}", backward);
         limitInSql = false;
     }
 
@@ -140,6 +150,9 @@ final class Keyset {
             throw new QueryException.InvalidParameter("not a page cursor of this list");
         }
         String sql = cursor == null ? first : cursor.forward() ? after : before;
+        if (!limitInSql && sql.indexOf("{limit}") != sql.lastIndexOf("{limit}")) {
+            throw new IllegalStateException("a template that limits twice writes its limit in the SQL (withLimitInSql)");
+        }
         // One row past the page tells whether there is a next one.
         return sql.replace("{limit}", limitInSql ? "LIMIT " + (request.limit() + 1) : "LIMIT ?");
     }

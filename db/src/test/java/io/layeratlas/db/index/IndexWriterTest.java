@@ -114,6 +114,67 @@ class IndexWriterTest {
     }
 
     @Test
+    void a_hosts_change_log_pages_newest_first_each_line_once_and_the_same_way_back() {
+        // Three generations: images arrive, two leave and two come with new layers, then a tag moves. The log's
+        // lines are what the index holds (read by IndexDump's own unnest), newest generation first; walked forward
+        // by pages of any size they are the same list, and walked back from the last page by previous cursors too.
+        SyntheticFleet fleet = new SyntheticFleet(13, 5);
+        List<ImageRecord> imgs = fleet.images();
+        apply(SyntheticFleet.snapshot("web-01", 1, List.of(withTags(imgs.get(0), "shop/api:1.0"), imgs.get(1), imgs.get(2))));
+        apply(SyntheticFleet.snapshot("web-01", 2, List.of(withTags(imgs.get(0), "shop/api:1.0"), imgs.get(3), imgs.get(4))));
+        apply(SyntheticFleet.snapshot("web-01", 3, List.of(withTags(imgs.get(0), "shop/api:1.1"), imgs.get(3), imgs.get(4))));
+        List<String> stored = dump("host_changes").get("host_changes").stream()
+                .map(l -> l.replaceFirst(" at=[^ ]+ [^ ]+ ", " ").replaceFirst("^web-01 ", "")).sorted().toList();
+        assertThat(stored).hasSizeGreaterThan(12).anyMatch(l -> l.startsWith("gen=2 removed image"))
+                .anyMatch(l -> l.equals("gen=3 added tag " + imgs.get(0).id() + " shop/api:1.1"));
+
+        HostQuery hosts = new HostQuery(db.dataSource(), new Freshness.Policy(Clock.systemUTC(), Duration.ofMinutes(5)));
+        List<String> whole = changeLog(hosts, 1000);
+        assertThat(hosts.detail("web-01", changes(null, 1)).changesPage().total()).isEqualTo(stored.size());
+        assertThat(whole.stream().sorted().toList()).isEqualTo(stored);
+        List<Integer> generations = whole.stream().map(l -> Integer.parseInt(l.substring(4, l.indexOf(' ')))).toList();
+        assertThat(generations).isSortedAccordingTo(Collections.reverseOrder());
+        assertThat(generations).startsWith(3).endsWith(1);
+        for (int limit : new int[]{1, 2, 3, 7}) {
+            assertThat(changeLog(hosts, limit)).as("pages of %d", limit).isEqualTo(whole);
+        }
+
+        // Back from the last page of 2: every page is the one forward had, and the lines come back in reverse.
+        HostQuery.HostDetail page = hosts.detail("web-01", changes(null, 2));
+        while (page.changesPage().next() != null) {
+            page = hosts.detail("web-01", changes(page.changesPage().next(), 2));
+        }
+        List<String> back = new ArrayList<>(lines(page));
+        while (page.changesPage().previous() != null) {
+            page = hosts.detail("web-01", changes(page.changesPage().previous(), 2));
+            back.addAll(0, lines(page));
+        }
+        assertThat(back).isEqualTo(whole);
+    }
+
+    /** Every line of web-01's change log, read by pages of {@code limit}. */
+    private static List<String> changeLog(HostQuery hosts, int limit) {
+        List<String> out = new ArrayList<>();
+        String cursor = null;
+        do {
+            HostQuery.HostDetail page = hosts.detail("web-01", changes(cursor, limit));
+            out.addAll(lines(page));
+            cursor = page.changesPage().next();
+        } while (cursor != null);
+        return out;
+    }
+
+    private static HostQuery.DetailPages changes(String cursor, int limit) {
+        return new HostQuery.DetailPages(PageRequest.parse(null, "0"), PageRequest.parse(null, "0"),
+                PageRequest.parse(cursor, Integer.toString(limit)));
+    }
+
+    private static List<String> lines(HostQuery.HostDetail page) {
+        return page.changes().stream().map(c -> "gen=" + c.generation() + " " + c.change() + " " + c.subject() + " "
+                + c.digest() + (c.tag() == null ? "" : " " + c.tag())).toList();
+    }
+
+    @Test
     void the_fleets_tags_of_an_image_follow_tags_that_move_images_that_come_and_go_and_retired_hosts() {
         SyntheticFleet fleet = new SyntheticFleet(11, 3);
         ImageRecord api = fleet.images().get(0);
