@@ -3,6 +3,7 @@ package io.layeratlas.bench;
 import io.layeratlas.bench.simulate.FleetSimulator;
 import io.layeratlas.bench.simulate.HostState;
 import io.layeratlas.bench.store.SqlQueries;
+import io.layeratlas.db.query.HostQuery;
 import io.layeratlas.db.query.LayerQuery;
 import io.layeratlas.db.query.PackageQuery;
 import io.layeratlas.events.Digest;
@@ -137,6 +138,7 @@ public final class QueryBenchmark {
         List<BenchmarkResult> out = new ArrayList<>();
         int warmup = apiWarmup();
         LayerQuery layers = SqlQueries.layers(db);
+        HostQuery hosts = SqlQueries.hosts(db);
         if (dashboard.isPresent()) {
             BenchPlugins.RunningDashboard d = dashboard.get();
             warmUp("API", d, warmup, r -> {
@@ -154,7 +156,7 @@ public final class QueryBenchmark {
                         case HOSTS_HOLDING_LAYER -> SqlQueries.hostsHoldingLayer(conn, layers, p.layer().toString());
                         case LAYER_PAGE -> SqlQueries.layerPage(conn, layers, p.layer().toString());
                         case REUSE_PAGE -> SqlQueries.reusePage(conn);
-                        case HOST_PAGE -> SqlQueries.hostPage(conn, p.hostId());
+                        case HOST_PAGE -> SqlQueries.hostPage(conn, hosts, p.hostId());
                     }
                 }
             };

@@ -1,6 +1,7 @@
 package io.layeratlas.bench.store;
 
 import io.layeratlas.db.query.Freshness;
+import io.layeratlas.db.query.HostQuery;
 import io.layeratlas.db.query.LayerQuery;
 import io.layeratlas.db.query.PackageQuery;
 
@@ -195,64 +196,24 @@ public final class SqlQueries {
     }
 
     /**
-     * A host's page, what {@code /api/v1/hosts/{hostId}} answers with its first pages, in one round trip (four
-     * statements sent together, as the API sends its own): the host row with what the answer shows of it (status
-     * columns, labels, scan problems, the totals kept on its row since V12, the length of its change log, its
-     * containers as JSON, as the API reads them, and its freshness: a host's own report and inventory, stale when its
-     * last report is older than the dashboard's default 5 minutes, and whether this server is a standby); the first 100
-     * images {@code docker image ls} shows (tagged first, newest first, with sizes and the fleet's host count); the
-     * first 100 layers, newest first (then by layer key; sorted on host_layers alone, then joined to layers), with the
-     * fleet's host count; and the first 100 lines of the
-     * change log, newest first, each image or layer by its digest. The lookups a page shows but does not sort by (host
-     * counts, the change log's digests) are scalar subqueries, which PostgreSQL evaluates for the page's rows only.
+     * A host's page, what {@code /api/v1/hosts/{hostId}} answers with its first pages, as the API's own SQL
+     * ({@link HostQuery#firstPageRows}): BEGIN, the header (status, labels, scan problems, totals, the change log's
+     * length, containers, freshness) and the first page of the images {@code docker image ls} shows, of the layers and
+     * of the change log, in one round trip, then COMMIT; rows received, no answer made.
      *
-     * @return the rows of the four statements (the header's one, or none for an unknown host)
+     * <p>Until 2026-12-06 this baseline was statements of its own, which the API's change log had left behind (it read
+     * every line of the log and sorted them; the API reads the page's lines only).
+     *
+     * @param hosts a HostQuery of the database {@code c} reads (its policy: the dashboard's default stale-after)
+     * @return rows received: the header's one (none for an unknown host) and each list's
      */
-    public static int hostPage(Connection c, String hostId) throws SQLException {
-        String host = "(SELECT h.host_key FROM hosts h WHERE h.host_id = ? AND h.retired_at IS NULL)";
-        try (PreparedStatement ps = c.prepareStatement("""
-                SELECT h.host_key, h.host_id, h.source, h.source_kind, h.agent_version, h.generation, h.scanned_at,
-                       h.snapshot_applied_at, h.last_heartbeat_at, h.heartbeat_interval_seconds, h.first_seen,
-                       h.docker_version, h.storage_driver, h.data_root, h.operating_system, h.labels::text AS labels,
-                       h.problems::text AS problems, h.image_count, h.shown_image_count, h.layer_count, h.stored_bytes,
-                       (SELECT coalesce(sum(cardinality(c.keys)), 0) FROM host_changes c
-                         WHERE c.host_key = h.host_key) AS change_total,
-                       (SELECT json_agg(json_build_object('containerId', hc.container_id, 'name', hc.name,
-                                        'state', hc.state, 'created', hc.created, 'imageId', hc.image_id, 'image', hc.image)
-                                        ORDER BY hc.name, hc.container_id)
-                          FROM host_containers hc WHERE hc.host_key = h.host_key) AS containers,
-                       coalesce(greatest(h.last_heartbeat_at, h.snapshot_applied_at), '-infinity')
-                           < now() - interval '5 minutes' AS stale,
-                       pg_is_in_recovery() AS standby, pg_last_xact_replay_timestamp() AS replayed_at
-                  FROM hosts h WHERE h.host_id = ? AND h.retired_at IS NULL;
-                SELECT i.image_id, hi.repo_tags, hi.repo_digests, i.created, hi.containers, hi.size, hi.shared_size,
-                       hi.unique_size, hi.first_seen,
-                       coalesce((SELECT u.host_count FROM image_usage u WHERE u.image_key = hi.image_key), 0) AS host_count
-                  FROM host_images hi JOIN images i ON i.image_key = hi.image_key
-                 WHERE hi.host_key = {host}
-                   AND (cardinality(hi.repo_tags) > 0 OR cardinality(hi.repo_digests) > 0
-                        OR NOT EXISTS (SELECT 1 FROM host_images ch WHERE ch.host_key = hi.host_key
-                                          AND ch.parent_id = i.image_id))
-                 ORDER BY cardinality(hi.repo_tags) > 0 DESC, coalesce(i.created, '-infinity') DESC, i.image_id DESC
-                 LIMIT 100;
-                SELECT l.chain_id, l.diff_id, l.size, hl.first_seen,
-                       coalesce((SELECT u.host_count FROM layer_usage u WHERE u.layer_key = hl.layer_key), 0) AS host_count
-                  FROM (SELECT hl.layer_key, hl.first_seen FROM host_layers hl WHERE hl.host_key = {host}
-                         ORDER BY hl.first_seen DESC, hl.layer_key DESC LIMIT 100) hl
-                  JOIN layers l ON l.layer_key = hl.layer_key
-                 ORDER BY hl.first_seen DESC, hl.layer_key DESC;
-                SELECT c.generation, c.at, c.change, c.subject,
-                       CASE WHEN c.subject IN ('image', 'tag') THEN (SELECT i.image_id FROM images i WHERE i.image_key = k.key)
-                            ELSE (SELECT l.chain_id FROM layers l WHERE l.layer_key = k.key) END AS digest, k.tag
-                  FROM host_changes c CROSS JOIN LATERAL unnest(c.keys, c.tags) WITH ORDINALITY AS k(key, tag, n)
-                 WHERE c.host_key = {host}
-                 ORDER BY c.change_id DESC, k.n DESC
-                 LIMIT 100""".replace("{host}", host))) {
-            for (int i = 1; i <= 4; i++) {
-                ps.setString(i, hostId);
-            }
-            return allRows(ps);
-        }
+    public static int hostPage(Connection c, HostQuery hosts, String hostId) throws SQLException {
+        return hosts.firstPageRows(c, hostId);
+    }
+
+    /** A HostQuery for {@link #hostPage} on {@code db}, with the dashboard's default freshness policy. */
+    public static HostQuery hosts(javax.sql.DataSource db) {
+        return new HostQuery(db, new Freshness.Policy(Clock.systemUTC(), STALE_AFTER));
     }
 
     /**

@@ -4,7 +4,9 @@ import io.layeratlas.bench.simulate.FleetSimulator;
 import io.layeratlas.bench.simulate.SimulationSpec;
 import io.layeratlas.db.Database;
 import io.layeratlas.db.index.BulkRecount;
+import io.layeratlas.db.query.HostQuery;
 import io.layeratlas.db.query.LayerQuery;
+import io.layeratlas.db.query.PageRequest;
 import io.layeratlas.embedded.EmbeddedPostgresServer;
 import io.layeratlas.events.Digest;
 import org.junit.jupiter.api.Test;
@@ -39,12 +41,24 @@ class CopyLoaderTest {
                 rs.next();
                 assertThat(rs.getLong(1)).as("hosts without totals").isZero();
             }
+            // Each host's change log, read by the API's query, says it was given the round's images and layers.
+            HostQuery hosts = SqlQueries.hosts(db.dataSource());
+            for (String hostId : sim.expectedHostLayers(0).keySet()) {
+                HostQuery.HostDetail d = hosts.detail(hostId, new HostQuery.DetailPages(PageRequest.parse(null, "0"),
+                        PageRequest.parse(null, "0"), PageRequest.parse(null, "1000")));
+                assertThat(d.changes()).allMatch(ch -> ch.generation() == 1 && ch.change().equals("added"));
+                assertThat(d.changes().stream().filter(ch -> ch.subject().equals("image")).map(HostQuery.Change::digest))
+                        .containsExactlyInAnyOrderElementsOf(sim.expectedHostImages(0).get(hostId).stream().map(Digest::toString).toList());
+                assertThat(d.changes().stream().filter(ch -> ch.subject().equals("layer")).map(HostQuery.Change::digest))
+                        .containsExactlyInAnyOrderElementsOf(sim.expectedHostLayers(0).get(hostId).stream().map(Digest::toString).toList());
+            }
 
             loader.rescan(c, 1);
             assertThat(hostLayers(c)).isEqualTo(sim.expectedHostLayers(1));
             assertThat(SqlQueries.reusePage(c)).isPositive();
             String host = sim.model().hostId(3);
-            assertThat(SqlQueries.hostPage(c, host)).isGreaterThan(2);
+            // The header, and a page of each list (a host of 12 images shows some; its layers; its change log).
+            assertThat(SqlQueries.hostPage(c, hosts, host)).isGreaterThan(3);
             Digest layer = sim.expectedHostLayers(1).get(host).iterator().next();
             // The API's own statement: the first 100 holders by host ID and one past them ("is there a next page?").
             LayerQuery layers = SqlQueries.layers(db.dataSource());

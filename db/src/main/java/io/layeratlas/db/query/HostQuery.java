@@ -1,6 +1,7 @@
 package io.layeratlas.db.query;
 
 import javax.sql.DataSource;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
@@ -284,6 +285,28 @@ public final class HostQuery {
             return new HostDetail(h.status(), images.items(), images.info(), layers.items(), layers.info(), h.layers(),
                     h.stored(), changes.items(), changes.info(), h.problems(), h.freshness(), pages.allImages(),
                     h.images(), h.shown(), h.containers());
+        });
+    }
+
+    /**
+     * The SQL of a host's page alone, the bench's baseline for {@link #detail}: BEGIN, the header and the first page of
+     * each list ({@code docker image ls}'s images, layers, change log) in one round trip with generic plans, then
+     * COMMIT, as {@link #detail} sends them; every row is received, none is made into an answer.
+     *
+     * @param c a connection the caller owns (its transaction is this method's)
+     * @return rows received: the header's one (none for an unknown host) and each list's, a row past each page included
+     */
+    public int firstPageRows(Connection c, String hostId) throws SQLException {
+        return Sql.inSnapshot(c, c.isReadOnly(), tx -> {
+            Sql.Pipeline pipeline = new Sql.Pipeline(true);
+            pipeline.generic();
+            Sql.RowMapper<Boolean> row = rs -> Boolean.TRUE;
+            var parts = List.of(pipeline.add(ONE, row, hostId, Sql.staleBefore(policy)),
+                    SHOWN_IMAGES.add(pipeline, PageRequest.first(), row, hostId),
+                    LAYERS.add(pipeline, PageRequest.first(), row, hostId),
+                    CHANGES.add(pipeline, PageRequest.first(), row, hostId));
+            pipeline.run(tx);
+            return parts.stream().mapToInt(part -> part.rows().size()).sum();
         });
     }
 
