@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The indexer benchmark's ceiling: the rows a simulated round leaves in the fleet model (hosts, layers, images,
@@ -234,7 +235,7 @@ public final class CopyLoader {
     /** The surrogate keys of catalog entries, ascending, as a PostgreSQL array literal. */
     private static String keyArray(int[] entries, int[] keyOf) {
         return Arrays.stream(entries).map(e -> keyOf[e]).sorted().mapToObj(Integer::toString)
-                .collect(java.util.stream.Collectors.joining(",", "{", "}"));
+                .collect(Collectors.joining(",", "{", "}"));
     }
 
     /** The fresh load's tag sets, keys in their staged order (a fresh table's identity starts at 1; checked). */

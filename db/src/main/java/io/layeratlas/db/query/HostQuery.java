@@ -259,29 +259,27 @@ public final class HostQuery {
             record Row(long key, HostStatus status, String problems, long images, long layers, long stored,
                        long shown, List<ContainerOnHost> containers, long changes, Freshness freshness) {
             }
-            Sql.Pipeline pipeline = new Sql.Pipeline(true);
-            pipeline.generic();
-            var one = pipeline.add(ONE, rs -> new Row(rs.getLong("host_key"), Sql.host(rs, policy),
-                    rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"), rs.getLong("stored"),
-                    rs.getLong("shown"), Containers.parse(rs.getString("containers")), rs.getLong("change_total"),
-                    Sql.freshness(rs, policy)), hostId, Sql.staleBefore(policy));
-            Keyset imageList = pages.allImages() ? IMAGES : SHOWN_IMAGES;
-            var imageRows = imageList.add(pipeline, pages.images(), rs -> new HostImage(rs.getString("image_id"),
-                    Sql.strings(rs, "repo_tags"), Sql.strings(rs, "repo_digests"), Sql.instant(rs, "created"),
-                    rs.getInt("containers"), rs.getLong("size"), rs.getLong("shared_size"), rs.getLong("unique_size"),
-                    Sql.instant(rs, "first_seen"), rs.getInt("host_count")), hostId);
-            var layerRows = LAYERS.add(pipeline, pages.layers(), rs -> new HostLayer(rs.getString("chain_id"),
-                    rs.getString("diff_id"), Sql.nullableLong(rs, "size"), Sql.instant(rs, "first_seen"),
-                    rs.getInt("host_count")), hostId);
-            var changeRows = CHANGES.add(pipeline, pages.changes(), HostQuery::change, hostId);
-            Keyset.run(pipeline, c);
+            Reads<Row, HostImage, HostLayer, Change> read = add(hostId, pages, rs -> new Row(rs.getLong("host_key"),
+                    Sql.host(rs, policy), rs.getString("problems_json"), rs.getLong("images"), rs.getLong("layers"),
+                    rs.getLong("stored"), rs.getLong("shown"), Containers.parse(rs.getString("containers")),
+                    rs.getLong("change_total"), Sql.freshness(rs, policy)),
+                    rs -> new HostImage(rs.getString("image_id"), Sql.strings(rs, "repo_tags"),
+                            Sql.strings(rs, "repo_digests"), Sql.instant(rs, "created"), rs.getInt("containers"),
+                            rs.getLong("size"), rs.getLong("shared_size"), rs.getLong("unique_size"),
+                            Sql.instant(rs, "first_seen"), rs.getInt("host_count")),
+                    rs -> new HostLayer(rs.getString("chain_id"), rs.getString("diff_id"), Sql.nullableLong(rs, "size"),
+                            Sql.instant(rs, "first_seen"), rs.getInt("host_count")),
+                    HostQuery::change);
+            Keyset.run(read.pipeline(), c);
+            var one = read.header();
             if (one.rows().isEmpty()) {
                 throw new QueryException.NotFound("no host '" + Matches.shorten(hostId) + "' in the index");
             }
             Row h = one.rows().get(0);
-            Page<HostImage> images = imageList.page(pages.images(), pages.allImages() ? h.images() : h.shown(), imageRows.rows());
-            Page<HostLayer> layers = LAYERS.page(pages.layers(), h.layers(), layerRows.rows());
-            Page<Change> changes = CHANGES.page(pages.changes(), h.changes(), changeRows.rows());
+            Page<HostImage> images = imageList(pages).page(pages.images(), pages.allImages() ? h.images() : h.shown(),
+                    read.images().rows());
+            Page<HostLayer> layers = LAYERS.page(pages.layers(), h.layers(), read.layers().rows());
+            Page<Change> changes = CHANGES.page(pages.changes(), h.changes(), read.changes().rows());
             return new HostDetail(h.status(), images.items(), images.info(), layers.items(), layers.info(), h.layers(),
                     h.stored(), changes.items(), changes.info(), h.problems(), h.freshness(), pages.allImages(),
                     h.images(), h.shown(), h.containers());
@@ -298,21 +296,39 @@ public final class HostQuery {
      */
     public int firstPageRows(Connection c, String hostId) throws SQLException {
         return Sql.inSnapshot(c, c.isReadOnly(), tx -> {
-            Sql.Pipeline pipeline = new Sql.Pipeline(true);
-            pipeline.generic();
             Sql.RowMapper<Boolean> row = rs -> Boolean.TRUE;
-            var parts = List.of(pipeline.add(ONE, row, hostId, Sql.staleBefore(policy)),
-                    SHOWN_IMAGES.add(pipeline, PageRequest.first(), row, hostId),
-                    LAYERS.add(pipeline, PageRequest.first(), row, hostId),
-                    CHANGES.add(pipeline, PageRequest.first(), row, hostId));
-            pipeline.run(tx);
-            return parts.stream().mapToInt(part -> part.rows().size()).sum();
+            var read = add(hostId, DetailPages.first(), row, row, row, row);
+            Keyset.run(read.pipeline(), tx);
+            return read.header().rows().size() + read.images().rows().size() + read.layers().rows().size()
+                    + read.changes().rows().size();
         });
     }
 
-    // The change log. The SQL that reads host_changes is here and in ONE's change_total: its storage may change.
-    // The table keeps one row per generation, change and subject with the image or layer keys (V2 migration), and for
-    // tag rows the tags in the keys' order (V6): one line per key, newest change first.
+    /** A host page's statements in one pipeline ({@link #add}), and the parts each list's rows come back in. */
+    private record Reads<H, I, L, C>(Sql.Pipeline pipeline, Sql.Pipeline.Part<H> header,
+                                     Sql.Pipeline.Part<Keyset.Keyed<I>> images, Sql.Pipeline.Part<Keyset.Keyed<L>> layers,
+                                     Sql.Pipeline.Part<Keyset.Keyed<C>> changes) {
+    }
+
+    /**
+     * The host page's statements, for {@link #detail} and its baseline {@link #firstPageRows} alike: BEGIN, the header
+     * (ONE) and the page of each list, then COMMIT, in one pipeline with generic plans (run it with {@link Keyset#run}).
+     */
+    private <H, I, L, C> Reads<H, I, L, C> add(String hostId, DetailPages pages, Sql.RowMapper<H> header,
+                                               Sql.RowMapper<I> image, Sql.RowMapper<L> layer, Sql.RowMapper<C> change) {
+        Sql.Pipeline pipeline = new Sql.Pipeline(true);
+        pipeline.generic();
+        return new Reads<>(pipeline, pipeline.add(ONE, header, hostId, Sql.staleBefore(policy)),
+                imageList(pages).add(pipeline, pages.images(), image, hostId),
+                LAYERS.add(pipeline, pages.layers(), layer, hostId),
+                CHANGES.add(pipeline, pages.changes(), change, hostId));
+    }
+
+    /** The images list a page asks for: every image ({@code -a}) or those {@code docker image ls} shows. */
+    private static Keyset imageList(DetailPages pages) {
+        return pages.allImages() ? IMAGES : SHOWN_IMAGES;
+    }
+
     // A line is a row's subscript, and only the page's lines are read from the arrays: the rows are walked in the
     // page's direction ({direction}), and each gives at most a page of its subscripts past the cursor, in that
     // direction (generate_subscripts' reverse flag; a function scan returns its rows in the function's order, so no

@@ -29,6 +29,8 @@ final class Keyset {
     private final String before;
     private final int keyCount;
     private final boolean limitInSql;
+    /** Whether the template limits twice (a subquery and the page): then only {@link #withLimitInSql} can bind it. */
+    private final boolean limitsTwice;
 
     /**
      * @param template   SQL with {@code {keys}}, {@code {keyset}} and {@code {order}}
@@ -66,6 +68,7 @@ final class Keyset {
         before = base.replace("{keyset}", row + (descending ? " > " : " < ") + bound).replace("{order}", backwardOrder)
                 .replace("{direction}", backward);
         limitInSql = false;
+        limitsTwice = base.indexOf("{limit}") != base.lastIndexOf("{limit}");
     }
 
     private Keyset(Keyset of, boolean limitInSql) {
@@ -74,6 +77,7 @@ final class Keyset {
         this.before = of.before;
         this.keyCount = of.keyCount;
         this.limitInSql = limitInSql;
+        this.limitsTwice = of.limitsTwice;
     }
 
     /**
@@ -150,7 +154,7 @@ final class Keyset {
             throw new QueryException.InvalidParameter("not a page cursor of this list");
         }
         String sql = cursor == null ? first : cursor.forward() ? after : before;
-        if (!limitInSql && sql.indexOf("{limit}") != sql.lastIndexOf("{limit}")) {
+        if (limitsTwice && !limitInSql) {
             throw new IllegalStateException("a template that limits twice writes its limit in the SQL (withLimitInSql)");
         }
         // One row past the page tells whether there is a next one.
